@@ -1,0 +1,357 @@
+// Package config holds the two configurations of a run, kept apart as the
+// seed's code patterns keep UserConfig and ServiceConfig apart:
+//
+//   - Benchmark: what to measure (endpoint, dataset, load, stop conditions,
+//     SLOs, outputs). A scenario's run(...) call and `loadstar profile` flags
+//     both produce one; it is the plan the engine executes.
+//   - Runtime: how this process behaves (logging, limits, terminal, plugin
+//     and library search paths). It never changes what is measured.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/loadstar/loadstar/engine/ordered"
+	"github.com/loadstar/loadstar/engine/plugin"
+)
+
+// Benchmark is one benchmark step: the validated plan of a run.
+type Benchmark struct {
+	// Name labels the step (a sweep cell, a search probe); "" for a plain run.
+	Name string
+
+	// Components, each a plugin choice with its arguments.
+	Endpoint     *plugin.Spec // category endpoint; args include url, model, streaming, api_key, ...
+	Transport    *plugin.Spec // category transport; nil = http with defaults
+	Dataset      *plugin.Spec // category dataset_composer; nil = synthetic with defaults
+	Sampler      *plugin.Spec // category dataset_sampler; nil = the composer's default
+	Timing       *plugin.Spec // category timing_strategy; nil = concurrency 1
+	URLSelection *plugin.Spec // category url_selection_strategy; nil = round_robin
+	Tokenizer    Tokenizer
+
+	Stop   Stop
+	Grace  time.Duration // in-flight wait after a duration stop; default 30 s
+	Warmup *Warmup       // nil = no warmup
+	Cancel Cancellation
+
+	// SLOs drive goodput: a request is good when it meets every one.
+	SLOs []SLO
+	// Thresholds are pass/fail assertions on the results (exit code 5).
+	Thresholds []Threshold
+	Validity   Validity
+
+	// Seed makes the schedule and the dataset reproducible. When SeedSet is
+	// false a seed is drawn at start and reported in the results.
+	Seed    uint64
+	SeedSet bool
+
+	// ServerTokenCount takes token counts from the server's usage instead of
+	// the client tokenizer.
+	ServerTokenCount bool
+
+	Output Output
+	// UI names a `ui` plugin; "" or "auto" picks by terminal detection.
+	UI string
+
+	// CLICommand is the command line or scenario call that produced this plan
+	// (secrets redacted), exported as run_info.cli_command.
+	CLICommand string
+}
+
+// Tokenizer selects how text is counted in tokens.
+type Tokenizer struct {
+	// Kind is "tiktoken" (built-in encoding Name), "file" (a Hugging Face
+	// tokenizer.json at Path) or "" (auto: built-in o200k_base).
+	Kind string
+	Name string
+	Path string
+}
+
+// String renders the tokenizer as its Starlark constructor.
+func (t Tokenizer) String() string {
+	switch t.Kind {
+	case "file":
+		return fmt.Sprintf("tokenizer.file(%q)", t.Path)
+	case "tiktoken":
+		return fmt.Sprintf("tokenizer.tiktoken(%q)", t.Name)
+	}
+	return `tokenizer.tiktoken("o200k_base")`
+}
+
+// Stop conditions: the profiling phase stops issuing at the first one met.
+// At least one must be set.
+type Stop struct {
+	Requests int           // requests sent (0 = unset)
+	Sessions int           // conversations started (0 = unset)
+	Duration time.Duration // wall time of the phase (0 = unset)
+}
+
+// IsSet reports whether any stop condition is given.
+func (s Stop) IsSet() bool { return s.Requests > 0 || s.Sessions > 0 || s.Duration > 0 }
+
+// Warmup is a phase run before profiling whose records are excluded.
+type Warmup struct {
+	Stop   Stop
+	Timing *plugin.Spec // nil = the profiling timing
+	Grace  time.Duration
+}
+
+// Cancellation cancels a share of requests after a delay (code 499).
+type Cancellation struct {
+	Percent float64       // (0, 100]; 0 = off
+	Delay   time.Duration // after the body is fully sent
+}
+
+// SLO is one goodput objective on a record metric, in the metric's base unit
+// (ns for latencies). Op is "<=" or ">=" (derived from the metric's
+// larger-is-better flag when parsed from AIPerf syntax).
+type SLO struct {
+	Metric    string
+	Op        string
+	Threshold float64
+	// Source is the text the user wrote, for messages.
+	Source string
+}
+
+// Threshold is a pass/fail assertion on an aggregated result, e.g.
+// metric "time_to_first_token", expression "p99 < 500ms".
+type Threshold struct {
+	Metric      string
+	Expr        string
+	AbortOnFail bool
+	// Where locates the definition (file:line) for messages.
+	Where string
+}
+
+// Validity configures the LoadGen-style verdict.
+type Validity struct {
+	// MaxRateShortfallPct marks the run INVALID when the achieved request
+	// rate falls short of the schedule by more than this percentage (default 1).
+	MaxRateShortfallPct float64
+	// MaxIssueDelayP99 marks the run INVALID when the p99 issue delay exceeds
+	// it (default 1 ms).
+	MaxIssueDelayP99 time.Duration
+	// FailOnInvalid makes an INVALID run exit with errext.InvalidRun.
+	FailOnInvalid bool
+}
+
+// DefaultValidity returns the default thresholds of the verdict.
+func DefaultValidity() Validity {
+	return Validity{MaxRateShortfallPct: 1, MaxIssueDelayP99: time.Millisecond}
+}
+
+// Output configures artifacts.
+type Output struct {
+	// ArtifactDir, when set, is used as-is. Otherwise artifacts go to
+	// Root/<model>-<service_kind>-<endpoint>-<stimulus>/ as AIPerf names them.
+	ArtifactDir string
+	Root        string // default "artifacts"
+	// Prefix renames every profile_export* file (AIPerf --profile-export-prefix).
+	Prefix string
+	// ExportLevel is "summary", "records" (default) or "raw".
+	ExportLevel string
+	// SliceDuration enables time-sliced results when > 0.
+	SliceDuration time.Duration
+	// Exporters lists the data_exporter plugins to run; nil = all defaults.
+	Exporters []string
+	// Console lists the console_exporter plugins to run; nil = all defaults.
+	Console []string
+}
+
+// Defaults returns a Benchmark with every default applied and nothing chosen.
+func Defaults() Benchmark {
+	return Benchmark{
+		Grace:    30 * time.Second,
+		Validity: DefaultValidity(),
+		Output:   Output{Root: "artifacts", ExportLevel: "records"},
+		UI:       "auto",
+	}
+}
+
+// Validate checks the plan's own fields. Plugin arguments are checked by the
+// registry when components are built. Errors name the field.
+func (b *Benchmark) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if b.Endpoint == nil {
+		bad("endpoint", "required: e.g. endpoint.chat(url=..., model=...)")
+	}
+	if b.Stop.Requests < 0 {
+		bad("requests", "must be >= 0, got %d", b.Stop.Requests)
+	}
+	if b.Stop.Sessions < 0 {
+		bad("sessions", "must be >= 0, got %d", b.Stop.Sessions)
+	}
+	if b.Stop.Requests > 0 && b.Stop.Sessions > 0 {
+		bad("sessions", "give requests or sessions, not both")
+	}
+	if b.Stop.Duration < 0 {
+		bad("duration", "must be >= 0, got %s", b.Stop.Duration)
+	}
+	if b.Grace < 0 {
+		bad("grace", "must be >= 0, got %s", b.Grace)
+	}
+	if b.Cancel.Percent < 0 || b.Cancel.Percent > 100 {
+		bad("cancel.percent", "must be in (0, 100], got %v", b.Cancel.Percent)
+	}
+	if b.Cancel.Delay < 0 {
+		bad("cancel.delay", "must be >= 0, got %s", b.Cancel.Delay)
+	}
+	if b.Cancel.Delay > 0 && b.Cancel.Percent == 0 {
+		bad("cancel.delay", "needs cancel.percent")
+	}
+	if w := b.Warmup; w != nil && !w.Stop.IsSet() {
+		bad("warmup", "needs requests, sessions or duration")
+	}
+	for _, s := range b.SLOs {
+		if s.Op != "<=" && s.Op != ">=" {
+			bad("slos", "%s: operator must be <= or >=, got %q", s.Metric, s.Op)
+		}
+	}
+	switch b.Output.ExportLevel {
+	case "", "summary", "records", "raw":
+	default:
+		bad("export_level", "must be summary, records or raw, got %q", b.Output.ExportLevel)
+	}
+	if b.Validity.MaxRateShortfallPct < 0 {
+		bad("validity.max_rate_shortfall_pct", "must be >= 0")
+	}
+	return errors.Join(errs...)
+}
+
+// Describe returns the resolved configuration as an ordered JSON-able map,
+// secrets redacted: the `input_config` block of the artifacts.
+func (b *Benchmark) Describe() *ordered.Map {
+	m := ordered.New(16)
+	spec := func(key string, s *plugin.Spec) {
+		if s == nil {
+			return
+		}
+		sm := ordered.FromPairs("type", s.Name)
+		for _, k := range sortedKeys(s.Args) {
+			sm.Set(k, describeValue(k, s.Args[k]))
+		}
+		m.Set(key, sm)
+	}
+	if b.Name != "" {
+		m.Set("name", b.Name)
+	}
+	spec("endpoint", b.Endpoint)
+	spec("transport", b.Transport)
+	spec("dataset", b.Dataset)
+	spec("sampler", b.Sampler)
+	spec("timing", b.Timing)
+	spec("url_selection", b.URLSelection)
+	m.Set("tokenizer", b.Tokenizer.String())
+	stop := ordered.New(3)
+	if b.Stop.Requests > 0 {
+		stop.Set("requests", b.Stop.Requests)
+	}
+	if b.Stop.Sessions > 0 {
+		stop.Set("sessions", b.Stop.Sessions)
+	}
+	if b.Stop.Duration > 0 {
+		stop.Set("duration_sec", b.Stop.Duration.Seconds())
+	}
+	m.Set("stop", stop)
+	m.Set("grace_period_sec", b.Grace.Seconds())
+	if w := b.Warmup; w != nil {
+		wm := ordered.New(4)
+		if w.Stop.Requests > 0 {
+			wm.Set("requests", w.Stop.Requests)
+		}
+		if w.Stop.Sessions > 0 {
+			wm.Set("sessions", w.Stop.Sessions)
+		}
+		if w.Stop.Duration > 0 {
+			wm.Set("duration_sec", w.Stop.Duration.Seconds())
+		}
+		if w.Timing != nil {
+			wm.Set("timing", w.Timing.String())
+		}
+		m.Set("warmup", wm)
+	}
+	if b.Cancel.Percent > 0 {
+		m.Set("cancellation", ordered.FromPairs("percent", b.Cancel.Percent, "delay_sec", b.Cancel.Delay.Seconds()))
+	}
+	if len(b.SLOs) > 0 {
+		slos := ordered.New(len(b.SLOs))
+		for _, s := range b.SLOs {
+			slos.Set(s.Metric, s.Op+" "+fmt.Sprint(s.Threshold))
+		}
+		m.Set("slos", slos)
+	}
+	if b.SeedSet {
+		m.Set("random_seed", b.Seed)
+	}
+	m.Set("server_token_count", b.ServerTokenCount)
+	return m
+}
+
+func describeValue(name string, v any) any {
+	if plugin.IsSecretName(name) {
+		return plugin.Redacted
+	}
+	switch x := v.(type) {
+	case time.Duration:
+		return x.String()
+	case *plugin.Spec:
+		return x.String()
+	case *ordered.Map:
+		c := ordered.New(x.Len())
+		for _, k := range x.Keys() {
+			e, _ := x.Get(k)
+			c.Set(k, describeValue(k, e))
+		}
+		return c
+	case plugin.Func:
+		return "<function>"
+	case fmt.Stringer:
+		return x.String()
+	}
+	return v
+}
+
+// Runtime is how this process runs (the seed's ServiceConfig).
+type Runtime struct {
+	LogLevel  slog.Level
+	LogFormat string // "text" or "json"
+	// MaxSteps bounds Starlark execution steps of the top-level script (0 = default).
+	MaxSteps uint64
+	// DryRun makes run() record steps instead of sending (loadstar inspect).
+	DryRun bool
+	// Interactive is true when stdout is a terminal (UI and colour choice).
+	Interactive bool
+	NoColor     bool
+	// Vars are the script variables from --var.
+	Vars map[string]string
+	// Libs maps library root names (@name//) to directories.
+	Libs map[string]string
+	// PluginDirs are extra plugin package folders (--plugins, LOADSTAR_PLUGINS).
+	PluginDirs []string
+	// ExactStatsLimit is the number of values per metric kept for exact
+	// percentiles before switching to HDR histograms (0 = default).
+	ExactStatsLimit int
+}
+
+// DefaultMaxSteps bounds a top-level script: ample for sweeps and searches,
+// small enough that a runaway loop ends within seconds.
+const DefaultMaxSteps = 100_000_000
+
+func sortedKeys(a plugin.Args) []string {
+	keys := make([]string, 0, len(a))
+	for k := range a {
+		keys = append(keys, k)
+	}
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+	return keys
+}

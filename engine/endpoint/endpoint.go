@@ -1,0 +1,56 @@
+// Package endpoint holds the endpoint plugins: each knows how to build one
+// request body from dataset turns and how to read the server's answer back
+// into a record (tokens, text, usage, errors). Wire rules:
+// ../shared/reference/wire.md.
+package endpoint
+
+import (
+	"github.com/loadstar/loadstar/engine/dataset"
+	"github.com/loadstar/loadstar/engine/record"
+	"github.com/loadstar/loadstar/engine/sse"
+)
+
+// Request is what an endpoint formats: the conversation so far.
+type Request struct {
+	// Turns is the history up to and including the turn being sent; earlier
+	// assistant answers appear as turns with Role "assistant".
+	Turns []dataset.Turn
+	// Conversation is the dataset conversation (system prompt, user context).
+	Conversation *dataset.Conversation
+	// TurnIndex is the index of the turn being sent within Conversation.
+	TurnIndex int
+	// Model is the resolved model name for this request.
+	Model string
+}
+
+// Last returns the turn being sent.
+func (r *Request) Last() *dataset.Turn { return &r.Turns[len(r.Turns)-1] }
+
+// Endpoint formats requests and creates response parsers.
+type Endpoint interface {
+	// FormatPayload returns the exact request body for req.
+	FormatPayload(req *Request) ([]byte, error)
+	// NewParser returns a parser for one response. Stateless endpoints may
+	// return a shared parser.
+	NewParser() Parser
+}
+
+// Parser reads one response into a record. Implementations append responses
+// with rec.AddText / AddItems / AddUsage and report failures with
+// rec.SetError; they must not retain the byte slices they are given.
+type Parser interface {
+	// Message handles one SSE message of a streaming response.
+	Message(m *sse.Message, rec *record.Record)
+	// Body handles a whole non-SSE body received at perfNs.
+	Body(contentType string, body []byte, perfNs int64, rec *record.Record)
+}
+
+// Wire is optional: endpoints that need more than the defaults (Accept
+// header from streaming, Content-Type application/json, Bearer auth)
+// implement it.
+type Wire interface {
+	// Headers returns extra request headers, e.g. Anthropic's x-api-key and
+	// anthropic-version; apiKey is "" when none was configured. When it
+	// returns auth headers the transport does not add Authorization: Bearer.
+	Headers(apiKey string) (headers [][2]string, handlesAuth bool)
+}

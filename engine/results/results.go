@@ -1,0 +1,141 @@
+// Package results is the outcome of one benchmark step: every metric's
+// statistics, the error summary, the validity verdict and where the
+// artifacts went. The metrics layer builds a Summary; exporters, the console,
+// scripts (run() results) and sweeps read it.
+package results
+
+import (
+	"time"
+
+	"github.com/loadstar/loadstar/engine/config"
+	"github.com/loadstar/loadstar/engine/plugin"
+	"github.com/loadstar/loadstar/engine/record"
+)
+
+// Stats are AIPerf's statistics of one record metric, in display units.
+// Percentiles use linear interpolation over all values (numpy's default)
+// unless Approx is set, in which case they come from an HDR histogram with
+// the stated precision.
+type Stats struct {
+	Avg, Min, Max, Sum, Std                   float64
+	P1, P5, P10, P25, P50, P75, P90, P95, P99 float64
+	Count                                     int64
+	// Approx is true when the values exceeded the exact-stats memory limit
+	// and the percentiles are HDR-derived; Precision is their relative error.
+	Approx    bool
+	Precision float64
+}
+
+// Kind is how a metric is computed.
+type Kind uint8
+
+const (
+	// RecordMetric: one value per request; exported with full Stats.
+	RecordMetric Kind = iota + 1
+	// AggregateMetric: folded over records (counts, min/max timestamps).
+	AggregateMetric
+	// DerivedMetric: computed from other metrics (throughputs, goodput).
+	DerivedMetric
+)
+
+// Metric is one metric's result.
+type Metric struct {
+	Tag          string
+	Header       string // e.g. "Time to First Token"
+	ShortHeader  string // e.g. "TTFT"
+	Unit         string // display unit, e.g. "ms"
+	Kind         Kind
+	Flags        uint64
+	DisplayOrder int // 0 = not on the main console table
+	Group        string
+	// Stats is set for record metrics; Value for aggregate and derived ones.
+	Stats *Stats
+	Value float64
+}
+
+// ErrorGroup is one row of the error summary.
+type ErrorGroup struct {
+	Details record.ErrorDetails
+	Count   int
+}
+
+// Verdict is the LoadGen-style validity of the run.
+type Verdict struct {
+	Valid   bool
+	Reasons []string // why it is INVALID; empty when valid
+	// IssueDelay summarises actual − scheduled send times (ms).
+	IssueDelay *Stats
+	// ScheduledRate is the plan's request rate (req/s), 0 for closed loop.
+	ScheduledRate float64
+	// AchievedRate is requests issued per second over the issuing window.
+	AchievedRate float64
+	// Late counts requests issued more than 1 ms after their schedule;
+	// Dropped counts scheduled requests never sent.
+	Late, Dropped int
+}
+
+// ThresholdResult is the outcome of one threshold.
+type ThresholdResult struct {
+	Threshold config.Threshold
+	Passed    bool
+	Actual    float64
+	Message   string
+}
+
+// RunInfo is what the engine reports about a run besides its records.
+type RunInfo struct {
+	BenchmarkID  string
+	Seed         uint64
+	EndpointType string
+	Endpoint     plugin.EndpointMetadata
+	Streaming    bool
+	// Start and End are the wall-clock bounds of the profiling phase.
+	Start, End time.Time
+	// ScheduledRate is the planned request rate (0 for closed loop).
+	ScheduledRate float64
+	// Issued counts requests sent in the profiling phase; Dropped counts
+	// schedule slots never issued (stop, cancellation, Ctrl-C).
+	Issued, Dropped int
+	WasCancelled    bool
+	// Warnings are client self-monitoring notes (CPU, GC, scheduler lag).
+	Warnings []string
+	// ArtifactDir is where the artifacts are written.
+	ArtifactDir string
+	// Concurrency is the configured concurrency (0 if none), for naming and
+	// energy-per-user style metrics.
+	Concurrency int
+}
+
+// Summary is the outcome of one benchmark step.
+type Summary struct {
+	Info    RunInfo
+	Config  *config.Benchmark
+	Metrics []Metric // sorted by tag
+	Errors  []ErrorGroup
+	Verdict Verdict
+	// TokenSource is "server" or "client:<tokenizer name>".
+	TokenSource string
+	Thresholds  []ThresholdResult
+	// Files maps an artifact kind ("json", "csv", "jsonl", ...) to its path.
+	Files map[string]string
+}
+
+// Metric returns the metric with tag, or nil.
+func (s *Summary) Metric(tag string) *Metric {
+	for i := range s.Metrics {
+		if s.Metrics[i].Tag == tag {
+			return &s.Metrics[i]
+		}
+	}
+	return nil
+}
+
+// ThresholdsPassed reports whether every threshold passed.
+func (s *Summary) ThresholdsPassed() bool {
+	for _, t := range s.Thresholds {
+		if !t.Passed {
+			return false
+		}
+	}
+	return true
+}

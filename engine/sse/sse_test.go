@@ -1,0 +1,127 @@
+package sse
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+type got struct {
+	event, data, comment string
+	hasData              bool
+	ts                   int64
+}
+
+func collect(r *Reader, chunks []string, ts []int64) []got {
+	var out []got
+	fn := func(m *Message) {
+		out = append(out, got{string(m.Event), string(m.Data), string(m.Comment), m.HasData, m.PerfNs})
+	}
+	for i, c := range chunks {
+		r.Feed([]byte(c), ts[i], fn)
+	}
+	r.Close(999, fn)
+	return out
+}
+
+func TestSplitAcrossReadsStampsCompletingRead(t *testing.T) {
+	var r Reader
+	out := collect(&r, []string{"data: {\"a\":1}\n", "\ndata: x\n\nda", "ta: y\n\n"}, []int64{10, 20, 30})
+	want := []got{{"", `{"a":1}`, "", true, 20}, {"", "x", "", true, 20}, {"", "y", "", true, 30}}
+	if len(out) != len(want) {
+		t.Fatalf("got %d messages %+v", len(out), out)
+	}
+	for i := range want {
+		if out[i] != want[i] {
+			t.Errorf("msg %d: got %+v want %+v", i, out[i], want[i])
+		}
+	}
+}
+
+func TestCRLFOnlyWhenNoLFLF(t *testing.T) {
+	var r Reader
+	out := collect(&r, []string{"event: error\r\n: boom\r\ndata: 1\r\n\r\ndata: 2\r\n\r\n"}, []int64{5})
+	if len(out) != 2 || out[0].event != "error" || out[0].comment != "boom" || out[0].data != "1" || out[1].data != "2" {
+		t.Fatalf("got %+v", out)
+	}
+}
+
+func TestFieldRules(t *testing.T) {
+	var r Reader
+	// Multi data lines join with \n; value keeps colons; case-sensitive names;
+	// empty data ignored; no-colon line is a field with null value.
+	out := collect(&r, []string{"data: a:b\ndata:\ndata:   c  \nData: nope\nbare\n\n"}, []int64{1})
+	if len(out) != 1 || out[0].data != "a:b\nc" {
+		t.Fatalf("got %+v", out)
+	}
+	out = collect(&r, []string{"Data: only\n\n"}, []int64{1})
+	if len(out) != 1 || out[0].hasData {
+		t.Fatalf("Data: must not be data, got %+v", out)
+	}
+}
+
+func TestContinuationRepair(t *testing.T) {
+	var r Reader
+	out := collect(&r, []string{"data: {\"content\":\"line1\nline2\"}\n\n"}, []int64{1})
+	if len(out) != 1 || out[0].data != `{"content":"line1\nline2"}` {
+		t.Fatalf("got %+v", out)
+	}
+}
+
+func TestLeftoverAtEOFAndBlankRuns(t *testing.T) {
+	var r Reader
+	out := collect(&r, []string{"\n\n\n\ndata: [DONE]"}, []int64{1})
+	if len(out) != 1 || out[0].data != "[DONE]" || out[0].ts != 999 {
+		t.Fatalf("got %+v", out)
+	}
+}
+
+func TestInvalidUTF8Replaced(t *testing.T) {
+	var r Reader
+	out := collect(&r, []string{"data: a\xffb\n\n"}, []int64{1})
+	if len(out) != 1 || out[0].data != "a\uFFFDb" {
+		t.Fatalf("got %q", out[0].data)
+	}
+}
+
+func TestFixturesByteAtATime(t *testing.T) {
+	files, _ := filepath.Glob("../../../shared/fixtures/sse/*.txt")
+	if len(files) == 0 {
+		t.Skip("fixtures not found next to the checkout")
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var whole, bytewise Reader
+		a := collect(&whole, []string{string(b)}, []int64{1})
+		chunks := strings.Split(string(b), "")
+		ts := make([]int64, len(chunks))
+		c := collect(&bytewise, chunks, ts)
+		if len(a) == 0 || len(a) != len(c) {
+			t.Fatalf("%s: %d messages whole vs %d byte-wise", f, len(a), len(c))
+		}
+		for i := range a {
+			if a[i].data != c[i].data {
+				t.Fatalf("%s msg %d differs", f, i)
+			}
+		}
+		if a[len(a)-1].data != "[DONE]" {
+			t.Errorf("%s: last message %q, want [DONE]", f, a[len(a)-1].data)
+		}
+	}
+}
+
+func BenchmarkFeedChatChunk(b *testing.B) {
+	chunk := []byte(`data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":" hello"},"finish_reason":null}]}` + "\n\n")
+	var r Reader
+	n := 0
+	fn := func(m *Message) { n += len(m.Data) }
+	b.ReportAllocs()
+	b.SetBytes(int64(len(chunk)))
+	for i := 0; i < b.N; i++ {
+		r.Feed(chunk, int64(i), fn)
+	}
+}

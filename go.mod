@@ -1,0 +1,3 @@
+module github.com/loadstar/loadstar
+
+go 1.26

@@ -1,0 +1,104 @@
+// Command loadstar benchmarks LLM inference servers with Starlark scenarios.
+//
+// Each command is one struct with a Run method, in its own file; main parses
+// the command line with kong, runs the command, and renders any error once
+// with its exit code and hint (see docs/exit-codes.md).
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/loadstar/loadstar/engine/errext"
+)
+
+// Globals are the flags every command accepts; commands receive them through
+// kong.Bind.
+type Globals struct {
+	LogLevel  string `help:"Log level: debug, info, warn, error." default:"info" enum:"debug,info,warn,error" env:"LOADSTAR_LOG_LEVEL"`
+	LogFormat string `help:"Log format: text or json." default:"text" enum:"text,json" env:"LOADSTAR_LOG_FORMAT"`
+}
+
+// CLI is the command tree. Add a command by adding a field here and a file
+// cmd/loadstar/<name>.go holding its struct.
+type CLI struct {
+	Globals
+
+	Run     RunCmd     `cmd:"" help:"Run a scenario (.star file)."`
+	Inspect InspectCmd `cmd:"" help:"Print the plan of a scenario without sending anything."`
+	Version VersionCmd `cmd:"" help:"Print the version."`
+}
+
+// App is what commands get bound: the output streams and the logger.
+type App struct {
+	Stdout io.Writer
+	Stderr io.Writer
+	Logger *slog.Logger
+}
+
+func main() {
+	os.Exit(int(runMain(os.Args[1:], os.Stdout, os.Stderr)))
+}
+
+// runMain runs the command line and returns the exit code. Tests call it.
+func runMain(args []string, stdout, stderr io.Writer) (code errext.ExitCode) {
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(exitRequest); ok { // --help, --version from kong
+				code = errext.ExitCode(e)
+				return
+			}
+			fmt.Fprintf(stderr, "loadstar: internal error: %v\n", r)
+			code = errext.Generic
+		}
+	}()
+	var cli CLI
+	parser, err := kong.New(&cli,
+		kong.Name("loadstar"),
+		kong.Description("Benchmark LLM inference servers with Starlark scenarios."),
+		kong.UsageOnError(),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(c int) { panic(exitRequest(c)) }),
+	)
+	if err != nil {
+		fmt.Fprintf(stderr, "loadstar: %v\n", err)
+		return errext.Generic
+	}
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		var pe *kong.ParseError
+		if errors.As(err, &pe) {
+			fmt.Fprintf(stderr, "loadstar: %v\n", err)
+			return errext.Usage
+		}
+		fmt.Fprintf(stderr, "loadstar: %v\n", err)
+		return errext.Usage
+	}
+	if kctx.Command() == "" {
+		return errext.Success // --help was printed
+	}
+	app := &App{Stdout: stdout, Stderr: stderr, Logger: newLogger(stderr, cli.Globals)}
+	err = kctx.Run(&cli.Globals, app)
+	return report(stderr, err)
+}
+
+// exitRequest carries kong's request to exit (after --help) out of Parse.
+type exitRequest int
+
+// report renders err once: the message, then the hint, and returns its code.
+func report(stderr io.Writer, err error) errext.ExitCode {
+	if err == nil {
+		return errext.Success
+	}
+	code := errext.ExitCodeOf(err)
+	fmt.Fprintf(stderr, "loadstar: %v\n", err)
+	if hint := errext.HintOf(err); hint != "" {
+		fmt.Fprintf(stderr, "hint: %s\n", hint)
+	}
+	return code
+}

@@ -1,0 +1,149 @@
+// Package builtins assembles the script API: the predeclared names every
+// scenario sees (duration and distribution helpers, fail, struct, the plugin
+// namespaces built from the registry, run/sweep/search, ...).
+package builtins
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
+)
+
+// Duration is a Starlark time span. Scripts make them with ms(5), s(2) or by
+// writing a string such as "250ms" wherever a duration is expected. Durations
+// add, subtract, compare, scale by numbers and divide into a float ratio.
+type Duration time.Duration
+
+var (
+	_ starlark.Value      = Duration(0)
+	_ starlark.Comparable = Duration(0)
+	_ starlark.HasBinary  = Duration(0)
+	_ starlark.HasAttrs   = Duration(0)
+)
+
+func (d Duration) String() string        { return time.Duration(d).String() }
+func (d Duration) Type() string          { return "duration" }
+func (d Duration) Freeze()               {}
+func (d Duration) Truth() starlark.Bool  { return d != 0 }
+func (d Duration) Hash() (uint32, error) { return uint32(d) ^ uint32(int64(d)>>32), nil }
+
+// Attr exposes the span in common units: d.ms, d.s, d.us, d.ns.
+func (d Duration) Attr(name string) (starlark.Value, error) {
+	switch name {
+	case "ns":
+		return starlark.MakeInt64(int64(d)), nil
+	case "us":
+		return starlark.Float(float64(d) / 1e3), nil
+	case "ms":
+		return starlark.Float(float64(d) / 1e6), nil
+	case "s", "seconds":
+		return starlark.Float(float64(d) / 1e9), nil
+	}
+	return nil, nil
+}
+
+// AttrNames implements starlark.HasAttrs.
+func (d Duration) AttrNames() []string { return []string{"ms", "ns", "s", "seconds", "us"} }
+
+// CompareSameType implements starlark.Comparable.
+func (d Duration) CompareSameType(op syntax.Token, y starlark.Value, depth int) (bool, error) {
+	e := y.(Duration)
+	switch op {
+	case syntax.EQL:
+		return d == e, nil
+	case syntax.NEQ:
+		return d != e, nil
+	case syntax.LT:
+		return d < e, nil
+	case syntax.LE:
+		return d <= e, nil
+	case syntax.GT:
+		return d > e, nil
+	case syntax.GE:
+		return d >= e, nil
+	}
+	return false, fmt.Errorf("unsupported comparison %s", op)
+}
+
+// Binary implements duration arithmetic.
+func (d Duration) Binary(op syntax.Token, y starlark.Value, side starlark.Side) (starlark.Value, error) {
+	if e, ok := y.(Duration); ok {
+		switch op {
+		case syntax.PLUS:
+			return d + e, nil
+		case syntax.MINUS:
+			if side == starlark.Left {
+				return d - e, nil
+			}
+			return e - d, nil
+		case syntax.SLASH:
+			if side == starlark.Left {
+				if e == 0 {
+					return nil, fmt.Errorf("duration division by zero")
+				}
+				return starlark.Float(float64(d) / float64(e)), nil
+			}
+			if d == 0 {
+				return nil, fmt.Errorf("duration division by zero")
+			}
+			return starlark.Float(float64(e) / float64(d)), nil
+		}
+		return nil, nil
+	}
+	f, ok := starlark.AsFloat(y)
+	if !ok {
+		return nil, nil
+	}
+	switch op {
+	case syntax.STAR:
+		return Duration(math.Round(float64(d) * f)), nil
+	case syntax.SLASH:
+		if side == starlark.Left {
+			if f == 0 {
+				return nil, fmt.Errorf("duration division by zero")
+			}
+			return Duration(math.Round(float64(d) / f)), nil
+		}
+	}
+	return nil, nil
+}
+
+// AsDuration converts a script value to a time.Duration: a Duration, a
+// string Go's time.ParseDuration accepts ("250ms", "1m30s"), or a number of
+// seconds. what names the argument in the error.
+func AsDuration(v starlark.Value, what string) (time.Duration, error) {
+	switch x := v.(type) {
+	case Duration:
+		return time.Duration(x), nil
+	case starlark.String:
+		d, err := time.ParseDuration(string(x))
+		if err != nil {
+			return 0, fmt.Errorf("%s: want a duration like \"250ms\" or \"2s\", got %q", what, string(x))
+		}
+		return d, nil
+	case starlark.Int, starlark.Float:
+		f, _ := starlark.AsFloat(x)
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return 0, fmt.Errorf("%s: want a finite number of seconds, got %v", what, f)
+		}
+		return time.Duration(math.Round(f * 1e9)), nil
+	}
+	return 0, fmt.Errorf("%s: want a duration (\"250ms\", ms(250) or seconds), got %s", what, v.Type())
+}
+
+func durationBuiltin(name string, unit time.Duration) *starlark.Builtin {
+	return starlark.NewBuiltin(name, func(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		var n starlark.Value
+		if err := starlark.UnpackPositionalArgs(fn.Name(), args, kwargs, 1, &n); err != nil {
+			return nil, err
+		}
+		f, ok := starlark.AsFloat(n)
+		if !ok {
+			return nil, fmt.Errorf("%s: want a number, got %s", fn.Name(), n.Type())
+		}
+		return Duration(math.Round(f * float64(unit))), nil
+	})
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/loadstar/loadstar/engine/errext"
+	"github.com/loadstar/loadstar/interp"
 )
 
 // Globals are the flags every command accepts; commands receive them through
@@ -96,7 +97,13 @@ func report(stderr io.Writer, err error) errext.ExitCode {
 		return errext.Success
 	}
 	code := errext.ExitCodeOf(err)
-	fmt.Fprintf(stderr, "loadstar: %v\n", err)
+	var se *interp.ScriptError
+	if errors.As(err, &se) {
+		// A script error is already rendered (backtrace with positions).
+		fmt.Fprintf(stderr, "%s\n", se.Msg)
+	} else {
+		fmt.Fprintf(stderr, "loadstar: %v\n", err)
+	}
 	if hint := errext.HintOf(err); hint != "" {
 		fmt.Fprintf(stderr, "hint: %s\n", hint)
 	}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+var update = flag.Bool("update", false, "rewrite the expected output in testdata/script/*.txtar")
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"loadstar": func() { os.Exit(int(runMain(os.Args[1:], os.Stdout, os.Stderr))) },
+	})
+}
+
+// TestScripts runs the end-to-end CLI scripts in testdata/script: each is a
+// txtar archive of files plus commands and their expected output and exit
+// codes (fortio-style). Refresh expectations with `go test ./cmd/loadstar -update`.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:           "testdata/script",
+		UpdateScripts: *update,
+		Cmds:          map[string]func(*testscript.TestScript, bool, []string){"exits": cmdExits},
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("LOADSTAR_LOG_FORMAT", "text")
+			return nil
+		},
+	})
+}
+
+// cmdExits runs a command and checks its exit code:
+//
+//	exits 3 loadstar run bad.star
+//
+// stdout and stderr are kept for the following stdout/stderr commands.
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits CODE COMMAND [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exits: bad code %q", args[0])
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("exits: %v", err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("exit code %d, want %d", got, want)
+	}
+}

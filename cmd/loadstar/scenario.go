@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/loadstar/loadstar/builtins"
+	"github.com/loadstar/loadstar/engine/errext"
+	"github.com/loadstar/loadstar/interp"
+	"github.com/loadstar/loadstar/stdlib"
+)
+
+// ScriptFlags are the flags of every command that executes a scenario.
+type ScriptFlags struct {
+	Vars     []string `name:"var" help:"Script variable key=value (repeatable); visible as vars[\"key\"] (int, float, bool or string)." placeholder:"KEY=VALUE"`
+	Libs     []string `name:"lib" help:"Library root name=DIR (repeatable) for load(\"@name//file.star\"); also LOADSTAR_PATH=name=DIR:name2=DIR2." placeholder:"NAME=DIR"`
+	MaxSteps uint64   `name:"max-steps" help:"Execution-step budget of the script (0 = default 100M)." default:"0"`
+}
+
+// newHost builds the Starlark host for a scenario run.
+func newHost(app *App, f ScriptFlags, locals map[string]any) (*interp.Host, error) {
+	vars, err := interp.ParseVars(f.Vars)
+	if err != nil {
+		return nil, err
+	}
+	libs, err := interp.ParseLibs(f.Libs, os.Getenv(interp.EnvPath))
+	if err != nil {
+		return nil, err
+	}
+	predeclared, err := builtins.Merge(builtins.Core())
+	if err != nil {
+		return nil, errext.WithExitCode(err, errext.Generic)
+	}
+	return interp.New(interp.Options{
+		Predeclared: predeclared,
+		Stdlib:      stdlib.FS,
+		Libs:        libs,
+		Vars:        vars,
+		MaxSteps:    f.MaxSteps,
+		Logger:      app.Logger,
+		Locals:      locals,
+	}), nil
+}
+
+// interruptible returns a context cancelled by Ctrl-C or SIGTERM.
+func interruptible() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}

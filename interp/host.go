@@ -1,0 +1,190 @@
+// Package interp is the Starlark host: it runs scenario files with a module
+// loader (relative paths, @stdlib//, named library roots), script variables,
+// an execution-step budget, cancellation on Ctrl-C and errors rendered as
+// Python-style backtraces with file:line:col.
+//
+// Scripts are sandboxed: they see only the predeclared names the caller
+// passes (the builtins package); there is no file, network or environment
+// access except through those builtins. print() goes to the logger with the
+// script's file:line.
+package interp
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
+
+	"github.com/loadstar/loadstar/engine/config"
+)
+
+// Options configure a Host.
+type Options struct {
+	// Predeclared are the names every module sees (built by package builtins).
+	Predeclared starlark.StringDict
+	// Stdlib serves @stdlib//name.star modules; nil disables them.
+	Stdlib fs.FS
+	// Libs maps library root names (@name//) to directories.
+	Libs map[string]string
+	// Vars are script variables, already parsed (see ParseVars).
+	Vars *starlark.Dict
+	// MaxSteps bounds the execution steps of the top-level script and
+	// everything it loads (0 = config.DefaultMaxSteps).
+	MaxSteps uint64
+	// Logger receives print() output; nil discards it.
+	Logger *slog.Logger
+	// Locals are set on every thread the host creates (SetLocal), so that
+	// builtins can reach host-owned state (run context, plan recorder, ...).
+	Locals map[string]any
+}
+
+// FileOptions are the dialect scenarios are written in: top-level for/if
+// (sweeps are written at top level), set(), but no while and no recursion,
+// so every script terminates.
+var FileOptions = &syntax.FileOptions{Set: true, TopLevelControl: true}
+
+// Host runs scenario files. It is not safe for concurrent use.
+type Host struct {
+	opts    Options
+	modules map[string]*moduleEntry // by canonical module key
+	stack   []string                // keys of modules whose top level is executing
+}
+
+// New returns a host.
+func New(opts Options) *Host {
+	if opts.MaxSteps == 0 {
+		opts.MaxSteps = config.DefaultMaxSteps
+	}
+	if opts.Vars == nil {
+		opts.Vars = new(starlark.Dict)
+	}
+	opts.Vars.Freeze()
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Host{opts: opts, modules: map[string]*moduleEntry{}}
+}
+
+// ThreadLocalHost is the key under which each thread carries its *Host.
+const ThreadLocalHost = "loadstar.host"
+
+// ThreadLocalContext is the key under which each thread carries the
+// context.Context of the run (cancelled on Ctrl-C).
+const ThreadLocalContext = "loadstar.context"
+
+// ContextOf returns the context of the thread (context.Background if none).
+func ContextOf(thread *starlark.Thread) context.Context {
+	if ctx, ok := thread.Local(ThreadLocalContext).(context.Context); ok {
+		return ctx
+	}
+	return context.Background()
+}
+
+// NewThread returns a thread wired to this host: loader, print, step limit,
+// thread locals, and cancellation when ctx ends.
+func (h *Host) NewThread(ctx context.Context, name string) (*starlark.Thread, func()) {
+	thread := &starlark.Thread{
+		Name:  name,
+		Load:  h.load,
+		Print: h.print,
+	}
+	thread.SetMaxExecutionSteps(h.opts.MaxSteps)
+	thread.OnMaxSteps = func(t *starlark.Thread) {
+		t.Cancel(fmt.Sprintf("exceeded the limit of %d execution steps", h.opts.MaxSteps))
+	}
+	thread.SetLocal(ThreadLocalHost, h)
+	thread.SetLocal(ThreadLocalContext, ctx)
+	for k, v := range h.opts.Locals {
+		thread.SetLocal(k, v)
+	}
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			thread.Cancel("interrupted")
+		case <-done:
+		}
+	}()
+	return thread, func() { close(done) }
+}
+
+// ExecFile runs the scenario at path and returns its frozen globals.
+// Errors are *ScriptError values carrying an exit code (see errors.go).
+func (h *Host) ExecFile(ctx context.Context, path string) (starlark.StringDict, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, scriptErrorf("%s: %v", path, err)
+	}
+	src, err := os.ReadFile(abs)
+	if err != nil {
+		return nil, scriptErrorf("cannot read scenario %s: %v", path, err)
+	}
+	thread, stop := h.NewThread(ctx, "main")
+	defer stop()
+	key := abs
+	entry := &moduleEntry{display: displayPath(abs), loading: true}
+	h.modules[key] = entry
+	h.stack = append(h.stack[:0], key)
+	globals, err := starlark.ExecFileOptions(FileOptions, thread, entry.display, src, h.predeclared(key))
+	h.stack = h.stack[:0]
+	entry.loading = false
+	if err != nil {
+		entry.err = err
+		return nil, wrapScriptError(err, thread)
+	}
+	globals.Freeze()
+	entry.globals = globals
+	return globals, nil
+}
+
+// Call calls fn (typically a frozen function from a module) on a new thread.
+func (h *Host) Call(ctx context.Context, name string, fn starlark.Callable, args starlark.Tuple) (starlark.Value, error) {
+	thread, stop := h.NewThread(ctx, name)
+	defer stop()
+	v, err := starlark.Call(thread, fn, args, nil)
+	if err != nil {
+		return nil, wrapScriptError(err, thread)
+	}
+	return v, nil
+}
+
+// predeclared returns the names visible to module key: the caller's
+// predeclared names plus the frozen `vars` dict.
+func (h *Host) predeclared(key string) starlark.StringDict {
+	d := make(starlark.StringDict, len(h.opts.Predeclared)+1)
+	for k, v := range h.opts.Predeclared {
+		d[k] = v
+	}
+	d["vars"] = h.opts.Vars
+	return d
+}
+
+func (h *Host) print(thread *starlark.Thread, msg string) {
+	pos := "?"
+	if thread.CallStackDepth() > 0 {
+		pos = thread.CallFrame(1).Pos.String()
+	}
+	h.opts.Logger.Info(msg, "script", pos)
+}
+
+// displayPath shortens an absolute path to one relative to the working
+// directory when that is shorter, so messages read like the command line.
+func displayPath(abs string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return abs
+	}
+	if rel, err := filepath.Rel(wd, abs); err == nil && len(rel) < len(abs) && !startsWithDotDot(rel) {
+		return rel
+	}
+	return abs
+}
+
+func startsWithDotDot(p string) bool {
+	return len(p) >= 2 && p[:2] == ".." && (len(p) == 2 || p[2] == filepath.Separator)
+}

@@ -1,0 +1,35 @@
+# loadstar tasks. `just` lists them.
+
+# List the recipes.
+default:
+    @just --list --unsorted
+
+# Build the loadstar binary into ./loadstar.
+build:
+    go build -o loadstar ./cmd/loadstar
+
+# Run the test suite (the README's test command).
+test:
+    go test ./...
+
+# Check formatting and vet.
+lint:
+    @test -z "$(gofmt -l $(git ls-files '*.go'))" || (gofmt -l $(git ls-files '*.go'); echo "gofmt needed"; exit 1)
+    go vet ./...
+
+# Run a scenario, e.g. `just run scenarios/quickstart.star`.
+run FILE *ARGS:
+    go run ./cmd/loadstar run {{FILE}} {{ARGS}}
+
+# Run the speed and memory benchmarks (Go benchmarks and .ci/bench scripts).
+bench:
+    go test -run '^$' -bench . -benchmem ./engine/...
+    for s in .ci/bench/*.sh; do [ -e "$s" ] && echo "== $s" && bash "$s"; done
+
+# Run what CI runs.
+ci:
+    bash .ci/run
+
+# Refresh golden files after an intended output change.
+update-golden:
+    go test ./... -update

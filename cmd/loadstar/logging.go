@@ -3,14 +3,12 @@ package main
 import (
 	"io"
 	"log/slog"
+
+	"github.com/loadstar/loadstar/engine/logging"
 )
 
 func newLogger(w io.Writer, g Globals) *slog.Logger {
 	var level slog.Level
-	_ = level.UnmarshalText([]byte(g.LogLevel))
-	opts := &slog.HandlerOptions{Level: level}
-	if g.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	_ = level.UnmarshalText([]byte(g.LogLevel)) // kong's enum already validated it
+	return logging.New(w, g.LogFormat, level)
 }

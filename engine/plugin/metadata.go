@@ -13,6 +13,11 @@ type EndpointMetadata struct {
 	SupportsVideos    bool   `yaml:"supports_videos,omitempty" json:"supports_videos,omitempty"`
 	ProducesImages    bool   `yaml:"produces_images,omitempty" json:"produces_images,omitempty"`
 	MetricsTitle      string `yaml:"metrics_title" json:"metrics_title"`
+
+	ProducesVideos      bool `yaml:"produces_videos,omitempty" json:"produces_videos,omitempty"`
+	RequiresPolling     bool `yaml:"requires_polling,omitempty" json:"requires_polling,omitempty"`
+	RequiresFormData    bool `yaml:"requires_form_data,omitempty" json:"requires_form_data,omitempty"`
+	RequiresInlineMedia bool `yaml:"requires_inline_media,omitempty" json:"requires_inline_media,omitempty"`
 }
 
 // TransportMetadata is the typed metadata of a `transport` plugin.
@@ -25,4 +30,11 @@ type TransportMetadata struct {
 type PlotMetadata struct {
 	DisplayName string `yaml:"display_name" json:"display_name"`
 	Category    string `yaml:"category" json:"category"`
+}
+
+// ExporterMetadata is the typed metadata of a `data_exporter` or
+// `console_exporter` plugin.
+type ExporterMetadata struct {
+	// EnabledByDefault: the exporter runs when the plan lists none.
+	EnabledByDefault bool `yaml:"enabled_by_default,omitempty" json:"enabled_by_default,omitempty"`
 }

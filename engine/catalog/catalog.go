@@ -1,0 +1,48 @@
+// Package catalog binds every `go:` class name of the built-in plugins.yaml
+// to its Go implementation and builds registries with the Starlark loader.
+//
+// A package providing plugins exports
+//
+//	func Classes() map[string]*plugin.Class
+//
+// keyed by the Go name used in the manifest: key "Chat" of package
+// engine/endpoint is class `go:engine/endpoint.Chat`. Add the package to
+// sources below when it exports Classes().
+package catalog
+
+import (
+	"fmt"
+
+	"github.com/loadstar/loadstar/engine/plugin"
+)
+
+// source is one Go package contributing classes.
+type source struct {
+	path    string // package path under the module, e.g. engine/endpoint
+	classes func() map[string]*plugin.Class
+}
+
+// sources lists the packages whose classes are bound, in manifest order.
+var sources = []source{}
+
+// Classes returns every bound Go class keyed by its full class path
+// ("go:engine/endpoint.Chat").
+func Classes() map[string]*plugin.Class {
+	out := map[string]*plugin.Class{}
+	for _, s := range sources {
+		for name, c := range s.classes() {
+			out[fmt.Sprintf("go:%s.%s", s.path, name)] = c
+		}
+	}
+	return out
+}
+
+// New builds a registry of the built-in plugins with every Go class bound
+// and Starlark plugins enabled; opts add packages, a logger, ...
+//
+//	dirs, _ := plugin.Discover(flags, os.Getenv(plugin.EnvPlugins), ".")
+//	reg, err := catalog.New(plugin.WithPackages(dirs...), plugin.WithLogger(log))
+func New(opts ...plugin.Option) (*plugin.Registry, error) {
+	base := []plugin.Option{plugin.WithGoClasses(Classes())}
+	return plugin.NewRegistry(append(base, opts...)...)
+}

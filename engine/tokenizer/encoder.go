@@ -1,0 +1,253 @@
+package tokenizer
+
+import (
+	"hash/maphash"
+	"strings"
+	"sync"
+)
+
+// encoder is the one Tokenizer implementation: added-token splitting,
+// normalization, pre-tokenization, then BPE per piece with a piece cache.
+type encoder struct {
+	name      string
+	m         *model
+	added     *addedTokens // nil when the tokenizer has none (tiktoken)
+	normalize func(string) string
+	pre       stage
+	// spmSplit: a SentencePiece-style piece may be cut before every ▁ that
+	// follows another character, because no token spans such a boundary
+	// (checked when loading). This keeps pieces short and cacheable.
+	spmSplit string
+	decode   func(tokens []string) string
+	cache    pieceCache
+}
+
+var _ Tokenizer = (*encoder)(nil)
+
+func (e *encoder) Name() string { return e.name }
+
+// Encode returns the token ids of text, without special tokens.
+func (e *encoder) Encode(text string) []int {
+	ids := make([]int, 0, len(text)/3+1)
+	e.pieces(text, func(piece string, addedID int) {
+		if addedID >= 0 {
+			ids = append(ids, addedID)
+			return
+		}
+		ids = append(ids, e.pieceIDs(piece)...)
+	})
+	return ids
+}
+
+// Count returns the number of tokens of text.
+func (e *encoder) Count(text string) int {
+	n := 0
+	e.pieces(text, func(piece string, addedID int) {
+		if addedID >= 0 {
+			n++
+			return
+		}
+		n += len(e.pieceIDs(piece))
+	})
+	return n
+}
+
+// Pieces calls yield with each pre-token piece of text and its token ids.
+// The ids are shared and must not be modified. Encoding text is the
+// concatenation of the pieces' ids.
+func (e *encoder) Pieces(text string, yield func(piece string, ids []int)) {
+	var one [1]int
+	e.pieces(text, func(piece string, addedID int) {
+		if addedID >= 0 {
+			one[0] = addedID
+			yield(piece, one[:])
+			return
+		}
+		yield(piece, e.pieceIDs(piece))
+	})
+}
+
+// Decode returns the text of ids. Unknown ids are skipped.
+func (e *encoder) Decode(ids []int) string {
+	toks := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if id >= 0 && id < len(e.m.tokens) {
+			toks = append(toks, e.m.tokens[id])
+		}
+	}
+	return e.decode(toks)
+}
+
+// pieces splits text into added tokens (addedID >= 0) and pre-token pieces.
+func (e *encoder) pieces(text string, yield func(piece string, addedID int)) {
+	if e.added == nil {
+		e.section(text, true, yield)
+		return
+	}
+	first := true
+	e.added.split(text, func(s string, id int) {
+		if id >= 0 {
+			yield(s, id)
+		} else {
+			e.section(s, first, yield)
+		}
+		first = false
+	})
+}
+
+func (e *encoder) section(s string, first bool, yield func(string, int)) {
+	if e.normalize != nil {
+		s = e.normalize(s)
+	}
+	if s == "" {
+		return
+	}
+	e.pre(s, first, func(p string, _ bool) {
+		if e.spmSplit == "" {
+			yield(p, -1)
+			return
+		}
+		start := 0
+		for i := len(e.spmSplit); i < len(p); {
+			j := strings.Index(p[i:], e.spmSplit)
+			if j < 0 {
+				break
+			}
+			at := i + j
+			if !strings.HasSuffix(p[:at], e.spmSplit) {
+				yield(p[start:at], -1)
+				start = at
+			}
+			i = at + len(e.spmSplit)
+		}
+		yield(p[start:], -1)
+	})
+}
+
+// pieceIDs encodes one piece through the cache.
+func (e *encoder) pieceIDs(piece string) []int {
+	if ids, ok := e.cache.get(piece); ok {
+		return ids
+	}
+	ids := e.m.encodePiece(nil, piece)
+	e.cache.put(piece, ids)
+	return ids
+}
+
+// pieceCache remembers the ids of short pieces. Natural text repeats its
+// words, so most pieces hit; memory is bounded by clearing a full shard.
+type pieceCache struct {
+	seed   maphash.Seed
+	once   sync.Once
+	shards [32]cacheShard
+}
+
+type cacheShard struct {
+	mu sync.RWMutex
+	m  map[string][]int
+}
+
+const (
+	maxCachedPiece   = 128     // bytes
+	maxShardEntries  = 1 << 15 // 32 shards: about 1M pieces at most
+	cacheShardsCount = 32
+)
+
+func (c *pieceCache) shard(piece string) *cacheShard {
+	c.once.Do(func() { c.seed = maphash.MakeSeed() })
+	return &c.shards[maphash.String(c.seed, piece)%cacheShardsCount]
+}
+
+func (c *pieceCache) get(piece string) ([]int, bool) {
+	if len(piece) > maxCachedPiece {
+		return nil, false
+	}
+	s := c.shard(piece)
+	s.mu.RLock()
+	ids, ok := s.m[piece]
+	s.mu.RUnlock()
+	return ids, ok
+}
+
+func (c *pieceCache) put(piece string, ids []int) {
+	if len(piece) > maxCachedPiece {
+		return
+	}
+	s := c.shard(piece)
+	s.mu.Lock()
+	if s.m == nil || len(s.m) >= maxShardEntries {
+		s.m = make(map[string][]int, 256)
+	}
+	// Clone: piece points into the caller's text, which must not be pinned.
+	s.m[strings.Clone(piece)] = ids
+	s.mu.Unlock()
+}
+
+// addedTokens finds added tokens in raw text, longest match first, as
+// transformers.js and Hugging Face tokenizers do.
+type addedTokens struct {
+	byFirst map[byte][]addedToken // candidates by first byte, longest first
+}
+
+type addedToken struct {
+	content        string
+	id             int
+	lstrip, rstrip bool
+}
+
+func newAddedTokens(list []addedToken) *addedTokens {
+	if len(list) == 0 {
+		return nil
+	}
+	a := &addedTokens{byFirst: map[byte][]addedToken{}}
+	for _, t := range list {
+		if t.content == "" {
+			continue
+		}
+		b := t.content[0]
+		l := append(a.byFirst[b], t)
+		for i := len(l) - 1; i > 0 && len(l[i].content) > len(l[i-1].content); i-- {
+			l[i], l[i-1] = l[i-1], l[i]
+		}
+		a.byFirst[b] = l
+	}
+	return a
+}
+
+// split yields the text between added tokens (id -1) and the added tokens,
+// applying their lstrip/rstrip to the neighbouring text.
+func (a *addedTokens) split(text string, yield func(s string, id int)) {
+	start := 0
+	pendingRstrip := false
+	emitText := func(s string, lstrip bool) {
+		if pendingRstrip {
+			s = strings.TrimLeft(s, " \t\n\r\v\f")
+			pendingRstrip = false
+		}
+		if lstrip {
+			s = strings.TrimRight(s, " \t\n\r\v\f")
+		}
+		if s != "" {
+			yield(s, -1)
+		}
+	}
+	for i := 0; i < len(text); {
+		var hit *addedToken
+		for k, t := range a.byFirst[text[i]] {
+			if strings.HasPrefix(text[i:], t.content) {
+				hit = &a.byFirst[text[i]][k]
+				break
+			}
+		}
+		if hit == nil {
+			i++
+			continue
+		}
+		emitText(text[start:i], hit.lstrip)
+		yield(hit.content, hit.id)
+		pendingRstrip = hit.rstrip
+		i += len(hit.content)
+		start = i
+	}
+	emitText(text[start:], false)
+}

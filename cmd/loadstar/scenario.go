@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+
+	"go.starlark.net/starlark"
 	"os"
 	"os/signal"
 	"syscall"
@@ -21,6 +23,12 @@ type ScriptFlags struct {
 
 // newHost builds the Starlark host for a scenario run.
 func newHost(app *App, f ScriptFlags, locals map[string]any) (*interp.Host, error) {
+	return newHostWith(app, f, nil, false)
+}
+
+// newHostWith builds a host whose scripts also see extra predeclared names
+// (the assert module for tests).
+func newHostWith(app *App, f ScriptFlags, extra map[string]any, testMode bool) (*interp.Host, error) {
 	vars, err := interp.ParseVars(f.Vars)
 	if err != nil {
 		return nil, err
@@ -29,7 +37,11 @@ func newHost(app *App, f ScriptFlags, locals map[string]any) (*interp.Host, erro
 	if err != nil {
 		return nil, err
 	}
-	predeclared, err := builtins.Merge(builtins.Core())
+	more := starlark.StringDict{}
+	for k, v := range extra {
+		more[k] = v.(starlark.Value)
+	}
+	predeclared, err := builtins.Merge(builtins.Core(), more)
 	if err != nil {
 		return nil, errext.WithExitCode(err, errext.Generic)
 	}
@@ -40,7 +52,7 @@ func newHost(app *App, f ScriptFlags, locals map[string]any) (*interp.Host, erro
 		Vars:        vars,
 		MaxSteps:    f.MaxSteps,
 		Logger:      app.Logger,
-		Locals:      locals,
+		Locals:      nil,
 	}), nil
 }
 

@@ -21,16 +21,17 @@ import (
 //	json.encode/decode/indent, math.*
 func Core() starlark.StringDict {
 	return starlark.StringDict{
-		"ns":       durationBuiltin("ns", 1),
-		"us":       durationBuiltin("us", 1e3),
-		"ms":       durationBuiltin("ms", 1e6),
-		"s":        durationBuiltin("s", 1e9),
-		"minutes":  durationBuiltin("minutes", 60e9),
-		"duration": starlark.NewBuiltin("duration", parseDurationBuiltin),
-		"dist":     distModule(),
-		"struct":   starlark.NewBuiltin("struct", starlarkstruct.Make),
-		"json":     json.Module,
-		"math":     math.Module,
+		"ns":        durationBuiltin("ns", 1),
+		"us":        durationBuiltin("us", 1e3),
+		"ms":        durationBuiltin("ms", 1e6),
+		"s":         durationBuiltin("s", 1e9),
+		"minutes":   durationBuiltin("minutes", 60e9),
+		"duration":  starlark.NewBuiltin("duration", parseDurationBuiltin),
+		"dist":      distModule(),
+		"tokenizer": tokenizerModule(),
+		"struct":    starlark.NewBuiltin("struct", starlarkstruct.Make),
+		"json":      json.Module,
+		"math":      math.Module,
 	}
 }
 

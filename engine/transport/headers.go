@@ -1,0 +1,226 @@
+package transport
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/loadstar/loadstar/engine/plugin"
+)
+
+// RedactHeaders returns a copy of hs with the values of secret headers
+// (Authorization, Proxy-Authorization, x-api-key, api-key, Cookie and any name
+// containing key, token, secret or password) replaced by plugin.Redacted.
+// Use it wherever headers could be printed: logs, errors, exported configs.
+//
+//	RedactHeaders([][2]string{{"Authorization", "Bearer sk-1"}, {"X-Tenant", "a"}})
+//	// [[Authorization <redacted>] [X-Tenant a]]
+func RedactHeaders(hs [][2]string) [][2]string {
+	out := make([][2]string, len(hs))
+	for i, h := range hs {
+		out[i] = h
+		if IsSecretHeader(h[0]) {
+			out[i][1] = plugin.Redacted
+		}
+	}
+	return out
+}
+
+// IsSecretHeader reports whether a header's value must never be printed.
+func IsSecretHeader(name string) bool {
+	return plugin.IsSecretName(name) || strings.EqualFold(name, "cookie") || strings.EqualFold(name, "set-cookie")
+}
+
+// managed names the headers the transport itself sends; a caller header with
+// the same name replaces the transport's (later layers win, wire.md §3),
+// except Accept and X-Session-Affinity, which the transport always decides.
+type managed uint16
+
+const (
+	mUserAgent managed = 1 << iota
+	mRequestID
+	mSession
+	mAuthorization
+	mAccept
+	mContentType
+	mAffinity
+	mHost
+)
+
+// classify returns which managed header name is, 0 if none. sessionHeader is
+// the configured session header name. It does not allocate.
+func classify(name, sessionHeader string) managed {
+	switch len(name) {
+	case 4:
+		if strings.EqualFold(name, "Host") {
+			return mHost
+		}
+	case 6:
+		if strings.EqualFold(name, "Accept") {
+			return mAccept
+		}
+	case 10:
+		if strings.EqualFold(name, "User-Agent") {
+			return mUserAgent
+		}
+	case 12:
+		if strings.EqualFold(name, "X-Request-ID") {
+			return mRequestID
+		}
+		if strings.EqualFold(name, "Content-Type") {
+			return mContentType
+		}
+	case 13:
+		if strings.EqualFold(name, "Authorization") {
+			return mAuthorization
+		}
+	case 18:
+		if strings.EqualFold(name, "X-Session-Affinity") {
+			return mAffinity
+		}
+	}
+	if len(name) == len(sessionHeader) && strings.EqualFold(name, sessionHeader) {
+		return mSession
+	}
+	return 0
+}
+
+// isFramingHeader reports headers that describe the connection or the
+// message framing; the transport alone writes them.
+func isFramingHeader(name string) bool {
+	return strings.EqualFold(name, "Content-Length") || strings.EqualFold(name, "Transfer-Encoding") ||
+		strings.EqualFold(name, "Connection") || strings.EqualFold(name, "Accept-Encoding") ||
+		strings.EqualFold(name, "Keep-Alive") || strings.EqualFold(name, "TE") || strings.EqualFold(name, "Upgrade")
+}
+
+func checkHeader(name, value string) error {
+	if err := checkHeaderName(name); err != nil {
+		return err
+	}
+	if err := checkHeaderValue(value); err != nil {
+		return fmt.Errorf("header %s: %w", name, err)
+	}
+	return nil
+}
+
+func checkHeaderName(name string) error {
+	if name == "" {
+		return errors.New("empty header name")
+	}
+	for i := 0; i < len(name); i++ {
+		if !isTokenChar(name[i]) {
+			return fmt.Errorf("header name %q: character %q is not allowed (expected letters, digits or !#$%%&'*+-.^_`|~)", name, name[i])
+		}
+	}
+	return nil
+}
+
+// checkHeaderValue rejects control characters, which would let a value
+// inject headers or break the request framing.
+func checkHeaderValue(v string) error {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return fmt.Errorf("value contains control character %q at byte %d", c, i)
+		}
+	}
+	return nil
+}
+
+func isTokenChar(c byte) bool {
+	if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+// appendHeader appends "name: value\r\n".
+func appendHeader(b []byte, name, value string) []byte {
+	b = append(b, name...)
+	b = append(b, ':', ' ')
+	b = append(b, value...)
+	return append(b, '\r', '\n')
+}
+
+// appendRequestHead appends the request line and headers of req for target t,
+// ready to be followed by the body. Layers, later winning (wire.md §3):
+// User-Agent, X-Request-ID, session header, configured headers,
+// Authorization: Bearer, request headers, Accept, Content-Type,
+// X-Session-Affinity; then the framing headers the transport owns.
+func (t *HTTP) appendRequestHead(b []byte, tg *target, req *Request, method, requestID, session string) ([]byte, error) {
+	over := t.staticOver
+	for _, h := range req.Headers {
+		if err := checkHeader(h[0], h[1]); err != nil {
+			return b, err
+		}
+		if isFramingHeader(h[0]) {
+			return b, fmt.Errorf("header %s is set by the transport and cannot be given", h[0])
+		}
+		over |= classify(h[0], t.cfg.SessionHeader)
+	}
+	if checkHeaderValue(req.APIKey) != nil {
+		// The message must not quote the key.
+		return b, errors.New("api key contains a control character")
+	}
+	if err := checkHeaderValue(req.ContentType); err != nil {
+		return b, fmt.Errorf("content type: %w", err)
+	}
+	b = append(b, method...)
+	b = append(b, ' ')
+	b = append(b, tg.requestURI...)
+	b = append(b, " HTTP/1.1\r\n"...)
+	if over&mHost == 0 {
+		b = appendHeader(b, "Host", tg.hostHeader)
+	}
+	if over&mUserAgent == 0 && t.cfg.UserAgent != "" {
+		b = appendHeader(b, "User-Agent", t.cfg.UserAgent)
+	}
+	if over&mRequestID == 0 && requestID != "" {
+		b = appendHeader(b, "X-Request-ID", requestID)
+	}
+	if over&mSession == 0 && session != "" {
+		b = appendHeader(b, t.cfg.SessionHeader, session)
+	}
+	for _, h := range t.cfg.Headers {
+		k := classify(h[0], t.cfg.SessionHeader)
+		if k == mAccept || (k == mContentType && req.ContentType != "") || (k == mAffinity && t.cfg.SessionAffinity && session != "") {
+			continue
+		}
+		b = appendHeader(b, h[0], h[1])
+	}
+	if req.APIKey != "" && over&mAuthorization == 0 {
+		b = append(b, "Authorization: Bearer "...)
+		b = append(b, req.APIKey...)
+		b = append(b, '\r', '\n')
+	}
+	for _, h := range req.Headers {
+		k := classify(h[0], t.cfg.SessionHeader)
+		if k == mAccept || (k == mContentType && req.ContentType != "") || (k == mAffinity && t.cfg.SessionAffinity && session != "") {
+			continue
+		}
+		b = appendHeader(b, h[0], h[1])
+	}
+	if req.Stream {
+		b = append(b, "Accept: text/event-stream\r\n"...)
+	} else {
+		b = append(b, "Accept: application/json\r\n"...)
+	}
+	switch {
+	case req.ContentType != "":
+		b = appendHeader(b, "Content-Type", req.ContentType)
+	case over&mContentType == 0 && len(req.Body) > 0:
+		b = append(b, "Content-Type: application/json\r\n"...)
+	}
+	if t.cfg.SessionAffinity && session != "" {
+		b = appendHeader(b, "X-Session-Affinity", session)
+	}
+	if len(req.Body) > 0 || method == "POST" || method == "PUT" || method == "PATCH" {
+		b = append(b, "Content-Length: "...)
+		b = strconv.AppendInt(b, int64(len(req.Body)), 10)
+		b = append(b, '\r', '\n')
+	}
+	if t.cfg.Reuse == ReuseNever {
+		b = append(b, "Connection: close\r\n"...)
+	}
+	return append(b, '\r', '\n'), nil
+}

@@ -1,0 +1,329 @@
+package transport
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/loadstar/loadstar/engine/clock"
+	"github.com/loadstar/loadstar/engine/record"
+	"github.com/loadstar/loadstar/engine/sse"
+	"github.com/valyala/fasthttp"
+)
+
+// target is a parsed request URL; targets are cached per URL string so the
+// hot path never parses.
+type target struct {
+	https      bool
+	addr       string // host:port to dial
+	hostHeader string // Host header value
+	serverName string // TLS SNI
+	requestURI string // path?query
+	pool       *hostPool
+}
+
+func parseTarget(raw string) (*target, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("invalid URL %q: %v", raw, err)
+	}
+	tg := &target{}
+	switch strings.ToLower(u.Scheme) {
+	case "http":
+	case "https":
+		tg.https = true
+	default:
+		return nil, fmt.Errorf("invalid URL %q: scheme must be http or https", raw)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("invalid URL %q: no host", raw)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("invalid URL: user info is not supported; pass credentials as headers")
+	}
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		port = "80"
+		if tg.https {
+			port = "443"
+		}
+	}
+	tg.addr = net.JoinHostPort(host, port)
+	tg.hostHeader = u.Host
+	tg.serverName = host
+	tg.requestURI = u.EscapedPath()
+	if tg.requestURI == "" {
+		tg.requestURI = "/"
+	}
+	if u.RawQuery != "" {
+		tg.requestURI += "?" + u.RawQuery
+	}
+	return tg, nil
+}
+
+// hostPool holds the keep-alive connections to one scheme+host:port. Idle
+// connections are reused last-in first-out, so a light load keeps few
+// connections warm; when max connections are open, requests wait in FIFO
+// order for one to be released.
+type hostPool struct {
+	t      *HTTP
+	key    string
+	max    int // 0 = unbounded
+	mu     sync.Mutex
+	idle   []*conn
+	open   int
+	waitq  []chan *conn // a nil value grants a slot to dial
+	closed bool
+}
+
+// errPoolClosed is returned when the client was closed.
+var errPoolClosed = errors.New("transport closed")
+
+// acquire returns an idle connection, a slot to dial (nil conn), or waits for
+// either until deadline or ctx.
+func (p *hostPool) acquire(ctx context.Context, deadline time.Time) (*conn, error) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, errPoolClosed
+	}
+	for n := len(p.idle); n > 0; n = len(p.idle) {
+		c := p.idle[n-1]
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
+		if p.t.clk.Now()-c.idleSince < int64(p.t.cfg.KeepaliveTimeout) {
+			p.mu.Unlock()
+			return c, nil
+		}
+		p.open--
+		p.mu.Unlock()
+		c.close()
+		p.mu.Lock()
+	}
+	if p.max == 0 || p.open < p.max {
+		p.open++
+		p.mu.Unlock()
+		return nil, nil
+	}
+	ch := make(chan *conn, 1)
+	p.waitq = append(p.waitq, ch)
+	p.mu.Unlock()
+
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	var err error
+	select {
+	case c := <-ch:
+		return c, nil
+	case <-ctx.Done():
+		err = ctx.Err()
+	case <-timer.C:
+		err = errPoolTimeout
+	}
+	p.mu.Lock()
+	for i, w := range p.waitq {
+		if w == ch {
+			p.waitq = append(p.waitq[:i], p.waitq[i+1:]...)
+			p.mu.Unlock()
+			return nil, err
+		}
+	}
+	p.mu.Unlock()
+	// Granted while giving up: pass the grant on.
+	if c := <-ch; c != nil {
+		p.release(c)
+	} else {
+		p.forget()
+	}
+	return nil, err
+}
+
+var errPoolTimeout = errors.New("timed out waiting for a free connection")
+
+// release returns a healthy connection for reuse.
+func (p *hostPool) release(c *conn) {
+	c.idleSince = p.t.clk.Now()
+	p.mu.Lock()
+	if len(p.waitq) > 0 {
+		w := p.waitq[0]
+		p.waitq = p.waitq[1:]
+		p.mu.Unlock()
+		w <- c
+		return
+	}
+	if p.closed {
+		p.open--
+		p.mu.Unlock()
+		c.close()
+		return
+	}
+	p.idle = append(p.idle, c)
+	// The oldest idle connections sit at the bottom: drop expired ones.
+	var expired *conn
+	if old := p.idle[0]; len(p.idle) > 1 && c.idleSince-old.idleSince >= int64(p.t.cfg.KeepaliveTimeout) {
+		copy(p.idle, p.idle[1:])
+		p.idle[len(p.idle)-1] = nil
+		p.idle = p.idle[:len(p.idle)-1]
+		p.open--
+		expired = old
+	}
+	p.mu.Unlock()
+	if expired != nil {
+		expired.close()
+	}
+}
+
+// forget gives back the slot of a connection that was closed (or never
+// opened), waking one waiter to dial.
+func (p *hostPool) forget() {
+	p.mu.Lock()
+	if len(p.waitq) > 0 && !p.closed {
+		w := p.waitq[0]
+		p.waitq = p.waitq[1:]
+		p.mu.Unlock()
+		w <- nil
+		return
+	}
+	p.open--
+	p.mu.Unlock()
+}
+
+// closeIdle closes every idle connection and refuses new acquisitions.
+func (p *hostPool) closeAll() {
+	p.mu.Lock()
+	p.closed = true
+	idle := p.idle
+	p.idle = nil
+	p.open -= len(idle)
+	p.mu.Unlock()
+	for _, c := range idle {
+		c.close()
+	}
+}
+
+// conn is one client connection with its read state. It is used by one
+// request at a time.
+type conn struct {
+	nc        net.Conn
+	br        *bufio.Reader
+	sr        stampReader
+	wbuf      []byte
+	hdr       fasthttp.ResponseHeader
+	sse       sse.Reader
+	requests  int   // requests completed on this connection
+	idleSince int64 // clock ns when last released
+
+	// Per-request state (set in Do, cleared after).
+	h         Handler
+	rec       *record.Record
+	onMsg     func(*sse.Message)
+	sink      sink
+	body      []byte
+	lastRead  int32  // c.sr.reads at the last delivery
+	recChunks *int32 // the record's chunk counter
+	lastCT    string
+
+	// interrupted is set when the request's context was cancelled while
+	// the connection was in use.
+	interrupted atomic.Bool
+	interrupt   func()
+}
+
+func newConn(nc net.Conn, clk clock.Clock, bufSize int) *conn {
+	c := &conn{nc: nc}
+	c.sr = stampReader{r: nc, clk: clk}
+	c.br = bufio.NewReaderSize(&c.sr, bufSize)
+	c.onMsg = c.message
+	c.interrupt = func() {
+		c.interrupted.Store(true)
+		_ = c.nc.SetDeadline(aLongTimeAgo)
+	}
+	// Responses are read as sent: no header name normalization work.
+	c.hdr.DisableNormalizing()
+	return c
+}
+
+var aLongTimeAgo = time.Unix(1, 0)
+
+func (c *conn) message(m *sse.Message) { c.h.Message(m, c.rec) }
+
+func (c *conn) close() { _ = c.nc.Close() }
+
+// stampReader stamps every network read with the run clock the moment it
+// returns, before anything parses the bytes (wire.md §7).
+type stampReader struct {
+	r     net.Conn
+	clk   clock.Clock
+	ns    int64 // time of the last read
+	reads int32 // reads since the counter was reset
+	bytes int64 // bytes since the counter was reset
+	err   error // last read error
+}
+
+func (s *stampReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.ns = s.clk.Now()
+	s.reads++
+	s.bytes += int64(n)
+	if err != nil {
+		s.err = err
+	}
+	return n, err
+}
+
+// dial opens a connection to tg, bounded by deadline and ctx.
+func (t *HTTP) dial(ctx context.Context, tg *target, deadline time.Time) (*conn, error) {
+	if t.cfg.ConnectTimeout > 0 {
+		if d := time.Now().Add(t.cfg.ConnectTimeout); d.Before(deadline) {
+			deadline = d
+		}
+	}
+	dctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	nc, err := t.dialContext(dctx, "tcp", tg.addr)
+	if err != nil {
+		return nil, err
+	}
+	if tc, ok := nc.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(true)
+	}
+	if tg.https {
+		tc := tls.Client(nc, t.tlsConfig(tg.serverName))
+		if err := tc.HandshakeContext(dctx); err != nil {
+			_ = nc.Close()
+			return nil, &tlsError{err}
+		}
+		nc = tc
+	}
+	t.dials.Add(1)
+	return newConn(nc, t.clk, t.cfg.ReadBufferSize), nil
+}
+
+type tlsError struct{ err error }
+
+func (e *tlsError) Error() string { return "TLS handshake: " + e.err.Error() }
+func (e *tlsError) Unwrap() error { return e.err }
+
+func (t *HTTP) tlsConfig(serverName string) *tls.Config {
+	t.tlsMu.Lock()
+	defer t.tlsMu.Unlock()
+	if c, ok := t.tlsConfigs[serverName]; ok {
+		return c
+	}
+	c := &tls.Config{
+		ServerName:         serverName,
+		InsecureSkipVerify: t.cfg.Insecure, //nolint:gosec // the user's explicit insecure=True
+		NextProtos:         []string{"http/1.1"},
+		ClientSessionCache: t.tlsSessions,
+	}
+	t.tlsConfigs[serverName] = c
+	return c
+}

@@ -1,0 +1,89 @@
+package endpoint
+
+import (
+	"testing"
+
+	"github.com/loadstar/loadstar/engine/dataset"
+	"github.com/loadstar/loadstar/engine/plugin"
+	"github.com/loadstar/loadstar/engine/record"
+	"github.com/loadstar/loadstar/engine/sse"
+)
+
+// benchParse parses one SSE message b.N times into a record that is reset
+// every 1024 messages (as a long stream grows its buffers once).
+func benchParse(b *testing.B, name string, data string, args plugin.Args) {
+	p := newEndpoint(b, name, args).NewParser()
+	m := &sse.Message{Data: []byte(data), HasData: true, PerfNs: 1}
+	rec := record.New()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if i&1023 == 0 {
+			rec.Reset()
+		}
+		p.Message(m, rec)
+	}
+	if len(rec.Responses) == 0 {
+		b.Fatal("nothing parsed")
+	}
+}
+
+// BenchmarkChatChunk is the hot path: one typical streamed chat chunk
+// (vLLM/OpenAI shape, one short content delta). Budget: ≤ 1 µs, ≤ 1 alloc.
+func BenchmarkChatChunk(b *testing.B) {
+	benchParse(b, "chat",
+		`{"id":"chatcmpl-8f2b1c3e9a","object":"chat.completion.chunk","created":1718000000,"model":"meta-llama/Llama-3.1-8B-Instruct","choices":[{"index":0,"delta":{"content":" world"},"logprobs":null,"finish_reason":null}]}`,
+		plugin.Args{"model": []string{"m"}})
+}
+
+// BenchmarkChatChunkLlamaCpp parses a llama.cpp chunk (content first, long
+// trailing fields).
+func BenchmarkChatChunkLlamaCpp(b *testing.B) {
+	benchParse(b, "chat",
+		`{"choices":[{"finish_reason":null,"index":0,"delta":{"content":" for"}}],"created":1795342392,"id":"chatcmpl-ML3VMlOqREVG6MHQkCnmhvpTSnMHKbea","model":"gguf/tiny.gguf","system_fingerprint":"b1-de3ff81","object":"chat.completion.chunk"}`,
+		plugin.Args{"model": []string{"m"}})
+}
+
+// BenchmarkChatChunkEscaped has escapes in the content (decoded into the
+// parser's scratch buffer).
+func BenchmarkChatChunkEscaped(b *testing.B) {
+	benchParse(b, "chat",
+		`{"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"line\n\"quoted\" \u00e9\ud83d\ude00"},"finish_reason":null}]}`,
+		plugin.Args{"model": []string{"m"}})
+}
+
+// BenchmarkChatReasoningChunk parses a reasoning delta.
+func BenchmarkChatReasoningChunk(b *testing.B) {
+	benchParse(b, "chat",
+		`{"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"reasoning_content":" think"},"finish_reason":null}]}`,
+		plugin.Args{"model": []string{"m"}})
+}
+
+// BenchmarkCompletionsChunk parses a streamed completions chunk.
+func BenchmarkCompletionsChunk(b *testing.B) {
+	benchParse(b, "completions",
+		`{"id":"cmpl-1","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":" world","logprobs":null,"finish_reason":null}]}`,
+		plugin.Args{"model": []string{"m"}})
+}
+
+// BenchmarkTGIChunk parses a TGI stream event.
+func BenchmarkTGIChunk(b *testing.B) {
+	benchParse(b, "huggingface_generate",
+		`{"index":3,"token":{"id":1917,"text":" world","logprob":-0.25,"special":false},"generated_text":null,"details":null}`,
+		nil)
+}
+
+// BenchmarkChatPayload formats a single-turn chat request.
+func BenchmarkChatPayload(b *testing.B) {
+	ep := newEndpoint(b, "chat", plugin.Args{"model": []string{"m"}, "streaming": true})
+	t := textTurn("Explain the theory of relativity in simple words, please.")
+	t.MaxTokens = 128
+	req := &Request{Turns: []dataset.Turn{t}, Conversation: &dataset.Conversation{ID: "c"}}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := ep.FormatPayload(req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,262 @@
+package endpoint
+
+import (
+	"strings"
+
+	"github.com/loadstar/loadstar/engine/dataset"
+	"github.com/loadstar/loadstar/engine/ordered"
+	"github.com/loadstar/loadstar/engine/plugin"
+	"github.com/loadstar/loadstar/engine/record"
+	"github.com/loadstar/loadstar/engine/sse"
+)
+
+// base carries the settings every built-in endpoint shares.
+type base struct{ s *Settings }
+
+// Settings implements Configured.
+func (b *base) Settings() *Settings { return b.s }
+
+// Chat is the OpenAI Chat Completions endpoint (/v1/chat/completions).
+type Chat struct {
+	base
+	perChunkUsage bool
+}
+
+func newChat(s *Settings, args plugin.Args) (any, error) {
+	if err := s.requireModel(); err != nil {
+		return nil, err
+	}
+	return &Chat{base: base{s}, perChunkUsage: args.Bool("per_chunk_usage", false)}, nil
+}
+
+var chatParams = []plugin.Param{
+	{Name: "per_chunk_usage", Type: plugin.TBool, Default: false,
+		Doc: "Ask the server for usage on every streamed chunk (stream_options.continuous_usage_stats, vLLM); with server token counts, ITL then excludes the tokens of the first chunk."},
+}
+
+// FormatPayload builds the chat body (wire.md §5): messages, model, stream,
+// tools, max_completion_tokens (or max_tokens), extras, the turn's extra
+// body, then stream_options.
+func (c *Chat) FormatPayload(req *Request) ([]byte, error) {
+	if len(req.Turns) == 0 {
+		return nil, errNoTurns
+	}
+	last := req.Last()
+	msgs, err := c.messages(req)
+	if err != nil {
+		return nil, err
+	}
+	body := ordered.New(8)
+	body.Set("messages", msgs)
+	body.Set("model", c.s.Model(req))
+	body.Set("stream", c.s.Streaming)
+	if last.Tools != nil {
+		body.Set("tools", last.Tools)
+	}
+	if n := maxTokens(last); n >= 0 {
+		if c.s.UseLegacyMaxTokens {
+			body.Set("max_tokens", n)
+		} else {
+			body.Set("max_completion_tokens", n)
+		}
+	}
+	mergeExtras(body, c.s, last)
+	if c.perChunkUsage {
+		applyStreamOptions(body, "continuous_usage_stats")
+	} else {
+		applyStreamOptions(body)
+	}
+	return encode(body)
+}
+
+// messages lists the system message (the conversation's system prompt,
+// merged with a leading system turn), the user context message, then one
+// message per turn.
+func (c *Chat) messages(req *Request) ([]any, error) {
+	var prefix []any
+	turns := req.Turns
+	if conv := req.Conversation; conv != nil {
+		if conv.SystemPrompt != "" {
+			sys := conv.SystemPrompt
+			// A dataset's own leading system turn is merged into the
+			// configured system prompt rather than sent twice.
+			if len(turns) > 0 && turns[0].Role == "system" && turns[0].RawMessages == nil &&
+				len(flat(turns[0].Images))+len(flat(turns[0].Audios))+len(flat(turns[0].Videos)) == 0 {
+				if txt := strings.Join(nonEmpty(flat(turns[0].Texts)), "\n"); txt != "" {
+					sys += "\n\n" + txt
+				}
+				turns = turns[1:]
+			}
+			prefix = append(prefix, ordered.FromPairs("role", "system", "content", sys))
+		}
+		if conv.UserContext != "" {
+			prefix = append(prefix, ordered.FromPairs("role", "user", "content", conv.UserContext))
+		}
+	}
+	sub := *req
+	sub.Turns = turns
+	return turnMessages(&sub, prefix, func(t *dataset.Turn) (any, error) {
+		content, err := chatContent(t, "text", false)
+		if err != nil {
+			return nil, err
+		}
+		return ordered.FromPairs("role", role(t), "content", content), nil
+	})
+}
+
+// NewParser returns a chat response parser.
+func (c *Chat) NewParser() Parser { return &chatParser{} }
+
+// chatParser reads chat.completion bodies and chat.completion.chunk events.
+type chatParser struct {
+	content, reasoning, tools []byte // decode scratch
+}
+
+var (
+	chatTopNames    = []string{"object", "choices", "usage", "error"}
+	chatChoiceNames = []string{"delta", "message"}
+	chatDeltaNames  = []string{"content", "reasoning_content", "reasoning", "tool_calls"}
+	toolCallNames   = []string{"function"}
+	functionNames   = []string{"name", "arguments"}
+)
+
+func (p *chatParser) Message(m *sse.Message, rec *record.Record) {
+	if d, ok := streamData(m, rec); ok {
+		p.parse(d, m.PerfNs, rec, record.ErrSSE)
+	}
+}
+
+func (p *chatParser) Body(contentType string, body []byte, perfNs int64, rec *record.Record) {
+	if isEventStream(contentType) {
+		bodyAsStream(p, body, perfNs, rec)
+		return
+	}
+	p.parse(body, perfNs, rec, ErrAPI)
+}
+
+// parse handles one chat JSON object (wire.md §5 chat): reasoning first,
+// else tool calls, else content; usage kept alongside.
+func (p *chatParser) parse(obj []byte, perfNs int64, rec *record.Record, errType string) {
+	var top [4][]byte
+	if !fields(obj, chatTopNames, top[:]) {
+		return
+	}
+	if checkPayloadError(top[3], obj, errType, rec) {
+		return
+	}
+	// The object decides where the answer is; a missing object is
+	// tolerated (some proxies drop it) by taking whichever is present.
+	want := -1
+	switch {
+	case stringEq(top[0], "chat.completion.chunk"):
+		want = 0
+	case stringEq(top[0], "chat.completion"):
+		want = 1
+	case top[0] == nil:
+		want = 2
+	}
+	added := false
+	if want >= 0 {
+		if choice := index(top[1], 0); choice != nil {
+			var ch [2][]byte
+			fields(choice, chatChoiceNames, ch[:])
+			var msg []byte
+			switch want {
+			case 0:
+				msg = ch[0]
+			case 1:
+				msg = ch[1]
+			default:
+				msg = ch[0]
+				if msg == nil {
+					msg = ch[1]
+				}
+			}
+			if isObject(msg) {
+				added = p.message(msg, perfNs, rec)
+			}
+		}
+	}
+	if isObject(top[2]) {
+		if u, ok := ParseUsage(top[2]); ok {
+			setUsage(rec, perfNs, u, added)
+		}
+	}
+}
+
+// message extracts one delta or message object; it reports whether a
+// content response was added.
+func (p *chatParser) message(msg []byte, perfNs int64, rec *record.Record) bool {
+	var f [4][]byte
+	fields(msg, chatDeltaNames, f[:])
+	content, _ := stringValue(f[0], &p.content)
+	reasoning, _ := stringValue(f[1], &p.reasoning)
+	if len(reasoning) == 0 {
+		reasoning, _ = stringValue(f[2], &p.reasoning)
+	}
+	if len(reasoning) > 0 {
+		rec.AddText(perfNs, record.KindReasoning, content, reasoning)
+		return true
+	}
+	if isArray(f[3]) {
+		if tools := p.toolText(f[3], content); len(tools) > len(content) {
+			rec.AddText(perfNs, record.KindToolCall, tools, nil)
+			return true
+		}
+	}
+	if len(content) > 0 {
+		rec.AddText(perfNs, record.KindText, content, nil)
+		return true
+	}
+	return false
+}
+
+// toolText returns content followed by every tool call's function name and
+// arguments, in order.
+func (p *chatParser) toolText(calls []byte, content []byte) []byte {
+	out := append(p.tools[:0], content...)
+	it, _ := newArrIter(calls)
+	for {
+		call, ok := it.next()
+		if !ok {
+			break
+		}
+		var fn [1][]byte
+		fields(call, toolCallNames, fn[:])
+		var nf [2][]byte
+		fields(fn[0], functionNames, nf[:])
+		out = appendText(out, nf[0])
+		out = appendText(out, nf[1])
+	}
+	p.tools = out
+	return out
+}
+
+func isEventStream(contentType string) bool {
+	return strings.Contains(strings.ToLower(contentType), "text/event-stream")
+}
+
+// bodyAsStream parses an SSE body that arrived whole (a server that streams
+// although streaming was not requested) message by message.
+func bodyAsStream(p Parser, body []byte, perfNs int64, rec *record.Record) {
+	var r sse.Reader
+	fn := func(m *sse.Message) { p.Message(m, rec) }
+	r.Feed(body, perfNs, fn)
+	r.Close(perfNs, fn)
+}
+
+// appendText appends a JSON value as text: a string decoded, null nothing,
+// anything else (e.g. arguments sent as an object) as its raw JSON.
+func appendText(dst, raw []byte) []byte {
+	if len(raw) == 0 || string(raw) == "null" {
+		return dst
+	}
+	if isString(raw) {
+		out, ok := appendString(dst, raw)
+		if ok {
+			return out
+		}
+		return dst
+	}
+	return append(dst, raw...)
+}

@@ -14,7 +14,7 @@ import (
 
 // Defaults of the messages endpoint.
 const (
-	DefaultAnthropicVersion = "2023-06-01"
+	DefaultAnthropicVersion  = "2023-06-01"
 	DefaultMessagesMaxTokens = 1024
 )
 

@@ -13,9 +13,39 @@ func (EndpointType) Category() plugin.Category { return plugin.Category("endpoin
 // String returns the plugin name.
 func (n EndpointType) String() string { return string(n) }
 
+// Built-in endpoint plugins.
+const (
+	// EndpointTypeChat: OpenAI Chat Completions (/v1/chat/completions): text, image, audio and video inputs, system prompt, multi-turn history and tools; streaming with reasoning, tool-call and usage parsing.
+	EndpointTypeChat EndpointType = "chat"
+	// EndpointTypeCompletions: OpenAI Completions (/v1/completions): one text prompt, streaming or not.
+	EndpointTypeCompletions EndpointType = "completions"
+	// EndpointTypeEmbeddings: OpenAI Embeddings (/v1/embeddings): a list of input texts per request.
+	EndpointTypeEmbeddings EndpointType = "embeddings"
+	// EndpointTypeImageGeneration: OpenAI Image Generation (/v1/images/generations): a text prompt, b64_json images, streamed partial images.
+	EndpointTypeImageGeneration EndpointType = "image_generation"
+	// EndpointTypeHuggingfaceGenerate: Hugging Face TGI native API: /generate, or /generate_stream token streams when streaming.
+	EndpointTypeHuggingfaceGenerate EndpointType = "huggingface_generate"
+	// EndpointTypeCohereRankings: Cohere Rerank (/v2/rerank): a query and documents.
+	EndpointTypeCohereRankings EndpointType = "cohere_rankings"
+	// EndpointTypeHFTEIRankings: Hugging Face TEI rerank (/rerank): a query and texts, no model.
+	EndpointTypeHFTEIRankings EndpointType = "hf_tei_rankings"
+	// EndpointTypeNIMEmbeddings: NVIDIA NIM Embeddings (/v1/embeddings): texts and/or inline images.
+	EndpointTypeNIMEmbeddings EndpointType = "nim_embeddings"
+	// EndpointTypeNIMRankings: NVIDIA NIM Rankings (/v1/ranking): a query and passages.
+	EndpointTypeNIMRankings EndpointType = "nim_rankings"
+	// EndpointTypeSolidoRAG: Solido RAG pipeline (/rag/api/prompt).
+	EndpointTypeSolidoRAG EndpointType = "solido_rag"
+	// EndpointTypeTemplate: Any JSON API: the body from a template (a function or a JSON template with {{placeholders}}), the answer read with a JMESPath response_field or auto-detected. No path is appended to the URL.
+	EndpointTypeTemplate EndpointType = "template"
+	// EndpointTypeResponses: OpenAI Responses API (/v1/responses): input items, instructions, streamed text/reasoning/function-call events.
+	EndpointTypeResponses EndpointType = "responses"
+	// EndpointTypeMessages: Anthropic Messages API (/v1/messages): x-api-key auth, system prompt, text and images, streamed text/thinking/tool deltas.
+	EndpointTypeMessages EndpointType = "messages"
+)
+
 // EndpointTypeValues lists the built-in endpoint plugins in manifest order.
 func EndpointTypeValues() []EndpointType {
-	return nil
+	return []EndpointType{EndpointTypeChat, EndpointTypeCompletions, EndpointTypeEmbeddings, EndpointTypeImageGeneration, EndpointTypeHuggingfaceGenerate, EndpointTypeCohereRankings, EndpointTypeHFTEIRankings, EndpointTypeNIMEmbeddings, EndpointTypeNIMRankings, EndpointTypeSolidoRAG, EndpointTypeTemplate, EndpointTypeResponses, EndpointTypeMessages}
 }
 
 // TransportType names a built-in transport plugin.

@@ -1,0 +1,173 @@
+package timing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Concurrency is the closed-loop strategy: Concurrency sessions in flight at
+// once; when one ends the next starts (AIPerf counts sessions, not requests:
+// a session holds its slot across its turns and think times).
+//
+// A request of a closed loop is scheduled for the moment its slot became
+// free (the previous turn ended, plus its think time), so its issue delay is
+// the client's own overhead. With a ramp, the concurrency rises from 1 to its
+// target along the ramp's steps.
+//
+//	timing.concurrency(concurrency=64, ramp=ramp.linear(duration="30s"))
+type Concurrency struct {
+	N    int
+	Ramp any // Ramp or *plugin.Spec of category ramp; nil = none
+	// mode names the strategy in Load (request_rate's concurrency_burst
+	// delegates here).
+	mode string
+	desc string
+}
+
+// NewConcurrency validates a closed-loop strategy.
+func NewConcurrency(n int, ramp any) (*Concurrency, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("timing.concurrency: concurrency must be >= 1, got %d", n)
+	}
+	return &Concurrency{N: n, Ramp: ramp}, nil
+}
+
+func (c *Concurrency) String() string {
+	if c.desc != "" {
+		return c.desc
+	}
+	args := []string{fmt.Sprintf("concurrency=%d", c.N)}
+	if r := describeArg(c.Ramp); r != "" {
+		args = append(args, "ramp="+r)
+	}
+	return "timing.concurrency(" + strings.Join(args, ", ") + ")"
+}
+
+func (c *Concurrency) load(ramp Ramp) Load {
+	l := Load{Mode: "concurrency", Concurrency: c.N}
+	if c.mode != "" {
+		l.Mode, l.Arrival = c.mode, ConcurrencyBurst{}.String()
+	}
+	l.Description = fmt.Sprintf("concurrency %d (closed loop)", c.N)
+	if ramp != nil {
+		l.Ramp = ramp.String()
+		l.Description += ", ramped from 1 over " + ramp.Duration().String()
+	}
+	return l
+}
+
+// Plan implements Strategy.
+func (c *Concurrency) Plan(env *Env) (*Plan, error) {
+	ramp, err := resolve[Ramp](env, c.Ramp, "timing.concurrency: ramp")
+	if err != nil {
+		return nil, err
+	}
+	if env.Dataset == nil || env.Dataset.Len() == 0 {
+		return nil, errors.New("timing.concurrency: the dataset has no conversations")
+	}
+	pl := &Plan{Load: c.load(ramp)}
+	estimate(pl, env.Stop, 0, meanTurns(env.Dataset))
+	return pl, nil
+}
+
+// Run implements Strategy.
+func (c *Concurrency) Run(ctx context.Context, env *Env) (*Report, error) {
+	ramp, err := resolve[Ramp](env, c.Ramp, "timing.concurrency: ramp")
+	if err != nil {
+		return nil, err
+	}
+	if env.Sampler == nil {
+		return nil, errors.New("timing.concurrency: Env needs a Sampler")
+	}
+	p, err := newPhase(env)
+	if err != nil {
+		return nil, err
+	}
+	// Worker i starts when the concurrency reaches i+1.
+	starts := make([]int64, c.N)
+	if ramp != nil {
+		steps := ramp.Steps(float64(c.N), true, NewRand(env.Seed, "ramp.concurrency"))
+		for i := range starts {
+			starts[i] = p.t0 + int64(stepTime(steps, float64(i+1)))
+		}
+	} else {
+		for i := range starts {
+			starts[i] = p.t0
+		}
+	}
+	for _, at := range starts {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			p.closedLoop(ctx, at)
+		}()
+	}
+	p.wg.Wait()
+	if ctx.Err() != nil {
+		p.stop(StopCancelled)
+	}
+	return p.report(c.load(ramp)), nil
+}
+
+// closedLoop is one concurrency slot: sessions back to back from at.
+func (p *phase) closedLoop(ctx context.Context, at int64) {
+	if !p.waitUntil(ctx, at) {
+		return
+	}
+	sched := at
+	for ctx.Err() == nil {
+		s, num, ok := p.startSession(sched, -1, 0)
+		if !ok {
+			return
+		}
+		sched = p.runClosedSession(ctx, s, sched, num)
+		p.endSession()
+		if sched < 0 {
+			return
+		}
+	}
+	p.stop(StopCancelled)
+}
+
+// runClosedSession sends every turn of s back to back (after think times)
+// and returns when the last one ended, or -1 when a stop cut the session.
+func (p *phase) runClosedSession(ctx context.Context, s *Session, sched, num int64) int64 {
+	var done int64
+	for turn := 0; turn < s.Turns; turn++ {
+		if turn > 0 {
+			sched = nextTurnAt(s, turn, done, 1)
+			if !p.waitUntil(ctx, sched) {
+				return -1
+			}
+			var ok bool
+			if num, ok = p.takeRequest(sched); !ok {
+				return -1
+			}
+		}
+		done = p.send(s, turn, num, sched)
+	}
+	return done
+}
+
+// stepTime returns when steps first reach level v.
+func stepTime(steps []Step, v float64) int64 {
+	for _, s := range steps {
+		if s.Value >= v {
+			return int64(s.At)
+		}
+	}
+	return int64(steps[len(steps)-1].At)
+}
+
+// describeArg renders a plugin argument (built value or spec).
+func describeArg(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case fmt.Stringer:
+		return x.String()
+	}
+	return fmt.Sprint(v)
+}

@@ -1,0 +1,337 @@
+package timing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/loadstar/loadstar/engine/config"
+	"github.com/loadstar/loadstar/engine/dataset"
+)
+
+// phase is the state one strategy run shares between its goroutines: the
+// stop conditions as budgets, counters, session creation and sending.
+type phase struct {
+	env      *Env
+	t0       int64
+	deadline int64 // absolute; 0 = none
+	maxReq   int64
+	maxSess  int64
+
+	reqs     atomic.Int64 // request numbers handed out
+	sessRes  atomic.Int64 // session budget reserved
+	sessNum  atomic.Int64 // sessions started
+	active   atomic.Int64 // sessions running
+	dropped  atomic.Int64
+	idle     atomic.Int64
+	firstSch atomic.Int64
+	lastSch  atomic.Int64
+
+	stopMu     sync.Mutex
+	stopReason string
+
+	sampleMu   sync.Mutex
+	selector   URLSelector
+	cancelSeed uint64
+	wg         sync.WaitGroup
+}
+
+func newPhase(env *Env) (*phase, error) {
+	if env.Clock == nil || env.Sender == nil || env.Dataset == nil {
+		return nil, errors.New("timing: Env needs Clock, Sender and Dataset")
+	}
+	if env.Dataset.Len() == 0 {
+		return nil, errors.New("timing: the dataset has no conversations")
+	}
+	p := &phase{env: env, maxReq: int64(env.Stop.Requests), maxSess: int64(env.Stop.Sessions),
+		selector: env.URLSelector, cancelSeed: splitmix64(env.Seed ^ labelHash("cancel"))}
+	if p.selector == nil {
+		p.selector = &RoundRobin{}
+	}
+	p.firstSch.Store(math.MaxInt64)
+	p.t0 = env.Clock.Now()
+	if env.Stop.Duration > 0 {
+		p.deadline = p.t0 + int64(env.Stop.Duration)
+	}
+	return p, nil
+}
+
+// stop records why issuing ended; the first reason wins.
+func (p *phase) stop(reason string) {
+	p.stopMu.Lock()
+	if p.stopReason == "" {
+		p.stopReason = reason
+	}
+	p.stopMu.Unlock()
+}
+
+func (p *phase) reason() string {
+	p.stopMu.Lock()
+	defer p.stopMu.Unlock()
+	return p.stopReason
+}
+
+// pastDeadline reports whether a request scheduled at t falls after the
+// duration stop, and records that stop.
+func (p *phase) pastDeadline(t int64) bool {
+	if p.deadline > 0 && t >= p.deadline {
+		p.stop(StopDuration)
+		return true
+	}
+	return false
+}
+
+// takeRequest hands out the next request number for a turn scheduled at t,
+// or reports that a stop condition forbids it.
+func (p *phase) takeRequest(t int64) (int64, bool) {
+	if p.pastDeadline(t) {
+		return 0, false
+	}
+	for {
+		n := p.reqs.Load()
+		if p.maxReq > 0 && n >= p.maxReq {
+			p.stop(StopRequests)
+			return 0, false
+		}
+		if p.reqs.CompareAndSwap(n, n+1) {
+			return n, true
+		}
+	}
+}
+
+// reserveSession takes one unit of the sessions budget.
+func (p *phase) reserveSession() bool {
+	for {
+		n := p.sessRes.Load()
+		if p.maxSess > 0 && n >= p.maxSess {
+			p.stop(StopSessions)
+			return false
+		}
+		if p.sessRes.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// sessionsLeft reports whether new sessions may still start.
+func (p *phase) sessionsLeft() bool { return p.maxSess == 0 || p.sessRes.Load() < p.maxSess }
+
+// startSession creates a session whose first turn is scheduled at t and takes
+// that turn's request number. conv < 0 asks the sampler for a conversation.
+// ok is false when a stop condition forbids it.
+func (p *phase) startSession(t int64, conv, turns int) (*Session, int64, bool) {
+	if p.pastDeadline(t) || !p.reserveSession() {
+		return nil, 0, false
+	}
+	num, ok := p.takeRequest(t)
+	if !ok {
+		p.sessRes.Add(-1)
+		return nil, 0, false
+	}
+	p.sampleMu.Lock()
+	if conv < 0 {
+		conv = p.env.Sampler.Next()
+	}
+	url := 0
+	if p.env.URLs > 1 {
+		url = p.selector.Select(p.env.URLs)
+	}
+	p.sampleMu.Unlock()
+	c := p.env.Dataset.Conversation(conv)
+	if turns <= 0 || turns > len(c.Turns) {
+		turns = len(c.Turns)
+	}
+	id := ""
+	if p.env.NewSessionID != nil {
+		id = p.env.NewSessionID()
+	} else {
+		id = uuid.NewString()
+	}
+	s := &Session{Num: p.sessNum.Add(1) - 1, ConvIndex: conv, Conv: c, CorrelationID: id,
+		URLIndex: url, Turns: turns}
+	p.active.Add(1)
+	return s, num, true
+}
+
+// endSession marks a session finished.
+func (p *phase) endSession() { p.active.Add(-1) }
+
+// send issues turn of s as request num scheduled at sched, and returns when
+// it ended.
+func (p *phase) send(s *Session, turn int, num, sched int64) int64 {
+	return p.sendReleased(s, turn, num, sched, p.env.Clock.Now())
+}
+
+// sendReleased is send for a credit released at credit by another goroutine.
+func (p *phase) sendReleased(s *Session, turn int, num, sched, credit int64) int64 {
+	c := &Credit{Session: s, Turn: turn, Num: num, Phase: p.env.Phase, ScheduledNs: sched, CreditNs: credit}
+	if pc := p.env.Cancel.Percent; pc > 0 && unitFloat(splitmix64(p.cancelSeed+uint64(num)))*100 < pc {
+		c.Cancel, c.CancelAfter = true, p.env.Cancel.Delay
+	}
+	p.noteScheduled(sched)
+	return p.env.Sender.Send(c)
+}
+
+// noteScheduled widens the scheduled-time bounds with t.
+func (p *phase) noteScheduled(t int64) {
+	for {
+		v := p.firstSch.Load()
+		if t >= v || p.firstSch.CompareAndSwap(v, t) {
+			break
+		}
+	}
+	for {
+		v := p.lastSch.Load()
+		if t <= v || p.lastSch.CompareAndSwap(v, t) {
+			break
+		}
+	}
+}
+
+// drop counts a due slot that was never sent.
+func (p *phase) drop(t int64) {
+	p.dropped.Add(1)
+	p.noteScheduled(t)
+}
+
+// waitUntil sleeps until t unless the duration stop or ctx intervenes.
+func (p *phase) waitUntil(ctx context.Context, t int64) bool {
+	if p.pastDeadline(t) {
+		return false
+	}
+	if err := p.env.Clock.SleepUntil(ctx, t); err != nil {
+		p.stop(StopCancelled)
+		return false
+	}
+	return true
+}
+
+// nextTurnAt is when turn (> 0) of s may go after the previous one ended at
+// prevDone: after its think time. Timestamped turns (traces) are scheduled by
+// the fixed schedule instead.
+func nextTurnAt(s *Session, turn int, prevDone int64, speedup float64) int64 {
+	t := &s.Conv.Turns[turn]
+	if t.HasDelay && t.DelayMs > 0 {
+		return prevDone + int64(t.DelayMs*1e6/speedup)
+	}
+	return prevDone
+}
+
+// runTurns sends turns from..s.Turns-1 of s, each after the previous one
+// ended (plus its think time, or at its own time when at says so), and
+// returns when the session is over. first is the request number of turn
+// `from` when already taken (>= 0).
+func (p *phase) runTurns(ctx context.Context, s *Session, from int, sched, first int64, at func(s *Session, turn int, prevDone int64) int64) {
+	num := first
+	var done int64
+	for turn := from; turn < s.Turns; turn++ {
+		if turn > from {
+			sched = at(s, turn, done)
+			if !p.waitUntil(ctx, sched) {
+				return
+			}
+			var ok bool
+			if num, ok = p.takeRequest(sched); !ok {
+				return
+			}
+		}
+		done = p.send(s, turn, num, sched)
+	}
+}
+
+// report builds the phase's Report.
+func (p *phase) report(load Load) *Report {
+	r := &Report{Load: load, StartNs: p.t0, EndNs: p.env.Clock.Now(),
+		Issued: p.reqs.Load(), Sessions: p.sessNum.Load(), Dropped: p.dropped.Load(),
+		Idle: p.idle.Load(), Stop: p.reason()}
+	if f := p.firstSch.Load(); f != math.MaxInt64 {
+		r.FirstScheduledNs, r.LastScheduledNs = f, p.lastSch.Load()
+	}
+	return r
+}
+
+// slots is a counting semaphore whose capacity can grow while it is used: a
+// concurrency cap, possibly ramped. Tokens are the free slots.
+type slots struct{ tokens chan struct{} }
+
+func newSlots(capacity, initial int) *slots {
+	s := &slots{tokens: make(chan struct{}, capacity)}
+	for range initial {
+		s.tokens <- struct{}{}
+	}
+	return s
+}
+
+func (s *slots) release() { s.tokens <- struct{}{} }
+
+// grow adds n free slots (a ramp step).
+func (s *slots) grow(n int) {
+	for range n {
+		s.tokens <- struct{}{}
+	}
+}
+
+// rampSlots raises the cap along steps in a goroutine until the ramp ends or
+// ctx is done. The first step's level must already be in the semaphore.
+func (p *phase) rampSlots(ctx context.Context, s *slots, steps []Step) {
+	level := int(steps[0].Value)
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for _, st := range steps[1:] {
+			if p.env.Clock.SleepUntil(ctx, p.t0+int64(st.At)) != nil {
+				return
+			}
+			if v := int(st.Value); v > level {
+				s.grow(v - level)
+				level = v
+			}
+		}
+	}()
+}
+
+// meanTurns is the average number of turns per conversation.
+func meanTurns(ds dataset.Dataset) float64 {
+	n := ds.Len()
+	total := 0
+	for i := range n {
+		total += len(ds.Conversation(i).Turns)
+	}
+	return float64(total) / float64(n)
+}
+
+// estimate fills a plan's counts from its rate (req/s, 0 = unknown) and the
+// stop conditions.
+func estimate(pl *Plan, stop config.Stop, rate, turns float64) {
+	pl.Requests, pl.Duration = -1, 0
+	switch {
+	case stop.Requests > 0:
+		pl.Requests, pl.Bound = int64(stop.Requests), StopRequests
+	case stop.Sessions > 0:
+		pl.Requests, pl.Bound = int64(math.Round(float64(stop.Sessions)*turns)), StopSessions
+	}
+	if rate > 0 && pl.Requests > 0 {
+		pl.Duration = time.Duration(float64(pl.Requests) / rate * 1e9)
+	}
+	if stop.Duration > 0 && (pl.Duration == 0 || stop.Duration < pl.Duration) {
+		pl.Duration, pl.Bound = stop.Duration, StopDuration
+		if rate > 0 {
+			pl.Requests = int64(rate * stop.Duration.Seconds())
+		} else if stop.Requests == 0 && stop.Sessions == 0 {
+			pl.Requests = -1
+		}
+	}
+}
+
+func checkCount(name, param string, v int64) error {
+	if v < 0 {
+		return fmt.Errorf("%s: %s must be >= 0, got %d", name, param, v)
+	}
+	return nil
+}

@@ -71,9 +71,21 @@ func (TimingMode) Category() plugin.Category { return plugin.Category("timing_st
 // String returns the plugin name.
 func (n TimingMode) String() string { return string(n) }
 
+// Built-in timing_strategy plugins.
+const (
+	// TimingModeConcurrency: Closed loop: N sessions in flight, the next starting when one ends; optional ramp from 1.
+	TimingModeConcurrency TimingMode = "concurrency"
+	// TimingModeRequestRate: Open loop at a target rate on a seeded schedule (arrival pattern, optional ramp and max_concurrency cap); late requests keep their scheduled time.
+	TimingModeRequestRate TimingMode = "request_rate"
+	// TimingModeFixedSchedule: Replays a trace at its timestamps (offsets, window, speedup); sessions' later turns at their own times or think times.
+	TimingModeFixedSchedule TimingMode = "fixed_schedule"
+	// TimingModeUserCentricRate: N users sending R req/s in total, each user's turns users/rate seconds apart, never overlapping itself (KV-cache TTL tests).
+	TimingModeUserCentricRate TimingMode = "user_centric_rate"
+)
+
 // TimingModeValues lists the built-in timing_strategy plugins in manifest order.
 func TimingModeValues() []TimingMode {
-	return nil
+	return []TimingMode{TimingModeConcurrency, TimingModeRequestRate, TimingModeFixedSchedule, TimingModeUserCentricRate}
 }
 
 // ArrivalPattern names a built-in arrival_pattern plugin.
@@ -85,9 +97,21 @@ func (ArrivalPattern) Category() plugin.Category { return plugin.Category("arriv
 // String returns the plugin name.
 func (n ArrivalPattern) String() string { return string(n) }
 
+// Built-in arrival_pattern plugins.
+const (
+	// ArrivalPatternConstant: Requests exactly 1/rate apart.
+	ArrivalPatternConstant ArrivalPattern = "constant"
+	// ArrivalPatternPoisson: Poisson process: exponential gaps (the default; MLPerf LoadGen's Server scenario).
+	ArrivalPatternPoisson ArrivalPattern = "poisson"
+	// ArrivalPatternGamma: Gamma gaps with a smoothness knob: 1 is Poisson, below 1 burstier, above 1 smoother (vLLM --burstiness).
+	ArrivalPatternGamma ArrivalPattern = "gamma"
+	// ArrivalPatternConcurrencyBurst: No schedule: each request goes as soon as a max_concurrency slot is free (closed loop).
+	ArrivalPatternConcurrencyBurst ArrivalPattern = "concurrency_burst"
+)
+
 // ArrivalPatternValues lists the built-in arrival_pattern plugins in manifest order.
 func ArrivalPatternValues() []ArrivalPattern {
-	return nil
+	return []ArrivalPattern{ArrivalPatternConstant, ArrivalPatternPoisson, ArrivalPatternGamma, ArrivalPatternConcurrencyBurst}
 }
 
 // RampType names a built-in ramp plugin.
@@ -99,9 +123,19 @@ func (RampType) Category() plugin.Category { return plugin.Category("ramp") }
 // String returns the plugin name.
 func (n RampType) String() string { return string(n) }
 
+// Built-in ramp plugins.
+const (
+	// RampTypeLinear: Equal steps at evenly spaced times up to the target.
+	RampTypeLinear RampType = "linear"
+	// RampTypeExponential: Ease-in: slow at first, fast at the end (level progress = time progress ^ exponent).
+	RampTypeExponential RampType = "exponential"
+	// RampTypePoisson: Steps at the events of a Poisson process rescaled to end exactly at the duration.
+	RampTypePoisson RampType = "poisson"
+)
+
 // RampTypeValues lists the built-in ramp plugins in manifest order.
 func RampTypeValues() []RampType {
-	return nil
+	return []RampType{RampTypeLinear, RampTypeExponential, RampTypePoisson}
 }
 
 // ComposerType names a built-in dataset_composer plugin.
@@ -259,9 +293,15 @@ func (URLSelectionStrategy) Category() plugin.Category {
 // String returns the plugin name.
 func (n URLSelectionStrategy) String() string { return string(n) }
 
+// Built-in url_selection_strategy plugins.
+const (
+	// URLSelectionStrategyRoundRobin: Each new session takes the next URL in turn; all its turns stay on that URL.
+	URLSelectionStrategyRoundRobin URLSelectionStrategy = "round_robin"
+)
+
 // URLSelectionStrategyValues lists the built-in url_selection_strategy plugins in manifest order.
 func URLSelectionStrategyValues() []URLSelectionStrategy {
-	return nil
+	return []URLSelectionStrategy{URLSelectionStrategyRoundRobin}
 }
 
 // PlotType names a built-in plot plugin.

@@ -169,6 +169,15 @@ func (t *HTTP) appendRequestHead(b []byte, tg *target, req *Request, method, req
 	b = append(b, ' ')
 	b = append(b, tg.requestURI...)
 	b = append(b, " HTTP/1.1\r\n"...)
+	if req.Verbatim {
+		if over&mHost == 0 {
+			b = appendHeader(b, "Host", tg.hostHeader)
+		}
+		for _, h := range req.Headers {
+			b = appendHeader(b, h[0], h[1])
+		}
+		return t.appendFraming(b, req, method), nil
+	}
 	if over&mHost == 0 {
 		b = appendHeader(b, "Host", tg.hostHeader)
 	}
@@ -214,6 +223,11 @@ func (t *HTTP) appendRequestHead(b []byte, tg *target, req *Request, method, req
 	if t.cfg.SessionAffinity && session != "" {
 		b = appendHeader(b, "X-Session-Affinity", session)
 	}
+	return t.appendFraming(b, req, method), nil
+}
+
+// appendFraming appends Content-Length, Connection and the blank line.
+func (t *HTTP) appendFraming(b []byte, req *Request, method string) []byte {
 	if len(req.Body) > 0 || method == "POST" || method == "PUT" || method == "PATCH" {
 		b = append(b, "Content-Length: "...)
 		b = strconv.AppendInt(b, int64(len(req.Body)), 10)
@@ -222,5 +236,5 @@ func (t *HTTP) appendRequestHead(b []byte, tg *target, req *Request, method, req
 	if t.cfg.Reuse == ReuseNever {
 		b = append(b, "Connection: close\r\n"...)
 	}
-	return append(b, '\r', '\n'), nil
+	return append(b, '\r', '\n')
 }

@@ -196,16 +196,20 @@ func (p *hostPool) forget() {
 	p.mu.Unlock()
 }
 
-// closeIdle closes every idle connection and refuses new acquisitions.
+// closeAll closes every idle connection, refuses new acquisitions and wakes
+// waiters (each gets a slot, finds the transport closed and gives it back).
 func (p *hostPool) closeAll() {
 	p.mu.Lock()
 	p.closed = true
-	idle := p.idle
-	p.idle = nil
+	idle, waiters := p.idle, p.waitq
+	p.idle, p.waitq = nil, nil
 	p.open -= len(idle)
 	p.mu.Unlock()
 	for _, c := range idle {
 		c.close()
+	}
+	for _, w := range waiters {
+		w <- nil
 	}
 }
 

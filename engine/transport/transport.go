@@ -92,6 +92,11 @@ type Request struct {
 	// APIKey, when set, is sent as Authorization: Bearer <key> unless
 	// Headers carries an Authorization header. It is never printed.
 	APIKey string
+	// Verbatim sends Headers exactly as given, already layered by the
+	// caller (endpoint.Settings.AppendHeaders does AIPerf's layering): the
+	// transport then adds only Host and the framing headers, and ignores
+	// APIKey, ContentType and its own User-Agent, id and session headers.
+	Verbatim bool
 	// Stream asks for Server-Sent Events (Accept: text/event-stream). The
 	// response's Content-Type decides how the body is read.
 	Stream bool
@@ -284,6 +289,11 @@ func (t *HTTP) Do(ctx context.Context, req *Request, h Handler, rec *record.Reco
 	}
 	for attempt := 0; ; attempt++ {
 		if c == nil {
+			if t.closed.Load() {
+				p.forget()
+				t.fail(rec, 0, record.ErrConnect, "transport closed")
+				return
+			}
 			c, err = t.dial(ctx, tg, toTime(dl.end))
 			if err != nil {
 				p.forget()
@@ -356,7 +366,7 @@ func (t *HTTP) roundTrip(ctx context.Context, c *conn, req *Request, method stri
 	}
 	var werr error
 	var sent int64
-	if len(c.wbuf)+len(req.Body) <= 64<<10 {
+	if len(req.Body) <= maxCopiedBody {
 		c.wbuf = append(c.wbuf, req.Body...)
 		n, err := c.nc.Write(c.wbuf)
 		sent, werr = int64(n), err
@@ -471,8 +481,14 @@ func (t *HTTP) roundTrip(ctx context.Context, c *conn, req *Request, method stri
 	return resultReuse
 }
 
-// maxKeptBody is the largest body buffer a connection keeps for reuse.
-const maxKeptBody = 1 << 20
+// Buffers a connection keeps between requests stay small so that 10,000
+// open connections fit in memory: bodies up to maxCopiedBody are copied
+// behind the headers (one write), larger ones are written from the caller's
+// slice with writev; a response body buffer over maxKeptBody is dropped.
+const (
+	maxCopiedBody = 8 << 10
+	maxKeptBody   = 64 << 10
+)
 
 func (t *HTTP) statusError(c *conn, rec *record.Record, status int) {
 	reason := string(c.hdr.StatusMessage())

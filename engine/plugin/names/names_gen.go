@@ -57,9 +57,15 @@ func (TransportType) Category() plugin.Category { return plugin.Category("transp
 // String returns the plugin name.
 func (n TransportType) String() string { return string(n) }
 
+// Built-in transport plugins.
+const (
+	// TransportTypeHTTP: HTTP/1.1 client on fasthttp: pooled keep-alive connections sized to the load, http and https (insecure=True skips certificate checks), connect / first-byte / total timeouts, every network read stamped on arrival.
+	TransportTypeHTTP TransportType = "http"
+)
+
 // TransportTypeValues lists the built-in transport plugins in manifest order.
 func TransportTypeValues() []TransportType {
-	return nil
+	return []TransportType{TransportTypeHTTP}
 }
 
 // TimingMode names a built-in timing_strategy plugin.

@@ -13,7 +13,11 @@ package catalog
 import (
 	"fmt"
 
+	"github.com/loadstar/loadstar/engine/endpoint"
 	"github.com/loadstar/loadstar/engine/plugin"
+	"github.com/loadstar/loadstar/engine/starplugin"
+	"github.com/loadstar/loadstar/engine/timing"
+	"github.com/loadstar/loadstar/engine/transport"
 )
 
 // source is one Go package contributing classes.
@@ -23,7 +27,11 @@ type source struct {
 }
 
 // sources lists the packages whose classes are bound, in manifest order.
-var sources = []source{}
+var sources = []source{
+	{"engine/endpoint", endpoint.Classes},
+	{"engine/transport", transport.Classes},
+	{"engine/timing", timing.Classes},
+}
 
 // Classes returns every bound Go class keyed by its full class path
 // ("go:engine/endpoint.Chat").
@@ -43,6 +51,6 @@ func Classes() map[string]*plugin.Class {
 //	dirs, _ := plugin.Discover(flags, os.Getenv(plugin.EnvPlugins), ".")
 //	reg, err := catalog.New(plugin.WithPackages(dirs...), plugin.WithLogger(log))
 func New(opts ...plugin.Option) (*plugin.Registry, error) {
-	base := []plugin.Option{plugin.WithGoClasses(Classes())}
+	base := []plugin.Option{plugin.WithGoClasses(Classes()), plugin.WithScripts(starplugin.NewLoader())}
 	return plugin.NewRegistry(append(base, opts...)...)
 }

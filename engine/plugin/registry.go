@@ -287,6 +287,8 @@ func NewRegistry(opts ...Option) (*Registry, error) {
 	}
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)
+	} else if ls, ok := o.scripts.(interface{ SetLogger(*slog.Logger) }); ok {
+		ls.SetLogger(o.log) // print() of plugin files goes where the registry logs
 	}
 	r := &Registry{
 		cats:     cats,

@@ -1,0 +1,52 @@
+package catalog_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/loadstar/loadstar/engine/catalog"
+	"github.com/loadstar/loadstar/engine/plugin"
+)
+
+// The shipped manifest is valid: every go: class is bound (CI runs
+// `loadstar plugins --validate` too).
+func TestShippedManifestValidates(t *testing.T) {
+	r, err := catalog.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep := r.Validate(); !rep.OK() {
+		t.Fatalf("shipped manifests:\n%s", rep)
+	}
+	// Every listed built-in resolves to a class.
+	for _, c := range r.Categories() {
+		for _, e := range r.All(c.Name) {
+			if _, err := e.Resolve(); err != nil {
+				t.Errorf("%s: %v", e.Ref(), err)
+			}
+		}
+	}
+}
+
+func TestClassNames(t *testing.T) {
+	classes := catalog.Classes()
+	if len(classes) == 0 {
+		t.Fatal("no classes bound")
+	}
+	for name, c := range classes {
+		if _, err := plugin.ParseClassPath(name); err != nil || !strings.HasPrefix(name, "go:engine/") {
+			t.Errorf("class name %q: %v", name, err)
+		}
+		if c == nil || c.New == nil {
+			t.Errorf("%s: class without New", name)
+		}
+		for _, p := range c.Params {
+			if p.Type == 0 {
+				t.Errorf("%s: parameter %s has no type", name, p.Name)
+			}
+			if p.Type == plugin.TSpec && p.SpecCategory == "" {
+				t.Errorf("%s: plugin parameter %s has no SpecCategory", name, p.Name)
+			}
+		}
+	}
+}

@@ -18,11 +18,18 @@
 //
 // Usage by the runner:
 //
-//	cfg := transport.DefaultConfig()        // or the plugin's Class.New(args)
-//	cl, _ := cfg.Open(clk, concurrency)     // one client per run
+//	v, _ := transport.Classes()["HTTP"].New(args) // *transport.Config (a Transport)
+//	cl, _ := v.(transport.Transport).Open(clk, concurrency) // one client per run
 //	defer cl.Close()
 //	rec := record.New()
+//	rec.XRequestID, rec.XCorrelationID = requestUUID, sessionUUID
 //	cl.Do(ctx, &transport.Request{URL: u, Body: payload, Stream: true, APIKey: key}, parser, rec)
+//
+// The transport layers the standard headers itself (User-Agent, X-Request-ID,
+// the session header, Authorization, Accept, Content-Type,
+// X-Session-Affinity). A caller that has already layered them, e.g. with
+// endpoint.Settings.AppendHeaders, sets Request.Verbatim and the headers go
+// out exactly as given.
 package transport
 
 import (
@@ -246,6 +253,9 @@ func (t *HTTP) Do(ctx context.Context, req *Request, h Handler, rec *record.Reco
 	dl := deadlines{end: start + int64(timeout), firstByte: math.MaxInt64, cancel: math.MaxInt64}
 	toTime := func(ns int64) time.Time { return base.Add(time.Duration(ns - start)) }
 
+	if h == nil {
+		h = discard{}
+	}
 	if t.closed.Load() {
 		t.fail(rec, 0, record.ErrConnect, "transport closed")
 		return
@@ -323,6 +333,12 @@ func (t *HTTP) Do(ctx context.Context, req *Request, h Handler, rec *record.Reco
 		return
 	}
 }
+
+// discard is the Handler used when Do is given none.
+type discard struct{}
+
+func (discard) Message(*sse.Message, *record.Record)       {}
+func (discard) Body(string, []byte, int64, *record.Record) {}
 
 type result uint8
 

@@ -18,7 +18,7 @@ func newHuggingFaceGenerate(s *Settings, _ plugin.Args) (any, error) {
 }
 
 // FormatPayload builds {"inputs": texts joined by a space, "parameters":
-// {"max_new_tokens": N when set, ...extras}}; the turn's extra body is
+// {"max_new_tokens": N when > 0, ...extras}}; the turn's extra body is
 // merged at the top level.
 func (h *HuggingFaceGenerate) FormatPayload(req *Request) ([]byte, error) {
 	if len(req.Turns) == 0 {
@@ -26,7 +26,7 @@ func (h *HuggingFaceGenerate) FormatPayload(req *Request) ([]byte, error) {
 	}
 	t := req.Last()
 	params := ordered.New(1 + h.s.Extra.Len())
-	if n := maxTokens(t); n >= 0 {
+	if n := maxTokens(t); n > 0 { // TGI rejects 0
 		params.Set("max_new_tokens", n)
 	}
 	params.Merge(h.s.Extra)

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/loadstar/loadstar/engine/clock"
-	"github.com/loadstar/loadstar/engine/endpoint"
-	"github.com/loadstar/loadstar/engine/plugin"
 	"github.com/loadstar/loadstar/engine/record"
 	"github.com/loadstar/loadstar/engine/sse"
 	"github.com/valyala/fasthttp"
@@ -117,26 +115,6 @@ func BenchmarkStreamReadPath(b *testing.B) {
 // record, as a parser appending text does.
 func BenchmarkStreamReadPathRecording(b *testing.B) {
 	benchStreamPath(b, appendHandler{})
-}
-
-// BenchmarkStreamReadPathChat runs the same path into engine/endpoint's
-// chat parser: the full per-token client cost of a streamed chat response
-// (read, stamp, de-chunk, split SSE, parse JSON, append to the record).
-func BenchmarkStreamReadPathChat(b *testing.B) {
-	var chat endpoint.Endpoint
-	for _, bi := range endpoint.Builtins() {
-		if bi.Name == "chat" {
-			v, err := bi.ClassOf().New(plugin.Args{"model": []string{"m"}, "streaming": true})
-			if err != nil {
-				b.Fatal(err)
-			}
-			chat = v.(endpoint.Endpoint)
-		}
-	}
-	if chat == nil {
-		b.Fatal("no chat endpoint")
-	}
-	benchStreamPath(b, chat.NewParser())
 }
 
 type appendHandler struct{}

@@ -188,6 +188,8 @@ type msg struct {
 // recorder is a Handler that keeps copies of what it is given and, like an
 // endpoint parser, appends a text response per data message.
 type recorder struct {
+	// seen, when set, receives the count of messages after each one.
+	seen   chan int
 	mu     sync.Mutex
 	msgs   []msg
 	bodies []string
@@ -198,7 +200,11 @@ type recorder struct {
 func (r *recorder) Message(m *sse.Message, rec *record.Record) {
 	r.mu.Lock()
 	r.msgs = append(r.msgs, msg{string(m.Data), string(m.Event), m.PerfNs})
+	n := len(r.msgs)
 	r.mu.Unlock()
+	if r.seen != nil {
+		r.seen <- n
+	}
 	if m.HasData {
 		rec.AddText(m.PerfNs, record.KindText, m.Data, nil)
 	}

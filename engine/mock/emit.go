@@ -95,18 +95,24 @@ func (s *Server) body(b []byte, p *plan) []byte {
 	return b
 }
 
-// pad grows the JSON value starting at b[from:] to at least OversizeBytes:
-// objects get a leading "mock_padding" string field, arrays trailing spaces.
+// pad grows the JSON value starting at or after b[from] to at least
+// OversizeBytes (an SSE frame's data, not counting "data: " and the blank
+// line): objects get a leading "mock_padding" string field, arrays (TEI's
+// top-level list) trailing spaces.
 func (s *Server) pad(b []byte, from int) []byte {
-	need := s.cfg.OversizeBytes - (len(b) - from)
-	if need <= 0 {
-		return b
-	}
 	i := from
 	for i < len(b) && b[i] != '{' && b[i] != '[' {
 		i++
 	}
 	if i == len(b) {
+		return b
+	}
+	end := len(b)
+	for end > i && (b[end-1] == '\n' || b[end-1] == '\r') {
+		end--
+	}
+	need := s.cfg.OversizeBytes - (end - i)
+	if need <= 0 {
 		return b
 	}
 	if b[i] == '[' { // only TEI's top-level list: whitespace keeps it valid
@@ -285,7 +291,7 @@ func (s *Server) waitUntil(t time.Time, gone <-chan struct{}, timer **time.Timer
 // connection is closed after it.
 func (s *Server) serveRaw(c net.Conn, p *plan) {
 	gone := make(chan struct{})
-	go func() { // any read result means the client closed (or sent junk)
+	go func() { // a read error means the client closed the connection
 		var b [512]byte
 		for {
 			if _, err := c.Read(b[:]); err != nil {
@@ -293,6 +299,11 @@ func (s *Server) serveRaw(c net.Conn, p *plan) {
 				return
 			}
 		}
+	}()
+	// fasthttp reuses c once we return: stop the reader first.
+	defer func() {
+		c.SetReadDeadline(time.Unix(1, 0))
+		<-gone
 	}()
 	var timer *time.Timer
 	defer func() {

@@ -41,7 +41,8 @@ type Server struct {
 	done      chan struct{} // closed by Close: cuts every wait short
 	stopped   chan struct{} // closed when Serve has returned
 	closeOnce sync.Once
-	serveErr  error
+	closed    atomic.Bool // Close was called
+	serveErr  error       // written before stopped is closed
 
 	seq         atomic.Uint64 // arrival number of inference requests
 	inflight    atomic.Int64
@@ -100,7 +101,7 @@ func Start(ctx context.Context, cfg Config, opts ...Option) (*Server, error) {
 	s.url = "http://" + connectableAddr(ln.Addr())
 	go func() {
 		defer close(s.stopped)
-		if err := s.http.Serve(ln); err != nil {
+		if err := s.http.Serve(ln); err != nil && !s.closed.Load() {
 			s.serveErr = err
 			s.cfg.Logger.Error("mock server stopped", "err", err)
 		}
@@ -148,6 +149,9 @@ func (s *Server) Done() <-chan struct{} { return s.stopped }
 
 // Err is why the server stopped on its own; nil after Close.
 func (s *Server) Err() error {
+	if s.closed.Load() {
+		return nil
+	}
 	select {
 	case <-s.stopped:
 		return s.serveErr
@@ -165,12 +169,16 @@ const closeGrace = 3 * time.Second
 func (s *Server) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
+		s.closed.Store(true)
 		close(s.done)
 		ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
 		defer cancel()
 		if e := s.http.ShutdownWithContext(ctx); e != nil && !errors.Is(e, context.DeadlineExceeded) {
 			err = e
 		}
+		// Shutdown skips a listener Serve has not picked up yet: closing it
+		// makes a late Serve return at once.
+		s.ln.Close()
 		for s.inflight.Load() > 0 && ctx.Err() == nil {
 			time.Sleep(5 * time.Millisecond)
 		}
@@ -178,7 +186,6 @@ func (s *Server) Close() error {
 		case <-s.stopped:
 		case <-ctx.Done():
 		}
-		s.serveErr = nil
 	})
 	return err
 }

@@ -347,4 +347,3 @@ func TestFaultRatesValidated(t *testing.T) {
 		}
 	}
 }
-

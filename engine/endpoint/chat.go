@@ -190,6 +190,11 @@ func (p *chatParser) message(msg []byte, perfNs int64, rec *record.Record) bool 
 	var f [4][]byte
 	fields(msg, chatDeltaNames, f[:])
 	content, _ := stringValue(f[0], &p.content)
+	if isArray(f[0]) {
+		// Some servers answer with a list of content parts.
+		p.content = appendParts(p.content[:0], f[0], "text")
+		content = p.content
+	}
 	reasoning, _ := stringValue(f[1], &p.reasoning)
 	if len(reasoning) == 0 {
 		reasoning, _ = stringValue(f[2], &p.reasoning)

@@ -54,3 +54,11 @@ type Wire interface {
 	// returns auth headers the transport does not add Authorization: Bearer.
 	Headers(apiKey string) (headers [][2]string, handlesAuth bool)
 }
+
+// Configured is implemented by every endpoint built from the common
+// parameters (NewSettings): the runner reads where and how to send from its
+// Settings — URLs, streaming mode, models, timeout — and builds each
+// request's headers with Settings.AppendHeaders.
+type Configured interface {
+	Settings() *Settings
+}

@@ -144,8 +144,9 @@ func (it *objIter) next() (key, val []byte, ok bool) {
 		i = skipSpace(b, i+1)
 	}
 	if i >= len(b) || b[i] == '}' {
+		// Anything but whitespace after the closing brace is not JSON.
+		it.bad = i >= len(b) || skipSpace(b, i+1) != len(b)
 		it.i = len(b)
-		it.bad = i >= len(b)
 		return nil, nil, false
 	}
 	if b[i] != '"' {

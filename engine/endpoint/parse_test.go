@@ -89,8 +89,13 @@ func TestChatBodies(t *testing.T) {
 	rec = record.New()
 	p.Body("text/event-stream", sseBody(chunk(`{"content":"a"}`), chunk(`{"content":"b"}`), "[DONE]"), 7, rec)
 	checkEvents(t, rec, "text:a", "text:b")
-	// Not JSON, empty, null: nothing, no error.
-	for _, b := range []string{"", "null", "<html>oops</html>", `{"choices":[{"message":{"content":"trunc`} {
+	// Content as a list of parts.
+	rec = record.New()
+	p.Body("application/json", []byte(`{"object":"chat.completion","choices":[{"message":{"content":[{"type":"text","text":"a"},{"type":"image_url"},{"type":"text","text":"b"}]}}]}`), 1, rec)
+	checkEvents(t, rec, "text:ab")
+	// Not JSON, empty, null, trailing garbage: nothing, no error.
+	for _, b := range []string{"", "null", "<html>oops</html>", `{"choices":[{"message":{"content":"trunc`,
+		`{"choices":[{"message":{"content":"x"}}]} trailing`} {
 		rec = record.New()
 		p.Body("application/json", []byte(b), 1, rec)
 		checkEvents(t, rec)

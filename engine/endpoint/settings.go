@@ -80,12 +80,6 @@ type Settings struct {
 	wire Wire // set by endpoints with their own auth headers
 }
 
-// Configured is implemented by every endpoint built from the common
-// parameters: the runner and transport read where and how to send from it.
-type Configured interface {
-	Settings() *Settings
-}
-
 // CommonParams returns the parameters every endpoint accepts, in
 // documentation order. Each call returns a fresh slice.
 func CommonParams() []plugin.Param {

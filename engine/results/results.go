@@ -51,6 +51,10 @@ type Metric struct {
 	// Stats is set for record metrics; Value for aggregate and derived ones.
 	Stats *Stats
 	Value float64
+	// Integer is true when the metric's values are whole numbers in its
+	// display unit (token counts, request counts): min, max and sum are then
+	// written without decimals, as AIPerf writes Python ints.
+	Integer bool
 }
 
 // ErrorGroup is one row of the error summary.
@@ -72,6 +76,15 @@ type Verdict struct {
 	// Late counts requests issued more than 1 ms after their schedule;
 	// Dropped counts scheduled requests never sent.
 	Late, Dropped int
+	// Issued counts requests sent in the profiling phase.
+	Issued int
+	// ScheduleRate is the rate of the schedule actually planned for the
+	// issued requests ((n-1) / (last − first scheduled time)); the
+	// shortfall compares AchievedRate with it, so a Poisson schedule's own
+	// randomness is not mistaken for the client falling behind.
+	ScheduleRate float64
+	// ShortfallPct is 100·(1 − AchievedRate/ScheduleRate), 0 when unscheduled.
+	ShortfallPct float64
 }
 
 // ThresholdResult is the outcome of one threshold.
@@ -106,6 +119,16 @@ type RunInfo struct {
 	Concurrency int
 }
 
+// Timeslice is the result of one time window of a run (--slice-duration).
+type Timeslice struct {
+	Index int
+	// StartNs and EndNs bound the window in wall-clock Unix ns.
+	StartNs, EndNs int64
+	// Complete is false for a window cut short by the end of the run.
+	Complete bool
+	Metrics  []Metric // sorted by tag
+}
+
 // Summary is the outcome of one benchmark step.
 type Summary struct {
 	Info    RunInfo
@@ -118,6 +141,17 @@ type Summary struct {
 	Thresholds  []ThresholdResult
 	// Files maps an artifact kind ("json", "csv", "jsonl", ...) to its path.
 	Files map[string]string
+
+	// Timeslices holds per-window results when slicing is on.
+	Timeslices []Timeslice
+	// Version is the loadstar version that produced the summary.
+	Version string
+	// ExactStatsLimit is the number of values per metric kept for exact
+	// percentiles; metrics with more values have Stats.Approx set.
+	ExactStatsLimit int
+	// Notes are measurement caveats found while processing records (e.g.
+	// records without server usage under server token counts).
+	Notes []string
 }
 
 // Metric returns the metric with tag, or nil.

@@ -1,0 +1,129 @@
+package export
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"sort"
+
+	"github.com/loadstar/loadstar/engine/results"
+)
+
+// statKeys are AIPerf's STAT_KEYS: the CSV columns of record metrics.
+var statKeys = []string{"avg", "min", "max", "sum", "p1", "p5", "p10", "p25", "p50", "p75", "p90", "p95", "p99", "std"}
+
+func statValue(st *results.Stats, key string) float64 {
+	switch key {
+	case "avg":
+		return st.Avg
+	case "min":
+		return st.Min
+	case "max":
+		return st.Max
+	case "sum":
+		return st.Sum
+	case "p1":
+		return st.P1
+	case "p5":
+		return st.P5
+	case "p10":
+		return st.P10
+	case "p25":
+		return st.P25
+	case "p50":
+		return st.P50
+	case "p75":
+		return st.P75
+	case "p90":
+		return st.P90
+	case "p95":
+		return st.P95
+	case "p99":
+		return st.P99
+	case "std":
+		return st.Std
+	}
+	panic("export: unknown stat " + key)
+}
+
+// integerStat reports whether a stat of an integral metric prints as an
+// integer (AIPerf's min, max and sum of int arrays are Python ints).
+func integerStat(key string, integer bool) bool {
+	return integer && (key == "min" || key == "max" || key == "sum")
+}
+
+// CSV writes profile_export_aiperf.csv (plugin csv): the record metrics
+// with their statistics, a blank row, then the single-value metrics;
+// rows sorted by tag, CRLF line ends as Python's csv writer.
+type CSV struct{}
+
+// Kind implements Exporter.
+func (CSV) Kind() string { return KindCSV }
+
+// Export implements Exporter.
+func (CSV) Export(_ context.Context, t *Target, sum *results.Summary) (string, error) {
+	data, err := SummaryCSV(sum)
+	if err != nil {
+		return "", err
+	}
+	path := t.Path(KindCSV)
+	return path, WriteFileAtomic(path, data)
+}
+
+// MetricName is a metric's CSV and console label: the header plus
+// " (unit)" unless the unit is a count.
+func MetricName(mt *results.Metric) string {
+	switch mt.Unit {
+	case "", "count", "requests":
+		return mt.Header
+	}
+	if mt.Header == "" {
+		return "(" + mt.Unit + ")"
+	}
+	return mt.Header + " (" + mt.Unit + ")"
+}
+
+// SummaryCSV renders the two-section CSV of sum.
+func SummaryCSV(sum *results.Summary) ([]byte, error) {
+	metrics := append([]results.Metric(nil), sum.Metrics...)
+	sort.SliceStable(metrics, func(i, j int) bool { return metrics[i].Tag < metrics[j].Tag })
+	var withStats, single []*results.Metric
+	for i := range metrics {
+		if metrics[i].Stats != nil {
+			withStats = append(withStats, &metrics[i])
+		} else {
+			single = append(single, &metrics[i])
+		}
+	}
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.UseCRLF = true
+	write := func(rec []string) {
+		_ = w.Write(rec)
+	}
+	if len(withStats) > 0 {
+		write(append([]string{"Metric"}, statKeys...))
+		for _, mt := range withStats {
+			row := []string{MetricName(mt)}
+			for _, k := range statKeys {
+				row = append(row, csvNumber(statValue(mt.Stats, k), integerStat(k, mt.Integer)))
+			}
+			write(row)
+		}
+		if len(single) > 0 {
+			write(nil)
+		}
+	}
+	if len(single) > 0 {
+		write([]string{"Metric", "Value"})
+		for _, mt := range single {
+			write([]string{MetricName(mt), csvNumber(mt.Value, false)})
+		}
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return nil, fmt.Errorf("export: profile CSV: %w", err)
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,366 @@
+package export
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/loadstar/loadstar/engine/record"
+	"github.com/loadstar/loadstar/engine/results"
+)
+
+// flushEvery bounds how long finished records stay in memory before they
+// reach the file.
+const flushEvery = time.Second
+
+// stream is a file appended while the run goes.
+type stream struct {
+	path      string
+	f         *os.File
+	w         *bufio.Writer
+	lastFlush time.Time
+	line      []byte
+}
+
+func (s *stream) open(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	s.path, s.f, s.w, s.lastFlush = path, f, bufio.NewWriterSize(f, 256<<10), time.Now()
+	return nil
+}
+
+// writeLine appends s.line and a newline, flushing at most every second.
+func (s *stream) writeLine() error {
+	if s.w == nil {
+		return fmt.Errorf("export: record stream not open")
+	}
+	s.line = append(s.line, '\n')
+	if _, err := s.w.Write(s.line); err != nil {
+		return fmt.Errorf("export: %s: %w", s.path, err)
+	}
+	if now := time.Now(); now.Sub(s.lastFlush) >= flushEvery {
+		s.lastFlush = now
+		if err := s.w.Flush(); err != nil {
+			return fmt.Errorf("export: %s: %w", s.path, err)
+		}
+	}
+	return nil
+}
+
+func (s *stream) close() (string, error) {
+	if s.f == nil {
+		return "", nil
+	}
+	err := s.w.Flush()
+	if cerr := s.f.Close(); err == nil {
+		err = cerr
+	}
+	s.f, s.w = nil, nil
+	if err != nil {
+		return "", fmt.Errorf("export: %s: %w", s.path, err)
+	}
+	return s.path, nil
+}
+
+// JSONL writes profile_export.jsonl (plugin jsonl): one AIPerf
+// MetricRecordInfo per request — metadata, metrics in display units,
+// error — appended as requests finish.
+type JSONL struct {
+	// PerChunk includes list metrics (inter_chunk_latency) in each line;
+	// AIPerf leaves them out unless per-chunk export is asked for.
+	PerChunk bool
+	s        stream
+}
+
+// Kind implements Exporter.
+func (*JSONL) Kind() string { return KindJSONL }
+
+// Begin implements RecordExporter.
+func (j *JSONL) Begin(t *Target, _ *RecordSchema) error { return j.s.open(t.Path(KindJSONL)) }
+
+// WriteRecord implements RecordExporter.
+func (j *JSONL) WriteRecord(row *RecordRow) error {
+	b := append(j.s.line[:0], `{"metadata":`...)
+	b = appendMetadata(b, row)
+	b = append(b, `,"metrics":{`...)
+	for i, mv := range row.Metrics {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, mv.Tag)
+		b = append(b, `:{"value":`...)
+		b = appendNumber(b, mv.Value, mv.Integer)
+		b = append(b, `,"unit":`...)
+		b = appendString(b, mv.Unit)
+		b = append(b, '}')
+	}
+	if j.PerChunk && len(row.ICL) > 0 {
+		if len(row.Metrics) > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `"inter_chunk_latency":{"value":[`...)
+		for i, x := range row.ICL {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendPyFloat(b, x)
+		}
+		b = append(b, `],"unit":"ms"}`...)
+	}
+	b = append(b, `},"error":`...)
+	b = appendError(b, row.Rec.Error)
+	b = append(b, '}')
+	j.s.line = b
+	return j.s.writeLine()
+}
+
+// Export implements Exporter: it closes the stream.
+func (j *JSONL) Export(context.Context, *Target, *results.Summary) (string, error) {
+	return j.s.close()
+}
+
+// Abort implements Aborter.
+func (j *JSONL) Abort() { _, _ = j.s.close() }
+
+// appendMetadata writes AIPerf's MetricRecordMetadata (wall-clock ns).
+func appendMetadata(b []byte, row *RecordRow) []byte {
+	r := row.Rec
+	b = append(b, `{"session_num":`...)
+	b = strconv.AppendInt(b, int64(r.SessionNum), 10)
+	b = append(b, `,"x_request_id":`...)
+	b = appendOptString(b, r.XRequestID)
+	b = append(b, `,"x_correlation_id":`...)
+	b = appendOptString(b, r.XCorrelationID)
+	b = append(b, `,"conversation_id":`...)
+	b = appendOptString(b, r.ConversationID)
+	b = append(b, `,"turn_index":`...)
+	b = strconv.AppendInt(b, int64(r.TurnIndex), 10)
+	b = append(b, `,"credit_issued_ns":`...)
+	b = appendOptInt(b, row.Wall(r.CreditNs))
+	b = append(b, `,"request_start_ns":`...)
+	b = strconv.AppendInt(b, r.StartWallNs, 10)
+	b = append(b, `,"request_ack_ns":`...)
+	b = appendOptInt(b, row.Wall(r.HeadersNs))
+	b = append(b, `,"request_end_ns":`...)
+	b = strconv.AppendInt(b, row.Wall(r.EndNs), 10)
+	b = append(b, `,"worker_id":"loadstar","record_processor_id":"loadstar","benchmark_phase":`...)
+	b = appendString(b, r.Phase.String())
+	b = append(b, `,"was_cancelled":`...)
+	b = strconv.AppendBool(b, r.Cancelled)
+	b = append(b, `,"cancellation_time_ns":`...)
+	if r.Cancelled {
+		b = appendOptInt(b, row.Wall(r.CancelledNs))
+	} else {
+		b = append(b, "null"...)
+	}
+	b = append(b, `,"agent_depth":0,"parent_correlation_id":null}`...)
+	return b
+}
+
+func appendError(b []byte, e *record.ErrorDetails) []byte {
+	if e == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, `{"code":`...)
+	b = appendOptInt(b, int64(e.Code))
+	b = append(b, `,"type":`...)
+	b = appendOptString(b, e.Type)
+	b = append(b, `,"message":`...)
+	b = appendString(b, e.Message)
+	b = append(b, `,"cause":`...)
+	b = appendOptString(b, e.Cause)
+	return append(b, '}')
+}
+
+func appendOptInt(b []byte, v int64) []byte {
+	if v == 0 {
+		return append(b, "null"...)
+	}
+	return strconv.AppendInt(b, v, 10)
+}
+
+func appendOptString(b []byte, s string) []byte {
+	if s == "" {
+		return append(b, "null"...)
+	}
+	return appendString(b, s)
+}
+
+func appendNumber(b []byte, v float64, integer bool) []byte {
+	if n, ok := number(v, integer).(int64); ok {
+		return strconv.AppendInt(b, n, 10)
+	}
+	return appendPyFloat(b, v)
+}
+
+// appendString writes s as a JSON string: UTF-8 literal, no HTML escaping,
+// invalid bytes replaced by U+FFFD.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c < 0x20 || c == 0x7f:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, `\ufffd`...)
+		} else if r == '\u2028' || r == '\u2029' {
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}
+
+// Raw writes profile_export_raw.jsonl (plugin raw): per request its
+// metadata, the exact payload sent, the status and every parsed response
+// with its arrival time. Request headers are not recorded (they may hold
+// credentials).
+type Raw struct {
+	s stream
+}
+
+// Kind implements Exporter.
+func (*Raw) Kind() string { return KindRaw }
+
+// Begin implements RecordExporter.
+func (r *Raw) Begin(t *Target, _ *RecordSchema) error { return r.s.open(t.Path(KindRaw)) }
+
+// WriteRecord implements RecordExporter.
+func (r *Raw) WriteRecord(row *RecordRow) error {
+	rec := row.Rec
+	b := append(r.s.line[:0], `{"metadata":`...)
+	b = appendMetadata(b, row)
+	b = append(b, `,"start_perf_ns":`...)
+	b = strconv.AppendInt(b, rec.StartNs, 10)
+	b = append(b, `,"payload":`...)
+	b = appendPayload(b, rec.Payload)
+	b = append(b, `,"status":`...)
+	b = appendOptInt(b, int64(rec.Status))
+	b = append(b, `,"responses":[`...)
+	for i := range rec.Responses {
+		resp := &rec.Responses[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"perf_ns":`...)
+		b = strconv.AppendInt(b, resp.PerfNs, 10)
+		b = append(b, `,"kind":`...)
+		b = appendString(b, kindName(resp.Kind))
+		if resp.OutputLen > 0 {
+			b = append(b, `,"text":`...)
+			b = appendString(b, string(rec.OutputText(resp)))
+		}
+		if resp.ReasoningLen > 0 {
+			b = append(b, `,"reasoning":`...)
+			b = appendString(b, string(rec.ReasoningText(resp)))
+		}
+		if resp.Items > 0 {
+			b = append(b, `,"items":`...)
+			b = strconv.AppendInt(b, int64(resp.Items), 10)
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `],"usage":`...)
+	b = appendUsage(b, &rec.Usage)
+	b = append(b, `,"error":`...)
+	b = appendError(b, rec.Error)
+	b = append(b, '}')
+	r.s.line = b
+	return r.s.writeLine()
+}
+
+// Export implements Exporter: it closes the stream.
+func (r *Raw) Export(context.Context, *Target, *results.Summary) (string, error) { return r.s.close() }
+
+// Abort implements Aborter.
+func (r *Raw) Abort() { _, _ = r.s.close() }
+
+func kindName(k record.Kind) string {
+	switch k {
+	case record.KindText:
+		return "text"
+	case record.KindReasoning:
+		return "reasoning"
+	case record.KindToolCall:
+		return "tool_call"
+	case record.KindEmbeddings:
+		return "embeddings"
+	case record.KindRankings:
+		return "rankings"
+	case record.KindImage:
+		return "image"
+	case record.KindPlaceholder:
+		return "placeholder"
+	case record.KindUsage:
+		return "usage"
+	}
+	return "unknown"
+}
+
+func appendUsage(b []byte, u *record.Usage) []byte {
+	fields := []struct {
+		k string
+		v int64
+	}{{"prompt_tokens", u.PromptTokens}, {"completion_tokens", u.CompletionTokens}, {"total_tokens", u.TotalTokens},
+		{"reasoning_tokens", u.ReasoningTokens}, {"cached_tokens", u.CachedTokens}, {"cache_write_tokens", u.CacheWriteTokens}}
+	b = append(b, '{')
+	n := 0
+	for _, f := range fields {
+		if f.v < 0 {
+			continue
+		}
+		if n > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, f.k)
+		b = append(b, ':')
+		b = strconv.AppendInt(b, f.v, 10)
+		n++
+	}
+	if n == 0 {
+		return append(b[:len(b)-1], "null"...)
+	}
+	return append(b, '}')
+}
+
+// appendPayload writes a payload as JSON when it is a JSON document
+// (compacted, exact value), else as a JSON string.
+func appendPayload(b []byte, p []byte) []byte {
+	if len(p) == 0 {
+		return append(b, "null"...)
+	}
+	if compact, ok := compactJSON(p); ok {
+		return append(b, compact...)
+	}
+	return appendString(b, string(p))
+}

@@ -1,0 +1,455 @@
+package metrics
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/loadstar/loadstar/engine/config"
+	"github.com/loadstar/loadstar/engine/plugin"
+	"github.com/loadstar/loadstar/engine/record"
+	"github.com/loadstar/loadstar/engine/results"
+)
+
+const (
+	ms   = int64(time.Millisecond)
+	sec  = int64(time.Second)
+	wall = int64(1_700_000_000) * sec // wall clock of mono 0
+)
+
+// req builds a valid streaming record started at mono start (ns) with
+// TTFT ttft, latency lat and osl tokens: one word at TTFT, the rest at the
+// end. It is scheduled exactly on time.
+func req(start, ttft, lat int64, osl int) *record.Record {
+	rest := strings.Repeat(" w", osl-1)
+	r := streamRecord(start, wall+start, chunk{at: ttft, text: "w"}, chunk{at: lat, text: rest})
+	r.ScheduledNs, r.CreditNs = start, start
+	return r
+}
+
+func errReq(start int64) *record.Record {
+	r := record.New()
+	r.StartNs, r.StartWallNs, r.EndNs, r.ScheduledNs = start, wall+start, start+5*ms, start
+	r.Status = 500
+	r.InputTokens = 7
+	r.SetError(500, "Internal Server Error", "boom")
+	return r
+}
+
+func benchCfg(t *testing.T) *config.Benchmark {
+	cfg := config.Defaults()
+	cfg.Endpoint = &plugin.Spec{Category: plugin.Endpoint, Name: "chat", Args: plugin.Args{"model": "org/m", "api_key": "sk-secret"}}
+	cfg.Timing = &plugin.Spec{Category: plugin.TimingStrategy, Name: "request_rate", Args: plugin.Args{"rate": int64(2)}}
+	cfg.Stop.Requests = 5
+	cfg.Seed, cfg.SeedSet = 42, true
+	cfg.Output.ArtifactDir = t.TempDir()
+	return &cfg
+}
+
+func run(t *testing.T, cfg *config.Benchmark, setup Setup, info results.RunInfo, recs ...*record.Record) *results.Summary {
+	t.Helper()
+	if setup.Endpoint == (plugin.EndpointMetadata{}) {
+		setup.Endpoint = chatMeta
+		setup.EndpointType = "chat"
+		setup.Streaming = true
+	}
+	if setup.Tokenizer == nil {
+		setup.Tokenizer = words{}
+	}
+	p, err := NewPipeline(cfg, nil, setup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		p.Add(r)
+	}
+	sum, err := p.Finish(context.Background(), info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
+// scenario is the hand-computed run of the aggregate tests:
+//
+//	request  wall start  TTFT   latency  OSL  ITL
+//	r0       +0.5 s      100ms  500ms    5    100ms
+//	r1       +0.7 s      200ms  1000ms   9    100ms
+//	e0       +1.5 s      (500 error, ISL 7)
+//	r2       +2.0 s      300ms  700ms    3    200ms
+//	r3       +2.5 s      400ms  1000ms   4    200ms
+//
+// benchmark_duration = (2.5+1.0) − 0.5 = 3.0 s.
+func scenario() []*record.Record {
+	return []*record.Record{
+		req(500*ms, 100*ms, 500*ms, 5),
+		req(700*ms, 200*ms, 1000*ms, 9),
+		errReq(1500 * ms),
+		req(2000*ms, 300*ms, 700*ms, 3),
+		req(2500*ms, 400*ms, 1000*ms, 4),
+	}
+}
+
+func metric(t *testing.T, s *results.Summary, tag string) *results.Metric {
+	t.Helper()
+	m := s.Metric(tag)
+	if m == nil {
+		t.Fatalf("metric %s missing", tag)
+	}
+	return m
+}
+
+func TestAggregatesAndDerived(t *testing.T) {
+	cfg := benchCfg(t)
+	cfg.SLOs = []config.SLO{{Metric: "time_to_first_token", Op: "<=", Threshold: 250e6}}
+	sum := run(t, cfg, Setup{}, results.RunInfo{ScheduledRate: 2, Issued: 5}, scenario()...)
+
+	values := map[string]float64{
+		"request_count":           4,
+		"error_request_count":     1,
+		"completed_request_count": 5,
+		"request_error_rate":      20,
+		"benchmark_duration":      3.0,
+		"request_throughput":      4.0 / 3,
+		"total_osl":               21,
+		"total_isl":               28,
+		"total_output_tokens":     21,
+		"output_token_throughput": 7,
+		"input_token_throughput":  28.0 / 3,
+		"total_token_throughput":  49.0 / 3,
+		"total_error_isl":         7,
+		"good_request_count":      2,
+		"goodput":                 2.0 / 3,
+		"good_request_fraction":   0.4,
+	}
+	for tag, want := range values {
+		if got := metric(t, sum, tag).Value; !near(got, want) {
+			t.Errorf("%s = %v, want %v", tag, got, want)
+		}
+	}
+	ttft := metric(t, sum, "time_to_first_token")
+	if ttft.Unit != "ms" || ttft.Stats.Count != 4 || !near(ttft.Stats.Avg, 250) || !near(ttft.Stats.P90, 370) ||
+		!near(ttft.Stats.Std, math.Sqrt(12500)) || !near(ttft.Stats.Sum, 1000) {
+		t.Errorf("TTFT stats %+v", ttft.Stats)
+	}
+	itl := metric(t, sum, "inter_token_latency").Stats
+	if !near(itl.Avg, 150) || !near(itl.P50, 150) || itl.Min != 100 || itl.Max != 200 {
+		t.Errorf("ITL stats %+v", itl)
+	}
+	if osl := metric(t, sum, "output_sequence_length"); !osl.Integer || osl.Stats.Max != 9 || osl.Unit != "tokens" {
+		t.Errorf("OSL %+v %+v", osl, osl.Stats)
+	}
+	if e := metric(t, sum, "error_isl").Stats; e.Count != 1 || e.Avg != 7 {
+		t.Errorf("error_isl %+v", e)
+	}
+	// Per-record metric count equals request_count (AIPerf invariant).
+	if metric(t, sum, "request_latency").Stats.Count != 4 {
+		t.Error("request_latency count != request_count")
+	}
+	if len(sum.Errors) != 1 || sum.Errors[0].Count != 1 || sum.Errors[0].Details.Message != "boom" {
+		t.Errorf("errors %+v", sum.Errors)
+	}
+	if sum.TokenSource != "client:words" {
+		t.Errorf("token source %q", sum.TokenSource)
+	}
+	// Achieved vs scheduled: 5 sends between 0.5 s and 2.5 s, on schedule.
+	v := sum.Verdict
+	if !v.Valid || !near(v.AchievedRate, 2) || !near(v.ScheduleRate, 2) || v.ShortfallPct != 0 || v.Late != 0 {
+		t.Errorf("verdict %+v", v)
+	}
+	if v.IssueDelay == nil || v.IssueDelay.Count != 5 || v.IssueDelay.Max != 0 {
+		t.Errorf("issue delay %+v", v.IssueDelay)
+	}
+}
+
+func TestAllRequestsFailingStillWritesSummary(t *testing.T) {
+	cfg := benchCfg(t)
+	sum := run(t, cfg, Setup{}, results.RunInfo{}, errReq(1*sec), errReq(2*sec))
+	if sum.Metric("request_count") != nil || sum.Metric("benchmark_duration") != nil || sum.Metric("request_throughput") != nil {
+		t.Error("success metrics reported for an all-failed run")
+	}
+	if got := metric(t, sum, "error_request_count").Value; got != 2 {
+		t.Errorf("error_request_count = %v", got)
+	}
+	if got := metric(t, sum, "request_error_rate").Value; got != 100 {
+		t.Errorf("request_error_rate = %v", got)
+	}
+	if sum.Verdict.Valid || !strings.Contains(strings.Join(sum.Verdict.Reasons, ";"), "no request succeeded") {
+		t.Errorf("verdict %+v", sum.Verdict)
+	}
+	for _, kind := range []string{"json", "csv", "jsonl", "parquet"} {
+		if _, err := os.Stat(sum.Files[kind]); err != nil {
+			t.Errorf("%s not written: %v", kind, err)
+		}
+	}
+	var doc map[string]any
+	data, _ := os.ReadFile(sum.Files["json"])
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := doc["error_request_count"]; !ok || doc["error_summary"] == nil {
+		t.Errorf("json lacks the error results: %s", data)
+	}
+}
+
+func TestVerdictFlagsFallingBehind(t *testing.T) {
+	// Ten requests scheduled every 100 ms; request k is sent k·2 ms late.
+	var recs []*record.Record
+	for k := int64(0); k < 10; k++ {
+		sched := sec + k*100*ms
+		r := req(sched+k*2*ms, 10*ms, 20*ms, 3)
+		r.ScheduledNs = sched
+		recs = append(recs, r)
+	}
+	sum := run(t, benchCfg(t), Setup{}, results.RunInfo{ScheduledRate: 10}, recs...)
+	v := sum.Verdict
+	if v.Valid || v.Late != 9 {
+		t.Fatalf("verdict %+v", v)
+	}
+	if !near(v.ScheduleRate, 10) || !near(v.AchievedRate, 9/0.918) {
+		t.Errorf("rates %v %v", v.ScheduleRate, v.AchievedRate)
+	}
+	reasons := strings.Join(v.Reasons, "\n")
+	for _, want := range []string{"below the schedule", "p99 issue delay 17.820 ms exceeds 1ms"} {
+		if !strings.Contains(reasons, want) {
+			t.Errorf("reasons %q lack %q", reasons, want)
+		}
+	}
+	if d := metric(t, sum, "issue_delay").Stats; !near(d.P50, 9) || !near(d.Max, 18) {
+		t.Errorf("issue delay %+v", d)
+	}
+	if s := metric(t, sum, "scheduled_request_latency").Stats; !near(s.Max, 38) || !near(s.Min, 20) {
+		t.Errorf("scheduled latency %+v", s)
+	}
+}
+
+func TestClosedLoopHasNoRateCheck(t *testing.T) {
+	recs := scenario()
+	// An uneven issue pace does not matter without a rate.
+	recs[3].StartNs += 40 * ms
+	recs[3].ScheduledNs += 40 * ms
+	sum := run(t, benchCfg(t), Setup{}, results.RunInfo{}, recs[0], recs[1], recs[3])
+	if !sum.Verdict.Valid {
+		t.Fatalf("closed loop verdict %+v", sum.Verdict)
+	}
+}
+
+func TestTimeslices(t *testing.T) {
+	cfg := benchCfg(t)
+	cfg.Output.SliceDuration = 2 * time.Second
+	sum := run(t, cfg, Setup{}, results.RunInfo{}, scenario()...)
+	if len(sum.Timeslices) != 2 {
+		t.Fatalf("%d slices", len(sum.Timeslices))
+	}
+	s0, s1 := sum.Timeslices[0], sum.Timeslices[1]
+	get := func(ts results.Timeslice, tag string) *results.Metric {
+		for i := range ts.Metrics {
+			if ts.Metrics[i].Tag == tag {
+				return &ts.Metrics[i]
+			}
+		}
+		t.Fatalf("slice %d lacks %s", ts.Index, tag)
+		return nil
+	}
+	// Slice 0 = [0.5 s, 2.5 s): r0, r1, r2 and the error.
+	if !s0.Complete || s0.EndNs-s0.StartNs != 2*sec || s0.StartNs != wall+500*ms {
+		t.Errorf("slice 0 window %+v", s0)
+	}
+	for tag, want := range map[string]float64{"request_count": 3, "error_request_count": 1, "request_throughput": 1.5, "output_token_throughput": 8.5} {
+		if got := get(s0, tag).Value; !near(got, want) {
+			t.Errorf("slice 0 %s = %v, want %v", tag, got, want)
+		}
+	}
+	if st := get(s0, "time_to_first_token").Stats; st.Count != 3 || !near(st.Avg, 200) {
+		t.Errorf("slice 0 TTFT %+v", st)
+	}
+	// Slice 1 holds r3 and ends with the run (3.5 s + 1 ns): partial.
+	if s1.Complete || s1.EndNs != wall+3500*ms+1 {
+		t.Errorf("slice 1 window %+v", s1)
+	}
+	if got := get(s1, "request_count").Value; got != 1 {
+		t.Errorf("slice 1 request_count = %v", got)
+	}
+	for _, kind := range []string{"timeslices_csv", "timeslices_json"} {
+		if _, err := os.Stat(sum.Files[kind]); err != nil {
+			t.Errorf("%s: %v", kind, err)
+		}
+	}
+}
+
+func TestBeyondExactLimitUsesHDR(t *testing.T) {
+	cfg := benchCfg(t)
+	cfg.Output.SliceDuration = time.Second
+	recs := make([]*record.Record, 0, 400)
+	for i := int64(0); i < 400; i++ {
+		recs = append(recs, req(sec+i*10*ms, (10+i%50)*ms, (100+i%50)*ms, 5))
+	}
+	p, err := NewPipeline(cfg, &config.Runtime{ExactStatsLimit: 100}, Setup{Endpoint: chatMeta, EndpointType: "chat", Streaming: true, Tokenizer: words{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		p.Add(r)
+	}
+	sum, err := p.Finish(context.Background(), results.RunInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ttft := metric(t, sum, "time_to_first_token").Stats
+	if !ttft.Approx || ttft.Count != 400 || !near(ttft.Avg, 34.5) || ttft.Min != 10 || ttft.Max != 59 {
+		t.Errorf("TTFT %+v", ttft)
+	}
+	if math.Abs(ttft.P50-34.5) > 0.6 { // exact p50 34.5; one sample step is 1 ms
+		t.Errorf("p50 %v", ttft.P50)
+	}
+	if got := metric(t, sum, "request_count").Value; got != 400 {
+		t.Errorf("request_count %v", got)
+	}
+	// Slices keep working from per-slice histograms: 100 requests each.
+	total := 0.0
+	for _, s := range sum.Timeslices {
+		for _, m := range s.Metrics {
+			if m.Tag == "request_count" {
+				total += m.Value
+			}
+		}
+	}
+	if len(sum.Timeslices) != 4 || total != 400 {
+		t.Errorf("%d slices, %v requests", len(sum.Timeslices), total)
+	}
+	if !strings.Contains(strings.Join(sum.Notes, " "), "HDR-derived") {
+		t.Errorf("notes %q", sum.Notes)
+	}
+}
+
+func TestWarmupExcludedButExported(t *testing.T) {
+	cfg := benchCfg(t)
+	w := req(100*ms, 10*ms, 20*ms, 2)
+	w.Phase = record.Warmup
+	sum := run(t, cfg, Setup{}, results.RunInfo{}, w, req(sec, 10*ms, 30*ms, 2))
+	if got := metric(t, sum, "request_count").Value; got != 1 {
+		t.Errorf("request_count = %v", got)
+	}
+	lines := readLines(t, sum.Files["jsonl"])
+	if len(lines) != 2 || !strings.Contains(lines[0], `"benchmark_phase":"warmup"`) {
+		t.Errorf("jsonl %q", lines)
+	}
+}
+
+func readLines(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		out = append(out, sc.Text())
+	}
+	return out
+}
+
+func TestJSONLRecordsMatchSummary(t *testing.T) {
+	cfg := benchCfg(t)
+	sum := run(t, cfg, Setup{}, results.RunInfo{}, scenario()...)
+	lines := readLines(t, sum.Files["jsonl"])
+	if len(lines) != 5 {
+		t.Fatalf("%d lines", len(lines))
+	}
+	var ttfts []float64
+	for _, l := range lines {
+		var rec struct {
+			Metadata map[string]any `json:"metadata"`
+			Metrics  map[string]struct {
+				Value any
+				Unit  string
+			} `json:"metrics"`
+			Error *record.ErrorDetails `json:"error"`
+		}
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("%v: %s", err, l)
+		}
+		if rec.Error != nil {
+			if _, ok := rec.Metrics["error_isl"]; !ok || len(rec.Metrics) != 2 { // error_isl + issue_delay
+				t.Errorf("error record metrics %v", rec.Metrics)
+			}
+			continue
+		}
+		m := rec.Metrics["time_to_first_token"]
+		if m.Unit != "ms" {
+			t.Errorf("unit %q", m.Unit)
+		}
+		ttfts = append(ttfts, m.Value.(float64))
+		if _, ok := rec.Metrics["inter_chunk_latency"]; ok {
+			t.Error("list metric exported without per_chunk")
+		}
+		if rec.Metadata["request_start_ns"].(float64) < float64(wall) {
+			t.Errorf("request_start_ns not wall clock: %v", rec.Metadata["request_start_ns"])
+		}
+	}
+	st := ExactStats(ttfts, 1)
+	if want := metric(t, sum, "time_to_first_token").Stats; !near(st.Avg, want.Avg) || !near(st.P90, want.P90) {
+		t.Errorf("JSONL stats %+v differ from summary %+v", st, want)
+	}
+	data, _ := os.ReadFile(sum.Files["json"])
+	if strings.Contains(string(data), "sk-secret") {
+		t.Error("api key written to the summary")
+	}
+}
+
+func TestNewPipelineErrors(t *testing.T) {
+	cfg := benchCfg(t)
+	if _, err := NewPipeline(cfg, nil, Setup{Endpoint: chatMeta, Streaming: true}); err == nil || !strings.Contains(err.Error(), "tokenizer") {
+		t.Errorf("no tokenizer: %v", err)
+	}
+	cfg.SLOs = []config.SLO{{Metric: "time_to_first_token", Op: "<=", Threshold: 1}}
+	if _, err := NewPipeline(cfg, nil, Setup{Endpoint: chatMeta, Tokenizer: words{}}); err == nil || !strings.Contains(err.Error(), "streaming") {
+		t.Errorf("ttft slo without streaming: %v", err)
+	}
+	cfg.SLOs = nil
+	cfg.Output.Exporters = []string{"json", "nope"}
+	if _, err := NewPipeline(cfg, nil, Setup{Endpoint: chatMeta, Tokenizer: words{}}); err == nil || !strings.Contains(err.Error(), `"nope"`) {
+		t.Errorf("unknown exporter: %v", err)
+	}
+}
+
+func TestArtifactDirNamedAsAIPerf(t *testing.T) {
+	cfg := benchCfg(t)
+	root := t.TempDir()
+	cfg.Output.ArtifactDir, cfg.Output.Root = "", root
+	p, err := NewPipeline(cfg, nil, Setup{Endpoint: chatMeta, EndpointType: "chat", Streaming: true, Tokenizer: words{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := p.Finish(context.Background(), results.RunInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(root, "org_m-openai-chat-request_rate2.0")
+	if p.Dir() != want || sum.Info.ArtifactDir != want {
+		t.Errorf("dir %q, want %q", p.Dir(), want)
+	}
+}
+
+func TestFinishTwice(t *testing.T) {
+	p, err := NewPipeline(benchCfg(t), nil, Setup{Endpoint: chatMeta, Tokenizer: words{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Finish(context.Background(), results.RunInfo{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Finish(context.Background(), results.RunInfo{}); err == nil {
+		t.Error("second Finish accepted")
+	}
+	p.Add(req(sec, ms, 2*ms, 2)) // after Finish: dropped, no panic
+}

@@ -1,0 +1,630 @@
+package metrics
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/loadstar/loadstar/engine/record"
+	"github.com/loadstar/loadstar/engine/results"
+)
+
+// ResultsProcessor folds processed records into results. Implementations
+// are plugins of category results_processor.
+type ResultsProcessor interface {
+	// ProcessResult sees every processed record once, on one goroutine, in
+	// arrival order. It must not retain rec or v.
+	ProcessResult(rec *record.Record, v *Values) error
+	// Summarize adds the processor's results to s at the end of the run;
+	// s.Info and s.Config are set.
+	Summarize(ctx context.Context, s *results.Summary) error
+}
+
+// maxErrorGroups bounds the distinct (code, type, message) groups kept;
+// further distinct messages are counted under one "other" group per code
+// and type, so a server that puts request ids in its errors cannot grow
+// memory without bound.
+const maxErrorGroups = 1000
+
+// sliceDigits is the HDR precision of per-slice histograms, used only when
+// a run exceeds the exact-stats limit with slicing on.
+const sliceDigits = 2
+
+// MetricResults is the built-in results processor (plugin metric_results):
+// it stores what each record contributes in compact columns, keeps HDR
+// histograms for live views and for runs beyond the exact-stats limit, and
+// computes AIPerf's statistics, aggregates, derived metrics, goodput, time
+// slices and loadstar's validity verdict.
+type MetricResults struct {
+	app   Applicability
+	slos  []slo
+	limit int
+	slice time.Duration
+	iclOn bool
+
+	mu sync.Mutex // guards everything below against live reads
+
+	rows   validRows
+	errs   errorRows
+	icl    column[int64]
+	nICL   int
+	iclHit bool // ICL exceeded the limit: its stats come from iclHist
+
+	hist    [NumRecordMetrics]*histogram
+	iclHist *histogram
+	approx  bool // rows exceeded the limit: columns freed, stats from histograms
+	slices  map[int]*sliceAcc
+	origin  int64
+
+	valid, errors, good int64
+	minStart, maxEnd    int64 // wall ns over valid records
+	lastEnd             int64 // wall ns: the latest end of any record
+	outputTokens        float64
+
+	// Schedule bookkeeping over every sent profiling request.
+	sent                  int64
+	firstStart, lastStart int64
+	scheduled             int64
+	firstSched, lastSched int64
+	late                  int64
+
+	errGroups    map[record.ErrorDetails]int
+	usageMissing int64
+	usageClamped int64
+	reasoning    bool
+}
+
+// validRows are the stored bases of valid records, one entry per record.
+type validRows struct {
+	n                                            int
+	latency, ttft, ttst, ttfo, issueDelay, start column[int64]
+	out, reas, isl, firstChunk                   column[int32]
+	usage                                        [6]column[int32]
+	good                                         column[int8]
+}
+
+// errorRows are the stored bases of error records.
+type errorRows struct {
+	n                 int
+	isl               column[int32]
+	issueDelay, start column[int64]
+}
+
+// sliceAcc accumulates one time slice once the run is beyond the exact limit.
+type sliceAcc struct {
+	hist                [NumRecordMetrics]*histogram
+	valid, errors, good int64
+}
+
+// NewMetricResults returns the results processor. limit <= 0 means
+// DefaultExactStatsLimit; slice > 0 enables time slices.
+func NewMetricResults(app Applicability, slos []slo, limit int, slice time.Duration) *MetricResults {
+	if limit <= 0 {
+		limit = DefaultExactStatsLimit
+	}
+	m := &MetricResults{app: app, slos: slos, limit: limit, slice: slice, iclOn: app.Applies(iclDef.Flags),
+		icl: newCol64(), errGroups: map[record.ErrorDetails]int{}}
+	r := &m.rows
+	r.latency, r.ttft, r.ttst, r.ttfo, r.issueDelay, r.start = newCol64(), newCol64(), newCol64(), newCol64(), newCol64(), newCol64()
+	r.out, r.reas, r.isl, r.firstChunk = newCol32(), newCol32(), newCol32(), newCol32()
+	for i := range r.usage {
+		r.usage[i] = newCol32()
+	}
+	r.good = newCol8()
+	m.errs = errorRows{isl: newCol32(), issueDelay: newCol64(), start: newCol64()}
+	return m
+}
+
+// ProcessResult implements ResultsProcessor. Warmup records are ignored.
+func (m *MetricResults) ProcessResult(rec *record.Record, v *Values) error {
+	if rec.Phase == record.Warmup {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.schedule(rec)
+	if end := rec.StartWallNs + (rec.EndNs - rec.StartNs); rec.EndNs > rec.StartNs && end > m.lastEnd {
+		m.lastEnd = end
+	}
+	b := &v.b
+	for id := range v.V {
+		if x := v.V[id]; !math.IsNaN(x) {
+			m.histOf(id).record(x)
+		}
+	}
+	if !v.Valid {
+		m.errors++
+		m.addError(rec.Error)
+		if m.approx {
+			if s := m.sliceOf(rec.StartWallNs); s != nil {
+				s.errors++
+				s.record(v)
+			}
+			return nil
+		}
+		i := m.errs.n
+		m.errs.isl.set(i, to32(b.isl))
+		m.errs.issueDelay.set(i, b.issueDelay)
+		if m.slice > 0 {
+			m.errs.start.set(i, rec.StartWallNs)
+		}
+		m.errs.n++
+		return nil
+	}
+
+	m.valid++
+	if v.UsageMissing {
+		m.usageMissing++
+	}
+	if v.UsageClamped {
+		m.usageClamped++
+	}
+	if b.reas > 0 {
+		m.reasoning = true
+	}
+	isGood := len(m.slos) > 0 && good(m.slos, &v.V)
+	if isGood {
+		m.good++
+	}
+	if x := v.V[OSL]; !math.IsNaN(x) {
+		m.outputTokens += x
+	}
+	end := rec.StartWallNs + b.latency
+	if m.valid == 1 || rec.StartWallNs < m.minStart {
+		m.minStart = rec.StartWallNs
+	}
+	if m.valid == 1 || end > m.maxEnd {
+		m.maxEnd = end
+	}
+	if m.iclOn {
+		for _, g := range v.ICL {
+			m.iclHistogram().record(g)
+			if m.iclHit {
+				continue
+			}
+			if m.nICL >= m.limit {
+				m.iclHit = true
+				m.icl.free()
+				continue
+			}
+			m.icl.set(m.nICL, int64(g))
+			m.nICL++
+		}
+	}
+
+	if !m.approx && m.rows.n >= m.limit {
+		m.goApprox()
+	}
+	if m.approx {
+		if s := m.sliceOf(rec.StartWallNs); s != nil {
+			s.valid++
+			if isGood {
+				s.good++
+			}
+			s.record(v)
+		}
+		return nil
+	}
+	r := &m.rows
+	i := r.n
+	r.latency.set(i, b.latency)
+	r.ttft.set(i, b.ttft)
+	r.ttst.set(i, b.ttst)
+	r.ttfo.set(i, b.ttfo)
+	r.issueDelay.set(i, b.issueDelay)
+	r.out.set(i, to32(b.out))
+	r.reas.set(i, to32(b.reas))
+	r.isl.set(i, to32(b.isl))
+	r.firstChunk.set(i, to32(b.firstChunk))
+	for k := range r.usage {
+		r.usage[k].set(i, to32(b.usage[k]))
+	}
+	if m.slice > 0 {
+		r.start.set(i, rec.StartWallNs)
+		if len(m.slos) > 0 {
+			g := int8(0)
+			if isGood {
+				g = 1
+			}
+			r.good.set(i, g)
+		}
+	}
+	r.n++
+	return nil
+}
+
+func (m *MetricResults) histOf(id int) *histogram {
+	if m.hist[id] == nil {
+		m.hist[id] = newHistogram(recordDefs[id].BaseUnit, hdrDigits)
+	}
+	return m.hist[id]
+}
+
+func (m *MetricResults) iclHistogram() *histogram {
+	if m.iclHist == nil {
+		m.iclHist = newHistogram(unitNs, hdrDigits)
+	}
+	return m.iclHist
+}
+
+// schedule tracks issue times and schedules of every sent request.
+func (m *MetricResults) schedule(rec *record.Record) {
+	if rec.StartNs <= 0 {
+		return // never sent (e.g. the payload could not be built)
+	}
+	if m.sent == 0 || rec.StartNs < m.firstStart {
+		m.firstStart = rec.StartNs
+	}
+	if m.sent == 0 || rec.StartNs > m.lastStart {
+		m.lastStart = rec.StartNs
+	}
+	m.sent++
+	if rec.ScheduledNs <= 0 {
+		return
+	}
+	if m.scheduled == 0 || rec.ScheduledNs < m.firstSched {
+		m.firstSched = rec.ScheduledNs
+	}
+	if m.scheduled == 0 || rec.ScheduledNs > m.lastSched {
+		m.lastSched = rec.ScheduledNs
+	}
+	m.scheduled++
+	if rec.StartNs-rec.ScheduledNs > int64(time.Millisecond) {
+		m.late++
+	}
+}
+
+func (m *MetricResults) addError(e *record.ErrorDetails) {
+	key := record.ErrorDetails{Code: e.Code, Type: e.Type, Message: e.Message}
+	if _, ok := m.errGroups[key]; !ok && len(m.errGroups) >= maxErrorGroups {
+		key.Message = "(other messages: more than 1000 distinct errors)"
+	}
+	m.errGroups[key]++
+}
+
+// goApprox switches to histogram statistics: per-slice accumulators are
+// backfilled from the columns, then the columns are freed.
+func (m *MetricResults) goApprox() {
+	m.approx = true
+	if m.slice > 0 {
+		m.slices = map[int]*sliceAcc{}
+		m.origin = m.sliceOrigin()
+		var v Values
+		for i := 0; i < m.rows.n; i++ {
+			v.Reset()
+			v.Valid = true
+			v.b = m.rows.base(i)
+			derive(&v.b, m.app, &v)
+			s := m.sliceOf(m.rows.start.get(i))
+			s.valid++
+			if m.rows.good.get(i) == 1 {
+				s.good++
+			}
+			s.record(&v)
+		}
+		for i := 0; i < m.errs.n; i++ {
+			v.Reset()
+			v.b = m.errs.base(i)
+			derive(&v.b, m.app, &v)
+			s := m.sliceOf(m.errs.start.get(i))
+			s.errors++
+			s.record(&v)
+		}
+	}
+	r := &m.rows
+	for _, c := range []*column[int64]{&r.latency, &r.ttft, &r.ttst, &r.ttfo, &r.issueDelay, &r.start} {
+		c.free()
+	}
+	for _, c := range []*column[int32]{&r.out, &r.reas, &r.isl, &r.firstChunk} {
+		c.free()
+	}
+	for k := range r.usage {
+		r.usage[k].free()
+	}
+	r.good.free()
+	m.errs.isl.free()
+	m.errs.issueDelay.free()
+	m.errs.start.free()
+}
+
+func (m *MetricResults) sliceOrigin() int64 {
+	first := true
+	var o int64
+	for i := 0; i < m.rows.n; i++ {
+		if s := m.rows.start.get(i); first || s < o {
+			o, first = s, false
+		}
+	}
+	for i := 0; i < m.errs.n; i++ {
+		if s := m.errs.start.get(i); first || s < o {
+			o, first = s, false
+		}
+	}
+	return o
+}
+
+// sliceOf returns the accumulator of the slice holding wall time t
+// (approximate mode only).
+func (m *MetricResults) sliceOf(t int64) *sliceAcc {
+	if m.slice <= 0 {
+		return nil
+	}
+	k := int(max(t-m.origin, 0) / int64(m.slice))
+	s := m.slices[k]
+	if s == nil {
+		s = &sliceAcc{}
+		m.slices[k] = s
+	}
+	return s
+}
+
+func (s *sliceAcc) record(v *Values) {
+	for id := range v.V {
+		if x := v.V[id]; !math.IsNaN(x) {
+			if s.hist[id] == nil {
+				s.hist[id] = newHistogram(recordDefs[id].BaseUnit, sliceDigits)
+			}
+			s.hist[id].record(x)
+		}
+	}
+}
+
+func (r *validRows) base(i int) base {
+	b := base{
+		latency: r.latency.get(i), ttft: r.ttft.get(i), ttst: r.ttst.get(i), ttfo: r.ttfo.get(i),
+		issueDelay: r.issueDelay.get(i),
+		out:        from32(r.out.get(i)), reas: from32(r.reas.get(i)), isl: from32(r.isl.get(i)),
+		firstChunk: from32(r.firstChunk.get(i)),
+	}
+	for k := range r.usage {
+		b.usage[k] = from32(r.usage[k].get(i))
+	}
+	return b
+}
+
+func (r *errorRows) base(i int) base {
+	b := emptyBase
+	b.isl = from32(r.isl.get(i))
+	b.issueDelay = r.issueDelay.get(i)
+	return b
+}
+
+// group is the statistics of a set of records: the run or one slice.
+type group struct {
+	stats               [NumRecordMetrics]*results.Stats
+	icl                 *results.Stats
+	valid, errors, good int64
+	durationNs          float64 // 0 = no duration
+}
+
+// Summarize implements ResultsProcessor: it fills s.Metrics, s.Errors,
+// s.Verdict, s.Timeslices and s.Notes.
+func (m *MetricResults) Summarize(ctx context.Context, s *results.Summary) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	g := group{valid: m.valid, errors: m.errors, good: m.good}
+	if m.valid > 0 && m.maxEnd > m.minStart {
+		g.durationNs = float64(m.maxEnd - m.minStart)
+	}
+	if m.approx {
+		for id, h := range m.hist {
+			if h != nil && h.mom.n > 0 && m.app.Applies(recordDefs[id].Flags) {
+				st := h.stats(recordDefs[id].Scale)
+				g.stats[id] = &st
+			}
+		}
+	} else {
+		m.exactStats(&g, nil, nil)
+	}
+	if m.iclOn {
+		switch {
+		case m.iclHit && m.iclHist != nil:
+			st := m.iclHist.stats(iclDef.Scale)
+			g.icl = &st
+		case m.nICL > 0:
+			buf := make([]float64, 0, m.nICL)
+			for i := 0; i < m.nICL; i++ {
+				buf = append(buf, float64(m.icl.get(i)))
+			}
+			st := ExactStats(buf, iclDef.Scale)
+			g.icl = &st
+		}
+	}
+	s.Metrics = g.metrics(len(m.slos) > 0, m.app)
+	s.Errors = m.errorGroups()
+	s.Verdict = m.verdict(s, g.stats[IssueDelay])
+	if m.slice > 0 {
+		s.Timeslices = m.timeslices()
+	}
+	s.ExactStatsLimit = m.limit
+	if m.usageMissing > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("%d of %d successful requests carried no usage: their server token counts are absent", m.usageMissing, m.valid))
+	}
+	if m.usageClamped > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("%d requests reported fewer completion than reasoning tokens: their output token count was clamped to 0", m.usageClamped))
+	}
+	if m.approx || m.iclHit {
+		s.Notes = append(s.Notes, fmt.Sprintf("more than %d values per metric: percentiles are HDR-derived (relative error <= %g); count, sum, avg, min, max and std are exact", m.limit, HDRPrecision))
+	}
+	return nil
+}
+
+// exactStats computes each record metric's exact statistics over the
+// stored rows (all rows when sel is nil) and error rows (errSel).
+func (m *MetricResults) exactStats(g *group, sel, errSel []int32) {
+	nv, ne := m.rows.n, m.errs.n
+	if sel != nil {
+		nv = len(sel)
+	}
+	if errSel != nil {
+		ne = len(errSel)
+	}
+	buf := make([]float64, 0, nv+ne)
+	for id := range recordDefs {
+		if !m.app.Applies(recordDefs[id].Flags) {
+			continue
+		}
+		buf = buf[:0]
+		if id != ErrorISL {
+			for j := 0; j < nv; j++ {
+				i := j
+				if sel != nil {
+					i = int(sel[j])
+				}
+				b := m.rows.base(i)
+				if x := value(&b, true, id); !math.IsNaN(x) {
+					buf = append(buf, x)
+				}
+			}
+		}
+		if id == ErrorISL || id == IssueDelay {
+			for j := 0; j < ne; j++ {
+				i := j
+				if errSel != nil {
+					i = int(errSel[j])
+				}
+				b := m.errs.base(i)
+				if x := value(&b, false, id); !math.IsNaN(x) {
+					buf = append(buf, x)
+				}
+			}
+		}
+		if len(buf) > 0 {
+			st := ExactStats(buf, recordDefs[id].Scale)
+			g.stats[id] = &st
+		}
+	}
+}
+
+// metrics turns a group into result metrics, sorted by tag.
+func (g *group) metrics(sloOn bool, app Applicability) []results.Metric {
+	var out []results.Metric
+	for id, st := range g.stats {
+		if st != nil {
+			d := recordDefs[id]
+			mt := d.metric()
+			mt.Stats = st
+			out = append(out, mt)
+		}
+	}
+	if g.icl != nil {
+		mt := iclDef.metric()
+		mt.Stats = g.icl
+		out = append(out, mt)
+	}
+	add := func(d *Def, v float64) {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return
+		}
+		mt := d.metric()
+		mt.Value = v * d.Scale
+		out = append(out, mt)
+	}
+	sum := func(id int) float64 {
+		if st := g.stats[id]; st != nil {
+			return st.Sum
+		}
+		return math.NaN()
+	}
+	dur := math.NaN()
+	if g.durationNs > 0 {
+		dur = g.durationNs
+	}
+	rate := func(n float64) float64 { return n / (dur / 1e9) }
+
+	if g.valid > 0 {
+		add(&defRequestCount, float64(g.valid))
+	}
+	if g.errors > 0 {
+		add(&defErrorRequestCount, float64(g.errors))
+	}
+	total := float64(g.valid + g.errors)
+	add(&defCompletedCount, total)
+	if total > 0 {
+		add(&defErrorRate, 100*float64(g.errors)/total)
+	}
+	add(&defBenchmarkDuration, dur)
+	if g.valid > 0 {
+		add(&defRequestThroughput, rate(float64(g.valid)))
+	}
+	tOSL, tISL := sum(OSL), sum(ISL)
+	add(&defTotalOSL, tOSL)
+	add(&defTotalISL, tISL)
+	add(&defTotalOutputTokens, sum(OutputTokenCount))
+	add(&defTotalReasoning, sum(ReasoningTokenCount))
+	add(&defTotalErrorISL, sum(ErrorISL))
+	if app.ProducesTokens {
+		add(&defOutputThroughput, rate(tOSL))
+		add(&defTotalThroughput, rate(tISL+tOSL))
+	}
+	if app.TokenizesInput {
+		add(&defInputThroughput, rate(tISL))
+	}
+	for _, u := range usageTotals {
+		add(u.def, sum(u.id))
+	}
+	if p, c := sum(UsagePrompt), sum(UsageCacheRead); p > 0 {
+		add(&defCacheReadPct, 100*c/p)
+	}
+	if sloOn {
+		if g.valid > 0 {
+			add(&defGoodRequestCount, float64(g.good))
+			add(&defGoodput, rate(float64(g.good)))
+		}
+		frac := 0.0
+		if total > 0 {
+			frac = float64(g.good) / total
+		}
+		add(&defGoodFraction, frac)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Tag < out[j].Tag })
+	return out
+}
+
+// errorGroups returns the error summary, largest groups first.
+func (m *MetricResults) errorGroups() []results.ErrorGroup {
+	out := make([]results.ErrorGroup, 0, len(m.errGroups))
+	for d, n := range m.errGroups {
+		out = append(out, results.ErrorGroup{Details: d, Count: n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Count != b.Count {
+			return a.Count > b.Count
+		}
+		if a.Details.Code != b.Details.Code {
+			return a.Details.Code < b.Details.Code
+		}
+		if a.Details.Type != b.Details.Type {
+			return a.Details.Type < b.Details.Type
+		}
+		return a.Details.Message < b.Details.Message
+	})
+	return out
+}
+
+// Live is a consistent snapshot of the running counters for progress UIs.
+type Live struct {
+	Valid, Errors, Good int64
+	// OutputTokens is the sum of output sequence lengths so far.
+	OutputTokens float64
+	// Medians in ms (NaN until known).
+	TTFTP50Ms, LatencyP50Ms, ITLP50Ms float64
+}
+
+// Live returns the current counters and HDR medians.
+func (m *MetricResults) Live() Live {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	med := func(id int) float64 {
+		if h := m.hist[id]; h != nil && h.mom.n > 0 {
+			return h.quantile(50) * recordDefs[id].Scale
+		}
+		return math.NaN()
+	}
+	return Live{Valid: m.valid, Errors: m.errors, Good: m.good, OutputTokens: m.outputTokens,
+		TTFTP50Ms: med(TTFT), LatencyP50Ms: med(RequestLatency), ITLP50Ms: med(ITL)}
+}

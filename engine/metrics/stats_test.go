@@ -1,0 +1,93 @@
+package metrics
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+func TestPercentileLinearInterpolation(t *testing.T) {
+	// numpy.percentile([1, 2, 3, 4], q) for the AIPerf keys.
+	v := []float64{1, 2, 3, 4}
+	for q, want := range map[float64]float64{1: 1.03, 5: 1.15, 10: 1.3, 25: 1.75, 50: 2.5, 75: 3.25, 90: 3.7, 95: 3.85, 99: 3.97, 0: 1, 100: 4} {
+		if got := Percentile(v, q); !near(got, want) {
+			t.Errorf("p%v = %v, want %v", q, got, want)
+		}
+	}
+	if got := Percentile([]float64{42}, 99); got != 42 {
+		t.Errorf("single value p99 = %v", got)
+	}
+	if !math.IsNaN(Percentile(nil, 50)) {
+		t.Error("empty percentile not NaN")
+	}
+}
+
+func TestExactStats(t *testing.T) {
+	// Unsorted input, ns → ms scale.
+	st := ExactStats([]float64{4e6, 1e6, 3e6, 2e6}, 1e-6)
+	checks := map[string][2]float64{
+		"avg": {st.Avg, 2.5}, "min": {st.Min, 1}, "max": {st.Max, 4}, "sum": {st.Sum, 10},
+		"std": {st.Std, math.Sqrt(1.25)}, // population: sqrt(((1.5²+0.5²)·2)/4)
+		"p50": {st.P50, 2.5}, "p90": {st.P90, 3.7}, "p99": {st.P99, 3.97}, "p1": {st.P1, 1.03},
+	}
+	for k, c := range checks {
+		if !near(c[0], c[1]) {
+			t.Errorf("%s = %v, want %v", k, c[0], c[1])
+		}
+	}
+	if st.Count != 4 || st.Approx {
+		t.Errorf("count=%d approx=%v", st.Count, st.Approx)
+	}
+	one := ExactStats([]float64{7}, 1)
+	if one.Std != 0 || one.P99 != 7 || one.Avg != 7 {
+		t.Errorf("single value stats %+v", one)
+	}
+}
+
+func TestHistogramStatsWithinPrecision(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	vals := make([]float64, 20000)
+	h := newHistogram(unitNs, hdrDigits)
+	for i := range vals {
+		vals[i] = math.Round(1e6 + rng.ExpFloat64()*5e6) // ns
+		h.record(vals[i])
+	}
+	exact := ExactStats(slices.Clone(vals), 1e-6)
+	approx := h.stats(1e-6)
+	if !approx.Approx || approx.Precision != HDRPrecision {
+		t.Fatalf("approx=%v precision=%v", approx.Approx, approx.Precision)
+	}
+	if approx.Count != exact.Count || !near(approx.Sum, exact.Sum) || !near(approx.Min, exact.Min) || !near(approx.Max, exact.Max) {
+		t.Errorf("moments differ: %+v vs %+v", approx, exact)
+	}
+	if math.Abs(approx.Std-exact.Std) > 1e-9*exact.Std {
+		t.Errorf("std %v vs %v", approx.Std, exact.Std)
+	}
+	for _, p := range [][2]float64{{approx.P50, exact.P50}, {approx.P90, exact.P90}, {approx.P99, exact.P99}} {
+		// HDR rounds to the bucket's highest equivalent value; ranks differ
+		// from interpolation by at most one sample at this size.
+		if math.Abs(p[0]-p[1]) > 2*HDRPrecision*p[1] {
+			t.Errorf("percentile %v vs exact %v beyond precision", p[0], p[1])
+		}
+	}
+}
+
+func TestColumnBackfillsAbsent(t *testing.T) {
+	c := newCol32()
+	for i := 0; i < chunkLen+5; i++ {
+		v := int32(absent32)
+		if i == chunkLen+2 {
+			v = 9
+		}
+		c.set(i, v)
+	}
+	if c.get(0) != absent32 || c.get(chunkLen+2) != 9 || c.get(chunkLen+4) != absent32 {
+		t.Fatalf("got %d %d %d", c.get(0), c.get(chunkLen+2), c.get(chunkLen+4))
+	}
+	unused := newCol64()
+	unused.set(0, absent64)
+	if unused.used || unused.get(0) != absent64 {
+		t.Fatal("unused column allocated")
+	}
+}

@@ -34,6 +34,7 @@ type CLI struct {
 	Inspect InspectCmd `cmd:"" help:"Print the plan of a scenario without sending anything."`
 	Test    TestCmd    `cmd:"" help:"Run test_* functions of *_test.star files."`
 	Mock    MockCmd    `cmd:"" help:"Run the embedded mock LLM server (OpenAI, Anthropic, TGI, TEI, Cohere, NIM APIs) until Ctrl-C."`
+	Plugins PluginsCmd `cmd:"" help:"List, describe and validate plugins and plugin packages."`
 	Version VersionCmd `cmd:"" help:"Print the version."`
 }
 

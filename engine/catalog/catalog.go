@@ -12,6 +12,7 @@ package catalog
 
 import (
 	"fmt"
+	"github.com/loadstar/loadstar/engine/dataset"
 
 	"github.com/loadstar/loadstar/engine/endpoint"
 	"github.com/loadstar/loadstar/engine/plugin"
@@ -31,6 +32,7 @@ var sources = []source{
 	{"engine/endpoint", endpoint.Classes},
 	{"engine/transport", transport.Classes},
 	{"engine/timing", timing.Classes},
+	{"engine/dataset", dataset.Classes},
 }
 
 // Classes returns every bound Go class keyed by its full class path

@@ -106,7 +106,7 @@ func (p Param) CheckValue(v any) error {
 			return bad()
 		}
 		if p.SpecCategory != "" && s.Category != p.SpecCategory {
-			return fmt.Errorf("argument %s: want a %s plugin (%s.<name>(...)), got %s", p.Name, p.SpecCategory, Namespace(p.SpecCategory), s)
+			return fmt.Errorf("argument %s: want a plugin of category %s (%s.<name>(...)), got %s", p.Name, p.SpecCategory, Namespace(p.SpecCategory), s)
 		}
 	case TFunc:
 		if _, ok := v.(Func); !ok {
@@ -120,13 +120,14 @@ func (p Param) CheckValue(v any) error {
 }
 
 // Describe names the accepted values for documentation and errors, e.g.
-// "duration", "one of sse, json" or "arrival_pattern plugin".
+// "duration", "string, one of sse, json" or "a plugin of category
+// arrival_pattern (arrival.<name>(...))".
 func (p Param) Describe() string {
 	switch {
 	case p.Type == TString && len(p.Choices) > 0:
 		return "string, one of " + strings.Join(p.Choices, ", ")
 	case p.Type == TSpec && p.SpecCategory != "":
-		return fmt.Sprintf("%s plugin (%s.<name>(...))", p.SpecCategory, Namespace(p.SpecCategory))
+		return fmt.Sprintf("a plugin of category %s (%s.<name>(...))", p.SpecCategory, Namespace(p.SpecCategory))
 	}
 	return p.Type.String()
 }

@@ -415,12 +415,12 @@ func (r *Registry) add(e *Entry) {
 	switch {
 	case e.Priority > cur.Priority:
 		w[e.Name] = e
-		r.log.Info("plugin overridden by higher priority", "plugin", e.Ref(), "winner", describe(e), "shadowed", describe(cur))
+		r.log.Debug("plugin overridden by higher priority", "plugin", e.Ref(), "winner", describe(e), "shadowed", describe(cur))
 	case e.Priority < cur.Priority:
 		r.log.Debug("plugin shadowed by higher priority", "plugin", e.Ref(), "winner", describe(cur), "shadowed", describe(e))
 	case !e.Package.Builtin && cur.Package.Builtin:
 		w[e.Name] = e
-		r.log.Info("built-in plugin overridden by external package", "plugin", e.Ref(), "winner", describe(e), "shadowed", describe(cur))
+		r.log.Debug("built-in plugin overridden by external package", "plugin", e.Ref(), "winner", describe(e), "shadowed", describe(cur))
 	case e.Package.Builtin && !cur.Package.Builtin:
 		r.log.Debug("built-in plugin shadowed by external package", "plugin", e.Ref(), "winner", describe(cur), "shadowed", describe(e))
 	default:

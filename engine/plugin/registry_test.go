@@ -132,7 +132,7 @@ func TestPriorityHigherWins(t *testing.T) {
 	high := writePackage(t, filepath.Join(dir, "high"), extManifest("high", "go:engine/ext.Chat", 10))
 	low := writePackage(t, filepath.Join(dir, "low"), extManifest("low", "go:engine/ext2.Chat", -1))
 	var logs bytes.Buffer
-	r := newRegistry(t, []string{high, low}, plugin.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	r := newRegistry(t, []string{high, low}, plugin.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	if got := build(t, r, plugin.Endpoint, "chat"); got != "external chat" {
 		t.Errorf("chat built %q, want the priority-10 external chat", got)
 	}
@@ -457,7 +457,7 @@ func TestCheckArgs(t *testing.T) {
 		{plugin.Args{"rate": 1.0, "bogus": 1}, `timing.x: unknown argument "bogus" (accepted: rate, arrival, mode, every, body)`},
 		{plugin.Args{"rate": "fast"}, "timing.x: argument rate: want float, got string"},
 		{plugin.Args{"rate": 1.0, "mode": "c"}, `argument mode: "c" is not one of a, b`},
-		{plugin.Args{"rate": 1.0, "arrival": &plugin.Spec{Category: plugin.Endpoint, Name: "chat"}}, "argument arrival: want a arrival_pattern plugin (arrival.<name>(...)), got endpoint.chat()"},
+		{plugin.Args{"rate": 1.0, "arrival": &plugin.Spec{Category: plugin.Endpoint, Name: "chat"}}, "argument arrival: want a plugin of category arrival_pattern (arrival.<name>(...)), got endpoint.chat()"},
 	} {
 		err := c.CheckArgs("timing.x", tc.args)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -236,10 +236,10 @@ func TestOwnParamsReachTheConstructor(t *testing.T) {
 		t.Fatal(err)
 	}
 	temp, ok := c.Param("temperature")
-	if !ok || temp.Type != plugin.TAny || temp.Required || temp.Doc != "default None" {
+	if !ok || temp.Type != plugin.TAny || temp.Required || temp.Default != nil || temp.Doc != "Option of openai_chat()." {
 		t.Errorf("temperature param = %+v", temp)
 	}
-	if sys, _ := c.Param("system"); sys.Type != plugin.TString {
+	if sys, _ := c.Param("system"); sys.Type != plugin.TString || sys.Default != "" {
 		t.Errorf("system param = %+v", sys)
 	}
 	ep, err := r.Build(&plugin.Spec{Category: plugin.Endpoint, Name: "chat", Args: plugin.Args{

@@ -231,19 +231,19 @@ func analyze(e *plugin.Entry, proto *protocol) (*analysis, error) {
 }
 
 // constructorParams turns the constructor's parameters into plugin Params:
-// a parameter without default is required; the default's literal type
-// (string, bool, number) types the parameter, anything else accepts any
-// data.
+// a parameter without default is required; a literal default (string,
+// bool, number) types the parameter and is shown as its default; anything
+// else accepts any data.
 func constructorParams(def *syntax.DefStmt) ([]plugin.Param, error) {
 	var out []plugin.Param
 	for _, p := range def.Params {
 		switch x := p.(type) {
 		case *syntax.Ident:
-			out = append(out, plugin.Param{Name: x.Name, Type: plugin.TAny, Required: true, Doc: "required"})
+			out = append(out, plugin.Param{Name: x.Name, Type: plugin.TAny, Required: true, Doc: "Option of " + def.Name.Name + "()."})
 		case *syntax.BinaryExpr:
 			name := x.X.(*syntax.Ident).Name
-			typ, doc := literalType(x.Y)
-			out = append(out, plugin.Param{Name: name, Type: typ, Doc: "default " + doc})
+			typ, def := literalDefault(x.Y)
+			out = append(out, plugin.Param{Name: name, Type: typ, Default: def})
 		case *syntax.UnaryExpr:
 			if x.X == nil { // bare '*' before keyword-only parameters
 				continue
@@ -252,32 +252,48 @@ func constructorParams(def *syntax.DefStmt) ([]plugin.Param, error) {
 			return nil, fmt.Errorf("%s: constructor %s cannot take *args or **kwargs: declare each option as a parameter", start, def.Name.Name)
 		}
 	}
+	for i := range out {
+		if out[i].Doc == "" {
+			out[i].Doc = "Option of " + def.Name.Name + "()."
+		}
+	}
 	return out, nil
 }
 
-// literalType types a default value written as a literal.
-func literalType(e syntax.Expr) (plugin.ParamType, string) {
+// literalDefault types a parameter from its default when that is a
+// literal, returning the default's Go value (nil when not a literal).
+func literalDefault(e syntax.Expr) (plugin.ParamType, any) {
+	neg := false
+	if u, ok := e.(*syntax.UnaryExpr); ok && u.Op == syntax.MINUS {
+		neg, e = true, u.X
+	}
 	switch x := e.(type) {
 	case *syntax.Literal:
-		switch x.Token {
-		case syntax.STRING:
-			return plugin.TString, x.Raw
-		case syntax.INT, syntax.FLOAT:
-			return plugin.TFloat, x.Raw
+		switch v := x.Value.(type) {
+		case string:
+			if !neg {
+				return plugin.TString, v
+			}
+		case int64:
+			if neg {
+				v = -v
+			}
+			return plugin.TFloat, v
+		case float64:
+			if neg {
+				v = -v
+			}
+			return plugin.TFloat, v
 		}
-		return plugin.TAny, x.Raw
 	case *syntax.Ident:
 		switch x.Name {
-		case "True", "False":
-			return plugin.TBool, x.Name
-		}
-		return plugin.TAny, x.Name
-	case *syntax.UnaryExpr:
-		if l, ok := x.X.(*syntax.Literal); ok && x.Op == syntax.MINUS && (l.Token == syntax.INT || l.Token == syntax.FLOAT) {
-			return plugin.TFloat, "-" + l.Raw
+		case "True":
+			return plugin.TBool, true
+		case "False":
+			return plugin.TBool, false
 		}
 	}
-	return plugin.TAny, "(expression)"
+	return plugin.TAny, nil
 }
 
 // checkMethods finds every function that can provide each protocol method:
@@ -323,7 +339,15 @@ func checkMethods(pf *parsedFile, ctor *syntax.DefStmt, proto *protocol) error {
 	})
 	var errs []error
 	for _, m := range proto.methods {
-		cands := found[m.name]
+		// A def may be found both by name and through a keyword argument.
+		var cands []candidate
+		seen := map[syntax.Position]bool{}
+		for _, c := range found[m.name] {
+			if !seen[c.pos] {
+				seen[c.pos] = true
+				cands = append(cands, c)
+			}
+		}
 		if len(cands) == 0 {
 			if m.optional {
 				continue

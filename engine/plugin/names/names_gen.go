@@ -153,9 +153,19 @@ func (ComposerType) Category() plugin.Category { return plugin.Category("dataset
 // String returns the plugin name.
 func (n ComposerType) String() string { return string(n) }
 
+// Built-in dataset_composer plugins.
+const (
+	// ComposerTypeSynthetic: Prompts cut from an embedded public-domain corpus, each exactly its drawn token length; lengths, turns, delays, prefix pool, system/user-context prompts, noise images and audio, all from the seed.
+	ComposerTypeSynthetic ComposerType = "synthetic"
+	// ComposerTypeSyntheticRankings: A query and N passages per request, exact token lengths, for rankings endpoints.
+	ComposerTypeSyntheticRankings ComposerType = "synthetic_rankings"
+	// ComposerTypeCustom: A dataset file (single_turn, multi_turn, random_pool, mooncake_trace, inputs_json; type detected when not given) or a list of records from the script.
+	ComposerTypeCustom ComposerType = "custom"
+)
+
 // ComposerTypeValues lists the built-in dataset_composer plugins in manifest order.
 func ComposerTypeValues() []ComposerType {
-	return nil
+	return []ComposerType{ComposerTypeSynthetic, ComposerTypeSyntheticRankings, ComposerTypeCustom}
 }
 
 // CustomDatasetType names a built-in custom_dataset_loader plugin.
@@ -167,9 +177,23 @@ func (CustomDatasetType) Category() plugin.Category { return plugin.Category("cu
 // String returns the plugin name.
 func (n CustomDatasetType) String() string { return string(n) }
 
+// Built-in custom_dataset_loader plugins.
+const (
+	// CustomDatasetTypeSingleTurn: JSONL, one turn per line (text/texts, image(s), audio(s), video(s), timestamp or delay, session_id, output_length, extra).
+	CustomDatasetTypeSingleTurn CustomDatasetType = "single_turn"
+	// CustomDatasetTypeMultiTurn: JSONL, one conversation per line: session_id and turns with delays or timestamps.
+	CustomDatasetTypeMultiTurn CustomDatasetType = "multi_turn"
+	// CustomDatasetTypeRandomPool: A pool of single-turn records (a file, or a directory with one pool per file) drawn at random with replacement.
+	CustomDatasetTypeRandomPool CustomDatasetType = "random_pool"
+	// CustomDatasetTypeMooncakeTrace: Mooncake trace: timestamp, input_length/hash_ids (block-built prompts sharing prefixes), text_input, messages or payload, output_length.
+	CustomDatasetTypeMooncakeTrace CustomDatasetType = "mooncake_trace"
+	// CustomDatasetTypeInputsJSON: Replays an inputs.json written by loadstar or AIPerf: each payload sent verbatim.
+	CustomDatasetTypeInputsJSON CustomDatasetType = "inputs_json"
+)
+
 // CustomDatasetTypeValues lists the built-in custom_dataset_loader plugins in manifest order.
 func CustomDatasetTypeValues() []CustomDatasetType {
-	return nil
+	return []CustomDatasetType{CustomDatasetTypeSingleTurn, CustomDatasetTypeMultiTurn, CustomDatasetTypeRandomPool, CustomDatasetTypeMooncakeTrace, CustomDatasetTypeInputsJSON}
 }
 
 // DatasetSamplingStrategy names a built-in dataset_sampler plugin.
@@ -181,9 +205,19 @@ func (DatasetSamplingStrategy) Category() plugin.Category { return plugin.Catego
 // String returns the plugin name.
 func (n DatasetSamplingStrategy) String() string { return string(n) }
 
+// Built-in dataset_sampler plugins.
+const (
+	// DatasetSamplingStrategySequential: Conversations in order, wrapping around.
+	DatasetSamplingStrategySequential DatasetSamplingStrategy = "sequential"
+	// DatasetSamplingStrategyRandom: Uniformly at random with replacement (seeded).
+	DatasetSamplingStrategyRandom DatasetSamplingStrategy = "random"
+	// DatasetSamplingStrategyShuffle: A seeded random permutation, reshuffled after every full pass (without replacement).
+	DatasetSamplingStrategyShuffle DatasetSamplingStrategy = "shuffle"
+)
+
 // DatasetSamplingStrategyValues lists the built-in dataset_sampler plugins in manifest order.
 func DatasetSamplingStrategyValues() []DatasetSamplingStrategy {
-	return nil
+	return []DatasetSamplingStrategy{DatasetSamplingStrategySequential, DatasetSamplingStrategyRandom, DatasetSamplingStrategyShuffle}
 }
 
 // DatasetBackingStoreType names a built-in dataset_backing_store plugin.
@@ -197,9 +231,15 @@ func (DatasetBackingStoreType) Category() plugin.Category {
 // String returns the plugin name.
 func (n DatasetBackingStoreType) String() string { return string(n) }
 
+// Built-in dataset_backing_store plugins.
+const (
+	// DatasetBackingStoreTypeMemory: Keeps the composed dataset in process memory, shared read-only by every sender.
+	DatasetBackingStoreTypeMemory DatasetBackingStoreType = "memory"
+)
+
 // DatasetBackingStoreTypeValues lists the built-in dataset_backing_store plugins in manifest order.
 func DatasetBackingStoreTypeValues() []DatasetBackingStoreType {
-	return nil
+	return []DatasetBackingStoreType{DatasetBackingStoreTypeMemory}
 }
 
 // DatasetClientStoreType names a built-in dataset_client_store plugin.
@@ -213,9 +253,15 @@ func (DatasetClientStoreType) Category() plugin.Category {
 // String returns the plugin name.
 func (n DatasetClientStoreType) String() string { return string(n) }
 
+// Built-in dataset_client_store plugins.
+const (
+	// DatasetClientStoreTypeMemory: Reads the in-process dataset directly; Shard(i, n) gives a shard its contiguous part.
+	DatasetClientStoreTypeMemory DatasetClientStoreType = "memory"
+)
+
 // DatasetClientStoreTypeValues lists the built-in dataset_client_store plugins in manifest order.
 func DatasetClientStoreTypeValues() []DatasetClientStoreType {
-	return nil
+	return []DatasetClientStoreType{DatasetClientStoreTypeMemory}
 }
 
 // RecordProcessorType names a built-in record_processor plugin.

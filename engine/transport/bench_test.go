@@ -199,3 +199,56 @@ func ExampleRedactHeaders() {
 	fmt.Println(RedactHeaders([][2]string{{"Authorization", "Bearer sk-1"}, {"x-api-key", "k"}, {"X-Tenant", "a"}}))
 	// Output: [[Authorization <redacted>] [x-api-key <redacted>] [X-Tenant a]]
 }
+
+// replyConn is an in-memory connection answering every request with one
+// fixed response (Writes are discarded; each Write arms one response).
+type replyConn struct {
+	streamConn
+	reply   []byte
+	pending bool
+}
+
+func (c *replyConn) Write(p []byte) (int, error) { c.pending = true; return len(p), nil }
+func (c *replyConn) Read(p []byte) (int, error) {
+	if !c.pending {
+		return 0, io.EOF
+	}
+	c.pending = false
+	return copy(p, c.reply), nil
+}
+func (c *replyConn) dial(context.Context, string, string) (net.Conn, error) { return c, nil }
+
+// BenchmarkDoInMemory is the client's own CPU per non-streaming request —
+// headers written, response parsed, body handed over — without the kernel,
+// with the runner's verbatim header list.
+func BenchmarkDoInMemory(b *testing.B) {
+	body := `{"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"hello"},"finish_reason":"stop"}]}`
+	rc := &replyConn{reply: []byte(fmt.Sprintf("HTTP/1.1 200 OK\r\nServer: mock\r\nDate: Tue, 24 Nov 2026 01:33:10 GMT\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body))}
+	cl, err := New(clock.New(), DefaultConfig(), 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cl.dialContext = rc.dial
+	req := &Request{
+		URL:  "http://127.0.0.1:8000/v1/chat/completions",
+		Body: []byte(`{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":16}`),
+		Headers: [][2]string{
+			{"User-Agent", "loadstar/dev"}, {"X-Request-ID", "3b241101-e2bb-4255-8caf-4136c566a962"},
+			{"X-Correlation-ID", "6ba7b810-9dad-11d1-80b4-00c04fd430c8"}, {"Accept", "application/json"},
+			{"Content-Type", "application/json"}, {"X-Session-Affinity", "6ba7b810-9dad-11d1-80b4-00c04fd430c8"},
+		},
+		Verbatim: true,
+	}
+	rec := record.New()
+	h := &nopHandler{}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		rec.Reset()
+		rec.XRequestID = "3b241101-e2bb-4255-8caf-4136c566a962"
+		cl.Do(context.Background(), req, h, rec)
+		if rec.Error != nil {
+			b.Fatal(rec.Error)
+		}
+	}
+}

@@ -89,9 +89,21 @@ func classify(name, sessionHeader string) managed {
 // isFramingHeader reports headers that describe the connection or the
 // message framing; the transport alone writes them.
 func isFramingHeader(name string) bool {
-	return strings.EqualFold(name, "Content-Length") || strings.EqualFold(name, "Transfer-Encoding") ||
-		strings.EqualFold(name, "Connection") || strings.EqualFold(name, "Accept-Encoding") ||
-		strings.EqualFold(name, "Keep-Alive") || strings.EqualFold(name, "TE") || strings.EqualFold(name, "Upgrade")
+	switch len(name) {
+	case 2:
+		return strings.EqualFold(name, "TE")
+	case 7:
+		return strings.EqualFold(name, "Upgrade")
+	case 10:
+		return strings.EqualFold(name, "Connection") || strings.EqualFold(name, "Keep-Alive")
+	case 14:
+		return strings.EqualFold(name, "Content-Length")
+	case 15:
+		return strings.EqualFold(name, "Accept-Encoding")
+	case 17:
+		return strings.EqualFold(name, "Transfer-Encoding")
+	}
+	return false
 }
 
 func checkHeader(name, value string) error {
@@ -127,12 +139,16 @@ func checkHeaderValue(v string) error {
 	return nil
 }
 
-func isTokenChar(c byte) bool {
-	if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
-		return true
+func isTokenChar(c byte) bool { return tokenChars[c] }
+
+// tokenChars marks the bytes of an HTTP token (RFC 9110 §5.6.2).
+var tokenChars = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		t[c] = b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", b) >= 0
 	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
+	return t
+}()
 
 // appendHeader appends "name: value\r\n".
 func appendHeader(b []byte, name, value string) []byte {

@@ -89,7 +89,8 @@ var errPoolClosed = errors.New("transport closed")
 
 // acquire returns an idle connection, a slot to dial (nil conn), or waits for
 // either until deadline or ctx.
-func (p *hostPool) acquire(ctx context.Context, deadline time.Time) (*conn, error) {
+// now is the caller's current clock reading.
+func (p *hostPool) acquire(ctx context.Context, now int64, deadline time.Time) (*conn, error) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -99,7 +100,7 @@ func (p *hostPool) acquire(ctx context.Context, deadline time.Time) (*conn, erro
 		c := p.idle[n-1]
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
-		if p.t.clk.Now()-c.idleSince < int64(p.t.cfg.KeepaliveTimeout) {
+		if now-c.idleSince < int64(p.t.cfg.KeepaliveTimeout) {
 			p.mu.Unlock()
 			return c, nil
 		}
@@ -139,7 +140,7 @@ func (p *hostPool) acquire(ctx context.Context, deadline time.Time) (*conn, erro
 	p.mu.Unlock()
 	// Granted while giving up: pass the grant on.
 	if c := <-ch; c != nil {
-		p.release(c)
+		p.release(c, c.idleSince)
 	} else {
 		p.forget()
 	}
@@ -148,9 +149,10 @@ func (p *hostPool) acquire(ctx context.Context, deadline time.Time) (*conn, erro
 
 var errPoolTimeout = errors.New("timed out waiting for a free connection")
 
-// release returns a healthy connection for reuse.
-func (p *hostPool) release(c *conn) {
-	c.idleSince = p.t.clk.Now()
+// release returns a healthy connection for reuse; now is the clock reading
+// at which it became idle.
+func (p *hostPool) release(c *conn, now int64) {
+	c.idleSince = now
 	p.mu.Lock()
 	if len(p.waitq) > 0 {
 		w := p.waitq[0]

@@ -128,17 +128,23 @@ type HTTP struct {
 	dialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	static      []staticHeader
 
-	targets sync.Map // URL string -> *target
-	poolsMu sync.Mutex
-	pools   map[string]*hostPool
+	targets  sync.Map // URL string -> *target
+	nTargets atomic.Int64
+	poolsMu  sync.Mutex
+	pools    map[string]*hostPool
 
 	tlsMu       sync.Mutex
 	tlsConfigs  map[string]*tls.Config
 	tlsSessions tls.ClientSessionCache
 
 	staticOver managed
-	dials      atomic.Int64
-	closed     atomic.Bool
+	// base and baseNs pair a wall-clock time with a reading of a real clock,
+	// so deadlines convert without a time.Now per request.
+	base      time.Time
+	baseNs    int64
+	realClock bool
+	dials     atomic.Int64
+	closed    atomic.Bool
 }
 
 type staticHeader struct {
@@ -162,6 +168,11 @@ func New(clk clock.Clock, cfg Config, inFlight int) (*HTTP, error) {
 		pools:       map[string]*hostPool{},
 		tlsConfigs:  map[string]*tls.Config{},
 		tlsSessions: tls.NewLRUClientSessionCache(64),
+	}
+	if _, ok := clk.(*clock.Real); ok {
+		t.realClock = true
+		t.baseNs = clk.Now()
+		t.base = time.Now()
 	}
 	if t.maxConns == 0 && inFlight > 0 {
 		t.maxConns = inFlight
@@ -223,9 +234,19 @@ func (t *HTTP) target(raw string) (*target, error) {
 	}
 	t.poolsMu.Unlock()
 	tg.pool = p
-	v, _ := t.targets.LoadOrStore(raw, tg)
+	// Cache a bounded number of URLs: a workload whose every URL differs
+	// (ids in paths) must not grow memory with the request count.
+	if t.nTargets.Load() >= maxCachedTargets {
+		return tg, nil
+	}
+	v, loaded := t.targets.LoadOrStore(raw, tg)
+	if !loaded {
+		t.nTargets.Add(1)
+	}
 	return v.(*target), nil
 }
+
+const maxCachedTargets = 4096
 
 // staleAfter is how long a connection may sit idle before it is checked
 // for a server-side close before reuse (servers close idle keep-alive
@@ -243,7 +264,10 @@ func (d *deadlines) bodyPhase() int64   { return min(d.end, d.cancel) }
 // Do implements Client.
 func (t *HTTP) Do(ctx context.Context, req *Request, h Handler, rec *record.Record) {
 	start := t.clk.Now()
-	base := time.Now()
+	base, baseNs := t.base, t.baseNs
+	if !t.realClock {
+		base, baseNs = time.Now(), start
+	}
 	rec.StartNs = start
 	rec.StartWallNs = t.clk.Wall(start)
 	timeout := req.Timeout
@@ -251,7 +275,7 @@ func (t *HTTP) Do(ctx context.Context, req *Request, h Handler, rec *record.Reco
 		timeout = t.cfg.RequestTimeout
 	}
 	dl := deadlines{end: start + int64(timeout), firstByte: math.MaxInt64, cancel: math.MaxInt64}
-	toTime := func(ns int64) time.Time { return base.Add(time.Duration(ns - start)) }
+	toTime := func(ns int64) time.Time { return base.Add(time.Duration(ns - baseNs)) }
 
 	if h == nil {
 		h = discard{}
@@ -281,7 +305,7 @@ func (t *HTTP) Do(ctx context.Context, req *Request, h Handler, rec *record.Reco
 	}
 
 	p := tg.pool
-	c, err := p.acquire(ctx, toTime(dl.end))
+	c, err := p.acquire(ctx, start, toTime(dl.end))
 	if err != nil {
 		if ctx.Err() != nil {
 			t.cancelled(rec, "request cancelled while waiting for a connection: "+context.Cause(ctx).Error())
@@ -293,7 +317,7 @@ func (t *HTTP) Do(ctx context.Context, req *Request, h Handler, rec *record.Reco
 		return
 	}
 	reused := c != nil
-	if reused && t.clk.Now()-c.idleSince >= staleAfter && !alive(c.nc) {
+	if reused && start-c.idleSince >= staleAfter && !alive(c.nc) {
 		c.close()
 		c, reused = nil, false
 	}
@@ -316,7 +340,7 @@ func (t *HTTP) Do(ctx context.Context, req *Request, h Handler, rec *record.Reco
 		switch {
 		case res == resultReuse:
 			c.requests++
-			p.release(c)
+			p.release(c, rec.EndNs)
 			return
 		case res == resultStale && attempt == 0:
 			// The server closed this idle keep-alive connection before

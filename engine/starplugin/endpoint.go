@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	starjson "go.starlark.net/lib/json"
 	"go.starlark.net/starlark"
 
 	"github.com/loadstar/loadstar/engine/dataset"
@@ -224,12 +225,16 @@ func (e *scriptEndpoint) Message(m *sse.Message, rec *record.Record) {
 	if m.Event != nil {
 		event = starlark.String(m.Event)
 	}
-	e.parseResponse(responseValue("sse", "", m.Data, event, m.PerfNs), m.PerfNs, rec, true)
+	th := e.threads.get()
+	defer e.threads.put(th)
+	e.parseResponse(th, responseValue(th, "sse", "", m.Data, event, m.PerfNs), m.PerfNs, rec, true)
 }
 
 // Body implements endpoint.Parser.
 func (e *scriptEndpoint) Body(contentType string, body []byte, perfNs int64, rec *record.Record) {
-	e.parseResponse(responseValue("body", contentType, body, starlark.None, perfNs), perfNs, rec, false)
+	th := e.threads.get()
+	defer e.threads.put(th)
+	e.parseResponse(th, responseValue(th, "body", contentType, body, starlark.None, perfNs), perfNs, rec, false)
 }
 
 func sseErrorMessage(m *sse.Message) string {
@@ -254,17 +259,19 @@ func sseErrorMessage(m *sse.Message) string {
 	return "Unknown error in SSE response"
 }
 
-func responseValue(kind, contentType string, data []byte, event starlark.Value, perfNs int64) *starlark.Dict {
+// jsonDecode is Starlark's json.decode.
+var jsonDecode = starjson.Module.Members["decode"]
+
+func responseValue(th *starlark.Thread, kind, contentType string, data []byte, event starlark.Value, perfNs int64) *starlark.Dict {
 	d := starlark.NewDict(6)
 	set := func(k string, v starlark.Value) { _ = d.SetKey(starlark.String(k), v) }
 	set("kind", starlark.String(kind))
 	set("data", starlark.String(data))
 	js := starlark.Value(starlark.None)
 	if t := bytes.TrimSpace(data); len(t) > 0 && (t[0] == '{' || t[0] == '[' || t[0] == '"') {
-		if v, err := ordered.Decode(t); err == nil {
-			if sv, err := ToStarlark(v); err == nil {
-				js = sv
-			}
+		// json.decode builds Starlark values directly (dicts keep key order).
+		if v, err := starlark.Call(th, jsonDecode, starlark.Tuple{starlark.String(t)}, nil); err == nil {
+			js = v
 		}
 	}
 	set("json", js)
@@ -275,8 +282,8 @@ func responseValue(kind, contentType string, data []byte, event starlark.Value, 
 }
 
 // parseResponse calls parse_response and records what it returns.
-func (e *scriptEndpoint) parseResponse(resp *starlark.Dict, perfNs int64, rec *record.Record, streamed bool) {
-	out, err := e.threads.call(e.parse, resp)
+func (e *scriptEndpoint) parseResponse(th *starlark.Thread, resp *starlark.Dict, perfNs int64, rec *record.Record, streamed bool) {
+	out, err := starlark.Call(th, e.parse, starlark.Tuple{resp}, nil)
 	if err != nil {
 		rec.SetError(0, record.ErrParse, fmt.Sprintf("%s: parse_response: %s", e.label, describeEvalError(err)))
 		return

@@ -43,7 +43,7 @@ arrival_pattern:
   poisson: {class: go:engine/timing.Poisson, description: Poisson.}
 `
 
-func newRegistry(t *testing.T, log *slog.Logger, dirs ...string) *plugin.Registry {
+func newRegistry(t testing.TB, log *slog.Logger, dirs ...string) *plugin.Registry {
 	t.Helper()
 	var pd []plugin.PackageDir
 	for _, d := range dirs {
@@ -112,7 +112,7 @@ func TestStarlarkChatOverridesBuiltin(t *testing.T) {
 	}
 }
 
-func buildEndpoints(t *testing.T, streaming bool) (star, goChat endpoint.Endpoint) {
+func buildEndpoints(t testing.TB, streaming bool) (star, goChat endpoint.Endpoint) {
 	t.Helper()
 	r := newRegistry(t, nil, starlarkChatDir)
 	args := plugin.Args{"url": []string{"http://127.0.0.1:8000/v1"}, "model": []string{"tiny"}, "streaming": streaming}

@@ -3,7 +3,13 @@
 // that hand them to the timing strategy.
 package dataset
 
-import "github.com/loadstar/loadstar/engine/ordered"
+import (
+	"context"
+	"log/slog"
+
+	"github.com/loadstar/loadstar/engine/ordered"
+	"github.com/loadstar/loadstar/engine/tokenizer"
+)
 
 // Named is one named group of modality contents (AIPerf's `{name, contents}`).
 // Text contents are strings; image/video contents are URLs or data URLs;
@@ -77,4 +83,106 @@ type Dataset interface {
 type Sampler interface {
 	// Next returns the index of the next conversation.
 	Next() int
+}
+
+// Info describes a composed dataset to the runner.
+type Info struct {
+	// Sampler names the dataset_sampler to use when the benchmark picks
+	// none: "sequential" for files and traces, "shuffle" for synthetic data
+	// and random pools (as AIPerf).
+	Sampler string
+	// Timestamps is true when turns carry absolute timestamps (a trace):
+	// the fixed-schedule strategy applies and samplers do not.
+	Timestamps bool
+	// Source says where the data came from ("synthetic", a file path, ...).
+	Source string
+}
+
+// Described is implemented by datasets that carry an Info (every dataset of
+// this package does).
+type Described interface {
+	Info() Info
+}
+
+// Composer builds a benchmark's dataset (category dataset_composer).
+type Composer interface {
+	Compose(ctx context.Context, env *Env) (Dataset, error)
+}
+
+// Env is what a composer needs from the run.
+type Env struct {
+	// Tokenizer counts tokens for exact-length prompts (required by the
+	// synthetic composers and by traces that synthesize prompts).
+	Tokenizer tokenizer.Tokenizer
+	// Seed makes every random choice reproducible; each concern (lengths,
+	// corpus offsets, images, ...) draws from its own stream derived from it.
+	Seed uint64
+	// BaseDir resolves relative paths (the scenario's directory).
+	BaseDir string
+	// Loader returns the custom_dataset_loader plugin called name; nil uses
+	// this package's built-in loaders.
+	Loader func(name string) (Loader, error)
+	// Rankings is true when the endpoint is a rankings API: the synthetic
+	// composer then builds a query and passages per turn.
+	Rankings bool
+	// Log receives warnings (e.g. a trace line that was skipped); nil = none.
+	Log *slog.Logger
+}
+
+// Loader reads one custom dataset format (category custom_dataset_loader).
+type Loader interface {
+	// Load reads req.Path into a dataset.
+	Load(ctx context.Context, req *LoadRequest) (Dataset, error)
+	// Detect reports whether a sample of the input looks like this format;
+	// the custom composer uses it when no type is given.
+	Detect(s *Sample) bool
+	// DefaultSampler names the sampler AIPerf uses for this format.
+	DefaultSampler() string
+}
+
+// LoadRequest is one load of a custom dataset.
+type LoadRequest struct {
+	Path string // resolved path of the file or directory
+	Env  *Env
+	// BlockSize is the tokens per hash id of trace prompts (default 512).
+	BlockSize int
+	// Entries is the number of conversations a random pool composes
+	// (default 100).
+	Entries int
+}
+
+// Sample is what format detection looks at: the path and the first
+// non-empty line (or the start of a JSON document).
+type Sample struct {
+	Path  string
+	IsDir bool
+	// Keys are the top-level keys of the first record, nil if it is not a
+	// JSON object.
+	Keys map[string]bool
+	// Document is true when the file is one JSON document rather than JSONL.
+	Document bool
+	// TypeField is the first record's "type" field ("" if none); it names
+	// the format outright.
+	TypeField string
+}
+
+// SamplerFactory is what a dataset_sampler plugin builds: a strategy that is
+// bound to the dataset size and the run's seed when the run starts.
+type SamplerFactory interface {
+	NewSampler(size int, seed uint64) (Sampler, error)
+}
+
+// BackingStore keeps a composed dataset for the run
+// (category dataset_backing_store).
+type BackingStore interface {
+	Store(ds Dataset) (ClientStore, error)
+}
+
+// ClientStore is how request senders read the dataset
+// (category dataset_client_store).
+type ClientStore interface {
+	Dataset
+	// Shard returns the deterministic part of the dataset that shard i of n
+	// sends: a contiguous range, the same for every run with the same data.
+	Shard(i, n int) (ClientStore, error)
 }

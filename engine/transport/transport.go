@@ -347,6 +347,7 @@ func (t *HTTP) Do(ctx context.Context, req *Request, h Handler, rec *record.Reco
 			// reading our request: send it again on a fresh connection.
 			c.close()
 			c, reused = nil, false
+			rec.SentNs, rec.EndNs, rec.BytesSent, rec.BytesReceived = 0, 0, 0, 0
 			continue
 		}
 		if res == resultStale {
@@ -465,7 +466,8 @@ func (t *HTTP) roundTrip(ctx context.Context, c *conn, req *Request, method stri
 	rec.HeadersNs = c.sr.ns
 	status := c.hdr.StatusCode()
 	rec.Status = status
-	keepAlive := !c.hdr.ConnectionClose() && t.cfg.Reuse == ReusePooled
+	// After 101 the connection no longer speaks HTTP/1.1.
+	keepAlive := !c.hdr.ConnectionClose() && t.cfg.Reuse == ReusePooled && status != fasthttp.StatusSwitchingProtocols
 
 	// Body.
 	if d := dl.bodyPhase(); d != dl.headerPhase() {

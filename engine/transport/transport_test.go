@@ -785,3 +785,41 @@ func TestTLSSessionInsecureConfig(t *testing.T) {
 		t.Fatalf("tls config %+v", c)
 	}
 }
+
+func TestResponseFraming(t *testing.T) {
+	cases := []struct {
+		name, resp, body string
+		reusable         bool // the client may send the next request on the connection
+		serverCloses     bool // the server closes after the response
+	}{
+		{"interim 100 then 200", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "ok", true, false},
+		{"HTTP/1.0 until close", "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{\"a\":1}", `{"a":1}`, false, true},
+		{"chunked with trailers and extensions", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n2 \r\nde\r\n0\r\nX-Trailer: t\r\n\r\n", "abcde", true, false},
+		{"204 no content", "HTTP/1.1 204 No Content\r\n\r\n", "", true, false},
+		{"connection close", "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx", "x", false, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newRawServer(t, func(c net.Conn, _ *rawRequest) bool {
+				_, _ = c.Write([]byte(tc.resp))
+				return !tc.serverCloses
+			})
+			cl := newClient(t, nil, 0)
+			for range 2 {
+				h := &recorder{}
+				rec := do(cl, &Request{URL: srv.url("/")}, h)
+				wantNoError(t, rec)
+				if len(h.bodies) != 1 || h.bodies[0] != tc.body {
+					t.Fatalf("bodies %q, want [%q]", h.bodies, tc.body)
+				}
+			}
+			want := int32(1)
+			if !tc.reusable {
+				want = 2
+			}
+			if n := srv.accepts.Load(); n != want {
+				t.Fatalf("%d connections for 2 requests, want %d", n, want)
+			}
+		})
+	}
+}

@@ -823,3 +823,56 @@ func TestResponseFraming(t *testing.T) {
 		})
 	}
 }
+
+func TestNoTransparentDecompression(t *testing.T) {
+	gz := "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff" // a gzip header: bytes the parser must see as sent
+	srv := newRawServer(t, func(c net.Conn, _ *rawRequest) bool {
+		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s", len(gz), gz)
+		return true
+	})
+	cl := newClient(t, nil, 0)
+	h := &recorder{}
+	wantNoError(t, do(cl, &Request{URL: srv.url("/")}, h))
+	if len(h.bodies) != 1 || h.bodies[0] != gz {
+		t.Fatalf("body %q: the transport must not decode content encodings", h.bodies)
+	}
+}
+
+func TestManyConcurrentStreams(t *testing.T) {
+	n := 300
+	if testing.Short() {
+		n = 50
+	}
+	fs := newFastServer(t, func(ctx *fasthttp.RequestCtx) {
+		ctx.SetContentType("text/event-stream")
+		ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+			for i := range 5 {
+				fmt.Fprintf(w, "data: {\"i\":%d}\n\n", i)
+				_ = w.Flush()
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
+	})
+	cl := newClient(t, nil, n)
+	var wg sync.WaitGroup
+	errs := make(chan string, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h := &counter{}
+			rec := do(cl, &Request{URL: fs.url("/"), Body: []byte("{}"), Stream: true}, h)
+			if rec.Error != nil || h.messages != 5 {
+				errs <- fmt.Sprintf("error %+v, %d messages", rec.Error, h.messages)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
+	if d := cl.Stats().Dials; d > int64(n) {
+		t.Fatalf("%d connections for %d concurrent streams", d, n)
+	}
+}

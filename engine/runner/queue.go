@@ -1,0 +1,117 @@
+package runner
+
+import (
+	"sync"
+
+	"github.com/loadstar/loadstar/engine/record"
+)
+
+// recordQueue hands finished records from the senders to the one goroutine
+// that feeds the collector. Push never blocks a sender beyond a short lock:
+// the queue grows instead, and its peak depth is reported when the metrics
+// side falls behind. Records the consumer is done with come back through
+// recycle, so a long run allocates records only for its peak in flight.
+type recordQueue struct {
+	mu     sync.Mutex
+	q      []*record.Record
+	spare  []*record.Record // the consumer's drained buffer, swapped back
+	free   []*record.Record
+	wake   chan struct{}
+	closed bool
+	peak   int
+}
+
+func newRecordQueue() *recordQueue { return &recordQueue{wake: make(chan struct{}, 1)} }
+
+// get returns an empty record, reused when possible.
+func (q *recordQueue) get() *record.Record {
+	q.mu.Lock()
+	if n := len(q.free); n > 0 {
+		r := q.free[n-1]
+		q.free = q.free[:n-1]
+		q.mu.Unlock()
+		r.Reset()
+		return r
+	}
+	q.mu.Unlock()
+	return record.New()
+}
+
+// push hands a finished record to the consumer.
+func (q *recordQueue) push(r *record.Record) {
+	q.mu.Lock()
+	q.q = append(q.q, r)
+	if len(q.q) > q.peak {
+		q.peak = len(q.q)
+	}
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// close ends the stream once the queue is drained.
+func (q *recordQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// drain calls fn for every record in order until the queue is closed and
+// empty. fn takes ownership of the record (see recycle).
+func (q *recordQueue) drain(fn func(*record.Record)) {
+	for {
+		q.mu.Lock()
+		batch := q.q
+		q.q, q.spare = q.spare[:0], nil
+		closed := q.closed
+		q.mu.Unlock()
+		for i, r := range batch {
+			fn(r)
+			batch[i] = nil
+		}
+		q.mu.Lock()
+		if q.spare == nil {
+			q.spare = batch[:0]
+		}
+		empty := len(q.q) == 0
+		q.mu.Unlock()
+		if empty {
+			if closed {
+				return
+			}
+			<-q.wake
+		}
+	}
+}
+
+// recycle takes back a record its consumer is done with, for reuse.
+func (q *recordQueue) recycle(r *record.Record) {
+	// Keep buffers for reuse, but not exceptionally large ones.
+	if cap(r.Payload) > 1<<20 {
+		r.Payload = nil
+	}
+	if cap(r.Output) > 1<<20 || cap(r.Reasoning) > 1<<20 {
+		r.Output, r.Reasoning = nil, nil
+	}
+	if cap(r.Responses) > 1<<14 {
+		r.Responses = nil
+	}
+	q.mu.Lock()
+	if len(q.free) < 1<<16 {
+		q.free = append(q.free, r)
+	}
+	q.mu.Unlock()
+}
+
+// peakDepth is the most records that waited at once.
+func (q *recordQueue) peakDepth() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.peak
+}

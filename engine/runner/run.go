@@ -1,0 +1,251 @@
+package runner
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/loadstar/loadstar/engine/clock"
+	"github.com/loadstar/loadstar/engine/config"
+	"github.com/loadstar/loadstar/engine/record"
+	"github.com/loadstar/loadstar/engine/results"
+	"github.com/loadstar/loadstar/engine/timing"
+)
+
+// ProgressInterval is how often an Observer hears from a running step.
+const ProgressInterval = 250 * time.Millisecond
+
+// Observer follows a running step (progress UIs). Progress is called from
+// one goroutine.
+type Observer interface {
+	Progress(p Progress)
+}
+
+// ObserverFunc adapts a function to Observer.
+type ObserverFunc func(Progress)
+
+// Progress implements Observer.
+func (f ObserverFunc) Progress(p Progress) { f(p) }
+
+// Progress is a snapshot of a running step.
+type Progress struct {
+	Step  *Step
+	Phase record.Phase
+	// Plan is the current phase's plan: expected requests and duration.
+	Plan *timing.Plan
+	// Elapsed is the time since the phase started.
+	Elapsed time.Duration
+	// Sent counts requests sent in the phase; Completed those finished, of
+	// which Errors failed and Cancelled were cancelled.
+	Sent, Completed, Errors, Cancelled int64
+	// Done is true in the last report of a phase.
+	Done bool
+}
+
+// InFlight is the number of requests sent but not finished.
+func (p Progress) InFlight() int64 { return p.Sent - p.Completed }
+
+// Run executes cfg and returns its results.
+func Run(ctx context.Context, cfg *config.Benchmark, rt *config.Runtime, opts ...Option) (*results.Summary, error) {
+	o := newOptions(opts)
+	st, err := build(ctx, cfg, rt, o)
+	if err != nil {
+		return nil, err
+	}
+	return st.run(ctx, o)
+}
+
+// Run executes a built step (see Plan).
+func (st *Step) Run(ctx context.Context, opts ...Option) (*results.Summary, error) {
+	o := newOptions(opts)
+	o.reg = st.Registry
+	return st.run(ctx, o)
+}
+
+func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
+	queue := newRecordQueue()
+	col, err := o.collector(st, queue.recycle)
+	if err != nil {
+		return nil, err
+	}
+	clk := o.clk
+	if clk == nil {
+		clk = clock.New()
+	}
+	sampler, err := st.newSampler()
+	if err != nil {
+		return nil, err
+	}
+	inFlight := st.Profiling.Load.Concurrency
+	if st.Warmup != nil {
+		inFlight = max(inFlight, st.Warmup.Load.Concurrency)
+		if st.Warmup.Load.Concurrency == 0 {
+			inFlight = 0
+		}
+	}
+	if st.Profiling.Load.Concurrency == 0 {
+		inFlight = 0
+	}
+	client, err := st.transport.Open(clk, inFlight)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	defer client.Close()
+
+	snd := newSender(clk, st.Endpoint, st.Settings, client, queue, st.Dataset.Len())
+	var colWG sync.WaitGroup
+	colWG.Add(1)
+	go func() {
+		defer colWG.Done()
+		queue.drain(col.Add)
+	}()
+	closeQueue := sync.OnceFunc(func() { queue.close(); colWG.Wait() })
+	defer closeQueue()
+
+	info := results.RunInfo{BenchmarkID: uuid.NewString(), Seed: st.Seed, EndpointType: st.Config.Endpoint.Name,
+		Endpoint: st.Settings.Metadata, Streaming: st.Settings.Streaming,
+		Concurrency: st.Profiling.Load.Concurrency, ScheduledRate: st.Profiling.Load.Rate}
+	o.log.Info("benchmark starting", "endpoint", st.Config.Endpoint.Name, "url", strings.Join(st.Settings.URLs, ","),
+		"load", st.Profiling.Load.Description, "seed", st.Seed)
+
+	if st.Warmup != nil {
+		w := st.Config.Warmup
+		grace := w.Grace
+		if grace == 0 {
+			grace = -1 // warmup waits for its requests (AIPerf: infinite grace)
+		}
+		rep, _, err := st.phase(ctx, o, clk, snd, sampler, record.Warmup, st.WarmupStrategy, st.Warmup, w.Stop, grace)
+		if err != nil {
+			return nil, err
+		}
+		o.log.Info("warmup done", "requests", rep.Issued, "stop", rep.Stop)
+	}
+	var rep *timing.Report
+	var health Health
+	if ctx.Err() == nil {
+		snd.lag = &log2Hist{}
+		var start, end time.Time
+		start = time.Now()
+		rep, health, err = st.phase(ctx, o, clk, snd, sampler, record.Profiling, st.Strategy, st.Profiling, st.Stop, st.Config.Grace)
+		end = time.Now()
+		if err != nil {
+			return nil, err
+		}
+		info.Start, info.End = start, end
+		info.Issued, info.Dropped = int(rep.Issued), int(rep.Dropped)
+		if info.ScheduledRate == 0 && rep.Load.OpenLoop && rep.Issued+rep.Dropped > 1 && rep.LastScheduledNs > rep.FirstScheduledNs {
+			// A trace has no nominal rate: its schedule's is the target.
+			info.ScheduledRate = float64(rep.Issued+rep.Dropped-1) / (float64(rep.LastScheduledNs-rep.FirstScheduledNs) / 1e9)
+		}
+		o.log.Info("profiling done", "requests", rep.Issued, "dropped", rep.Dropped, "stop", rep.Stop)
+	}
+	info.WasCancelled = ctx.Err() != nil
+	closeQueue()
+	health.RecordBacklog = queue.peakDepth()
+	info.Warnings = health.Warnings()
+	for _, w := range info.Warnings {
+		o.log.Warn(w)
+	}
+	sum, err := col.Finish(context.WithoutCancel(ctx), info)
+	if sum != nil && sum.Info.Warnings == nil {
+		sum.Info.Warnings = info.Warnings
+	}
+	return sum, err
+}
+
+// phase runs one phase: it releases requests through the strategy, and when
+// issuing ends (stop condition or ctx) waits for requests in flight — up to
+// grace after a duration stop or cancellation (grace < 0: no limit) —,
+// cancelling the rest.
+func (st *Step) phase(ctx context.Context, o *options, clk clock.Clock, snd *sender, sampler interface{ Next() int },
+	ph record.Phase, strat timing.Strategy, pl *timing.Plan, stop config.Stop, grace time.Duration) (*timing.Report, Health, error) {
+	sendCtx, cancelSend := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cancelSend(nil)
+	snd.setContext(sendCtx)
+	base := snd.counts.snapshot()
+	mon := startMonitor()
+	start := time.Now()
+
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // grace watchdog
+		defer wg.Done()
+		st.watchGrace(ctx, done, cancelSend, start, stop.Duration, grace)
+	}()
+	if o.observer != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(ProgressInterval)
+			defer t.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-t.C:
+					o.observer.Progress(st.progress(ph, pl, start, snd, base, false))
+				}
+			}
+		}()
+		o.observer.Progress(st.progress(ph, pl, start, snd, base, false))
+	}
+
+	env := st.env(sampler, stop, ph, snd)
+	env.Clock = clk
+	rep, err := strat.Run(ctx, env)
+	close(done)
+	wg.Wait()
+	health := mon.stop()
+	health.ClientLagP99 = snd.lag.quantile(0.99)
+	if o.observer != nil {
+		o.observer.Progress(st.progress(ph, pl, start, snd, base, true))
+	}
+	if err != nil {
+		return nil, health, invalid(err)
+	}
+	return rep, health, nil
+}
+
+// watchGrace cancels the requests still in flight grace after the phase's
+// duration ends or ctx is cancelled, whichever comes first.
+func (st *Step) watchGrace(ctx context.Context, done <-chan struct{}, cancel context.CancelCauseFunc,
+	start time.Time, dur, grace time.Duration) {
+	var end <-chan time.Time
+	if dur > 0 && grace >= 0 {
+		t := time.NewTimer(time.Until(start.Add(dur + grace)))
+		defer t.Stop()
+		end = t.C
+	}
+	select {
+	case <-done:
+		return
+	case <-end:
+		cancel(errGraceExpired)
+		return
+	case <-ctx.Done():
+	}
+	if grace < 0 {
+		<-done
+		return
+	}
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		cancel(errGraceExpired)
+	case <-end:
+		cancel(errGraceExpired)
+	}
+}
+
+func (st *Step) progress(ph record.Phase, pl *timing.Plan, start time.Time, snd *sender, base countSnapshot, done bool) Progress {
+	c := snd.counts.snapshot()
+	return Progress{Step: st, Phase: ph, Plan: pl, Elapsed: time.Since(start), Done: done,
+		Sent: c.sent - base.sent, Completed: c.done - base.done,
+		Errors: c.errors - base.errors, Cancelled: c.cancelled - base.cancelled}
+}

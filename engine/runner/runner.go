@@ -1,0 +1,467 @@
+// Package runner executes one benchmark step (a config.Benchmark): it builds
+// the components from the plugin registry — endpoint, transport, dataset,
+// timing strategy, URL selection —, runs the optional warmup phase and the
+// profiling phase, hands every finished record to the metrics side without
+// blocking the senders, watches the client's own health, and returns the
+// step's results.Summary.
+//
+//	sum, err := runner.Run(ctx, cfg, rt, runner.WithRegistry(reg))
+//
+// Failed requests never fail a run: every failure is a record. Run returns an
+// error only when the step cannot start (invalid plan, a plugin that cannot
+// be built, a dataset that cannot be composed) or its results cannot be
+// produced. Cancelling ctx (Ctrl-C) stops sending, waits up to the grace
+// period for requests in flight, keeps everything measured and marks the
+// results as cancelled.
+//
+// Plan builds and validates everything without sending (loadstar inspect).
+package runner
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/loadstar/loadstar/engine/clock"
+	"github.com/loadstar/loadstar/engine/config"
+	"github.com/loadstar/loadstar/engine/dataset"
+	"github.com/loadstar/loadstar/engine/endpoint"
+	"github.com/loadstar/loadstar/engine/errext"
+	"github.com/loadstar/loadstar/engine/metrics"
+	"github.com/loadstar/loadstar/engine/plugin"
+	"github.com/loadstar/loadstar/engine/record"
+	"github.com/loadstar/loadstar/engine/results"
+	"github.com/loadstar/loadstar/engine/timing"
+	"github.com/loadstar/loadstar/engine/tokenizer"
+	"github.com/loadstar/loadstar/engine/transport"
+)
+
+// Option configures Run and Plan.
+type Option func(*options)
+
+type options struct {
+	reg       *plugin.Registry
+	clk       clock.Clock
+	log       *slog.Logger
+	observer  Observer
+	collector CollectorFactory
+	dataset   dataset.Dataset
+	stdout    io.Writer
+}
+
+// WithRegistry builds components from reg (default plugin.Default()).
+func WithRegistry(reg *plugin.Registry) Option { return func(o *options) { o.reg = reg } }
+
+// WithClock stamps every time on clk (default a new real clock per run).
+func WithClock(clk clock.Clock) Option { return func(o *options) { o.clk = clk } }
+
+// WithLogger logs progress and warnings to l (default: discard).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithObserver reports progress to obs (a progress UI) every ProgressInterval
+// and at every phase change.
+func WithObserver(obs Observer) Option { return func(o *options) { o.observer = obs } }
+
+// WithCollector sets how the step's records become its Summary (default:
+// MetricsCollector, engine/metrics' pipeline).
+func WithCollector(f CollectorFactory) Option { return func(o *options) { o.collector = f } }
+
+// WithDataset uses ds instead of composing cfg.Dataset (a sweep reusing one
+// dataset across steps, tests).
+func WithDataset(ds dataset.Dataset) Option { return func(o *options) { o.dataset = ds } }
+
+// WithOutput sends console output (the results table) to w.
+func WithOutput(w io.Writer) Option { return func(o *options) { o.stdout = w } }
+
+// Collector folds a step's records into its Summary and artifacts:
+// engine/metrics' Pipeline. Add is called from one goroutine in the order
+// records finish, warmup records included (tagged record.Warmup), and takes
+// ownership of the record; it may block (the senders never wait for it).
+// Finish is called once, after the last Add; it may return a Summary
+// together with an error (an artifact that could not be written).
+type Collector interface {
+	Add(rec *record.Record)
+	Finish(ctx context.Context, info results.RunInfo) (*results.Summary, error)
+}
+
+// CollectorFactory builds the collector of a step once its components
+// exist. The collector calls release with each record it is done with, so
+// that the runner can reuse it.
+type CollectorFactory func(step *Step, release func(*record.Record)) (Collector, error)
+
+// MetricsCollector is the default CollectorFactory: engine/metrics'
+// pipeline with the step's endpoint, tokenizer and exporters.
+func MetricsCollector(st *Step, release func(*record.Record)) (Collector, error) {
+	p, err := metrics.NewPipeline(st.Config, st.Runtime, metrics.Setup{
+		Endpoint: st.Settings.Metadata, EndpointType: st.Config.Endpoint.Name, Streaming: st.Settings.Streaming,
+		Tokenizer: st.Tokenizer, Logger: st.Log, Release: release,
+	})
+	if err != nil {
+		return nil, invalid(err)
+	}
+	if err := p.WriteInputs(st.inputSessions()); err != nil {
+		st.Log.Warn("inputs.json not written", "error", err)
+	}
+	return p, nil
+}
+
+// Step is a built benchmark step: what Plan reports and Run executes.
+type Step struct {
+	Config  *config.Benchmark
+	Runtime *config.Runtime
+	// Seed is the step's seed: cfg.Seed, or one drawn when it was unset.
+	Seed uint64
+
+	Endpoint  endpoint.Endpoint
+	Settings  *endpoint.Settings
+	Tokenizer tokenizer.Tokenizer
+	Dataset   dataset.Dataset
+	Info      dataset.Info
+
+	Strategy       timing.Strategy
+	WarmupStrategy timing.Strategy // nil without warmup
+	// Profiling and Warmup are the phases' plans (Warmup nil without one).
+	Profiling *timing.Plan
+	Warmup    *timing.Plan
+	// Stop is the profiling phase's stop conditions after defaults.
+	Stop config.Stop
+
+	Registry *plugin.Registry
+	Log      *slog.Logger
+
+	transport   transport.Transport
+	urlSelector timing.URLSelector
+	samplerSpec *plugin.Spec
+}
+
+// Describe renders the step for people: one line per fact, as loadstar
+// inspect prints it.
+func (s *Step) Describe() string {
+	var b strings.Builder
+	if s.Config.Name != "" {
+		fmt.Fprintf(&b, "step %s\n", s.Config.Name)
+	}
+	fmt.Fprintf(&b, "endpoint   %s %s", s.Config.Endpoint.Name, strings.Join(s.Settings.URLs, ", "))
+	if len(s.Settings.Models) > 0 {
+		fmt.Fprintf(&b, " (model %s)", strings.Join(s.Settings.Models, ", "))
+	}
+	if s.Settings.Streaming {
+		b.WriteString(", streaming")
+	}
+	b.WriteString("\n")
+	src := s.Info.Source
+	if src == "" {
+		src = "dataset"
+	}
+	fmt.Fprintf(&b, "dataset    %s: %d conversations\n", src, s.Dataset.Len())
+	phase := func(name string, st timing.Strategy, pl *timing.Plan) {
+		fmt.Fprintf(&b, "%-10s %s — %s; %s\n", name, st, pl.Load.Description, describePlan(pl))
+	}
+	if s.Warmup != nil {
+		phase("warmup", s.WarmupStrategy, s.Warmup)
+	}
+	phase("profiling", s.Strategy, s.Profiling)
+	seed := fmt.Sprint(s.Seed)
+	if !s.Config.SeedSet {
+		seed += " (drawn; pass seed= to reproduce)"
+	}
+	fmt.Fprintf(&b, "seed       %s\n", seed)
+	return b.String()
+}
+
+func describePlan(pl *timing.Plan) string {
+	var parts []string
+	if pl.Requests >= 0 {
+		parts = append(parts, fmt.Sprintf("%d requests", pl.Requests))
+	} else {
+		parts = append(parts, "requests unknown")
+	}
+	if pl.Duration > 0 {
+		parts = append(parts, "about "+pl.Duration.Round(time.Millisecond).String())
+	}
+	if pl.Bound != "" {
+		parts = append(parts, "until the "+pl.Bound+" stop")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Plan builds every component of cfg and plans its phases without sending
+// anything: the dataset is composed, plugins are built and their arguments
+// checked.
+func Plan(ctx context.Context, cfg *config.Benchmark, rt *config.Runtime, opts ...Option) (*Step, error) {
+	o := newOptions(opts)
+	return build(ctx, cfg, rt, o)
+}
+
+func newOptions(opts []Option) *options {
+	o := &options{}
+	for _, f := range opts {
+		f(o)
+	}
+	if o.reg == nil {
+		o.reg = plugin.Default()
+	}
+	if o.log == nil {
+		o.log = slog.New(slog.DiscardHandler)
+	}
+	if o.stdout == nil {
+		o.stdout = io.Discard
+	}
+	if o.collector == nil {
+		o.collector = MetricsCollector
+	}
+	return o
+}
+
+// invalid marks a configuration error.
+func invalid(err error) error {
+	if err == nil || errext.ExitCodeOf(err) != errext.Generic {
+		return err
+	}
+	return errext.WithExitCode(err, errext.InvalidConfig)
+}
+
+func build(ctx context.Context, cfg *config.Benchmark, rt *config.Runtime, o *options) (*Step, error) {
+	if cfg == nil {
+		return nil, invalid(errors.New("runner: no benchmark"))
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, invalid(err)
+	}
+	if rt == nil {
+		rt = &config.Runtime{}
+	}
+	st := &Step{Config: cfg, Runtime: rt, Registry: o.reg, Log: o.log, Seed: cfg.Seed}
+	if !cfg.SeedSet {
+		st.Seed = drawSeed()
+	}
+
+	// Endpoint.
+	v, err := o.reg.Build(cfg.Endpoint)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	ep, ok := v.(endpoint.Endpoint)
+	if !ok {
+		return nil, invalid(fmt.Errorf("endpoint %s: %T is not an endpoint", cfg.Endpoint.Name, v))
+	}
+	conf, ok := v.(endpoint.Configured)
+	if !ok || conf.Settings() == nil || len(conf.Settings().URLs) == 0 {
+		return nil, invalid(fmt.Errorf("endpoint %s: no URL to send to", cfg.Endpoint.Name))
+	}
+	st.Endpoint, st.Settings = ep, conf.Settings()
+
+	// Transport (default: http with its defaults).
+	if cfg.Transport == nil {
+		c := transport.DefaultConfig()
+		st.transport = &c
+	} else {
+		v, err := o.reg.Build(cfg.Transport)
+		if err != nil {
+			return nil, invalid(err)
+		}
+		if st.transport, ok = v.(transport.Transport); !ok {
+			return nil, invalid(fmt.Errorf("transport %s: %T is not a transport", cfg.Transport.Name, v))
+		}
+	}
+
+	// Tokenizer and dataset.
+	if st.Tokenizer, err = loadTokenizer(cfg.Tokenizer); err != nil {
+		return nil, invalid(err)
+	}
+	if o.dataset != nil {
+		st.Dataset = o.dataset
+	} else if st.Dataset, err = compose(ctx, cfg, st, o); err != nil {
+		return nil, err
+	}
+	if st.Dataset.Len() == 0 {
+		return nil, invalid(errors.New("dataset: no conversations to send"))
+	}
+	st.Info = dataset.InfoOf(st.Dataset)
+	st.samplerSpec = cfg.Sampler
+
+	// URL selection (default: round robin).
+	if cfg.URLSelection == nil {
+		st.urlSelector = &timing.RoundRobin{}
+	} else {
+		v, err := o.reg.Build(cfg.URLSelection)
+		if err != nil {
+			return nil, invalid(err)
+		}
+		if st.urlSelector, ok = v.(timing.URLSelector); !ok {
+			return nil, invalid(fmt.Errorf("url_selection %s: %T is not a URL selector", cfg.URLSelection.Name, v))
+		}
+	}
+
+	// Timing: the profiling strategy; a timestamped trace replays its
+	// schedule when none is chosen (AIPerf's mode priority).
+	if st.Strategy, err = strategy(o.reg, cfg.Timing, st.Info.Timestamps); err != nil {
+		return nil, err
+	}
+	st.Stop = cfg.Stop
+	if st.Profiling, err = st.plan(st.Strategy, st.Stop, record.Profiling); err != nil {
+		return nil, err
+	}
+	if !st.Stop.IsSet() {
+		st.Stop = defaultStop(st.Profiling, st.Dataset, st.Info)
+		if st.Profiling, err = st.plan(st.Strategy, st.Stop, record.Profiling); err != nil {
+			return nil, err
+		}
+	}
+	if w := cfg.Warmup; w != nil {
+		st.WarmupStrategy = st.Strategy
+		if w.Timing != nil {
+			if st.WarmupStrategy, err = strategy(o.reg, w.Timing, false); err != nil {
+				return nil, err
+			}
+		}
+		if st.Warmup, err = st.plan(st.WarmupStrategy, w.Stop, record.Warmup); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// defaultStop is AIPerf's default request count when no stop condition is
+// given: a trace is sent once; otherwise max(10, 2·concurrency) requests.
+func defaultStop(pl *timing.Plan, ds dataset.Dataset, info dataset.Info) config.Stop {
+	if pl.Load.Mode == "fixed_schedule" {
+		return config.Stop{} // the schedule's end stops it
+	}
+	if info.Timestamps {
+		return config.Stop{Requests: ds.Len()}
+	}
+	return config.Stop{Requests: max(10, 2*pl.Load.Concurrency)}
+}
+
+func (st *Step) plan(s timing.Strategy, stop config.Stop, ph record.Phase) (*timing.Plan, error) {
+	env := st.env(nil, stop, ph, nil)
+	pl, err := s.Plan(env)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	return pl, nil
+}
+
+// env is the timing environment of one phase.
+func (st *Step) env(sampler dataset.Sampler, stop config.Stop, ph record.Phase, snd timing.Sender) *timing.Env {
+	seed := st.Seed
+	if ph == record.Warmup {
+		seed ^= 0x9e3779b97f4a7c15 // warmup draws its own schedule
+	}
+	cancel := st.Config.Cancel
+	if ph == record.Warmup {
+		cancel = config.Cancellation{}
+	}
+	return &timing.Env{Seed: seed, Phase: ph, Stop: stop, Cancel: cancel, Dataset: st.Dataset, Sampler: sampler,
+		URLs: len(st.Settings.URLs), URLSelector: st.urlSelector, Sender: snd, Build: st.Registry.Build}
+}
+
+func strategy(reg *plugin.Registry, spec *plugin.Spec, trace bool) (timing.Strategy, error) {
+	if spec == nil {
+		if trace {
+			return timing.NewFixedSchedule(false, 0, 0, false, false, 1, 0)
+		}
+		return timing.NewConcurrency(1, nil)
+	}
+	v, err := reg.Build(spec)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	s, ok := v.(timing.Strategy)
+	if !ok {
+		return nil, invalid(fmt.Errorf("timing %s: %T is not a timing strategy", spec.Name, v))
+	}
+	return s, nil
+}
+
+// newSampler builds the session sampler of a run.
+func (st *Step) newSampler() (dataset.Sampler, error) {
+	seed := splitmix(st.Seed ^ 0x5a5a5a5a)
+	if st.samplerSpec != nil {
+		v, err := st.Registry.Build(st.samplerSpec)
+		if err != nil {
+			return nil, invalid(err)
+		}
+		switch f := v.(type) {
+		case dataset.SamplerFactory:
+			smp, err := f.NewSampler(st.Dataset.Len(), seed)
+			return smp, invalid(err)
+		case dataset.Sampler:
+			return f, nil
+		}
+		return nil, invalid(fmt.Errorf("sampler %s: %T is not a dataset sampler", st.samplerSpec.Name, v))
+	}
+	name := st.Info.Sampler
+	if name == "" {
+		name = dataset.Sequential
+	}
+	s, err := dataset.NewSampler(name, st.Dataset.Len(), seed)
+	return s, invalid(err)
+}
+
+func compose(ctx context.Context, cfg *config.Benchmark, st *Step, o *options) (dataset.Dataset, error) {
+	spec := cfg.Dataset
+	if spec == nil {
+		spec = &plugin.Spec{Category: plugin.DatasetComposer, Name: "synthetic"}
+	}
+	v, err := o.reg.Build(spec)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	comp, ok := v.(dataset.Composer)
+	if !ok {
+		return nil, invalid(fmt.Errorf("dataset %s: %T is not a dataset composer", spec.Name, v))
+	}
+	env := &dataset.Env{Tokenizer: st.Tokenizer, Seed: st.Seed, Log: o.log,
+		Rankings: strings.Contains(cfg.Endpoint.Name, "rankings"),
+		Loader: func(name string) (dataset.Loader, error) {
+			v, err := o.reg.Build(&plugin.Spec{Category: plugin.CustomDatasetLoader, Name: name})
+			if err != nil {
+				return nil, err
+			}
+			l, ok := v.(dataset.Loader)
+			if !ok {
+				return nil, fmt.Errorf("loader %s: %T is not a dataset loader", name, v)
+			}
+			return l, nil
+		}}
+	ds, err := comp.Compose(ctx, env)
+	if err != nil {
+		return nil, invalid(fmt.Errorf("dataset %s: %w", spec.Name, err))
+	}
+	return ds, nil
+}
+
+func loadTokenizer(t config.Tokenizer) (tokenizer.Tokenizer, error) {
+	switch t.Kind {
+	case "file":
+		return tokenizer.FromFile(t.Path)
+	case "tiktoken":
+		return tokenizer.Builtin(t.Name)
+	case "":
+		return tokenizer.Builtin(tokenizer.DefaultBuiltin)
+	}
+	return nil, fmt.Errorf("tokenizer: unknown kind %q (want tiktoken or file)", t.Kind)
+}
+
+func drawSeed() uint64 {
+	var b [8]byte
+	if _, err := crand.Read(b[:]); err != nil {
+		return uint64(time.Now().UnixNano())
+	}
+	return binary.LittleEndian.Uint64(b[:]) >> 1 // keep it a positive int64 for exports
+}
+
+func splitmix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}

@@ -1,0 +1,424 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/loadstar/loadstar/engine/catalog"
+	"github.com/loadstar/loadstar/engine/config"
+	"github.com/loadstar/loadstar/engine/dataset"
+	"github.com/loadstar/loadstar/engine/mock"
+	"github.com/loadstar/loadstar/engine/plugin"
+	"github.com/loadstar/loadstar/engine/record"
+	"github.com/loadstar/loadstar/engine/results"
+)
+
+// tally wraps the step's collector and keeps what the runner handed it.
+type tally struct {
+	inner Collector
+	mu    sync.Mutex
+	recs  []record.Record // copies, phase by phase
+	info  results.RunInfo
+}
+
+func (t *tally) Add(r *record.Record) {
+	c := *r
+	c.Output = append([]byte(nil), r.Output...)
+	c.Payload = append([]byte(nil), r.Payload...)
+	c.Responses = nil
+	if r.Error != nil {
+		e := *r.Error
+		c.Error = &e
+	}
+	t.mu.Lock()
+	t.recs = append(t.recs, c)
+	t.mu.Unlock()
+	t.inner.Add(r)
+}
+
+func (t *tally) Finish(ctx context.Context, info results.RunInfo) (*results.Summary, error) {
+	t.info = info
+	return t.inner.Finish(ctx, info)
+}
+
+// phase returns the records of phase ph.
+func (t *tally) phase(ph record.Phase) []record.Record {
+	var out []record.Record
+	for _, r := range t.recs {
+		if r.Phase == ph {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// outcomes counts a phase's records: completed (valid), failed, cancelled.
+func outcomes(recs []record.Record) (ok, failed, cancelled int) {
+	for i := range recs {
+		switch r := &recs[i]; {
+		case r.Cancelled:
+			cancelled++
+		case r.Error != nil || !validish(r):
+			failed++
+		default:
+			ok++
+		}
+	}
+	return
+}
+
+// validish is Record.Valid for copies without Responses: an error-free
+// record with output and a positive duration.
+func validish(r *record.Record) bool {
+	return r.Error == nil && r.EndNs > r.StartNs && len(r.Output) > 0
+}
+
+type harness struct {
+	t     *testing.T
+	reg   *plugin.Registry
+	srv   *mock.Server
+	tally *tally
+}
+
+func newHarness(t *testing.T, cfg mock.Config, opts ...mock.Option) *harness {
+	t.Helper()
+	reg, err := catalog.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	srv, err := mock.Start(ctx, cfg, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return &harness{t: t, reg: reg, srv: srv}
+}
+
+// bench returns a plan against the mock with a chat endpoint.
+func (h *harness) bench(stream bool, timing *plugin.Spec, stop config.Stop) *config.Benchmark {
+	cfg := config.Defaults()
+	cfg.Endpoint = &plugin.Spec{Category: plugin.Endpoint, Name: "chat",
+		Args: plugin.Args{"url": h.srv.URL(), "model": "mock-model", "streaming": stream}}
+	cfg.Timing = timing
+	cfg.Stop = stop
+	cfg.Seed, cfg.SeedSet = 42, true
+	cfg.Output.ArtifactDir = h.t.TempDir()
+	return &cfg
+}
+
+func (h *harness) run(ctx context.Context, cfg *config.Benchmark, ds dataset.Dataset) *results.Summary {
+	h.t.Helper()
+	h.tally = &tally{}
+	col := func(st *Step, release func(*record.Record)) (Collector, error) {
+		inner, err := MetricsCollector(st, release)
+		h.tally.inner = inner
+		return h.tally, err
+	}
+	sum, err := Run(ctx, cfg, nil, WithRegistry(h.reg), WithDataset(ds), WithCollector(col))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return sum
+}
+
+// checkBalance asserts sent = completed + failed + cancelled and returns them.
+func (h *harness) checkBalance(sum *results.Summary) (ok, failed, cancelled int) {
+	h.t.Helper()
+	prof := h.tally.phase(record.Profiling)
+	ok, failed, cancelled = outcomes(prof)
+	if sum.Info.Issued != len(prof) || ok+failed+cancelled != len(prof) {
+		h.t.Errorf("sent %d, records %d = %d completed + %d failed + %d cancelled", sum.Info.Issued, len(prof), ok, failed, cancelled)
+	}
+	return
+}
+
+func prompts(n, turns int) dataset.Dataset {
+	convs := make([]dataset.Conversation, n)
+	for i := range convs {
+		convs[i].ID = fmt.Sprintf("conv-%d", i)
+		for k := range turns {
+			t := dataset.NewTurn()
+			t.Texts = []dataset.Named{{Name: "text", Contents: []string{fmt.Sprintf("question %d of conversation %d", k, i)}}}
+			t.MaxTokens = 8
+			convs[i].Turns = append(convs[i].Turns, t)
+		}
+	}
+	return dataset.NewSet(convs, dataset.Info{Sampler: dataset.Sequential, Source: "test"})
+}
+
+func spec(cat plugin.Category, name string, kv ...any) *plugin.Spec {
+	a := plugin.Args{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		a[kv[i].(string)] = kv[i+1]
+	}
+	return &plugin.Spec{Category: cat, Name: name, Args: a}
+}
+
+func concurrency(n int) *plugin.Spec {
+	return spec(plugin.TimingStrategy, "concurrency", "concurrency", int64(n))
+}
+
+func fastMock() mock.Config {
+	c := mock.DefaultConfig()
+	c.Fast = true
+	return c
+}
+
+func TestRunStopConditions(t *testing.T) {
+	h := newHarness(t, fastMock())
+	rate := func(r float64) *plugin.Spec { return spec(plugin.TimingStrategy, "request_rate", "rate", r) }
+	cases := []struct {
+		name   string
+		timing *plugin.Spec
+		stop   config.Stop
+		turns  int
+		want   func(n int) bool
+	}{
+		{"requests", concurrency(4), config.Stop{Requests: 40}, 1, func(n int) bool { return n == 40 }},
+		{"sessions", concurrency(3), config.Stop{Sessions: 5}, 3, func(n int) bool { return n == 15 }},
+		{"duration", rate(200), config.Stop{Duration: 500 * time.Millisecond}, 1, func(n int) bool { return n == 100 }},
+		{"first of requests and duration", rate(50), config.Stop{Requests: 10, Duration: time.Minute}, 1, func(n int) bool { return n == 10 }},
+		{"user-centric duration", spec(plugin.TimingStrategy, "user_centric_rate", "rate", 40.0, "users", int64(4)),
+			config.Stop{Duration: 500 * time.Millisecond}, 2, func(n int) bool { return n == 20 }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h.t = t
+			sum := h.run(context.Background(), h.bench(true, c.timing, c.stop), prompts(8, c.turns))
+			ok, failed, cancelled := h.checkBalance(sum)
+			if !c.want(sum.Info.Issued) || failed+cancelled != 0 {
+				t.Errorf("issued %d (%d ok, %d failed, %d cancelled)", sum.Info.Issued, ok, failed, cancelled)
+			}
+			if sum.Info.WasCancelled || sum.Info.Seed != 42 {
+				t.Errorf("info = %+v", sum.Info)
+			}
+		})
+	}
+}
+
+func TestRunWarmupExcluded(t *testing.T) {
+	h := newHarness(t, fastMock())
+	cfg := h.bench(false, concurrency(2), config.Stop{Requests: 12})
+	cfg.Warmup = &config.Warmup{Stop: config.Stop{Requests: 5}}
+	sum := h.run(context.Background(), cfg, prompts(4, 1))
+	warm := h.tally.phase(record.Warmup)
+	if len(warm) != 5 || sum.Info.Issued != 12 {
+		t.Fatalf("warmup %d records, profiling issued %d; want 5 and 12", len(warm), sum.Info.Issued)
+	}
+	h.checkBalance(sum)
+	if m := sum.Metric("request_count"); m == nil || m.Value != 12 {
+		t.Errorf("request_count = %+v, want 12 (warmup excluded)", m)
+	}
+}
+
+func TestRunMultiTurnHistoryCarriesAnswers(t *testing.T) {
+	h := newHarness(t, fastMock())
+	cfg := h.bench(true, concurrency(2), config.Stop{Sessions: 4})
+	sum := h.run(context.Background(), cfg, prompts(4, 3))
+	h.checkBalance(sum)
+	bySession := map[int][]record.Record{}
+	for _, r := range h.tally.phase(record.Profiling) {
+		bySession[r.SessionNum] = append(bySession[r.SessionNum], r)
+	}
+	if len(bySession) != 4 {
+		t.Fatalf("%d sessions, want 4", len(bySession))
+	}
+	for num, recs := range bySession {
+		if len(recs) != 3 {
+			t.Fatalf("session %d: %d turns", num, len(recs))
+		}
+		for _, r := range recs[1:] {
+			if r.XCorrelationID != recs[0].XCorrelationID {
+				t.Errorf("session %d: turns on different correlation ids", num)
+			}
+		}
+		for k := 1; k < 3; k++ {
+			prev, cur := recs[k-1], recs[k]
+			if cur.TurnIndex != k || cur.StartNs < prev.EndNs {
+				t.Errorf("session %d turn %d started before turn %d ended", num, k, k-1)
+			}
+			// The server's actual answer is in the next turn's history.
+			if ans := string(prev.Output); ans == "" || !strings.Contains(string(cur.Payload), jsonText(ans)) {
+				t.Errorf("session %d turn %d payload lacks the previous answer %q:\n%s", num, k, ans, cur.Payload)
+			}
+			if !strings.Contains(string(cur.Payload), `"role":"assistant"`) {
+				t.Errorf("session %d turn %d payload has no assistant message", num, k)
+			}
+		}
+	}
+}
+
+// jsonText is s as it appears inside a JSON string (the mock's words need no
+// escaping beyond quotes).
+func jsonText(s string) string { return strings.ReplaceAll(s, `"`, `\"`) }
+
+func TestRunGraceCancelsInFlight(t *testing.T) {
+	cfg := fastMock()
+	cfg.Fast = false
+	cfg.TTFT = 3 * time.Second // every answer outlasts the run
+	h := newHarness(t, cfg)
+	b := h.bench(true, concurrency(3), config.Stop{Duration: 200 * time.Millisecond})
+	b.Grace = 200 * time.Millisecond
+	start := time.Now()
+	sum := h.run(context.Background(), b, prompts(3, 1))
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("run took %v; the grace period should have ended it after ~400ms", d)
+	}
+	_, _, cancelled := h.checkBalance(sum)
+	if cancelled != 3 || sum.Info.Issued != 3 {
+		t.Fatalf("issued %d, cancelled %d; want the 3 in-flight requests cancelled", sum.Info.Issued, cancelled)
+	}
+	for _, r := range h.tally.phase(record.Profiling) {
+		if r.Error == nil || r.Error.Type != record.ErrGraceExpired || r.Error.Code != record.CodeCancelled {
+			t.Errorf("record error %+v, want %s with code 499", r.Error, record.ErrGraceExpired)
+		}
+	}
+}
+
+func TestRunInterrupted(t *testing.T) {
+	cfg := fastMock()
+	cfg.Fast = false
+	cfg.TTFT = 3 * time.Second
+	h := newHarness(t, cfg)
+	b := h.bench(true, spec(plugin.TimingStrategy, "request_rate", "rate", 20.0), config.Stop{Requests: 1000})
+	b.Grace = 100 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	sum := h.run(ctx, b, prompts(3, 1))
+	if !sum.Info.WasCancelled {
+		t.Error("WasCancelled = false after ctx was cancelled")
+	}
+	_, _, cancelled := h.checkBalance(sum)
+	if sum.Info.Issued < 3 || cancelled != sum.Info.Issued {
+		t.Errorf("issued %d, cancelled %d: every in-flight request should be cancelled after the grace", sum.Info.Issued, cancelled)
+	}
+	if sum.Verdict.Valid {
+		t.Error("an interrupted run is VALID")
+	}
+}
+
+func TestRunCancellationPercent(t *testing.T) {
+	cfg := fastMock()
+	cfg.Fast = false
+	cfg.TTFT = 200 * time.Millisecond
+	h := newHarness(t, cfg)
+	b := h.bench(true, concurrency(20), config.Stop{Requests: 60})
+	b.Cancel = config.Cancellation{Percent: 50, Delay: 20 * time.Millisecond}
+	sum := h.run(context.Background(), b, prompts(5, 1))
+	ok, _, cancelled := h.checkBalance(sum)
+	if cancelled < 15 || cancelled > 45 || ok+cancelled != 60 {
+		t.Errorf("%d cancelled, %d ok of 60; want about half cancelled", cancelled, ok)
+	}
+	for _, r := range h.tally.phase(record.Profiling) {
+		if r.Cancelled && (r.Error == nil || r.Error.Code != 499) {
+			t.Errorf("cancelled record error %+v, want code 499", r.Error)
+		}
+	}
+}
+
+func TestRunURLRoundRobin(t *testing.T) {
+	h := newHarness(t, fastMock())
+	other, err := mock.Start(context.Background(), fastMock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	b := h.bench(false, concurrency(1), config.Stop{Sessions: 6})
+	b.Endpoint.Args["url"] = []string{h.srv.URL(), other.URL()}
+	sum := h.run(context.Background(), b, prompts(3, 2))
+	h.checkBalance(sum)
+	for _, r := range h.tally.phase(record.Profiling) {
+		if r.URLIndex != r.SessionNum%2 {
+			t.Errorf("session %d turn %d on URL %d, want %d", r.SessionNum, r.TurnIndex, r.URLIndex, r.SessionNum%2)
+		}
+	}
+	if a, b := h.srv.Stats().Requests["/v1/chat/completions"], other.Stats().Requests["/v1/chat/completions"]; a != 6 || b != 6 {
+		t.Errorf("servers got %d and %d requests, want 6 each", a, b)
+	}
+}
+
+// faulty builds a dataset whose every turn asks the mock for fault f.
+func faulty(f mock.Fault, n int) dataset.Dataset {
+	ds := prompts(n, 1).(*dataset.Set)
+	convs := make([]dataset.Conversation, ds.Len())
+	for i := range convs {
+		convs[i] = *ds.Conversation(i)
+		convs[i].Turns = append([]dataset.Turn(nil), convs[i].Turns...)
+		convs[i].Turns[0].ExtraHeaders = [][2]string{{mock.FaultHeader, string(f)}}
+	}
+	return dataset.NewSet(convs, dataset.Info{Sampler: dataset.Sequential})
+}
+
+func TestRunFaults(t *testing.T) {
+	cfg := fastMock()
+	cfg.StallFor = 2 * time.Second
+	h := newHarness(t, cfg)
+	cases := []struct {
+		name    string
+		fault   mock.Fault
+		stream  bool
+		errType string // "" = any
+		code    int    // 0 = any
+		fails   bool
+	}{
+		{"500", mock.FaultServerError, true, "", 500, true},
+		{"close mid-stream", mock.FaultCloseMidStream, true, record.ErrDisconnect, 0, true},
+		{"stall past the timeout", mock.FaultStallBeforeHeaders, false, record.ErrTimeout, 0, true},
+		{"stall mid-stream past the timeout", mock.FaultStallMidStream, true, record.ErrTimeout, 0, true},
+		// A body that is not JSON parses to nothing: a 2xx answer without
+		// content, which the metrics side records as such (wire.md §9).
+		{"truncated JSON body", mock.FaultMalformedChunk, false, record.ErrNoContent, 0, true},
+		// AIPerf's SSE rules skip an event whose data is not JSON: the
+		// request completes without that chunk's text (wire.md §8).
+		{"malformed SSE event", mock.FaultMalformedChunk, true, "", 0, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h.t = t
+			b := h.bench(c.stream, concurrency(2), config.Stop{Requests: 4})
+			b.Endpoint.Args["timeout"] = 300 * time.Millisecond
+			start := time.Now()
+			sum := h.run(context.Background(), b, faulty(c.fault, 2))
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("run took %v", d)
+			}
+			ok, failed, _ := h.checkBalance(sum)
+			if !c.fails {
+				if ok != 4 {
+					t.Errorf("%d of 4 requests completed, want all", ok)
+				}
+				return
+			}
+			if failed != 4 {
+				t.Fatalf("%d of 4 requests failed", failed)
+			}
+			for _, r := range h.tally.phase(record.Profiling) {
+				e := r.Error
+				switch {
+				case e == nil && c.errType == record.ErrNoContent && len(r.Output) == 0:
+				case e == nil:
+					t.Errorf("record without error (output %q)", r.Output)
+				case c.errType != "" && e.Type != c.errType:
+					t.Errorf("error %+v, want type %s", e, c.errType)
+				case c.code > 0 && e.Code != c.code:
+					t.Errorf("error %+v, want code %d", e, c.code)
+				}
+			}
+			n := 0
+			for _, g := range sum.Errors {
+				if c.errType == "" || g.Details.Type == c.errType {
+					n += g.Count
+				}
+			}
+			if n != 4 {
+				t.Errorf("the summary lists %d matching errors, want 4: %+v", n, sum.Errors)
+			}
+		})
+	}
+}

@@ -1,0 +1,225 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"sync"
+	"sync/atomic"
+
+	"github.com/google/uuid"
+
+	"github.com/loadstar/loadstar/engine/clock"
+	"github.com/loadstar/loadstar/engine/dataset"
+	"github.com/loadstar/loadstar/engine/endpoint"
+	"github.com/loadstar/loadstar/engine/export"
+	"github.com/loadstar/loadstar/engine/record"
+	"github.com/loadstar/loadstar/engine/timing"
+	"github.com/loadstar/loadstar/engine/transport"
+)
+
+// errGraceExpired is the cancellation cause of requests still in flight when
+// a phase's grace period ends.
+var errGraceExpired = errors.New("still in flight when the grace period ended")
+
+// maxCachedPayloads bounds the bytes of pre-formatted first-turn payloads.
+const maxCachedPayloads = 64 << 20
+
+// sender turns credits into requests: it formats the payload (the session's
+// history plus the turn), sends it with the transport, keeps the server's
+// answer in the session's history, and hands the finished record over
+// without waiting for the metrics side. It implements timing.Sender.
+type sender struct {
+	clk      clock.Clock
+	ep       endpoint.Endpoint
+	settings *endpoint.Settings
+	client   transport.Client
+	queue    *recordQueue
+
+	// ctx is the current phase's send context: cancelled (cause
+	// errGraceExpired) when its grace period ends.
+	ctx atomic.Pointer[context.Context]
+
+	// Pre-formatted payloads of first turns (no history), by conversation;
+	// they depend only on the conversation, so a pool sampled again and
+	// again is formatted once.
+	cache      []atomic.Pointer[[]byte]
+	cacheBytes atomic.Int64
+
+	counts *counters
+	lag    *log2Hist // StartNs − CreditNs: the client's own lag
+	hdrs   sync.Pool // *[][2]string
+}
+
+// counters are the live counts of a step, for progress observers.
+type counters struct {
+	sent, done, errors, cancelled atomic.Int64
+}
+
+type countSnapshot struct{ sent, done, errors, cancelled int64 }
+
+func (c *counters) snapshot() countSnapshot {
+	return countSnapshot{c.sent.Load(), c.done.Load(), c.errors.Load(), c.cancelled.Load()}
+}
+
+func newSender(clk clock.Clock, ep endpoint.Endpoint, st *endpoint.Settings, cl transport.Client, q *recordQueue, convs int) *sender {
+	s := &sender{clk: clk, ep: ep, settings: st, client: cl, queue: q, counts: &counters{}, lag: &log2Hist{}}
+	s.cache = make([]atomic.Pointer[[]byte], convs)
+	s.hdrs.New = func() any { h := make([][2]string, 0, 16); return &h }
+	return s
+}
+
+func (s *sender) setContext(ctx context.Context) { s.ctx.Store(&ctx) }
+
+// Send implements timing.Sender.
+func (s *sender) Send(c *timing.Credit) int64 {
+	ctx := *s.ctx.Load()
+	sess := c.Session
+	turn := &sess.Conv.Turns[c.Turn]
+	rec := s.queue.get()
+	rec.Phase = c.Phase
+	rec.SessionNum = int(sess.Num)
+	rec.ConversationID = sess.Conv.ID
+	rec.TurnIndex = c.Turn
+	rec.NumTurns = sess.Turns
+	rec.XCorrelationID = sess.CorrelationID
+	rec.XRequestID = uuid.NewString()
+	rec.URLIndex = sess.URLIndex
+	rec.ScheduledNs = c.ScheduledNs
+	rec.CreditNs = c.CreditNs
+	rec.RequestedOSL = -1
+	if turn.MaxTokens >= 0 {
+		rec.RequestedOSL = turn.MaxTokens
+	}
+	rec.InputTokens = turn.InputTokens
+	s.counts.sent.Add(1)
+
+	if turn.ResetContext {
+		sess.History = sess.History[:0]
+	}
+	req := endpoint.Request{Conversation: sess.Conv, TurnIndex: c.Turn, Model: s.model(sess, turn)}
+	rec.Model = s.settings.Model(&req)
+	payload, err := s.payload(sess, turn, &req)
+	if err != nil {
+		now := s.clk.Now()
+		rec.StartNs, rec.EndNs, rec.StartWallNs = now, now, s.clk.Wall(now)
+		rec.SetError(0, record.ErrPayload, err.Error())
+		return s.finish(rec, sess, c, turn)
+	}
+	rec.Payload = append(rec.Payload[:0], payload...)
+
+	hp := s.hdrs.Get().(*[][2]string)
+	hdrs := s.settings.AppendHeaders((*hp)[:0], turn, rec.XRequestID, sess.CorrelationID)
+	treq := transport.Request{
+		URL: s.settings.URLs[sess.URLIndex], Headers: hdrs, Body: rec.Payload, Verbatim: true,
+		Stream: s.settings.Streaming, Cancel: c.Cancel, CancelAfter: c.CancelAfter, Timeout: s.settings.Timeout,
+	}
+	s.client.Do(ctx, &treq, s.ep.NewParser(), rec)
+	*hp = hdrs[:0]
+	s.hdrs.Put(hp)
+
+	if rec.Cancelled && context.Cause(ctx) == errGraceExpired && rec.Error != nil {
+		rec.Error.Type = record.ErrGraceExpired
+	}
+	return s.finish(rec, sess, c, turn)
+}
+
+// finish keeps the answer in the session's history, counts the outcome and
+// hands the record over; it returns when the request ended.
+func (s *sender) finish(rec *record.Record, sess *timing.Session, c *timing.Credit, turn *dataset.Turn) int64 {
+	if c.Turn < sess.Turns-1 {
+		sess.History = append(sess.History, *turn)
+		if len(rec.Output) > 0 {
+			a := dataset.NewTurn()
+			a.Role = "assistant"
+			a.Texts = []dataset.Named{{Name: "text", Contents: []string{string(rec.Output)}}}
+			sess.History = append(sess.History, a)
+		}
+	}
+	switch {
+	case rec.Cancelled:
+		s.counts.cancelled.Add(1)
+	case !rec.Valid(): // an error, or a 2xx answer without content (wire.md §9)
+		s.counts.errors.Add(1)
+	}
+	s.counts.done.Add(1)
+	if rec.StartNs >= rec.CreditNs {
+		s.lag.add(rec.StartNs - rec.CreditNs)
+	}
+	end := rec.EndNs
+	if end == 0 {
+		end = s.clk.Now()
+	}
+	s.queue.push(rec)
+	return end
+}
+
+// model picks the request's model: the turn's own, else the configured
+// models round robin by conversation (AIPerf's default model selection),
+// so a session keeps one model.
+func (s *sender) model(sess *timing.Session, turn *dataset.Turn) string {
+	if turn.Model != "" || len(s.settings.Models) < 2 {
+		return ""
+	}
+	return s.settings.Models[sess.ConvIndex%len(s.settings.Models)]
+}
+
+// payload formats the request body; first turns are formatted once per
+// conversation.
+func (s *sender) payload(sess *timing.Session, turn *dataset.Turn, req *endpoint.Request) ([]byte, error) {
+	first := len(sess.History) == 0 && req.TurnIndex == 0
+	if first {
+		if p := s.cache[sess.ConvIndex].Load(); p != nil {
+			return *p, nil
+		}
+	}
+	if len(sess.History) == 0 {
+		req.Turns = sess.Conv.Turns[req.TurnIndex : req.TurnIndex+1]
+	} else {
+		req.Turns = append(sess.History, *turn)
+	}
+	b, err := s.ep.FormatPayload(req)
+	if err != nil {
+		return nil, err
+	}
+	if first && s.cacheBytes.Load()+int64(len(b)) <= maxCachedPayloads {
+		s.cacheBytes.Add(int64(len(b)))
+		s.cache[sess.ConvIndex].Store(&b)
+	}
+	return b, nil
+}
+
+// inputSessions lists the dataset as the payloads each conversation sends
+// (inputs.json): every turn formatted with the earlier turns as history, as
+// a replay without the server's answers would send them.
+func (st *Step) inputSessions() iter.Seq2[export.InputSession, error] {
+	return func(yield func(export.InputSession, error) bool) {
+		s := &sender{settings: st.Settings}
+		for i := range st.Dataset.Len() {
+			conv := st.Dataset.Conversation(i)
+			sess := &timing.Session{ConvIndex: i, Conv: conv, Turns: len(conv.Turns)}
+			in := export.InputSession{SessionID: conv.ID}
+			var hist []dataset.Turn
+			for k := range conv.Turns {
+				turn := &conv.Turns[k]
+				if turn.ResetContext {
+					hist = hist[:0]
+				}
+				hist = append(hist, *turn)
+				req := endpoint.Request{Turns: hist, Conversation: conv, TurnIndex: k, Model: s.model(sess, turn)}
+				b, err := st.Endpoint.FormatPayload(&req)
+				if err != nil {
+					if !yield(in, fmt.Errorf("conversation %q turn %d: %w", conv.ID, k, err)) {
+						return
+					}
+					continue
+				}
+				in.Payloads = append(in.Payloads, b)
+			}
+			if !yield(in, nil) {
+				return
+			}
+		}
+	}
+}

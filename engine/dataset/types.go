@@ -1,6 +1,31 @@
 // Package dataset builds what a benchmark sends: conversations of turns,
 // synthesized token-exactly or loaded from files, and the samplers and stores
 // that hand them to the timing strategy.
+//
+// Composers (category dataset_composer): Synthetic (prompts cut from an
+// embedded public-domain corpus, each re-encoding to exactly its drawn
+// length, see TextGen), SyntheticRankings, and Custom (a file read by a
+// custom_dataset_loader: single_turn, multi_turn, random_pool,
+// mooncake_trace, inputs_json; or in-script records, see FromRecords).
+// Every random choice comes from a stream derived from the seed and the
+// concern, so the same seed gives the same dataset.
+//
+// Samplers (dataset_sampler) are SamplerFactory values bound to the dataset
+// size and seed at run start: sequential, random, shuffle.
+//
+// Stores (dataset_backing_store, dataset_client_store): AIPerf composes the
+// dataset in one process, writes it to a memory-mapped file and lets worker
+// processes map it, because Python needs processes to use several cores.
+// loadstar's senders are goroutines of one process, so the composed dataset
+// is already shared read-only memory and MemoryStore just hands it out; no
+// copy or serialization happens. ClientStore.Shard keeps the interface ready
+// for sharded runs (several processes or machines), each taking a
+// deterministic contiguous part.
+//
+// Multi-turn: a Conversation's turns are sent in order on one session; the
+// runner builds each request's history from the earlier turns and the
+// server's actual answers (as Role "assistant" turns), and starts over at a
+// turn with ResetContext.
 package dataset
 
 import (

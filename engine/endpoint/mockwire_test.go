@@ -136,7 +136,7 @@ func wireCases() []wireCase {
 			"body": `{"model": {{model}}, "prompt": {{text}}, "max_tokens": {{max_tokens}}}`},
 			textTurn(8, "Hi"), wantText(1, true)},
 		{"template", plugin.Args{"model": []string{"mock-model"}, "streaming": true, "custom_path": "/v1/chat/completions",
-			"body": `{"model": {{model}}, "messages": [{"role": "user", "content": {{text}}}], "max_tokens": {{max_tokens}}, "stream": {{stream}}}`,
+			"body":           `{"model": {{model}}, "messages": [{"role": "user", "content": {{text}}}], "max_tokens": {{max_tokens}}, "stream": {{stream}}}`,
 			"response_field": "choices[0].delta.content"},
 			textTurn(8, "Hi"), wantText(8, false)},
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/loadstar/loadstar/engine/catalog"
 	"github.com/loadstar/loadstar/engine/config"
 	"github.com/loadstar/loadstar/engine/dataset"
+	"github.com/loadstar/loadstar/engine/errext"
 	"github.com/loadstar/loadstar/engine/mock"
 	"github.com/loadstar/loadstar/engine/plugin"
 	"github.com/loadstar/loadstar/engine/record"
@@ -420,5 +421,136 @@ func TestRunFaults(t *testing.T) {
 				t.Errorf("the summary lists %d matching errors, want 4: %+v", n, sum.Errors)
 			}
 		})
+	}
+}
+
+func TestRunLateRequestsMakeItInvalid(t *testing.T) {
+	cfg := fastMock()
+	cfg.Fast = false
+	cfg.TTFT = 150 * time.Millisecond // the cap of 1 holds every request back
+	h := newHarness(t, cfg)
+	b := h.bench(false, spec(plugin.TimingStrategy, "request_rate", "rate", 20.0,
+		"arrival", spec(plugin.ArrivalPattern, "constant"), "max_concurrency", int64(1)), config.Stop{Requests: 6})
+	sum := h.run(context.Background(), b, prompts(3, 1))
+	ok, _, _ := h.checkBalance(sum)
+	if ok != 6 {
+		t.Fatalf("%d of 6 completed: late requests must still be sent", ok)
+	}
+	v := sum.Verdict
+	if v.Valid || v.Late < 4 || v.IssueDelay == nil || v.IssueDelay.Max < 300 {
+		t.Errorf("verdict %+v (issue delay %+v); want INVALID with late requests", v, v.IssueDelay)
+	}
+	// Every request keeps its place on the 50 ms grid.
+	recs := h.tally.phase(record.Profiling)
+	first := recs[0].ScheduledNs
+	for _, r := range recs {
+		if off := time.Duration(r.ScheduledNs - first); off%(50*time.Millisecond) != 0 {
+			t.Errorf("request scheduled at +%v, off the 50 ms grid", off)
+		}
+		if r.CreditNs < r.ScheduledNs {
+			t.Errorf("released before its schedule")
+		}
+	}
+	if sum.Info.ScheduledRate != 20 {
+		t.Errorf("ScheduledRate = %v, want 20", sum.Info.ScheduledRate)
+	}
+}
+
+func TestRunObserver(t *testing.T) {
+	cfg := fastMock()
+	cfg.Fast = false
+	cfg.TTFT = 20 * time.Millisecond
+	h := newHarness(t, cfg)
+	var mu sync.Mutex
+	var seen []Progress
+	obs := ObserverFunc(func(p Progress) { mu.Lock(); seen = append(seen, p); mu.Unlock() })
+	b := h.bench(true, concurrency(2), config.Stop{Requests: 40})
+	b.Warmup = &config.Warmup{Stop: config.Stop{Requests: 2}}
+	h.tally = &tally{}
+	col := func(st *Step, release func(*record.Record)) (Collector, error) {
+		inner, err := MetricsCollector(st, release)
+		h.tally.inner = inner
+		return h.tally, err
+	}
+	if _, err := Run(context.Background(), b, nil, WithRegistry(h.reg), WithDataset(prompts(4, 1)), WithCollector(col), WithObserver(obs)); err != nil {
+		t.Fatal(err)
+	}
+	var phases []record.Phase
+	var last Progress
+	for _, p := range seen {
+		if p.Done {
+			phases = append(phases, p.Phase)
+			last = p
+		}
+		if p.InFlight() < 0 || p.InFlight() > 2 {
+			t.Errorf("progress with %d in flight (concurrency 2)", p.InFlight())
+		}
+	}
+	if len(phases) != 2 || phases[0] != record.Warmup || phases[1] != record.Profiling {
+		t.Fatalf("phase ends reported: %v, want warmup then profiling", phases)
+	}
+	if last.Sent != 40 || last.Completed != 40 || last.Plan.Requests != 40 || len(seen) < 4 {
+		t.Errorf("last progress %+v after %d reports", last, len(seen))
+	}
+}
+
+func TestPlan(t *testing.T) {
+	h := newHarness(t, fastMock())
+	b := h.bench(true, spec(plugin.TimingStrategy, "request_rate", "rate", 10.0), config.Stop{Duration: time.Minute})
+	b.Warmup = &config.Warmup{Stop: config.Stop{Requests: 5}, Timing: concurrency(2)}
+	st, err := Plan(context.Background(), b, nil, WithRegistry(h.reg), WithDataset(prompts(4, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := st.Describe()
+	for _, want := range []string{
+		"dataset    test: 4 conversations",
+		"warmup     timing.concurrency(concurrency=2) — concurrency 2 (closed loop); 5 requests, until the requests stop",
+		"profiling  timing.request_rate(rate=10) — 10 req/s, poisson arrivals; 600 requests, about 1m0s, until the duration stop",
+		"seed       42",
+	} {
+		if !strings.Contains(d, want) {
+			t.Errorf("Describe() lacks %q:\n%s", want, d)
+		}
+	}
+	if h.srv.Stats().Requests["/v1/chat/completions"] != 0 {
+		t.Error("Plan sent requests")
+	}
+
+	// Without a stop condition: AIPerf's default count, max(10, 2·concurrency).
+	st, err = Plan(context.Background(), h.bench(false, concurrency(8), config.Stop{}), nil, WithRegistry(h.reg), WithDataset(prompts(2, 1)))
+	if err != nil || st.Stop.Requests != 16 || st.Profiling.Requests != 16 {
+		t.Errorf("default stop: %+v, %v; want 16 requests", st.Stop, err)
+	}
+
+	// Errors name what is wrong and are configuration errors.
+	bad := h.bench(false, spec(plugin.TimingStrategy, "request_rate", "rate", -1.0), config.Stop{Requests: 1})
+	if _, err := Plan(context.Background(), bad, nil, WithRegistry(h.reg), WithDataset(prompts(2, 1))); err == nil || !strings.Contains(err.Error(), "rate") || errext.ExitCodeOf(err) != errext.InvalidConfig {
+		t.Errorf("rate=-1: err = %v (exit %v)", err, errext.ExitCodeOf(err))
+	}
+	fixed := h.bench(false, spec(plugin.TimingStrategy, "fixed_schedule"), config.Stop{})
+	if _, err := Plan(context.Background(), fixed, nil, WithRegistry(h.reg), WithDataset(prompts(2, 1))); err == nil || !strings.Contains(err.Error(), "timestamp") {
+		t.Errorf("fixed schedule without timestamps: err = %v", err)
+	}
+}
+
+func TestHealthWarnings(t *testing.T) {
+	if w := (Health{CPUShare: 0.3, CPUs: 2}).Warnings(); len(w) != 0 {
+		t.Errorf("a healthy client warns: %v", w)
+	}
+	w := Health{CPUShare: 0.95, CPUs: 2, GCPauseP99: 3 * time.Millisecond, GCPauseMax: 4 * time.Millisecond,
+		SchedLatencyP99: 2 * time.Millisecond, ClientLagP99: 5 * time.Millisecond, RecordBacklog: 50_000}.Warnings()
+	joined := strings.Join(w, "\n")
+	for _, want := range []string{"95% of its 2 CPUs", "pauses reached 4ms", "waited up to 2ms", "up to 5ms (p99) after their release", "50000 finished records"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("warnings lack %q:\n%s", want, joined)
+		}
+	}
+	var h log2Hist
+	for i := range 1000 {
+		h.add(int64(i) * 1000) // 0 .. 999 µs
+	}
+	if q := h.quantile(0.99); q < 990*time.Microsecond || q > 2*time.Millisecond {
+		t.Errorf("p99 bound %v, want within a factor 2 above 990µs", q)
 	}
 }

@@ -20,7 +20,7 @@ import (
 // memDS is an in-memory dataset.
 type memDS []dataset.Conversation
 
-func (d memDS) Len() int                                { return len(d) }
+func (d memDS) Len() int                                 { return len(d) }
 func (d memDS) Conversation(i int) *dataset.Conversation { return &d[i] }
 
 // convs builds n conversations of turns turns, each later turn after delay.

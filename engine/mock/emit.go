@@ -2,6 +2,7 @@ package mock
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"net"
@@ -54,7 +55,18 @@ func (s *Server) deliver(ctx *fasthttp.RequestCtx, p *plan) {
 	if p.stream() {
 		ctx.SetContentType(sseContentType)
 		ctx.Response.Header.Set("Cache-Control", "no-cache")
-		ctx.Response.ImmediateHeaderFlush = s.paced
+		if !s.paced {
+			// Zero latency: the whole stream is one batch, still sent
+			// chunked, with no writer goroutine; finish runs when fasthttp
+			// closes the body after writing it.
+			p.out = p.out[:0]
+			s.emitStream(batch{&p.out}, p, nil)
+			p.body.p = p
+			p.body.r.Reset(p.out)
+			ctx.Response.SetBodyStream(&p.body, -1)
+			return
+		}
+		ctx.Response.ImmediateHeaderFlush = true
 		ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 			defer s.finish(p)
 			if s.emitStream(w, p, nil) == nil {
@@ -146,7 +158,7 @@ func (p *plan) faultPoint() int {
 // TTFT + ITL_1 + … + ITL_k from arrival (absolute times: no drift), then the
 // tail. Paced streams are flushed at each frame; zero-latency streams are
 // written in batches. gone (may be nil) closes when the client disconnects.
-func (s *Server) emitStream(w *bufio.Writer, p *plan, gone <-chan struct{}) error {
+func (s *Server) emitStream(w frameWriter, p *plan, gone <-chan struct{}) error {
 	var timer *time.Timer
 	defer func() {
 		if timer != nil {
@@ -355,6 +367,31 @@ func (s *Server) serveRaw(c net.Conn, p *plan) {
 		c.Write(append(head, body...))
 	}
 }
+
+// frameWriter is where a stream goes: a *bufio.Writer on the connection,
+// or a batch in memory.
+type frameWriter interface {
+	Write([]byte) (int, error)
+	Flush() error
+}
+
+// batch collects a whole stream in memory.
+type batch struct{ b *[]byte }
+
+func (w batch) Write(p []byte) (int, error) { *w.b = append(*w.b, p...); return len(p), nil }
+func (w batch) Flush() error                { return nil }
+
+// streamBody is a batched stream handed to fasthttp as the body: written
+// with WriteTo in one chunk, and Close ends the request's life.
+type streamBody struct {
+	r bytes.Reader
+	p *plan
+}
+
+func (b *streamBody) Read(x []byte) (int, error)         { return b.r.Read(x) }
+func (b *streamBody) WriteTo(w io.Writer) (int64, error) { return b.r.WriteTo(w) }
+func (b *streamBody) SupportsBodyWriteTo() bool          { return true }
+func (b *streamBody) Close() error                       { b.p.s.finish(b.p); return nil }
 
 // chunkWriter frames each write as one HTTP/1.1 chunk.
 type chunkWriter struct{ c net.Conn }

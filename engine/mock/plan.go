@@ -30,9 +30,11 @@ type plan struct {
 	ttft time.Duration
 	itl  time.Duration // before jitter
 
-	evSeq int    // Responses API sequence_number
-	buf   []byte // frame and body scratch
-	aux   []byte // second scratch (texts)
+	evSeq int        // Responses API sequence_number
+	buf   []byte     // frame and body scratch
+	aux   []byte     // malformed-frame scratch
+	out   []byte     // a whole batched stream
+	body  streamBody // out as a fasthttp body stream
 }
 
 func (p *plan) stream() bool {
@@ -96,8 +98,8 @@ func (s *Server) serveInference(ctx *fasthttp.RequestCtx, a api, start time.Time
 // finish ends a request's life: in-flight count, pooling.
 func (s *Server) finish(p *plan) {
 	s.inflight.Add(-1)
-	if cap(p.buf) > 4<<20 { // don't pool oversized-fault buffers
-		p.buf = nil
+	if cap(p.buf) > 4<<20 || cap(p.out) > 4<<20 { // don't pool oversized-fault buffers
+		p.buf, p.out = nil, nil
 	}
 	s.plans.Put(p)
 }

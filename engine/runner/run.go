@@ -2,6 +2,9 @@ package runner
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -10,6 +13,7 @@ import (
 
 	"github.com/loadstar/loadstar/engine/clock"
 	"github.com/loadstar/loadstar/engine/config"
+	"github.com/loadstar/loadstar/engine/console"
 	"github.com/loadstar/loadstar/engine/record"
 	"github.com/loadstar/loadstar/engine/results"
 	"github.com/loadstar/loadstar/engine/timing"
@@ -152,6 +156,15 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 	sum, err := col.Finish(context.WithoutCancel(ctx), info)
 	if sum != nil && sum.Info.Warnings == nil {
 		sum.Info.Warnings = info.Warnings
+	}
+	if sum != nil && o.stdout != nil {
+		style := console.Style{}
+		if f, ok := o.stdout.(*os.File); ok {
+			style = console.Detect(f, st.Runtime.NoColor)
+		}
+		if perr := console.Print(o.stdout, sum, st.Config.Output.Console, style); perr != nil {
+			err = errors.Join(err, fmt.Errorf("console report: %w", perr))
+		}
 	}
 	return sum, err
 }

@@ -76,7 +76,9 @@ func WithCollector(f CollectorFactory) Option { return func(o *options) { o.coll
 // dataset across steps, tests).
 func WithDataset(ds dataset.Dataset) Option { return func(o *options) { o.dataset = ds } }
 
-// WithOutput sends console output (the results table) to w.
+// WithOutput prints the console report (metrics table, errors, validity,
+// artifact paths; cfg.Output.Console picks the parts) to w when the step
+// ends. Without it nothing is printed.
 func WithOutput(w io.Writer) Option { return func(o *options) { o.stdout = w } }
 
 // Collector folds a step's records into its Summary and artifacts:
@@ -209,9 +211,6 @@ func newOptions(opts []Option) *options {
 	}
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)
-	}
-	if o.stdout == nil {
-		o.stdout = io.Discard
 	}
 	if o.collector == nil {
 		o.collector = MetricsCollector

@@ -113,7 +113,7 @@ func (h *harness) bench(stream bool, timing *plugin.Spec, stop config.Stop) *con
 	return &cfg
 }
 
-func (h *harness) run(ctx context.Context, cfg *config.Benchmark, ds dataset.Dataset) *results.Summary {
+func (h *harness) run(ctx context.Context, cfg *config.Benchmark, ds dataset.Dataset, opts ...Option) *results.Summary {
 	h.t.Helper()
 	h.tally = &tally{}
 	col := func(st *Step, release func(*record.Record)) (Collector, error) {
@@ -121,7 +121,8 @@ func (h *harness) run(ctx context.Context, cfg *config.Benchmark, ds dataset.Dat
 		h.tally.inner = inner
 		return h.tally, err
 	}
-	sum, err := Run(ctx, cfg, nil, WithRegistry(h.reg), WithDataset(ds), WithCollector(col))
+	opts = append([]Option{WithRegistry(h.reg), WithDataset(ds), WithCollector(col)}, opts...)
+	sum, err := Run(ctx, cfg, nil, opts...)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -207,7 +208,11 @@ func TestRunWarmupExcluded(t *testing.T) {
 	h := newHarness(t, fastMock())
 	cfg := h.bench(false, concurrency(2), config.Stop{Requests: 12})
 	cfg.Warmup = &config.Warmup{Stop: config.Stop{Requests: 5}}
-	sum := h.run(context.Background(), cfg, prompts(4, 1))
+	var out strings.Builder
+	sum := h.run(context.Background(), cfg, prompts(4, 1), WithOutput(&out))
+	if !strings.Contains(out.String(), "Request Latency") || !strings.Contains(out.String(), "12") {
+		t.Errorf("console report:\n%s", out.String())
+	}
 	warm := h.tally.phase(record.Warmup)
 	if len(warm) != 5 || sum.Info.Issued != 12 {
 		t.Fatalf("warmup %d records, profiling issued %d; want 5 and 12", len(warm), sum.Info.Issued)

@@ -60,14 +60,19 @@ type Config struct {
 	KeepaliveTimeout time.Duration
 	// Reuse is ReusePooled or ReuseNever.
 	Reuse string
-	// UserAgent is sent as User-Agent unless a header overrides it.
+	// UserAgent is sent as User-Agent ("" = "loadstar/<version>"). When
+	// set it also replaces the User-Agent of Verbatim requests.
 	UserAgent string
-	// SessionHeader names the header carrying Record.XCorrelationID.
+	// SessionHeader names the header carrying Record.XCorrelationID
+	// ("" = X-Correlation-ID). When set it also renames the session header
+	// of Verbatim requests.
 	SessionHeader string
-	// SessionAffinity also sends the correlation id as X-Session-Affinity,
-	// as AIPerf does by default, so routers can pin a session to a replica.
-	SessionAffinity bool
-	// Headers are sent with every request, before the request's own headers.
+	// NoSessionAffinity stops sending the correlation id as
+	// X-Session-Affinity (sent by default, as AIPerf does, so routers can pin
+	// a session to a replica), also from Verbatim requests.
+	NoSessionAffinity bool
+	// Headers are sent with every request, before the request's own
+	// headers; in Verbatim requests they replace headers of the same name.
 	Headers [][2]string
 }
 
@@ -79,10 +84,21 @@ func DefaultConfig() Config {
 		ReadBufferSize:   DefaultReadBufferSize,
 		KeepaliveTimeout: DefaultKeepaliveTimeout,
 		Reuse:            ReusePooled,
-		UserAgent:        DefaultUserAgent(),
-		SessionHeader:    DefaultSessionHeader,
-		SessionAffinity:  true,
 	}
+}
+
+func (c *Config) userAgent() string {
+	if c.UserAgent != "" {
+		return c.UserAgent
+	}
+	return DefaultUserAgent()
+}
+
+func (c *Config) sessionHeader() string {
+	if c.SessionHeader != "" {
+		return c.SessionHeader
+	}
+	return DefaultSessionHeader
 }
 
 // DefaultUserAgent returns "loadstar/<version>".
@@ -122,8 +138,10 @@ func (c *Config) Validate() error {
 	if err := checkHeaderValue(c.UserAgent); err != nil {
 		return bad("user_agent", "%v", err)
 	}
-	if err := checkHeaderName(c.SessionHeader); err != nil {
-		return bad("session_header", "%v", err)
+	if c.SessionHeader != "" {
+		if err := checkHeaderName(c.SessionHeader); err != nil {
+			return bad("session_header", "%v", err)
+		}
 	}
 	for _, h := range c.Headers {
 		if err := checkHeader(h[0], h[1]); err != nil {
@@ -140,7 +158,7 @@ func (c *Config) Validate() error {
 func (c Config) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "transport.http(connect_timeout=%s, first_byte_timeout=%s, request_timeout=%s, insecure=%t, max_connections=%d, read_buffer_size=%d, keepalive_timeout=%s, connection_reuse=%q, user_agent=%q, session_header=%q, session_affinity=%t",
-		c.ConnectTimeout, c.FirstByteTimeout, c.RequestTimeout, c.Insecure, c.MaxConnections, c.ReadBufferSize, c.KeepaliveTimeout, c.Reuse, c.UserAgent, c.SessionHeader, c.SessionAffinity)
+		c.ConnectTimeout, c.FirstByteTimeout, c.RequestTimeout, c.Insecure, c.MaxConnections, c.ReadBufferSize, c.KeepaliveTimeout, c.Reuse, c.userAgent(), c.sessionHeader(), !c.NoSessionAffinity)
 	if len(c.Headers) > 0 {
 		b.WriteString(", headers={")
 		for i, h := range RedactHeaders(c.Headers) {
@@ -186,11 +204,11 @@ var httpClass = &plugin.Class{
 		{Name: "connection_reuse", Type: plugin.TString, Default: ReusePooled, Choices: []string{ReusePooled, ReuseNever},
 			Doc: `"pooled" shares keep-alive connections between requests; "never" opens a new connection per request and closes it after.`},
 		{Name: "user_agent", Type: plugin.TString,
-			Doc: `User-Agent header (default "loadstar/<version>"); a User-Agent in headers overrides it.`},
-		{Name: "session_header", Type: plugin.TString, Default: DefaultSessionHeader,
-			Doc: "Header that carries the session (correlation) id of multi-turn conversations."},
+			Doc: `User-Agent header (default "loadstar/<version>", or the endpoint's); a User-Agent in headers overrides it.`},
+		{Name: "session_header", Type: plugin.TString,
+			Doc: `Header that carries the session (correlation) id of multi-turn conversations (default "X-Correlation-ID").`},
 		{Name: "session_affinity", Type: plugin.TBool, Default: true,
-			Doc: "Also send the session id as X-Session-Affinity (AIPerf's default) so routers keep a session on one replica."},
+			Doc: "Also send the session id as X-Session-Affinity (AIPerf's default) so routers keep a session on one replica; False stops it."},
 		{Name: "headers", Type: plugin.TDict,
 			Doc: `Extra headers sent with every request, e.g. {"X-Tenant": "a"}. Secret values (Authorization, keys, tokens) are never printed.`},
 	},
@@ -209,7 +227,7 @@ func newFromArgs(args plugin.Args) (any, error) {
 	c.Reuse = args.String("connection_reuse", c.Reuse)
 	c.UserAgent = args.String("user_agent", c.UserAgent)
 	c.SessionHeader = args.String("session_header", c.SessionHeader)
-	c.SessionAffinity = args.Bool("session_affinity", c.SessionAffinity)
+	c.NoSessionAffinity = !args.Bool("session_affinity", true)
 	if m := args.Dict("headers"); m != nil {
 		hs, err := headersFromMap(m)
 		if err != nil {

@@ -24,9 +24,16 @@ func TestClassDefaults(t *testing.T) {
 	}
 	cfg := v.(*Config)
 	if cfg.ConnectTimeout != DefaultConnectTimeout || cfg.RequestTimeout != DefaultRequestTimeout ||
-		cfg.SessionHeader != "X-Correlation-ID" || !cfg.SessionAffinity || !strings.HasPrefix(cfg.UserAgent, "loadstar/") ||
+		cfg.SessionHeader != "" || cfg.NoSessionAffinity || cfg.UserAgent != "" ||
 		cfg.ReadBufferSize != DefaultReadBufferSize || cfg.Reuse != ReusePooled {
 		t.Fatalf("defaults %+v", cfg)
+	}
+	cl, err := New(clock.New(), *cfg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl.sessionHeader != "X-Correlation-ID" || !cl.affinity || !strings.HasPrefix(cl.userAgent, "loadstar/") || cl.verbatimEdits {
+		t.Fatalf("resolved defaults: %q %v %q %v", cl.sessionHeader, cl.affinity, cl.userAgent, cl.verbatimEdits)
 	}
 	var _ Transport = cfg
 	for _, p := range c.Params {
@@ -56,7 +63,7 @@ func TestClassArgs(t *testing.T) {
 	cfg := v.(*Config)
 	if cfg.ConnectTimeout != 2*time.Second || cfg.FirstByteTimeout != 5*time.Second || !cfg.Insecure ||
 		cfg.MaxConnections != 8 || cfg.ReadBufferSize != 65536 || cfg.KeepaliveTimeout != time.Minute ||
-		cfg.Reuse != ReuseNever || cfg.UserAgent != "bench/1" || cfg.SessionHeader != "X-Session" || cfg.SessionAffinity {
+		cfg.Reuse != ReuseNever || cfg.UserAgent != "bench/1" || cfg.SessionHeader != "X-Session" || !cfg.NoSessionAffinity {
 		t.Fatalf("config %+v", cfg)
 	}
 	if len(cfg.Headers) != 3 || cfg.Headers[2] != [2]string{"X-N", "3"} {
@@ -130,14 +137,34 @@ func TestRedactHeaders(t *testing.T) {
 
 func TestVerbatimHeaders(t *testing.T) {
 	srv := newRawServer(t, okJSON)
-	cl := newClient(t, nil, 0)
-	rec := record.New()
-	rec.XRequestID, rec.XCorrelationID = "r", "s"
-	hs := [][2]string{{"User-Agent", "aiperf/x"}, {"X-Request-ID", "r"}, {"X-Session", "s"}, {"Accept", "text/event-stream"}, {"Content-Type", "application/json"}}
-	cl.Do(context.Background(), &Request{URL: srv.url("/v1"), Body: []byte("{}"), Verbatim: true, Headers: hs, APIKey: "ignored"}, &recorder{}, rec)
-	wantNoError(t, rec)
-	want := "POST /v1 HTTP/1.1\r\nHost: " + srv.ln.Addr().String() + "\r\nUser-Agent: aiperf/x\r\nX-Request-ID: r\r\nX-Session: s\r\nAccept: text/event-stream\r\nContent-Type: application/json\r\nContent-Length: 2"
-	if got := srv.requests()[0].head; got != want {
+	hs := [][2]string{{"User-Agent", "aiperf/x"}, {"X-Request-ID", "r"}, {"X-Session", "s"}, {"Accept", "text/event-stream"},
+		{"Content-Type", "application/json"}, {"X-Tenant", "list"}, {"X-Session-Affinity", "s"}}
+	send := func(cl *HTTP) string {
+		rec := record.New()
+		rec.XRequestID, rec.XCorrelationID = "r", "s"
+		cl.Do(context.Background(), &Request{URL: srv.url("/v1"), Body: []byte("{}"), Verbatim: true, Headers: hs, APIKey: "ignored"}, &recorder{}, rec)
+		wantNoError(t, rec)
+		reqs := srv.requests()
+		return reqs[len(reqs)-1].head
+	}
+	host := "Host: " + srv.ln.Addr().String() + "\r\n"
+
+	// Nothing set explicitly: the list goes out exactly as given.
+	plain := newClient(t, func(c *Config) { c.UserAgent = "" }, 0)
+	want := "POST /v1 HTTP/1.1\r\n" + host + "User-Agent: aiperf/x\r\nX-Request-ID: r\r\nX-Session: s\r\nAccept: text/event-stream\r\nContent-Type: application/json\r\nX-Tenant: list\r\nX-Session-Affinity: s\r\nContent-Length: 2"
+	if got := send(plain); got != want {
+		t.Fatalf("head:\n%s\nwant:\n%s", got, want)
+	}
+
+	// Explicit transport parameters still apply to verbatim lists.
+	edited := newClient(t, func(c *Config) {
+		c.UserAgent = "mine/1"
+		c.SessionHeader = "X-Conversation"
+		c.NoSessionAffinity = true
+		c.Headers = [][2]string{{"x-tenant", "cfg"}}
+	}, 0)
+	want = "POST /v1 HTTP/1.1\r\n" + host + "User-Agent: mine/1\r\nX-Request-ID: r\r\nX-Conversation: s\r\nAccept: text/event-stream\r\nContent-Type: application/json\r\nx-tenant: cfg\r\nContent-Length: 2"
+	if got := send(edited); got != want {
 		t.Fatalf("head:\n%s\nwant:\n%s", got, want)
 	}
 }

@@ -60,13 +60,14 @@ func ExampleHTTP_Do() {
 
 func ExampleConfig_Open() {
 	cfg := transport.DefaultConfig()
-	cfg.Insecure = true                     // self-signed test server
-	cfg.FirstByteTimeout = 30 * time.Second // limit on waiting for response headers
-	cl, err := cfg.Open(clock.New(), 64)    // pools sized for concurrency 64
+	cfg.Insecure = true                          // self-signed test server
+	cfg.FirstByteTimeout = 30 * time.Second      // limit on waiting for response headers
+	cfg.Headers = [][2]string{{"X-Tenant", "a"}} // sent with every request
+	cl, err := cfg.Open(clock.New(), 64)         // pools sized for concurrency 64
 	if err != nil {
 		panic(err)
 	}
 	defer cl.Close()
-	fmt.Println(cfg.SessionHeader, cfg.UserAgent != "")
-	// Output: X-Correlation-ID true
+	fmt.Println(cfg.FirstByteTimeout, cfg.Headers)
+	// Output: 30s [[X-Tenant a]]
 }

@@ -172,7 +172,7 @@ func (t *HTTP) appendRequestHead(b []byte, tg *target, req *Request, method, req
 		if isFramingHeader(h[0]) {
 			return b, fmt.Errorf("header %s is set by the transport and cannot be given", h[0])
 		}
-		over |= classify(h[0], t.cfg.SessionHeader)
+		over |= classify(h[0], t.sessionHeader)
 	}
 	if checkHeaderValue(req.APIKey) != nil {
 		// The message must not quote the key.
@@ -186,32 +186,25 @@ func (t *HTTP) appendRequestHead(b []byte, tg *target, req *Request, method, req
 	b = append(b, tg.requestURI...)
 	b = append(b, " HTTP/1.1\r\n"...)
 	if req.Verbatim {
-		if over&mHost == 0 {
-			b = appendHeader(b, "Host", tg.hostHeader)
-		}
-		for _, h := range req.Headers {
-			b = appendHeader(b, h[0], h[1])
-		}
-		return t.appendFraming(b, req, method), nil
+		return t.appendVerbatim(b, tg, req, method, session, over), nil
 	}
 	if over&mHost == 0 {
 		b = appendHeader(b, "Host", tg.hostHeader)
 	}
-	if over&mUserAgent == 0 && t.cfg.UserAgent != "" {
-		b = appendHeader(b, "User-Agent", t.cfg.UserAgent)
+	if over&mUserAgent == 0 {
+		b = appendHeader(b, "User-Agent", t.userAgent)
 	}
 	if over&mRequestID == 0 && requestID != "" {
 		b = appendHeader(b, "X-Request-ID", requestID)
 	}
 	if over&mSession == 0 && session != "" {
-		b = appendHeader(b, t.cfg.SessionHeader, session)
+		b = appendHeader(b, t.sessionHeader, session)
 	}
-	for _, h := range t.cfg.Headers {
-		k := classify(h[0], t.cfg.SessionHeader)
-		if k == mAccept || (k == mContentType && req.ContentType != "") || (k == mAffinity && t.cfg.SessionAffinity && session != "") {
+	for _, h := range t.static {
+		if k := h.kind; k == mAccept || (k == mContentType && req.ContentType != "") || (k == mAffinity && t.affinity && session != "") {
 			continue
 		}
-		b = appendHeader(b, h[0], h[1])
+		b = appendHeader(b, h.name, h.value)
 	}
 	if req.APIKey != "" && over&mAuthorization == 0 {
 		b = append(b, "Authorization: Bearer "...)
@@ -219,8 +212,8 @@ func (t *HTTP) appendRequestHead(b []byte, tg *target, req *Request, method, req
 		b = append(b, '\r', '\n')
 	}
 	for _, h := range req.Headers {
-		k := classify(h[0], t.cfg.SessionHeader)
-		if k == mAccept || (k == mContentType && req.ContentType != "") || (k == mAffinity && t.cfg.SessionAffinity && session != "") {
+		k := classify(h[0], t.sessionHeader)
+		if k == mAccept || (k == mContentType && req.ContentType != "") || (k == mAffinity && t.affinity && session != "") {
 			continue
 		}
 		b = appendHeader(b, h[0], h[1])
@@ -236,10 +229,63 @@ func (t *HTTP) appendRequestHead(b []byte, tg *target, req *Request, method, req
 	case over&mContentType == 0 && len(req.Body) > 0:
 		b = append(b, "Content-Type: application/json\r\n"...)
 	}
-	if t.cfg.SessionAffinity && session != "" {
+	if t.affinity && session != "" {
 		b = appendHeader(b, "X-Session-Affinity", session)
 	}
 	return t.appendFraming(b, req, method), nil
+}
+
+// appendVerbatim appends the caller's already layered headers, applying only
+// what the transport's parameters set explicitly: user_agent, a renamed
+// session_header, session_affinity=False and configured headers (which
+// replace same-name headers). With none set the list goes out unchanged.
+func (t *HTTP) appendVerbatim(b []byte, tg *target, req *Request, method, session string, over managed) []byte {
+	if over&mHost == 0 {
+		b = appendHeader(b, "Host", tg.hostHeader)
+	}
+	if !t.verbatimEdits {
+		for _, h := range req.Headers {
+			b = appendHeader(b, h[0], h[1])
+		}
+		return t.appendFraming(b, req, method)
+	}
+	uaDone := false
+	for _, h := range req.Headers {
+		name, value := h[0], h[1]
+		switch k := classify(name, t.sessionHeader); {
+		case k == mUserAgent && t.cfg.UserAgent != "":
+			if uaDone {
+				continue
+			}
+			value, uaDone = t.cfg.UserAgent, true
+		case k == mAffinity:
+			if t.cfg.NoSessionAffinity {
+				continue
+			}
+		case t.cfg.SessionHeader != "" && session != "" && value == session:
+			name = t.cfg.SessionHeader
+		}
+		if t.isStatic(name) {
+			continue
+		}
+		b = appendHeader(b, name, value)
+	}
+	if t.cfg.UserAgent != "" && !uaDone && t.staticOver&mUserAgent == 0 {
+		b = appendHeader(b, "User-Agent", t.cfg.UserAgent)
+	}
+	for _, h := range t.static {
+		b = appendHeader(b, h.name, h.value)
+	}
+	return t.appendFraming(b, req, method)
+}
+
+func (t *HTTP) isStatic(name string) bool {
+	for _, h := range t.static {
+		if strings.EqualFold(h.name, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // appendFraming appends Content-Length, Connection and the blank line.

@@ -138,6 +138,10 @@ type HTTP struct {
 	tlsSessions tls.ClientSessionCache
 
 	staticOver managed
+	// Resolved header settings; verbatimEdits is set when parameters change
+	// Verbatim header lists.
+	userAgent, sessionHeader string
+	affinity, verbatimEdits  bool
 	// base and baseNs pair a wall-clock time with a reading of a real clock,
 	// so deadlines convert without a time.Now per request.
 	base      time.Time
@@ -179,8 +183,10 @@ func New(clk clock.Clock, cfg Config, inFlight int) (*HTTP, error) {
 	}
 	t.dialer.KeepAliveConfig = net.KeepAliveConfig{Enable: true, Idle: 60 * time.Second, Interval: 30 * time.Second, Count: 3}
 	t.dialContext = t.dialer.DialContext
+	t.userAgent, t.sessionHeader, t.affinity = cfg.userAgent(), cfg.sessionHeader(), !cfg.NoSessionAffinity
+	t.verbatimEdits = cfg.UserAgent != "" || cfg.SessionHeader != "" || cfg.NoSessionAffinity || len(cfg.Headers) > 0
 	for _, h := range cfg.Headers {
-		k := classify(h[0], cfg.SessionHeader)
+		k := classify(h[0], t.sessionHeader)
 		t.static = append(t.static, staticHeader{h[0], h[1], k})
 		t.staticOver |= k
 	}

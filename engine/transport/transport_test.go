@@ -70,7 +70,7 @@ func TestHeadersOverrides(t *testing.T) {
 	srv := newRawServer(t, okJSON)
 	cl := newClient(t, func(c *Config) {
 		c.SessionHeader = "X-Session"
-		c.SessionAffinity = false
+		c.NoSessionAffinity = true
 		c.Headers = [][2]string{{"User-Agent", "custom-agent/1"}}
 	}, 0)
 	rec := record.New()

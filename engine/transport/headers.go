@@ -174,6 +174,11 @@ func (t *HTTP) appendRequestHead(b []byte, tg *target, req *Request, method, req
 		}
 		over |= classify(h[0], t.sessionHeader)
 	}
+	for i := 0; i < len(method); i++ {
+		if !isTokenChar(method[i]) {
+			return b, fmt.Errorf("method %q is not an HTTP token", method)
+		}
+	}
 	if checkHeaderValue(req.APIKey) != nil {
 		// The message must not quote the key.
 		return b, errors.New("api key contains a control character")

@@ -141,6 +141,12 @@ func TestBadRequestHeaders(t *testing.T) {
 		rec := do(cl, &Request{URL: srv.url("/"), Headers: hs}, &recorder{})
 		wantError(t, rec, 0, record.ErrPayload, "invalid request")
 	}
+	wantError(t, do(cl, &Request{URL: srv.url("/"), Method: "GET /x HTTP/1.1\r\n"}, &recorder{}), 0, record.ErrPayload, "not an HTTP token")
+	rec := do(cl, &Request{URL: srv.url("/"), APIKey: "sk-\nleak"}, &recorder{})
+	wantError(t, rec, 0, record.ErrPayload, "api key")
+	if strings.Contains(rec.Error.Message, "sk-") {
+		t.Fatal("error quotes the API key")
+	}
 	if n := len(srv.requests()); n != 0 {
 		t.Fatalf("%d invalid requests reached the server", n)
 	}

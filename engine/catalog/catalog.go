@@ -12,13 +12,17 @@ package catalog
 
 import (
 	"fmt"
-	"github.com/loadstar/loadstar/engine/dataset"
 
+	"github.com/loadstar/loadstar/engine/console"
+	"github.com/loadstar/loadstar/engine/dataset"
 	"github.com/loadstar/loadstar/engine/endpoint"
+	"github.com/loadstar/loadstar/engine/export"
+	"github.com/loadstar/loadstar/engine/metrics"
 	"github.com/loadstar/loadstar/engine/plugin"
 	"github.com/loadstar/loadstar/engine/starplugin"
 	"github.com/loadstar/loadstar/engine/timing"
 	"github.com/loadstar/loadstar/engine/transport"
+	"github.com/loadstar/loadstar/engine/ui"
 )
 
 // source is one Go package contributing classes.
@@ -33,6 +37,10 @@ var sources = []source{
 	{"engine/transport", transport.Classes},
 	{"engine/timing", timing.Classes},
 	{"engine/dataset", dataset.Classes},
+	{"engine/metrics", metrics.Classes},
+	{"engine/export", export.Classes},
+	{"engine/console", console.Classes},
+	{"engine/ui", ui.Classes},
 }
 
 // Classes returns every bound Go class keyed by its full class path

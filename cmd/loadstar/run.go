@@ -10,10 +10,10 @@ type RunCmd struct {
 func (c *RunCmd) Run(g *Globals, app *App) error {
 	ctx, stop := interruptible()
 	defer stop()
-	host, err := newHost(app, c.ScriptFlags, nil)
+	sc, err := newScenario(app, g, c.ScriptFlags, nil, false)
 	if err != nil {
 		return err
 	}
-	_, err = host.ExecFile(ctx, c.File)
-	return err
+	_, err = sc.host.ExecFile(ctx, c.File)
+	return sc.finish(app, err)
 }

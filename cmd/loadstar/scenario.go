@@ -2,14 +2,19 @@ package main
 
 import (
 	"context"
-
-	"go.starlark.net/starlark"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
+	"go.starlark.net/starlark"
+	"golang.org/x/term"
+
 	"github.com/loadstar/loadstar/builtins"
+	"github.com/loadstar/loadstar/engine/config"
 	"github.com/loadstar/loadstar/engine/errext"
+	"github.com/loadstar/loadstar/engine/results"
+	"github.com/loadstar/loadstar/engine/runner"
 	"github.com/loadstar/loadstar/interp"
 	"github.com/loadstar/loadstar/stdlib"
 )
@@ -18,17 +23,20 @@ import (
 type ScriptFlags struct {
 	Vars     []string `name:"var" help:"Script variable key=value (repeatable); visible as vars[\"key\"] (int, float, bool or string)." placeholder:"KEY=VALUE"`
 	Libs     []string `name:"lib" help:"Library root name=DIR (repeatable) for load(\"@name//file.star\"); also LOADSTAR_PATH=name=DIR:name2=DIR2." placeholder:"NAME=DIR"`
+	Plugins  []string `name:"plugins" placeholder:"DIR" help:"Plugin package folder, or a folder of packages (repeatable). Also found: LOADSTAR_PLUGINS and ./loadstar_plugins/*/."`
 	MaxSteps uint64   `name:"max-steps" help:"Execution-step budget of the script (0 = default 100M)." default:"0"`
 }
 
-// newHost builds the Starlark host for a scenario run.
-func newHost(app *App, f ScriptFlags, locals map[string]any) (*interp.Host, error) {
-	return newHostWith(app, f, nil, false)
+// scenario is a prepared script execution: the host and the builtins' Env.
+type scenario struct {
+	host *interp.Host
+	env  *builtins.Env
 }
 
-// newHostWith builds a host whose scripts also see extra predeclared names
-// (the assert module for tests).
-func newHostWith(app *App, f ScriptFlags, extra map[string]any, testMode bool) (*interp.Host, error) {
+// newScenario builds the Starlark host and the engine hooks for a script.
+// extra adds predeclared names (the assert module for tests); dryRun makes
+// run() plan instead of send (loadstar inspect).
+func newScenario(app *App, g *Globals, f ScriptFlags, extra starlark.StringDict, dryRun bool) (*scenario, error) {
 	vars, err := interp.ParseVars(f.Vars)
 	if err != nil {
 		return nil, err
@@ -37,23 +45,84 @@ func newHostWith(app *App, f ScriptFlags, extra map[string]any, testMode bool) (
 	if err != nil {
 		return nil, err
 	}
-	more := starlark.StringDict{}
-	for k, v := range extra {
-		more[k] = v.(starlark.Value)
-	}
-	predeclared, err := builtins.Merge(builtins.Core(), more)
+	reg, err := PluginRegistry(app, f.Plugins)
 	if err != nil {
-		return nil, errext.WithExitCode(err, errext.Generic)
+		return nil, err
 	}
-	return interp.New(interp.Options{
+	rt := &config.Runtime{
+		LogFormat:   g.LogFormat,
+		MaxSteps:    f.MaxSteps,
+		DryRun:      dryRun,
+		Interactive: isTerminal(app.Stderr),
+		Vars:        map[string]string{},
+		Libs:        libs,
+		PluginDirs:  f.Plugins,
+	}
+	_ = rt.LogLevel.UnmarshalText([]byte(g.LogLevel))
+	env := &builtins.Env{
+		Registry: reg, Runtime: rt, Logger: app.Logger,
+		Stdout: app.Stdout, Stderr: app.Stderr, DryRun: dryRun,
+	}
+	env.Execute = func(ctx context.Context, cfg *config.Benchmark) (*results.Summary, error) {
+		return runner.Run(ctx, cfg, rt, runner.WithRegistry(reg), runner.WithLogger(app.Logger), runner.WithOutput(app.Stdout))
+	}
+	env.PlanStep = func(ctx context.Context, cfg *config.Benchmark) (string, error) {
+		st, err := runner.Plan(ctx, cfg, rt, runner.WithRegistry(reg), runner.WithLogger(app.Logger))
+		if err != nil {
+			return "", err
+		}
+		return st.Describe(), nil
+	}
+	predeclared, err := builtins.Predeclared(env)
+	if err != nil {
+		return nil, errext.WithExitCode(err, errext.PluginError)
+	}
+	if len(extra) > 0 {
+		if predeclared, err = builtins.Merge(predeclared, extra); err != nil {
+			return nil, err
+		}
+	}
+	host := interp.New(interp.Options{
 		Predeclared: predeclared,
 		Stdlib:      stdlib.FS,
 		Libs:        libs,
 		Vars:        vars,
 		MaxSteps:    f.MaxSteps,
 		Logger:      app.Logger,
-		Locals:      nil,
-	}), nil
+		Locals:      map[string]any{builtins.EnvKey: env},
+	})
+	return &scenario{host: host, env: env}, nil
+}
+
+// finish turns what the script left behind into the command's outcome:
+// failed thresholds (exit 5) and steps where every request failed (exit 6).
+// A script error wins over both.
+func (s *scenario) finish(app *App, scriptErr error) error {
+	s.env.Close()
+	if scriptErr != nil {
+		return scriptErr
+	}
+	if failed := s.env.FailedThresholds(); len(failed) > 0 {
+		var msgs []string
+		for _, f := range failed {
+			where := ""
+			if f.Threshold.Where != "" {
+				where = " (" + f.Threshold.Where + ")"
+			}
+			msgs = append(msgs, f.Message+where)
+		}
+		return errext.Errorf(errext.ThresholdsFailed, "%d threshold(s) failed:\n  %s", len(failed), strings.Join(msgs, "\n  "))
+	}
+	if dirs := s.env.AllFailedSteps(); len(dirs) > 0 {
+		return errext.WithHint(errext.Errorf(errext.AllRequestsFailed, "every request failed in %d step(s); see the error summary in %s", len(dirs), strings.Join(dirs, ", ")),
+			"check the URL, model name and API key; the artifacts hold each error")
+	}
+	return nil
+}
+
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // interruptible returns a context cancelled by Ctrl-C or SIGTERM.

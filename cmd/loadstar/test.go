@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+
+	"go.starlark.net/starlark"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -46,13 +48,22 @@ func (c *TestCmd) Run(g *Globals, app *App) error {
 	if err != nil {
 		return err
 	}
+	// Runs inside tests write their artifacts to a temporary directory
+	// unless the test names one.
+	artifacts, err := os.MkdirTemp("", "loadstar-test-artifacts-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(artifacts)
 	passed, failed := 0, 0
 	for _, file := range files {
-		host, err := newHostWith(app, c.ScriptFlags, map[string]any{"assert": assert}, true)
+		sc, err := newScenario(app, g, c.ScriptFlags, starlark.StringDict{"assert": assert}, false)
 		if err != nil {
 			return err
 		}
-		results, err := host.RunTests(ctx, file, filter)
+		sc.env.ArtifactRoot = artifacts
+		results, err := sc.host.RunTests(ctx, file, filter)
+		sc.env.Close()
 		if err != nil {
 			failed++
 			fmt.Fprintf(app.Stdout, "FAIL %s (load)\n%s\n", file, indent(err.Error()))

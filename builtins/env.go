@@ -1,0 +1,138 @@
+package builtins
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+
+	"go.starlark.net/starlark"
+
+	"github.com/loadstar/loadstar/engine/config"
+	"github.com/loadstar/loadstar/engine/plugin"
+	"github.com/loadstar/loadstar/engine/results"
+)
+
+// Env is the host-side state of one script execution that run() and its
+// friends use. The command creates one, hands it to Predeclared and attaches
+// it to every thread (interp.Options.Locals[EnvKey]).
+type Env struct {
+	Registry *plugin.Registry
+	Runtime  *config.Runtime
+	Logger   *slog.Logger
+	// Stdout receives console reports; Stderr progress UIs.
+	Stdout, Stderr io.Writer
+	// DryRun makes run() record its step (with a validated plan) instead of
+	// sending: loadstar inspect.
+	DryRun bool
+	// ArtifactRoot is where runs put their artifact directories unless a
+	// scenario names one ("artifacts" when empty).
+	ArtifactRoot string
+	// Execute runs one step; the command sets it to the engine's runner.
+	Execute func(ctx context.Context, cfg *config.Benchmark) (*results.Summary, error)
+	// PlanStep validates and describes a step without sending (inspect).
+	PlanStep func(ctx context.Context, cfg *config.Benchmark) (string, error)
+
+	mu        sync.Mutex
+	steps     []PlannedStep
+	failed    []results.ThresholdResult
+	cleanup   []func()
+	allFailed []string
+}
+
+// PlannedStep is one run() recorded in dry-run mode.
+type PlannedStep struct {
+	Where       string // file:line of the run() call
+	Config      *config.Benchmark
+	Description string
+}
+
+// EnvKey is the thread-local key of the *Env.
+const EnvKey = "loadstar.builtins.env"
+
+// EnvOf returns the thread's Env, or an error for threads without one.
+func EnvOf(thread *starlark.Thread) (*Env, error) {
+	if e, ok := thread.Local(EnvKey).(*Env); ok {
+		return e, nil
+	}
+	return nil, errNoEnv
+}
+
+type envError string
+
+func (e envError) Error() string { return string(e) }
+
+const errNoEnv = envError("this builtin needs the loadstar engine (not available in this context)")
+
+// Steps returns the steps recorded in dry-run mode.
+func (e *Env) Steps() []PlannedStep {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]PlannedStep(nil), e.steps...)
+}
+
+// FailedThresholds returns every threshold that failed in this script.
+func (e *Env) FailedThresholds() []results.ThresholdResult {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]results.ThresholdResult(nil), e.failed...)
+}
+
+// OnClose registers cleanup (mock servers) run by Close.
+func (e *Env) OnClose(f func()) {
+	e.mu.Lock()
+	e.cleanup = append(e.cleanup, f)
+	e.mu.Unlock()
+}
+
+// Close releases what the script started (mock servers), newest first.
+func (e *Env) Close() {
+	e.mu.Lock()
+	fs := e.cleanup
+	e.cleanup = nil
+	e.mu.Unlock()
+	for i := len(fs) - 1; i >= 0; i-- {
+		fs[i]()
+	}
+}
+
+func (e *Env) record(step PlannedStep) {
+	e.mu.Lock()
+	e.steps = append(e.steps, step)
+	e.mu.Unlock()
+}
+
+func (e *Env) noteThresholds(rs []results.ThresholdResult) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, r := range rs {
+		if !r.Passed {
+			e.failed = append(e.failed, r)
+		}
+	}
+}
+
+// noteOutcome remembers a step whose every request failed (exit code 6 at
+// the end of the script).
+func (e *Env) noteOutcome(sum *results.Summary) {
+	ok, failed := 0.0, 0.0
+	if m := sum.Metric("request_count"); m != nil {
+		ok = m.Value
+	}
+	if m := sum.Metric("error_request_count"); m != nil {
+		failed = m.Value
+	}
+	if ok == 0 && failed > 0 {
+		e.mu.Lock()
+		e.allFailed = append(e.allFailed, sum.Info.ArtifactDir)
+		e.mu.Unlock()
+	}
+}
+
+// AllFailedSteps returns the artifact directories of steps in which every
+// request failed.
+func (e *Env) AllFailedSteps() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.allFailed...)
+}

@@ -1,0 +1,486 @@
+package builtins
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"go.starlark.net/starlark"
+
+	"github.com/loadstar/loadstar/engine/config"
+	"github.com/loadstar/loadstar/engine/errext"
+	"github.com/loadstar/loadstar/engine/metrics"
+	"github.com/loadstar/loadstar/engine/plugin"
+	"github.com/loadstar/loadstar/engine/results"
+	"github.com/loadstar/loadstar/interp"
+)
+
+// Kwarg documents and applies one keyword argument of run() (and of the
+// sweep/search bases, which are run() keyword sets). The same table feeds
+// `loadstar doc`.
+type Kwarg struct {
+	Name    string
+	Type    string
+	Default string
+	Doc     string
+	apply   func(thread *starlark.Thread, b *config.Benchmark, v starlark.Value) error
+}
+
+func specArg(cat plugin.Category, dst **plugin.Spec) func(*starlark.Thread, *config.Benchmark, starlark.Value) error {
+	return func(_ *starlark.Thread, _ *config.Benchmark, v starlark.Value) error {
+		s, ok := SpecOf(v)
+		if !ok {
+			return fmt.Errorf("want a %s plugin such as %s.<name>(...), got %s", cat, plugin.Namespace(cat), v.Type())
+		}
+		if s.Category != cat {
+			return fmt.Errorf("want a %s plugin (%s.<name>(...)), got %s", cat, plugin.Namespace(cat), s.String())
+		}
+		*dst = s
+		return nil
+	}
+}
+
+// RunKwargs are the keyword arguments of run(), in documentation order.
+func RunKwargs() []Kwarg {
+	return []Kwarg{
+		{Name: "endpoint", Type: "endpoint", Default: "required", Doc: "The API to benchmark: endpoint.chat(url=..., model=..., streaming=True), endpoint.completions(...), ...",
+			apply: func(t *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
+				return specArg(plugin.Endpoint, &b.Endpoint)(t, b, v)
+			}},
+		{Name: "dataset", Type: "dataset | list[dict]", Default: "dataset.synthetic()", Doc: "What to send: dataset.synthetic(...), dataset.file(path), dataset.synthetic_rankings(...), or a list of records ({\"text\": ...} or {\"session_id\": ..., \"turns\": [...]}).",
+			apply: func(t *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
+				if l, ok := v.(*starlark.List); ok {
+					recs, err := fromScript(l)
+					if err != nil {
+						return err
+					}
+					b.Dataset = &plugin.Spec{Category: plugin.DatasetComposer, Name: "custom", Args: plugin.Args{"records": recs}}
+					return nil
+				}
+				return specArg(plugin.DatasetComposer, &b.Dataset)(t, b, v)
+			}},
+		{Name: "timing", Type: "timing", Default: "timing.concurrency(n=1)", Doc: "The load: timing.concurrency(n=8), timing.request_rate(rate=20, arrival=arrival.poisson()), timing.fixed_schedule(), timing.user_centric_rate(...).",
+			apply: func(t *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
+				return specArg(plugin.TimingStrategy, &b.Timing)(t, b, v)
+			}},
+		{Name: "requests", Type: "int", Default: "unset", Doc: "Stop after sending this many requests.",
+			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
+				n, err := intValue(v)
+				b.Stop.Requests = n
+				return err
+			}},
+		{Name: "sessions", Type: "int", Default: "unset", Doc: "Stop after starting this many conversations (multi-turn).",
+			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
+				n, err := intValue(v)
+				b.Stop.Sessions = n
+				return err
+			}},
+		{Name: "duration", Type: "duration", Default: "unset", Doc: "Stop issuing after this long (then wait up to grace for requests in flight).",
+			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) (err error) {
+				b.Stop.Duration, err = AsDuration(v, "duration")
+				return err
+			}},
+		{Name: "grace", Type: "duration", Default: "30s", Doc: "After a duration stop, how long requests in flight may finish before they are cancelled.",
+			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) (err error) {
+				b.Grace, err = AsDuration(v, "grace")
+				return err
+			}},
+		{Name: "warmup", Type: "int | dict", Default: "none", Doc: "A warmup phase excluded from results: a request count, or {\"requests\": n, \"duration\": d, \"sessions\": n, \"timing\": timing..., \"grace\": d}.",
+			apply: applyWarmup},
+		{Name: "cancel", Type: "dict", Default: "none", Doc: "Cancel a share of requests after they are sent (recorded as code 499): {\"percent\": 10, \"delay\": \"500ms\"}.",
+			apply: applyCancel},
+		{Name: "slos", Type: "dict", Default: "none", Doc: "Per-request objectives for goodput, by metric: {\"time_to_first_token\": \"<= 500ms\", \"inter_token_latency\": \"<= 50ms\"}.",
+			apply: applySLOs},
+		{Name: "thresholds", Type: "dict | list", Default: "none", Doc: "Pass/fail checks on the results (exit code 5 when one fails): {\"time_to_first_token\": \"p99 < 500ms\"} or [threshold(...), ...].",
+			apply: applyThresholds},
+		{Name: "seed", Type: "int", Default: "random (reported)", Doc: "Seed of the arrival schedule and the dataset; the same seed reproduces both.",
+			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
+				n, err := intValue(v)
+				if err != nil {
+					return err
+				}
+				b.Seed, b.SeedSet = uint64(n), true
+				return nil
+			}},
+		{Name: "tokenizer", Type: "tokenizer", Default: "tokenizer.tiktoken(\"o200k_base\")", Doc: "How tokens are counted: tokenizer.tiktoken(name) or tokenizer.file(path).",
+			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
+				t, ok := v.(Tokenizer)
+				if !ok {
+					return fmt.Errorf("want tokenizer.tiktoken(...) or tokenizer.file(...), got %s", v.Type())
+				}
+				b.Tokenizer = t.Cfg
+				return nil
+			}},
+		{Name: "server_token_count", Type: "bool", Default: "False", Doc: "Take token counts from the server's usage instead of the tokenizer.",
+			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
+				x, ok := v.(starlark.Bool)
+				if !ok {
+					return fmt.Errorf("want True or False, got %s", v.Type())
+				}
+				b.ServerTokenCount = bool(x)
+				return nil
+			}},
+		{Name: "sampler", Type: "sampler", Default: "the dataset's", Doc: "Order of dataset entries: sampler.sequential(), sampler.random(), sampler.shuffle().",
+			apply: func(t *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
+				return specArg(plugin.DatasetSampler, &b.Sampler)(t, b, v)
+			}},
+		{Name: "transport", Type: "transport", Default: "transport.http()", Doc: "HTTP client options: transport.http(connect_timeout=..., insecure=...).",
+			apply: func(t *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
+				return specArg(plugin.Transport, &b.Transport)(t, b, v)
+			}},
+		{Name: "url_selection", Type: "url_selection", Default: "url_selection.round_robin()", Doc: "How sessions are spread over several endpoint URLs.",
+			apply: func(t *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
+				return specArg(plugin.URLSelectionStrategy, &b.URLSelection)(t, b, v)
+			}},
+		{Name: "artifact_dir", Type: "string", Default: "artifacts/<model>-<kind>-<endpoint>-<load>/", Doc: "Where artifact files go (used as given).",
+			apply: stringField(func(b *config.Benchmark) *string { return &b.Output.ArtifactDir })},
+		{Name: "export_prefix", Type: "string", Default: "profile_export", Doc: "Renames every profile_export* file (AIPerf --profile-export-prefix).",
+			apply: stringField(func(b *config.Benchmark) *string { return &b.Output.Prefix })},
+		{Name: "export_level", Type: "string", Default: "\"records\"", Doc: "\"summary\", \"records\" (per-request JSONL) or \"raw\" (also raw request/response JSONL).",
+			apply: stringField(func(b *config.Benchmark) *string { return &b.Output.ExportLevel })},
+		{Name: "slice_duration", Type: "duration", Default: "none", Doc: "Also report results per time slice of this length.",
+			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) (err error) {
+				b.Output.SliceDuration, err = AsDuration(v, "slice_duration")
+				return err
+			}},
+		{Name: "ui", Type: "string", Default: "\"auto\"", Doc: "Progress display: \"simple\" (progress bar), \"none\" (log lines) or \"auto\" (by terminal).",
+			apply: stringField(func(b *config.Benchmark) *string { return &b.UI })},
+		{Name: "validity", Type: "dict", Default: "{\"max_rate_shortfall_pct\": 1, \"max_issue_delay_p99\": \"1ms\"}", Doc: "When a run is INVALID (schedule not met), and {\"fail_on_invalid\": True} to exit with code 11 then.",
+			apply: applyValidity},
+		{Name: "name", Type: "string", Default: "\"\"", Doc: "A label for this step (shown in reports and sweep summaries).",
+			apply: stringField(func(b *config.Benchmark) *string { return &b.Name })},
+	}
+}
+
+func stringField(field func(*config.Benchmark) *string) func(*starlark.Thread, *config.Benchmark, starlark.Value) error {
+	return func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
+		s, ok := starlark.AsString(v)
+		if !ok {
+			return fmt.Errorf("want a string, got %s", v.Type())
+		}
+		*field(b) = s
+		return nil
+	}
+}
+
+func intValue(v starlark.Value) (int, error) {
+	i, ok := v.(starlark.Int)
+	if !ok {
+		return 0, fmt.Errorf("want an int, got %s", v.Type())
+	}
+	n, ok := i.Int64()
+	if !ok || n < 0 || n > 1<<40 {
+		return 0, fmt.Errorf("want a non-negative int, got %s", i)
+	}
+	return int(n), nil
+}
+
+func dictItems(v starlark.Value, what string) ([]starlark.Tuple, error) {
+	d, ok := v.(*starlark.Dict)
+	if !ok {
+		return nil, fmt.Errorf("want a dict for %s, got %s", what, v.Type())
+	}
+	return d.Items(), nil
+}
+
+func applyWarmup(thread *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
+	w := &config.Warmup{}
+	if _, ok := v.(starlark.Int); ok {
+		n, err := intValue(v)
+		if err != nil {
+			return err
+		}
+		w.Stop.Requests = n
+		b.Warmup = w
+		return nil
+	}
+	items, err := dictItems(v, "warmup (or give a request count)")
+	if err != nil {
+		return err
+	}
+	for _, kv := range items {
+		k, _ := starlark.AsString(kv[0])
+		var err error
+		switch k {
+		case "requests":
+			w.Stop.Requests, err = intValue(kv[1])
+		case "sessions":
+			w.Stop.Sessions, err = intValue(kv[1])
+		case "duration":
+			w.Stop.Duration, err = AsDuration(kv[1], "warmup.duration")
+		case "grace":
+			w.Grace, err = AsDuration(kv[1], "warmup.grace")
+		case "timing":
+			err = specArg(plugin.TimingStrategy, &w.Timing)(thread, b, kv[1])
+		default:
+			err = fmt.Errorf("unknown key %q (want requests, sessions, duration, grace, timing)", k)
+		}
+		if err != nil {
+			return fmt.Errorf("warmup.%s: %w", k, err)
+		}
+	}
+	b.Warmup = w
+	return nil
+}
+
+func applyCancel(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
+	items, err := dictItems(v, "cancel")
+	if err != nil {
+		return err
+	}
+	for _, kv := range items {
+		k, _ := starlark.AsString(kv[0])
+		switch k {
+		case "percent":
+			f, ok := starlark.AsFloat(kv[1])
+			if !ok {
+				return fmt.Errorf("cancel.percent: want a number, got %s", kv[1].Type())
+			}
+			b.Cancel.Percent = f
+		case "delay":
+			d, err := AsDuration(kv[1], "cancel.delay")
+			if err != nil {
+				return err
+			}
+			b.Cancel.Delay = d
+		default:
+			return fmt.Errorf("cancel: unknown key %q (want percent, delay)", k)
+		}
+	}
+	return nil
+}
+
+func applySLOs(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
+	items, err := dictItems(v, "slos")
+	if err != nil {
+		return err
+	}
+	for _, kv := range items {
+		tag, ok := starlark.AsString(kv[0])
+		if !ok {
+			return fmt.Errorf("slos: keys are metric names, got %s", kv[0].Type())
+		}
+		expr := ""
+		switch x := kv[1].(type) {
+		case starlark.String:
+			expr = string(x)
+		case starlark.Int, starlark.Float:
+			expr = x.String()
+		case Duration:
+			expr = x.String()
+		default:
+			return fmt.Errorf("slos[%q]: want a string like \"<= 500ms\", got %s", tag, x.Type())
+		}
+		slo, err := metrics.ParseSLO(tag, expr)
+		if err != nil {
+			return fmt.Errorf("slos[%q]: %w", tag, err)
+		}
+		b.SLOs = append(b.SLOs, slo)
+	}
+	return nil
+}
+
+func applyThresholds(thread *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
+	add := func(metric string, expr starlark.Value) error {
+		switch x := expr.(type) {
+		case starlark.String:
+			t, err := NewThreshold(thread, metric, string(x), false)
+			if err != nil {
+				return err
+			}
+			b.Thresholds = append(b.Thresholds, t)
+		case *starlark.List:
+			for i := 0; i < x.Len(); i++ {
+				s, ok := starlark.AsString(x.Index(i))
+				if !ok {
+					return fmt.Errorf("thresholds[%q][%d]: want a string like \"p99 < 500ms\", got %s", metric, i, x.Index(i).Type())
+				}
+				t, err := NewThreshold(thread, metric, s, false)
+				if err != nil {
+					return err
+				}
+				b.Thresholds = append(b.Thresholds, t)
+			}
+		default:
+			return fmt.Errorf("thresholds[%q]: want a string or a list of strings, got %s", metric, expr.Type())
+		}
+		return nil
+	}
+	switch x := v.(type) {
+	case *starlark.Dict:
+		for _, kv := range x.Items() {
+			metric, ok := starlark.AsString(kv[0])
+			if !ok {
+				return fmt.Errorf("thresholds: keys are metric names, got %s", kv[0].Type())
+			}
+			if err := add(metric, kv[1]); err != nil {
+				return err
+			}
+		}
+	case *starlark.List:
+		for i := 0; i < x.Len(); i++ {
+			t, ok := x.Index(i).(*ThresholdValue)
+			if !ok {
+				return fmt.Errorf("thresholds[%d]: want threshold(metric, expr), got %s", i, x.Index(i).Type())
+			}
+			b.Thresholds = append(b.Thresholds, t.T)
+		}
+	default:
+		return fmt.Errorf("want a dict {metric: expr} or a list of threshold(...), got %s", v.Type())
+	}
+	return nil
+}
+
+func applyValidity(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
+	items, err := dictItems(v, "validity")
+	if err != nil {
+		return err
+	}
+	for _, kv := range items {
+		k, _ := starlark.AsString(kv[0])
+		switch k {
+		case "max_rate_shortfall_pct":
+			f, ok := starlark.AsFloat(kv[1])
+			if !ok {
+				return fmt.Errorf("validity.%s: want a number", k)
+			}
+			b.Validity.MaxRateShortfallPct = f
+		case "max_issue_delay_p99":
+			d, err := AsDuration(kv[1], "validity.max_issue_delay_p99")
+			if err != nil {
+				return err
+			}
+			b.Validity.MaxIssueDelayP99 = d
+		case "fail_on_invalid":
+			x, ok := kv[1].(starlark.Bool)
+			if !ok {
+				return fmt.Errorf("validity.%s: want True or False", k)
+			}
+			b.Validity.FailOnInvalid = bool(x)
+		default:
+			return fmt.Errorf("validity: unknown key %q (want max_rate_shortfall_pct, max_issue_delay_p99, fail_on_invalid)", k)
+		}
+	}
+	return nil
+}
+
+// BenchmarkFromKwargs builds the plan of one step from run() keyword
+// arguments. Errors name the argument and carry errext.InvalidConfig.
+func BenchmarkFromKwargs(thread *starlark.Thread, fnName string, kwargs []starlark.Tuple) (*config.Benchmark, error) {
+	table := map[string]Kwarg{}
+	for _, k := range RunKwargs() {
+		table[k.Name] = k
+	}
+	b := config.Defaults()
+	for _, kv := range kwargs {
+		name := string(kv[0].(starlark.String))
+		k, ok := table[name]
+		if !ok {
+			return nil, errext.Errorf(errext.InvalidConfig, "%s: unknown argument %q; accepted: %s", fnName, name, strings.Join(kwargNames(), ", "))
+		}
+		if kv[1] == starlark.None {
+			continue
+		}
+		if err := k.apply(thread, &b, kv[1]); err != nil {
+			return nil, errext.Errorf(errext.InvalidConfig, "%s: %s: %v", fnName, name, err)
+		}
+	}
+	if err := b.Validate(); err != nil {
+		return nil, errext.Errorf(errext.InvalidConfig, "%s: %v", fnName, strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	if thread.CallStackDepth() > 1 {
+		b.CLICommand = fmt.Sprintf("%s at %s", fnName, thread.CallFrame(1).Pos)
+	}
+	return &b, nil
+}
+
+func kwargNames() []string {
+	var names []string
+	for _, k := range RunKwargs() {
+		names = append(names, k.Name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// runBuiltin implements run(**kwargs) -> result.
+func runBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if len(args) > 0 {
+		return nil, errext.Errorf(errext.InvalidConfig, "run: takes keyword arguments only (endpoint=..., dataset=..., timing=..., requests=...)")
+	}
+	cfg, err := BenchmarkFromKwargs(thread, "run", kwargs)
+	if err != nil {
+		return nil, err
+	}
+	return RunStep(thread, cfg)
+}
+
+// RunStep executes (or, in dry-run mode, plans) one step and returns its
+// result value. sweep and search call it for every step.
+func RunStep(thread *starlark.Thread, cfg *config.Benchmark) (*Result, error) {
+	env, err := EnvOf(thread)
+	if err != nil {
+		return nil, err
+	}
+	ctx := interp.ContextOf(thread)
+	where := ""
+	if thread.CallStackDepth() > 1 {
+		where = thread.CallFrame(1).Pos.String()
+	}
+	if cfg.Output.ArtifactDir == "" && env.ArtifactRoot != "" {
+		cfg.Output.Root = env.ArtifactRoot
+	}
+	if env.DryRun {
+		desc := ""
+		if env.PlanStep != nil {
+			d, err := env.PlanStep(ctx, cfg)
+			if err != nil {
+				return nil, withCode(err, errext.InvalidConfig)
+			}
+			desc = d
+		}
+		env.record(PlannedStep{Where: where, Config: cfg, Description: desc})
+		return &Result{placeholder: true, units: metricUnit}, nil
+	}
+	if env.Execute == nil {
+		return nil, errNoEnv
+	}
+	sum, err := env.Execute(ctx, cfg)
+	if err != nil {
+		return nil, withCode(err, errext.InvalidConfig)
+	}
+	if len(sum.Thresholds) == 0 && len(cfg.Thresholds) > 0 {
+		for _, t := range cfg.Thresholds {
+			sum.Thresholds = append(sum.Thresholds, results.EvaluateThreshold(sum, t))
+		}
+	}
+	env.noteThresholds(sum.Thresholds)
+	for _, t := range sum.Thresholds {
+		if !t.Passed && t.Threshold.AbortOnFail {
+			return nil, errext.Errorf(errext.ThresholdsFailed, "threshold failed (abort_on_fail): %s", t.Message)
+		}
+	}
+	if cfg.Validity.FailOnInvalid && !sum.Verdict.Valid {
+		return nil, errext.Errorf(errext.InvalidRun, "run INVALID: %s", strings.Join(sum.Verdict.Reasons, "; "))
+	}
+	env.noteOutcome(sum)
+	return NewResult(sum), nil
+}
+
+// withCode keeps an error's exit code or gives it code.
+func withCode(err error, code errext.ExitCode) error {
+	if errext.ExitCodeOf(err) != errext.Generic {
+		return err
+	}
+	var se *interp.ScriptError
+	if errors.As(err, &se) {
+		return err
+	}
+	return errext.WithExitCode(err, code)
+}
+
+func metricUnit(tag string) (string, bool) {
+	d, ok := metrics.Lookup(tag)
+	return d.Unit, ok
+}

@@ -1,0 +1,73 @@
+package builtins
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"go.starlark.net/starlark"
+
+	"github.com/loadstar/loadstar/engine/config"
+	"github.com/loadstar/loadstar/engine/errext"
+	"github.com/loadstar/loadstar/engine/metrics"
+	"github.com/loadstar/loadstar/engine/results"
+)
+
+// ThresholdValue is a threshold(...) value, passed to run(thresholds=[...]).
+type ThresholdValue struct{ T config.Threshold }
+
+func (t *ThresholdValue) String() string {
+	return fmt.Sprintf("threshold(%q, %q)", t.T.Metric, t.T.Expr)
+}
+func (t *ThresholdValue) Type() string          { return "threshold" }
+func (t *ThresholdValue) Freeze()               {}
+func (t *ThresholdValue) Truth() starlark.Bool  { return true }
+func (t *ThresholdValue) Hash() (uint32, error) { return starlark.String(t.String()).Hash() }
+
+// NewThreshold parses and checks a threshold when the script states it, so
+// a bad expression or an unknown metric is an error at that line, never a
+// silent pass after the run.
+func NewThreshold(thread *starlark.Thread, metric, expr string, abort bool) (config.Threshold, error) {
+	def, ok := metrics.Lookup(metric)
+	if !ok {
+		return config.Threshold{}, fmt.Errorf("threshold on unknown metric %q (known: %s)", metric, knownMetrics())
+	}
+	e, err := results.ParseThreshold(expr)
+	if err != nil {
+		return config.Threshold{}, err
+	}
+	if err := e.CheckUnit(metric, def.Unit); err != nil {
+		return config.Threshold{}, err
+	}
+	if def.Kind != results.RecordMetric && e.Stat != "value" && e.Stat != "avg" {
+		return config.Threshold{}, fmt.Errorf("threshold %q on %s: it has a single value; use `value` (e.g. \"value %s ...\")", expr, metric, e.Op)
+	}
+	where := ""
+	if thread != nil && thread.CallStackDepth() > 1 {
+		where = thread.CallFrame(1).Pos.String()
+	}
+	return config.Threshold{Metric: metric, Expr: expr, AbortOnFail: abort, Where: where}, nil
+}
+
+func knownMetrics() string {
+	var tags []string
+	for _, d := range metrics.Defs() {
+		tags = append(tags, d.Tag)
+	}
+	sort.Strings(tags)
+	return strings.Join(tags, ", ")
+}
+
+// thresholdBuiltin implements threshold(metric, expr, abort_on_fail=False).
+func thresholdBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var metric, expr string
+	abort := false
+	if err := starlark.UnpackArgs(fn.Name(), args, kwargs, "metric", &metric, "expr", &expr, "abort_on_fail?", &abort); err != nil {
+		return nil, err
+	}
+	t, err := NewThreshold(thread, metric, expr, abort)
+	if err != nil {
+		return nil, errext.WithExitCode(err, errext.InvalidConfig)
+	}
+	return &ThresholdValue{T: t}, nil
+}

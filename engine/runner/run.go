@@ -209,6 +209,7 @@ func (st *Step) phase(ctx context.Context, o *options, clk clock.Clock, snd *sen
 
 	env := st.env(sampler, stop, ph, snd)
 	env.Clock = clk
+	env.NewSessionID = snd.ids.next
 	rep, err := strat.Run(ctx, env)
 	close(done)
 	wg.Wait()

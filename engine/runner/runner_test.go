@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -557,5 +558,65 @@ func TestHealthWarnings(t *testing.T) {
 	}
 	if q := h.quantile(0.99); q < 990*time.Microsecond || q > 2*time.Millisecond {
 		t.Errorf("p99 bound %v, want within a factor 2 above 990µs", q)
+	}
+}
+
+func TestIDs(t *testing.T) {
+	g := newIDGen()
+	seen := map[string]bool{}
+	re := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	for range 100_000 {
+		id := g.next()
+		if seen[id] || !re.MatchString(id) {
+			t.Fatalf("id %q: duplicate or not a version 4 UUID", id)
+		}
+		seen[id] = true
+	}
+	if newIDGen().next() == newIDGen().next() {
+		t.Error("two runs start with the same id")
+	}
+}
+
+func BenchmarkIDs(b *testing.B) {
+	g := newIDGen()
+	for b.Loop() {
+		_ = g.next()
+	}
+}
+
+// BenchmarkRun measures a whole step per request against the in-process
+// fast mock (closed loop, concurrency 32): the runner, transport, endpoint
+// and metrics pipeline together, server included.
+func BenchmarkRun(b *testing.B) {
+	for _, stream := range []bool{false, true} {
+		b.Run(fmt.Sprintf("stream=%v", stream), func(b *testing.B) {
+			reg, err := catalog.New()
+			if err != nil {
+				b.Fatal(err)
+			}
+			srv, err := mock.Start(context.Background(), fastMock())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer srv.Close()
+			cfg := config.Defaults()
+			cfg.Endpoint = &plugin.Spec{Category: plugin.Endpoint, Name: "chat",
+				Args: plugin.Args{"url": srv.URL(), "model": "m", "streaming": stream}}
+			cfg.Timing = concurrency(32)
+			cfg.Stop = config.Stop{Requests: max(b.N, 32)}
+			cfg.Seed, cfg.SeedSet = 42, true
+			cfg.Output.ExportLevel = "summary"
+			cfg.Output.ArtifactDir = b.TempDir()
+			b.ReportAllocs()
+			b.ResetTimer()
+			sum, err := Run(context.Background(), &cfg, nil, WithRegistry(reg), WithDataset(prompts(100, 1)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			if m := sum.Metric("request_throughput"); m != nil {
+				b.ReportMetric(m.Value, "req/s")
+			}
+		})
 	}
 }

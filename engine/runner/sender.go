@@ -8,8 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/google/uuid"
-
 	"github.com/loadstar/loadstar/engine/clock"
 	"github.com/loadstar/loadstar/engine/dataset"
 	"github.com/loadstar/loadstar/engine/endpoint"
@@ -49,6 +47,7 @@ type sender struct {
 
 	counts *counters
 	lag    *log2Hist // StartNs − CreditNs: the client's own lag
+	ids    *idGen
 	hdrs   sync.Pool // *[][2]string
 }
 
@@ -64,7 +63,7 @@ func (c *counters) snapshot() countSnapshot {
 }
 
 func newSender(clk clock.Clock, ep endpoint.Endpoint, st *endpoint.Settings, cl transport.Client, q *recordQueue, convs int) *sender {
-	s := &sender{clk: clk, ep: ep, settings: st, client: cl, queue: q, counts: &counters{}, lag: &log2Hist{}}
+	s := &sender{clk: clk, ep: ep, settings: st, client: cl, queue: q, counts: &counters{}, lag: &log2Hist{}, ids: newIDGen()}
 	s.cache = make([]atomic.Pointer[[]byte], convs)
 	s.hdrs.New = func() any { h := make([][2]string, 0, 16); return &h }
 	return s
@@ -84,7 +83,7 @@ func (s *sender) Send(c *timing.Credit) int64 {
 	rec.TurnIndex = c.Turn
 	rec.NumTurns = sess.Turns
 	rec.XCorrelationID = sess.CorrelationID
-	rec.XRequestID = uuid.NewString()
+	rec.XRequestID = s.ids.next()
 	rec.URLIndex = sess.URLIndex
 	rec.ScheduledNs = c.ScheduledNs
 	rec.CreditNs = c.CreditNs

@@ -22,6 +22,9 @@
 //	endpoint         format_payload(request) -> dict | string
 //	                 parse_response(response) -> dict | None
 //	arrival_pattern  next_interval(state) -> float   (gap in units of the mean gap)
+//	custom_dataset_loader
+//	                 convert(record) -> dict | list | None   (one file record to dataset records)
+//	                 detect(sample) -> bool                  (optional)
 //
 // Reading is lazy: Load parses the file (to learn the constructor's
 // parameters) and the module runs only when the plugin is first built.

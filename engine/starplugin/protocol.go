@@ -63,8 +63,9 @@ type adaptInput struct {
 
 // protocols lists the categories with a Starlark protocol.
 var protocols = map[plugin.Category]*protocol{
-	plugin.Endpoint:       endpointProtocol,
-	plugin.ArrivalPattern: arrivalProtocol,
+	plugin.Endpoint:            endpointProtocol,
+	plugin.ArrivalPattern:      arrivalProtocol,
+	plugin.CustomDatasetLoader: loaderProtocol,
 }
 
 // Categories returns the categories that accept Starlark plugins, sorted.

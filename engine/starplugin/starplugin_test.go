@@ -428,7 +428,7 @@ func TestLoadedFiles(t *testing.T) {
 func TestCategoryWithoutProtocol(t *testing.T) {
 	dir := writePackage(t, "ui:\n  fancy:\n    class: p.star:ui\n", map[string]string{"p.star": "def ui():\n    return struct()\n"})
 	rep := newRegistry(t, nil, dir).Validate()
-	if rep.OK() || !strings.Contains(rep.String(), "category ui has no Starlark protocol (Starlark plugins can be: arrival_pattern, endpoint)") {
+	if rep.OK() || !strings.Contains(rep.String(), "category ui has no Starlark protocol (Starlark plugins can be: arrival_pattern, custom_dataset_loader, endpoint)") {
 		t.Errorf("report = %s", rep)
 	}
 }

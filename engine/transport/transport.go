@@ -204,8 +204,8 @@ func (t *HTTP) Stats() Stats { return Stats{Dials: t.dials.Load()} }
 
 // Close implements Client.
 func (t *HTTP) Close() error {
-	t.closed.Store(true)
 	t.poolsMu.Lock()
+	t.closed.Store(true)
 	pools := make([]*hostPool, 0, len(t.pools))
 	for _, p := range t.pools {
 		pools = append(pools, p)
@@ -232,7 +232,8 @@ func (t *HTTP) target(raw string) (*target, error) {
 	t.poolsMu.Lock()
 	p, ok := t.pools[key]
 	if !ok {
-		p = &hostPool{t: t, key: key, max: t.maxConns}
+		// A pool created while Close runs starts closed.
+		p = &hostPool{t: t, key: key, max: t.maxConns, closed: t.closed.Load()}
 		if t.cfg.Reuse == ReuseNever {
 			p.max = 0
 		}

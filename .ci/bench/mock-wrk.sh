@@ -66,12 +66,16 @@ echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for kind in chat stream; do
   results=()
   for run in $(seq "$RUNS"); do
+    cpu0=$(awk '{print $14+$15}' "/proc/$server_pid/stat")
     out=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$tmp/$kind.lua" "$URL")
+    cpu1=$(awk '{print $14+$15}' "/proc/$server_pid/stat")
+    # The server's CPU share: below 100% means wrk, not the mock, is the limit.
+    cpu=$(( (cpu1 - cpu0) * 100 / ($(getconf CLK_TCK) * DURATION) ))
     rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
     p50=$(awk '$1=="50%" {print $2}' <<<"$out")
     p99=$(awk '$1=="99%" {print $2}' <<<"$out")
     errs=$(awk '/Non-2xx|Socket errors/' <<<"$out")
-    echo "  $kind run $run: $rps req/s (p50 $p50, p99 $p99) $errs"
+    echo "  $kind run $run: $rps req/s (p50 $p50, p99 $p99, server CPU ${cpu}%) $errs"
     results+=("$rps")
   done
   printf '%s\n' "${results[@]}" | median | xargs printf "%s median: %s req/s\n" "$kind"

@@ -2,6 +2,8 @@ package endpoint
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -38,12 +40,23 @@ func trimJSON(b []byte) []byte {
 }
 
 // skipString returns the index just past the string starting at b[i] == '"',
-// or -1 when it is unterminated. Short strings (most keys and tokens) are
-// scanned byte by byte; long ones (images, embeddings) with IndexByte.
+// or -1 when it is unterminated. It looks at 8 bytes at a time for a quote
+// or a backslash (SWAR), the hot loop of every parse.
 func skipString(b []byte, i int) int {
 	i++
-	end := min(len(b), i+32)
-	for ; i < end; i++ {
+	for i+8 <= len(b) {
+		m := quoteOrBackslash(binary.LittleEndian.Uint64(b[i:]))
+		if m == 0 {
+			i += 8
+			continue
+		}
+		i += bits.TrailingZeros64(m) >> 3
+		if b[i] == '"' {
+			return i + 1
+		}
+		i += 2 // a backslash and the byte it escapes
+	}
+	for ; i < len(b); i++ {
 		switch b[i] {
 		case '"':
 			return i + 1
@@ -51,25 +64,20 @@ func skipString(b []byte, i int) int {
 			i++
 		}
 	}
-	if i >= len(b) {
-		return -1
-	}
-	start := i
-	for {
-		j := bytes.IndexByte(b[i:], '"')
-		if j < 0 {
-			return -1
-		}
-		j += i
-		n := 0
-		for k := j - 1; k >= start && b[k] == '\\'; k-- {
-			n++
-		}
-		if n%2 == 0 {
-			return j + 1
-		}
-		i = j + 1
-	}
+	return -1
+}
+
+const (
+	swarLo = 0x0101010101010101
+	swarHi = 0x8080808080808080
+)
+
+// quoteOrBackslash has the high bit set in each byte of x (little endian)
+// that may be '"' or '\\'; the lowest set bit is always exact.
+func quoteOrBackslash(x uint64) uint64 {
+	q := x ^ (swarLo * '"')
+	s := x ^ (swarLo * '\\')
+	return ((q - swarLo) &^ q | (s - swarLo) &^ s) & swarHi
 }
 
 // skipValue returns the index just past the JSON value starting at b[i]

@@ -126,6 +126,7 @@ func wireCases() []wireCase {
 		{"hf_tei_rankings", m("rerank", false), rankTurn, wantItems(record.KindRankings, 3)},
 		{"nim_rankings", m("rerank", false), rankTurn, wantItems(record.KindRankings, 3)},
 		{"solido_rag", m("rag", false), textTurn(8, "How do I run SDE?"), wantText(1, false)},
+		{"solido_rag", m("rag", true), textTurn(8, "How do I run SDE?"), wantText(1, false)},
 		{"responses", m("mock-model", false), textTurn(8, "Hi"), wantText(1, true)},
 		{"responses", m("mock-model", true), textTurn(8, "Hi"), wantText(8, true)},
 		{"responses", m("o3-think", true), textTurn(40, "Hi"), wantReasoning},

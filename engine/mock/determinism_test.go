@@ -127,6 +127,20 @@ func TestReasoningBudget(t *testing.T) {
 			t.Errorf("%s: %d reasoning tokens, want %d", tc.body, got, tc.want)
 		}
 	}
+	for body, want := range map[string]int{
+		`{"model":"claude-think","max_tokens":100,"messages":[{"role":"user","content":"x"}]}`:                                            50,
+		`{"model":"claude-think","max_tokens":100,"thinking":{"type":"disabled"},"messages":[{"role":"user","content":"x"}]}`:             0,
+		`{"model":"claude","max_tokens":100,"thinking":{"type":"enabled","budget_tokens":30},"messages":[{"role":"user","content":"x"}]}`: 30,
+	} {
+		_, b := post(t, srv.URL()+"/v1/messages", body+"")
+		if got := strings.Count(string(b), `"type":"thinking"`); (got == 1) != (want > 0) {
+			t.Errorf("%s: thinking block present = %v, want %v", body, got == 1, want > 0)
+		}
+		_, b = post(t, srv.URL()+"/v1/messages", strings.Replace(body, `"max_tokens":100`, `"max_tokens":100,"stream":true`, 1))
+		if got := strings.Count(string(b), `"thinking_delta"`); got != want {
+			t.Errorf("%s: %d thinking deltas, want %d", body, got, want)
+		}
+	}
 	custom := start(t, Config{Fast: true, ReasoningModels: []string{"llama"}, ReasoningTokens: 7})
 	_, b := post(t, custom.URL()+"/v1/chat/completions", `{"model":"llama-3","messages":[{"role":"user","content":"x"}],"max_tokens":100}`)
 	if n := num(path(obj(t, string(b)), "usage", "completion_tokens_details", "reasoning_tokens")); n != 7 {

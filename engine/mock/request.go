@@ -285,9 +285,14 @@ func (in *input) parse(a api, body []byte) error {
 			}
 		}
 		in.model, in.stream, in.maxTokens = r.Model, r.Stream, firstInt(r.MaxTokens)
-		if r.Thinking != nil && r.Thinking.Type == "enabled" {
-			in.thinking = true
-			in.thinkingBudget = firstInt(r.Thinking.BudgetTokens)
+		if r.Thinking != nil {
+			switch r.Thinking.Type {
+			case "enabled":
+				in.thinking = true
+				in.thinkingBudget = firstInt(r.Thinking.BudgetTokens)
+			case "disabled":
+				in.effort = "none" // even for a reasoning model name
+			}
 		}
 	case apiResponses:
 		var r responsesRequest

@@ -77,7 +77,7 @@ const (
 func quoteOrBackslash(x uint64) uint64 {
 	q := x ^ (swarLo * '"')
 	s := x ^ (swarLo * '\\')
-	return ((q - swarLo) &^ q | (s - swarLo) &^ s) & swarHi
+	return ((q-swarLo)&^q | (s-swarLo)&^s) & swarHi
 }
 
 // skipValue returns the index just past the JSON value starting at b[i]

@@ -18,6 +18,8 @@ func Predeclared(env *Env) (starlark.StringDict, error) {
 	engine := starlark.StringDict{
 		"run":       starlark.NewBuiltin("run", runBuiltin),
 		"threshold": starlark.NewBuiltin("threshold", thresholdBuiltin),
+		"sweep":     starlark.NewBuiltin("sweep", sweepBuiltin),
+		"search":    starlark.NewBuiltin("search", searchBuiltin),
 		"mock":      mockModule(),
 	}
 	return Merge(Core(), plugins, engine)

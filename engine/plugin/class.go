@@ -309,12 +309,20 @@ func Namespace(c Category) string {
 	return string(c)
 }
 
-// IsSecretName reports whether an argument or header name holds a secret.
+// IsSecretName reports whether an argument or header name holds a secret:
+// api keys, authorization headers, passwords, secrets and bearer/access
+// tokens — but not token counts such as max_tokens.
 func IsSecretName(name string) bool {
-	n := strings.ToLower(name)
-	return strings.Contains(n, "key") || strings.Contains(n, "token") ||
-		strings.Contains(n, "secret") || strings.Contains(n, "authorization") ||
-		strings.Contains(n, "password")
+	n := strings.ToLower(strings.ReplaceAll(name, "-", "_"))
+	switch {
+	case strings.Contains(n, "key") && !strings.Contains(n, "keepalive"),
+		strings.Contains(n, "secret"), strings.Contains(n, "authorization"),
+		strings.Contains(n, "password"), strings.Contains(n, "credential"),
+		n == "token", strings.HasSuffix(n, "_token"), strings.HasPrefix(n, "token_"),
+		strings.Contains(n, "auth_token"), strings.Contains(n, "bearer"):
+		return true
+	}
+	return false
 }
 
 // Redacted is what secrets are replaced with wherever they could be printed.

@@ -14,6 +14,7 @@ import (
 	"github.com/loadstar/loadstar/engine/clock"
 	"github.com/loadstar/loadstar/engine/config"
 	"github.com/loadstar/loadstar/engine/console"
+	"github.com/loadstar/loadstar/engine/metrics"
 	"github.com/loadstar/loadstar/engine/record"
 	"github.com/loadstar/loadstar/engine/results"
 	"github.com/loadstar/loadstar/engine/timing"
@@ -47,6 +48,9 @@ type Progress struct {
 	Sent, Completed, Errors, Cancelled int64
 	// Done is true in the last report of a phase.
 	Done bool
+	// Metrics are the collector's running counters and medians (profiling
+	// records only), when the collector keeps them (engine/metrics does).
+	Metrics *metrics.Live
 }
 
 // InFlight is the number of requests sent but not finished.
@@ -121,7 +125,7 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 		if grace == 0 {
 			grace = -1 // warmup waits for its requests (AIPerf: infinite grace)
 		}
-		rep, _, err := st.phase(ctx, o, clk, snd, sampler, record.Warmup, st.WarmupStrategy, st.Warmup, w.Stop, grace)
+		rep, _, err := st.phase(ctx, o, clk, snd, sampler, col, record.Warmup, st.WarmupStrategy, st.Warmup, w.Stop, grace)
 		if err != nil {
 			return nil, err
 		}
@@ -133,7 +137,7 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 		snd.lag = &log2Hist{}
 		var start, end time.Time
 		start = time.Now()
-		rep, health, err = st.phase(ctx, o, clk, snd, sampler, record.Profiling, st.Strategy, st.Profiling, st.Stop, st.Config.Grace)
+		rep, health, err = st.phase(ctx, o, clk, snd, sampler, col, record.Profiling, st.Strategy, st.Profiling, st.Stop, st.Config.Grace)
 		end = time.Now()
 		if err != nil {
 			return nil, err
@@ -174,7 +178,7 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 // grace after a duration stop or cancellation (grace < 0: no limit) —,
 // cancelling the rest.
 func (st *Step) phase(ctx context.Context, o *options, clk clock.Clock, snd *sender, sampler interface{ Next() int },
-	ph record.Phase, strat timing.Strategy, pl *timing.Plan, stop config.Stop, grace time.Duration) (*timing.Report, Health, error) {
+	col Collector, ph record.Phase, strat timing.Strategy, pl *timing.Plan, stop config.Stop, grace time.Duration) (*timing.Report, Health, error) {
 	sendCtx, cancelSend := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer cancelSend(nil)
 	snd.setContext(sendCtx)
@@ -200,11 +204,11 @@ func (st *Step) phase(ctx context.Context, o *options, clk clock.Clock, snd *sen
 				case <-done:
 					return
 				case <-t.C:
-					o.observer.Progress(st.progress(ph, pl, start, snd, base, false))
+					o.observer.Progress(st.progress(col, ph, pl, start, snd, base, false))
 				}
 			}
 		}()
-		o.observer.Progress(st.progress(ph, pl, start, snd, base, false))
+		o.observer.Progress(st.progress(col, ph, pl, start, snd, base, false))
 	}
 
 	env := st.env(sampler, stop, ph, snd)
@@ -216,7 +220,7 @@ func (st *Step) phase(ctx context.Context, o *options, clk clock.Clock, snd *sen
 	health := mon.stop()
 	health.ClientLagP99 = snd.lag.quantile(0.99)
 	if o.observer != nil {
-		o.observer.Progress(st.progress(ph, pl, start, snd, base, true))
+		o.observer.Progress(st.progress(col, ph, pl, start, snd, base, true))
 	}
 	if err != nil {
 		return nil, health, invalid(err)
@@ -257,9 +261,14 @@ func (st *Step) watchGrace(ctx context.Context, done <-chan struct{}, cancel con
 	}
 }
 
-func (st *Step) progress(ph record.Phase, pl *timing.Plan, start time.Time, snd *sender, base countSnapshot, done bool) Progress {
+func (st *Step) progress(col Collector, ph record.Phase, pl *timing.Plan, start time.Time, snd *sender, base countSnapshot, done bool) Progress {
 	c := snd.counts.snapshot()
-	return Progress{Step: st, Phase: ph, Plan: pl, Elapsed: time.Since(start), Done: done,
+	p := Progress{Step: st, Phase: ph, Plan: pl, Elapsed: time.Since(start), Done: done,
 		Sent: c.sent - base.sent, Completed: c.done - base.done,
 		Errors: c.errors - base.errors, Cancelled: c.cancelled - base.cancelled}
+	if l, ok := col.(interface{ Live() metrics.Live }); ok {
+		live := l.Live()
+		p.Metrics = &live
+	}
+	return p
 }

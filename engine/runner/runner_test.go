@@ -472,13 +472,7 @@ func TestRunObserver(t *testing.T) {
 	obs := ObserverFunc(func(p Progress) { mu.Lock(); seen = append(seen, p); mu.Unlock() })
 	b := h.bench(true, concurrency(2), config.Stop{Requests: 40})
 	b.Warmup = &config.Warmup{Stop: config.Stop{Requests: 2}}
-	h.tally = &tally{}
-	col := func(st *Step, release func(*record.Record)) (Collector, error) {
-		inner, err := MetricsCollector(st, release)
-		h.tally.inner = inner
-		return h.tally, err
-	}
-	if _, err := Run(context.Background(), b, nil, WithRegistry(h.reg), WithDataset(prompts(4, 1)), WithCollector(col), WithObserver(obs)); err != nil {
+	if _, err := Run(context.Background(), b, nil, WithRegistry(h.reg), WithDataset(prompts(4, 1)), WithObserver(obs)); err != nil {
 		t.Fatal(err)
 	}
 	var phases []record.Phase
@@ -497,6 +491,9 @@ func TestRunObserver(t *testing.T) {
 	}
 	if last.Sent != 40 || last.Completed != 40 || last.Plan.Requests != 40 || len(seen) < 4 {
 		t.Errorf("last progress %+v after %d reports", last, len(seen))
+	}
+	if last.Metrics == nil || last.Metrics.Valid > 40 {
+		t.Errorf("live metrics %+v", last.Metrics)
 	}
 }
 

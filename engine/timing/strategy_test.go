@@ -589,3 +589,132 @@ func TestClasses(t *testing.T) {
 		t.Errorf("String() = %s", s)
 	}
 }
+
+func TestConcurrencyRamp(t *testing.T) {
+	env, rec := newEnv(convs(4, 1, 0), config.Stop{Duration: 15 * time.Second})
+	// Each request ends 10 s after its schedule, so slot i sends at i s
+	// (its ramp step) and again at i+10 s.
+	rec.service = func(c *Credit) int64 { return c.ScheduledNs + int64(10*time.Second) }
+	ramp, _ := NewLinear(3*time.Second, 0, 1, 0)
+	c, _ := NewConcurrency(4, ramp)
+	rep := run(t, c, env)
+	var got []time.Duration
+	for _, s := range rec.byNum() {
+		got = append(got, time.Duration(s.ScheduledNs-rep.StartNs))
+	}
+	slices.Sort(got)
+	want := []time.Duration{0, time.Second, 2 * time.Second, 3 * time.Second,
+		10 * time.Second, 11 * time.Second, 12 * time.Second, 13 * time.Second}
+	if !slices.Equal(got, want) {
+		t.Errorf("scheduled at %v, want %v (slots joining at the ramp's steps)", got, want)
+	}
+	if !strings.Contains(rep.Load.Description, "ramped from 1 over 3s") {
+		t.Errorf("load = %q", rep.Load.Description)
+	}
+}
+
+func TestRequestRateRamps(t *testing.T) {
+	// Rate ramp: the schedule follows the ramp (checked statistically in
+	// TestScheduleRamp); here the strategy must use it and stay exact.
+	env, rec := newEnv(convs(4, 1, 0), config.Stop{Duration: 4 * time.Second})
+	ramp, _ := NewLinear(2*time.Second, 0, 1, 0)
+	r, _ := NewRequestRate(1000, Constant{}, 0, ramp, nil, true)
+	rep := run(t, r, env)
+	want := int64(ExpectedCount(1000, ramp.Steps(1000, false, nil), 4*time.Second))
+	if rep.Issued != want {
+		t.Errorf("issued %d, want the ramped schedule's %d", rep.Issued, want)
+	}
+	first := 0
+	for _, s := range rec.byNum() {
+		if s.ScheduledNs-rep.StartNs < int64(time.Second) {
+			first++
+		}
+	}
+	// First second: from 10 to 500 req/s → about 260; at full rate it would be 1000.
+	if first < 200 || first > 320 {
+		t.Errorf("%d requests in the ramp's first second, want about 260", first)
+	}
+
+	// Concurrency ramp on the cap: 1 slot, then one more each second. A
+	// manual clock lets the test hold time while requests are in flight.
+	clk := newManualClock()
+	gate := make(chan struct{})
+	var inflight atomic.Int64
+	sender := SenderFunc(func(c *Credit) int64 {
+		inflight.Add(1)
+		<-gate
+		inflight.Add(-1)
+		return clk.Now()
+	})
+	env = &Env{Clock: clk, Seed: testSeed, Stop: config.Stop{Requests: 10}, Dataset: convs(4, 1, 0),
+		Sampler: &seqSampler{n: 4}, URLs: 1, Sender: sender}
+	cramp, _ := NewLinear(3*time.Second, 0, 1, 0)
+	r, _ = NewRequestRate(1000, Constant{}, 4, nil, cramp, true)
+	done := make(chan *Report)
+	go func() { done <- run(t, r, env) }()
+	for _, step := range []struct {
+		at   time.Duration
+		want int64
+	}{{0, 1}, {500 * time.Millisecond, 1}, {time.Second, 2}, {2500 * time.Millisecond, 3}, {3 * time.Second, 4}} {
+		clk.set(int64(step.at))
+		if !eventually(func() bool { return inflight.Load() == step.want }) {
+			t.Fatalf("at +%v: %d in flight, want the ramped cap %d", step.at, inflight.Load(), step.want)
+		}
+	}
+	close(gate)
+	clk.set(int64(time.Hour))
+	if rep := <-done; rep.Issued != 10 || rep.Dropped != 0 {
+		t.Errorf("issued %d, dropped %d; want all 10 sent", rep.Issued, rep.Dropped)
+	}
+}
+
+// eventually polls cond for up to 2 s.
+func eventually(cond func() bool) bool {
+	for range 400 {
+		if cond() {
+			time.Sleep(5 * time.Millisecond)
+			if cond() { // and it stays so
+				return true
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return false
+}
+
+// manualClock only moves when the test sets it; SleepUntil blocks until then.
+type manualClock struct {
+	mu   sync.Mutex
+	now  int64
+	wake chan struct{}
+}
+
+func newManualClock() *manualClock { return &manualClock{wake: make(chan struct{})} }
+
+func (c *manualClock) Now() int64 { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+func (c *manualClock) Wall(mono int64) int64 { return mono }
+
+func (c *manualClock) set(t int64) {
+	c.mu.Lock()
+	c.now = t
+	close(c.wake)
+	c.wake = make(chan struct{})
+	c.mu.Unlock()
+}
+
+func (c *manualClock) SleepUntil(ctx context.Context, deadline int64) error {
+	for {
+		c.mu.Lock()
+		now, wake := c.now, c.wake
+		c.mu.Unlock()
+		if now >= deadline {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-wake:
+		}
+	}
+}

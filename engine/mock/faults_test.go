@@ -9,6 +9,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -345,5 +346,52 @@ func TestFaultRatesValidated(t *testing.T) {
 		if _, err := Start(t.Context(), cfg); err == nil {
 			t.Errorf("Start(%+v) accepted a bad config", cfg)
 		}
+	}
+}
+
+// Every fault at once, concurrently, on every streaming API: nothing
+// panics, every request ends, and the server is idle afterwards.
+func TestMixedFaultsUnderConcurrency(t *testing.T) {
+	srv := start(t, Config{ITL: 200 * time.Microsecond, Seed: 3, StallFor: 30 * time.Millisecond, OversizeBytes: 4096,
+		Faults: FaultRates{ServerError: 0.1, RateLimit: 0.1, StallBeforeHeaders: 0.1, CloseMidStream: 0.1,
+			StallMidStream: 0.1, MalformedChunk: 0.1, Oversized: 0.1}})
+	bodies := map[string]string{
+		"/v1/chat/completions": chatStream10,
+		"/v1/completions":      `{"model":"m","prompt":"x","max_tokens":8,"stream":true}`,
+		"/v1/messages":         `{"model":"m","max_tokens":8,"stream":true,"messages":[{"role":"user","content":"x"}]}`,
+		"/v1/responses":        `{"model":"m","max_output_tokens":8,"stream":true,"input":"x"}`,
+		"/generate_stream":     `{"inputs":"x","parameters":{"max_new_tokens":8}}`,
+		"/v1/embeddings":       `{"model":"m","input":"x"}`,
+	}
+	var paths []string
+	for p := range bodies {
+		paths = append(paths, p)
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 15 {
+				p := paths[(g+i)%len(paths)]
+				resp, err := client.Post(srv.URL()+p, "application/json", strings.NewReader(bodies[p]))
+				if err != nil {
+					continue // a cut connection may surface here
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
+	wg.Wait()
+	waitFor(t, func() bool { return srv.Stats().InFlight == 0 }, "every request to end")
+	st := srv.Stats()
+	total := int64(0)
+	for _, f := range Faults {
+		if st.Faults[f] == 0 {
+			t.Errorf("fault %s never drawn in 120 requests", f)
+		}
+		total += st.Faults[f]
+	}
+	if total < 50 || total > 110 {
+		t.Errorf("%d faults in 120 requests at a total rate of 0.7", total)
 	}
 }

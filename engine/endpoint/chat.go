@@ -157,9 +157,9 @@ func (p *chatParser) parse(obj []byte, perfNs int64, rec *record.Record, errType
 	}
 	added := false
 	if want >= 0 {
-		if choice := index(top[1], 0); choice != nil {
+		if choice := firstElem(top[1]); choice != nil {
 			var ch [2][]byte
-			fields(choice, chatChoiceNames, ch[:])
+			elemFields(choice, chatChoiceNames, ch[:])
 			var msg []byte
 			switch want {
 			case 0:

@@ -78,9 +78,9 @@ func (p *completionsParser) parse(obj []byte, perfNs int64, rec *record.Record, 
 	}
 	added := false
 	if top[0] == nil || stringEq(top[0], "text_completion") || stringEq(top[0], "completion") {
-		if choice := index(top[1], 0); choice != nil {
+		if choice := firstElem(top[1]); choice != nil {
 			var f [1][]byte
-			fields(choice, textNames, f[:])
+			elemFields(choice, textNames, f[:])
 			if text, _ := stringValue(f[0], &p.text); len(text) > 0 {
 				rec.AddText(perfNs, record.KindText, text, nil)
 				added = true

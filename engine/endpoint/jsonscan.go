@@ -130,6 +130,9 @@ type objIter struct {
 	b   []byte
 	i   int
 	bad bool
+	// open: b may continue after the object (a first array element taken
+	// with firstElem), so bytes after its closing brace are not checked.
+	open bool
 }
 
 // newObjIter starts walking obj, which must be a JSON object (possibly
@@ -153,7 +156,7 @@ func (it *objIter) next() (key, val []byte, ok bool) {
 	}
 	if i >= len(b) || b[i] == '}' {
 		// Anything but whitespace after the closing brace is not JSON.
-		it.bad = i >= len(b) || skipSpace(b, i+1) != len(b)
+		it.bad = i >= len(b) || (!it.open && skipSpace(b, i+1) != len(b))
 		it.i = len(b)
 		return nil, nil, false
 	}
@@ -249,6 +252,45 @@ func fields(obj []byte, names []string, out [][]byte) bool {
 			}
 		}
 	}
+}
+
+// elemFields is fields for the object returned by firstElem: it stops at
+// the object's closing brace, so the element is walked once.
+func elemFields(elem []byte, names []string, out [][]byte) bool {
+	for k := range out {
+		out[k] = nil
+	}
+	it, ok := newObjIter(elem)
+	if !ok {
+		return false
+	}
+	it.open = true
+	for {
+		key, val, ok := it.next()
+		if !ok {
+			return !it.bad
+		}
+		for k, name := range names {
+			if out[k] == nil && keyIs(key, name) {
+				out[k] = val
+				break
+			}
+		}
+	}
+}
+
+// firstElem returns arr from the start of its first element to the end of
+// arr (unbounded, for elemFields), or nil when arr is not a non-empty array.
+func firstElem(arr []byte) []byte {
+	i := skipSpace(arr, 0)
+	if i >= len(arr) || arr[i] != '[' {
+		return nil
+	}
+	i = skipSpace(arr, i+1)
+	if i >= len(arr) || arr[i] == ']' {
+		return nil
+	}
+	return arr[i:]
 }
 
 // field returns the raw value of member name of obj, or nil.

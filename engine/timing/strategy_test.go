@@ -718,3 +718,26 @@ func (c *manualClock) SleepUntil(ctx context.Context, deadline int64) error {
 		}
 	}
 }
+
+func TestUserCentricCancelledDropsDueSlots(t *testing.T) {
+	env, rec := newEnv(convs(4, 3, 0), config.Stop{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rec.service = func(c *Credit) int64 {
+		if c.Num == 3 {
+			rec.clk.Advance(time.Second) // a slow answer, then Ctrl-C
+			cancel()
+		}
+		return rec.clk.Now()
+	}
+	u, _ := NewUserCentric(10, 2, false) // slots every 100 ms overall
+	rep, err := u.Run(ctx, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every slot due by the end was sent or dropped.
+	due := (env.Clock.Now()-rep.StartNs)/int64(100*time.Millisecond) + 1
+	if rep.Stop != StopCancelled || rep.Dropped == 0 || rep.Issued+rep.Dropped != due {
+		t.Errorf("stop %q: issued %d + dropped %d, want every due slot (%d)", rep.Stop, rep.Issued, rep.Dropped, due)
+	}
+}

@@ -96,9 +96,21 @@ func (u *UserCentric) Run(ctx context.Context, env *Env) (*Report, error) {
 			first := float64(p.t0) + float64(user)*1e9/u.Rate
 			slot := func(j int64) int64 { return int64(math.Round(first + float64(j)*gap)) }
 			var j int64
+			// dropDue counts this user's slots already due when a
+			// cancellation cut it off.
+			dropDue := func() {
+				if ctx.Err() == nil {
+					return
+				}
+				now := p.env.Clock.Now()
+				for ; slot(j) <= now && (p.deadline == 0 || slot(j) < p.deadline); j++ {
+					p.drop(slot(j))
+				}
+			}
 			for k := 0; ctx.Err() == nil; k++ {
 				sched := slot(j)
 				if !p.waitUntil(ctx, sched) {
+					dropDue()
 					return
 				}
 				s, num, ok := p.startSession(sched, -1, 0)
@@ -113,6 +125,7 @@ func (u *UserCentric) Run(ctx context.Context, env *Env) (*Report, error) {
 				for turn := 1; turn < s.Turns; turn++ {
 					sched = slot(j)
 					if !p.waitUntil(ctx, sched) {
+						dropDue()
 						p.endSession()
 						return
 					}
@@ -125,6 +138,7 @@ func (u *UserCentric) Run(ctx context.Context, env *Env) (*Report, error) {
 				}
 				p.endSession()
 			}
+			dropDue()
 		}()
 	}
 	p.wg.Wait()

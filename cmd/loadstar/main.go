@@ -33,6 +33,7 @@ type CLI struct {
 	Run     RunCmd     `cmd:"" help:"Run a scenario (.star file)."`
 	Inspect InspectCmd `cmd:"" help:"Print the plan of a scenario without sending anything."`
 	Test    TestCmd    `cmd:"" help:"Run test_* functions of *_test.star files."`
+	Doc     DocCmd     `cmd:"" help:"Print the reference of builtins and plugin constructors."`
 	Mock    MockCmd    `cmd:"" help:"Run the embedded mock LLM server (OpenAI, Anthropic, TGI, TEI, Cohere, NIM APIs) until Ctrl-C."`
 	Plugins PluginsCmd `cmd:"" help:"List, describe and validate plugins and plugin packages."`
 	Version VersionCmd `cmd:"" help:"Print the version."`

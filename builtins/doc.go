@@ -1,0 +1,229 @@
+package builtins
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"sort"
+	"strings"
+
+	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
+
+	"github.com/loadstar/loadstar/engine/plugin"
+)
+
+// DocEntry is one documented name of the script API.
+type DocEntry struct {
+	Name      string // e.g. "run", "dist.normal", "endpoint.chat", "@stdlib//slo.star"
+	Signature string
+	Doc       string
+	Args      []Kwarg
+	Section   string
+}
+
+// coreDocs documents the plain helpers and engine builtins; plugin
+// constructors and stdlib modules are documented from the registry and the
+// modules' own docstrings.
+func coreDocs() []DocEntry {
+	dur := func(name, unit string) DocEntry {
+		return DocEntry{Name: name, Signature: name + "(n)", Section: "Values", Doc: "A duration of n " + unit + " (n may be a float). Durations add, subtract, compare, scale by numbers, divide into ratios, and expose .ns, .us, .ms, .s."}
+	}
+	return []DocEntry{
+		{Name: "run", Signature: "run(**kwargs) -> result", Section: "Benchmarks", Args: RunKwargs(),
+			Doc: "Runs one benchmark step and returns its result: r.metrics.<tag>.<stat> (time statistics are durations), r.request_throughput, r.output_token_throughput, r.goodput, r.request_count, r.error_count, r.error_rate, r.duration, r.valid, r.verdict (reasons, issue_delay, scheduled_rate, achieved_rate, late, dropped), r.thresholds, r.errors, r.artifact_dir, r.files, r.seed, r.token_source, r.warnings. Under `loadstar inspect` nothing is sent: the step is validated and recorded, and a placeholder result (r.planned == True, numbers zero) is returned."},
+		{Name: "sweep", Signature: "sweep(base, grid = None, zip = None, **kwargs) -> sweep_result", Section: "Benchmarks", Args: SweepKwargs(),
+			Doc: "Runs base over a grid or a zip of parameter values, one artifact subdirectory per step (named <param>_<value>), and writes sweep_summary.csv and sweep_summary.json (one row per step with the headline metrics; mean, std and a confidence interval when repeat > 1). Returns struct(steps = [struct(name, values, result, results, error)], dir, summary_csv, summary_json, stopped_early)."},
+		{Name: "search", Signature: "search(base, lo, objectives = None, **kwargs) -> search_result", Section: "Benchmarks", Args: SearchKwargs(),
+			Doc: "Finds the largest knob value (request rate, concurrency, ...) for which the objectives hold: probes lo, then brackets by doubling while they hold, then bisects to the tolerance. Every probe is reported and written to search_history.{csv,json}. Returns struct(best, converged, result, probes = [struct(value, passed, phase, reasons, result)], dir)."},
+		{Name: "threshold", Signature: "threshold(metric, expr, abort_on_fail = False)", Section: "Benchmarks",
+			Doc: "A pass/fail check for run(thresholds = [...]). expr is `stat op value`: stat one of avg, min, max, std, sum, count, value, med, p1, p5, p10, p25, p50, p75, p90, p95, p99 (or p(N)); op one of <, <=, >, >=, ==, !=; value a number in the metric's display unit, a duration (\"500ms\", \"2s\") for time metrics, or a percentage (\"1%\"). Single-value metrics (request_throughput, goodput, request_error_rate) use `value`. A bad expression or an unknown metric fails at this line. A failed threshold makes `loadstar run` exit with code 5; with abort_on_fail the script stops at the failing run."},
+		{Name: "mock.server", Signature: "mock.server(**kwargs) -> struct(url, stats, close)", Section: "Benchmarks", Args: MockKwargs(),
+			Doc: "Starts the embedded mock LLM server on a free 127.0.0.1 port for the rest of the script (stopped when it ends) and returns its url, a stats() function (requests, by_path, max_in_flight, prompt_tokens, completion_tokens) and close(). It speaks every endpoint's API; see docs/mock.md."},
+		dur("ns", "nanoseconds"), dur("us", "microseconds"), dur("ms", "milliseconds"), dur("s", "seconds"), dur("minutes", "minutes"),
+		{Name: "duration", Signature: "duration(text_or_seconds)", Section: "Values", Doc: "Parses \"1m30s\"-style text (or a number of seconds) into a duration. Wherever a duration is expected, such a string works too."},
+		{Name: "dist.normal", Signature: "dist.normal(mean, stddev = 0)", Section: "Values", Doc: "Normal distribution (lengths are rounded and clamped to at least 1)."},
+		{Name: "dist.uniform", Signature: "dist.uniform(lo, hi)", Section: "Values", Doc: "Uniform distribution on [lo, hi]."},
+		{Name: "dist.fixed", Signature: "dist.fixed(value)", Section: "Values", Doc: "Always value. A plain number means the same wherever a distribution is expected."},
+		{Name: "dist.mix", Signature: "dist.mix([(weight, dist), ...])", Section: "Values", Doc: "Picks one alternative by weight per draw, e.g. a mix of (isl, osl) shapes."},
+		{Name: "tokenizer.tiktoken", Signature: "tokenizer.tiktoken(encoding = \"o200k_base\")", Section: "Values", Doc: "A built-in tiktoken encoding: o200k_base (GPT-4o, AIPerf's `builtin`) or cl100k_base."},
+		{Name: "tokenizer.file", Signature: "tokenizer.file(path)", Section: "Values", Doc: "A Hugging Face tokenizer.json (or a directory holding one), relative to the calling file."},
+		{Name: "dataset.file", Signature: "dataset.file(path, type = None, **kwargs)", Section: "Values", Doc: "Shorthand for dataset.custom(path = path, type = type, ...), with path relative to the calling file. Types: single_turn, multi_turn, random_pool, mooncake_trace, inputs_json (auto-detected when omitted)."},
+		{Name: "struct", Signature: "struct(**fields)", Section: "Values", Doc: "An immutable record with the given fields."},
+		{Name: "vars", Signature: "vars", Section: "Values", Doc: "The frozen dict of --var key=value flags (values parsed as int, float, bool or string): vars.get(\"rate\", 10)."},
+		{Name: "print", Signature: "print(*args)", Section: "Values", Doc: "Logs its arguments with the calling file:line (stderr)."},
+		{Name: "fail", Signature: "fail(msg)", Section: "Values", Doc: "Stops the script with an error (exit code 3)."},
+		{Name: "json", Signature: "json.encode(v), json.decode(s), json.indent(s)", Section: "Values", Doc: "JSON conversion (go.starlark.net/lib/json)."},
+		{Name: "math", Signature: "math.sqrt(x), math.pow(x, y), math.log(x), ...", Section: "Values", Doc: "Floating-point functions (go.starlark.net/lib/math)."},
+	}
+}
+
+// pluginDocs documents every plugin constructor of every non-internal category.
+func pluginDocs(reg *plugin.Registry) []DocEntry {
+	var out []DocEntry
+	for _, c := range reg.Categories() {
+		if c.Internal {
+			continue
+		}
+		section := "Plugins: " + c.Namespace + " (" + string(c.Name) + ")"
+		names := reg.Names(c.Name)
+		catDoc := strings.TrimSpace(c.Description)
+		if len(names) == 0 {
+			catDoc += "\n\nNo plugins of this category are registered in this build; external packages can add them (docs/plugins.md)."
+		}
+		out = append(out, DocEntry{Name: c.Namespace, Section: section, Signature: c.Namespace + ".<name>(**kwargs)  # " + strings.Join(names, ", "), Doc: catDoc})
+		for _, e := range reg.All(c.Name) {
+			name := c.Namespace + "." + e.Name
+			d := DocEntry{Name: name, Section: section, Doc: strings.TrimSpace(e.Description)}
+			class, err := e.Resolve()
+			if err != nil {
+				d.Signature = name + "(...)"
+				d.Doc += "\n(unavailable: " + err.Error() + ")"
+				out = append(out, d)
+				continue
+			}
+			var sig []string
+			for _, p := range class.Params {
+				def := "None"
+				if p.Required {
+					def = "required"
+				} else if p.Default != nil {
+					def = plugin.FormatValue(p.Name, p.Default)
+				}
+				sig = append(sig, p.Name)
+				doc := p.Doc
+				if len(p.Choices) > 0 {
+					doc += " One of: " + strings.Join(p.Choices, ", ") + "."
+				}
+				d.Args = append(d.Args, Kwarg{Name: p.Name, Type: p.Describe(), Default: def, Doc: doc})
+			}
+			d.Signature = name + "(" + strings.Join(sig, ", ") + ")"
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// stdlibDocs documents the embedded library from the modules' docstrings
+// (read by parsing, without executing them).
+func stdlibDocs(stdlib fs.FS) []DocEntry {
+	var out []DocEntry
+	if stdlib == nil {
+		return nil
+	}
+	files, _ := fs.Glob(stdlib, "*.star")
+	sort.Strings(files)
+	for _, f := range files {
+		src, err := fs.ReadFile(stdlib, f)
+		if err != nil {
+			continue
+		}
+		d := DocEntry{Name: "@stdlib//" + f, Signature: fmt.Sprintf("load(\"@stdlib//%s\", ...)", f), Section: "Standard library"}
+		file, err := syntax.Parse(f, src, 0)
+		if err == nil && len(file.Stmts) > 0 {
+			if es, ok := file.Stmts[0].(*syntax.ExprStmt); ok {
+				if lit, ok := es.X.(*syntax.Literal); ok {
+					if s, ok := lit.Value.(string); ok {
+						d.Doc = strings.TrimSpace(s)
+					}
+				}
+			}
+			var funcs []string
+			for _, st := range file.Stmts {
+				if def, ok := st.(*syntax.DefStmt); ok && !strings.HasPrefix(def.Name.Name, "__") {
+					doc := ""
+					if len(def.Body) > 0 {
+						if es, ok := def.Body[0].(*syntax.ExprStmt); ok {
+							if lit, ok := es.X.(*syntax.Literal); ok {
+								doc, _ = lit.Value.(string)
+							}
+						}
+					}
+					if doc != "" {
+						funcs = append(funcs, fmt.Sprintf("%s: %s", strings.TrimPrefix(def.Name.Name, "_"), strings.TrimSpace(doc)))
+					}
+				}
+			}
+			if len(funcs) > 0 {
+				d.Doc += "\n\nFunctions:\n- " + strings.Join(funcs, "\n- ")
+			}
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// Reference returns the documentation of the whole script API.
+func Reference(reg *plugin.Registry, stdlib fs.FS) []DocEntry {
+	all := coreDocs()
+	all = append(all, pluginDocs(reg)...)
+	all = append(all, stdlibDocs(stdlib)...)
+	return all
+}
+
+// FindDoc returns the entries whose name is name, or starts with name + "."
+// (a whole namespace: `loadstar doc endpoint`).
+func FindDoc(entries []DocEntry, name string) []DocEntry {
+	var out []DocEntry
+	for _, e := range entries {
+		if e.Name == name || strings.HasPrefix(e.Name, name+".") || e.Name == "@stdlib//"+name || e.Name == "@stdlib//"+name+".star" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// WriteMarkdown renders entries as the scenario language reference.
+func WriteMarkdown(w io.Writer, entries []DocEntry, title bool) {
+	if title {
+		fmt.Fprint(w, "# Scenario language reference\n\n")
+		fmt.Fprint(w, "Generated by `loadstar doc --markdown` from the same metadata the builtins are built from; ")
+		fmt.Fprint(w, "`go test ./cmd/loadstar` fails when this file is stale (refresh: `go run ./cmd/loadstar doc --markdown > docs/scenarios.md`).\n\n")
+		fmt.Fprint(w, "A scenario is a Starlark file. Every benchmark component is a plugin constructor (`endpoint.chat(...)`, ")
+		fmt.Fprint(w, "`timing.request_rate(...)`, ...) whose result is passed to `run()`; constructors take keyword arguments only, ")
+		fmt.Fprint(w, "and `None` means \"not given\". Durations may be written as strings (`\"250ms\"`) or built with `ms()`/`s()`.\n")
+	}
+	section := ""
+	for _, e := range entries {
+		if title && e.Section != section {
+			section = e.Section
+			fmt.Fprintf(w, "\n## %s\n", section)
+		}
+		fmt.Fprintf(w, "\n### `%s`\n\n", e.Name)
+		fmt.Fprintf(w, "```\n%s\n```\n\n", e.Signature)
+		if e.Doc != "" {
+			fmt.Fprintf(w, "%s\n", e.Doc)
+		}
+		if len(e.Args) > 0 {
+			fmt.Fprint(w, "\n| argument | type | default | meaning |\n|---|---|---|---|\n")
+			for _, a := range e.Args {
+				fmt.Fprintf(w, "| `%s` | %s | %s | %s |\n", a.Name, mdCell(a.Type), mdCell(a.Default), mdCell(a.Doc))
+			}
+		}
+	}
+}
+
+func mdCell(s string) string {
+	s = strings.ReplaceAll(s, "|", "\\|")
+	return strings.ReplaceAll(s, "\n", " ")
+}
+
+// undocumented reports predeclared names without a DocEntry (a test keeps
+// the reference complete).
+func undocumented(predeclared starlark.StringDict, entries []DocEntry) []string {
+	have := map[string]bool{}
+	for _, e := range entries {
+		have[e.Name] = true
+		if i := strings.Index(e.Name, "."); i > 0 {
+			have[e.Name[:i]] = true
+		}
+	}
+	var missing []string
+	for name := range predeclared {
+		if !have[name] {
+			missing = append(missing, name)
+		}
+	}
+	sort.Strings(missing)
+	return missing
+}

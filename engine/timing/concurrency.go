@@ -81,7 +81,7 @@ func (c *Concurrency) Run(ctx context.Context, env *Env) (*Report, error) {
 	if env.Sampler == nil {
 		return nil, errors.New("timing.concurrency: Env needs a Sampler")
 	}
-	p, err := newPhase(env)
+	p, err := newPhase(ctx, env)
 	if err != nil {
 		return nil, err
 	}
@@ -101,44 +101,40 @@ func (c *Concurrency) Run(ctx context.Context, env *Env) (*Report, error) {
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
-			p.closedLoop(ctx, at)
+			p.closedLoop(at)
 		}()
 	}
 	p.wg.Wait()
-	if ctx.Err() != nil {
-		p.stop(StopCancelled)
-	}
 	return p.report(c.load(ramp)), nil
 }
 
 // closedLoop is one concurrency slot: sessions back to back from at.
-func (p *phase) closedLoop(ctx context.Context, at int64) {
-	if !p.waitUntil(ctx, at) {
+func (p *phase) closedLoop(at int64) {
+	if !p.waitUntil(p.startCtx, at) {
 		return
 	}
 	sched := at
-	for ctx.Err() == nil {
+	for p.startCtx.Err() == nil {
 		s, num, ok := p.startSession(sched, -1, 0)
 		if !ok {
 			return
 		}
-		sched = p.runClosedSession(ctx, s, sched, num)
+		sched = p.runClosedSession(s, sched, num)
 		p.endSession()
 		if sched < 0 {
 			return
 		}
 	}
-	p.stop(StopCancelled)
 }
 
 // runClosedSession sends every turn of s back to back (after think times)
 // and returns when the last one ended, or -1 when a stop cut the session.
-func (p *phase) runClosedSession(ctx context.Context, s *Session, sched, num int64) int64 {
+func (p *phase) runClosedSession(s *Session, sched, num int64) int64 {
 	var done int64
 	for turn := 0; turn < s.Turns; turn++ {
 		if turn > 0 {
 			sched = nextTurnAt(s, turn, done, 1)
-			if !p.waitUntil(ctx, sched) {
+			if !p.waitUntil(p.issueCtx, sched) {
 				return -1
 			}
 			var ok bool

@@ -178,7 +178,7 @@ func (f *FixedSchedule) Run(ctx context.Context, env *Env) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := newPhase(env)
+	p, err := newPhase(ctx, env)
 	if err != nil {
 		return nil, err
 	}
@@ -196,15 +196,15 @@ func (f *FixedSchedule) Run(ctx context.Context, env *Env) (*Report, error) {
 	i := 0
 	for ; i < len(es); i++ {
 		sched := p.t0 + f.offset(es[i].ms, zero)
-		if !p.waitUntil(ctx, sched) || ctx.Err() != nil {
+		if !p.waitUntil(p.startCtx, sched) || p.startCtx.Err() != nil {
 			break
 		}
 		if cap != nil {
 			select {
 			case <-cap.tokens:
-			case <-ctx.Done():
+			case <-p.startCtx.Done():
 			}
-			if ctx.Err() != nil {
+			if p.startCtx.Err() != nil {
 				break
 			}
 			if p.deadline > 0 && p.env.Clock.Now() >= p.deadline {
@@ -224,7 +224,7 @@ func (f *FixedSchedule) Run(ctx context.Context, env *Env) (*Report, error) {
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
-			p.runTurns(ctx, s, 0, sched, num, at)
+			p.runTurns(s, 0, sched, num, at)
 			p.endSession()
 			if cap != nil {
 				cap.release()
@@ -233,7 +233,7 @@ func (f *FixedSchedule) Run(ctx context.Context, env *Env) (*Report, error) {
 	}
 	if i == len(es) {
 		p.stop(StopSchedule)
-	} else if ctx.Err() != nil {
+	} else if p.outer.Err() != nil {
 		// Entries already due when the run was cancelled are dropped.
 		now := p.env.Clock.Now()
 		for j := i; j < len(es); j++ {
@@ -245,8 +245,5 @@ func (f *FixedSchedule) Run(ctx context.Context, env *Env) (*Report, error) {
 		}
 	}
 	p.wg.Wait()
-	if ctx.Err() != nil {
-		p.stop(StopCancelled)
-	}
 	return p.report(f.load(es, zero)), nil
 }

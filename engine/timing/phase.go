@@ -18,7 +18,13 @@ import (
 // phase is the state one strategy run shares between its goroutines: the
 // stop conditions as budgets, counters, session creation and sending.
 type phase struct {
-	env      *Env
+	env *Env
+	// outer is the caller's context (Ctrl-C). issueCtx ends when nothing
+	// more may be sent (requests stop); startCtx also when no new session
+	// may start (sessions stop). Sleepers wake on them.
+	outer, issueCtx, startCtx context.Context
+	endIssue, endStart        context.CancelFunc
+
 	t0       int64
 	deadline int64 // absolute; 0 = none
 	maxReq   int64
@@ -42,7 +48,7 @@ type phase struct {
 	wg         sync.WaitGroup
 }
 
-func newPhase(env *Env) (*phase, error) {
+func newPhase(ctx context.Context, env *Env) (*phase, error) {
 	if env.Clock == nil || env.Sender == nil || env.Dataset == nil {
 		return nil, errors.New("timing: Env needs Clock, Sender and Dataset")
 	}
@@ -55,6 +61,9 @@ func newPhase(env *Env) (*phase, error) {
 		p.selector = &RoundRobin{}
 	}
 	p.firstSch.Store(math.MaxInt64)
+	p.outer = ctx
+	p.issueCtx, p.endIssue = context.WithCancel(ctx)
+	p.startCtx, p.endStart = context.WithCancel(p.issueCtx)
 	p.t0 = env.Clock.Now()
 	if env.Stop.Duration > 0 {
 		p.deadline = p.t0 + int64(env.Stop.Duration)
@@ -62,14 +71,26 @@ func newPhase(env *Env) (*phase, error) {
 	return p, nil
 }
 
-// stop records why issuing ended; the first reason wins.
+// stop records why issuing ended (the first reason wins) and wakes the
+// goroutines waiting to send what the reason forbids.
 func (p *phase) stop(reason string) {
 	p.stopMu.Lock()
 	if p.stopReason == "" {
 		p.stopReason = reason
 	}
 	p.stopMu.Unlock()
+	// A duration stop needs no wake-up: every wait checks its own time
+	// against the deadline first, and requests scheduled before it still go.
+	switch reason {
+	case StopRequests:
+		p.endIssue()
+	case StopSessions:
+		p.endStart()
+	}
 }
+
+// close releases the phase's contexts.
+func (p *phase) close() { p.endIssue() }
 
 func (p *phase) reason() string {
 	p.stopMu.Lock()
@@ -206,7 +227,9 @@ func (p *phase) waitUntil(ctx context.Context, t int64) bool {
 		return false
 	}
 	if err := p.env.Clock.SleepUntil(ctx, t); err != nil {
-		p.stop(StopCancelled)
+		if p.outer.Err() != nil {
+			p.stop(StopCancelled)
+		}
 		return false
 	}
 	return true
@@ -227,13 +250,13 @@ func nextTurnAt(s *Session, turn int, prevDone int64, speedup float64) int64 {
 // ended (plus its think time, or at its own time when at says so), and
 // returns when the session is over. first is the request number of turn
 // `from` when already taken (>= 0).
-func (p *phase) runTurns(ctx context.Context, s *Session, from int, sched, first int64, at func(s *Session, turn int, prevDone int64) int64) {
+func (p *phase) runTurns(s *Session, from int, sched, first int64, at func(s *Session, turn int, prevDone int64) int64) {
 	num := first
 	var done int64
 	for turn := from; turn < s.Turns; turn++ {
 		if turn > from {
 			sched = at(s, turn, done)
-			if !p.waitUntil(ctx, sched) {
+			if !p.waitUntil(p.issueCtx, sched) {
 				return
 			}
 			var ok bool
@@ -245,8 +268,12 @@ func (p *phase) runTurns(ctx context.Context, s *Session, from int, sched, first
 	}
 }
 
-// report builds the phase's Report.
+// report builds the phase's Report and releases the phase.
 func (p *phase) report(load Load) *Report {
+	p.close()
+	if p.outer.Err() != nil {
+		p.stop(StopCancelled)
+	}
 	r := &Report{Load: load, StartNs: p.t0, EndNs: p.env.Clock.Now(),
 		Issued: p.reqs.Load(), Sessions: p.sessNum.Load(), Dropped: p.dropped.Load(),
 		Idle: p.idle.Load(), Stop: p.reason()}

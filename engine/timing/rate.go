@@ -191,7 +191,7 @@ func (r *RequestRate) Run(ctx context.Context, env *Env) (*Report, error) {
 	if env.Sampler == nil {
 		return nil, errors.New("timing.request_rate: Env needs a Sampler")
 	}
-	p, err := newPhase(env)
+	p, err := newPhase(ctx, env)
 	if err != nil {
 		return nil, err
 	}
@@ -218,6 +218,7 @@ func (r *RequestRate) Run(ctx context.Context, env *Env) (*Report, error) {
 		p.stop(StopDuration) // the duration holds no arrival at this rate
 		return p.report(r.load(rp)), nil
 	}
+	ctx = p.issueCtx
 	sched := NewSchedule(rp.arrival, r.Rate, steps, NewRand(env.Seed, "schedule"), exact)
 
 	is := &issuer{p: p, ready: newReadyQueue(), stopped: make(chan struct{}), exhausted: exhausted}
@@ -242,9 +243,6 @@ func (r *RequestRate) Run(ctx context.Context, env *Env) (*Report, error) {
 	}
 	close(is.stopped)
 	p.wg.Wait()
-	if ctx.Err() != nil {
-		p.stop(StopCancelled)
-	}
 	return p.report(r.load(rp)), nil
 }
 
@@ -273,12 +271,15 @@ func (is *issuer) run(ctx context.Context, sched *Schedule) {
 			return
 		}
 		if err := p.env.Clock.SleepUntil(ctx, at); err != nil {
-			p.stop(StopCancelled)
-			is.dropDue(sched, at)
+			if p.outer.Err() != nil {
+				p.stop(StopCancelled)
+				is.dropDue(sched, at)
+			}
 			return
 		}
 		if !is.dispatch(ctx, at) {
-			if ctx.Err() != nil {
+			if p.outer.Err() != nil {
+				p.stop(StopCancelled)
 				is.dropDue(sched, at)
 			}
 			return

@@ -741,3 +741,24 @@ func TestUserCentricCancelledDropsDueSlots(t *testing.T) {
 		t.Errorf("stop %q: issued %d + dropped %d, want every due slot (%d)", rep.Stop, rep.Issued, rep.Dropped, due)
 	}
 }
+
+func TestStopWakesWaitingSlots(t *testing.T) {
+	// Concurrency ramped over an hour, 10 requests: slot 0 sends them all at
+	// once; the 99 slots still waiting for their ramp step must not hold the
+	// run for the hour.
+	clk := newManualClock()
+	env := &Env{Clock: clk, Seed: testSeed, Stop: config.Stop{Requests: 10}, Dataset: convs(2, 1, 0),
+		Sampler: &seqSampler{n: 2}, URLs: 1, Sender: SenderFunc(func(*Credit) int64 { return clk.Now() })}
+	ramp, _ := NewLinear(time.Hour, 0, 1, 0)
+	c, _ := NewConcurrency(100, ramp)
+	done := make(chan *Report)
+	go func() { done <- run(t, c, env) }()
+	select {
+	case rep := <-done:
+		if rep.Issued != 10 || rep.Stop != StopRequests {
+			t.Errorf("report %+v", rep)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the run waited for ramp steps after its last request")
+	}
+}

@@ -84,7 +84,7 @@ func (u *UserCentric) Run(ctx context.Context, env *Env) (*Report, error) {
 	if env.Sampler == nil {
 		return nil, errors.New("timing.user_centric_rate: Env needs a Sampler")
 	}
-	p, err := newPhase(env)
+	p, err := newPhase(ctx, env)
 	if err != nil {
 		return nil, err
 	}
@@ -107,9 +107,9 @@ func (u *UserCentric) Run(ctx context.Context, env *Env) (*Report, error) {
 					p.drop(slot(j))
 				}
 			}
-			for k := 0; ctx.Err() == nil; k++ {
+			for k := 0; p.startCtx.Err() == nil; k++ {
 				sched := slot(j)
-				if !p.waitUntil(ctx, sched) {
+				if !p.waitUntil(p.startCtx, sched) {
 					dropDue()
 					return
 				}
@@ -124,7 +124,7 @@ func (u *UserCentric) Run(ctx context.Context, env *Env) (*Report, error) {
 				p.send(s, 0, num, sched)
 				for turn := 1; turn < s.Turns; turn++ {
 					sched = slot(j)
-					if !p.waitUntil(ctx, sched) {
+					if !p.waitUntil(p.issueCtx, sched) {
 						dropDue()
 						p.endSession()
 						return
@@ -142,8 +142,5 @@ func (u *UserCentric) Run(ctx context.Context, env *Env) (*Report, error) {
 		}()
 	}
 	p.wg.Wait()
-	if ctx.Err() != nil {
-		p.stop(StopCancelled)
-	}
 	return p.report(u.load()), nil
 }

@@ -218,6 +218,14 @@ func TestRunWarmupExcluded(t *testing.T) {
 	if len(warm) != 5 || sum.Info.Issued != 12 {
 		t.Fatalf("warmup %d records, profiling issued %d; want 5 and 12", len(warm), sum.Info.Issued)
 	}
+	if ok, failed, cancelled := outcomes(warm); ok != 5 || failed+cancelled != 0 {
+		t.Errorf("warmup: %d completed, %d failed, %d cancelled", ok, failed, cancelled)
+	}
+	for _, r := range h.tally.phase(record.Profiling) {
+		if r.StartNs < warm[len(warm)-1].EndNs {
+			t.Fatal("profiling started before warmup's requests ended")
+		}
+	}
 	h.checkBalance(sum)
 	if m := sum.Metric("request_count"); m == nil || m.Value != 12 {
 		t.Errorf("request_count = %+v, want 12 (warmup excluded)", m)
@@ -615,5 +623,36 @@ func BenchmarkRun(b *testing.B) {
 				b.ReportMetric(m.Value, "req/s")
 			}
 		})
+	}
+}
+
+func TestRunTraceReplaysItsSchedule(t *testing.T) {
+	h := newHarness(t, fastMock())
+	ds := prompts(5, 1).(*dataset.Set)
+	convs := make([]dataset.Conversation, ds.Len())
+	for i := range convs {
+		convs[i] = *ds.Conversation(i)
+		convs[i].Turns = append([]dataset.Turn(nil), convs[i].Turns...)
+		convs[i].Turns[0].TimestampMs, convs[i].Turns[0].HasTimestamp = float64(100*i), true
+	}
+	trace := dataset.NewSet(convs, dataset.Info{Sampler: dataset.Sequential, Timestamps: true})
+	// No timing given: a timestamped trace is replayed at its timestamps.
+	b := h.bench(false, nil, config.Stop{})
+	sum := h.run(context.Background(), b, trace)
+	h.checkBalance(sum)
+	recs := h.tally.phase(record.Profiling)
+	if len(recs) != 5 {
+		t.Fatalf("%d requests, want the 5 trace entries", len(recs))
+	}
+	first := recs[0].ScheduledNs
+	for _, r := range recs {
+		var i int
+		fmt.Sscanf(r.ConversationID, "conv-%d", &i)
+		if off := time.Duration(r.ScheduledNs - first); off != time.Duration(i)*100*time.Millisecond {
+			t.Errorf("%s scheduled at +%v, want +%v", r.ConversationID, off, time.Duration(i)*100*time.Millisecond)
+		}
+	}
+	if sum.Info.ScheduledRate < 9.9 || sum.Info.ScheduledRate > 10.1 || h.tally.info.Issued != 5 {
+		t.Errorf("ScheduledRate = %v, want the trace's 10 req/s", sum.Info.ScheduledRate)
 	}
 }

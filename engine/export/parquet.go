@@ -30,7 +30,7 @@ type Parquet struct {
 	cols      map[string]int
 	metrics   []Column
 	icl       bool
-	row       parquet.Row
+	batch     []parquet.Row // rows built, not yet handed to the writer
 	vals      [][]parquet.Value
 	rows      int
 	level     map[string]int // max definition level per column
@@ -221,14 +221,37 @@ func (p *Parquet) WriteRecord(row *RecordRow) error {
 			vals[i] = append(vals[i], parquet.DoubleValue(x).Level(rep, 1, i))
 		}
 	}
-	p.row = p.row[:0]
-	for _, v := range vals {
-		p.row = append(p.row, v...)
+	// Rows are handed to the writer in batches: one WriteRows call per
+	// row costs more than building the row.
+	n := len(p.batch)
+	if n < cap(p.batch) {
+		p.batch = p.batch[:n+1]
+	} else {
+		p.batch = append(p.batch, nil)
 	}
-	if _, err := p.w.WriteRows([]parquet.Row{p.row}); err != nil {
+	built := p.batch[n][:0]
+	for _, v := range vals {
+		built = append(built, v...)
+	}
+	p.batch[n] = built
+	p.rows++
+	if len(p.batch) == parquetBatch {
+		return p.flushBatch()
+	}
+	return nil
+}
+
+// parquetBatch is the number of rows handed to the writer at once.
+const parquetBatch = 256
+
+func (p *Parquet) flushBatch() error {
+	if len(p.batch) == 0 {
+		return nil
+	}
+	if _, err := p.w.WriteRows(p.batch); err != nil {
 		return fmt.Errorf("export: parquet: %w", err)
 	}
-	p.rows++
+	p.batch = p.batch[:0]
 	if p.rows%parquetRowGroup == 0 {
 		if err := p.w.Flush(); err != nil {
 			return fmt.Errorf("export: parquet: %w", err)
@@ -243,7 +266,10 @@ func (p *Parquet) Export(context.Context, *Target, *results.Summary) (string, er
 	if p.w == nil {
 		return "", nil
 	}
-	err := p.w.Close()
+	err := p.flushBatch()
+	if err == nil {
+		err = p.w.Close()
+	}
 	if err == nil {
 		err = p.bw.Flush()
 	}

@@ -273,9 +273,15 @@ func (RecordProcessorType) Category() plugin.Category { return plugin.Category("
 // String returns the plugin name.
 func (n RecordProcessorType) String() string { return string(n) }
 
+// Built-in record_processor plugins.
+const (
+	// RecordProcessorTypeMetricRecord: AIPerf's per-request metrics (TTFT, TTST, TTFO, latency, ITL, ICL, OSL/ISL, per-user throughputs, usage) plus issue delay and schedule-corrected latency/TTFT; tokens from server usage or the client tokenizer.
+	RecordProcessorTypeMetricRecord RecordProcessorType = "metric_record"
+)
+
 // RecordProcessorTypeValues lists the built-in record_processor plugins in manifest order.
 func RecordProcessorTypeValues() []RecordProcessorType {
-	return nil
+	return []RecordProcessorType{RecordProcessorTypeMetricRecord}
 }
 
 // ResultsProcessorType names a built-in results_processor plugin.
@@ -287,9 +293,15 @@ func (ResultsProcessorType) Category() plugin.Category { return plugin.Category(
 // String returns the plugin name.
 func (n ResultsProcessorType) String() string { return string(n) }
 
+// Built-in results_processor plugins.
+const (
+	// ResultsProcessorTypeMetricResults: AIPerf's statistics (exact linear-interpolation percentiles, HDR beyond the memory limit), aggregates, derived throughputs, goodput, time slices and the LoadGen-style validity verdict.
+	ResultsProcessorTypeMetricResults ResultsProcessorType = "metric_results"
+)
+
 // ResultsProcessorTypeValues lists the built-in results_processor plugins in manifest order.
 func ResultsProcessorTypeValues() []ResultsProcessorType {
-	return nil
+	return []ResultsProcessorType{ResultsProcessorTypeMetricResults}
 }
 
 // DataExporterType names a built-in data_exporter plugin.
@@ -301,9 +313,29 @@ func (DataExporterType) Category() plugin.Category { return plugin.Category("dat
 // String returns the plugin name.
 func (n DataExporterType) String() string { return string(n) }
 
+// Built-in data_exporter plugins.
+const (
+	// DataExporterTypeJSON: profile_export_aiperf.json: AIPerf schema 1.3 summary, loadstar's additions in a "loadstar" block.
+	DataExporterTypeJSON DataExporterType = "json"
+	// DataExporterTypeCSV: profile_export_aiperf.csv: AIPerf's two-section CSV (statistics, then single values).
+	DataExporterTypeCSV DataExporterType = "csv"
+	// DataExporterTypeJSONL: profile_export.jsonl: one AIPerf record per request (metadata, metrics, error), appended as requests finish.
+	DataExporterTypeJSONL DataExporterType = "jsonl"
+	// DataExporterTypeRaw: profile_export_raw.jsonl: per request the exact payload, status and every parsed response with its arrival time (export level raw).
+	DataExporterTypeRaw DataExporterType = "raw"
+	// DataExporterTypeParquet: profile_export.parquet: every request's metadata and metrics, streamed in row groups.
+	DataExporterTypeParquet DataExporterType = "parquet"
+	// DataExporterTypeInputs: inputs.json: the exact payloads of every session, replayable as dataset inputs_json.
+	DataExporterTypeInputs DataExporterType = "inputs"
+	// DataExporterTypeTimesliceCSV: profile_export_aiperf_timeslices.csv: per time slice statistics in long form (with slice_duration).
+	DataExporterTypeTimesliceCSV DataExporterType = "timeslice_csv"
+	// DataExporterTypeTimesliceJSON: profile_export_aiperf_timeslices.json: per time slice metric blocks (with slice_duration).
+	DataExporterTypeTimesliceJSON DataExporterType = "timeslice_json"
+)
+
 // DataExporterTypeValues lists the built-in data_exporter plugins in manifest order.
 func DataExporterTypeValues() []DataExporterType {
-	return nil
+	return []DataExporterType{DataExporterTypeJSON, DataExporterTypeCSV, DataExporterTypeJSONL, DataExporterTypeRaw, DataExporterTypeParquet, DataExporterTypeInputs, DataExporterTypeTimesliceCSV, DataExporterTypeTimesliceJSON}
 }
 
 // ConsoleExporterType names a built-in console_exporter plugin.
@@ -315,9 +347,21 @@ func (ConsoleExporterType) Category() plugin.Category { return plugin.Category("
 // String returns the plugin name.
 func (n ConsoleExporterType) String() string { return string(n) }
 
+// Built-in console_exporter plugins.
+const (
+	// ConsoleExporterTypeMetrics: The metrics table in AIPerf's layout (avg, min, max, p99, p90, p50, std).
+	ConsoleExporterTypeMetrics ConsoleExporterType = "metrics"
+	// ConsoleExporterTypeErrors: Error summary grouped by code, type and message.
+	ConsoleExporterTypeErrors ConsoleExporterType = "errors"
+	// ConsoleExporterTypeValidity: Issue delay, schedule-corrected latency, achieved vs scheduled rate and the VALID/INVALID verdict with reasons.
+	ConsoleExporterTypeValidity ConsoleExporterType = "validity"
+	// ConsoleExporterTypeFooter: CLI command, benchmark duration, token source and artifact paths.
+	ConsoleExporterTypeFooter ConsoleExporterType = "footer"
+)
+
 // ConsoleExporterTypeValues lists the built-in console_exporter plugins in manifest order.
 func ConsoleExporterTypeValues() []ConsoleExporterType {
-	return nil
+	return []ConsoleExporterType{ConsoleExporterTypeMetrics, ConsoleExporterTypeErrors, ConsoleExporterTypeValidity, ConsoleExporterTypeFooter}
 }
 
 // UIType names a built-in ui plugin.
@@ -329,9 +373,17 @@ func (UIType) Category() plugin.Category { return plugin.Category("ui") }
 // String returns the plugin name.
 func (n UIType) String() string { return string(n) }
 
+// Built-in ui plugins.
+const (
+	// UITypeSimple: Progress bar: requests done of total (or time left), in-flight and error counts. Default on a terminal.
+	UITypeSimple UIType = "simple"
+	// UITypeNone: Plain log lines every few seconds. Default when not on a terminal.
+	UITypeNone UIType = "none"
+)
+
 // UITypeValues lists the built-in ui plugins in manifest order.
 func UITypeValues() []UIType {
-	return nil
+	return []UIType{UITypeSimple, UITypeNone}
 }
 
 // URLSelectionStrategy names a built-in url_selection_strategy plugin.

@@ -111,7 +111,19 @@ func convertArg(thread *starlark.Thread, label string, c *plugin.Class, name str
 	if err := p.CheckValue(out); err != nil {
 		return nil, fmt.Errorf("%s: %w", label, err)
 	}
+	if s, ok := out.(string); ok && isPathParam(p) {
+		out = ResolvePath(thread, s)
+	}
 	return out, nil
+}
+
+// isPathParam reports whether a string parameter names a file: `path`, or a
+// name ending in _file or _dir (not _path: custom_path is a URL path). Such arguments are resolved relative to
+// the .star file that wrote them, so scenarios and libraries can be run from
+// any directory.
+func isPathParam(p plugin.Param) bool {
+	n := p.Name
+	return p.Type == plugin.TString && (n == "path" || strings.HasSuffix(n, "_file") || strings.HasSuffix(n, "_dir"))
 }
 
 // ConvertParam converts a script value to the Go type of parameter p (see

@@ -21,10 +21,11 @@ import (
 
 // ScriptFlags are the flags of every command that executes a scenario.
 type ScriptFlags struct {
-	Vars     []string `name:"var" help:"Script variable key=value (repeatable); visible as vars[\"key\"] (int, float, bool or string)." placeholder:"KEY=VALUE"`
-	Libs     []string `name:"lib" help:"Library root name=DIR (repeatable) for load(\"@name//file.star\"); also LOADSTAR_PATH=name=DIR:name2=DIR2." placeholder:"NAME=DIR"`
-	Plugins  []string `name:"plugins" placeholder:"DIR" help:"Plugin package folder, or a folder of packages (repeatable). Also found: LOADSTAR_PLUGINS and ./loadstar_plugins/*/."`
-	MaxSteps uint64   `name:"max-steps" help:"Execution-step budget of the script (0 = default 100M)." default:"0"`
+	Vars      []string `name:"var" help:"Script variable key=value (repeatable); visible as vars[\"key\"] (int, float, bool or string)." placeholder:"KEY=VALUE"`
+	Libs      []string `name:"lib" help:"Library root name=DIR (repeatable) for load(\"@name//file.star\"); also LOADSTAR_PATH=name=DIR:name2=DIR2." placeholder:"NAME=DIR"`
+	Plugins   []string `name:"plugins" placeholder:"DIR" help:"Plugin package folder, or a folder of packages (repeatable). Also found: LOADSTAR_PLUGINS and ./loadstar_plugins/*/."`
+	MaxSteps  uint64   `name:"max-steps" help:"Execution-step budget of the script (0 = default 100M)." default:"0"`
+	Artifacts string   `name:"artifacts" placeholder:"DIR" help:"Root directory of artifact directories when a run() names none (default ./artifacts)."`
 }
 
 // scenario is a prepared script execution: the host and the builtins' Env.
@@ -62,6 +63,7 @@ func newScenario(app *App, g *Globals, f ScriptFlags, extra starlark.StringDict,
 	env := &builtins.Env{
 		Registry: reg, Runtime: rt, Logger: app.Logger,
 		Stdout: app.Stdout, Stderr: app.Stderr, DryRun: dryRun,
+		ArtifactRoot: f.Artifacts,
 	}
 	env.Execute = func(ctx context.Context, cfg *config.Benchmark) (*results.Summary, error) {
 		return runner.Run(ctx, cfg, rt, runner.WithRegistry(reg), runner.WithLogger(app.Logger), runner.WithOutput(app.Stdout))

@@ -61,7 +61,9 @@ func (c *TestCmd) Run(g *Globals, app *App) error {
 		if err != nil {
 			return err
 		}
-		sc.env.ArtifactRoot = artifacts
+		if c.Artifacts == "" {
+			sc.env.ArtifactRoot = artifacts
+		}
 		results, err := sc.host.RunTests(ctx, file, filter)
 		sc.env.Close()
 		if err != nil {

@@ -42,6 +42,7 @@ var (
 	driveDir      = flag.String("drive.dir", "", "artifact directory (default a temporary one)")
 	driveRSSEvery = flag.Duration("drive.rss", time.Second, "RSS sampling period")
 	driveGrace    = flag.Duration("drive.grace", 30*time.Second, "grace period after a duration stop")
+	driveExact    = flag.Int("drive.exact-limit", 0, "values per metric kept for exact percentiles (0 = default)")
 )
 
 func TestDriveRun(t *testing.T) {
@@ -104,7 +105,7 @@ func TestDriveRun(t *testing.T) {
 		}
 	}()
 	start := time.Now()
-	sum, err := Run(context.Background(), &cfg, &config.Runtime{}, WithRegistry(reg), WithDataset(ds))
+	sum, err := Run(context.Background(), &cfg, &config.Runtime{ExactStatsLimit: *driveExact}, WithRegistry(reg), WithDataset(ds))
 	wall := time.Since(start)
 	close(stop)
 	wg.Wait()

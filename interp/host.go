@@ -41,6 +41,9 @@ type Options struct {
 	// Locals are set on every thread the host creates (SetLocal), so that
 	// builtins can reach host-owned state (run context, plan recorder, ...).
 	Locals map[string]any
+	// QuietPrint logs print() at debug level: under `loadstar inspect` the
+	// results a script prints are placeholders.
+	QuietPrint bool
 }
 
 // FileOptions are the dialect scenarios are written in: top-level for/if
@@ -169,7 +172,11 @@ func (h *Host) print(thread *starlark.Thread, msg string) {
 	if thread.CallStackDepth() > 0 {
 		pos = thread.CallFrame(1).Pos.String()
 	}
-	h.opts.Logger.Info(msg, "script", pos)
+	level := slog.LevelInfo
+	if h.opts.QuietPrint {
+		level = slog.LevelDebug
+	}
+	h.opts.Logger.Log(context.Background(), level, msg, "script", pos)
 }
 
 // displayPath shortens an absolute path to one relative to the working

@@ -92,6 +92,7 @@ func newScenario(app *App, g *Globals, f ScriptFlags, extra starlark.StringDict,
 		MaxSteps:    f.MaxSteps,
 		Logger:      app.Logger,
 		Locals:      map[string]any{builtins.EnvKey: env},
+		QuietPrint:  dryRun,
 	})
 	return &scenario{host: host, env: env}, nil
 }

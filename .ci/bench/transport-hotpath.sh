@@ -2,7 +2,8 @@
 # Client CPU and allocations per SSE chunk on the read-parse-timestamp path
 # (issue #4 target: <= 1 us and <= 1 allocation per chunk), with a trivial
 # handler, a handler appending text to the record, and engine/endpoint's chat
-# parser; plus whole requests against an in-process fasthttp server.
+# parser; plus whole requests in memory (the client's own CPU) and against an
+# in-process fasthttp server.
 #
 #   bash .ci/bench/transport-hotpath.sh         # COUNT=6 samples each
 set -euo pipefail
@@ -11,10 +12,10 @@ COUNT=${COUNT:-6}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-go test -tags bench -run '^$' -bench 'StreamReadPath|Loopback' -benchmem -count "$COUNT" ./engine/transport | tee "$out"
+go test -tags bench -run '^$' -bench 'StreamReadPath|Loopback|DoInMemory' -benchmem -count "$COUNT" ./engine/transport | tee "$out"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "median of $COUNT (StreamReadPath*: per SSE chunk, in-memory connection; DoLoopback: per request;"
+echo "median of $COUNT (StreamReadPath*: per SSE chunk, in-memory connection; DoInMemory, DoLoopback: per request;"
 echo "DoStreamLoopback: per chunk including the server and the kernel):"
 for name in $(awk '/^Benchmark/ {sub(/-[0-9]+$/, "", $1); print $1}' "$out" | sort -u); do
   ns=$(awk -v n="$name" '$1 ~ "^"n"(-[0-9]+)?$" {print $3}' "$out" | sort -g |

@@ -15,7 +15,7 @@ import (
 
 // parquetRowGroup bounds the rows buffered in memory before a row group is
 // written, keeping memory flat on long runs.
-const parquetRowGroup = 16384
+const parquetRowGroup = 4096
 
 // Parquet writes profile_export.parquet (plugin parquet): one row per
 // request with its metadata, wire facts and every per-record metric in
@@ -112,7 +112,7 @@ func (p *Parquet) Begin(t *Target, schema *RecordSchema) error {
 	}
 	p.f, p.tmp = f, f.Name()
 	p.bw = bufio.NewWriterSize(f, 1<<20)
-	p.w = parquet.NewWriter(p.bw, s, parquet.Compression(&parquet.Zstd),
+	p.w = parquet.NewWriter(p.bw, s, parquet.Compression(&parquet.Snappy),
 		parquet.MaxRowsPerRowGroup(parquetRowGroup), parquet.KeyValueMetadata("loadstar.units", string(unitJSON)),
 		parquet.CreatedBy("loadstar", "", ""))
 	return nil

@@ -75,3 +75,67 @@ func from32(v int32) int64 {
 	}
 	return int64(v)
 }
+
+// relColumn stores an int64 per row as an int32 relative to an expected
+// value the row already has (TTFO to TTFT, usage prompt tokens to ISL, …),
+// so the common case — equal, or absent when the expected value is — costs
+// nothing until a row differs, and a differing row costs 4 bytes. Values
+// beyond int32 go to an overflow map; they are rare (a gap of more than
+// 2.1 s), and exact either way.
+type relColumn struct {
+	c    column[int32]
+	over map[int]int64
+}
+
+const (
+	relSame   = math.MinInt32     // equals the expected value (or both absent)
+	relAbsent = math.MinInt32 + 1 // absent while the expected value is present
+	relOver   = math.MinInt32 + 2 // in the overflow map
+)
+
+func newRel() relColumn { return relColumn{c: column[int32]{absent: relSame}} }
+
+// set stores row i's value v (ok = present) given the expected e (eok).
+func (r *relColumn) set(i int, v int64, ok bool, e int64, eok bool) {
+	var code int64
+	switch {
+	case ok == eok && (!ok || v == e):
+		r.c.set(i, relSame)
+		return
+	case !ok:
+		r.c.set(i, relAbsent)
+		return
+	case eok:
+		code = v - e
+	default:
+		code = v
+	}
+	if code <= relOver || code > math.MaxInt32 {
+		if r.over == nil {
+			r.over = map[int]int64{}
+		}
+		r.over[i] = v
+		r.c.set(i, relOver)
+		return
+	}
+	r.c.set(i, int32(code))
+}
+
+// get returns row i's value given the same expected value set saw.
+func (r *relColumn) get(i int, e int64, eok bool) (int64, bool) {
+	switch code := r.c.get(i); code {
+	case relSame:
+		return e, eok
+	case relAbsent:
+		return 0, false
+	case relOver:
+		return r.over[i], true
+	default:
+		if eok {
+			return e + int64(code), true
+		}
+		return int64(code), true
+	}
+}
+
+func (r *relColumn) free() { r.c.free(); r.over = nil }

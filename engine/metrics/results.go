@@ -77,20 +77,26 @@ type MetricResults struct {
 	reasoning    bool
 }
 
-// validRows are the stored bases of valid records, one entry per record.
+// validRows are the stored bases of valid records, one entry per record:
+// latency and TTFT as int64 ns, token counts as int32, and the rest relative
+// to a value the row already has (relColumn), so a streaming chat record
+// costs about 32 bytes.
 type validRows struct {
-	n                                            int
-	latency, ttft, ttst, ttfo, issueDelay, start column[int64]
-	out, reas, isl, firstChunk                   column[int32]
-	usage                                        [6]column[int32]
-	good                                         column[int8]
+	n                      int
+	latency, ttft, start   column[int64]
+	out, reas, isl         column[int32]
+	ttst, ttfo, issueDelay relColumn
+	firstChunk             relColumn
+	usage                  [6]relColumn
+	good                   column[int8]
 }
 
 // errorRows are the stored bases of error records.
 type errorRows struct {
-	n                 int
-	isl               column[int32]
-	issueDelay, start column[int64]
+	n          int
+	isl        column[int32]
+	issueDelay relColumn
+	start      column[int64]
 }
 
 // sliceAcc accumulates one time slice once the run is beyond the exact limit.
@@ -108,13 +114,14 @@ func NewMetricResults(app Applicability, slos []slo, limit int, slice time.Durat
 	m := &MetricResults{app: app, slos: slos, limit: limit, slice: slice, iclOn: app.Applies(iclDef.Flags),
 		icl: newCol64(), errGroups: map[record.ErrorDetails]int{}}
 	r := &m.rows
-	r.latency, r.ttft, r.ttst, r.ttfo, r.issueDelay, r.start = newCol64(), newCol64(), newCol64(), newCol64(), newCol64(), newCol64()
-	r.out, r.reas, r.isl, r.firstChunk = newCol32(), newCol32(), newCol32(), newCol32()
+	r.latency, r.ttft, r.start = newCol64(), newCol64(), newCol64()
+	r.out, r.reas, r.isl = newCol32(), newCol32(), newCol32()
+	r.ttst, r.ttfo, r.issueDelay, r.firstChunk = newRel(), newRel(), newRel(), newRel()
 	for i := range r.usage {
-		r.usage[i] = newCol32()
+		r.usage[i] = newRel()
 	}
 	r.good = newCol8()
-	m.errs = errorRows{isl: newCol32(), issueDelay: newCol64(), start: newCol64()}
+	m.errs = errorRows{isl: newCol32(), issueDelay: newRel(), start: newCol64()}
 	return m
 }
 
@@ -147,7 +154,7 @@ func (m *MetricResults) ProcessResult(rec *record.Record, v *Values) error {
 		}
 		i := m.errs.n
 		m.errs.isl.set(i, to32(b.isl))
-		m.errs.issueDelay.set(i, b.issueDelay)
+		m.errs.issueDelay.set(i, b.issueDelay, b.issueDelay != absent64, 0, false)
 		if m.slice > 0 {
 			m.errs.start.set(i, rec.StartWallNs)
 		}
@@ -208,21 +215,7 @@ func (m *MetricResults) ProcessResult(rec *record.Record, v *Values) error {
 		}
 		return nil
 	}
-	r := &m.rows
-	i := r.n
-	r.latency.set(i, b.latency)
-	r.ttft.set(i, b.ttft)
-	r.ttst.set(i, b.ttst)
-	r.ttfo.set(i, b.ttfo)
-	r.issueDelay.set(i, b.issueDelay)
-	r.out.set(i, to32(b.out))
-	r.reas.set(i, to32(b.reas))
-	r.isl.set(i, to32(b.isl))
-	r.firstChunk.set(i, to32(b.firstChunk))
-	for k := range r.usage {
-		r.usage[k].set(i, to32(b.usage[k]))
-	}
-	if m.slice > 0 {
+	if r, i := &m.rows, m.rows.n; m.slice > 0 {
 		r.start.set(i, rec.StartWallNs)
 		if len(m.slos) > 0 {
 			g := int8(0)
@@ -232,7 +225,7 @@ func (m *MetricResults) ProcessResult(rec *record.Record, v *Values) error {
 			r.good.set(i, g)
 		}
 	}
-	r.n++
+	m.rows.add(b)
 	return nil
 }
 
@@ -315,10 +308,13 @@ func (m *MetricResults) goApprox() {
 		}
 	}
 	r := &m.rows
-	for _, c := range []*column[int64]{&r.latency, &r.ttft, &r.ttst, &r.ttfo, &r.issueDelay, &r.start} {
+	for _, c := range []*column[int64]{&r.latency, &r.ttft, &r.start} {
 		c.free()
 	}
-	for _, c := range []*column[int32]{&r.out, &r.reas, &r.isl, &r.firstChunk} {
+	for _, c := range []*column[int32]{&r.out, &r.reas, &r.isl} {
+		c.free()
+	}
+	for _, c := range []*relColumn{&r.ttst, &r.ttfo, &r.issueDelay, &r.firstChunk} {
 		c.free()
 	}
 	for k := range r.usage {
@@ -372,23 +368,78 @@ func (s *sliceAcc) record(v *Values) {
 	}
 }
 
-func (r *validRows) base(i int) base {
-	b := base{
-		latency: r.latency.get(i), ttft: r.ttft.get(i), ttst: r.ttst.get(i), ttfo: r.ttfo.get(i),
-		issueDelay: r.issueDelay.get(i),
-		out:        from32(r.out.get(i)), reas: from32(r.reas.get(i)), isl: from32(r.isl.get(i)),
-		firstChunk: from32(r.firstChunk.get(i)),
+// expected values of the relative columns, from what the row already has.
+func usageExpected(b *base, k int) (int64, bool) {
+	switch k {
+	case 0: // prompt tokens: the ISL
+		return b.isl, b.isl >= 0
+	case 1: // completion tokens: output + reasoning
+		if b.out < 0 && b.reas < 0 {
+			return 0, false
+		}
+		return max(b.out, 0) + max(b.reas, 0), true
+	case 2: // total: prompt + completion
+		if b.usage[0] < 0 || b.usage[1] < 0 {
+			return 0, false
+		}
+		return b.usage[0] + b.usage[1], true
+	case 3: // reasoning tokens
+		return b.reas, b.reas >= 0
 	}
+	return 0, false
+}
+
+// add appends b as the next row.
+func (r *validRows) add(b *base) {
+	i := r.n
+	r.latency.set(i, b.latency)
+	r.ttft.set(i, b.ttft)
+	r.out.set(i, to32(b.out))
+	r.reas.set(i, to32(b.reas))
+	r.isl.set(i, to32(b.isl))
+	r.ttst.set(i, b.ttst, b.ttst != absent64, 0, false)
+	r.ttfo.set(i, b.ttfo, b.ttfo != absent64, b.ttft, b.ttft != absent64)
+	r.issueDelay.set(i, b.issueDelay, b.issueDelay != absent64, 0, false)
+	r.firstChunk.set(i, b.firstChunk, b.firstChunk >= 0, 0, false)
 	for k := range r.usage {
-		b.usage[k] = from32(r.usage[k].get(i))
+		e, eok := usageExpected(b, k)
+		r.usage[k].set(i, b.usage[k], b.usage[k] >= 0, e, eok)
+	}
+	r.n++
+}
+
+func (r *validRows) base(i int) base {
+	b := base{latency: r.latency.get(i), ttft: r.ttft.get(i),
+		out: from32(r.out.get(i)), reas: from32(r.reas.get(i)), isl: from32(r.isl.get(i))}
+	b.ttst = timeOf(r.ttst.get(i, 0, false))
+	b.ttfo = timeOf(r.ttfo.get(i, b.ttft, b.ttft != absent64))
+	b.issueDelay = timeOf(r.issueDelay.get(i, 0, false))
+	b.firstChunk = countOf(r.firstChunk.get(i, 0, false))
+	for k := range r.usage {
+		e, eok := usageExpected(&b, k)
+		b.usage[k] = countOf(r.usage[k].get(i, e, eok))
 	}
 	return b
+}
+
+func timeOf(v int64, ok bool) int64 {
+	if !ok {
+		return absent64
+	}
+	return v
+}
+
+func countOf(v int64, ok bool) int64 {
+	if !ok {
+		return -1
+	}
+	return v
 }
 
 func (r *errorRows) base(i int) base {
 	b := emptyBase
 	b.isl = from32(r.isl.get(i))
-	b.issueDelay = r.issueDelay.get(i)
+	b.issueDelay = timeOf(r.issueDelay.get(i, 0, false))
 	return b
 }
 

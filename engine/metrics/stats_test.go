@@ -91,3 +91,75 @@ func TestColumnBackfillsAbsent(t *testing.T) {
 		t.Fatal("unused column allocated")
 	}
 }
+
+func TestRelColumnRoundTrip(t *testing.T) {
+	type c struct {
+		v   int64
+		ok  bool
+		e   int64
+		eok bool
+	}
+	cases := []c{
+		{5, true, 5, true},                  // equal
+		{0, false, 0, false},                // both absent
+		{0, false, 7, true},                 // absent, expected present
+		{0, true, 0, false},                 // zero present, expected absent
+		{9, true, 0, false},                 // plain value
+		{3, true, 10, true},                 // negative delta
+		{1 << 40, true, 0, false},           // overflow
+		{-(1 << 40), true, 1, true},         // overflow delta
+		{math.MinInt32 + 2, true, 0, false}, // collides with a sentinel
+	}
+	r := newRel()
+	for i, x := range cases {
+		r.set(i, x.v, x.ok, x.e, x.eok)
+	}
+	for i, x := range cases {
+		v, ok := r.get(i, x.e, x.eok)
+		if ok != x.ok || ok && v != x.v {
+			t.Errorf("case %d %+v: got %d %v", i, x, v, ok)
+		}
+	}
+}
+
+func TestRowsRoundTripBases(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	pick := func(absent int64, big bool) int64 {
+		switch rng.IntN(4) {
+		case 0:
+			return absent
+		case 1:
+			if big {
+				return rng.Int64N(1 << 40)
+			}
+		}
+		return rng.Int64N(5000)
+	}
+	m := NewMetricResults(streamingChat, nil, 0, 0)
+	var bases []base
+	for i := 0; i < 3000; i++ {
+		b := base{latency: pick(absent64, true), ttft: pick(absent64, true), ttst: pick(absent64, true),
+			ttfo: pick(absent64, true), issueDelay: pick(absent64, true),
+			out: pick(-1, false), reas: pick(-1, false), isl: pick(-1, false), firstChunk: pick(-1, false)}
+		if b.issueDelay != absent64 {
+			b.issueDelay -= 100 // issue delays may be negative
+		}
+		for k := range b.usage {
+			b.usage[k] = pick(-1, false)
+		}
+		if rng.IntN(2) == 0 { // usage consistent with the counts, the common case
+			b.usage[0] = b.isl
+			b.usage[1], _ = usageExpected(&b, 1)
+			if b.out < 0 && b.reas < 0 {
+				b.usage[1] = -1
+			}
+		}
+		bases = append(bases, b)
+		m.rows.add(&bases[len(bases)-1])
+	}
+	for i, want := range bases {
+		if got := m.rows.base(i); got != want {
+			t.Fatalf("row %d: got %+v, want %+v", i, got, want)
+		}
+	}
+}

@@ -1,0 +1,89 @@
+package metrics_test
+
+import (
+	"context"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/loadstar/loadstar/engine/catalog"
+	"github.com/loadstar/loadstar/engine/config"
+	"github.com/loadstar/loadstar/engine/dist"
+	"github.com/loadstar/loadstar/engine/mock"
+	"github.com/loadstar/loadstar/engine/plugin"
+	"github.com/loadstar/loadstar/engine/runner"
+)
+
+// TestReproducesMockLatencies runs a real benchmark (runner, transport,
+// endpoint parser, this pipeline) against the embedded mock with a known
+// TTFT and ITL and checks that the reported statistics reproduce them
+// within the mock's jitter plus loopback overhead.
+func TestReproducesMockLatencies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends traffic to a local mock server")
+	}
+	const (
+		ttft   = 40 * time.Millisecond
+		itl    = 8 * time.Millisecond
+		osl    = 16
+		n      = 48
+		jitter = 0.05
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv, err := mock.Start(ctx, mock.Config{}, mock.WithLatency(ttft, itl), mock.WithJitter(jitter), mock.WithSeed(7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	reg, err := catalog.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Defaults()
+	cfg.Endpoint = &plugin.Spec{Category: plugin.Endpoint, Name: "chat",
+		Args: plugin.Args{"url": srv.URL(), "model": "mock-model", "streaming": true}}
+	cfg.Dataset = &plugin.Spec{Category: plugin.DatasetComposer, Name: "synthetic",
+		Args: plugin.Args{"isl": dist.Fixed{V: 32}, "osl": dist.Fixed{V: osl}, "entries": int64(8)}}
+	cfg.Timing = &plugin.Spec{Category: plugin.TimingStrategy, Name: "concurrency", Args: plugin.Args{"concurrency": int64(4)}}
+	cfg.Stop = config.Stop{Requests: n}
+	cfg.ServerTokenCount = true
+	cfg.Seed, cfg.SeedSet = 3, true
+	cfg.Output.ArtifactDir = t.TempDir()
+	sum, err := runner.Run(ctx, &cfg, nil, runner.WithRegistry(reg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sum.Metric("request_count"); got == nil || got.Value != n {
+		t.Fatalf("request_count %+v, errors %+v", got, sum.Errors)
+	}
+	if m := sum.Metric("output_sequence_length"); m == nil || m.Stats.Avg != osl {
+		t.Fatalf("OSL %+v", m)
+	}
+	// TTFT: one lognormal draw per request (σ = 5%): the mean of 48 draws
+	// is within 1% of 40 ms; allow 3 ms of loopback, parsing and scheduler
+	// overhead (the client only ever measures later, never earlier).
+	ttftMs := sum.Metric("time_to_first_token").Stats
+	if ttftMs.Avg < 40*0.97 || ttftMs.Avg > 40*1.03+3 || math.Abs(ttftMs.P50-ttftMs.Avg) > 3 {
+		t.Errorf("TTFT avg %.3f ms p50 %.3f ms, want ≈ 40 ms", ttftMs.Avg, ttftMs.P50)
+	}
+	// ITL: the mean of 15 draws per request, averaged over 48 requests.
+	itlMs := sum.Metric("inter_token_latency").Stats
+	if itlMs.Avg < 8*0.97 || itlMs.Avg > 8*1.03+0.3 {
+		t.Errorf("ITL avg %.3f ms, want ≈ 8 ms", itlMs.Avg)
+	}
+	// Latency = TTFT + 15 ITL.
+	lat := sum.Metric("request_latency").Stats
+	t.Logf("TTFT avg %.3f p50 %.3f ms; ITL avg %.3f ms; latency avg %.3f ms", ttftMs.Avg, ttftMs.P50, itlMs.Avg, lat.Avg)
+	if want := ttftMs.Avg + 15*itlMs.Avg; math.Abs(lat.Avg-want) > 0.01*want {
+		t.Errorf("latency avg %.3f ms, want TTFT + 15·ITL = %.3f ms", lat.Avg, want)
+	}
+	if tps := sum.Metric("output_token_throughput_per_user").Stats; math.Abs(tps.Avg-1000/8.0) > 0.06*1000/8.0 {
+		t.Errorf("output TPS/user %.2f, want ≈ 125", tps.Avg)
+	}
+	for _, kind := range []string{"json", "csv", "jsonl", "parquet", "inputs"} {
+		if sum.Files[kind] == "" {
+			t.Errorf("%s artifact missing: %v", kind, sum.Files)
+		}
+	}
+}

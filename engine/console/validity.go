@@ -28,13 +28,15 @@ func (Validity) Print(w io.Writer, sum *results.Summary, st Style) error {
 		t.render(&b, st.Color)
 	}
 	v := sum.Verdict
-	if v.ScheduledRate > 0 {
-		short := ""
-		if v.ScheduleRate > 0 && v.AchievedRate > 0 {
-			short = fmt.Sprintf(" (%s%% %s the schedule's %s req/s)", number(abs(v.ShortfallPct)), belowAbove(v.ShortfallPct), number(v.ScheduleRate))
-		}
-		fmt.Fprintf(&b, "Scheduled rate: %s req/s   Achieved rate: %s req/s%s\n", number(v.ScheduledRate), number(v.AchievedRate), short)
-	} else if v.AchievedRate > 0 {
+	switch {
+	case v.ScheduledRate > 0 && v.ScheduleRate > 0 && v.AchievedRate > 0:
+		// The schedule as drawn (a Poisson schedule is never exactly the
+		// target) is what the achieved rate is held to.
+		fmt.Fprintf(&b, "Rate: target %s req/s, scheduled %s req/s, achieved %s req/s (%s%% %s the schedule)\n",
+			number(v.ScheduledRate), number(v.ScheduleRate), number(v.AchievedRate), number(abs(v.ShortfallPct)), belowAbove(v.ShortfallPct))
+	case v.ScheduledRate > 0:
+		fmt.Fprintf(&b, "Rate: target %s req/s, achieved %s req/s\n", number(v.ScheduledRate), number(v.AchievedRate))
+	case v.AchievedRate > 0:
 		fmt.Fprintf(&b, "Issue rate: %s req/s (closed loop, no schedule)\n", number(v.AchievedRate))
 	}
 	fmt.Fprintf(&b, "Issued: %s   Late (>1 ms): %s   Dropped: %s\n", thousands(int64(v.Issued)), thousands(int64(v.Late)), thousands(int64(v.Dropped)))
@@ -68,9 +70,9 @@ func abs(x float64) float64 {
 
 func belowAbove(shortfall float64) string {
 	if shortfall < 0 {
-		return "above"
+		return "ahead of"
 	}
-	return "below"
+	return "short of"
 }
 
 // Footer prints the run facts and artifact paths (plugin footer), as

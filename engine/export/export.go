@@ -46,6 +46,14 @@ type RecordExporter interface {
 	WriteRecord(row *RecordRow) error
 }
 
+// Flusher is implemented by record exporters whose file is readable at any
+// time (JSONL): Flush pushes buffered lines to the file. The pipeline calls
+// it when no record arrived for a while, so a killed run loses at most the
+// last second.
+type Flusher interface {
+	Flush() error
+}
+
 // Aborter is implemented by record exporters that can drop a partial file
 // when a run fails before Export.
 type Aborter interface {

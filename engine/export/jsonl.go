@@ -57,6 +57,17 @@ func (s *stream) writeLine() error {
 	return nil
 }
 
+func (s *stream) flush() error {
+	if s.w == nil || s.w.Buffered() == 0 {
+		return nil
+	}
+	s.lastFlush = time.Now()
+	if err := s.w.Flush(); err != nil {
+		return fmt.Errorf("export: %s: %w", s.path, err)
+	}
+	return nil
+}
+
 func (s *stream) close() (string, error) {
 	if s.f == nil {
 		return "", nil
@@ -131,6 +142,9 @@ func (j *JSONL) Export(context.Context, *Target, *results.Summary) (string, erro
 
 // Abort implements Aborter.
 func (j *JSONL) Abort() { _, _ = j.s.close() }
+
+// Flush implements Flusher.
+func (j *JSONL) Flush() error { return j.s.flush() }
 
 // appendMetadata writes AIPerf's MetricRecordMetadata (wall-clock ns).
 func appendMetadata(b []byte, row *RecordRow) []byte {
@@ -304,6 +318,9 @@ func (r *Raw) Export(context.Context, *Target, *results.Summary) (string, error)
 
 // Abort implements Aborter.
 func (r *Raw) Abort() { _, _ = r.s.close() }
+
+// Flush implements Flusher.
+func (r *Raw) Flush() error { return r.s.flush() }
 
 func kindName(k record.Kind) string {
 	switch k {

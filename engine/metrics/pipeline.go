@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/loadstar/loadstar/engine/config"
 	"github.com/loadstar/loadstar/engine/export"
@@ -300,10 +301,27 @@ func (p *Pipeline) work() {
 	}
 }
 
+// idleFlush is how long the record streams may sit buffered while no
+// record arrives.
+const idleFlush = time.Second
+
 // fold runs the results processors and the record exporters.
 func (p *Pipeline) fold() {
 	defer close(p.done)
-	for it := range p.out {
+	tick := time.NewTicker(idleFlush)
+	defer tick.Stop()
+	for {
+		var it processed
+		var ok bool
+		select {
+		case it, ok = <-p.out:
+			if !ok {
+				return
+			}
+		case <-tick.C:
+			p.flushStreams()
+			continue
+		}
 		for _, rp := range p.resultProcs {
 			if err := rp.ProcessResult(it.rec, it.v); err != nil {
 				if p.procErrs.Add(1) == 1 {
@@ -316,6 +334,18 @@ func (p *Pipeline) fold() {
 		}
 		p.release(it.rec)
 		p.pool.Put(it.v)
+	}
+}
+
+// flushStreams pushes buffered record lines to their files.
+func (p *Pipeline) flushStreams() {
+	for _, re := range p.recExporters {
+		if f, ok := re.(export.Flusher); ok && !p.failed[re] {
+			if err := f.Flush(); err != nil {
+				p.failed[re] = true
+				p.log.Error("record export failed; later records are not written to it", "kind", re.Kind(), "error", err)
+			}
+		}
 	}
 }
 

@@ -453,3 +453,64 @@ func TestFinishTwice(t *testing.T) {
 	}
 	p.Add(req(sec, ms, 2*ms, 2)) // after Finish: dropped, no panic
 }
+
+func TestRecordsReachDiskWhileRunning(t *testing.T) {
+	cfg := benchCfg(t)
+	p, err := NewPipeline(cfg, nil, Setup{Endpoint: chatMeta, EndpointType: "chat", Streaming: true, Tokenizer: words{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range scenario() {
+		p.Add(r)
+	}
+	// Nothing more arrives: within about a second the idle flush writes
+	// every line, so a killed run keeps what it measured.
+	path := filepath.Join(cfg.Output.ArtifactDir, "profile_export.jsonl")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		data, _ := os.ReadFile(path)
+		if strings.Count(string(data), "\n") == 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("records not on disk while running: %q", data)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := p.Finish(context.Background(), results.RunInfo{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCancelledRunWritesEverything(t *testing.T) {
+	cfg := benchCfg(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // Ctrl-C: the run's context is done when Finish is called
+	p, err := NewPipeline(cfg, nil, Setup{Endpoint: chatMeta, EndpointType: "chat", Streaming: true, Tokenizer: words{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range scenario()[:3] {
+		p.Add(r)
+	}
+	sum, err := p.Finish(ctx, results.RunInfo{WasCancelled: true, ScheduledRate: 2, Dropped: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"json", "csv", "jsonl", "parquet"} {
+		if _, err := os.Stat(sum.Files[kind]); err != nil {
+			t.Errorf("%s: %v", kind, err)
+		}
+	}
+	data, _ := os.ReadFile(sum.Files["json"])
+	if !strings.Contains(string(data), `"was_cancelled": true`) {
+		t.Error("was_cancelled not written")
+	}
+	reasons := strings.Join(sum.Verdict.Reasons, "\n")
+	if sum.Verdict.Valid || !strings.Contains(reasons, "cancelled") || !strings.Contains(reasons, "2 scheduled requests were never sent") {
+		t.Errorf("verdict %+v", sum.Verdict)
+	}
+	if got := metric(t, sum, "request_count").Value; got != 2 {
+		t.Errorf("request_count %v", got)
+	}
+}

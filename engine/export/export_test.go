@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/loadstar/loadstar/engine/config"
+	"github.com/loadstar/loadstar/engine/ordered"
 	"github.com/loadstar/loadstar/engine/plugin"
 	"github.com/loadstar/loadstar/engine/record"
 	"github.com/loadstar/loadstar/engine/results"
@@ -319,5 +320,34 @@ func TestTimesliceExports(t *testing.T) {
 	sum.Timeslices = nil
 	if p, err := (TimeslicesCSV{}).Export(context.Background(), tg, sum); p != "" || err != nil {
 		t.Errorf("no slices wrote %q %v", p, err)
+	}
+}
+
+func TestInputConfigRedactsHeadersAndURLPasswords(t *testing.T) {
+	cfg := config.Defaults()
+	cfg.Endpoint = &plugin.Spec{Category: plugin.Endpoint, Name: "chat", Args: plugin.Args{
+		"url":     "http://user:hunter2@127.0.0.1:8000/v1",
+		"headers": []string{"Authorization: Bearer sk-abc", "Cookie: session=xyz", "Accept: text/plain"},
+		"model":   "m",
+	}}
+	cfg.Transport = &plugin.Spec{Category: plugin.Transport, Name: "http", Args: plugin.Args{
+		"headers": ordered.FromPairs("X-Custom", "tok123", "User-Agent", "bench/1"),
+	}}
+	sum := sampleSummary()
+	sum.Config = &cfg
+	data, err := SummaryJSON(sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	for _, secret := range []string{"sk-abc", "session=xyz", "hunter2", "tok123"} {
+		if strings.Contains(text, secret) {
+			t.Errorf("secret %q written:\n%s", secret, text)
+		}
+	}
+	for _, kept := range []string{"Accept: text/plain", `"User-Agent": "bench/1"`, "Authorization: <redacted>", "user:redacted@127.0.0.1"} {
+		if !strings.Contains(text, kept) {
+			t.Errorf("%q missing", kept)
+		}
 	}
 }

@@ -70,7 +70,7 @@ func SummaryJSON(sum *results.Summary) ([]byte, error) {
 		}
 	}
 	if sum.Config != nil {
-		m.Set("input_config", sum.Config.Describe())
+		m.Set("input_config", inputConfig(sum.Config))
 	}
 	m.Set("run_info", runInfo(sum))
 	m.Set("was_cancelled", sum.Info.WasCancelled)

@@ -79,7 +79,7 @@ func (TimeslicesJSON) Export(_ context.Context, t *Target, sum *results.Summary)
 	}
 	top := ordered.FromPairs("timeslices", list)
 	if sum.Config != nil {
-		top.Set("input_config", sum.Config.Describe())
+		top.Set("input_config", inputConfig(sum.Config))
 	}
 	compact, err := top.MarshalJSON()
 	if err != nil {

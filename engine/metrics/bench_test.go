@@ -8,6 +8,7 @@ import (
 	"github.com/loadstar/loadstar/engine/config"
 	"github.com/loadstar/loadstar/engine/record"
 	"github.com/loadstar/loadstar/engine/results"
+	"github.com/loadstar/loadstar/engine/tokenizer"
 )
 
 // benchRecord is a typical streamed chat answer: 64 content chunks of one
@@ -116,4 +117,28 @@ func BenchmarkSummarize(b *testing.B) {
 		_ = m.Summarize(context.Background(), &s)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/row")
+}
+
+// BenchmarkPipelineO200k is BenchmarkPipeline/summary with the real
+// built-in tokenizer counting every answer (64 tokens) client-side.
+func BenchmarkPipelineO200k(b *testing.B) {
+	tok, err := tokenizer.Builtin("o200k_base")
+	if err != nil {
+		b.Skip(err)
+	}
+	cfg := config.Defaults()
+	cfg.Output.ArtifactDir = b.TempDir()
+	cfg.Output.Exporters = []string{"json", "csv"}
+	p, err := NewPipeline(&cfg, nil, Setup{Endpoint: chatMeta, EndpointType: "chat", Streaming: true, Tokenizer: tok})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p.Add(benchRecord(int64(i), nil))
+	}
+	if _, err := p.Finish(context.Background(), results.RunInfo{}); err != nil {
+		b.Fatal(err)
+	}
 }

@@ -227,8 +227,11 @@ func (p *Pipeline) resolveExporters() error {
 		if re, ok := e.(export.RecordExporter); ok {
 			p.recExporters = append(p.recExporters, re)
 		}
-		if in, ok := e.(export.Inputs); ok {
+		switch in := e.(type) {
+		case export.Inputs:
 			p.inputs = &in
+		case *export.Inputs:
+			p.inputs = in
 		}
 	}
 	p.exporters = append(p.exporters, last...)

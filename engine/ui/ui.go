@@ -6,7 +6,7 @@
 //
 // The runner drives a UI:
 //
-//	u, _ := ui.Auto("", rt.Interactive, os.Stderr, logger)
+//	u, _ := ui.ForTerminal(cfg.UI, os.Stderr, logger) // or ui.Auto(cfg.UI, rt.Interactive, ...)
 //	u.Start(ui.Phase{Name: "profiling", Total: 1000})
 //	for each tick { u.Update(ui.Snapshot{Done: n, InFlight: k, Errors: e, Elapsed: d}) }
 //	u.Finish()
@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 
 	"github.com/loadstar/loadstar/engine/plugin"
 )
@@ -96,6 +97,12 @@ func Auto(name string, interactive bool, w io.Writer, log *slog.Logger) (UI, err
 		return NewNone(log, DefaultLogInterval), nil
 	}
 	return nil, fmt.Errorf("ui %q: expected simple, none or auto", name)
+}
+
+// ForTerminal is Auto with terminal detection on f: the progress bar goes
+// to f when it is a terminal, log lines otherwise.
+func ForTerminal(name string, f *os.File, log *slog.Logger) (UI, error) {
+	return Auto(name, f != nil && term.IsTerminal(int(f.Fd())), f, log)
 }
 
 // Simple is the progress-bar UI (plugin simple).

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"log/slog"
 	"math"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -90,4 +91,19 @@ func typeName(u UI) string {
 		return "*ui.None"
 	}
 	return "?"
+}
+
+func TestForTerminalWithoutTerminal(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	u, err := ForTerminal("auto", f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := u.(*None); !ok {
+		t.Errorf("a file got %T, want *ui.None", u)
+	}
 }

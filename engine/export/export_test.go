@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,6 +55,9 @@ func sampleSummary() *results.Summary {
 			ScheduledRate: 2, Issued: 5, Warnings: []string{"client CPU above 85% for 2 s"}},
 		Config: &cfg,
 		Metrics: []results.Metric{
+			{Tag: "adj_request_latency", Header: "Adjusted Request Latency", Unit: "ms", Kind: results.DerivedMetric,
+				Stats: &results.Stats{Avg: math.Inf(1), Sum: math.Inf(1), Std: math.NaN(), Count: 5, Min: 500, Max: math.Inf(1),
+					P1: 500, P5: 500, P10: 500, P25: 700, P50: 1000, P75: 1000, P90: math.Inf(1), P95: math.Inf(1), P99: math.Inf(1)}},
 			val("benchmark_duration", "Benchmark Duration", "sec", results.DerivedMetric, 3),
 			val("completed_request_count", "Completed Requests (Success + Error)", "requests", results.DerivedMetric, 5),
 			rec("error_isl", "Error Input Sequence Length", "tokens", true, stats(7, 7, 7, 7, 0, 1), ""),
@@ -158,7 +162,7 @@ func TestSummaryJSONSchema(t *testing.T) {
 		"error_request_count", "error_isl",
 		"input_config", "run_info", "was_cancelled", "error_summary", "start_time", "end_time",
 		// extra metrics after the declared fields, by tag
-		"completed_request_count", "request_error_rate",
+		"adj_request_latency", "completed_request_count", "request_error_rate",
 		"loadstar"}
 	if strings.Join(keys, ",") != strings.Join(wantTop, ",") {
 		t.Errorf("top-level keys\n got %v\nwant %v", keys, wantTop)
@@ -172,6 +176,12 @@ func TestSummaryJSONSchema(t *testing.T) {
 		if got := strings.Join(orderedKeys(t, doc[tag]), ","); got != recordBlock {
 			t.Errorf("%s block keys %s", tag, got)
 		}
+	}
+	if got := strings.Join(orderedKeys(t, doc["adj_request_latency"]), ","); got != "unit,avg,p1,p5,p10,p25,p50,p75,p90,p95,p99,min,max,sum" {
+		t.Errorf("adjusted block keys %s", got)
+	}
+	if !bytes.Contains(doc["adj_request_latency"], []byte(`"p90": null`)) {
+		t.Errorf("infinite percentile not null: %s", doc["adj_request_latency"])
 	}
 	for _, tag := range []string{"request_count", "request_throughput", "benchmark_duration", "total_osl"} {
 		if got := strings.Join(orderedKeys(t, doc[tag]), ","); got != "unit,avg" {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -119,8 +120,13 @@ func metricBlock(mt *results.Metric) *ordered.Map {
 	}
 	b.Set("min", number(st.Min, mt.Integer))
 	b.Set("max", number(st.Max, mt.Integer))
-	b.Set("std", pyFloat(st.Std))
-	b.Set("count", st.Count)
+	if !math.IsNaN(st.Std) { // absent for failure-adjusted distributions
+		b.Set("std", pyFloat(st.Std))
+	}
+	if mt.Kind == results.RecordMetric {
+		// AIPerf writes count only for record metrics.
+		b.Set("count", st.Count)
+	}
 	b.Set("sum", number(st.Sum, mt.Integer))
 	return b
 }

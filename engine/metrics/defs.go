@@ -200,6 +200,24 @@ var (
 	defCacheReadPct       = derived("overall_usage_prompt_cache_read_pct", "Overall Usage Prompt Cache Read", "Cache Read %", unitPercent, NoIndividualRecords|NoConsole, 0)
 )
 
+// adjusted are AIPerf's failure-adjusted distributions (metrics.md §8):
+// the parent's values plus one +inf per failed request, nearest-rank
+// percentiles. They exist only when some requests failed.
+var adjusted = [...]struct {
+	id  int
+	def Def
+}{
+	{TTFT, adjDef("time_to_first_token", "Adjusted Time to First Token", "Adj TTFT", StreamingTokensOnly, 101)},
+	{RequestLatency, adjDef("request_latency", "Adjusted Request Latency", "Adj Req Latency", 0, 301)},
+	{ITL, adjDef("inter_token_latency", "Adjusted Inter Token Latency", "Adj ITL", StreamingTokensOnly, 401)},
+	{DecodeDuration, adjDef("decode_duration", "Adjusted Decode Duration", "Adj Decode Duration", StreamingTokensOnly|NoConsole, 0)},
+}
+
+func adjDef(parent, header, short string, flags Flag, order int) Def {
+	return Def{Tag: "adj_" + parent, Header: header, ShortHeader: short, BaseUnit: unitNs, Unit: unitMs, Scale: 1e-6,
+		Kind: results.DerivedMetric, Flags: flags | NoIndividualRecords, DisplayOrder: order}
+}
+
 // usageTotals pairs each usage record metric with its run total.
 var usageTotals = [...]struct {
 	id  int
@@ -226,6 +244,9 @@ func Defs() []Def {
 	}
 	for _, u := range usageTotals {
 		out = append(out, *u.def)
+	}
+	for _, a := range adjusted {
+		out = append(out, a.def)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Tag < out[j].Tag })
 	return out

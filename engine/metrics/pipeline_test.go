@@ -152,6 +152,14 @@ func TestAggregatesAndDerived(t *testing.T) {
 	if metric(t, sum, "request_latency").Stats.Count != 4 {
 		t.Error("request_latency count != request_count")
 	}
+	// Failure-adjusted latency: [500 700 1000 1000] ms plus one +inf,
+	// nearest-rank percentiles over 5 values.
+	adj := metric(t, sum, "adj_request_latency").Stats
+	inf := math.Inf(1)
+	if adj.Count != 5 || adj.P1 != 500 || adj.P25 != 700 || adj.P50 != 1000 || adj.P75 != 1000 || adj.P90 != inf ||
+		adj.Min != 500 || adj.Max != inf || adj.Avg != inf || !math.IsNaN(adj.Std) {
+		t.Errorf("adj_request_latency %+v", adj)
+	}
 	if len(sum.Errors) != 1 || sum.Errors[0].Count != 1 || sum.Errors[0].Details.Message != "boom" {
 		t.Errorf("errors %+v", sum.Errors)
 	}

@@ -446,6 +446,7 @@ func (r *errorRows) base(i int) base {
 // group is the statistics of a set of records: the run or one slice.
 type group struct {
 	stats               [NumRecordMetrics]*results.Stats
+	adjusted            [len(adjusted)]*results.Stats
 	icl                 *results.Stats
 	valid, errors, good int64
 	durationNs          float64 // 0 = no duration
@@ -467,6 +468,7 @@ func (m *MetricResults) Summarize(ctx context.Context, s *results.Summary) error
 				g.stats[id] = &st
 			}
 		}
+		g.approxAdjusted(&m.hist)
 	} else {
 		m.exactStats(&g, nil, nil)
 	}
@@ -546,7 +548,42 @@ func (m *MetricResults) exactStats(g *group, sel, errSel []int32) {
 		if len(buf) > 0 {
 			st := ExactStats(buf, recordDefs[id].Scale)
 			g.stats[id] = &st
+			if k := adjustedIndex(id); k >= 0 && g.errors > 0 {
+				adj := AdjustedStats(len(buf), g.errors, func(r int) float64 { return buf[r] }, recordDefs[id].Scale)
+				g.adjusted[k] = &adj
+			}
 		}
+	}
+}
+
+func adjustedIndex(id int) int {
+	for k, a := range adjusted {
+		if a.id == id {
+			return k
+		}
+	}
+	return -1
+}
+
+// approxAdjusted fills the failure-adjusted stats from histograms.
+func (g *group) approxAdjusted(hist *[NumRecordMetrics]*histogram) {
+	if g.errors == 0 {
+		return
+	}
+	for k, a := range adjusted {
+		h := hist[a.id]
+		if h == nil || h.mom.n == 0 || g.stats[a.id] == nil {
+			continue
+		}
+		n := int(h.mom.n)
+		adj := AdjustedStats(n, g.errors, func(r int) float64 {
+			if n == 1 {
+				return h.mom.min
+			}
+			return min(max(h.quantile(100*float64(r)/float64(n-1)), h.mom.min), h.mom.max)
+		}, recordDefs[a.id].Scale)
+		adj.Approx, adj.Precision = true, math.Pow(10, -float64(h.h.SignificantFigures()))
+		g.adjusted[k] = &adj
 	}
 }
 
@@ -565,6 +602,13 @@ func (g *group) metrics(sloOn bool, app Applicability) []results.Metric {
 		mt := iclDef.metric()
 		mt.Stats = g.icl
 		out = append(out, mt)
+	}
+	for k, st := range g.adjusted {
+		if st != nil {
+			mt := adjusted[k].def.metric()
+			mt.Stats = st
+			out = append(out, mt)
+		}
 	}
 	add := func(d *Def, v float64) {
 		if math.IsNaN(v) || math.IsInf(v, 0) {

@@ -158,3 +158,25 @@ func (h *histogram) stats(scale float64) results.Stats {
 	}
 	return st
 }
+
+// AdjustedStats are AIPerf's failure-adjusted statistics (metrics.md §8):
+// the n values (value(rank) returns the rank-th smallest, base units) plus
+// one +inf per failed request. Percentiles use the nearest rank
+// (round-half-even of q/100·(N−1)); avg and sum are +inf; std is absent
+// (NaN); count is N = n + failed.
+func AdjustedStats(n int, failed int64, value func(rank int) float64, scale float64) results.Stats {
+	total := int64(n) + failed
+	at := func(rank int64) float64 {
+		if rank >= int64(n) {
+			return math.Inf(1)
+		}
+		return value(int(rank)) * scale
+	}
+	st := results.Stats{Avg: math.Inf(1), Sum: math.Inf(1), Std: math.NaN(), Count: total,
+		Min: at(0), Max: at(total - 1)}
+	ps := [len(percentiles)]*float64{&st.P1, &st.P5, &st.P10, &st.P25, &st.P50, &st.P75, &st.P90, &st.P95, &st.P99}
+	for i, q := range percentiles {
+		*ps[i] = at(int64(math.RoundToEven(q / 100 * float64(total-1))))
+	}
+	return st
+}

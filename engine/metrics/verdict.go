@@ -89,6 +89,7 @@ func (m *MetricResults) timeslices() []results.Timeslice {
 					g.stats[id] = &st
 				}
 			}
+			g.approxAdjusted(&acc.hist)
 		}
 	} else {
 		m.origin = m.sliceOrigin()

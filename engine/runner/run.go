@@ -81,7 +81,7 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 	}
 	clk := o.clk
 	if clk == nil {
-		clk = clock.New()
+		clk = timing.NewClock()
 	}
 	sampler, err := st.newSampler()
 	if err != nil {

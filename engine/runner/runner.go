@@ -58,7 +58,8 @@ type options struct {
 // WithRegistry builds components from reg (default plugin.Default()).
 func WithRegistry(reg *plugin.Registry) Option { return func(o *options) { o.reg = reg } }
 
-// WithClock stamps every time on clk (default a new real clock per run).
+// WithClock stamps every time on clk (default a new timing.PreciseClock per
+// run: a real clock whose SleepUntil is accurate to microseconds).
 func WithClock(clk clock.Clock) Option { return func(o *options) { o.clk = clk } }
 
 // WithLogger logs progress and warnings to l (default: discard).

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/loadstar/loadstar/engine/ordered"
@@ -311,10 +312,36 @@ func describeValue(name string, v any) any {
 		return c
 	case plugin.Func:
 		return "<function>"
+	case []string:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = redactHeaderLine(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			if s, ok := e.(string); ok {
+				out[i] = redactHeaderLine(s)
+			} else {
+				out[i] = describeValue("", e)
+			}
+		}
+		return out
 	case fmt.Stringer:
 		return x.String()
 	}
 	return v
+}
+
+// redactHeaderLine hides the value of a "Name: value" header line whose name
+// holds a secret (Authorization, x-api-key, ...).
+func redactHeaderLine(s string) string {
+	name, _, ok := strings.Cut(s, ":")
+	if ok && plugin.IsSecretName(strings.TrimSpace(name)) {
+		return strings.TrimSpace(name) + ": " + plugin.Redacted
+	}
+	return s
 }
 
 // Runtime is how this process runs (the seed's ServiceConfig).

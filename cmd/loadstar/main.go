@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/alecthomas/kong"
 
@@ -21,8 +22,36 @@ import (
 // Globals are the flags every command accepts; commands receive them through
 // kong.Bind.
 type Globals struct {
-	LogLevel  string `help:"Log level: debug, info, warn, error." default:"info" enum:"debug,info,warn,error" env:"LOADSTAR_LOG_LEVEL"`
-	LogFormat string `help:"Log format: text or json." default:"text" enum:"text,json" env:"LOADSTAR_LOG_FORMAT"`
+	LogLevel  LogLevel `help:"Log level: debug, info, warn, error (AIPerf's TRACE, DEBUG, INFO, NOTICE, WARNING, SUCCESS, ERROR, CRITICAL too)." default:"info" env:"LOADSTAR_LOG_LEVEL"`
+	LogFormat string   `help:"Log format: text or json." default:"text" enum:"text,json" env:"LOADSTAR_LOG_FORMAT"`
+}
+
+// LogLevel is the --log-level flag: slog's level names, and AIPerf's
+// (TRACE is debug-4; NOTICE and SUCCESS are info; CRITICAL is error),
+// case-insensitive. It holds a name slog.Level.UnmarshalText reads.
+type LogLevel string
+
+// Decode implements kong.MapperValue.
+func (l *LogLevel) Decode(ctx *kong.DecodeContext) error {
+	var s string
+	if err := ctx.Scan.PopValueInto("level", &s); err != nil {
+		return err
+	}
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "trace":
+		*l = "debug-4"
+	case "debug":
+		*l = "debug"
+	case "info", "notice", "success":
+		*l = "info"
+	case "warn", "warning":
+		*l = "warn"
+	case "error", "critical":
+		*l = "error"
+	default:
+		return fmt.Errorf("--log-level: %q is not a level (expected debug, info, warn or error; or AIPerf's TRACE, DEBUG, INFO, NOTICE, WARNING, SUCCESS, ERROR, CRITICAL)", s)
+	}
+	return nil
 }
 
 // CLI is the command tree. Add a command by adding a field here and a file
@@ -32,6 +61,7 @@ type CLI struct {
 
 	Run     RunCmd     `cmd:"" help:"Run a scenario (.star file)."`
 	Inspect InspectCmd `cmd:"" help:"Print the plan of a scenario without sending anything."`
+	Profile ProfileCmd `cmd:"" help:"Benchmark with AIPerf's command line (aiperf profile flags); --emit-scenario prints the equivalent scenario."`
 	Test    TestCmd    `cmd:"" help:"Run test_* functions of *_test.star files."`
 	Doc     DocCmd     `cmd:"" help:"Print the reference of builtins and plugin constructors."`
 	Mock    MockCmd    `cmd:"" help:"Run the embedded mock LLM server (OpenAI, Anthropic, TGI, TEI, Cohere, NIM APIs) until Ctrl-C."`
@@ -79,6 +109,9 @@ func runMain(args []string, stdout, stderr io.Writer) (code errext.ExitCode) {
 		var pe *kong.ParseError
 		if errors.As(err, &pe) {
 			fmt.Fprintf(stderr, "loadstar: %v\n", err)
+			if len(args) > 0 && args[0] == "profile" && strings.Contains(err.Error(), "unknown flag") {
+				fmt.Fprintln(stderr, "hint: loadstar profile takes AIPerf's flags; an AIPerf flag it does not know is not supported (docs/profile.md lists them)")
+			}
 			return errext.Usage
 		}
 		fmt.Fprintf(stderr, "loadstar: %v\n", err)

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/loadstar/loadstar/builtins"
+	"github.com/loadstar/loadstar/builtins/profile"
+	"github.com/loadstar/loadstar/engine/config"
+	"github.com/loadstar/loadstar/engine/errext"
+	"github.com/loadstar/loadstar/engine/logging"
+	"github.com/loadstar/loadstar/engine/mock"
+	"github.com/loadstar/loadstar/engine/results"
+)
+
+// ProfileCmd is AIPerf's `aiperf profile` command line. The flags become the
+// plan a scenario would build (package builtins/profile), executed step by
+// step through builtins.RunStep exactly as a scenario's run() or sweep().
+// docs/profile.md lists every flag and its AIPerf equivalent.
+type ProfileCmd struct {
+	profile.Flags
+}
+
+// Run implements the command.
+func (c *ProfileCmd) Run(g *Globals, app *App, kctx *kong.Context) error {
+	ctx, stop := interruptible()
+	defer stop()
+	if c.Verbose > 0 || c.ExtraVerbose {
+		level := slog.LevelDebug
+		if c.Verbose > 1 || c.ExtraVerbose {
+			level = slog.LevelDebug - 4 // AIPerf's TRACE
+		}
+		app.Logger = logging.New(app.Stderr, g.LogFormat, level)
+	}
+	sc, err := newScenario(app, g, ScriptFlags{}, nil, false)
+	if err != nil {
+		return err
+	}
+	defer sc.env.Close()
+	plan, err := profile.Build(&c.Flags, sc.env.Registry, profile.WithCommandLine(kctx.Args))
+	if err != nil {
+		return err
+	}
+	for _, n := range plan.Notes {
+		fmt.Fprintf(app.Stderr, "loadstar: note: %s\n", n)
+	}
+	if plan.EmitScenario {
+		text, err := plan.Scenario()
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprint(app.Stdout, text)
+		return err
+	}
+	if plan.Mock != nil {
+		cfg := *plan.Mock
+		cfg.Logger = app.Logger
+		srv, err := mock.Start(ctx, cfg)
+		if err != nil {
+			return errext.Errorf(errext.Generic, "starting the embedded mock server: %v", err)
+		}
+		sc.env.OnClose(func() { srv.Close() })
+		plan.UseURL(srv.URL())
+		speed := fmt.Sprintf("TTFT %s, ITL %s", cfg.TTFT, cfg.ITL)
+		if cfg.Fast {
+			speed = "no latency"
+		}
+		fmt.Fprintf(app.Stderr, "loadstar: no --url given: benchmarking the embedded mock server at %s (%s); pass --url to benchmark a real server\n", srv.URL(), speed)
+	}
+	thread, done := sc.host.NewThread(ctx, "profile")
+	defer done()
+	step := func(_ context.Context, cfg *config.Benchmark) (*results.Summary, error) {
+		res, err := builtins.RunStep(thread, cfg)
+		if err != nil {
+			return nil, err
+		}
+		return res.Summary(), nil
+	}
+	return sc.finish(app, plan.Execute(ctx, step, app.Stdout))
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/loadstar/loadstar/engine/config"
 	"github.com/loadstar/loadstar/engine/plugin"
 	"github.com/loadstar/loadstar/engine/results"
+	"github.com/loadstar/loadstar/engine/runner"
 )
 
 // Env is the host-side state of one script execution that run() and its
@@ -29,7 +30,8 @@ type Env struct {
 	// scenario names one ("artifacts" when empty).
 	ArtifactRoot string
 	// Execute runs one step; the command sets it to the engine's runner.
-	Execute func(ctx context.Context, cfg *config.Benchmark) (*results.Summary, error)
+	// Extra options (observers) come from the builtins, e.g. live threshold checks.
+	Execute func(ctx context.Context, cfg *config.Benchmark, opts ...runner.Option) (*results.Summary, error)
 	// PlanStep validates and describes a step without sending (inspect).
 	PlanStep func(ctx context.Context, cfg *config.Benchmark) (string, error)
 

@@ -13,6 +13,7 @@ import (
 	"github.com/loadstar/loadstar/engine/metrics"
 	"github.com/loadstar/loadstar/engine/plugin"
 	"github.com/loadstar/loadstar/engine/results"
+	"github.com/loadstar/loadstar/engine/runner"
 	"github.com/loadstar/loadstar/interp"
 )
 
@@ -446,9 +447,23 @@ func RunStep(thread *starlark.Thread, cfg *config.Benchmark) (*Result, error) {
 	if env.Execute == nil {
 		return nil, errNoEnv
 	}
-	sum, err := env.Execute(ctx, cfg)
+	var opts []runner.Option
+	var abort *abortOnFail
+	if a := newAbortOnFail(ctx, cfg.Thresholds); a != nil {
+		abort = a
+		ctx = a.ctx
+		opts = append(opts, runner.WithObserver(a))
+		defer a.cancel(nil)
+	}
+	sum, err := env.Execute(ctx, cfg, opts...)
 	if err != nil {
 		return nil, withCode(err, errext.InvalidConfig)
+	}
+	if abort != nil {
+		if msg := abort.fired(); msg != "" {
+			env.noteThresholds(sum.Thresholds)
+			return nil, errext.Errorf(errext.ThresholdsFailed, "run aborted: %s (artifacts: %s)", msg, sum.Info.ArtifactDir)
+		}
 	}
 	if len(sum.Thresholds) == 0 && len(cfg.Thresholds) > 0 {
 		for _, t := range cfg.Thresholds {

@@ -1,16 +1,22 @@
 package builtins
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 
 	"go.starlark.net/starlark"
 
 	"github.com/loadstar/loadstar/engine/config"
 	"github.com/loadstar/loadstar/engine/errext"
 	"github.com/loadstar/loadstar/engine/metrics"
+	"github.com/loadstar/loadstar/engine/record"
 	"github.com/loadstar/loadstar/engine/results"
+	"github.com/loadstar/loadstar/engine/runner"
 )
 
 // ThresholdValue is a threshold(...) value, passed to run(thresholds=[...]).
@@ -70,4 +76,64 @@ func thresholdBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starla
 		return nil, errext.WithExitCode(err, errext.InvalidConfig)
 	}
 	return &ThresholdValue{T: t}, nil
+}
+
+// AbortMinRequests is how many requests must have completed before
+// abort_on_fail thresholds are checked while a run goes (k6's
+// delayAbortEval): early statistics of a handful of requests are noise.
+const AbortMinRequests = 10
+
+// abortOnFail checks abort_on_fail thresholds on the live statistics every
+// progress tick of the profiling phase and stops the run at the first
+// failure; the run then ends as on Ctrl-C (grace period, every artifact
+// written) and run() fails with exit code 5.
+type abortOnFail struct {
+	ctx        context.Context
+	cancel     context.CancelCauseFunc
+	thresholds []config.Threshold
+	mu         sync.Mutex
+	msg        string
+}
+
+func newAbortOnFail(parent context.Context, ts []config.Threshold) *abortOnFail {
+	var abort []config.Threshold
+	for _, t := range ts {
+		if t.AbortOnFail {
+			abort = append(abort, t)
+		}
+	}
+	if len(abort) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithCancelCause(parent)
+	return &abortOnFail{ctx: ctx, cancel: cancel, thresholds: abort}
+}
+
+// Progress implements runner.Observer.
+func (a *abortOnFail) Progress(p runner.Progress) {
+	if p.Phase != record.Profiling || p.LiveMetrics == nil || a.fired() != "" {
+		return
+	}
+	if p.Completed < AbortMinRequests {
+		return
+	}
+	live := &results.Summary{Metrics: p.LiveMetrics()}
+	for _, t := range a.thresholds {
+		if live.Metric(t.Metric) == nil {
+			continue // not measured yet
+		}
+		if r := results.EvaluateThreshold(live, t); !r.Passed {
+			a.mu.Lock()
+			a.msg = "threshold failed while running (abort_on_fail, after " + strconv.FormatInt(p.Completed, 10) + " requests): " + r.Message
+			a.mu.Unlock()
+			a.cancel(errors.New(a.fired()))
+			return
+		}
+	}
+}
+
+func (a *abortOnFail) fired() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.msg
 }

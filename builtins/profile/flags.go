@@ -19,10 +19,10 @@ package profile
 // comma-separated list ("magic list") are strings: a list runs a sweep.
 type Flags struct {
 	// Endpoint.
-	Model                   []string `short:"m" name:"model" aliases:"model-names" group:"Endpoint" placeholder:"NAME" help:"Model name(s) sent in the payload; comma-separated or repeated for several (assigned round-robin). Required with --url."`
+	Model                   []string `short:"m" name:"model" aliases:"model-names" group:"Endpoint" placeholder:"NAME" help:"Model name(s) sent in the payload; comma-separated or repeated for several (assigned round-robin). Required with --url. (Also --model-names.)"`
 	ModelSelectionStrategy  string   `name:"model-selection-strategy" group:"Endpoint" placeholder:"round_robin" help:"How several models are assigned to requests: round_robin (default; the only one loadstar has)."`
 	EndpointType            string   `name:"endpoint-type" group:"Endpoint" placeholder:"chat" help:"API to benchmark (default chat): chat, completions, responses, embeddings, nim_embeddings, cohere_rankings, hf_tei_rankings, nim_rankings, huggingface_generate, image_generation, solido_rag, template, messages, or any endpoint plugin (loadstar plugins endpoint)."`
-	CustomEndpoint          string   `name:"custom-endpoint" aliases:"endpoint" group:"Endpoint" placeholder:"PATH" help:"Path that replaces the endpoint type's default path (e.g. /v1/my/chat)."`
+	CustomEndpoint          string   `name:"custom-endpoint" aliases:"endpoint" group:"Endpoint" placeholder:"PATH" help:"Path that replaces the endpoint type's default path (e.g. /v1/my/chat). (Also --endpoint.)"`
 	Streaming               bool     `name:"streaming" group:"Endpoint" help:"Stream answers (SSE); needed for TTFT and inter-token latency. Ignored by endpoints that cannot stream."`
 	URL                     []string `short:"u" name:"url" group:"Endpoint" sep:"none" placeholder:"URL" help:"Server base URL (repeatable: sessions are spread round-robin). Without --url, loadstar benchmarks its embedded mock server."`
 	URLStrategy             string   `name:"url-strategy" group:"Endpoint" placeholder:"round_robin" help:"How sessions are spread over several URLs: round_robin (default; the only one)."`
@@ -48,7 +48,7 @@ type Flags struct {
 	PublicDataset           string `name:"public-dataset" group:"Input" placeholder:"NAME" help:"Not supported: loadstar works offline; download the data and pass --input-file."`
 	DatasetSamplingStrategy string `name:"dataset-sampling-strategy" group:"Input" placeholder:"STRATEGY" help:"Order of dataset entries: sequential, random or shuffle (default: the dataset's)."`
 	RandomSeed              *int64 `name:"random-seed" group:"Input" placeholder:"N" help:"Seed of the dataset and the schedule (>= 0); the same seed reproduces both. Default: drawn (42 with --num-profile-runs)."`
-	NumDatasetEntries       *int   `name:"num-dataset-entries" aliases:"num-prompts" group:"Input" placeholder:"N" help:"Distinct synthetic prompts/conversations (default 100)."`
+	NumDatasetEntries       *int   `name:"num-dataset-entries" aliases:"num-prompts" group:"Input" placeholder:"N" help:"Distinct synthetic prompts/conversations (default 100). (Also --num-prompts.)"`
 	IslBlockSize            *int   `name:"isl-block-size" group:"Input" placeholder:"N" help:"Tokens per hash id when a trace builds prompts from hash_ids (default 512)."`
 
 	// Fixed schedule.
@@ -58,33 +58,33 @@ type Flags struct {
 	FixedScheduleEndOffset   *int64 `name:"fixed-schedule-end-offset" group:"Fixed schedule" placeholder:"MS" help:"Replay only entries at or before this timestamp (ms)."`
 
 	// Conversation input.
-	ConversationNum            string   `name:"conversation-num" aliases:"num-conversations,num-sessions" group:"Conversation input" placeholder:"N" help:"Stop after starting this many conversations (sessions); not with --request-count. Comma list: sweep."`
-	ConversationTurnMean       string   `name:"conversation-turn-mean" aliases:"session-turns-mean" group:"Conversation input" placeholder:"N" help:"Mean turns per synthetic conversation (default 1). Comma list: sweep."`
-	ConversationTurnStddev     *float64 `name:"conversation-turn-stddev" aliases:"session-turns-stddev" group:"Conversation input" placeholder:"N" help:"Standard deviation of the turns per conversation (default 0)."`
-	ConversationTurnDelayMean  *float64 `name:"conversation-turn-delay-mean" aliases:"session-turn-delay-mean" group:"Conversation input" placeholder:"MS" help:"Mean think time before each later turn, in ms (default 0)."`
-	ConversationTurnDelayStdev *float64 `name:"conversation-turn-delay-stddev" aliases:"session-turn-delay-stddev" group:"Conversation input" placeholder:"MS" help:"Standard deviation of the think time, in ms (default 0)."`
-	ConversationTurnDelayRatio *float64 `name:"conversation-turn-delay-ratio" aliases:"session-delay-ratio" group:"Conversation input" placeholder:"X" help:"Multiplies every think time (default 1.0)."`
+	ConversationNum            string   `name:"conversation-num" aliases:"num-conversations,num-sessions" group:"Conversation input" placeholder:"N" help:"Stop after starting this many conversations (sessions); not with --request-count. Comma list: sweep. (Also --num-conversations, --num-sessions.)"`
+	ConversationTurnMean       string   `name:"conversation-turn-mean" aliases:"session-turns-mean" group:"Conversation input" placeholder:"N" help:"Mean turns per synthetic conversation (default 1). Comma list: sweep. (Also --session-turns-mean.)"`
+	ConversationTurnStddev     *float64 `name:"conversation-turn-stddev" aliases:"session-turns-stddev" group:"Conversation input" placeholder:"N" help:"Standard deviation of the turns per conversation (default 0). (Also --session-turns-stddev.)"`
+	ConversationTurnDelayMean  *float64 `name:"conversation-turn-delay-mean" group:"Conversation input" placeholder:"MS" help:"Mean think time before each later turn, in ms (default 0)."`
+	ConversationTurnDelayStdev *float64 `name:"conversation-turn-delay-stddev" group:"Conversation input" placeholder:"MS" help:"Standard deviation of the think time, in ms (default 0)."`
+	ConversationTurnDelayRatio *float64 `name:"conversation-turn-delay-ratio" group:"Conversation input" placeholder:"X" help:"Multiplies every think time (default 1.0)."`
 
 	// Prompt: input and output sequence lengths, batch.
-	ISL        string `name:"isl" aliases:"prompt-input-tokens-mean,synthetic-input-tokens-mean" group:"Prompt" placeholder:"N" help:"Mean input tokens per synthetic prompt (default 550). Comma list: sweep."`
-	ISLStddev  string `name:"isl-stddev" aliases:"prompt-input-tokens-stddev,synthetic-input-tokens-stddev" group:"Prompt" placeholder:"N" help:"Standard deviation of the input tokens (default 0). Comma list: sweep."`
-	OSL        string `name:"osl" aliases:"prompt-output-tokens-mean,output-tokens-mean" group:"Prompt" placeholder:"N" help:"Mean output tokens, sent as the maximum (default: none sent). Comma list: sweep."`
-	OSLStddev  string `name:"osl-stddev" aliases:"prompt-output-tokens-stddev,output-tokens-stddev" group:"Prompt" placeholder:"N" help:"Standard deviation of the output tokens (default 0). Comma list: sweep."`
-	SeqDist    string `name:"seq-dist" aliases:"sequence-distribution" group:"Prompt" placeholder:"DIST" help:"Joint ISL/OSL mix \"ISL,OSL:percent;...\" with optional \"mean|stddev\" lengths, e.g. \"128,64:30;2048|100,256:70\"."`
-	BatchSize  *int   `short:"b" name:"prompt-batch-size" aliases:"batch-size,batch-size-text" group:"Prompt" placeholder:"N" help:"Texts per request (embeddings, rankings; default 1)."`
-	PrefixPool *int   `name:"num-prefix-prompts" aliases:"prompt-prefix-pool-size" group:"Prefix prompt" placeholder:"N" help:"Size of a pool of shared prompt prefixes (KV-cache reuse); needs --prompt-prefix-length."`
+	ISL        string `name:"isl" aliases:"prompt-input-tokens-mean,synthetic-input-tokens-mean" group:"Prompt" placeholder:"N" help:"Mean input tokens per synthetic prompt (default 550). Comma list: sweep. (Also --prompt-input-tokens-mean, --synthetic-input-tokens-mean.)"`
+	ISLStddev  string `name:"isl-stddev" aliases:"prompt-input-tokens-stddev,synthetic-input-tokens-stddev" group:"Prompt" placeholder:"N" help:"Standard deviation of the input tokens (default 0). Comma list: sweep. (Also --prompt-input-tokens-stddev, --synthetic-input-tokens-stddev.)"`
+	OSL        string `name:"osl" aliases:"prompt-output-tokens-mean,output-tokens-mean" group:"Prompt" placeholder:"N" help:"Mean output tokens, sent as the maximum (default: none sent). Comma list: sweep. (Also --prompt-output-tokens-mean, --output-tokens-mean.)"`
+	OSLStddev  string `name:"osl-stddev" aliases:"prompt-output-tokens-stddev,output-tokens-stddev" group:"Prompt" placeholder:"N" help:"Standard deviation of the output tokens (default 0). Comma list: sweep. (Also --prompt-output-tokens-stddev, --output-tokens-stddev.)"`
+	SeqDist    string `name:"seq-dist" aliases:"sequence-distribution" group:"Prompt" placeholder:"DIST" help:"Joint ISL/OSL mix \"ISL,OSL:percent;...\" with optional \"mean|stddev\" lengths, e.g. \"128,64:30;2048|100,256:70\". (Also --sequence-distribution.)"`
+	BatchSize  *int   `short:"b" name:"prompt-batch-size" aliases:"batch-size,batch-size-text" group:"Prompt" placeholder:"N" help:"Texts per request (embeddings, rankings; default 1). (Also --batch-size, --batch-size-text.)"`
+	PrefixPool *int   `name:"num-prefix-prompts" aliases:"prompt-prefix-pool-size" group:"Prefix prompt" placeholder:"N" help:"Size of a pool of shared prompt prefixes (KV-cache reuse); needs --prompt-prefix-length. (Also --prompt-prefix-pool-size.)"`
 	PrefixLen  *int   `name:"prompt-prefix-length" group:"Prefix prompt" placeholder:"N" help:"Tokens per shared prefix."`
 	SystemLen  *int   `name:"shared-system-prompt-length" group:"Prefix prompt" placeholder:"N" help:"Tokens of one system prompt shared by every conversation; not with a prefix pool."`
 	ContextLen *int   `name:"user-context-prompt-length" group:"Prefix prompt" placeholder:"N" help:"Tokens of a per-conversation context prompt sent with every turn."`
 
 	// Images and audio.
-	ImageBatchSize   *int     `name:"image-batch-size" aliases:"batch-size-image" group:"Image input" placeholder:"N" help:"Random images per turn (endpoints that accept images)."`
+	ImageBatchSize   *int     `name:"image-batch-size" aliases:"batch-size-image" group:"Image input" placeholder:"N" help:"Random images per turn (endpoints that accept images). (Also --batch-size-image.)"`
 	ImageWidthMean   *float64 `name:"image-width-mean" group:"Image input" placeholder:"PX" help:"Mean image width (default 512)."`
 	ImageWidthStddev *float64 `name:"image-width-stddev" group:"Image input" placeholder:"PX" help:"Standard deviation of the width."`
 	ImageHeightMean  *float64 `name:"image-height-mean" group:"Image input" placeholder:"PX" help:"Mean image height (default 512)."`
 	ImageHeightStdev *float64 `name:"image-height-stddev" group:"Image input" placeholder:"PX" help:"Standard deviation of the height."`
 	ImageFormat      string   `name:"image-format" group:"Image input" placeholder:"FORMAT" help:"png, jpeg or random (default png)."`
-	AudioBatchSize   *int     `name:"audio-batch-size" aliases:"batch-size-audio" group:"Audio input" placeholder:"N" help:"White-noise audio clips per turn (endpoints that accept audio)."`
+	AudioBatchSize   *int     `name:"audio-batch-size" aliases:"batch-size-audio" group:"Audio input" placeholder:"N" help:"White-noise audio clips per turn (endpoints that accept audio). (Also --batch-size-audio.)"`
 	AudioLengthMean  *float64 `name:"audio-length-mean" group:"Audio input" placeholder:"SEC" help:"Mean clip length in seconds (default 5)."`
 	AudioLengthStdev *float64 `name:"audio-length-stddev" group:"Audio input" placeholder:"SEC" help:"Standard deviation of the clip length."`
 	AudioFormat      string   `name:"audio-format" group:"Audio input" placeholder:"wav" help:"wav (the only format loadstar generates)."`
@@ -103,9 +103,9 @@ type Flags struct {
 	// Load generator.
 	Concurrency             string   `name:"concurrency" group:"Load generator" placeholder:"N" help:"Sessions in flight at once (closed loop; with --request-rate a cap). Comma list: sweep."`
 	RequestRate             string   `name:"request-rate" group:"Load generator" placeholder:"RPS" help:"Requests per second (open loop; fractions allowed). Comma list: sweep."`
-	ArrivalPattern          string   `name:"request-rate-mode" aliases:"arrival-pattern" group:"Load generator" placeholder:"MODE" help:"Gaps between requests: poisson (default), constant, gamma, or concurrency_burst (closed loop)."`
-	ArrivalSmoothness       *float64 `name:"arrival-smoothness" aliases:"vllm-burstiness" group:"Load generator" placeholder:"K" help:"Gamma shape: 1 Poisson, < 1 burstier, > 1 smoother (needs --request-rate-mode gamma)."`
-	RequestCount            string   `name:"request-count" aliases:"num-requests" group:"Load generator" placeholder:"N" help:"Requests to send (default max(10, 2 x concurrency); a trace: its entries). Comma list: sweep."`
+	ArrivalPattern          string   `name:"request-rate-mode" aliases:"arrival-pattern" group:"Load generator" placeholder:"MODE" help:"Gaps between requests: poisson (default), constant, gamma, or concurrency_burst (closed loop). (Also --arrival-pattern.)"`
+	ArrivalSmoothness       *float64 `name:"arrival-smoothness" aliases:"vllm-burstiness" group:"Load generator" placeholder:"K" help:"Gamma shape: 1 Poisson, < 1 burstier, > 1 smoother (needs --request-rate-mode gamma). (Also --vllm-burstiness.)"`
+	RequestCount            string   `name:"request-count" aliases:"num-requests" group:"Load generator" placeholder:"N" help:"Requests to send (default max(10, 2 x concurrency); a trace: its entries). Comma list: sweep. (Also --num-requests.)"`
 	BenchmarkDuration       string   `name:"benchmark-duration" group:"Load generator" placeholder:"SEC" help:"Stop issuing after this many seconds. Comma list: sweep."`
 	BenchmarkGracePeriod    string   `name:"benchmark-grace-period" group:"Load generator" placeholder:"SEC" help:"After --benchmark-duration, how long requests in flight may finish (default 30; inf = no limit)."`
 	ConcurrencyRampDuration *float64 `name:"concurrency-ramp-duration" group:"Load generator" placeholder:"SEC" help:"Ramp the concurrency from 1 to its target over this many seconds."`
@@ -123,7 +123,7 @@ type Flags struct {
 	NumWarmupSessions             *int     `name:"num-warmup-sessions" group:"Warmup" placeholder:"N" help:"Warmup conversations."`
 	WarmupConcurrency             *int     `name:"warmup-concurrency" group:"Warmup" placeholder:"N" help:"Concurrency of the warmup (default: the profiling value)."`
 	WarmupRequestRate             *float64 `name:"warmup-request-rate" group:"Warmup" placeholder:"RPS" help:"Request rate of the warmup (default: the profiling value)."`
-	WarmupArrivalPattern          string   `name:"warmup-arrival-pattern" aliases:"warmup-request-rate-mode" group:"Warmup" placeholder:"MODE" help:"Arrival pattern of the warmup (default: the profiling one)."`
+	WarmupArrivalPattern          string   `name:"warmup-arrival-pattern" group:"Warmup" placeholder:"MODE" help:"Arrival pattern of the warmup (default: the profiling one)."`
 	WarmupGracePeriod             string   `name:"warmup-grace-period" group:"Warmup" placeholder:"SEC" help:"How long warmup requests in flight may finish after a warmup duration (default inf)."`
 	WarmupConcurrencyRampDuration *float64 `name:"warmup-concurrency-ramp-duration" group:"Warmup" placeholder:"SEC" help:"Concurrency ramp of the warmup."`
 	WarmupRequestRateRampDuration *float64 `name:"warmup-request-rate-ramp-duration" group:"Warmup" placeholder:"SEC" help:"Request-rate ramp of the warmup."`
@@ -137,13 +137,13 @@ type Flags struct {
 	Goodput string `name:"goodput" group:"Goodput" placeholder:"TAG:VALUE ..." help:"Per-request objectives in display units, e.g. \"time_to_first_token:200 inter_token_latency:20\" (ms)."`
 
 	// Output.
-	ArtifactDir         string   `name:"artifact-dir" aliases:"output-artifact-dir" group:"Output" placeholder:"DIR" help:"Artifact directory, used as given (default artifacts/<model>-<service>-<endpoint>-<load>/)."`
-	ProfileExportPrefix string   `name:"profile-export-prefix" aliases:"profile-export-file" group:"Output" placeholder:"PREFIX" help:"Renames every profile_export* file."`
+	ArtifactDir         string   `name:"artifact-dir" aliases:"output-artifact-dir" group:"Output" placeholder:"DIR" help:"Artifact directory, used as given (default artifacts/<model>-<service>-<endpoint>-<load>/). (Also --output-artifact-dir.)"`
+	ProfileExportPrefix string   `name:"profile-export-prefix" aliases:"profile-export-file" group:"Output" placeholder:"PREFIX" help:"Renames every profile_export* file. (Also --profile-export-file.)"`
 	ExportLevel         string   `name:"export-level" group:"Output" placeholder:"LEVEL" help:"summary, records (default: also per-request JSONL) or raw (also raw request/response JSONL)."`
 	SliceDuration       *float64 `name:"slice-duration" group:"Output" placeholder:"SEC" help:"Also report metrics per time slice of this many seconds."`
 
 	// UI and logging.
-	UIType       string `name:"ui-type" aliases:"ui" group:"UI" placeholder:"TYPE" help:"Progress display: simple, none, or dashboard (shown as simple). Default: simple on a terminal, else none."`
+	UIType       string `name:"ui-type" aliases:"ui" group:"UI" placeholder:"TYPE" help:"Progress display: simple, none, or dashboard (shown as simple). Default: simple on a terminal, else none. (Also --ui.)"`
 	Verbose      int    `short:"v" name:"verbose" type:"counter" group:"UI" help:"-v debug logs, -vv trace logs (both force the simple UI)."`
 	ExtraVerbose bool   `name:"extra-verbose" group:"UI" help:"Same as -vv."`
 

@@ -1179,7 +1179,7 @@ func (b *builder) benchmark(v values) (*config.Benchmark, error) {
 
 	// Output.
 	cfg.Output.ArtifactDir = f.ArtifactDir
-	cfg.Output.Prefix = f.ProfileExportPrefix
+	cfg.Output.Prefix = exportPrefix(f.ProfileExportPrefix)
 	if f.ExportLevel != "" {
 		cfg.Output.ExportLevel = f.ExportLevel
 	}
@@ -1196,6 +1196,17 @@ func (b *builder) benchmark(v values) (*config.Benchmark, error) {
 		return nil, errext.Errorf(errext.InvalidConfig, "%s", strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	return &cfg, nil
+}
+
+// exportPrefix accepts GenAI-Perf's --profile-export-file form too: a file
+// name whose extension is dropped ("run1.json" names run1.json, run1.csv...).
+func exportPrefix(s string) string {
+	for _, ext := range []string{".jsonl", ".json", ".csv"} {
+		if t, ok := strings.CutSuffix(s, ext); ok && t != "" {
+			return t
+		}
+	}
+	return s
 }
 
 // parseHeaders reads -H values: each "Name:Value" or a JSON object; a later

@@ -65,8 +65,10 @@ func newScenario(app *App, g *Globals, f ScriptFlags, extra starlark.StringDict,
 		Stdout: app.Stdout, Stderr: app.Stderr, DryRun: dryRun,
 		ArtifactRoot: f.Artifacts,
 	}
-	env.Execute = func(ctx context.Context, cfg *config.Benchmark) (*results.Summary, error) {
-		return runner.Run(ctx, cfg, rt, runner.WithRegistry(reg), runner.WithLogger(app.Logger), runner.WithOutput(app.Stdout))
+	env.Execute = func(ctx context.Context, cfg *config.Benchmark, opts ...runner.Option) (*results.Summary, error) {
+		opts = append([]runner.Option{runner.WithRegistry(reg), runner.WithLogger(app.Logger),
+			runner.WithOutput(app.Stdout), runner.WithProgress(app.Stderr)}, opts...)
+		return runner.Run(ctx, cfg, rt, opts...)
 	}
 	env.PlanStep = func(ctx context.Context, cfg *config.Benchmark) (string, error) {
 		st, err := runner.Plan(ctx, cfg, rt, runner.WithRegistry(reg), runner.WithLogger(app.Logger))

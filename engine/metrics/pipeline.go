@@ -282,6 +282,9 @@ func (p *Pipeline) Add(rec *record.Record) {
 // Live returns the running counters and medians for progress displays.
 func (p *Pipeline) Live() Live { return p.results.Live() }
 
+// LiveMetrics returns the running statistics (see MetricResults.LiveMetrics).
+func (p *Pipeline) LiveMetrics() []results.Metric { return p.results.LiveMetrics() }
+
 func (p *Pipeline) release(rec *record.Record) {
 	if p.setup.Release != nil {
 		p.setup.Release(rec)

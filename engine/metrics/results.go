@@ -710,6 +710,31 @@ type Live struct {
 	TTFTP50Ms, LatencyP50Ms, ITLP50Ms float64
 }
 
+// LiveMetrics returns the running statistics of every record metric seen so
+// far (HDR-derived, marked Approx) and the request counts and error rate:
+// what thresholds with abort_on_fail are checked against while a run goes.
+func (m *MetricResults) LiveMetrics() []results.Metric {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []results.Metric
+	for id, h := range m.hist {
+		if h == nil || h.mom.n == 0 {
+			continue
+		}
+		d := recordDefs[id]
+		st := h.stats(d.Scale)
+		out = append(out, results.Metric{Tag: d.Tag, Header: d.Header, ShortHeader: d.ShortHeader, Unit: d.Unit,
+			Kind: results.RecordMetric, Flags: uint64(d.Flags), Stats: &st})
+	}
+	out = append(out,
+		results.Metric{Tag: "request_count", Unit: "requests", Kind: results.AggregateMetric, Value: float64(m.valid)},
+		results.Metric{Tag: "error_request_count", Unit: "requests", Kind: results.AggregateMetric, Value: float64(m.errors)})
+	if total := m.valid + m.errors; total > 0 {
+		out = append(out, results.Metric{Tag: "request_error_rate", Unit: "%", Kind: results.DerivedMetric, Value: 100 * float64(m.errors) / float64(total)})
+	}
+	return out
+}
+
 // Live returns the current counters and HDR medians.
 func (m *MetricResults) Live() Live {
 	m.mu.Lock()

@@ -18,6 +18,7 @@ import (
 	"github.com/loadstar/loadstar/engine/record"
 	"github.com/loadstar/loadstar/engine/results"
 	"github.com/loadstar/loadstar/engine/timing"
+	"github.com/loadstar/loadstar/engine/ui"
 )
 
 // ProgressInterval is how often an Observer hears from a running step.
@@ -51,6 +52,11 @@ type Progress struct {
 	// Metrics are the collector's running counters and medians (profiling
 	// records only), when the collector keeps them (engine/metrics does).
 	Metrics *metrics.Live
+	// LiveMetrics computes the running statistics of every metric so far
+	// (HDR-derived; profiling records only), when the collector keeps them.
+	// Computing them costs a pass over the histograms: call it only when
+	// needed (live threshold checks).
+	LiveMetrics func() []results.Metric
 }
 
 // InFlight is the number of requests sent but not finished.
@@ -74,6 +80,13 @@ func (st *Step) Run(ctx context.Context, opts ...Option) (*results.Summary, erro
 }
 
 func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
+	if o.progress != nil {
+		u, err := ui.Auto(st.Config.UI, st.Runtime != nil && st.Runtime.Interactive, o.progress, o.log)
+		if err != nil {
+			return nil, invalid(err)
+		}
+		o.observers = append(o.observers, &uiObserver{ui: u})
+	}
 	queue := newRecordQueue()
 	col, err := o.collector(st, queue.recycle)
 	if err != nil {
@@ -193,7 +206,7 @@ func (st *Step) phase(ctx context.Context, o *options, clk clock.Clock, snd *sen
 		defer wg.Done()
 		st.watchGrace(ctx, done, cancelSend, start, stop.Duration, grace)
 	}()
-	if o.observer != nil {
+	if len(o.observers) > 0 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -204,11 +217,11 @@ func (st *Step) phase(ctx context.Context, o *options, clk clock.Clock, snd *sen
 				case <-done:
 					return
 				case <-t.C:
-					o.observer.Progress(st.progress(col, ph, pl, start, snd, base, false))
+					o.notify(st.progress(col, ph, pl, start, snd, base, false))
 				}
 			}
 		}()
-		o.observer.Progress(st.progress(col, ph, pl, start, snd, base, false))
+		o.notify(st.progress(col, ph, pl, start, snd, base, false))
 	}
 
 	env := st.env(sampler, stop, ph, snd)
@@ -219,9 +232,7 @@ func (st *Step) phase(ctx context.Context, o *options, clk clock.Clock, snd *sen
 	wg.Wait()
 	health := mon.stop()
 	health.ClientLagP99 = snd.lag.quantile(0.99)
-	if o.observer != nil {
-		o.observer.Progress(st.progress(col, ph, pl, start, snd, base, true))
-	}
+	o.notify(st.progress(col, ph, pl, start, snd, base, true))
 	if err != nil {
 		return nil, health, invalid(err)
 	}
@@ -269,6 +280,9 @@ func (st *Step) progress(col Collector, ph record.Phase, pl *timing.Plan, start 
 	if l, ok := col.(interface{ Live() metrics.Live }); ok {
 		live := l.Live()
 		p.Metrics = &live
+	}
+	if l, ok := col.(interface{ LiveMetrics() []results.Metric }); ok {
+		p.LiveMetrics = l.LiveMetrics
 	}
 	return p
 }

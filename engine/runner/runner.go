@@ -49,7 +49,8 @@ type options struct {
 	reg       *plugin.Registry
 	clk       clock.Clock
 	log       *slog.Logger
-	observer  Observer
+	observers []Observer
+	progress  io.Writer // where a progress UI draws; nil = none
 	collector CollectorFactory
 	dataset   dataset.Dataset
 	stdout    io.Writer
@@ -65,9 +66,22 @@ func WithClock(clk clock.Clock) Option { return func(o *options) { o.clk = clk }
 // WithLogger logs progress and warnings to l (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
-// WithObserver reports progress to obs (a progress UI) every ProgressInterval
-// and at every phase change.
-func WithObserver(obs Observer) Option { return func(o *options) { o.observer = obs } }
+// WithObserver reports progress to obs every ProgressInterval and at every
+// phase change. Several observers may be given.
+func WithObserver(obs Observer) Option {
+	return func(o *options) { o.observers = append(o.observers, obs) }
+}
+
+// WithProgress shows the step's progress on w with the UI plugin the
+// benchmark names (config.Benchmark.UI: simple, none, or auto by terminal).
+func WithProgress(w io.Writer) Option { return func(o *options) { o.progress = w } }
+
+// notify reports p to every observer.
+func (o *options) notify(p Progress) {
+	for _, obs := range o.observers {
+		obs.Progress(p)
+	}
+}
 
 // WithCollector sets how the step's records become its Summary (default:
 // MetricsCollector, engine/metrics' pipeline).

@@ -1,0 +1,38 @@
+package runner
+
+import (
+	"math"
+
+	"github.com/loadstar/loadstar/engine/ui"
+)
+
+// uiObserver drives a progress UI (engine/ui) from the runner's progress
+// reports: one UI phase per benchmark phase.
+type uiObserver struct {
+	ui      ui.UI
+	started bool
+}
+
+func (o *uiObserver) Progress(p Progress) {
+	if !o.started {
+		ph := ui.Phase{Name: p.Phase.String()}
+		if p.Plan != nil {
+			if p.Plan.Requests > 0 {
+				ph.Total = int(p.Plan.Requests)
+			}
+			ph.Duration = p.Plan.Duration
+		}
+		o.ui.Start(ph)
+		o.started = true
+	}
+	s := ui.Snapshot{Done: int(p.Completed), Errors: int(p.Errors), InFlight: int(p.InFlight()), Elapsed: p.Elapsed,
+		TTFTP50Ms: math.NaN(), LatencyP50Ms: math.NaN()}
+	if m := p.Metrics; m != nil {
+		s.TTFTP50Ms, s.LatencyP50Ms, s.OutputTokens = m.TTFTP50Ms, m.LatencyP50Ms, m.OutputTokens
+	}
+	o.ui.Update(s)
+	if p.Done {
+		o.ui.Finish()
+		o.started = false
+	}
+}

@@ -49,6 +49,9 @@ func (p *Plan) executeTrials(ctx context.Context, step StepFunc, out io.Writer) 
 				return err
 			}
 		}
+		if err := interrupted(ctx); err != nil {
+			return err
+		}
 		cfg := cloneConfig(p.Cells[0].Config)
 		cfg.Output.ArtifactDir = trialDir(p.BaseDir, t)
 		if t > 1 {
@@ -86,6 +89,9 @@ func (p *Plan) executeSweep(ctx context.Context, step StepFunc, out io.Writer) e
 				if err := sleep(ctx, p.Cooldown); err != nil {
 					return err
 				}
+			}
+			if err := interrupted(ctx); err != nil {
+				return err
 			}
 			cfg := cloneConfig(c.Config)
 			if cfg.Name == "" {
@@ -126,6 +132,15 @@ func cloneConfig(c *config.Benchmark) *config.Benchmark {
 	}
 	cp.SLOs = append([]config.SLO(nil), c.SLOs...)
 	return &cp
+}
+
+// interrupted stops a sweep or trials once Ctrl-C cancelled ctx: the
+// interrupted step kept its results; the next ones do not start.
+func interrupted(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return errext.WithExitCode(err, errext.Interrupted)
+	}
+	return nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

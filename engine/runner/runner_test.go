@@ -423,6 +423,9 @@ func TestRunFaults(t *testing.T) {
 					t.Errorf("error %+v, want type %s", e, c.errType)
 				case c.code > 0 && e.Code != c.code:
 					t.Errorf("error %+v, want code %d", e, c.code)
+				case c.fault == mock.FaultServerError && (strings.HasPrefix(e.Message, "{") || e.Message == ""):
+					// The API's error JSON is read (endpoint.ErrorFromStatus), not copied.
+					t.Errorf("error message %q: want the message of the API's error body", e.Message)
 				}
 			}
 			n := 0

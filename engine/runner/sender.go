@@ -114,7 +114,7 @@ func (s *sender) Send(c *timing.Credit) int64 {
 		URL: s.settings.URLs[sess.URLIndex], Headers: hdrs, Body: rec.Payload, Verbatim: true,
 		Stream: s.settings.Streaming, Cancel: c.Cancel, CancelAfter: c.CancelAfter, Timeout: s.settings.Timeout,
 	}
-	s.client.Do(ctx, &treq, s.ep.NewParser(), rec)
+	s.client.Do(ctx, &treq, apiErrors{s.ep.NewParser()}, rec)
 	*hp = hdrs[:0]
 	s.hdrs.Put(hp)
 
@@ -221,4 +221,14 @@ func (st *Step) inputSessions() iter.Seq2[export.InputSession, error] {
 			}
 		}
 	}
+}
+
+// apiErrors gives a response parser the endpoint layer's reading of non-2xx
+// answers: the API's error JSON (message, type) instead of the raw body.
+type apiErrors struct{ endpoint.Parser }
+
+// StatusError implements transport.StatusErrorHandler.
+func (a apiErrors) StatusError(status int, reason string, body []byte, rec *record.Record) {
+	d := endpoint.ErrorFromStatus(status, reason, body)
+	rec.Error = &d
 }

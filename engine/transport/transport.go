@@ -62,6 +62,13 @@ type Handler interface {
 	Body(contentType string, body []byte, perfNs int64, rec *record.Record)
 }
 
+// StatusErrorHandler is optional for a Handler: one that implements it turns
+// a non-2xx answer into the record's error itself (e.g. reading the API's
+// error JSON); otherwise the error is {status, reason phrase, body text}.
+type StatusErrorHandler interface {
+	StatusError(status int, reason string, body []byte, rec *record.Record)
+}
+
 // Transport is the protocol of the transport plugin category: a configured
 // transport that opens a client for one run. *Config implements it.
 type Transport interface {
@@ -507,7 +514,7 @@ func (t *HTTP) roundTrip(ctx context.Context, c *conn, req *Request, method stri
 		c.sse.Reset()
 		c.h, c.rec = nil, nil
 		if !ok {
-			t.statusError(c, rec, status)
+			t.statusError(c, rec, h, status)
 		}
 		t.readFailed(ctx, c, rec, req, dl, err, false)
 		return resultClose
@@ -519,7 +526,7 @@ func (t *HTTP) roundTrip(ctx context.Context, c *conn, req *Request, method stri
 	case sinkBody:
 		h.Body(c.contentType(), c.body, end, rec)
 	case sinkError:
-		t.statusError(c, rec, status)
+		t.statusError(c, rec, h, status)
 	}
 	if cap(c.body) > maxKeptBody {
 		c.body = nil
@@ -539,10 +546,19 @@ const (
 	maxKeptBody   = 64 << 10
 )
 
-func (t *HTTP) statusError(c *conn, rec *record.Record, status int) {
+func (t *HTTP) statusError(c *conn, rec *record.Record, h Handler, status int) {
 	reason := string(c.hdr.StatusMessage())
 	if reason == "" {
 		reason = fasthttp.StatusMessage(status)
+	}
+	if eh, ok := h.(StatusErrorHandler); ok && rec.Error == nil {
+		if rec.EndNs == 0 {
+			rec.EndNs = t.clk.Now()
+		}
+		eh.StatusError(status, reason, c.body, rec)
+		if rec.Error != nil {
+			return
+		}
 	}
 	t.fail(rec, status, reason, bodyText(c.body))
 }

@@ -49,7 +49,7 @@ func (l *LogLevel) Decode(ctx *kong.DecodeContext) error {
 	case "error", "critical":
 		*l = "error"
 	default:
-		return fmt.Errorf("--log-level: %q is not a level (expected debug, info, warn or error; or AIPerf's TRACE, DEBUG, INFO, NOTICE, WARNING, SUCCESS, ERROR, CRITICAL)", s)
+		return fmt.Errorf("%q is not a level (expected debug, info, warn or error; or AIPerf's TRACE, DEBUG, INFO, NOTICE, WARNING, SUCCESS, ERROR, CRITICAL)", s)
 	}
 	return nil
 }

@@ -62,6 +62,12 @@ func wrapScriptError(err error, thread *starlark.Thread) error {
 	case strings.Contains(msg, "Starlark computation cancelled: interrupted"),
 		errors.Is(err, context.Canceled) && ContextOf(thread).Err() != nil:
 		out.Code = errext.Interrupted
+		var ee *starlark.EvalError
+		if errors.As(err, &ee) && len(ee.CallStack) > 0 {
+			out.Msg = "interrupted at " + ee.CallStack[len(ee.CallStack)-1].Pos.String() + "; everything measured was written"
+		} else {
+			out.Msg = "interrupted; everything measured was written"
+		}
 	}
 	return out
 }

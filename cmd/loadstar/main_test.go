@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -26,7 +27,14 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
 		UpdateScripts: *update,
-		Cmds:          map[string]func(*testscript.TestScript, bool, []string){"exits": cmdExits},
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){"exits": cmdExits, "waitfile": cmdWaitFile,
+			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
+				d, err := time.ParseDuration(args[0])
+				if err != nil || neg || len(args) != 1 {
+					ts.Fatalf("usage: sleep DURATION")
+				}
+				time.Sleep(d)
+			}},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("LOADSTAR_LOG_FORMAT", "text")
 			return nil
@@ -58,4 +66,25 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("exit code %d, want %d", got, want)
 	}
+}
+
+// cmdWaitFile waits until a file exists (a background run has started):
+//
+//	waitfile out/run/profile_export.jsonl 20s
+func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: waitfile PATH TIMEOUT")
+	}
+	limit, err := time.ParseDuration(args[1])
+	if err != nil {
+		ts.Fatalf("waitfile: %v", err)
+	}
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(ts.MkAbs(args[0])); err == nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ts.Fatalf("waitfile: %s did not appear within %s", args[0], limit)
 }

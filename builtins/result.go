@@ -276,44 +276,18 @@ func (s *Stats) AttrNames() []string { return statNames }
 
 // Attr implements starlark.HasAttrs.
 func (s *Stats) Attr(name string) (starlark.Value, error) {
-	st := s.stats
-	var v float64
 	switch name {
 	case "unit":
 		return starlark.String(s.unit), nil
 	case "count":
-		return starlark.MakeInt64(st.Count), nil
+		return starlark.MakeInt64(s.stats.Count), nil
 	case "approx":
-		return starlark.Bool(st.Approx), nil
-	case "avg", "value":
-		v = st.Avg
-	case "min":
-		v = st.Min
-	case "max":
-		v = st.Max
-	case "sum":
-		v = st.Sum
-	case "std":
-		v = st.Std
-	case "p1":
-		v = st.P1
-	case "p5":
-		v = st.P5
-	case "p10":
-		v = st.P10
-	case "p25":
-		v = st.P25
-	case "p50", "median":
-		v = st.P50
-	case "p75":
-		v = st.P75
-	case "p90":
-		v = st.P90
-	case "p95":
-		v = st.P95
-	case "p99":
-		v = st.P99
-	default:
+		return starlark.Bool(s.stats.Approx), nil
+	case "value":
+		name = "avg"
+	}
+	v, ok := s.stats.Get(name)
+	if !ok {
 		return nil, nil
 	}
 	return unitValue(v, s.unit), nil

@@ -14,37 +14,11 @@ import (
 var statKeys = []string{"avg", "min", "max", "sum", "p1", "p5", "p10", "p25", "p50", "p75", "p90", "p95", "p99", "std"}
 
 func statValue(st *results.Stats, key string) float64 {
-	switch key {
-	case "avg":
-		return st.Avg
-	case "min":
-		return st.Min
-	case "max":
-		return st.Max
-	case "sum":
-		return st.Sum
-	case "p1":
-		return st.P1
-	case "p5":
-		return st.P5
-	case "p10":
-		return st.P10
-	case "p25":
-		return st.P25
-	case "p50":
-		return st.P50
-	case "p75":
-		return st.P75
-	case "p90":
-		return st.P90
-	case "p95":
-		return st.P95
-	case "p99":
-		return st.P99
-	case "std":
-		return st.Std
+	v, ok := st.Get(key)
+	if !ok {
+		panic("export: unknown stat " + key)
 	}
-	panic("export: unknown stat " + key)
+	return v
 }
 
 // integerStat reports whether a stat of an integral metric prints as an

@@ -173,3 +173,44 @@ func (s *Summary) ThresholdsPassed() bool {
 	}
 	return true
 }
+
+// StatNames are the statistics of a record metric, in AIPerf's JSON order.
+var StatNames = []string{"avg", "p1", "p5", "p10", "p25", "p50", "p75", "p90", "p95", "p99", "min", "max", "std", "count", "sum"}
+
+// Get returns the statistic called name (avg, min, max, sum, std, count,
+// p1 … p99; "median" is p50) and whether the name is known.
+func (s *Stats) Get(name string) (float64, bool) {
+	switch name {
+	case "avg":
+		return s.Avg, true
+	case "min":
+		return s.Min, true
+	case "max":
+		return s.Max, true
+	case "sum":
+		return s.Sum, true
+	case "std":
+		return s.Std, true
+	case "count":
+		return float64(s.Count), true
+	case "p1":
+		return s.P1, true
+	case "p5":
+		return s.P5, true
+	case "p10":
+		return s.P10, true
+	case "p25":
+		return s.P25, true
+	case "p50", "median":
+		return s.P50, true
+	case "p75":
+		return s.P75, true
+	case "p90":
+		return s.P90, true
+	case "p95":
+		return s.P95, true
+	case "p99":
+		return s.P99, true
+	}
+	return 0, false
+}

@@ -141,10 +141,11 @@ func EvaluateThreshold(s *Summary, t config.Threshold) ThresholdResult {
 		}
 		actual = m.Value
 	} else {
-		st := m.Stats
-		actual = map[string]float64{"avg": st.Avg, "value": st.Avg, "min": st.Min, "max": st.Max, "std": st.Std, "sum": st.Sum,
-			"count": float64(st.Count), "p1": st.P1, "p5": st.P5, "p10": st.P10, "p25": st.P25, "p50": st.P50,
-			"p75": st.P75, "p90": st.P90, "p95": st.P95, "p99": st.P99}[e.Stat]
+		stat := e.Stat
+		if stat == "value" {
+			stat = "avg"
+		}
+		actual, _ = m.Stats.Get(stat)
 	}
 	want := e.Value
 	if e.HasDuration {

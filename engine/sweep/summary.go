@@ -61,37 +61,10 @@ func MetricValue(s *results.Summary, tag, stat string) (float64, bool) {
 }
 
 func statOf(st *results.Stats, stat string) float64 {
-	switch stat {
-	case "min":
-		return st.Min
-	case "max":
-		return st.Max
-	case "std":
-		return st.Std
-	case "sum":
-		return st.Sum
-	case "p1":
-		return st.P1
-	case "p5":
-		return st.P5
-	case "p10":
-		return st.P10
-	case "p25":
-		return st.P25
-	case "p50":
-		return st.P50
-	case "p75":
-		return st.P75
-	case "p90":
-		return st.P90
-	case "p95":
-		return st.P95
-	case "p99":
-		return st.P99
-	case "count":
-		return float64(st.Count)
+	if v, ok := st.Get(stat); ok {
+		return v
 	}
-	return st.Avg
+	return st.Avg // "value" of a single-value metric
 }
 
 // Aggregates summarises each headline column over the row's trials.

@@ -54,7 +54,7 @@ func (p *Plan) executeTrials(ctx context.Context, step StepFunc, out io.Writer) 
 		}
 		cfg := cloneConfig(p.Cells[0].Config)
 		cfg.Output.ArtifactDir = trialDir(p.BaseDir, t)
-		if t > 1 {
+		if t > 1 && !p.WarmupEveryTrial {
 			cfg.Warmup = nil // AIPerf warms up before the first trial only
 		}
 		if p.VarySeed {

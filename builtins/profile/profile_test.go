@@ -3,6 +3,7 @@ package profile
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +63,12 @@ func TestEmittedScenarioBuildsTheSamePlan(t *testing.T) {
 		{"multi-turn file", []string{"--input-file", mt, "--custom-dataset-type", "multi_turn", "--conversation-num", "5", "--concurrency", "2",
 			"--warmup-request-count", "2", "--warmup-concurrency", "1"}, nil},
 		{"user-centric", []string{"--user-centric-rate", "4", "--num-users", "8", "--conversation-turn-mean", "3", "--benchmark-duration", "20"}, nil},
+		{"list options take several values", []string{"-m", "a,b", "c", "--extra-inputs", "top_k:5", "temperature:0.5", "--extra-inputs", "stop:none",
+			"-H", "X-A: 1", "X-B: 2"}, nil},
+		{"trace replayed faster", []string{"--input-file", mc, "--replay-speedup", "4", "--fixed-schedule-start-offset", "300"}, nil},
+		{"sweep with the same seed in every step", []string{"--request-rate", "1,2", "--random-seed", "3", "--parameter-sweep-same-seed"}, nil},
+		{"trials warm up every time, drawn seeds", []string{"--num-profile-runs", "2", "--warmup-request-count", "1",
+			"--no-profile-run-disable-warmup-after-first", "--no-set-consistent-seed"}, nil},
 		{"mock options", []string{"--mock-ttft", "2", "--mock-itl", "500us", "--mock-seed", "3", "--mock-output", "aiperf"}, nil},
 		{"concurrency sweep", []string{"--concurrency", "1,2,4", "--isl", "128", "--osl", "16", "--random-seed", "5", "--artifact-dir", "out/sweep"}, nil},
 		{"grid of rate and lengths with trials", []string{"--request-rate", "5,10", "--isl", "100,200", "--isl-stddev", "0,10", "--osl", "32",
@@ -209,6 +216,37 @@ func TestBuildTranslatesAIPerfFlags(t *testing.T) {
 			t.Errorf("cli command %q", p.Cells[0].Config.CLICommand)
 		}
 	})
+	t.Run("list options", func(t *testing.T) {
+		cfg := mustBuild(t, "-m", "a,b", "c", "--extra-inputs", "top_k:5", "temperature:0.5").Cells[0].Config
+		if got := cfg.Endpoint.Args["model"]; !reflect.DeepEqual(got, []string{"a", "b", "c"}) {
+			t.Errorf("models %v", got)
+		}
+		if got := strings.Join(cfg.Endpoint.Args["extra"].(*ordered.Map).Keys(), ","); got != "top_k,temperature" {
+			t.Errorf("extra %s", got)
+		}
+	})
+	t.Run("sweep steps draw from seed+i", func(t *testing.T) {
+		p := mustBuild(t, "--concurrency", "1,2,3", "--random-seed", "10")
+		for i, c := range p.Cells {
+			if c.Config.Seed != uint64(10+i) {
+				t.Errorf("step %d seed %d", i, c.Config.Seed)
+			}
+		}
+		p = mustBuild(t, "--concurrency", "1,2", "--random-seed", "10", "--parameter-sweep-same-seed")
+		if p.Cells[1].Config.Seed != 10 {
+			t.Errorf("same seed: %d", p.Cells[1].Config.Seed)
+		}
+	})
+	t.Run("images need a size", func(t *testing.T) {
+		cfg := mustBuild(t, "--image-width-mean", "64", "--image-height-mean", "32").Cells[0].Config
+		if cfg.Dataset.Args["images"] != int64(1) || cfg.Dataset.Args["image_width"] != (dist.Fixed{V: 64}) {
+			t.Errorf("dataset %s", cfg.Dataset)
+		}
+		cfg = mustBuild(t, "--image-width-mean", "64", "--image-height-mean", "32", "--image-batch-size", "0").Cells[0].Config
+		if cfg.Dataset.Args.Has("images") {
+			t.Errorf("--image-batch-size 0 still sends images: %s", cfg.Dataset)
+		}
+	})
 	t.Run("notes", func(t *testing.T) {
 		p := mustBuild(t, "--endpoint-type", "embeddings", "--streaming", "--no-server-metrics", "--workers-max", "4", "--tokenizer-trust-remote-code")
 		joined := strings.Join(p.Notes, "\n")
@@ -269,9 +307,24 @@ func TestBuildRejects(t *testing.T) {
 		{[]string{"--num-prefix-prompts", "3", "--prompt-prefix-length", "8", "--shared-system-prompt-length", "5"}, usageErr, "not with a prefix pool"},
 		{[]string{"--rankings-passages-mean", "3"}, usageErr, "needs a rankings endpoint"},
 		{[]string{"--endpoint-type", "cohere_rankings", "--isl", "10"}, usageErr, "--isl: does not apply"},
-		{[]string{"--endpoint-type", "embeddings", "--image-batch-size", "1"}, usageErr, "does not accept images"},
-		{[]string{"--image-width-mean", "64"}, usageErr, "--image-batch-size: needed"},
-		{[]string{"--audio-batch-size", "1", "--audio-format", "mp3"}, usageErr, "mp3 is not supported"},
+		{[]string{"--endpoint-type", "embeddings", "--image-width-mean", "64", "--image-height-mean", "64"}, usageErr, "does not accept images"},
+		{[]string{"--image-width-mean", "64"}, usageErr, "together"},
+		{[]string{"--image-batch-size", "2"}, usageErr, "synthetic images need a size"},
+		{[]string{"--image-width-mean", "8", "--image-height-mean", "8", "--image-source", "assets"}, usageErr, "assets is not supported"},
+		{[]string{"--audio-length-mean", "1", "--audio-format", "mp3"}, usageErr, "mp3 is not supported"},
+		{[]string{"--audio-batch-size", "1"}, usageErr, "synthetic audio needs a length"},
+		{[]string{"--variant", "a: concurrency=1"}, usageErr, "--variant: not supported"},
+		{[]string{"--sweep-variant", "a: concurrency=1"}, usageErr, "--variant: not supported"},
+		{[]string{"--otel-url", "http://x"}, usageErr, "--otel-url: not supported"},
+		{[]string{"--accuracy-benchmark", "mmlu"}, usageErr, "accuracy benchmarks are not supported"},
+		{[]string{"--search-recipe", "max-throughput-ttft-sla", "--ttft-sla-ms", "200"}, usageErr, "search() in a scenario"},
+		{[]string{"--prompt-corpus", "coding"}, usageErr, "coding is not supported"},
+		{[]string{"--cache-bust", "system_prefix"}, usageErr, "system_prefix is not supported"},
+		{[]string{"--transport", "grpc"}, usageErr, "must be http"},
+		{[]string{"--replay-speedup", "2"}, usageErr, "needs a fixed schedule"},
+		{[]string{"--concurrency", "1,2", "--parameter-sweep-same-seed"}, usageErr, "needs --random-seed"},
+		{[]string{"--no-set-consistent-seed"}, usageErr, "needs --num-profile-runs"},
+		{[]string{"--concurrency", "1,2", "--num-profile-runs", "2", "--profile-run-disable-warmup-after-first"}, usageErr, "not supported in a sweep"},
 		{[]string{"--num-profile-runs", "11"}, usageErr, "from 1 to 10"},
 		{[]string{"--confidence-level", "0.9"}, usageErr, "needs --num-profile-runs"},
 		{[]string{"--concurrency", "1,2", "--num-profile-runs", "2", "--parameter-sweep-mode", "repeated"}, usageErr, "repeated is not supported"},

@@ -400,7 +400,7 @@ func (p *Plan) Scenario() (string, error) {
 		fmt.Fprintf(&body, "trial_dirs = [%s]\n", strings.Join(dirs, ", "))
 		body.WriteString("for i, run_dir in enumerate(trial_dirs):\n    trial = i + 1\n")
 		body.WriteString("    step = dict(kwargs, artifact_dir = run_dir)\n")
-		if cfg.Warmup != nil {
+		if cfg.Warmup != nil && !p.WarmupEveryTrial {
 			body.WriteString("    if trial > 1:\n        step.pop(\"warmup\")  # warm up before the first trial only, as AIPerf does\n")
 		}
 		if p.VarySeed {
@@ -475,6 +475,21 @@ func (p *Plan) sweepScenario(r *Renderer, indentKwargs func([]Kwarg, string) str
 			common = append(common, k)
 		}
 	}
+	if p.seedPerStep {
+		// Step i of the sweep draws from seed+i (AIPerf's default).
+		kept := common[:0]
+		for _, k := range common {
+			if k.Name != "seed" {
+				kept = append(kept, k)
+			}
+		}
+		common = kept
+		names := make([]string, len(p.Params))
+		for i, prm := range p.Params {
+			names[i] = prm.Name
+		}
+		varying = append(varying, Kwarg{"seed", fmt.Sprintf("%d + _STEPS.index(%s)", p.template.Seed, tupleLit(names))})
+	}
 	used := map[string]bool{}
 	for _, k := range varying {
 		for _, s := range p.sentinels {
@@ -492,6 +507,17 @@ func (p *Plan) sweepScenario(r *Renderer, indentKwargs func([]Kwarg, string) str
 	}
 	var b strings.Builder
 	b.WriteString("common = dict(\n" + indentKwargs(common, "    ") + ")\n\n")
+	if p.seedPerStep {
+		tuples := make([]string, len(p.Cells))
+		for i, c := range p.Cells {
+			vals := make([]string, len(c.Values))
+			for j, v := range c.Values {
+				vals[j] = r.Value("", v.Value)
+			}
+			tuples[i] = tupleLit(vals)
+		}
+		fmt.Fprintf(&b, "# The sweep's steps in order: step i is seeded with seed + i, as AIPerf does\n# (--parameter-sweep-same-seed gives every step the same seed).\n_STEPS = [%s]\n\n", strings.Join(tuples, ", "))
+	}
 	fmt.Fprintf(&b, "def step(%s):\n", strings.Join(names, ", "))
 	b.WriteString("    return dict(\n        common,\n" + indentKwargs(varying, "        ") + "    )\n\n")
 	var lists []string
@@ -515,6 +541,14 @@ func (p *Plan) sweepScenario(r *Renderer, indentKwargs func([]Kwarg, string) str
 	}
 	b.WriteString(")\n")
 	return b.String(), nil
+}
+
+// tupleLit renders a Starlark tuple of the given expressions.
+func tupleLit(items []string) string {
+	if len(items) == 1 {
+		return "(" + items[0] + ",)"
+	}
+	return "(" + strings.Join(items, ", ") + ")"
 }
 
 // mockArgs renders the mock.server() arguments that differ from its defaults.

@@ -10,6 +10,27 @@ import (
 	"github.com/loadstar/loadstar/engine/plugin"
 )
 
+// listValue is a flag taking one or more values, as AIPerf's list options
+// do: `--extra-inputs a:1 b:2` and `--extra-inputs a:1 --extra-inputs b:2`
+// both give [a:1 b:2]. Values continue until the next flag.
+type listValue []string
+
+// Decode implements kong.MapperValue.
+func (l *listValue) Decode(ctx *kong.DecodeContext) error {
+	var s string
+	if err := ctx.Scan.PopValueInto("string", &s); err != nil {
+		return err
+	}
+	*l = append(*l, s)
+	for {
+		t := ctx.Scan.Peek()
+		if t.IsEOL() || !t.IsValue() {
+			return nil
+		}
+		*l = append(*l, ctx.Scan.Pop().String())
+	}
+}
+
 // optionalValue is a flag that may or may not be followed by a value
 // (AIPerf's `--server-metrics [URL ...]`): it takes the next argument only
 // when that is not another flag.
@@ -27,60 +48,6 @@ func (o *optionalValue) Decode(ctx *kong.DecodeContext) error {
 	return nil
 }
 
-// unsupportedReasons say why loadstar does not honour an AIPerf flag.
-var unsupportedReasons = map[string]string{
-	"config":                            "AIPerf YAML configs are not read; write a scenario instead (--emit-scenario prints one for these flags)",
-	"wait-for-model-timeout":            "loadstar does not poll the server before a run; start it first (requests that fail are recorded as errors)",
-	"wait-for-model-mode":               "see --wait-for-model-timeout",
-	"wait-for-model-interval":           "see --wait-for-model-timeout",
-	"reset-kv-cache":                    "loadstar does not call server admin endpoints",
-	"reset-kv-cache-timeout-seconds":    "see --reset-kv-cache",
-	"reset-kv-cache-path":               "see --reset-kv-cache",
-	"server-profiler":                   "loadstar does not call the server's /start_profile and /stop_profile",
-	"server-metrics":                    "loadstar does not scrape server metrics (Prometheus) yet",
-	"gpu-telemetry":                     "loadstar does not collect GPU telemetry (DCGM, NVML)",
-	"network-latency-automatic":         "loadstar does not measure network latency separately",
-	"network-latency-mean":              "see --network-latency-automatic",
-	"network-latency-ping-interval":     "see --network-latency-automatic",
-	"export-http-trace":                 "per-request HTTP trace data is not exported (--export-level raw writes the raw requests and responses)",
-	"show-trace-timing":                 "see --export-http-trace",
-	"export-outputs-json":               "outputs.json is not written (--export-level raw keeps every response)",
-	"record-processors":                 "loadstar computes metrics in one process",
-	"variant":                           "named variants are not supported; write a scenario with sweep() or several run() calls",
-	"search-space":                      "adaptive search is done with search() in a scenario",
-	"search-metric":                     "see --search-space",
-	"search-recipe":                     "see --search-space",
-	"search-sla":                        "see --search-space",
-	"convergence-metric":                "convergence-based early stopping is not supported; set --num-profile-runs",
-	"video-batch-size":                  "loadstar does not generate video inputs",
-	"video-duration":                    "loadstar does not generate video inputs",
-	"video-fps":                         "loadstar does not generate video inputs",
-	"video-width":                       "loadstar does not generate video inputs",
-	"video-height":                      "loadstar does not generate video inputs",
-	"image-source":                      "synthetic images are random noise; pass image files in a dataset file instead",
-	"synthesis-speedup-ratio":           "trace synthesis is not supported (a scenario's timing.fixed_schedule(speedup=...) replays a trace faster)",
-	"synthesis-prefix-len-multiplier":   "trace synthesis is not supported",
-	"synthesis-prefix-root-multiplier":  "trace synthesis is not supported",
-	"synthesis-prompt-len-multiplier":   "trace synthesis is not supported",
-	"synthesis-max-isl":                 "trace synthesis is not supported",
-	"synthesis-max-osl":                 "trace synthesis is not supported",
-	"accuracy-benchmark":                "accuracy benchmarks are not supported",
-	"mlflow-tracking-uri":               "MLflow export is not supported",
-	"wandb-project":                     "Weights & Biases export is not supported",
-	"otel-endpoint":                     "OpenTelemetry export is not supported",
-	"prefill-concurrency":               "loadstar's timing strategies have no prefill-slot limit",
-	"prefill-concurrency-ramp-duration": "loadstar's timing strategies have no prefill-slot limit",
-	"warmup-prefill-concurrency":        "loadstar's timing strategies have no prefill-slot limit",
-}
-
-// noOpNotes are AIPerf flags accepted because they ask for what loadstar
-// does anyway; giving one prints the note.
-var noOpNotes = map[string]string{
-	"no-server-metrics": "--no-server-metrics: loadstar does not scrape server metrics",
-	"no-gpu-telemetry":  "--no-gpu-telemetry: loadstar does not collect GPU telemetry",
-	"workers-max":       "--workers-max has no effect: loadstar sends from one process and sizes its connection pool from the load",
-}
-
 // UnsupportedFlags lists the AIPerf flags loadstar rejects, with the reason
 // (docs/profile.md is checked against it).
 func UnsupportedFlags() map[string]string {
@@ -95,24 +62,11 @@ func UnsupportedFlags() map[string]string {
 // notes the ones without effect.
 func (b *builder) checkUnsupported() error {
 	f := b.f
-	if strings.TrimSpace(f.PrefillConcurrency) != "" {
-		return usage("prefill-concurrency", "not supported: %s", unsupportedReasons["prefill-concurrency"])
-	}
-	if f.PrefillRampDuration != nil {
-		return usage("prefill-concurrency-ramp-duration", "not supported: %s", unsupportedReasons["prefill-concurrency-ramp-duration"])
-	}
-	if strings.TrimSpace(f.WarmupPrefillConcurrency) != "" {
-		return usage("warmup-prefill-concurrency", "not supported: %s", unsupportedReasons["warmup-prefill-concurrency"])
-	}
 	v := reflect.ValueOf(f.Unsupported)
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		name := t.Field(i).Tag.Get("name")
 		switch x := v.Field(i).Interface().(type) {
-		case bool:
-			if x {
-				b.plan.Notes = append(b.plan.Notes, noOpNotes[name])
-			}
 		case optionalValue:
 			if !x.Given {
 				continue

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/loadstar/loadstar/engine/errext"
+	"github.com/loadstar/loadstar/engine/mock"
 )
 
 // fastMock makes the embedded mock quick enough for tests while keeping
@@ -423,4 +425,42 @@ func assertNoSecret(t *testing.T, dir, secret string) {
 		}
 		return nil
 	})
+}
+
+// TestProfileAgainstAURL benchmarks a server given with --url (here a mock
+// the test starts), as a real deployment would be: no embedded mock, the
+// API key sent but never written anywhere.
+func TestProfileAgainstAURL(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv, err := mock.Start(ctx, mock.Config{Fast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	dir := filepath.Join(t.TempDir(), "out")
+	_, stderr, code := profileRun(t, "--model", "Qwen/Qwen3-0.6B", "--url", srv.URL(), "--endpoint-type", "chat", "--streaming",
+		"--concurrency", "2", "--request-count", "6", "--isl", "32", "--osl", "4", "--api-key", "sk-url-secret",
+		"--extra-inputs", "temperature:0.7", "top_p:0.9", "--ui-type", "none", "--artifact-dir", dir)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	if strings.Contains(stderr, "embedded mock") {
+		t.Errorf("stderr mentions the embedded mock with --url:\n%s", stderr)
+	}
+	if !strings.Contains(stderr, "not available offline") {
+		t.Errorf("stderr does not explain the tokenizer fallback:\n%s", stderr)
+	}
+	sum := readSummary(t, dir)
+	if v, _ := metricValue(sum, "request_count", "avg"); v != 6 {
+		t.Errorf("request_count %v", v)
+	}
+	if got := srv.Stats().Requests["/v1/chat/completions"]; got < 6 {
+		t.Errorf("the server saw %d requests, want 6", got)
+	}
+	ep := sum["input_config"].(map[string]any)["endpoint"].(map[string]any)
+	if extra, _ := ep["extra"].(map[string]any); extra["temperature"] != 0.7 || extra["top_p"] != 0.9 {
+		t.Errorf("extra inputs %v", ep["extra"])
+	}
+	assertNoSecret(t, dir, "sk-url-secret")
 }

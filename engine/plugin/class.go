@@ -310,17 +310,22 @@ func Namespace(c Category) string {
 }
 
 // IsSecretName reports whether an argument or header name holds a secret:
-// api keys, authorization headers, passwords, secrets and bearer/access
-// tokens — but not token counts such as max_tokens.
+// api keys, authorization headers, passwords, secrets, bearer and access
+// tokens — but not token counts (max_tokens) or metric names
+// (time_to_first_token).
 func IsSecretName(name string) bool {
 	n := strings.ToLower(strings.ReplaceAll(name, "-", "_"))
 	switch {
 	case strings.Contains(n, "key") && !strings.Contains(n, "keepalive"),
 		strings.Contains(n, "secret"), strings.Contains(n, "authorization"),
 		strings.Contains(n, "password"), strings.Contains(n, "credential"),
-		n == "token", strings.HasSuffix(n, "_token"), strings.HasPrefix(n, "token_"),
-		strings.Contains(n, "auth_token"), strings.Contains(n, "bearer"):
+		strings.Contains(n, "bearer"), n == "token":
 		return true
+	}
+	for _, p := range []string{"access", "auth", "api", "hf", "refresh", "session", "id", "bearer", "oauth", "github", "gitlab"} {
+		if n == p+"_token" || strings.HasSuffix(n, "_"+p+"_token") {
+			return true
+		}
 	}
 	return false
 }

@@ -8,7 +8,7 @@ func TestIsSecretName(t *testing.T) {
 			t.Errorf("%q must be secret", n)
 		}
 	}
-	for _, n := range []string{"max_tokens", "use_legacy_max_tokens", "output_tokens", "prefix_length", "model", "url", "keepalive_idle", "streaming"} {
+	for _, n := range []string{"max_tokens", "use_legacy_max_tokens", "output_tokens", "time_to_first_token", "time_to_second_token", "first_token", "prefix_length", "model", "url", "keepalive_idle", "streaming"} {
 		if IsSecretName(n) {
 			t.Errorf("%q must not be secret", n)
 		}

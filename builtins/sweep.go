@@ -215,7 +215,7 @@ func sweepBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starlark.T
 		var trialResults []starlark.Value
 		for trial := 1; trial <= repeat; trial++ {
 			if ci > 0 || trial > 1 {
-				if err := sleepCtx(thread, cooldown); err != nil {
+				if err := sweep.Cooldown(interp.ContextOf(thread), cooldown); err != nil {
 					return nil, err
 				}
 			}
@@ -298,21 +298,6 @@ func runCell(thread *starlark.Thread, fnName string, base starlark.Value, values
 	}
 	cfg.Output.ArtifactDir = stepDir
 	return RunStep(thread, cfg)
-}
-
-func sleepCtx(thread *starlark.Thread, d time.Duration) error {
-	if d <= 0 {
-		return nil
-	}
-	ctx := interp.ContextOf(thread)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return errext.WithExitCode(ctx.Err(), errext.Interrupted)
-	case <-t.C:
-		return nil
-	}
 }
 
 func searchBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {

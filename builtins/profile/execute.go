@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/loadstar/loadstar/engine/config"
 	"github.com/loadstar/loadstar/engine/errext"
@@ -45,7 +44,7 @@ func (p *Plan) executeTrials(ctx context.Context, step StepFunc, out io.Writer) 
 	var sums []*results.Summary
 	for t := 1; t <= p.Trials; t++ {
 		if t > 1 {
-			if err := sleep(ctx, p.Cooldown); err != nil {
+			if err := sweep.Cooldown(ctx, p.Cooldown); err != nil {
 				return err
 			}
 		}
@@ -86,7 +85,7 @@ func (p *Plan) executeSweep(ctx context.Context, step StepFunc, out io.Writer) e
 		row := sweep.Row{Cell: c.Cell}
 		for t := 1; t <= p.Trials; t++ {
 			if ci > 0 || t > 1 {
-				if err := sleep(ctx, p.Cooldown); err != nil {
+				if err := sweep.Cooldown(ctx, p.Cooldown); err != nil {
 					return err
 				}
 			}
@@ -141,20 +140,6 @@ func interrupted(ctx context.Context) error {
 		return errext.WithExitCode(err, errext.Interrupted)
 	}
 	return nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return errext.WithExitCode(ctx.Err(), errext.Interrupted)
-	case <-t.C:
-		return nil
-	}
 }
 
 // aggregateStats are the statistics of a record metric aggregated over trials.

@@ -6,11 +6,15 @@
 package sweep
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/loadstar/loadstar/engine/errext"
 )
 
 // Mode is how parameter lists combine.
@@ -137,4 +141,20 @@ func FormatValue(v any) string {
 		return x.String()
 	}
 	return fmt.Sprint(v)
+}
+
+// Cooldown pauses between steps for d, or until ctx ends (Ctrl-C), in which
+// case it returns ctx's error marked errext.Interrupted.
+func Cooldown(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return errext.WithExitCode(ctx.Err(), errext.Interrupted)
+	case <-t.C:
+		return nil
+	}
 }

@@ -204,12 +204,8 @@ func sweepBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starlark.T
 	for ci, cell := range cells {
 		// The script values of this cell, in parameter order.
 		var values []starlark.Tuple
-		for pi, p := range params {
-			idx := ci
-			if mode == sweep.Grid {
-				idx = gridIndex(cells, params, ci, pi)
-			}
-			values = append(values, starlark.Tuple{starlark.String(p.Name), scriptValues[p.Name][idx]})
+		for _, v := range cell.Values {
+			values = append(values, starlark.Tuple{starlark.String(v.Name), scriptValues[v.Name][v.Index]})
 		}
 		row := sweep.Row{Cell: cell}
 		var trialResults []starlark.Value
@@ -269,15 +265,6 @@ func sweepBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starlark.T
 		"steps": frozenList(steps), "dir": starlark.String(dir), "summary_csv": starlark.String(csvPath),
 		"summary_json": starlark.String(jsonPath), "stopped_early": starlark.Bool(stopped),
 	}), nil
-}
-
-// gridIndex recovers, for grid cell ci, the index of parameter pi's value.
-func gridIndex(cells []sweep.Cell, params []sweep.Param, ci, pi int) int {
-	stride := 1
-	for j := len(params) - 1; j > pi; j-- {
-		stride *= len(params[j].Values)
-	}
-	return (ci / stride) % len(params[pi].Values)
 }
 
 func runCell(thread *starlark.Thread, fnName string, base starlark.Value, values []starlark.Tuple, cell sweep.Cell, dir string, trial, repeat int) (*Result, error) {

@@ -28,12 +28,9 @@ type ScriptError struct {
 func (e *ScriptError) Error() string             { return e.Msg }
 func (e *ScriptError) Unwrap() error             { return e.cause }
 func (e *ScriptError) ExitCode() errext.ExitCode { return e.Code }
-func (e *ScriptError) Is(target error) bool      { return target == errScript }
 func scriptErrorf(f string, a ...any) *ScriptError {
 	return &ScriptError{Msg: fmt.Sprintf(f, a...), Code: errext.ScriptError}
 }
-
-var errScript = errors.New("script error")
 
 // Hint returns what the user can do about the error ("" if nothing).
 func (e *ScriptError) Hint() string { return e.hint }

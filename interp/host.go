@@ -145,17 +145,6 @@ func (h *Host) ExecFile(ctx context.Context, path string) (starlark.StringDict, 
 	return globals, nil
 }
 
-// Call calls fn (typically a frozen function from a module) on a new thread.
-func (h *Host) Call(ctx context.Context, name string, fn starlark.Callable, args starlark.Tuple) (starlark.Value, error) {
-	thread, stop := h.NewThread(ctx, name)
-	defer stop()
-	v, err := starlark.Call(thread, fn, args, nil)
-	if err != nil {
-		return nil, wrapScriptError(err, thread)
-	}
-	return v, nil
-}
-
 // predeclared returns the names visible to module key: the caller's
 // predeclared names plus the frozen `vars` dict.
 func (h *Host) predeclared(key string) starlark.StringDict {

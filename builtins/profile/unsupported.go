@@ -48,16 +48,6 @@ func (o *optionalValue) Decode(ctx *kong.DecodeContext) error {
 	return nil
 }
 
-// UnsupportedFlags lists the AIPerf flags loadstar rejects, with the reason
-// (docs/profile.md is checked against it).
-func UnsupportedFlags() map[string]string {
-	out := make(map[string]string, len(unsupportedReasons))
-	for k, v := range unsupportedReasons {
-		out[k] = v
-	}
-	return out
-}
-
 // checkUnsupported fails on the first AIPerf flag loadstar cannot honour and
 // notes the ones without effect.
 func (b *builder) checkUnsupported() error {

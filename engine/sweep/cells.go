@@ -37,6 +37,8 @@ type Param struct {
 type Value struct {
 	Name  string
 	Value any
+	// Index is the value's position in its parameter's list.
+	Index int
 }
 
 // Cell is one combination of parameter values.
@@ -65,8 +67,8 @@ func Cells(params []Param, mode Mode) ([]Cell, error) {
 		for _, p := range params {
 			var next [][]Value
 			for _, c := range combos {
-				for _, v := range p.Values {
-					cc := append(append([]Value(nil), c...), Value{p.Name, v})
+				for i, v := range p.Values {
+					cc := append(append([]Value(nil), c...), Value{p.Name, v, i})
 					next = append(next, cc)
 				}
 			}
@@ -82,7 +84,7 @@ func Cells(params []Param, mode Mode) ([]Cell, error) {
 		for i := 0; i < n; i++ {
 			var c []Value
 			for _, p := range params {
-				c = append(c, Value{p.Name, p.Values[i]})
+				c = append(c, Value{p.Name, p.Values[i], i})
 			}
 			combos = append(combos, c)
 		}

@@ -25,11 +25,14 @@ func TestCellsGridZipAndNames(t *testing.T) {
 	if got := strings.Join(names, " "); got != "concurrency_1-isl_128 concurrency_1-isl_512 concurrency_2-isl_128 concurrency_2-isl_512" {
 		t.Fatalf("grid names: %s", got)
 	}
+	if v := grid[2].Values; v[0].Index != 1 || v[1].Index != 0 || v[1].Value != int64(128) {
+		t.Fatalf("grid cell 2 indices: %+v", v)
+	}
 	zip, err := Cells([]Param{{"rate", []any{1.5, 3.0}}, {"pair", []any{[]any{int64(512), int64(128)}, []any{int64(1024), int64(64)}}}}, Zip)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(zip) != 2 || zip[0].Name != "rate_1.5-pair_512x128" || zip[1].Name != "rate_3-pair_1024x64" {
+	if len(zip) != 2 || zip[0].Name != "rate_1.5-pair_512x128" || zip[1].Name != "rate_3-pair_1024x64" || zip[1].Values[1].Index != 1 {
 		t.Fatalf("zip: %+v", zip)
 	}
 	if _, err := Cells([]Param{{"a", []any{1, 2}}, {"b", []any{1}}}, Zip); err == nil || !strings.Contains(err.Error(), "equal length") {

@@ -3,7 +3,6 @@ package timing
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -354,11 +353,4 @@ func estimate(pl *Plan, stop config.Stop, rate, turns float64) {
 			pl.Requests = -1
 		}
 	}
-}
-
-func checkCount(name, param string, v int64) error {
-	if v < 0 {
-		return fmt.Errorf("%s: %s must be >= 0, got %d", name, param, v)
-	}
-	return nil
 }

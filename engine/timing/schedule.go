@@ -72,9 +72,6 @@ func (s *Schedule) Next() (time.Duration, bool) {
 	return time.Duration(math.Round(s.prof.inverse(s.u) * 1e9)), true
 }
 
-// Count returns how many arrivals have been drawn.
-func (s *Schedule) Count() int64 { return s.i }
-
 // ExpectedCount returns Λ(d): the number of arrivals the rate profile
 // schedules within d of the start.
 func ExpectedCount(rate float64, ramp []Step, d time.Duration) float64 {

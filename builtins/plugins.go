@@ -14,7 +14,7 @@ import (
 	"github.com/loadstar/loadstar/engine/dist"
 	"github.com/loadstar/loadstar/engine/ordered"
 	"github.com/loadstar/loadstar/engine/plugin"
-	"github.com/loadstar/loadstar/engine/starplugin"
+	"github.com/loadstar/loadstar/internal/starplugin"
 )
 
 // PluginModules returns the plugin namespaces of the script API: one module

@@ -10,10 +10,10 @@ import (
 
 	"github.com/loadstar/loadstar/engine/config"
 	"github.com/loadstar/loadstar/engine/errext"
-	"github.com/loadstar/loadstar/engine/metrics"
 	"github.com/loadstar/loadstar/engine/plugin"
 	"github.com/loadstar/loadstar/engine/results"
 	"github.com/loadstar/loadstar/engine/runner"
+	"github.com/loadstar/loadstar/internal/metrics"
 	"github.com/loadstar/loadstar/interp"
 )
 

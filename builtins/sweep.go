@@ -15,9 +15,9 @@ import (
 
 	"github.com/loadstar/loadstar/engine/config"
 	"github.com/loadstar/loadstar/engine/errext"
-	"github.com/loadstar/loadstar/engine/export"
 	"github.com/loadstar/loadstar/engine/results"
-	"github.com/loadstar/loadstar/engine/sweep"
+	"github.com/loadstar/loadstar/internal/export"
+	"github.com/loadstar/loadstar/internal/sweep"
 	"github.com/loadstar/loadstar/interp"
 )
 

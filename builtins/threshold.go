@@ -13,10 +13,10 @@ import (
 
 	"github.com/loadstar/loadstar/engine/config"
 	"github.com/loadstar/loadstar/engine/errext"
-	"github.com/loadstar/loadstar/engine/metrics"
 	"github.com/loadstar/loadstar/engine/record"
 	"github.com/loadstar/loadstar/engine/results"
 	"github.com/loadstar/loadstar/engine/runner"
+	"github.com/loadstar/loadstar/internal/metrics"
 )
 
 // ThresholdValue is a threshold(...) value, passed to run(thresholds=[...]).

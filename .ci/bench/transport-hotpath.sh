@@ -12,7 +12,7 @@ COUNT=${COUNT:-6}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-go test -tags bench -run '^$' -bench 'StreamReadPath|Loopback|DoInMemory' -benchmem -count "$COUNT" ./engine/transport | tee "$out"
+go test -tags bench -run '^$' -bench 'StreamReadPath|Loopback|DoInMemory' -benchmem -count "$COUNT" ./internal/transport | tee "$out"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "median of $COUNT (StreamReadPath*: per SSE chunk, in-memory connection; DoInMemory, DoLoopback: per request;"

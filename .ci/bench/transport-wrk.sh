@@ -7,7 +7,7 @@
 #   RUNS=7 DURATION=10 bash .ci/bench/transport-wrk.sh
 #
 # The server is `loadstar mock --fast` when the CLI has it, else the fasthttp
-# stand-in in engine/transport (TestServeFast). Prints the median of RUNS
+# stand-in in internal/transport (TestServeFast). Prints the median of RUNS
 # runs of each client and the machine load before and after.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -35,7 +35,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go test -c -tags bench -o "$tmp/transport.test" ./engine/transport
+go test -c -tags bench -o "$tmp/transport.test" ./internal/transport
 go build -o "$tmp/loadstar" ./cmd/loadstar 2>/dev/null || true
 
 serve_for=$(( (DURATION + 2) * RUNS * 2 + 30 ))
@@ -43,7 +43,7 @@ if [ -x "$tmp/loadstar" ] && "$tmp/loadstar" mock --help 2>&1 | grep -q -- '--fa
   server_name="loadstar mock --fast"
   taskset -c "$SERVER_CPU" "$tmp/loadstar" mock --fast --port "$PORT" >"$tmp/server.log" 2>&1 &
 else
-  server_name="fasthttp stand-in (engine/transport TestServeFast)"
+  server_name="fasthttp stand-in (internal/transport TestServeFast)"
   taskset -c "$SERVER_CPU" "$tmp/transport.test" -test.run '^TestServeFast$' \
     -load.addr "127.0.0.1:$PORT" -load.d "${serve_for}s" >"$tmp/server.log" 2>&1 &
 fi

@@ -4,7 +4,7 @@ import (
 	"io"
 	"log/slog"
 
-	"github.com/loadstar/loadstar/engine/logging"
+	"github.com/loadstar/loadstar/internal/logging"
 )
 
 func newLogger(w io.Writer, g Globals) *slog.Logger {

@@ -8,20 +8,20 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/loadstar/loadstar/builtins"
-	"github.com/loadstar/loadstar/builtins/profile"
 	"github.com/loadstar/loadstar/engine/config"
 	"github.com/loadstar/loadstar/engine/errext"
-	"github.com/loadstar/loadstar/engine/logging"
 	"github.com/loadstar/loadstar/engine/mock"
 	"github.com/loadstar/loadstar/engine/results"
+	"github.com/loadstar/loadstar/internal/aiperfcli"
+	"github.com/loadstar/loadstar/internal/logging"
 )
 
 // ProfileCmd is AIPerf's `aiperf profile` command line. The flags become the
-// plan a scenario would build (package builtins/profile), executed step by
+// plan a scenario would build (package internal/aiperfcli), executed step by
 // step through builtins.RunStep exactly as a scenario's run() or sweep().
 // docs/profile.md lists every flag and its AIPerf equivalent.
 type ProfileCmd struct {
-	profile.Flags
+	aiperfcli.Flags
 }
 
 // Run implements the command.
@@ -40,7 +40,7 @@ func (c *ProfileCmd) Run(g *Globals, app *App, kctx *kong.Context) error {
 		return err
 	}
 	defer sc.env.Close()
-	plan, err := profile.Build(&c.Flags, sc.env.Registry, profile.WithCommandLine(kctx.Args))
+	plan, err := aiperfcli.Build(&c.Flags, sc.env.Registry, aiperfcli.WithCommandLine(kctx.Args))
 	if err != nil {
 		return err
 	}

@@ -13,16 +13,16 @@ package catalog
 import (
 	"fmt"
 
-	"github.com/loadstar/loadstar/engine/console"
 	"github.com/loadstar/loadstar/engine/dataset"
 	"github.com/loadstar/loadstar/engine/endpoint"
-	"github.com/loadstar/loadstar/engine/export"
-	"github.com/loadstar/loadstar/engine/metrics"
 	"github.com/loadstar/loadstar/engine/plugin"
-	"github.com/loadstar/loadstar/engine/starplugin"
 	"github.com/loadstar/loadstar/engine/timing"
-	"github.com/loadstar/loadstar/engine/transport"
-	"github.com/loadstar/loadstar/engine/ui"
+	"github.com/loadstar/loadstar/internal/console"
+	"github.com/loadstar/loadstar/internal/export"
+	"github.com/loadstar/loadstar/internal/metrics"
+	"github.com/loadstar/loadstar/internal/starplugin"
+	"github.com/loadstar/loadstar/internal/transport"
+	"github.com/loadstar/loadstar/internal/ui"
 )
 
 // source is one Go package contributing classes.
@@ -34,13 +34,13 @@ type source struct {
 // sources lists the packages whose classes are bound, in manifest order.
 var sources = []source{
 	{"engine/endpoint", endpoint.Classes},
-	{"engine/transport", transport.Classes},
+	{"internal/transport", transport.Classes},
 	{"engine/timing", timing.Classes},
 	{"engine/dataset", dataset.Classes},
-	{"engine/metrics", metrics.Classes},
-	{"engine/export", export.Classes},
-	{"engine/console", console.Classes},
-	{"engine/ui", ui.Classes},
+	{"internal/metrics", metrics.Classes},
+	{"internal/export", export.Classes},
+	{"internal/console", console.Classes},
+	{"internal/ui", ui.Classes},
 }
 
 // Classes returns every bound Go class keyed by its full class path

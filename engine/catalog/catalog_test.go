@@ -34,7 +34,7 @@ func TestClassNames(t *testing.T) {
 		t.Fatal("no classes bound")
 	}
 	for name, c := range classes {
-		if _, err := plugin.ParseClassPath(name); err != nil || !strings.HasPrefix(name, "go:engine/") {
+		if _, err := plugin.ParseClassPath(name); err != nil || !(strings.HasPrefix(name, "go:engine/") || strings.HasPrefix(name, "go:internal/")) {
 			t.Errorf("class name %q: %v", name, err)
 		}
 		if c == nil || c.New == nil {

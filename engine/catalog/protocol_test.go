@@ -6,37 +6,37 @@ import (
 	"time"
 
 	"github.com/loadstar/loadstar/engine/catalog"
-	"github.com/loadstar/loadstar/engine/console"
 	"github.com/loadstar/loadstar/engine/dataset"
 	"github.com/loadstar/loadstar/engine/endpoint"
-	"github.com/loadstar/loadstar/engine/export"
-	"github.com/loadstar/loadstar/engine/metrics"
 	"github.com/loadstar/loadstar/engine/ordered"
 	"github.com/loadstar/loadstar/engine/plugin"
 	"github.com/loadstar/loadstar/engine/timing"
-	"github.com/loadstar/loadstar/engine/transport"
-	"github.com/loadstar/loadstar/engine/ui"
+	"github.com/loadstar/loadstar/internal/console"
+	"github.com/loadstar/loadstar/internal/export"
+	"github.com/loadstar/loadstar/internal/metrics"
+	"github.com/loadstar/loadstar/internal/transport"
+	"github.com/loadstar/loadstar/internal/ui"
 )
 
 // protocols maps each category's protocol name in categories.yaml to the Go
 // interface, so that the two cannot drift apart.
 var protocols = map[string]reflect.Type{
-	"engine/endpoint.Endpoint":        reflect.TypeFor[endpoint.Endpoint](),
-	"engine/transport.Transport":      reflect.TypeFor[transport.Transport](),
-	"engine/timing.Strategy":          reflect.TypeFor[timing.Strategy](),
-	"engine/timing.ArrivalPattern":    reflect.TypeFor[timing.ArrivalPattern](),
-	"engine/timing.Ramp":              reflect.TypeFor[timing.Ramp](),
-	"engine/timing.URLSelector":       reflect.TypeFor[timing.URLSelector](),
-	"engine/dataset.Composer":         reflect.TypeFor[dataset.Composer](),
-	"engine/dataset.Loader":           reflect.TypeFor[dataset.Loader](),
-	"engine/dataset.SamplerFactory":   reflect.TypeFor[dataset.SamplerFactory](),
-	"engine/dataset.BackingStore":     reflect.TypeFor[dataset.BackingStore](),
-	"engine/dataset.ClientStore":      reflect.TypeFor[dataset.ClientStore](),
-	"engine/metrics.RecordProcessor":  reflect.TypeFor[metrics.RecordProcessor](),
-	"engine/metrics.ResultsProcessor": reflect.TypeFor[metrics.ResultsProcessor](),
-	"engine/export.Exporter":          reflect.TypeFor[export.Exporter](),
-	"engine/console.Exporter":         reflect.TypeFor[console.Exporter](),
-	"engine/ui.UI":                    reflect.TypeFor[ui.UI](),
+	"engine/endpoint.Endpoint":          reflect.TypeFor[endpoint.Endpoint](),
+	"internal/transport.Transport":      reflect.TypeFor[transport.Transport](),
+	"engine/timing.Strategy":            reflect.TypeFor[timing.Strategy](),
+	"engine/timing.ArrivalPattern":      reflect.TypeFor[timing.ArrivalPattern](),
+	"engine/timing.Ramp":                reflect.TypeFor[timing.Ramp](),
+	"engine/timing.URLSelector":         reflect.TypeFor[timing.URLSelector](),
+	"engine/dataset.Composer":           reflect.TypeFor[dataset.Composer](),
+	"engine/dataset.Loader":             reflect.TypeFor[dataset.Loader](),
+	"engine/dataset.SamplerFactory":     reflect.TypeFor[dataset.SamplerFactory](),
+	"engine/dataset.BackingStore":       reflect.TypeFor[dataset.BackingStore](),
+	"engine/dataset.ClientStore":        reflect.TypeFor[dataset.ClientStore](),
+	"internal/metrics.RecordProcessor":  reflect.TypeFor[metrics.RecordProcessor](),
+	"internal/metrics.ResultsProcessor": reflect.TypeFor[metrics.ResultsProcessor](),
+	"internal/export.Exporter":          reflect.TypeFor[export.Exporter](),
+	"internal/console.Exporter":         reflect.TypeFor[console.Exporter](),
+	"internal/ui.UI":                    reflect.TypeFor[ui.UI](),
 }
 
 // sample returns a plausible value for a required parameter.

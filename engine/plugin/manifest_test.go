@@ -40,7 +40,7 @@ timing_strategy:
 		{"metadata field not in schema", `schema_version: "1.0"
 transport:
   http:
-    class: go:engine/transport.HTTP
+    class: go:internal/transport.HTTP
     metadata:
       transport_type: http
       url_schemes: [http]
@@ -49,13 +49,13 @@ transport:
 		{"metadata in a category without schema", `schema_version: "1.0"
 ui:
   none:
-    class: go:engine/ui.None
+    class: go:internal/ui.None
     metadata: {fancy: true}
 `, `my.yaml:5: ui.none.metadata.fancy: category ui has no metadata fields`},
 		{"metadata wrong type", `schema_version: "1.0"
 transport:
   http:
-    class: go:engine/transport.HTTP
+    class: go:internal/transport.HTTP
     metadata:
       transport_type: http
       url_schemes: http
@@ -63,7 +63,7 @@ transport:
 		{"metadata required field missing", `schema_version: "1.0"
 transport:
   http:
-    class: go:engine/transport.HTTP
+    class: go:internal/transport.HTTP
     metadata:
       transport_type: http
 `, `my.yaml:6: transport.http.metadata.url_schemes: missing required metadata field (list[string])`},
@@ -89,22 +89,22 @@ ui:
 		{"bad name", `schema_version: "1.0"
 ui:
   Fancy UI:
-    class: go:engine/ui.X
+    class: go:internal/ui.X
 `, `my.yaml:3: ui.Fancy UI: plugin names are lower-case letters`},
 		{"keyword name", `schema_version: "1.0"
 ui:
   pass:
-    class: go:engine/ui.X
+    class: go:internal/ui.X
 `, `my.yaml:3: ui.pass: "pass" is a Starlark keyword`},
 		{"names equal after normalising", `schema_version: "1.0"
 ui:
-  a-b: {class: go:engine/ui.X}
-  a_b: {class: go:engine/ui.Y}
+  a-b: {class: go:internal/ui.X}
+  a_b: {class: go:internal/ui.Y}
 `, `my.yaml:4: ui.a_b: same name as "a-b"`},
 		{"duplicate key", `schema_version: "1.0"
 ui:
-  a: {class: go:engine/ui.X}
-  a: {class: go:engine/ui.Y}
+  a: {class: go:internal/ui.X}
+  a: {class: go:internal/ui.Y}
 `, `my.yaml:4: ui.a: duplicate key`},
 		{"missing schema version", `ui: {}
 `, `my.yaml:1: schema_version: missing (want "1.0")`},
@@ -118,8 +118,8 @@ package: {name: p, author: me}
 `, `my.yaml:2: package.author: unknown key (want name, version, description)`},
 		{"entry not a mapping", `schema_version: "1.0"
 ui:
-  none: go:engine/ui.None
-`, `my.yaml:3: ui.none: want a mapping, got string "go:engine/ui.None"`},
+  none: go:internal/ui.None
+`, `my.yaml:3: ui.none: want a mapping, got string "go:internal/ui.None"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := plugin.ParseManifest("my.yaml", []byte(tc.yaml), cats)
@@ -141,7 +141,7 @@ func TestParseManifestReportsEveryProblem(t *testing.T) {
 	_, err := plugin.ParseManifest("m.yaml", []byte(`schema_version: "1.0"
 ui:
   a: {class: nope, priority: x}
-  b: {class: go:engine/ui.B, extra: 1}
+  b: {class: go:internal/ui.B, extra: 1}
 `), mustCategories(t))
 	if n := len(err.(interface{ Unwrap() []error }).Unwrap()); n != 3 {
 		t.Errorf("got %d problems, want 3:\n%v", n, err)

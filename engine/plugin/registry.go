@@ -96,7 +96,7 @@ func (e *Entry) Resolve() (*Class, error) {
 	return e.class, e.classErr
 }
 
-// ScriptLoader turns Starlark class paths into Classes. engine/starplugin
+// ScriptLoader turns Starlark class paths into Classes. internal/starplugin
 // implements it; the registry stays free of Starlark.
 type ScriptLoader interface {
 	// Check verifies an entry without executing plugin code: the file
@@ -200,7 +200,7 @@ func WithGoClasses(classes map[string]*Class) Option {
 	}
 }
 
-// WithScripts sets the loader of Starlark classes (engine/starplugin).
+// WithScripts sets the loader of Starlark classes (internal/starplugin).
 func WithScripts(l ScriptLoader) Option { return func(o *options) { o.scripts = l } }
 
 // WithLogger sets where conflict warnings go (default: discarded; they are

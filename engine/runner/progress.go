@@ -3,10 +3,10 @@ package runner
 import (
 	"math"
 
-	"github.com/loadstar/loadstar/engine/ui"
+	"github.com/loadstar/loadstar/internal/ui"
 )
 
-// uiObserver drives a progress UI (engine/ui) from the runner's progress
+// uiObserver drives a progress UI (internal/ui) from the runner's progress
 // reports: one UI phase per benchmark phase.
 type uiObserver struct {
 	ui      ui.UI

@@ -13,12 +13,12 @@ import (
 
 	"github.com/loadstar/loadstar/engine/clock"
 	"github.com/loadstar/loadstar/engine/config"
-	"github.com/loadstar/loadstar/engine/console"
-	"github.com/loadstar/loadstar/engine/metrics"
 	"github.com/loadstar/loadstar/engine/record"
 	"github.com/loadstar/loadstar/engine/results"
 	"github.com/loadstar/loadstar/engine/timing"
-	"github.com/loadstar/loadstar/engine/ui"
+	"github.com/loadstar/loadstar/internal/console"
+	"github.com/loadstar/loadstar/internal/metrics"
+	"github.com/loadstar/loadstar/internal/ui"
 )
 
 // ProgressInterval is how often an Observer hears from a running step.
@@ -50,7 +50,7 @@ type Progress struct {
 	// Done is true in the last report of a phase.
 	Done bool
 	// Metrics are the collector's running counters and medians (profiling
-	// records only), when the collector keeps them (engine/metrics does).
+	// records only), when the collector keeps them (internal/metrics does).
 	Metrics *metrics.Live
 	// LiveMetrics computes the running statistics of every metric so far
 	// (HDR-derived; profiling records only), when the collector keeps them.

@@ -33,13 +33,13 @@ import (
 	"github.com/loadstar/loadstar/engine/dataset"
 	"github.com/loadstar/loadstar/engine/endpoint"
 	"github.com/loadstar/loadstar/engine/errext"
-	"github.com/loadstar/loadstar/engine/metrics"
 	"github.com/loadstar/loadstar/engine/plugin"
 	"github.com/loadstar/loadstar/engine/record"
 	"github.com/loadstar/loadstar/engine/results"
 	"github.com/loadstar/loadstar/engine/timing"
 	"github.com/loadstar/loadstar/engine/tokenizer"
-	"github.com/loadstar/loadstar/engine/transport"
+	"github.com/loadstar/loadstar/internal/metrics"
+	"github.com/loadstar/loadstar/internal/transport"
 )
 
 // Option configures Run and Plan.
@@ -84,7 +84,7 @@ func (o *options) notify(p Progress) {
 }
 
 // WithCollector sets how the step's records become its Summary (default:
-// MetricsCollector, engine/metrics' pipeline).
+// MetricsCollector, internal/metrics' pipeline).
 func WithCollector(f CollectorFactory) Option { return func(o *options) { o.collector = f } }
 
 // WithDataset uses ds instead of composing cfg.Dataset (a sweep reusing one
@@ -97,7 +97,7 @@ func WithDataset(ds dataset.Dataset) Option { return func(o *options) { o.datase
 func WithOutput(w io.Writer) Option { return func(o *options) { o.stdout = w } }
 
 // Collector folds a step's records into its Summary and artifacts:
-// engine/metrics' Pipeline. Add is called from one goroutine in the order
+// internal/metrics' Pipeline. Add is called from one goroutine in the order
 // records finish, warmup records included (tagged record.Warmup), and takes
 // ownership of the record; it may block (the senders never wait for it).
 // Finish is called once, after the last Add; it may return a Summary
@@ -112,7 +112,7 @@ type Collector interface {
 // that the runner can reuse it.
 type CollectorFactory func(step *Step, release func(*record.Record)) (Collector, error)
 
-// MetricsCollector is the default CollectorFactory: engine/metrics'
+// MetricsCollector is the default CollectorFactory: internal/metrics'
 // pipeline with the step's endpoint, tokenizer and exporters.
 func MetricsCollector(st *Step, release func(*record.Record)) (Collector, error) {
 	p, err := metrics.NewPipeline(st.Config, st.Runtime, metrics.Setup{

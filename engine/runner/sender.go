@@ -11,10 +11,10 @@ import (
 	"github.com/loadstar/loadstar/engine/clock"
 	"github.com/loadstar/loadstar/engine/dataset"
 	"github.com/loadstar/loadstar/engine/endpoint"
-	"github.com/loadstar/loadstar/engine/export"
 	"github.com/loadstar/loadstar/engine/record"
 	"github.com/loadstar/loadstar/engine/timing"
-	"github.com/loadstar/loadstar/engine/transport"
+	"github.com/loadstar/loadstar/internal/export"
+	"github.com/loadstar/loadstar/internal/transport"
 )
 
 // errGraceExpired is the cancellation cause of requests still in flight when

@@ -13,9 +13,9 @@ func registry(t *testing.T) *plugin.Registry {
 	t.Helper()
 	r, err := plugin.NewRegistry(plugin.WithBuiltinManifest([]byte(`schema_version: "1.0"
 ui:
-  simple: {class: go:engine/ui.Simple, description: Progress bar.}
+  simple: {class: go:internal/ui.Simple, description: Progress bar.}
 `)), plugin.WithGoClasses(map[string]*plugin.Class{
-		"go:engine/ui.Simple": {Params: []plugin.Param{{Name: "width", Type: plugin.TInt}}, New: func(plugin.Args) (any, error) { return "real", nil }},
+		"go:internal/ui.Simple": {Params: []plugin.Param{{Name: "width", Type: plugin.TInt}}, New: func(plugin.Args) (any, error) { return "real", nil }},
 	}))
 	if err != nil {
 		t.Fatal(err)

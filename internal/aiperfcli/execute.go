@@ -1,0 +1,270 @@
+package aiperfcli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/loadstar/loadstar/engine/config"
+	"github.com/loadstar/loadstar/engine/errext"
+	"github.com/loadstar/loadstar/engine/results"
+	"github.com/loadstar/loadstar/internal/export"
+	"github.com/loadstar/loadstar/internal/sweep"
+)
+
+// StepFunc runs one benchmark and returns its summary. The command passes
+// builtins.RunStep on a scenario thread, so that a profile step is handled
+// exactly as a scenario's run() (engine, console report, thresholds, exit
+// codes).
+type StepFunc func(ctx context.Context, cfg *config.Benchmark) (*results.Summary, error)
+
+// Execute runs the plan's steps in the order the emitted scenario runs
+// them, with the same artifact directories: one benchmark; repeated trials
+// in <base>/profile_runs/run_NNNN/ plus <base>/aggregate/; or a sweep in
+// <base>/<param>_<value>/ (…/trial_NNNN/ with trials) plus
+// <base>/sweep_summary.{csv,json}. Summary paths are printed to out.
+func (p *Plan) Execute(ctx context.Context, step StepFunc, out io.Writer) error {
+	switch {
+	case len(p.Params) == 0 && p.Trials < 2:
+		_, err := step(ctx, cloneConfig(p.Cells[0].Config))
+		return err
+	case len(p.Params) == 0:
+		return p.executeTrials(ctx, step, out)
+	}
+	return p.executeSweep(ctx, step, out)
+}
+
+func (p *Plan) executeTrials(ctx context.Context, step StepFunc, out io.Writer) error {
+	var sums []*results.Summary
+	for t := 1; t <= p.Trials; t++ {
+		if t > 1 {
+			if err := sweep.Cooldown(ctx, p.Cooldown); err != nil {
+				return err
+			}
+		}
+		if err := interrupted(ctx); err != nil {
+			return err
+		}
+		cfg := cloneConfig(p.Cells[0].Config)
+		cfg.Output.ArtifactDir = trialDir(p.BaseDir, t)
+		if t > 1 && !p.WarmupEveryTrial {
+			cfg.Warmup = nil // AIPerf warms up before the first trial only
+		}
+		if p.VarySeed {
+			cfg.Seed += uint64(t - 1)
+		}
+		sum, err := step(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		sums = append(sums, sum)
+	}
+	jsonPath, err := WriteAggregate(filepath.Join(p.BaseDir, "aggregate"), sums, p.Confidence)
+	if err != nil {
+		return errext.Errorf(errext.Generic, "writing the aggregate over trials: %v", err)
+	}
+	fmt.Fprintf(out, "Aggregate over %d trials: %s\n", len(sums), jsonPath)
+	return nil
+}
+
+// executeSweep mirrors the sweep() builtin: cells in order, each cell's
+// trials back to back, a cooldown before every step but the first.
+func (p *Plan) executeSweep(ctx context.Context, step StepFunc, out io.Writer) error {
+	names := make([]string, len(p.Params))
+	for i, prm := range p.Params {
+		names[i] = prm.Name
+	}
+	var rows []sweep.Row
+	for ci, c := range p.Cells {
+		row := sweep.Row{Cell: c.Cell}
+		for t := 1; t <= p.Trials; t++ {
+			if ci > 0 || t > 1 {
+				if err := sweep.Cooldown(ctx, p.Cooldown); err != nil {
+					return err
+				}
+			}
+			if err := interrupted(ctx); err != nil {
+				return err
+			}
+			cfg := cloneConfig(c.Config)
+			if cfg.Name == "" {
+				cfg.Name = c.Name
+			}
+			dir := filepath.Join(p.BaseDir, c.Name)
+			if p.Trials > 1 {
+				dir = filepath.Join(dir, fmt.Sprintf("trial_%04d", t))
+			}
+			cfg.Output.ArtifactDir = dir
+			sum, err := step(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			row.Trials = append(row.Trials, sum)
+		}
+		rows = append(rows, row)
+	}
+	csvPath, _, err := sweep.WriteSummary(p.BaseDir, names, rows, p.Confidence)
+	if err != nil {
+		return errext.Errorf(errext.Generic, "writing the sweep summary: %v", err)
+	}
+	fmt.Fprintf(out, "Sweep summary: %s\n", csvPath)
+	return nil
+}
+
+// trialDir is AIPerf's directory of trial t of a repeated benchmark.
+func trialDir(base string, t int) string {
+	return filepath.Join(base, "profile_runs", fmt.Sprintf("run_%04d", t))
+}
+
+// cloneConfig copies what Execute changes per step.
+func cloneConfig(c *config.Benchmark) *config.Benchmark {
+	cp := *c
+	if c.Warmup != nil {
+		w := *c.Warmup
+		cp.Warmup = &w
+	}
+	cp.SLOs = append([]config.SLO(nil), c.SLOs...)
+	return &cp
+}
+
+// interrupted stops a sweep or trials once Ctrl-C cancelled ctx: the
+// interrupted step kept its results; the next ones do not start.
+func interrupted(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return errext.WithExitCode(err, errext.Interrupted)
+	}
+	return nil
+}
+
+// aggregateStats are the statistics of a record metric aggregated over trials.
+var aggregateStats = []string{"avg", "min", "max", "std", "p50", "p90", "p95", "p99"}
+
+// WriteAggregate writes dir/profile_export_aiperf_aggregate.json and .csv:
+// for every metric present in every trial, each statistic's mean, standard
+// deviation, min, max, coefficient of variation, standard error and
+// Student-t confidence interval over the trials (AIPerf's multi-run
+// aggregate). It returns the JSON path.
+func WriteAggregate(dir string, sums []*results.Summary, confidence float64) (string, error) {
+	type metricAgg struct {
+		unit  string
+		stats []string
+		aggs  map[string]sweep.Aggregate
+	}
+	tags := map[string]int{}
+	for _, s := range sums {
+		for _, m := range s.Metrics {
+			tags[m.Tag]++
+		}
+	}
+	var order []string
+	for t, n := range tags {
+		if n == len(sums) {
+			order = append(order, t)
+		}
+	}
+	sort.Strings(order)
+	metrics := map[string]*metricAgg{}
+	for _, tag := range order {
+		first := sums[0].Metric(tag)
+		ma := &metricAgg{unit: first.Unit, aggs: map[string]sweep.Aggregate{}}
+		stats := []string{"avg"}
+		if first.Stats != nil {
+			stats = aggregateStats
+		}
+		for _, st := range stats {
+			var xs []float64
+			for _, s := range sums {
+				v, ok := sweep.MetricValue(s, tag, st)
+				if ok && !math.IsNaN(v) && !math.IsInf(v, 0) {
+					xs = append(xs, v)
+				}
+			}
+			if len(xs) == len(sums) {
+				ma.stats = append(ma.stats, st)
+				ma.aggs[st] = sweep.Summarize(xs, confidence)
+			}
+		}
+		if len(ma.stats) > 0 {
+			metrics[tag] = ma
+		}
+	}
+
+	// JSON: {"metrics": {tag: {"unit": u, stat: aggregate, ...}}, ...}.
+	var js strings.Builder
+	runs := make([]string, len(sums))
+	for i, s := range sums {
+		runs[i] = s.Info.ArtifactDir
+	}
+	head, _ := json.Marshal(runs)
+	fmt.Fprintf(&js, "{\n  \"schema_version\": \"1.0\",\n  \"num_runs\": %d,\n  \"confidence_level\": %s,\n  \"run_dirs\": %s,\n  \"metrics\": {", len(sums), strconv.FormatFloat(confidence, 'g', -1, 64), head)
+	csv := [][]string{{"Metric", "Unit", "Stat", "mean", "std", "min", "max", "cv", "std_err", "ci_low", "ci_high", "t_critical"}}
+	firstTag := true
+	for _, tag := range order {
+		ma, ok := metrics[tag]
+		if !ok {
+			continue
+		}
+		if !firstTag {
+			js.WriteString(",")
+		}
+		firstTag = false
+		unit, _ := json.Marshal(ma.unit)
+		fmt.Fprintf(&js, "\n    %q: {\n      \"unit\": %s", tag, unit)
+		for _, st := range ma.stats {
+			a := ma.aggs[st]
+			b, err := json.Marshal(jsonAggregate(a))
+			if err != nil {
+				return "", err
+			}
+			fmt.Fprintf(&js, ",\n      %q: %s", st, b)
+			csv = append(csv, []string{tag, ma.unit, st, num(a.Mean), num(a.Std), num(a.Min), num(a.Max), num(a.CV), num(a.StdErr), num(a.CILow), num(a.CIHigh), num(a.TCritical)})
+		}
+		js.WriteString("\n    }")
+	}
+	js.WriteString("\n  }\n}\n")
+	jsonPath := filepath.Join(dir, "profile_export_aiperf_aggregate.json")
+	if err := export.WriteFileAtomic(jsonPath, []byte(js.String())); err != nil {
+		return "", err
+	}
+	var c strings.Builder
+	for _, row := range csv {
+		for i, cell := range row {
+			if i > 0 {
+				c.WriteByte(',')
+			}
+			c.WriteString(cell)
+		}
+		c.WriteString("\r\n")
+	}
+	if err := export.WriteFileAtomic(filepath.Join(dir, "profile_export_aiperf_aggregate.csv"), []byte(c.String())); err != nil {
+		return "", err
+	}
+	return jsonPath, nil
+}
+
+// jsonAggregate writes NaN and infinite values (one trial's CI) as null.
+func jsonAggregate(a sweep.Aggregate) map[string]any {
+	f := func(v float64) any {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil
+		}
+		return v
+	}
+	return map[string]any{
+		"n": a.N, "mean": f(a.Mean), "std": f(a.Std), "min": f(a.Min), "max": f(a.Max), "cv": f(a.CV),
+		"std_err": f(a.StdErr), "ci_low": f(a.CILow), "ci_high": f(a.CIHigh), "t_critical": f(a.TCritical), "confidence": a.Confidence,
+	}
+}
+
+func num(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}

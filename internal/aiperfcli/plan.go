@@ -1,0 +1,251 @@
+package aiperfcli
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/loadstar/loadstar/engine/config"
+	"github.com/loadstar/loadstar/engine/errext"
+	"github.com/loadstar/loadstar/engine/mock"
+	"github.com/loadstar/loadstar/engine/plugin"
+	"github.com/loadstar/loadstar/internal/export"
+	"github.com/loadstar/loadstar/internal/sweep"
+)
+
+// Plan is what a `loadstar profile` command line asks for: one benchmark, a
+// sweep of cells, and/or repeated trials — each step a config.Benchmark
+// exactly as a scenario's run() or sweep() would build it.
+type Plan struct {
+	// Cells are the benchmarks: one (Name "") without a sweep, else one per
+	// sweep cell in run order.
+	Cells []Cell
+	// Params are the swept parameters (nil without a sweep); Mode how they
+	// combine.
+	Params []sweep.Param
+	Mode   sweep.Mode
+	// Trials per cell (--num-profile-runs); Confidence of their intervals.
+	Trials     int
+	Confidence float64
+	// Cooldown is the pause before every step but the first.
+	Cooldown time.Duration
+	// VarySeed seeds trial N with seed+N-1 (--vary-seed-per-trial).
+	VarySeed bool
+	// BaseDir holds the steps of a sweep or of repeated trials ("" for a
+	// single benchmark, whose directory is its config's).
+	BaseDir string
+	// Mock is the embedded mock server's configuration when no --url was
+	// given (the cells then point at MockURL until UseURL is called).
+	Mock *mock.Config
+	// Notes are remarks for the user (stderr): flags accepted without
+	// effect, defaults chosen on their behalf.
+	Notes []string
+	// WarmupEveryTrial keeps the warmup in every trial of a repeated
+	// benchmark (--no-profile-run-disable-warmup-after-first).
+	WarmupEveryTrial bool
+	// Verbosity is 1 for -v (debug logs), 2 for -vv (trace logs).
+	Verbosity int
+	// EmitScenario is --emit-scenario.
+	EmitScenario bool
+	// Command is the command line with secrets redacted.
+	Command string
+
+	// template is the benchmark built with a sentinel value per swept
+	// parameter: rendering it and replacing the sentinels gives the sweep's
+	// step function.
+	template  *config.Benchmark
+	sentinels []sentinel
+	// seedPerStep is set when sweep step i uses seed+i.
+	seedPerStep bool
+}
+
+// Cell is one benchmark of a plan.
+type Cell struct {
+	sweep.Cell
+	Config *config.Benchmark
+}
+
+// MockURL is where the cells of a plan on the embedded mock point until
+// UseURL gives the server's address.
+const MockURL = "http://127.0.0.1:0"
+
+// DefaultMockModel is the model name used on the embedded mock when no -m is given.
+const DefaultMockModel = "mock-model"
+
+// infiniteGrace stands for AIPerf's "inf" grace period.
+const infiniteGrace = 1_000_000 * time.Hour
+
+// Option configures Build.
+type Option func(*options)
+
+type options struct {
+	args   []string
+	getenv func(string) string
+}
+
+// WithCommandLine records the command line (secrets are redacted) as the
+// plan's run_info.cli_command.
+func WithCommandLine(args []string) Option { return func(o *options) { o.args = args } }
+
+// WithGetenv replaces os.Getenv (the Hugging Face cache lookup reads
+// HF_HUB_CACHE, HF_HOME and HOME).
+func WithGetenv(f func(string) string) Option { return func(o *options) { o.getenv = f } }
+
+// builder carries the state of one Build.
+type builder struct {
+	f      *Flags
+	reg    *plugin.Registry
+	opts   options
+	plan   *Plan
+	epName string
+	epMeta plugin.EndpointMetadata
+	tok    config.Tokenizer
+	// swept names the parameters that vary between cells.
+	swept map[string]bool
+	// mode is the load mode: "fixed", "user_centric", "rate" or "concurrency".
+	mode      string
+	autoFixed bool
+	inputFile string
+	slos      []config.SLO
+}
+
+// Build validates flags with AIPerf's rules and defaults and returns the
+// plan. Errors name the flag; their exit code is errext.Usage for a command
+// line that contradicts itself or asks for something loadstar does not do,
+// errext.InvalidConfig for one that is well-formed but names something that
+// does not work (a missing file, an unknown endpoint type, a tokenizer that
+// cannot be found, plugin arguments the plugin rejects).
+func Build(f *Flags, reg *plugin.Registry, opts ...Option) (*Plan, error) {
+	b := &builder{f: f, reg: reg, plan: &Plan{Trials: 1, Confidence: 0.95, Mode: sweep.Grid}, swept: map[string]bool{}}
+	for _, o := range opts {
+		o(&b.opts)
+	}
+	if b.opts.getenv == nil {
+		b.opts.getenv = os.Getenv
+	}
+	b.plan.Command = RedactedCommand(b.opts.args)
+	b.plan.EmitScenario = f.EmitScenario
+	if err := b.checkUnsupported(); err != nil {
+		return nil, err
+	}
+	params, fixed, err := expandLists(f)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range params {
+		b.swept[p.Name] = true
+	}
+	if err := b.global(params); err != nil {
+		return nil, err
+	}
+	// Every value of every list must make a valid benchmark: check them
+	// all (a grid of every value covers every rule that involves one).
+	if err := b.checkValues(params, fixed); err != nil {
+		return nil, err
+	}
+	if len(params) == 0 {
+		cfg, err := b.benchmark(fixed)
+		if err != nil {
+			return nil, err
+		}
+		b.plan.Cells = []Cell{{Config: cfg}}
+	} else {
+		b.plan.Params = params
+		cells, err := sweep.Cells(params, b.plan.Mode)
+		if err != nil {
+			return nil, usage("sweep-type", "%s", strings.TrimPrefix(err.Error(), "sweep: "))
+		}
+		for _, c := range cells {
+			v := values{}
+			for k, x := range fixed {
+				v[k] = x
+			}
+			for _, cv := range c.Values {
+				v[cv.Name] = cv.Value
+			}
+			cfg, err := b.benchmark(v)
+			if err != nil {
+				return nil, fmt.Errorf("sweep step %s: %w", c.Name, err)
+			}
+			if cfg.SeedSet && (f.SweepSameSeed == nil || !*f.SweepSameSeed) {
+				// AIPerf's default: step i draws from seed+i, so that steps
+				// exercise different inputs.
+				cfg.Seed += uint64(c.Index)
+				b.plan.seedPerStep = true
+			}
+			b.plan.Cells = append(b.plan.Cells, Cell{Cell: c, Config: cfg})
+		}
+		if err := b.buildTemplate(params, fixed); err != nil {
+			return nil, err
+		}
+	}
+	if err := b.checkSpecs(); err != nil {
+		return nil, err
+	}
+	b.plan.BaseDir = b.baseDir()
+	return b.plan, nil
+}
+
+// checkSpecs checks every component of every cell against its plugin's
+// parameters, and builds the cheap ones (endpoint, timing, sampler,
+// transport) so that their own validation runs before anything starts.
+func (b *builder) checkSpecs() error {
+	for _, c := range b.plan.Cells {
+		cfg := c.Config
+		specs := []*plugin.Spec{cfg.Endpoint, cfg.Dataset, cfg.Timing, cfg.Sampler, cfg.Transport}
+		if cfg.Warmup != nil {
+			specs = append(specs, cfg.Warmup.Timing)
+		}
+		for _, s := range specs {
+			if s == nil {
+				continue
+			}
+			if _, err := b.reg.Build(s); err != nil {
+				where := ""
+				if c.Name != "" {
+					where = " (sweep step " + c.Name + ")"
+				}
+				return errext.WithExitCode(fmt.Errorf("%s%s: %w", s.String(), where, err), errext.InvalidConfig)
+			}
+		}
+	}
+	return nil
+}
+
+// baseDir is the directory of a sweep's steps or of repeated trials.
+func (b *builder) baseDir() string {
+	p := b.plan
+	if len(p.Params) == 0 && p.Trials < 2 {
+		return ""
+	}
+	if b.f.ArtifactDir != "" {
+		return cleanDir(b.f.ArtifactDir)
+	}
+	cfg := p.Cells[0].Config
+	stimulus := ""
+	if len(p.Params) > 0 {
+		names := make([]string, len(p.Params))
+		for i, prm := range p.Params {
+			names[i] = prm.Name
+		}
+		stimulus = strings.Join(names, "-") + "_sweep"
+	}
+	return cleanDir(export.ArtifactDir(cfg, b.epMeta.ServiceKind, b.epName, stimulus))
+}
+
+// UseURL points every cell of a plan on the embedded mock at the server's url.
+func (p *Plan) UseURL(url string) {
+	for _, c := range p.Cells {
+		c.Config.Endpoint = withURL(c.Config.Endpoint, url)
+	}
+	if p.template != nil {
+		p.template.Endpoint = withURL(p.template.Endpoint, url)
+	}
+}
+
+func withURL(s *plugin.Spec, url string) *plugin.Spec {
+	args := s.Args.Clone()
+	args["url"] = []string{url}
+	return &plugin.Spec{Category: s.Category, Name: s.Name, Args: args}
+}

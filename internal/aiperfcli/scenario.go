@@ -1,0 +1,582 @@
+package aiperfcli
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/loadstar/loadstar/engine/config"
+	"github.com/loadstar/loadstar/engine/dist"
+	"github.com/loadstar/loadstar/engine/errext"
+	"github.com/loadstar/loadstar/engine/mock"
+	"github.com/loadstar/loadstar/engine/ordered"
+	"github.com/loadstar/loadstar/engine/plugin"
+	"github.com/loadstar/loadstar/internal/sweep"
+)
+
+// Kwarg is one keyword argument of a rendered run() call: its name and its
+// Starlark expression.
+type Kwarg struct {
+	Name, Expr string
+}
+
+// Renderer renders a plan as Starlark. Secrets never appear in its output:
+// each becomes a call _secret("<name>") that reads --var <name>=... when
+// the scenario runs; Secrets lists their names.
+type Renderer struct {
+	// URLVar renders every endpoint's url argument as this identifier
+	// (the embedded mock's address, known only when the scenario runs).
+	URLVar  string
+	Secrets []string
+}
+
+// RunKwargs renders cfg as the keyword arguments of a run() call that
+// builds the same config.Benchmark, in run()'s documentation order,
+// leaving out what equals run()'s defaults. CLICommand has no run()
+// argument: a scenario's steps record where they were called instead.
+func (r *Renderer) RunKwargs(cfg *config.Benchmark) []Kwarg {
+	var out []Kwarg
+	add := func(name, expr string) { out = append(out, Kwarg{name, expr}) }
+	def := config.Defaults()
+	if cfg.Endpoint != nil {
+		add("endpoint", r.Spec(cfg.Endpoint))
+	}
+	if cfg.Dataset != nil {
+		add("dataset", r.Spec(cfg.Dataset))
+	}
+	if cfg.Timing != nil {
+		add("timing", r.Spec(cfg.Timing))
+	}
+	if cfg.Stop.Requests > 0 {
+		add("requests", strconv.Itoa(cfg.Stop.Requests))
+	}
+	if cfg.Stop.Sessions > 0 {
+		add("sessions", strconv.Itoa(cfg.Stop.Sessions))
+	}
+	if cfg.Stop.Duration > 0 {
+		add("duration", durationLit(cfg.Stop.Duration))
+	}
+	if cfg.Grace != def.Grace {
+		add("grace", durationLit(cfg.Grace))
+	}
+	if w := cfg.Warmup; w != nil {
+		if w.Stop.Sessions == 0 && w.Stop.Duration == 0 && w.Grace == 0 && w.Timing == nil && w.Stop.Requests > 0 {
+			add("warmup", strconv.Itoa(w.Stop.Requests))
+		} else {
+			var parts []string
+			if w.Stop.Requests > 0 {
+				parts = append(parts, fmt.Sprintf("%q: %d", "requests", w.Stop.Requests))
+			}
+			if w.Stop.Sessions > 0 {
+				parts = append(parts, fmt.Sprintf("%q: %d", "sessions", w.Stop.Sessions))
+			}
+			if w.Stop.Duration > 0 {
+				parts = append(parts, fmt.Sprintf("%q: %s", "duration", durationLit(w.Stop.Duration)))
+			}
+			if w.Grace != 0 {
+				parts = append(parts, fmt.Sprintf("%q: %s", "grace", durationLit(w.Grace)))
+			}
+			if w.Timing != nil {
+				parts = append(parts, fmt.Sprintf("%q: %s", "timing", r.Spec(w.Timing)))
+			}
+			add("warmup", "{"+strings.Join(parts, ", ")+"}")
+		}
+	}
+	if c := cfg.Cancel; c.Percent > 0 {
+		expr := fmt.Sprintf("{%q: %s", "percent", floatLit(c.Percent))
+		if c.Delay > 0 {
+			expr += fmt.Sprintf(", %q: %s", "delay", durationLit(c.Delay))
+		}
+		add("cancel", expr+"}")
+	}
+	if len(cfg.SLOs) > 0 {
+		parts := make([]string, len(cfg.SLOs))
+		for i, s := range cfg.SLOs {
+			expr, ok := strings.CutPrefix(s.Source, s.Metric+" ")
+			if !ok || expr == "" {
+				expr = s.Op + " " + strconv.FormatFloat(s.Threshold, 'g', -1, 64) + "ns"
+			}
+			parts[i] = fmt.Sprintf("%q: %q", s.Metric, expr)
+		}
+		add("slos", "{"+strings.Join(parts, ", ")+"}")
+	}
+	if len(cfg.Thresholds) > 0 {
+		parts := make([]string, len(cfg.Thresholds))
+		for i, t := range cfg.Thresholds {
+			parts[i] = fmt.Sprintf("%q: %q", t.Metric, t.Expr)
+		}
+		add("thresholds", "{"+strings.Join(parts, ", ")+"}")
+	}
+	if cfg.SeedSet {
+		add("seed", strconv.FormatUint(cfg.Seed, 10))
+	}
+	if cfg.Tokenizer.Kind != "" {
+		add("tokenizer", cfg.Tokenizer.String())
+	}
+	if cfg.ServerTokenCount {
+		add("server_token_count", "True")
+	}
+	if cfg.Sampler != nil {
+		add("sampler", r.Spec(cfg.Sampler))
+	}
+	if cfg.Transport != nil {
+		add("transport", r.Spec(cfg.Transport))
+	}
+	if cfg.URLSelection != nil {
+		add("url_selection", r.Spec(cfg.URLSelection))
+	}
+	o := cfg.Output
+	if o.ArtifactDir != "" {
+		add("artifact_dir", strconv.Quote(o.ArtifactDir))
+	}
+	if o.Prefix != "" {
+		add("export_prefix", strconv.Quote(o.Prefix))
+	}
+	if o.ExportLevel != "" && o.ExportLevel != def.Output.ExportLevel {
+		add("export_level", strconv.Quote(o.ExportLevel))
+	}
+	if o.SliceDuration > 0 {
+		add("slice_duration", durationLit(o.SliceDuration))
+	}
+	if cfg.UI != "" && cfg.UI != def.UI {
+		add("ui", strconv.Quote(cfg.UI))
+	}
+	if v := cfg.Validity; v != def.Validity {
+		add("validity", fmt.Sprintf("{%q: %s, %q: %s, %q: %s}", "max_rate_shortfall_pct", floatLit(v.MaxRateShortfallPct),
+			"max_issue_delay_p99", durationLit(v.MaxIssueDelayP99), "fail_on_invalid", boolLit(v.FailOnInvalid)))
+	}
+	if cfg.Name != "" {
+		add("name", strconv.Quote(cfg.Name))
+	}
+	return out
+}
+
+// Spec renders a plugin spec as its constructor call, arguments sorted by
+// name as plugin.Spec.String does, secrets replaced by _secret(...).
+func (r *Renderer) Spec(s *plugin.Spec) string {
+	names := make([]string, 0, len(s.Args))
+	for k := range s.Args {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, k := range names {
+		v := s.Args[k]
+		var expr string
+		switch {
+		case k == "url" && s.Category == plugin.Endpoint && r.URLVar != "":
+			expr = r.URLVar
+		case plugin.IsSecretName(k):
+			expr = r.secret(k)
+		default:
+			if l, ok := v.([]string); ok && len(l) == 1 {
+				v = l[0] // a list-of-strings parameter takes one string as a one-element list
+			}
+			expr = r.Value(k, v)
+		}
+		parts[i] = k + " = " + expr
+	}
+	return fmt.Sprintf("%s.%s(%s)", plugin.Namespace(s.Category), s.Name, strings.Join(parts, ", "))
+}
+
+func (r *Renderer) secret(name string) string {
+	n := strings.ToLower(regexp.MustCompile(`[^A-Za-z0-9]+`).ReplaceAllString(name, "_"))
+	for _, s := range r.Secrets {
+		if s == n {
+			return fmt.Sprintf("_secret(%q)", n)
+		}
+	}
+	r.Secrets = append(r.Secrets, n)
+	return fmt.Sprintf("_secret(%q)", n)
+}
+
+// Value renders a plugin argument value (the Go types of plugin.ParamType)
+// as a Starlark literal that converts back to the same value.
+func (r *Renderer) Value(key string, v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "None"
+	case string:
+		return strconv.Quote(x)
+	case bool:
+		return boolLit(x)
+	case int:
+		return strconv.Itoa(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return floatLit(x)
+	case time.Duration:
+		return durationLit(x)
+	case dist.Fixed:
+		return numLit(x.V)
+	case dist.Normal:
+		return fmt.Sprintf("dist.normal(%s, %s)", numLit(x.Mu), numLit(x.Sigma))
+	case dist.Dist:
+		return x.String()
+	case *plugin.Spec:
+		return r.Spec(x)
+	case []string:
+		parts := make([]string, len(x))
+		for i, s := range x {
+			parts[i] = strconv.Quote(s)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = r.Value("", e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case *ordered.Map:
+		parts := make([]string, 0, x.Len())
+		for _, k := range x.Keys() {
+			e, _ := x.Get(k)
+			expr := r.Value(k, e)
+			if plugin.IsSecretName(k) {
+				expr = r.secret(key + "_" + k)
+			}
+			parts = append(parts, strconv.Quote(k)+": "+expr)
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	}
+	return fmt.Sprint(v)
+}
+
+func boolLit(b bool) string {
+	if b {
+		return "True"
+	}
+	return "False"
+}
+
+// floatLit renders a float so that Starlark reads a float back.
+func floatLit(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return `float("inf")`
+	case math.IsInf(f, -1):
+		return `float("-inf")`
+	case math.IsNaN(f):
+		return `float("nan")`
+	}
+	s := numLit(f)
+	if !strings.ContainsAny(s, ".eE") {
+		s += ".0"
+	}
+	return s
+}
+
+// numLit renders a number plainly (integral values without a point), for
+// places that accept an int or a float alike (distributions).
+func numLit(f float64) string {
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		return strconv.FormatInt(int64(f), 10)
+	}
+	if a := math.Abs(f); a >= 1e-4 && a < 1e15 {
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(f, 'g', -1, 64)
+}
+
+func durationLit(d time.Duration) string { return strconv.Quote(d.String()) }
+
+// sentinel marks where a swept parameter's value lands in the rendered
+// template benchmark.
+type sentinel struct {
+	param string
+	lit   string // the literal to replace by the parameter's name
+}
+
+// sentinelValue returns a value for param i of kind k that no flag is
+// likely to hold, and its literal as the renderer writes it.
+func sentinelValue(param string, k listKind, i int) (any, string) {
+	if k == intList {
+		n := int64(987_651 + 10*i)
+		return n, strconv.FormatInt(n, 10)
+	}
+	x := 987_651.125 + float64(10*i)
+	if param == "benchmark_duration" {
+		return x, durationLit(seconds(x))
+	}
+	return x, numLit(x)
+}
+
+// buildTemplate builds the benchmark with sentinel values for the swept
+// parameters (emission renders it and names the parameters).
+func (b *builder) buildTemplate(params []sweep.Param, fixed values) error {
+	v := values{}
+	for k, x := range fixed {
+		v[k] = x
+	}
+	for i, p := range params {
+		var kind listKind
+		for _, l := range listFlags {
+			if l.param == p.Name {
+				kind = l.kind
+			}
+		}
+		val, lit := sentinelValue(p.Name, kind, i)
+		v[p.Name] = val
+		b.plan.sentinels = append(b.plan.sentinels, sentinel{p.Name, lit})
+	}
+	cfg, err := b.benchmark(v)
+	if err != nil {
+		return err
+	}
+	b.plan.template = cfg
+	return nil
+}
+
+// replaceLiteral replaces whole-token occurrences of lit in s by name.
+func replaceLiteral(s, lit, name string) (string, int) {
+	var out strings.Builder
+	n := 0
+	for {
+		i := strings.Index(s, lit)
+		if i < 0 {
+			out.WriteString(s)
+			return out.String(), n
+		}
+		end := i + len(lit)
+		before := byte(' ')
+		if i > 0 {
+			before = s[i-1]
+		}
+		after := byte(' ')
+		if end < len(s) {
+			after = s[end]
+		}
+		whole := lit[0] == '"' || !(isWordByte(before) || before == '.') && !(isWordByte(after) || after == '.')
+		out.WriteString(s[:i])
+		if whole {
+			out.WriteString(name)
+			n++
+		} else {
+			out.WriteString(lit)
+		}
+		s = s[end:]
+	}
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// Scenario renders the plan as a .star scenario that builds the same
+// benchmarks: run(...) for one benchmark, a loop of run() for repeated
+// trials, sweep(...) for comma lists. Secrets are read from --var.
+func (p *Plan) Scenario() (string, error) {
+	r := &Renderer{}
+	if p.Mock != nil {
+		r.URLVar = "url"
+	}
+	var body strings.Builder
+	indentKwargs := func(kw []Kwarg, indent string) string {
+		var s strings.Builder
+		for _, k := range kw {
+			fmt.Fprintf(&s, "%s%s = %s,\n", indent, k.Name, k.Expr)
+		}
+		return s.String()
+	}
+	switch {
+	case len(p.Params) == 0 && p.Trials < 2:
+		body.WriteString("run(\n" + indentKwargs(r.RunKwargs(p.Cells[0].Config), "    ") + ")\n")
+	case len(p.Params) == 0:
+		cfg := *p.Cells[0].Config
+		kw := r.RunKwargs(&cfg)
+		body.WriteString("kwargs = dict(\n" + indentKwargs(kw, "    ") + ")\n\n")
+		fmt.Fprintf(&body, "# %d trials in %s/profile_runs/run_NNNN/ (loadstar profile also writes\n# %s/aggregate/ with the confidence intervals over the trials).\n",
+			p.Trials, p.BaseDir, p.BaseDir)
+		dirs := make([]string, p.Trials)
+		for t := range dirs {
+			dirs[t] = strconv.Quote(trialDir(p.BaseDir, t+1))
+		}
+		fmt.Fprintf(&body, "trial_dirs = [%s]\n", strings.Join(dirs, ", "))
+		body.WriteString("for i, run_dir in enumerate(trial_dirs):\n    trial = i + 1\n")
+		body.WriteString("    step = dict(kwargs, artifact_dir = run_dir)\n")
+		if cfg.Warmup != nil && !p.WarmupEveryTrial {
+			body.WriteString("    if trial > 1:\n        step.pop(\"warmup\")  # warm up before the first trial only, as AIPerf does\n")
+		}
+		if p.VarySeed {
+			fmt.Fprintf(&body, "    step[\"seed\"] = %d + trial - 1\n", cfg.Seed)
+		}
+		body.WriteString("    run(**step)\n")
+	default:
+		text, err := p.sweepScenario(r, indentKwargs)
+		if err != nil {
+			return "", err
+		}
+		body.WriteString(text)
+	}
+
+	var out strings.Builder
+	if p.Command != "" {
+		cmd := p.Command
+		for _, flag := range []string{" --emit-scenario=true", " --emit-scenario"} {
+			cmd = strings.Replace(cmd, flag, "", 1)
+		}
+		fmt.Fprintf(&out, "# Generated by `loadstar profile --emit-scenario`: the benchmark of\n#   %s\n", cmd)
+	} else {
+		out.WriteString("# Generated by `loadstar profile --emit-scenario`.\n")
+	}
+	out.WriteString("# Run it with `loadstar run <this file>")
+	for _, s := range r.Secrets {
+		fmt.Fprintf(&out, " --var %s=...", s)
+	}
+	out.WriteString("`.\n")
+	if p.Cells[0].Config.Stop == (config.Stop{}) {
+		out.WriteString("# No stop condition is given: the runner applies AIPerf's default (a trace is sent once,\n# otherwise max(10, 2 x concurrency) requests).\n")
+	}
+	out.WriteString("\n")
+	if len(r.Secrets) > 0 {
+		out.WriteString(`def _secret(name):
+    """A secret given when the scenario runs (--var name=...); secrets are never written into scenarios."""
+    if name not in vars:
+        fail("this scenario needs --var %s=... (a secret of the original command line)" % name)
+    return str(vars[name])
+
+`)
+	}
+	if p.Mock != nil {
+		out.WriteString("# No --url was given: benchmark the embedded mock server (--var url=http://host:port to use another).\n")
+		fmt.Fprintf(&out, "url = vars.get(\"url\") or mock.server(%s).url\n\n", mockArgs(*p.Mock))
+	}
+	out.WriteString(body.String())
+	return out.String(), nil
+}
+
+// sweepScenario renders a sweep: the arguments common to every cell, a
+// step function of the swept parameters for the rest, and the sweep() call.
+func (p *Plan) sweepScenario(r *Renderer, indentKwargs func([]Kwarg, string) string) (string, error) {
+	kw := r.RunKwargs(p.template)
+	var common, varying []Kwarg
+	for _, k := range kw {
+		expr := k.Expr
+		changed := 0
+		for _, s := range p.sentinels {
+			var n int
+			expr, n = replaceLiteral(expr, s.lit, s.param)
+			changed += n
+		}
+		for _, s := range p.sentinels {
+			if strings.Contains(expr, strings.Trim(s.lit, `"`)) {
+				return "", errext.Errorf(errext.Generic, "emit-scenario: the value of --%s appears in %s in a form the scenario cannot express", flagOf(s.param), k.Name)
+			}
+		}
+		if changed > 0 {
+			varying = append(varying, Kwarg{k.Name, expr})
+		} else {
+			common = append(common, k)
+		}
+	}
+	if p.seedPerStep {
+		// Step i of the sweep draws from seed+i (AIPerf's default).
+		kept := common[:0]
+		for _, k := range common {
+			if k.Name != "seed" {
+				kept = append(kept, k)
+			}
+		}
+		common = kept
+		names := make([]string, len(p.Params))
+		for i, prm := range p.Params {
+			names[i] = prm.Name
+		}
+		varying = append(varying, Kwarg{"seed", fmt.Sprintf("%d + _STEPS.index(%s)", p.template.Seed, tupleLit(names))})
+	}
+	used := map[string]bool{}
+	for _, k := range varying {
+		for _, s := range p.sentinels {
+			if _, n := replaceLiteral(k.Expr, s.param, s.param); n > 0 {
+				used[s.param] = true
+			}
+		}
+	}
+	names := make([]string, len(p.Params))
+	for i, prm := range p.Params {
+		names[i] = prm.Name
+		if !used[prm.Name] {
+			return "", errext.Errorf(errext.Generic, "emit-scenario: swept --%s does not reach the benchmark", flagOf(prm.Name))
+		}
+	}
+	var b strings.Builder
+	b.WriteString("common = dict(\n" + indentKwargs(common, "    ") + ")\n\n")
+	if p.seedPerStep {
+		tuples := make([]string, len(p.Cells))
+		for i, c := range p.Cells {
+			vals := make([]string, len(c.Values))
+			for j, v := range c.Values {
+				vals[j] = r.Value("", v.Value)
+			}
+			tuples[i] = tupleLit(vals)
+		}
+		fmt.Fprintf(&b, "# The sweep's steps in order: step i is seeded with seed + i, as AIPerf does\n# (--parameter-sweep-same-seed gives every step the same seed).\n_STEPS = [%s]\n\n", strings.Join(tuples, ", "))
+	}
+	fmt.Fprintf(&b, "def step(%s):\n", strings.Join(names, ", "))
+	b.WriteString("    return dict(\n        common,\n" + indentKwargs(varying, "        ") + "    )\n\n")
+	var lists []string
+	for _, prm := range p.Params {
+		vals := make([]string, len(prm.Values))
+		for i, v := range prm.Values {
+			vals[i] = r.Value("", v)
+		}
+		lists = append(lists, fmt.Sprintf("%q: [%s]", prm.Name, strings.Join(vals, ", ")))
+	}
+	mode := "grid"
+	if p.Mode == sweep.Zip {
+		mode = "zip"
+	}
+	fmt.Fprintf(&b, "sweep(\n    step,\n    %s = {%s},\n    artifact_dir = %s,\n", mode, strings.Join(lists, ", "), strconv.Quote(p.BaseDir))
+	if p.Trials > 1 {
+		fmt.Fprintf(&b, "    repeat = %d,\n    confidence = %s,\n", p.Trials, floatLit(p.Confidence))
+	}
+	if p.Cooldown > 0 {
+		fmt.Fprintf(&b, "    cooldown = %s,\n", durationLit(p.Cooldown))
+	}
+	b.WriteString(")\n")
+	return b.String(), nil
+}
+
+// tupleLit renders a Starlark tuple of the given expressions.
+func tupleLit(items []string) string {
+	if len(items) == 1 {
+		return "(" + items[0] + ",)"
+	}
+	return "(" + strings.Join(items, ", ") + ")"
+}
+
+// mockArgs renders the mock.server() arguments that differ from its defaults.
+func mockArgs(c mock.Config) string {
+	d := mock.DefaultConfig()
+	var parts []string
+	if c.TTFT != d.TTFT {
+		parts = append(parts, "ttft = "+durationLit(c.TTFT))
+	}
+	if c.ITL != d.ITL {
+		parts = append(parts, "itl = "+durationLit(c.ITL))
+	}
+	if c.Fast {
+		parts = append(parts, "fast = True")
+	}
+	if c.Seed != d.Seed {
+		parts = append(parts, "seed = "+strconv.FormatInt(c.Seed, 10))
+	}
+	if c.OutputRule != d.OutputRule && c.OutputRule != "" {
+		parts = append(parts, "output = "+strconv.Quote(string(c.OutputRule)))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// cleanDir keeps directory names as filepath.Join would write them.
+func cleanDir(d string) string {
+	if d == "" {
+		return ""
+	}
+	return filepath.Clean(d)
+}

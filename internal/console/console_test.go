@@ -1,0 +1,139 @@
+package console
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/loadstar/loadstar/engine/config"
+	"github.com/loadstar/loadstar/engine/plugin"
+	"github.com/loadstar/loadstar/engine/record"
+	"github.com/loadstar/loadstar/engine/results"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func st(avg, min, max, p99, p90, p50, std float64) *results.Stats {
+	return &results.Stats{Avg: avg, Min: min, Max: max, P99: p99, P90: p90, P50: p50, Std: std, Count: 4}
+}
+
+func summary() *results.Summary {
+	cfg := config.Defaults()
+	cfg.CLICommand = "loadstar run bench.star --var rate=2"
+	rec := func(tag, header, unit string, order int, s *results.Stats, group string) results.Metric {
+		return results.Metric{Tag: tag, Header: header, Unit: unit, DisplayOrder: order, Stats: s, Group: group, Kind: results.RecordMetric}
+	}
+	val := func(tag, header, unit string, order int, v float64) results.Metric {
+		return results.Metric{Tag: tag, Header: header, Unit: unit, DisplayOrder: order, Value: v, Kind: results.DerivedMetric}
+	}
+	return &results.Summary{
+		Info:   results.RunInfo{Endpoint: plugin.EndpointMetadata{MetricsTitle: "LLM Metrics"}, Warnings: []string{"GC pauses reached 12 ms"}},
+		Config: &cfg,
+		Metrics: []results.Metric{
+			val("benchmark_duration", "Benchmark Duration", "sec", 0, 3),
+			rec("inter_token_latency", "Inter Token Latency", "ms", 400, st(150, 100, 200, 199, 190, 150, 50), ""),
+			rec("issue_delay", "Issue Delay", "ms", 0, st(0.05, 0.01, 0.2, 0.19, 0.1, 0.04, 0.07), "loadstar"),
+			rec("output_token_throughput_per_user", "Output Token Throughput Per User", "tokens/sec/user", 500, st(7.5, 5, 10, 9.95, 9.5, 7.5, 2.5), ""),
+			val("output_token_throughput", "Output Token Throughput", "tokens/sec", 800, 1234.5678),
+			rec("prefill_throughput_per_user", "Prefill Throughput Per User", "tokens/sec/user", 0, st(1, 1, 1, 1, 1, 1, 0), "none"),
+			val("request_count", "Request Count", "requests", 1100, 4),
+			rec("request_latency", "Request Latency", "ms", 300, st(800, 500, 1000, 998, 980, 850, 212.13), ""),
+			val("request_throughput", "Request Throughput", "requests/sec", 900, 4.0/3),
+			rec("scheduled_request_latency", "Scheduled Request Latency", "ms", 0, st(800.05, 500.01, 1000.2, 998, 980, 850, 212.1), "loadstar"),
+			rec("time_to_first_output_token", "Time to First Output Token", "ms", 210, st(250, 100, 400, 397, 370, 250, 111.8), ""),
+			rec("time_to_first_token", "Time to First Token", "ms", 100, st(250, 100, 400, 397, 370, 250, 111.8), ""),
+		},
+		Errors: []results.ErrorGroup{
+			{Details: record.ErrorDetails{Code: 500, Type: "Internal Server Error", Message: "boom\nsecond line"}, Count: 1200},
+			{Details: record.ErrorDetails{Type: "ConnectionError", Message: "refused"}, Count: 3},
+		},
+		Verdict: results.Verdict{Valid: false, Reasons: []string{"p99 issue delay 1.200 ms exceeds 1ms"}, ScheduledRate: 2,
+			ScheduleRate: 2, AchievedRate: 1.98, ShortfallPct: 1, Issued: 5, Late: 1},
+		TokenSource: "client:o200k_base",
+		Files:       map[string]string{"json": "artifacts/x/profile_export_aiperf.json", "csv": "artifacts/x/profile_export_aiperf.csv"},
+	}
+}
+
+func TestReportGolden(t *testing.T) {
+	var b bytes.Buffer
+	if err := Print(&b, summary(), nil, Style{}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("testdata", "report.txt")
+	if *update {
+		_ = os.MkdirAll("testdata", 0o755)
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -update creates it)", err)
+	}
+	if b.String() != string(want) {
+		t.Errorf("report differs from golden (go test ./internal/console -update)\n%s", b.String())
+	}
+	out := b.String()
+	if strings.Contains(out, "\x1b[") {
+		t.Error("colour without a terminal")
+	}
+	for _, want := range []string{"loadstar | LLM Metrics", "Time to First Token (ms)", "Output Token Throughput Per User\n", "1,234.57",
+		"Verdict: INVALID", "Code", "1,200", "boom second line", "CSV Export: artifacts/x/profile_export_aiperf.csv"} {
+		if !strings.Contains(out, want) && !strings.Contains(strings.ReplaceAll(out, "│", ""), strings.TrimSuffix(want, "\n")) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "Time to First Output Token") {
+		t.Error("TTFO row shown without reasoning")
+	}
+	if strings.Contains(out, "Prefill") {
+		t.Error("no-console metric on the main table")
+	}
+	// Rows follow display order: TTFT before latency before request count.
+	if !(strings.Index(out, "Time to First Token") < strings.Index(out, "Request Latency") &&
+		strings.Index(out, "Request Latency") < strings.Index(out, "Request Count")) {
+		t.Error("rows out of display order")
+	}
+}
+
+func TestColorWhenAsked(t *testing.T) {
+	var b bytes.Buffer
+	if err := (Metrics{}).Print(&b, summary(), Style{Color: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), ansiCyan) || !strings.Contains(b.String(), ansiDim+"N/A") {
+		t.Error("no colour")
+	}
+	// Alignment is computed on visible text: every rendered line of the
+	// table has the same visible width.
+	var widths []int
+	for _, l := range strings.Split(strings.TrimSpace(b.String()), "\n")[1:] {
+		plain := l
+		for _, code := range []string{ansiReset, ansiBold, ansiDim, ansiItalic, ansiGreen, ansiCyan} {
+			plain = strings.ReplaceAll(plain, code, "")
+		}
+		widths = append(widths, width(plain))
+	}
+	for _, w := range widths {
+		if w != widths[0] {
+			t.Fatalf("ragged table widths %v", widths)
+		}
+	}
+}
+
+func TestNumberFormat(t *testing.T) {
+	for v, want := range map[float64]string{0: "0.00", 1234567.891: "1,234,567.89", 999.999: "1,000.00", -1234.5: "-1,234.50", 12: "12.00"} {
+		if got := number(v); got != want {
+			t.Errorf("%v → %s, want %s", v, got, want)
+		}
+	}
+}
+
+func TestUnknownExporter(t *testing.T) {
+	if err := Print(&bytes.Buffer{}, summary(), []string{"metrics", "fancy"}, Style{}); err == nil || !strings.Contains(err.Error(), `"fancy"`) {
+		t.Errorf("err = %v", err)
+	}
+}

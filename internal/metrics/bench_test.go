@@ -1,0 +1,144 @@
+package metrics
+
+import (
+	"context"
+	"runtime"
+	"testing"
+
+	"github.com/loadstar/loadstar/engine/config"
+	"github.com/loadstar/loadstar/engine/record"
+	"github.com/loadstar/loadstar/engine/results"
+	"github.com/loadstar/loadstar/engine/tokenizer"
+)
+
+// benchRecord is a typical streamed chat answer: 64 content chunks of one
+// word, a usage chunk, a scheduled start.
+func benchRecord(i int64, r *record.Record) *record.Record {
+	if r == nil {
+		r = record.New()
+	} else {
+		r.Reset()
+	}
+	start := 1_000_000_000 + i*1_000_000
+	r.StartNs, r.StartWallNs, r.ScheduledNs, r.CreditNs = start, 1_700_000_000_000_000_000+start, start-10_000, start-10_000
+	r.XRequestID, r.XCorrelationID, r.ConversationID = "0b8d5a4e-3f0c-4c52-9e43-1d1f3a6e7b21", "6a1c2f8e-0d9b-4f3e-8a7c-5b4e3d2c1f0a", "conv-0001"
+	r.Status, r.InputTokens = 200, 128
+	t := start + 30_000_000 + i%7*1_000_000
+	for k := 0; k < 64; k++ {
+		r.AddText(t, record.KindText, []byte(" word"), nil)
+		t += 5_000_000 + int64(k%3)*100_000
+	}
+	r.AddUsage(t, record.Usage{PromptTokens: 128, CompletionTokens: 64, TotalTokens: 192, ReasoningTokens: -1, CachedTokens: -1, CacheWriteTokens: -1, FirstContentChunkTokens: -1})
+	r.EndNs = t + 1
+	return r
+}
+
+func benchPipeline(b *testing.B, exporters []string) {
+	cfg := config.Defaults()
+	cfg.Output.ArtifactDir = b.TempDir()
+	cfg.Output.Exporters = exporters
+	pool := make(chan *record.Record, 4096)
+	p, err := NewPipeline(&cfg, nil, Setup{Endpoint: chatMeta, EndpointType: "chat", Streaming: true, Tokenizer: words{},
+		Release: func(r *record.Record) {
+			select {
+			case pool <- r:
+			default:
+			}
+		}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var r *record.Record
+		select {
+		case r = <-pool:
+		default:
+		}
+		p.Add(benchRecord(int64(i), r))
+	}
+	if _, err := p.Finish(context.Background(), results.RunInfo{}); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkPipeline measures records/s through the whole pipeline (record
+// metrics with client tokenization, results folding, final statistics),
+// without and with the per-record exports.
+//
+//	go test ./internal/metrics -run '^$' -bench Pipeline -benchtime 200000x
+func BenchmarkPipeline(b *testing.B) {
+	b.Run("summary", func(b *testing.B) { benchPipeline(b, []string{"json", "csv"}) })
+	b.Run("jsonl+parquet", func(b *testing.B) { benchPipeline(b, []string{"json", "csv", "jsonl", "parquet"}) })
+}
+
+// BenchmarkRetainedPerRecord reports the heap kept per processed record
+// once records are released: the stored columns and histograms that the
+// final exact statistics need (streaming chat with usage).
+//
+//	go test ./internal/metrics -run '^$' -bench RetainedPerRecord -benchtime 1000000x
+func BenchmarkRetainedPerRecord(b *testing.B) {
+	m := NewMetricResults(streamingChat, nil, 0, 0)
+	rm := NewRecordMetrics(streamingChat, false, words{})
+	var v Values
+	r := benchRecord(0, nil)
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		benchRecord(int64(i), r)
+		_ = rm.ProcessRecord(r, &v)
+		_ = m.ProcessResult(r, &v)
+	}
+	b.StopTimer()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(after.HeapAlloc-min(before.HeapAlloc, after.HeapAlloc))/float64(b.N), "B/record")
+	runtime.KeepAlive(m)
+}
+
+// BenchmarkSummarize measures the end-of-run statistics over stored rows.
+func BenchmarkSummarize(b *testing.B) {
+	const n = 200_000
+	m := NewMetricResults(streamingChat, nil, 0, 0)
+	rm := NewRecordMetrics(streamingChat, false, words{})
+	var v Values
+	r := benchRecord(0, nil)
+	for i := 0; i < n; i++ {
+		benchRecord(int64(i), r)
+		_ = rm.ProcessRecord(r, &v)
+		_ = m.ProcessResult(r, &v)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var s results.Summary
+		_ = m.Summarize(context.Background(), &s)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/row")
+}
+
+// BenchmarkPipelineO200k is BenchmarkPipeline/summary with the real
+// built-in tokenizer counting every answer (64 tokens) client-side.
+func BenchmarkPipelineO200k(b *testing.B) {
+	tok, err := tokenizer.Builtin("o200k_base")
+	if err != nil {
+		b.Skip(err)
+	}
+	cfg := config.Defaults()
+	cfg.Output.ArtifactDir = b.TempDir()
+	cfg.Output.Exporters = []string{"json", "csv"}
+	p, err := NewPipeline(&cfg, nil, Setup{Endpoint: chatMeta, EndpointType: "chat", Streaming: true, Tokenizer: tok})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p.Add(benchRecord(int64(i), nil))
+	}
+	if _, err := p.Finish(context.Background(), results.RunInfo{}); err != nil {
+		b.Fatal(err)
+	}
+}

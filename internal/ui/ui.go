@@ -1,0 +1,251 @@
+// Package ui shows a benchmark's progress while it runs. Two plugins of
+// category ui exist: simple (a progress bar: requests done of total, or time
+// left for duration-bound phases, with in-flight and error counts) and none
+// (plain log lines every few seconds, for CI logs and pipes). Auto picks
+// simple on a terminal and none otherwise.
+//
+// The runner drives a UI:
+//
+//	u, _ := ui.ForTerminal(cfg.UI, os.Stderr, logger) // or ui.Auto(cfg.UI, rt.Interactive, ...)
+//	u.Start(ui.Phase{Name: "profiling", Total: 1000})
+//	for each tick { u.Update(ui.Snapshot{Done: n, InFlight: k, Errors: e, Elapsed: d}) }
+//	u.Finish()
+package ui
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/loadstar/loadstar/engine/plugin"
+)
+
+// UI shows progress. Start, Update and Finish are called from one
+// goroutine; Update about every 250 ms.
+type UI interface {
+	// Start begins showing a phase.
+	Start(p Phase)
+	// Update shows the latest counters.
+	Update(s Snapshot)
+	// Finish ends the phase's display.
+	Finish()
+}
+
+// Phase describes what is about to run. Total is the expected number of
+// requests (0 = unknown) and Duration the phase's time bound (0 = none).
+type Phase struct {
+	Name     string
+	Total    int
+	Duration time.Duration
+}
+
+// Snapshot is the state of the running phase.
+type Snapshot struct {
+	Done, Errors, InFlight int
+	Elapsed                time.Duration
+	// Live medians and totals; NaN (or 0) when unknown.
+	TTFTP50Ms, LatencyP50Ms float64
+	OutputTokens            float64
+}
+
+func (s Snapshot) rate() float64 {
+	if s.Elapsed <= 0 {
+		return 0
+	}
+	return float64(s.Done) / s.Elapsed.Seconds()
+}
+
+// Classes returns the ui plugins of this package, keyed by the Go name of
+// their manifest class path (go:internal/ui.<Key>).
+func Classes() map[string]*plugin.Class {
+	return map[string]*plugin.Class{
+		"Simple": {New: func(plugin.Args) (any, error) { return NewSimple(os.Stderr), nil }},
+		"None": {
+			Params: []plugin.Param{{Name: "interval", Type: plugin.TDuration, Default: DefaultLogInterval,
+				Doc: "How often a progress line is logged."}},
+			New: func(a plugin.Args) (any, error) {
+				iv := a.Duration("interval", DefaultLogInterval)
+				if iv <= 0 {
+					return nil, fmt.Errorf("interval: must be > 0, got %s", iv)
+				}
+				return NewNone(slog.Default(), iv), nil
+			},
+		},
+	}
+}
+
+// Auto returns the UI called name: "simple", "none", or "" / "auto" for
+// simple on a terminal and none otherwise. w receives the progress bar,
+// log the progress lines.
+func Auto(name string, interactive bool, w io.Writer, log *slog.Logger) (UI, error) {
+	switch strings.ToLower(name) {
+	case "", "auto":
+		if interactive {
+			return NewSimple(w), nil
+		}
+		return NewNone(log, DefaultLogInterval), nil
+	case "simple":
+		return NewSimple(w), nil
+	case "none":
+		return NewNone(log, DefaultLogInterval), nil
+	}
+	return nil, fmt.Errorf("ui %q: expected simple, none or auto", name)
+}
+
+// ForTerminal is Auto with terminal detection on f: the progress bar goes
+// to f when it is a terminal, log lines otherwise.
+func ForTerminal(name string, f *os.File, log *slog.Logger) (UI, error) {
+	return Auto(name, f != nil && term.IsTerminal(int(f.Fd())), f, log)
+}
+
+// Simple is the progress-bar UI (plugin simple).
+type Simple struct {
+	w     io.Writer
+	bar   *progressbar.ProgressBar
+	phase Phase
+	byTim bool
+}
+
+// NewSimple returns a progress-bar UI writing to w.
+func NewSimple(w io.Writer) *Simple { return &Simple{w: w} }
+
+// Start implements UI.
+func (s *Simple) Start(p Phase) {
+	s.phase = p
+	opts := []progressbar.Option{
+		progressbar.OptionSetWriter(s.w),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionThrottle(100 * time.Millisecond),
+		progressbar.OptionSetDescription(p.Name),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(s.w) }),
+		progressbar.OptionSetRenderBlankState(true),
+		progressbar.OptionShowElapsedTimeOnFinish(),
+	}
+	max := int64(-1)
+	s.byTim = false
+	switch {
+	case p.Total > 0:
+		max = int64(p.Total)
+		opts = append(opts, progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true))
+	case p.Duration > 0:
+		// Time-bound: the bar fills with elapsed time, in whole seconds.
+		s.byTim = true
+		max = int64(math.Ceil(p.Duration.Seconds()))
+		opts = append(opts, progressbar.OptionSetPredictTime(false))
+	default:
+		opts = append(opts, progressbar.OptionSpinnerType(14))
+	}
+	s.bar = progressbar.NewOptions64(max, opts...)
+}
+
+// Update implements UI.
+func (s *Simple) Update(sn Snapshot) {
+	if s.bar == nil {
+		return
+	}
+	desc := fmt.Sprintf("%s | %d in flight | %d errors | %.1f req/s", s.phase.Name, sn.InFlight, sn.Errors, sn.rate())
+	if s.byTim {
+		left := max(s.phase.Duration-sn.Elapsed, 0).Round(time.Second)
+		desc = fmt.Sprintf("%s | %d done | %s left", desc, sn.Done, left)
+		_ = s.bar.Set64(min(int64(sn.Elapsed.Seconds()), s.bar.GetMax64()))
+	} else {
+		_ = s.bar.Set64(int64(sn.Done))
+	}
+	s.bar.Describe(desc)
+}
+
+// Finish implements UI.
+func (s *Simple) Finish() {
+	if s.bar == nil {
+		return
+	}
+	if !s.bar.IsFinished() {
+		if s.bar.GetMax64() > 0 {
+			_ = s.bar.Finish()
+		} else {
+			_ = s.bar.Exit()
+			fmt.Fprintln(s.w)
+		}
+	}
+	s.bar = nil
+}
+
+// DefaultLogInterval is how often the none UI logs progress.
+const DefaultLogInterval = 5 * time.Second
+
+// None is the headless UI (plugin none): a log line when a phase starts,
+// every interval while it runs, and when it ends.
+type None struct {
+	log      *slog.Logger
+	interval time.Duration
+	phase    Phase
+	last     time.Duration
+	lastSnap Snapshot
+	started  bool
+}
+
+// NewNone returns a UI logging progress to log every interval.
+func NewNone(log *slog.Logger, interval time.Duration) *None {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &None{log: log, interval: interval}
+}
+
+// Start implements UI.
+func (n *None) Start(p Phase) {
+	n.phase, n.last, n.lastSnap, n.started = p, 0, Snapshot{}, true
+	args := []any{"phase", p.Name}
+	if p.Total > 0 {
+		args = append(args, "requests", p.Total)
+	}
+	if p.Duration > 0 {
+		args = append(args, "duration", p.Duration)
+	}
+	n.log.Info("phase started", args...)
+}
+
+// Update implements UI: it logs when interval has passed since the last line.
+func (n *None) Update(s Snapshot) {
+	n.lastSnap = s
+	if s.Elapsed-n.last < n.interval {
+		return
+	}
+	n.last = s.Elapsed
+	n.line("progress", s)
+}
+
+func (n *None) line(msg string, s Snapshot) {
+	args := []any{"phase", n.phase.Name, "done", s.Done}
+	if n.phase.Total > 0 {
+		args = append(args, "total", n.phase.Total, "pct", fmt.Sprintf("%.1f", 100*float64(s.Done)/float64(n.phase.Total)))
+	}
+	args = append(args, "in_flight", s.InFlight, "errors", s.Errors, "req_per_sec", fmt.Sprintf("%.2f", s.rate()),
+		"elapsed", s.Elapsed.Round(time.Millisecond))
+	if n.phase.Duration > 0 {
+		args = append(args, "left", max(n.phase.Duration-s.Elapsed, 0).Round(time.Second))
+	}
+	if !math.IsNaN(s.TTFTP50Ms) && s.TTFTP50Ms > 0 {
+		args = append(args, "ttft_p50_ms", fmt.Sprintf("%.2f", s.TTFTP50Ms))
+	}
+	if !math.IsNaN(s.LatencyP50Ms) && s.LatencyP50Ms > 0 {
+		args = append(args, "latency_p50_ms", fmt.Sprintf("%.2f", s.LatencyP50Ms))
+	}
+	n.log.Info(msg, args...)
+}
+
+// Finish implements UI.
+func (n *None) Finish() {
+	if !n.started {
+		return
+	}
+	n.started = false
+	n.line("phase finished", n.lastSnap)
+}

@@ -11,6 +11,7 @@ import (
 	"go.starlark.net/syntax"
 
 	"github.com/loadstar/loadstar/engine/plugin"
+	"github.com/loadstar/loadstar/interp"
 )
 
 // DocEntry is one documented name of the script API.
@@ -119,7 +120,7 @@ func stdlibDocs(stdlib fs.FS) []DocEntry {
 			continue
 		}
 		d := DocEntry{Name: "@stdlib//" + f, Signature: fmt.Sprintf("load(\"@stdlib//%s\", ...)", f), Section: "Standard library"}
-		file, err := syntax.Parse(f, src, 0)
+		file, err := interp.FileOptions.Parse(f, src, 0)
 		if err == nil && len(file.Stmts) > 0 {
 			if es, ok := file.Stmts[0].(*syntax.ExprStmt); ok {
 				if lit, ok := es.X.(*syntax.Literal); ok {

@@ -32,13 +32,13 @@ func writeFiles(t *testing.T, files map[string]string) string {
 	return dir
 }
 
-func run(t *testing.T, opts Options, dir, main string) (starlark.StringDict, error, string) {
+func run(t *testing.T, opts Options, dir, main string) (starlark.StringDict, string, error) {
 	t.Helper()
 	var logs bytes.Buffer
 	opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	h := New(opts)
 	g, err := h.ExecFile(context.Background(), filepath.Join(dir, main))
-	return g, err, logs.String()
+	return g, logs.String(), err
 }
 
 func TestLoadRelativeCachedAndFrozen(t *testing.T) {
@@ -48,7 +48,7 @@ func TestLoadRelativeCachedAndFrozen(t *testing.T) {
 		"lib/b.star":      "load('./shared.star', 'items')\nb = len(items) * 10\n",
 		"lib/shared.star": "print('loading shared')\nitems = [1, 2]\n",
 	})
-	g, err, logs := run(t, Options{}, dir, "main.star")
+	g, logs, err := run(t, Options{}, dir, "main.star")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestLoadedGlobalsAreFrozen(t *testing.T) {
 		"main.star": "load('m.star', 'items')\nitems.append(3)\n",
 		"m.star":    "items = [1]\n",
 	})
-	_, err, _ := run(t, Options{}, dir, "main.star")
+	_, _, err := run(t, Options{}, dir, "main.star")
 	if err == nil || !strings.Contains(err.Error(), "frozen") {
 		t.Fatalf("want frozen-list error, got %v", err)
 	}
@@ -87,7 +87,7 @@ func TestStdlibAndLibraryRoots(t *testing.T) {
 	})
 	std := fstest.MapFS{"math2.star": {Data: []byte("load('helpers.star', 'twice')\ndef double(x):\n    return twice(x)\n")},
 		"helpers.star": {Data: []byte("def twice(x):\n    return 2 * x\n")}}
-	g, err, _ := run(t, Options{Stdlib: std, Libs: map[string]string{"team": team}}, dir, "main.star")
+	g, _, err := run(t, Options{Stdlib: std, Libs: map[string]string{"team": team}}, dir, "main.star")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestStdlibAndLibraryRoots(t *testing.T) {
 
 func TestMissingModuleNamesSiteAndSearchedPaths(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"main.star": "x = 1\nload('nope.star', 'y')\n"})
-	_, err, _ := run(t, Options{}, dir, "main.star")
+	_, _, err := run(t, Options{}, dir, "main.star")
 	if err == nil {
 		t.Fatal("want error")
 	}
@@ -115,7 +115,7 @@ func TestMissingModuleNamesSiteAndSearchedPaths(t *testing.T) {
 
 func TestUnknownLibraryRoot(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"main.star": "load('@ghost//x.star', 'y')\n"})
-	_, err, _ := run(t, Options{}, dir, "main.star")
+	_, _, err := run(t, Options{}, dir, "main.star")
 	if err == nil || !strings.Contains(err.Error(), "unknown library root @ghost") || !strings.Contains(err.Error(), "--lib ghost=DIR") {
 		t.Fatalf("got %v", err)
 	}
@@ -127,7 +127,7 @@ func TestCycleDetected(t *testing.T) {
 		"a.star":    "load('b.star', 'b')\na = 1\n",
 		"b.star":    "load('a.star', 'a')\nb = 1\n",
 	})
-	_, err, _ := run(t, Options{}, dir, "main.star")
+	_, _, err := run(t, Options{}, dir, "main.star")
 	a, b := filepath.Join(dir, "a.star"), filepath.Join(dir, "b.star")
 	if err == nil || !strings.Contains(err.Error(), "cycle in load graph: "+a+" -> "+b+" -> "+a) {
 		t.Fatalf("got %v", err)
@@ -144,7 +144,7 @@ func TestErrorsInLoadedModulesRenderPositions(t *testing.T) {
 		"syn.star":     "load('bad.star', 'z')\n",
 		"bad.star":     "z = (1 +\n",
 	})
-	_, err, _ := run(t, Options{}, dir, "main.star")
+	_, _, err := run(t, Options{}, dir, "main.star")
 	if err == nil {
 		t.Fatal("want error")
 	}
@@ -154,7 +154,7 @@ func TestErrorsInLoadedModulesRenderPositions(t *testing.T) {
 			t.Errorf("runtime error lacks %q:\n%s", want, msg)
 		}
 	}
-	_, err, _ = run(t, Options{}, dir, "syn.star")
+	_, _, err = run(t, Options{}, dir, "syn.star")
 	if err == nil || !strings.Contains(err.Error(), "bad.star:2:1") || !strings.Contains(err.Error(), "loaded from "+filepath.Join(dir, "syn.star")+":1:1") {
 		t.Fatalf("syntax error in loaded module: %v", err)
 	}
@@ -162,7 +162,7 @@ func TestErrorsInLoadedModulesRenderPositions(t *testing.T) {
 
 func TestStepLimitAndCancellation(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"main.star": "def f():\n    n = 0\n    for i in range(100000000):\n        n += i\n    return n\nx = f()\n"})
-	_, err, _ := run(t, Options{MaxSteps: 10000}, dir, "main.star")
+	_, _, err := run(t, Options{MaxSteps: 10000}, dir, "main.star")
 	if errext.ExitCodeOf(err) != errext.StepLimit || !strings.Contains(err.Error(), "10000 execution steps") {
 		t.Fatalf("step limit: code %v err %v", errext.ExitCodeOf(err), err)
 	}
@@ -190,7 +190,7 @@ s = vars["stream"] and vars["model"] == "llama"
 d = vars.get("missing", 5)
 e = vars["empty"]
 `})
-	g, err, _ := run(t, Options{Vars: vars}, dir, "main.star")
+	g, _, err := run(t, Options{Vars: vars}, dir, "main.star")
 	if err != nil {
 		t.Fatal(err)
 	}

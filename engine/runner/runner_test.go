@@ -580,7 +580,7 @@ func TestIDs(t *testing.T) {
 		}
 		seen[id] = true
 	}
-	if newIDGen().next() == newIDGen().next() {
+	if a, b := newIDGen(), newIDGen(); a.next() == b.next() {
 		t.Error("two runs start with the same id")
 	}
 }

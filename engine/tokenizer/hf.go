@@ -349,7 +349,7 @@ func buildNormalizer(raw json.RawMessage) (func(string) string, error) {
 
 func replacer(c hfComponent) (func(string) string, error) {
 	if c.Pattern == nil {
-		return nil, fmt.Errorf("Replace: pattern is missing")
+		return nil, fmt.Errorf(`type "Replace": pattern is missing`)
 	}
 	content := c.Content
 	if c.Pattern.String != nil {
@@ -359,7 +359,7 @@ func replacer(c hfComponent) (func(string) string, error) {
 	if c.Pattern.Regex != nil {
 		re, err := regexp2.Compile(*c.Pattern.Regex, regexp2.None)
 		if err != nil {
-			return nil, fmt.Errorf("Replace: pattern %q: %w", *c.Pattern.Regex, err)
+			return nil, fmt.Errorf(`type "Replace": pattern %q: %w`, *c.Pattern.Regex, err)
 		}
 		return func(s string) string {
 			out, err := re.Replace(s, content, -1, -1)
@@ -369,7 +369,7 @@ func replacer(c hfComponent) (func(string) string, error) {
 			return out
 		}, nil
 	}
-	return nil, fmt.Errorf("Replace: pattern needs String or Regex")
+	return nil, fmt.Errorf(`type "Replace": pattern needs String or Regex`)
 }
 
 // buildPreTokenizer returns the pre-tokenizer chain and whether it is
@@ -403,22 +403,22 @@ func buildPreTokenizer(raw json.RawMessage) (stage, bool, error) {
 		return compose(stages), byteLevel, nil
 	case "Split":
 		if c.Pattern == nil {
-			return nil, false, fmt.Errorf("Split: pattern is missing")
+			return nil, false, fmt.Errorf(`type "Split": pattern is missing`)
 		}
 		behavior, err := parseBehavior(c.Behavior)
 		if err != nil {
-			return nil, false, fmt.Errorf("Split: %w", err)
+			return nil, false, fmt.Errorf(`type "Split": %w`, err)
 		}
 		var m matcher
 		switch {
 		case c.Pattern.Regex != nil:
 			if m, err = regexMatcher(*c.Pattern.Regex); err != nil {
-				return nil, false, fmt.Errorf("Split: %w", err)
+				return nil, false, fmt.Errorf(`type "Split": %w`, err)
 			}
 		case c.Pattern.String != nil:
 			m = literalMatcher(*c.Pattern.String)
 		default:
-			return nil, false, fmt.Errorf("Split: pattern needs String or Regex")
+			return nil, false, fmt.Errorf(`type "Split": pattern needs String or Regex`)
 		}
 		return splitStage(m, behavior, c.Invert), false, nil
 	case "ByteLevel":

@@ -32,7 +32,6 @@ type table struct {
 	titleStyle string
 	headers    []string
 	left       []bool // left-justified columns
-	styles     []string
 	rows       [][]cell
 }
 

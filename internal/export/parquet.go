@@ -26,7 +26,7 @@ type Parquet struct {
 	path, tmp string
 	f         *os.File
 	bw        *bufio.Writer
-	w         *parquet.Writer
+	w         *parquet.GenericWriter[any]
 	cols      map[string]int
 	metrics   []Column
 	icl       bool
@@ -112,7 +112,7 @@ func (p *Parquet) Begin(t *Target, schema *RecordSchema) error {
 	}
 	p.f, p.tmp = f, f.Name()
 	p.bw = bufio.NewWriterSize(f, 1<<20)
-	p.w = parquet.NewWriter(p.bw, s, parquet.Compression(&parquet.Snappy),
+	p.w = parquet.NewGenericWriter[any](p.bw, s, parquet.Compression(&parquet.Snappy),
 		parquet.MaxRowsPerRowGroup(parquetRowGroup), parquet.KeyValueMetadata("loadstar.units", string(unitJSON)),
 		parquet.CreatedBy("loadstar", "", ""))
 	return nil

@@ -202,19 +202,21 @@ type impl struct {
 // or a dict), checking its arity; nil when absent and optional.
 func (im *impl) method(m *method) (starlark.Callable, error) {
 	var v starlark.Value
+	// A dict also has attributes (its methods get, keys, ...), so it is
+	// matched first: its functions are entries, not attributes.
 	switch x := im.value.(type) {
-	case starlark.HasAttrs:
-		a, err := x.Attr(m.name)
-		if err == nil {
-			v = a
-		}
 	case *starlark.Dict:
 		a, found, _ := x.Get(starlark.String(m.name))
 		if found {
 			v = a
 		}
+	case starlark.HasAttrs:
+		a, err := x.Attr(m.name)
+		if err == nil {
+			v = a
+		}
 	default:
-		return nil, fmt.Errorf("%s: the constructor must return struct(...) with %s, got %s", im.label, m.signature(), im.value.Type())
+		return nil, fmt.Errorf("%s: the constructor must return struct(...) or a dict with %s, got %s", im.label, m.signature(), im.value.Type())
 	}
 	if v == nil || v == starlark.None {
 		if m.optional {

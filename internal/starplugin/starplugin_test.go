@@ -595,6 +595,26 @@ func TestArrivalPattern(t *testing.T) {
 	}
 }
 
+// A constructor may return a dict of the protocol's functions instead of a
+// struct (a dict also has attributes, its methods, which must not hide its
+// entries).
+func TestConstructorReturningDict(t *testing.T) {
+	dir := writePackage(t, "arrival_pattern:\n  fixed:\n    class: a.star:fixed\n", map[string]string{"a.star": `
+def fixed(gap = 0.5):
+    def next_interval(state):
+        return gap
+    return {"next_interval": next_interval}
+`})
+	v, err := newRegistry(t, nil, dir).Build(&plugin.Spec{Category: plugin.ArrivalPattern, Name: "fixed", Args: plugin.Args{"gap": 0.25}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	if g := v.(timing.ArrivalPattern).Gap(rng); g != 0.25 {
+		t.Errorf("gap %v, want 0.25 (from the dict's next_interval)", g)
+	}
+}
+
 func TestArrivalProbeCatchesBadGaps(t *testing.T) {
 	dir := writePackage(t, "arrival_pattern:\n  neg:\n    class: a.star:neg\n", map[string]string{"a.star": `
 def neg():

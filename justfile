@@ -30,6 +30,7 @@ bench:
 ci:
     bash .ci/run
 
-# Refresh golden files after an intended output change.
+# Refresh golden files and generated docs after an intended output change
+# (every package whose tests import internal/golden; check the diff after).
 update-golden:
-    go test ./... -update
+    go test $(go list -f '{{{{.ImportPath}} {{{{join .TestImports " "}} {{{{join .XTestImports " "}}' ./... | awk '$0 ~ /internal\/golden/ {print $1}') -update

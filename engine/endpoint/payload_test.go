@@ -3,7 +3,6 @@ package endpoint
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,9 +12,8 @@ import (
 	"github.com/loadstar/loadstar/engine/dataset"
 	"github.com/loadstar/loadstar/engine/ordered"
 	"github.com/loadstar/loadstar/engine/plugin"
+	"github.com/loadstar/loadstar/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // payloadCase is one request shape sent to every endpoint.
 type payloadCase struct {
@@ -191,7 +189,7 @@ func TestPayloadGolden(t *testing.T) {
 				out.Write(body)
 				out.WriteByte('\n')
 			}
-			golden(t, filepath.Join("testdata", "payloads", b.Name+".txt"), out.Bytes())
+			golden.Check(t, filepath.Join("testdata", "payloads", b.Name+".txt"), out.Bytes())
 		})
 	}
 }
@@ -204,38 +202,6 @@ func asRankings(req *Request) {
 		if len(t.Texts) == 1 && t.Texts[0].Name == "" && len(t.Texts[0].Contents) > 0 {
 			c := t.Texts[0].Contents
 			t.Texts = []dataset.Named{{Name: "query", Contents: c[:1]}, {Name: "passages", Contents: c[1:]}}
-		}
-	}
-}
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./engine/endpoint -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-		for i := 0; i < len(gl) || i < len(wl); i++ {
-			var g, w string
-			if i < len(gl) {
-				g = gl[i]
-			}
-			if i < len(wl) {
-				w = wl[i]
-			}
-			if g != w {
-				t.Fatalf("%s differs at line %d:\n got %s\nwant %s\n(run go test ./engine/endpoint -update after checking)", path, i+1, g, w)
-			}
 		}
 	}
 }

@@ -1,14 +1,13 @@
 package aiperfcli
 
 import (
-	"flag"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the generated sections of docs/profile.md")
+	"github.com/loadstar/loadstar/internal/golden"
+)
 
 const (
 	genBegin = "<!-- BEGIN generated from internal/aiperfcli/unsupported_flags.go: go test ./internal/aiperfcli -run TestDocs -update -->"
@@ -86,7 +85,7 @@ func TestDocsListEveryFlag(t *testing.T) {
 		t.Fatalf("docs/profile.md lacks the generated section markers")
 	}
 	want := doc[:i+len(genBegin)] + "\n" + unsupportedSection() + doc[j:]
-	if *update {
+	if golden.Update() {
 		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -2,8 +2,6 @@ package console
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,9 +10,8 @@ import (
 	"github.com/loadstar/loadstar/engine/plugin"
 	"github.com/loadstar/loadstar/engine/record"
 	"github.com/loadstar/loadstar/engine/results"
+	"github.com/loadstar/loadstar/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 func st(avg, min, max, p99, p90, p50, std float64) *results.Stats {
 	return &results.Stats{Avg: avg, Min: min, Max: max, P99: p99, P90: p90, P50: p50, Std: std, Count: 4}
@@ -62,20 +59,7 @@ func TestReportGolden(t *testing.T) {
 	if err := Print(&b, summary(), nil, Style{}); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", "report.txt")
-	if *update {
-		_ = os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update creates it)", err)
-	}
-	if b.String() != string(want) {
-		t.Errorf("report differs from golden (go test ./internal/console -update)\n%s", b.String())
-	}
+	golden.Check(t, filepath.Join("testdata", "report.txt"), b.Bytes())
 	out := b.String()
 	if strings.Contains(out, "\x1b[") {
 		t.Error("colour without a terminal")

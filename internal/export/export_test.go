@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"math"
 	"os"
 	"path/filepath"
@@ -17,9 +16,8 @@ import (
 	"github.com/loadstar/loadstar/engine/plugin"
 	"github.com/loadstar/loadstar/engine/record"
 	"github.com/loadstar/loadstar/engine/results"
+	"github.com/loadstar/loadstar/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 func TestMain(m *testing.M) {
 	// start_time/end_time are local like Python's datetime.fromtimestamp;
@@ -88,33 +86,12 @@ func sampleSummary() *results.Summary {
 	}
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test ./internal/export -update to refresh)\n--- got ---\n%s", name, got)
-	}
-}
-
 func TestSummaryJSONGolden(t *testing.T) {
 	data, err := SummaryJSON(sampleSummary())
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "profile_export_aiperf.json", data)
+	golden.Check(t, filepath.Join("testdata", "profile_export_aiperf.json"), data)
 }
 
 func TestSummaryCSVGolden(t *testing.T) {
@@ -122,7 +99,7 @@ func TestSummaryCSVGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "profile_export_aiperf.csv", data)
+	golden.Check(t, filepath.Join("testdata", "profile_export_aiperf.csv"), data)
 }
 
 // orderedKeys returns the keys of a JSON object in document order.

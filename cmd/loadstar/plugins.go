@@ -353,7 +353,7 @@ func (c *PluginsCmd) describe(w io.Writer, reg *plugin.Registry, cat *plugin.Cat
 	return nil
 }
 
-// box draws lines in a rounded panel titled title, as the seed's
+// box draws lines in a rounded panel titled title, as
 // `aiperf plugins endpoint chat` does.
 func box(w io.Writer, title string, lines []string) {
 	width := utf8.RuneCountInString(title) + 4

@@ -1,5 +1,5 @@
-// Package config holds the two configurations of a run, kept apart as the
-// seed's code patterns keep UserConfig and ServiceConfig apart:
+// Package config holds the two configurations of a run, kept apart as
+// AIPerf keeps its UserConfig and ServiceConfig apart:
 //
 //   - Benchmark: what to measure (endpoint, dataset, load, stop conditions,
 //     SLOs, outputs). A scenario's run(...) call and `loadstar profile` flags
@@ -344,7 +344,7 @@ func redactHeaderLine(s string) string {
 	return s
 }
 
-// Runtime is how this process runs (the seed's ServiceConfig).
+// Runtime is how this process runs (AIPerf's ServiceConfig).
 type Runtime struct {
 	LogLevel  slog.Level
 	LogFormat string // "text" or "json"

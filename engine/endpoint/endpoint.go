@@ -1,7 +1,7 @@
 // Package endpoint holds the endpoint plugins: each knows how to build one
 // request body from dataset turns and how to read the server's answer back
-// into a record (tokens, text, usage, errors). Wire rules:
-// ../shared/reference/wire.md.
+// into a record (tokens, text, usage, errors). The wire rules they follow
+// are in docs/wire.md.
 package endpoint
 
 import (

@@ -130,11 +130,11 @@ var (
 )
 
 // streamData applies the SSE rules shared by every parser (wire.md §8): an
-// `event: error` message fails the record with code 502 and the message's
+// `event: error` message (in any letter case) fails the record with code 502 and the message's
 // first comment (else the error carried in its data); messages without data,
 // `[DONE]` and `null` carry nothing. It returns the data to parse.
 func streamData(m *sse.Message, rec *record.Record) ([]byte, bool) {
-	if bytes.Equal(m.Event, errorEvt) {
+	if bytes.EqualFold(m.Event, errorEvt) {
 		msg := ""
 		switch {
 		case len(m.Comment) > 0:

@@ -1,7 +1,6 @@
 package endpoint
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"sort"
@@ -19,8 +18,8 @@ type fixtureCase struct {
 	output   string
 }
 
-// The byte-exact captures of testdata/fixtures (copied from
-// ../shared/fixtures): llama.cpp's null first content, its `timings`
+// The byte-exact real-server captures of testdata/fixtures (see the README
+// there): llama.cpp's null first content, its `timings`
 // objects, usage chunks with empty choices, ollama's repeated role, and
 // replacement / control characters that must come through unchanged.
 var fixtureCases = map[string]fixtureCase{
@@ -124,24 +123,6 @@ func TestFixturesCovered(t *testing.T) {
 	}
 	if len(files) != len(fixtureCases)+1 {
 		t.Errorf("%d fixture files, %d expectations", len(files), len(fixtureCases)+1)
-	}
-}
-
-// TestFixturesMatchShared checks the copies against ../shared/fixtures when
-// that directory is present.
-func TestFixturesMatchShared(t *testing.T) {
-	const shared = "/work/shared/fixtures"
-	if _, err := os.Stat(shared); err != nil {
-		t.Skip("shared fixtures not present")
-	}
-	for name := range fixtureCases {
-		want, err := os.ReadFile(filepath.Join(shared, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(fixture(t, name), want) {
-			t.Errorf("testdata/fixtures/%s differs from %s", name, filepath.Join(shared, name))
-		}
 	}
 }
 

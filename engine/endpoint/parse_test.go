@@ -114,6 +114,7 @@ func TestStreamErrors(t *testing.T) {
 		{"event error with comment", sseBody(chunk(`{"content":"a"}`), "event: error\n: model overloaded\ndata: {\"x\":1}"), 502, "model overloaded", []string{"text:a"}},
 		{"event error with data message", sseBody("event: error\ndata: {\"error\":{\"message\":\"boom\",\"code\":503}}"), 502, "boom", nil},
 		{"bare event error", sseBody("event: error"), 502, unknownSSEError, nil},
+		{"event error in capitals", sseBody(": overloaded\nEVENT: Error"), 502, "overloaded", nil},
 		{"error payload 429", sseBody(chunk(`{"content":"a"}`), `{"error":{"message":"Rate limited","type":"rate_limit","code":429}}`, chunk(`{"content":"b"}`)), 429, "Rate limited", []string{"text:a", "text:b"}},
 		{"error code not int", sseBody(`{"error":{"message":"bad","code":"invalid_request"}}`), 502, "bad", nil},
 		{"error code out of range", sseBody(`{"error":{"message":"odd","code":200}}`), 502, "odd", nil},

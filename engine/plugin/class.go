@@ -13,8 +13,8 @@ import (
 // Category names a kind of plugin (a section of plugins.yaml).
 type Category string
 
-// The user-facing categories of the seed. The seed's process and ZMQ
-// categories have no meaning in one Go process and are left out.
+// AIPerf's user-facing plugin categories. Its process and ZMQ categories
+// have no meaning in one Go process and are left out.
 const (
 	Endpoint             Category = "endpoint"
 	Transport            Category = "transport"

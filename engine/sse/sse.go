@@ -1,5 +1,5 @@
 // Package sse splits a Server-Sent Events byte stream into messages, exactly
-// as AIPerf's reader does (see ../shared/reference/wire.md §8), and stamps
+// as AIPerf's reader does (docs/wire.md §8), and stamps
 // each message with the time of the network read that completed it.
 //
 // The Reader is on the hot path of every streamed token: Feed does not
@@ -14,7 +14,8 @@ import (
 
 // Message is one SSE message. Slices are only valid during the callback.
 type Message struct {
-	// Event is the trimmed value of the last `event` field, nil if none.
+	// Event is the trimmed value of the last `event` field (the name in any
+	// letter case), nil if none.
 	Event []byte
 	// Data is the values of all non-empty `data` fields joined with "\n".
 	Data []byte
@@ -162,7 +163,7 @@ func (r *Reader) emit(raw []byte, perfNs int64, fn func(*Message)) {
 			lastStart = len(r.data)
 			r.data = append(r.data, value...)
 			last = fieldData
-		case string(name) == "event":
+		case bytes.EqualFold(name, eventName): // AIPerf matches "event" case-insensitively, "data" exactly
 			hasEvent = true
 			r.event = append(r.event[:0], value...)
 			last = fieldEvent
@@ -226,7 +227,10 @@ func nextLine(b []byte) (line, rest []byte) {
 	return b, nil
 }
 
-var dataPrefix = []byte("data:")
+var (
+	dataPrefix = []byte("data:")
+	eventName  = []byte("event")
+)
 
 // appendValidUTF8 appends b with each invalid byte sequence replaced by U+FFFD,
 // as Python's decode(errors="replace") does.

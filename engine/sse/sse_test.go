@@ -47,6 +47,16 @@ func TestCRLFOnlyWhenNoLFLF(t *testing.T) {
 	}
 }
 
+// AIPerf's reader matches the event field's name in any case (the data
+// field's only in lower case: see TestFieldRules).
+func TestEventNameAnyCase(t *testing.T) {
+	var r Reader
+	out := collect(&r, []string{"Event: error\ndata: 1\n\nEVENT: ping\n\n"}, []int64{1})
+	if len(out) != 2 || out[0].event != "error" || out[0].data != "1" || out[1].event != "ping" {
+		t.Fatalf("got %+v", out)
+	}
+}
+
 func TestFieldRules(t *testing.T) {
 	var r Reader
 	// Multi data lines join with \n; value keeps colons; case-sensitive names;
@@ -85,23 +95,38 @@ func TestInvalidUTF8Replaced(t *testing.T) {
 	}
 }
 
+// fixtureMessages is the number of SSE messages in each real-server capture
+// of testdata/fixtures (see the README there), [DONE] included.
+var fixtureMessages = map[string]int{
+	"llamacpp-chat-stream.txt":          10,
+	"llamacpp-chat-stream-no-usage.txt": 8,
+	"llamacpp-completions-stream.txt":   8,
+	"ollama-chat-stream.txt":            15,
+}
+
+// TestFixturesByteAtATime reads every capture whole and one byte per read:
+// both give the same messages, as many as the server sent.
 func TestFixturesByteAtATime(t *testing.T) {
-	files, _ := filepath.Glob("../../../shared/fixtures/sse/*.txt")
-	if len(files) == 0 {
-		t.Skip("fixtures not found next to the checkout")
+	files, err := filepath.Glob(filepath.Join("testdata", "fixtures", "*.txt"))
+	if err != nil || len(files) != len(fixtureMessages) {
+		t.Fatalf("testdata/fixtures holds %d captures, want %d (%v)", len(files), len(fixtureMessages), err)
 	}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
+		want, ok := fixtureMessages[filepath.Base(f)]
+		if !ok {
+			t.Fatalf("%s has no expected message count", f)
+		}
 		var whole, bytewise Reader
 		a := collect(&whole, []string{string(b)}, []int64{1})
 		chunks := strings.Split(string(b), "")
 		ts := make([]int64, len(chunks))
 		c := collect(&bytewise, chunks, ts)
-		if len(a) == 0 || len(a) != len(c) {
-			t.Fatalf("%s: %d messages whole vs %d byte-wise", f, len(a), len(c))
+		if len(a) != want || len(c) != want {
+			t.Fatalf("%s: %d messages whole and %d byte-wise, want %d", f, len(a), len(c), want)
 		}
 		for i := range a {
 			if a[i].data != c[i].data {

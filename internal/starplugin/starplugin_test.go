@@ -28,7 +28,8 @@ import (
 var (
 	starlarkChatDir = filepath.Join("..", "..", "testdata", "plugins", "starlark-chat")
 	lazyFailDir     = filepath.Join("..", "..", "testdata", "plugins", "lazy-fail")
-	fixturesDir     = filepath.Join("..", "..", "..", "shared", "fixtures")
+	// Real-server captures (see testdata/fixtures/README.md).
+	fixturesDir = filepath.Join("testdata", "fixtures")
 )
 
 // A built-in manifest with the Go chat endpoint, so the Starlark package
@@ -169,8 +170,8 @@ func TestStarlarkChatPayloadMatchesGoChat(t *testing.T) {
 func TestStarlarkChatParsesLikeGoChat(t *testing.T) {
 	streams, _ := filepath.Glob(filepath.Join(fixturesDir, "sse", "*chat*.txt"))
 	bodies, _ := filepath.Glob(filepath.Join(fixturesDir, "json", "*chat*.json"))
-	if len(streams) == 0 || len(bodies) == 0 {
-		t.Skip("shared fixtures not found")
+	if len(streams) != 3 || len(bodies) != 1 {
+		t.Fatalf("testdata/fixtures: %d chat streams and %d chat bodies, want 3 and 1", len(streams), len(bodies))
 	}
 	star, goChat := buildEndpoints(t, true)
 	for _, f := range streams {

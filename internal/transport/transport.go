@@ -4,7 +4,7 @@
 // record.Record: timestamps on the run's clock, byte and read counts, and a
 // typed error for every failure. It never returns an error.
 //
-// Timestamps follow ../shared/reference/wire.md §7: StartNs before the
+// Timestamps follow docs/wire.md §7: StartNs before the
 // connection is acquired, SentNs when the request is fully written,
 // HeadersNs when the read completing the response headers arrived, every
 // network read of the body stamped the moment it returns — before any parsing

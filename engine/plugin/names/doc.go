@@ -1,6 +1,7 @@
 // Package names holds typed constants for the built-in plugin names, one
 // string type per category (the categories.yaml enum), generated from the
-// embedded manifests as the seed's generated enums are:
+// embedded manifests (as AIPerf generates its plugin-type enums from its
+// registry):
 //
 //	spec := &plugin.Spec{Category: names.EndpointTypeChat.Category(), Name: names.EndpointTypeChat.String()}
 //

@@ -10,11 +10,11 @@ import (
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 
-	"github.com/loadstar/loadstar/engine/config"
 	"github.com/loadstar/loadstar/engine/dist"
 	"github.com/loadstar/loadstar/engine/ordered"
 	"github.com/loadstar/loadstar/engine/plugin"
 	"github.com/loadstar/loadstar/internal/starplugin"
+	"github.com/loadstar/loadstar/interp"
 )
 
 // PluginModules returns the plugin namespaces of the script API: one module
@@ -326,7 +326,7 @@ func NewFunc(parent *starlark.Thread, fn starlark.Callable) plugin.Func {
 			in[i] = v
 		}
 		th := &starlark.Thread{Name: "callback " + fn.Name(), Print: print}
-		th.SetMaxExecutionSteps(config.DefaultMaxSteps)
+		th.SetMaxExecutionSteps(interp.DefaultMaxSteps)
 		out, err := starlark.Call(th, fn, in, nil)
 		if err != nil {
 			if ee, ok := err.(*starlark.EvalError); ok {

@@ -20,7 +20,6 @@ import (
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
 
-	"github.com/loadstar/loadstar/engine/config"
 )
 
 // Options configure a Host.
@@ -34,7 +33,7 @@ type Options struct {
 	// Vars are script variables, already parsed (see ParseVars).
 	Vars *starlark.Dict
 	// MaxSteps bounds the execution steps of the top-level script and
-	// everything it loads (0 = config.DefaultMaxSteps).
+	// everything it loads (0 = DefaultMaxSteps).
 	MaxSteps uint64
 	// Logger receives print() output; nil discards it.
 	Logger *slog.Logger
@@ -45,6 +44,10 @@ type Options struct {
 	// results a script prints are placeholders.
 	QuietPrint bool
 }
+
+// DefaultMaxSteps bounds a top-level script: ample for sweeps and searches,
+// small enough that a runaway loop ends within seconds.
+const DefaultMaxSteps = 100_000_000
 
 // FileOptions are the dialect scenarios are written in: top-level for/if
 // (sweeps are written at top level), set(), but no while and no recursion,
@@ -61,7 +64,7 @@ type Host struct {
 // New returns a host.
 func New(opts Options) *Host {
 	if opts.MaxSteps == 0 {
-		opts.MaxSteps = config.DefaultMaxSteps
+		opts.MaxSteps = DefaultMaxSteps
 	}
 	if opts.Vars == nil {
 		opts.Vars = new(starlark.Dict)

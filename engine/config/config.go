@@ -348,7 +348,7 @@ func redactHeaderLine(s string) string {
 type Runtime struct {
 	LogLevel  slog.Level
 	LogFormat string // "text" or "json"
-	// MaxSteps bounds Starlark execution steps of the top-level script (0 = default).
+	// MaxSteps bounds Starlark execution steps of the top-level script (0 = interp.DefaultMaxSteps).
 	MaxSteps uint64
 	// DryRun makes run() record steps instead of sending (loadstar inspect).
 	DryRun bool
@@ -362,13 +362,9 @@ type Runtime struct {
 	// PluginDirs are extra plugin package folders (--plugins, LOADSTAR_PLUGINS).
 	PluginDirs []string
 	// ExactStatsLimit is the number of values per metric kept for exact
-	// percentiles before switching to HDR histograms (0 = default).
+	// percentiles before switching to HDR histograms (0 = interp.DefaultMaxSteps).
 	ExactStatsLimit int
 }
-
-// DefaultMaxSteps bounds a top-level script: ample for sweeps and searches,
-// small enough that a runaway loop ends within seconds.
-const DefaultMaxSteps = 100_000_000
 
 func sortedKeys(a plugin.Args) []string {
 	keys := make([]string, 0, len(a))

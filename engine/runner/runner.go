@@ -453,16 +453,27 @@ func compose(ctx context.Context, cfg *config.Benchmark, st *Step, o *options) (
 	return ds, nil
 }
 
+// loadTokenizer builds the tokenizer a benchmark selects: Kind "tiktoken"
+// uses the built-in encoding Name, "file" loads the Hugging Face
+// tokenizer.json at Path (builtins resolve it against the scenario's
+// directory), and "" is the default built-in o200k_base.
 func loadTokenizer(t config.Tokenizer) (tokenizer.Tokenizer, error) {
 	switch t.Kind {
-	case "file":
-		return tokenizer.FromFile(t.Path)
-	case "tiktoken":
-		return tokenizer.Builtin(t.Name)
 	case "":
 		return tokenizer.Builtin(tokenizer.DefaultBuiltin)
+	case "tiktoken":
+		name := t.Name
+		if name == "" {
+			name = tokenizer.DefaultBuiltin
+		}
+		return tokenizer.Builtin(name)
+	case "file":
+		if t.Path == "" {
+			return nil, errors.New("tokenizer.file: path is empty")
+		}
+		return tokenizer.FromFile(t.Path)
 	}
-	return nil, fmt.Errorf("tokenizer: unknown kind %q (want tiktoken or file)", t.Kind)
+	return nil, fmt.Errorf("tokenizer: unknown kind %q (want \"tiktoken\" or \"file\")", t.Kind)
 }
 
 func drawSeed() uint64 {

@@ -173,6 +173,29 @@ func fastMock() mock.Config {
 	return c
 }
 
+func TestLoadTokenizer(t *testing.T) {
+	for _, tc := range []struct {
+		cfg        config.Tokenizer
+		name, fail string
+	}{
+		{cfg: config.Tokenizer{}, name: "o200k_base"},
+		{cfg: config.Tokenizer{Kind: "tiktoken"}, name: "o200k_base"},
+		{cfg: config.Tokenizer{Kind: "tiktoken", Name: "cl100k_base"}, name: "cl100k_base"},
+		{cfg: config.Tokenizer{Kind: "tiktoken", Name: "p99k"}, fail: "p99k"},
+		{cfg: config.Tokenizer{Kind: "file"}, fail: "path is empty"},
+		{cfg: config.Tokenizer{Kind: "file", Path: "testdata/missing.json"}, fail: "testdata/missing.json"},
+		{cfg: config.Tokenizer{Kind: "sentencepiece"}, fail: `unknown kind "sentencepiece"`},
+	} {
+		tok, err := loadTokenizer(tc.cfg)
+		switch {
+		case tc.fail != "" && (err == nil || !strings.Contains(err.Error(), tc.fail)):
+			t.Errorf("%+v: error %v, want one containing %q", tc.cfg, err, tc.fail)
+		case tc.fail == "" && (err != nil || tok.Name() != tc.name):
+			t.Errorf("%+v: %v, %v; want %s", tc.cfg, tok, err, tc.name)
+		}
+	}
+}
+
 func TestRunStopConditions(t *testing.T) {
 	h := newHarness(t, fastMock())
 	rate := func(r float64) *plugin.Spec { return spec(plugin.TimingStrategy, "request_rate", "rate", r) }

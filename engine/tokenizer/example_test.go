@@ -3,12 +3,11 @@ package tokenizer_test
 import (
 	"fmt"
 
-	"github.com/loadstar/loadstar/engine/config"
 	"github.com/loadstar/loadstar/engine/tokenizer"
 )
 
-func ExampleLoad() {
-	tok, err := tokenizer.Load(config.Tokenizer{Kind: "tiktoken", Name: "o200k_base"}, "")
+func ExampleBuiltin() {
+	tok, err := tokenizer.Builtin("o200k_base")
 	if err != nil {
 		panic(err)
 	}

@@ -17,8 +17,8 @@
 // transformers.js exactly on the Qwen 3, Llama 3, Llama 2/Mistral and
 // GPT-4o/GPT-3.5 tokenizers (TestParityTransformersJS).
 //
-//	tok, err := tokenizer.Load(config.Tokenizer{Kind: "tiktoken", Name: "o200k_base"}, "")
-//	n := tok.Count("Hello, world") // 3
+//	tok, err := tokenizer.Builtin("o200k_base") // or tokenizer.FromFile("tokenizer.json")
+//	n := tok.Count("Hello, world")              // 3
 package tokenizer
 
 // Tokenizer encodes text without special tokens (as AIPerf does).

@@ -11,7 +11,6 @@ import (
 
 	tiktoken "github.com/tiktoken-go/tokenizer"
 
-	"github.com/loadstar/loadstar/engine/config"
 )
 
 // newlineGap finds whitespace runs with a newline after other whitespace
@@ -90,34 +89,26 @@ func TestBuiltinKnownIDs(t *testing.T) {
 	}
 }
 
-func TestLoad(t *testing.T) {
-	tok, err := Load(config.Tokenizer{}, "")
-	if err != nil || tok.Name() != "o200k_base" {
-		t.Fatalf("default: %v %v", tok, err)
-	}
-	tok, err = Load(config.Tokenizer{Kind: "tiktoken", Name: "cl100k_base"}, "")
+func TestBuiltinAndFileErrors(t *testing.T) {
+	tok, err := Builtin("cl100k_base")
 	if err != nil || tok.Name() != "cl100k_base" {
 		t.Fatalf("cl100k: %v %v", tok, err)
 	}
-	if _, err := Load(config.Tokenizer{Kind: "tiktoken", Name: "p99k"}, ""); err == nil || !strings.Contains(err.Error(), "p99k") || !strings.Contains(err.Error(), "o200k_base") {
+	if _, err := Builtin("p99k"); err == nil || !strings.Contains(err.Error(), "p99k") || !strings.Contains(err.Error(), "o200k_base") {
 		t.Errorf("unknown builtin: %v", err)
 	}
-	if _, err := Load(config.Tokenizer{Kind: "sentencepiece"}, ""); err == nil || !strings.Contains(err.Error(), "sentencepiece") {
-		t.Errorf("unknown kind: %v", err)
-	}
 	dir := t.TempDir()
-	_, err = Load(config.Tokenizer{Kind: "file", Path: "missing/tokenizer.json"}, dir)
-	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "missing", "tokenizer.json")) {
+	missing := filepath.Join(dir, "missing", "tokenizer.json")
+	if _, err := FromFile(missing); err == nil || !strings.Contains(err.Error(), missing) {
 		t.Errorf("missing file: %v", err)
 	}
 	bad := filepath.Join(dir, "bad.json")
 	os.WriteFile(bad, []byte(`{"model":{"type":"WordPiece","vocab":{"a":0}}}`), 0o644)
-	if _, err := Load(config.Tokenizer{Kind: "file", Path: "bad.json"}, dir); err == nil ||
-		!strings.Contains(err.Error(), "bad.json") || !strings.Contains(err.Error(), "WordPiece") {
+	if _, err := FromFile(bad); err == nil || !strings.Contains(err.Error(), "bad.json") || !strings.Contains(err.Error(), "WordPiece") {
 		t.Errorf("unsupported model: %v", err)
 	}
 	os.WriteFile(bad, []byte(`{"model":`), 0o644)
-	if _, err := Load(config.Tokenizer{Kind: "file", Path: bad}, ""); err == nil || !strings.Contains(err.Error(), "not a tokenizer.json") {
+	if _, err := FromFile(bad); err == nil || !strings.Contains(err.Error(), "not a tokenizer.json") {
 		t.Errorf("truncated: %v", err)
 	}
 }

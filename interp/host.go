@@ -19,7 +19,6 @@ import (
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
-
 )
 
 // Options configure a Host.

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	tiktoken "github.com/tiktoken-go/tokenizer"
-
 )
 
 // newlineGap finds whitespace runs with a newline after other whitespace

@@ -31,12 +31,8 @@ import (
 // Errors name the argument: unknown ones list the accepted names. The
 // members are fixed when PluginModules is called; a plugin's class is
 // resolved on the first call of its constructor (Starlark plugin files are
-// parsed then, and run only when the run builds the plugin). A nil reg means
-// plugin.Default().
+// parsed then, and run only when the run builds the plugin).
 func PluginModules(reg *plugin.Registry) starlark.StringDict {
-	if reg == nil {
-		reg = plugin.Default()
-	}
 	out := starlark.StringDict{}
 	for _, c := range reg.Categories() {
 		if c.Internal {

@@ -160,3 +160,9 @@ func evalErr(reg *plugin.Registry, expr string) (starlark.Value, error) {
 	}
 	return g["v"], nil
 }
+
+func TestPredeclaredNeedsRegistry(t *testing.T) {
+	if _, err := Predeclared(&Env{}); err == nil || !strings.Contains(err.Error(), "plugin registry") {
+		t.Errorf("Predeclared without a registry: %v", err)
+	}
+}

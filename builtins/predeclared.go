@@ -1,6 +1,7 @@
 package builtins
 
 import (
+	"errors"
 	"fmt"
 
 	"go.starlark.net/starlark"
@@ -11,6 +12,9 @@ import (
 // plugin namespaces built from env.Registry (endpoint, timing, arrival,
 // dataset, ...), and the engine builtins (run, threshold, mock.server, ...).
 func Predeclared(env *Env) (starlark.StringDict, error) {
+	if env == nil || env.Registry == nil {
+		return nil, errors.New("builtins: Predeclared needs an Env with a plugin registry")
+	}
 	plugins := PluginModules(env.Registry)
 	if ds, ok := plugins["dataset"].(*starlarkstruct.Module); ok {
 		addDatasetHelpers(ds)

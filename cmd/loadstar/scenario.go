@@ -66,12 +66,12 @@ func newScenario(app *App, g *Globals, f ScriptFlags, extra starlark.StringDict,
 		ArtifactRoot: f.Artifacts,
 	}
 	env.Execute = func(ctx context.Context, cfg *config.Benchmark, opts ...runner.Option) (*results.Summary, error) {
-		opts = append([]runner.Option{runner.WithRegistry(reg), runner.WithLogger(app.Logger),
+		opts = append([]runner.Option{runner.WithLogger(app.Logger),
 			runner.WithOutput(app.Stdout), runner.WithProgress(app.Stderr)}, opts...)
-		return runner.Run(ctx, cfg, rt, opts...)
+		return runner.Run(ctx, reg, cfg, rt, opts...)
 	}
 	env.PlanStep = func(ctx context.Context, cfg *config.Benchmark) (string, error) {
-		st, err := runner.Plan(ctx, cfg, rt, runner.WithRegistry(reg), runner.WithLogger(app.Logger))
+		st, err := runner.Plan(ctx, reg, cfg, rt, runner.WithLogger(app.Logger))
 		if err != nil {
 			return "", err
 		}

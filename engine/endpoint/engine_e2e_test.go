@@ -100,7 +100,7 @@ func TestEngineEndToEnd(t *testing.T) {
 				k.inner = inner
 				return k, err
 			}
-			sum, err := runner.Run(ctx, &cfg, nil, runner.WithRegistry(reg),
+			sum, err := runner.Run(ctx, reg, &cfg, nil,
 				runner.WithDataset(dataset.NewSet(convs, dataset.Info{Sampler: dataset.Sequential, Source: "test"})),
 				runner.WithCollector(col))
 			if err != nil {

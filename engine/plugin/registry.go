@@ -224,7 +224,8 @@ func WithBuiltinManifest(data []byte) Option {
 
 // Registry holds every plugin by category and name. It is safe for
 // concurrent use. Build one with NewRegistry (engine/catalog.New binds the
-// Go classes and the Starlark loader); Default is the process-wide one.
+// Go classes and the Starlark loader) and pass it to what builds plugins:
+// there is no process-wide registry.
 type Registry struct {
 	cats     *Categories
 	resolver *resolver

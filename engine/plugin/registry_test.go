@@ -465,20 +465,3 @@ func TestCheckArgs(t *testing.T) {
 		}
 	}
 }
-
-func TestDefaultRegistry(t *testing.T) {
-	r := newRegistry(t, nil)
-	prev := plugin.SetDefault(r)
-	t.Cleanup(func() { plugin.SetDefault(prev) })
-	if plugin.Default() != r {
-		t.Error("Default is not the installed registry")
-	}
-	plugin.SetDefault(nil)
-	d := plugin.Default()
-	if d == nil || d == r {
-		t.Fatal("Default without an installed registry")
-	}
-	if plugin.Default() != d {
-		t.Error("Default is not stable")
-	}
-}

@@ -105,7 +105,7 @@ func TestDriveRun(t *testing.T) {
 		}
 	}()
 	start := time.Now()
-	sum, err := Run(context.Background(), &cfg, &config.Runtime{ExactStatsLimit: *driveExact}, WithRegistry(reg), WithDataset(ds))
+	sum, err := Run(context.Background(), reg, &cfg, &config.Runtime{ExactStatsLimit: *driveExact}, WithDataset(ds))
 	wall := time.Since(start)
 	close(stop)
 	wg.Wait()

@@ -30,8 +30,7 @@ func ExampleRun() {
 	progress := runner.ObserverFunc(func(p runner.Progress) {
 		fmt.Fprintf(os.Stderr, "\r%s: %d sent, %d in flight", p.Phase, p.Sent, p.InFlight())
 	})
-	sum, err := runner.Run(context.Background(), &cfg, nil,
-		runner.WithRegistry(reg), runner.WithObserver(progress), runner.WithOutput(os.Stdout))
+	sum, err := runner.Run(context.Background(), reg, &cfg, nil, runner.WithObserver(progress), runner.WithOutput(os.Stdout))
 	if err != nil {
 		panic(err)
 	}
@@ -47,7 +46,7 @@ func ExamplePlan() {
 		Args: plugin.Args{"url": "http://127.0.0.1:8000", "model": "my-model"}}
 	cfg.Timing = &plugin.Spec{Category: plugin.TimingStrategy, Name: "concurrency", Args: plugin.Args{"concurrency": int64(8)}}
 	cfg.Stop = config.Stop{Requests: 1000}
-	st, err := runner.Plan(context.Background(), &cfg, nil, runner.WithRegistry(reg))
+	st, err := runner.Plan(context.Background(), reg, &cfg, nil)
 	if err != nil {
 		panic(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/loadstar/loadstar/engine/clock"
 	"github.com/loadstar/loadstar/engine/config"
+	"github.com/loadstar/loadstar/engine/plugin"
 	"github.com/loadstar/loadstar/engine/record"
 	"github.com/loadstar/loadstar/engine/results"
 	"github.com/loadstar/loadstar/engine/timing"
@@ -62,10 +63,10 @@ type Progress struct {
 // InFlight is the number of requests sent but not finished.
 func (p Progress) InFlight() int64 { return p.Sent - p.Completed }
 
-// Run executes cfg and returns its results.
-func Run(ctx context.Context, cfg *config.Benchmark, rt *config.Runtime, opts ...Option) (*results.Summary, error) {
+// Run builds cfg from reg (see Plan), executes it and returns its results.
+func Run(ctx context.Context, reg *plugin.Registry, cfg *config.Benchmark, rt *config.Runtime, opts ...Option) (*results.Summary, error) {
 	o := newOptions(opts)
-	st, err := build(ctx, cfg, rt, o)
+	st, err := build(ctx, reg, cfg, rt, o)
 	if err != nil {
 		return nil, err
 	}
@@ -74,9 +75,7 @@ func Run(ctx context.Context, cfg *config.Benchmark, rt *config.Runtime, opts ..
 
 // Run executes a built step (see Plan).
 func (st *Step) Run(ctx context.Context, opts ...Option) (*results.Summary, error) {
-	o := newOptions(opts)
-	o.reg = st.Registry
-	return st.run(ctx, o)
+	return st.run(ctx, newOptions(opts))
 }
 
 func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {

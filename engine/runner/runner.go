@@ -5,7 +5,8 @@
 // blocking the senders, watches the client's own health, and returns the
 // step's results.Summary.
 //
-//	sum, err := runner.Run(ctx, cfg, rt, runner.WithRegistry(reg))
+//	reg, err := catalog.New()             // every class the engine builds
+//	sum, err := runner.Run(ctx, reg, cfg, rt)
 //
 // Failed requests never fail a run: every failure is a record. Run returns an
 // error only when the step cannot start (invalid plan, a plugin that cannot
@@ -46,7 +47,6 @@ import (
 type Option func(*options)
 
 type options struct {
-	reg       *plugin.Registry
 	clk       clock.Clock
 	log       *slog.Logger
 	observers []Observer
@@ -55,9 +55,6 @@ type options struct {
 	dataset   dataset.Dataset
 	stdout    io.Writer
 }
-
-// WithRegistry builds components from reg (default plugin.Default()).
-func WithRegistry(reg *plugin.Registry) Option { return func(o *options) { o.reg = reg } }
 
 // WithClock stamps every time on clk (default a new timing.PreciseClock per
 // run: a real clock whose SleepUntil is accurate to microseconds).
@@ -208,21 +205,18 @@ func describePlan(pl *timing.Plan) string {
 	return strings.Join(parts, ", ")
 }
 
-// Plan builds every component of cfg and plans its phases without sending
-// anything: the dataset is composed, plugins are built and their arguments
-// checked.
-func Plan(ctx context.Context, cfg *config.Benchmark, rt *config.Runtime, opts ...Option) (*Step, error) {
-	o := newOptions(opts)
-	return build(ctx, cfg, rt, o)
+// Plan builds every component of cfg from reg and plans its phases without
+// sending anything: the dataset is composed, plugins are built and their
+// arguments checked. The registry is required: engine/catalog.New binds
+// every class the engine builds.
+func Plan(ctx context.Context, reg *plugin.Registry, cfg *config.Benchmark, rt *config.Runtime, opts ...Option) (*Step, error) {
+	return build(ctx, reg, cfg, rt, newOptions(opts))
 }
 
 func newOptions(opts []Option) *options {
 	o := &options{}
 	for _, f := range opts {
 		f(o)
-	}
-	if o.reg == nil {
-		o.reg = plugin.Default()
 	}
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)
@@ -241,7 +235,10 @@ func invalid(err error) error {
 	return errext.WithExitCode(err, errext.InvalidConfig)
 }
 
-func build(ctx context.Context, cfg *config.Benchmark, rt *config.Runtime, o *options) (*Step, error) {
+func build(ctx context.Context, reg *plugin.Registry, cfg *config.Benchmark, rt *config.Runtime, o *options) (*Step, error) {
+	if reg == nil {
+		return nil, errors.New("runner: no plugin registry (build one with engine/catalog.New)")
+	}
 	if cfg == nil {
 		return nil, invalid(errors.New("runner: no benchmark"))
 	}
@@ -251,13 +248,13 @@ func build(ctx context.Context, cfg *config.Benchmark, rt *config.Runtime, o *op
 	if rt == nil {
 		rt = &config.Runtime{}
 	}
-	st := &Step{Config: cfg, Runtime: rt, Registry: o.reg, Log: o.log, Seed: cfg.Seed}
+	st := &Step{Config: cfg, Runtime: rt, Registry: reg, Log: o.log, Seed: cfg.Seed}
 	if !cfg.SeedSet {
 		st.Seed = drawSeed()
 	}
 
 	// Endpoint.
-	v, err := o.reg.Build(cfg.Endpoint)
+	v, err := reg.Build(cfg.Endpoint)
 	if err != nil {
 		return nil, invalid(err)
 	}
@@ -276,7 +273,7 @@ func build(ctx context.Context, cfg *config.Benchmark, rt *config.Runtime, o *op
 		c := transport.DefaultConfig()
 		st.transport = &c
 	} else {
-		v, err := o.reg.Build(cfg.Transport)
+		v, err := reg.Build(cfg.Transport)
 		if err != nil {
 			return nil, invalid(err)
 		}
@@ -304,7 +301,7 @@ func build(ctx context.Context, cfg *config.Benchmark, rt *config.Runtime, o *op
 	if cfg.URLSelection == nil {
 		st.urlSelector = &timing.RoundRobin{}
 	} else {
-		v, err := o.reg.Build(cfg.URLSelection)
+		v, err := reg.Build(cfg.URLSelection)
 		if err != nil {
 			return nil, invalid(err)
 		}
@@ -315,7 +312,7 @@ func build(ctx context.Context, cfg *config.Benchmark, rt *config.Runtime, o *op
 
 	// Timing: the profiling strategy; a timestamped trace replays its
 	// schedule when none is chosen (AIPerf's mode priority).
-	if st.Strategy, err = strategy(o.reg, cfg.Timing, st.Info.Timestamps); err != nil {
+	if st.Strategy, err = strategy(reg, cfg.Timing, st.Info.Timestamps); err != nil {
 		return nil, err
 	}
 	st.Stop = cfg.Stop
@@ -331,7 +328,7 @@ func build(ctx context.Context, cfg *config.Benchmark, rt *config.Runtime, o *op
 	if w := cfg.Warmup; w != nil {
 		st.WarmupStrategy = st.Strategy
 		if w.Timing != nil {
-			if st.WarmupStrategy, err = strategy(o.reg, w.Timing, false); err != nil {
+			if st.WarmupStrategy, err = strategy(reg, w.Timing, false); err != nil {
 				return nil, err
 			}
 		}
@@ -425,7 +422,7 @@ func compose(ctx context.Context, cfg *config.Benchmark, st *Step, o *options) (
 	if spec == nil {
 		spec = &plugin.Spec{Category: plugin.DatasetComposer, Name: "synthetic"}
 	}
-	v, err := o.reg.Build(spec)
+	v, err := st.Registry.Build(spec)
 	if err != nil {
 		return nil, invalid(err)
 	}
@@ -436,7 +433,7 @@ func compose(ctx context.Context, cfg *config.Benchmark, st *Step, o *options) (
 	env := &dataset.Env{Tokenizer: st.Tokenizer, Seed: st.Seed, Log: o.log,
 		Rankings: strings.Contains(cfg.Endpoint.Name, "rankings"),
 		Loader: func(name string) (dataset.Loader, error) {
-			v, err := o.reg.Build(&plugin.Spec{Category: plugin.CustomDatasetLoader, Name: name})
+			v, err := st.Registry.Build(&plugin.Spec{Category: plugin.CustomDatasetLoader, Name: name})
 			if err != nil {
 				return nil, err
 			}

@@ -122,8 +122,8 @@ func (h *harness) run(ctx context.Context, cfg *config.Benchmark, ds dataset.Dat
 		h.tally.inner = inner
 		return h.tally, err
 	}
-	opts = append([]Option{WithRegistry(h.reg), WithDataset(ds), WithCollector(col)}, opts...)
-	sum, err := Run(ctx, cfg, nil, opts...)
+	opts = append([]Option{WithDataset(ds), WithCollector(col)}, opts...)
+	sum, err := Run(ctx, h.reg, cfg, nil, opts...)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -171,6 +171,28 @@ func fastMock() mock.Config {
 	c := mock.DefaultConfig()
 	c.Fast = true
 	return c
+}
+
+// The registry is an explicit dependency: without one, Plan and Run say so
+// instead of failing later on an unbound class.
+func TestPlanNeedsRegistry(t *testing.T) {
+	cfg := config.Defaults()
+	cfg.Endpoint = spec(plugin.Endpoint, "chat", "url", "http://127.0.0.1:1", "model", "m")
+	for name, call := range map[string]func() error{
+		"Plan": func() error { _, err := Plan(context.Background(), nil, &cfg, nil); return err },
+		"Run":  func() error { _, err := Run(context.Background(), nil, &cfg, nil); return err },
+	} {
+		if err := call(); err == nil || !strings.Contains(err.Error(), "no plugin registry") {
+			t.Errorf("%s without a registry: %v", name, err)
+		}
+	}
+	reg, err := catalog.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Plan(context.Background(), reg, &cfg, nil, WithDataset(prompts(2, 1))); err != nil {
+		t.Errorf("Plan with catalog.New(): %v", err)
+	}
 }
 
 func TestLoadTokenizer(t *testing.T) {
@@ -506,7 +528,7 @@ func TestRunObserver(t *testing.T) {
 	obs := ObserverFunc(func(p Progress) { mu.Lock(); seen = append(seen, p); mu.Unlock() })
 	b := h.bench(true, concurrency(2), config.Stop{Requests: 40})
 	b.Warmup = &config.Warmup{Stop: config.Stop{Requests: 2}}
-	if _, err := Run(context.Background(), b, nil, WithRegistry(h.reg), WithDataset(prompts(4, 1)), WithObserver(obs)); err != nil {
+	if _, err := Run(context.Background(), h.reg, b, nil, WithDataset(prompts(4, 1)), WithObserver(obs)); err != nil {
 		t.Fatal(err)
 	}
 	var phases []record.Phase
@@ -535,7 +557,7 @@ func TestPlan(t *testing.T) {
 	h := newHarness(t, fastMock())
 	b := h.bench(true, spec(plugin.TimingStrategy, "request_rate", "rate", 10.0), config.Stop{Duration: time.Minute})
 	b.Warmup = &config.Warmup{Stop: config.Stop{Requests: 5}, Timing: concurrency(2)}
-	st, err := Plan(context.Background(), b, nil, WithRegistry(h.reg), WithDataset(prompts(4, 1)))
+	st, err := Plan(context.Background(), h.reg, b, nil, WithDataset(prompts(4, 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -555,18 +577,18 @@ func TestPlan(t *testing.T) {
 	}
 
 	// Without a stop condition: AIPerf's default count, max(10, 2·concurrency).
-	st, err = Plan(context.Background(), h.bench(false, concurrency(8), config.Stop{}), nil, WithRegistry(h.reg), WithDataset(prompts(2, 1)))
+	st, err = Plan(context.Background(), h.reg, h.bench(false, concurrency(8), config.Stop{}), nil, WithDataset(prompts(2, 1)))
 	if err != nil || st.Stop.Requests != 16 || st.Profiling.Requests != 16 {
 		t.Errorf("default stop: %+v, %v; want 16 requests", st.Stop, err)
 	}
 
 	// Errors name what is wrong and are configuration errors.
 	bad := h.bench(false, spec(plugin.TimingStrategy, "request_rate", "rate", -1.0), config.Stop{Requests: 1})
-	if _, err := Plan(context.Background(), bad, nil, WithRegistry(h.reg), WithDataset(prompts(2, 1))); err == nil || !strings.Contains(err.Error(), "rate") || errext.ExitCodeOf(err) != errext.InvalidConfig {
+	if _, err := Plan(context.Background(), h.reg, bad, nil, WithDataset(prompts(2, 1))); err == nil || !strings.Contains(err.Error(), "rate") || errext.ExitCodeOf(err) != errext.InvalidConfig {
 		t.Errorf("rate=-1: err = %v (exit %v)", err, errext.ExitCodeOf(err))
 	}
 	fixed := h.bench(false, spec(plugin.TimingStrategy, "fixed_schedule"), config.Stop{})
-	if _, err := Plan(context.Background(), fixed, nil, WithRegistry(h.reg), WithDataset(prompts(2, 1))); err == nil || !strings.Contains(err.Error(), "timestamp") {
+	if _, err := Plan(context.Background(), h.reg, fixed, nil, WithDataset(prompts(2, 1))); err == nil || !strings.Contains(err.Error(), "timestamp") {
 		t.Errorf("fixed schedule without timestamps: err = %v", err)
 	}
 }
@@ -640,7 +662,7 @@ func BenchmarkRun(b *testing.B) {
 			cfg.Output.ArtifactDir = b.TempDir()
 			b.ReportAllocs()
 			b.ResetTimer()
-			sum, err := Run(context.Background(), &cfg, nil, WithRegistry(reg), WithDataset(prompts(100, 1)))
+			sum, err := Run(context.Background(), reg, &cfg, nil, WithDataset(prompts(100, 1)))
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -50,7 +50,7 @@ func TestReproducesMockLatencies(t *testing.T) {
 	cfg.ServerTokenCount = true
 	cfg.Seed, cfg.SeedSet = 3, true
 	cfg.Output.ArtifactDir = t.TempDir()
-	sum, err := runner.Run(ctx, &cfg, nil, runner.WithRegistry(reg))
+	sum, err := runner.Run(ctx, reg, &cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,10 @@
 // Package plugintest replaces plugins for the duration of a test.
 //
 //	func TestRunnerUsesEndpoint(t *testing.T) {
-//		plugintest.Mock(t, plugin.Endpoint, "chat", &fakeEndpoint{})
-//		// plugin.Default().Get(plugin.Endpoint, "chat") now builds the fake;
-//		// the registry is restored when the test ends.
+//		reg, _ := catalog.New()
+//		plugintest.Mock(t, reg, plugin.Endpoint, "chat", &fakeEndpoint{})
+//		// reg.Get(plugin.Endpoint, "chat") now builds the fake; the
+//		// registry is restored when the test ends.
 //	}
 package plugintest
 
@@ -14,19 +15,10 @@ import (
 	"github.com/loadstar/loadstar/engine/plugin"
 )
 
-// Mock makes name in category resolve to impl in the default registry
-// until the test ends. impl is a *plugin.Class, or any value, which then is
-// what every Build returns (its Class accepts any arguments the replaced
-// plugin accepted). It returns the registry for convenience.
-func Mock(t testing.TB, category plugin.Category, name string, impl any) *plugin.Registry {
-	t.Helper()
-	r := plugin.Default()
-	MockIn(t, r, category, name, impl)
-	return r
-}
-
-// MockIn is Mock on a given registry.
-func MockIn(t testing.TB, r *plugin.Registry, category plugin.Category, name string, impl any) {
+// Mock makes name in category resolve to impl in r until the test ends.
+// impl is a *plugin.Class, or any value, which then is what every Build
+// returns (its Class accepts any arguments the replaced plugin accepted).
+func Mock(t testing.TB, r *plugin.Registry, category plugin.Category, name string, impl any) {
 	t.Helper()
 	var params []plugin.Param
 	var md map[string]any

@@ -36,12 +36,12 @@ func TestMockRestoresOnCleanup(t *testing.T) {
 	r := registry(t)
 	mock := &fake{1}
 	t.Run("mocked", func(t *testing.T) {
-		plugintest.MockIn(t, r, plugin.UI, "simple", mock)
+		plugintest.Mock(t, r, plugin.UI, "simple", mock)
 		if got := build(t, r, "simple"); got != mock {
 			t.Errorf("mocked build = %v", got)
 		}
 		// New names can be mocked too.
-		plugintest.MockIn(t, r, plugin.UI, "brand-new", &plugin.Class{New: func(plugin.Args) (any, error) { return 7, nil }})
+		plugintest.Mock(t, r, plugin.UI, "brand-new", &plugin.Class{New: func(plugin.Args) (any, error) { return 7, nil }})
 		if v, err := r.Build(&plugin.Spec{Category: plugin.UI, Name: "brand_new"}); err != nil || v != 7 {
 			t.Errorf("new mock = %v, %v", v, err)
 		}
@@ -59,23 +59,9 @@ func TestMockRestoresOnCleanup(t *testing.T) {
 
 func TestMockKeepsParamsOfReplacedPlugin(t *testing.T) {
 	r := registry(t)
-	plugintest.MockIn(t, r, plugin.UI, "simple", &fake{2})
+	plugintest.Mock(t, r, plugin.UI, "simple", &fake{2})
 	_, err := r.Build(&plugin.Spec{Category: plugin.UI, Name: "simple", Args: plugin.Args{"colour": "red"}})
 	if err == nil {
 		t.Error("mock accepted an argument the real plugin does not take")
-	}
-}
-
-func TestMockDefaultRegistry(t *testing.T) {
-	prev := plugin.SetDefault(registry(t))
-	t.Cleanup(func() { plugin.SetDefault(prev) })
-	t.Run("inner", func(t *testing.T) {
-		plugintest.Mock(t, plugin.UI, "simple", &fake{3})
-		if got := build(t, plugin.Default(), "simple"); got.(*fake).n != 3 {
-			t.Errorf("got %v", got)
-		}
-	})
-	if got := build(t, plugin.Default(), "simple"); got != "real" {
-		t.Errorf("default registry not restored: %v", got)
 	}
 }

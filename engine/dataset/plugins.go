@@ -54,29 +54,29 @@ func Classes() map[string]*plugin.Class {
 			},
 			New: func(a plugin.Args) (any, error) {
 				s := &Synthetic{
-					ISL:                a.Dist("isl", dist.Fixed{V: 550}),
-					OSL:                a.Dist("osl", nil),
-					Entries:            int(a.Int("entries", 100)),
-					Turns:              a.Dist("turns", dist.Fixed{V: 1}),
-					TurnDelay:          a.Dist("turn_delay", nil),
-					TurnDelayRatio:     a.Float("turn_delay_ratio", 1),
-					BatchSize:          int(a.Int("batch_size", 1)),
-					PrefixPrompts:      int(a.Int("prefix_prompts", 0)),
-					PrefixLength:       int(a.Int("prefix_length", 0)),
-					SystemPromptLength: int(a.Int("system_prompt_length", 0)),
-					UserContextLength:  int(a.Int("user_context_length", 0)),
-					Images:             int(a.Int("images", 0)),
-					ImageWidth:         a.Dist("image_width", dist.Fixed{V: 512}),
-					ImageHeight:        a.Dist("image_height", dist.Fixed{V: 512}),
-					ImageFormat:        a.String("image_format", "png"),
-					Audios:             int(a.Int("audio", 0)),
-					AudioDuration:      a.Dist("audio_duration", dist.Fixed{V: 5}),
-					AudioSampleRate:    int(a.Int("audio_sample_rate", 16000)),
+					ISL:                a.Dist("isl"),
+					OSL:                a.Dist("osl"),
+					Entries:            int(a.Int("entries")),
+					Turns:              a.Dist("turns"),
+					TurnDelay:          a.Dist("turn_delay"),
+					TurnDelayRatio:     a.Float("turn_delay_ratio"),
+					BatchSize:          int(a.Int("batch_size")),
+					PrefixPrompts:      int(a.Int("prefix_prompts")),
+					PrefixLength:       int(a.Int("prefix_length")),
+					SystemPromptLength: int(a.Int("system_prompt_length")),
+					UserContextLength:  int(a.Int("user_context_length")),
+					Images:             int(a.Int("images")),
+					ImageWidth:         a.Dist("image_width"),
+					ImageHeight:        a.Dist("image_height"),
+					ImageFormat:        a.String("image_format"),
+					Audios:             int(a.Int("audio")),
+					AudioDuration:      a.Dist("audio_duration"),
+					AudioSampleRate:    int(a.Int("audio_sample_rate")),
 				}
 				if s.Entries < 1 {
 					return nil, fmt.Errorf("dataset.synthetic: entries must be >= 1, got %d", s.Entries)
 				}
-				if q := a.String("sequence_distribution", ""); q != "" {
+				if q := a.String("sequence_distribution"); q != "" {
 					seq, err := dist.ParseSequence(q)
 					if err != nil {
 						return nil, fmt.Errorf("dataset.synthetic: %w", err)
@@ -102,10 +102,10 @@ func Classes() map[string]*plugin.Class {
 			},
 			New: func(a plugin.Args) (any, error) {
 				s := &SyntheticRankings{
-					Entries:       int(a.Int("entries", 100)),
-					Passages:      a.Dist("passages", dist.Fixed{V: 1}),
-					PassageLength: a.Dist("passage_length", dist.Fixed{V: 550}),
-					QueryLength:   a.Dist("query_length", dist.Fixed{V: 550}),
+					Entries:       int(a.Int("entries")),
+					Passages:      a.Dist("passages"),
+					PassageLength: a.Dist("passage_length"),
+					QueryLength:   a.Dist("query_length"),
 				}
 				if s.Entries < 1 {
 					return nil, fmt.Errorf("dataset.synthetic_rankings: entries must be >= 1, got %d", s.Entries)
@@ -128,11 +128,11 @@ func Classes() map[string]*plugin.Class {
 			},
 			New: func(a plugin.Args) (any, error) {
 				c := &Custom{
-					Path:      a.String("path", ""),
-					Type:      a.String("type", ""),
+					Path:      a.String("path"),
+					Type:      a.String("type"),
 					Records:   a.List("records"),
-					BlockSize: int(a.Int("block_size", DefaultBlockSize)),
-					Entries:   int(a.Int("entries", 100)),
+					BlockSize: int(a.Int("block_size")),
+					Entries:   int(a.Int("entries")),
 				}
 				if c.Path == "" && c.Records == nil {
 					return nil, fmt.Errorf("dataset.custom: give path= (a dataset file) or records= (a list of dicts)")

@@ -26,7 +26,7 @@ func newChat(s *Settings, args plugin.Args) (any, error) {
 	if err := s.requireModel(); err != nil {
 		return nil, err
 	}
-	return &Chat{base: base{s}, perChunkUsage: args.Bool("per_chunk_usage", false)}, nil
+	return &Chat{base: base{s}, perChunkUsage: args.Bool("per_chunk_usage")}, nil
 }
 
 var chatParams = []plugin.Param{

@@ -83,7 +83,7 @@ func TestClasses(t *testing.T) {
 		if b.Name == "template" {
 			args["body"] = `{"prompt": {{text}}}`
 		}
-		v, err := c.New(args)
+		v, err := c.Build("endpoint."+b.Name, args)
 		if err != nil {
 			t.Fatalf("%s: %v", b.Name, err)
 		}
@@ -107,7 +107,7 @@ func TestModelRequired(t *testing.T) {
 		if b.Name == "template" {
 			args["body"] = `{"prompt": {{text}}}`
 		}
-		_, err := b.ClassOf().New(args)
+		_, err := b.ClassOf().Build("endpoint."+b.Name, args)
 		optional := b.Name == "hf_tei_rankings" || b.Name == "huggingface_generate" || b.Name == "template"
 		if optional && err != nil {
 			t.Errorf("%s without model: %v", b.Name, err)
@@ -139,7 +139,7 @@ func TestBadArguments(t *testing.T) {
 		for k, v := range c.args {
 			args[k] = v
 		}
-		_, err := Classes()["Chat"].New(args)
+		_, err := Classes()["Chat"].Build("endpoint.chat", args)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: err = %v, want %q", c.args, err, c.want)
 		}

@@ -13,7 +13,7 @@ import (
 // The path of one request through an endpoint, as the runner drives it:
 // build the plugin, format the body, read the streamed answer.
 func Example() {
-	v, err := endpoint.Classes()["Chat"].New(plugin.Args{
+	v, err := endpoint.Classes()["Chat"].Build("endpoint.chat", plugin.Args{
 		"url": []string{"localhost:8000/v1"}, "model": []string{"llama"}, "streaming": true,
 	})
 	if err != nil {
@@ -53,7 +53,7 @@ data: [DONE]
 // A JSON template: placeholders standing as values become JSON values,
 // placeholders inside a string are spliced in escaped.
 func ExampleTemplate() {
-	v, _ := endpoint.Classes()["Template"].New(plugin.Args{
+	v, _ := endpoint.Classes()["Template"].Build("endpoint.template", plugin.Args{
 		"url":            []string{"http://10.0.0.5:9000/infer"},
 		"model":          []string{"m"},
 		"body":           `{"model": {{model}}, "prompt": "Q: {{text}}", "inputs": {{texts}}, "max": {{max_tokens}}}`,

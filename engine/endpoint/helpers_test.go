@@ -18,7 +18,7 @@ func newEndpoint(t testing.TB, name string, args plugin.Args) Endpoint {
 	t.Helper()
 	for _, b := range Builtins() {
 		if b.Name == name {
-			v, err := b.ClassOf().New(args)
+			v, err := b.ClassOf().Build("endpoint."+name, args)
 			if err != nil {
 				t.Fatalf("endpoint.%s(%v): %v", name, args, err)
 			}

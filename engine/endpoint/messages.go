@@ -37,8 +37,8 @@ func newMessages(s *Settings, args plugin.Args) (any, error) {
 		return nil, err
 	}
 	m := &Messages{base: base{s},
-		version:          args.String("anthropic_version", DefaultAnthropicVersion),
-		defaultMaxTokens: args.Int("default_max_tokens", DefaultMessagesMaxTokens)}
+		version:          args.String("anthropic_version"),
+		defaultMaxTokens: args.Int("default_max_tokens")}
 	if m.defaultMaxTokens < 1 {
 		return nil, fmt.Errorf("default_max_tokens: must be >= 1, got %d", m.defaultMaxTokens)
 	}

@@ -173,7 +173,7 @@ func TestAgainstMock(t *testing.T) {
 				if b.Name != c.endpoint {
 					continue
 				}
-				v, err := b.ClassOf().New(args)
+				v, err := b.ClassOf().Build("endpoint."+b.Name, args)
 				if err != nil {
 					t.Fatal(err)
 				}

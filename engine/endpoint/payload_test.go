@@ -355,7 +355,7 @@ func TestTemplateSources(t *testing.T) {
 		if c.body != nil {
 			args["body"] = c.body
 		}
-		_, err := Classes()["Template"].New(args)
+		_, err := Classes()["Template"].Build("endpoint.template", args)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("body %v: err = %v; want %q", c.body, err, c.want)
 		}
@@ -370,7 +370,7 @@ func TestTemplateSources(t *testing.T) {
 	if _, err := ep.FormatPayload(single(textTurn("x"))); err == nil || !strings.Contains(err.Error(), "must be a JSON object to merge extras") {
 		t.Errorf("array with extras: %v", err)
 	}
-	_, err := Classes()["Template"].New(plugin.Args{"body": `{}`, "response_field": "a[?"})
+	_, err := Classes()["Template"].Build("endpoint.template", plugin.Args{"body": `{}`, "response_field": "a[?"})
 	if err == nil || !strings.Contains(err.Error(), "response_field: invalid JMESPath expression") {
 		t.Errorf("bad response_field: %v", err)
 	}

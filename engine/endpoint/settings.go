@@ -117,13 +117,13 @@ func NewSettings(name string, md plugin.EndpointMetadata, args plugin.Args) (*Se
 	s := &Settings{
 		Name:               name,
 		Metadata:           md,
-		Models:             args.Strings("model", nil),
-		Streaming:          args.Bool("streaming", false) && md.SupportsStreaming,
-		APIKey:             Secret(args.String("api_key", "")),
-		UseLegacyMaxTokens: args.Bool("use_legacy_max_tokens", false),
-		Timeout:            args.Duration("timeout", DefaultTimeout),
-		SessionHeader:      args.String("session_header", DefaultSessionHeader),
-		SessionAffinity:    args.Bool("session_affinity", true),
+		Models:             args.Strings("model"),
+		Streaming:          args.Bool("streaming") && md.SupportsStreaming,
+		APIKey:             Secret(args.String("api_key")),
+		UseLegacyMaxTokens: args.Bool("use_legacy_max_tokens"),
+		Timeout:            args.Duration("timeout"),
+		SessionHeader:      args.String("session_header"),
+		SessionAffinity:    args.Bool("session_affinity"),
 		UserAgent:          DefaultUserAgent,
 		URLParams:          args.Dict("url_params"),
 	}
@@ -141,7 +141,7 @@ func NewSettings(name string, md plugin.EndpointMetadata, args plugin.Args) (*Se
 		bad("session_header", err)
 	}
 	if args.Has("custom_path") {
-		p := args.String("custom_path", "")
+		p := args.String("custom_path")
 		s.CustomPath = &p
 	}
 	if h, err := ParseHeaders(args["headers"]); err != nil {
@@ -169,7 +169,7 @@ func NewSettings(name string, md plugin.EndpointMetadata, args plugin.Args) (*Se
 	}
 	s.Extra = extra
 
-	urls := args.Strings("url", []string{DefaultURL})
+	urls := args.Strings("url")
 	if len(urls) == 0 {
 		bad("url", errors.New("at least one URL is required"))
 	}

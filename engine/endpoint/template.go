@@ -101,7 +101,10 @@ func newTemplate(s *Settings, args plugin.Args) (any, error) {
 	default:
 		return nil, fmt.Errorf("body: expected a function or a string, got %T", src)
 	}
-	field := args.String("response_field", s.ResponseField)
+	field := s.ResponseField // the reserved extra key, unless given
+	if args.Has("response_field") {
+		field = args.String("response_field")
+	}
 	if field != "" && field != "text" {
 		p, err := compileResponsePath(field)
 		if err != nil {

@@ -1,12 +1,15 @@
 package plugin
 
 import (
+	"errors"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/loadstar/loadstar/engine/dist"
+	"github.com/loadstar/loadstar/engine/errext"
 	"github.com/loadstar/loadstar/engine/ordered"
 )
 
@@ -118,10 +121,20 @@ type Func func(args ...any) (any, error)
 // Class is a plugin implementation: its parameters and its constructor.
 // A Go built-in registers one per `go:` class name; a Starlark plugin gets one
 // built from its .star file when first used.
+//
+// Params are the one source of each parameter's default: Build fills in
+// Param.Default for an absent argument before New runs, so New reads every
+// parameter with the Args getters and never repeats a default:
+//
+//	&plugin.Class{
+//		Params: []plugin.Param{{Name: "smoothness", Type: plugin.TFloat, Default: 1.0, Doc: "..."}},
+//		New:    func(a plugin.Args) (any, error) { return NewGamma(a.Float("smoothness")) },
+//	}
 type Class struct {
 	Params []Param
-	// New builds an implementation from validated arguments. The result must
-	// implement the category's protocol interface.
+	// New builds an implementation from complete arguments (see Build). The
+	// result must implement the category's protocol interface. Call Build,
+	// not New: New sees only arguments Build has checked and completed.
 	New func(args Args) (any, error)
 }
 
@@ -135,116 +148,258 @@ func (c *Class) Param(name string) (Param, bool) {
 	return Param{}, false
 }
 
-// Args are validated constructor arguments, keyed by parameter name. Values
-// have the Go types listed on ParamType. Absent optional arguments are absent
-// from the map; use the getters with a default.
-type Args map[string]any
-
-// Has reports whether name was given.
-func (a Args) Has(name string) bool { _, ok := a[name]; return ok }
-
-// String returns a string argument or def.
-func (a Args) String(name, def string) string {
-	if v, ok := a[name].(string); ok {
-		return v
+// Defaults returns the declared defaults: one argument per parameter that
+// has a Default. Passing them explicitly builds what no arguments build.
+func (c *Class) Defaults() Args {
+	out := Args{}
+	for _, p := range c.Params {
+		if p.Default != nil {
+			out[p.Name] = p.Default
+		}
 	}
-	return def
+	return out
 }
 
-// Int returns an int argument or def.
-func (a Args) Int(name string, def int64) int64 {
-	switch v := a[name].(type) {
+// WithoutDefaults returns the arguments of complete args that have a value
+// other than their parameter's Default: the shortest call building the same
+// thing, for printing.
+func (c *Class) WithoutDefaults(args Args) Args {
+	out := Args{}
+	for k, v := range args {
+		if v == nil {
+			continue
+		}
+		if p, ok := c.Param(k); ok && p.Default != nil && reflect.DeepEqual(v, p.Default) {
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// Build checks args against the declared parameters (CheckArgs), completes
+// them — every declared parameter present: the given value, else its
+// Default, else nil — and calls New. label names the plugin in errors, e.g.
+// "endpoint.chat"; New's errors are prefixed with it unless they already
+// start with it. Argument errors carry exit code InvalidConfig, as do New's
+// errors unless they carry their own.
+func (c *Class) Build(label string, args Args) (v any, err error) {
+	if err := c.CheckArgs(label, args); err != nil {
+		return nil, errext.WithExitCode(err, errext.InvalidConfig)
+	}
+	full := make(Args, len(c.Params))
+	for _, p := range c.Params {
+		switch given, ok := args[p.Name]; {
+		case ok && given != nil:
+			full[p.Name] = given
+		case p.Default != nil:
+			if err := p.CheckValue(p.Default); err != nil {
+				return nil, fmt.Errorf("%s: the plugin's default of %s is wrong: %w", label, p.Name, err)
+			}
+			full[p.Name] = p.Default
+		default:
+			full[p.Name] = nil
+		}
+	}
+	// A getter asked for an undeclared parameter, or with the wrong type, is
+	// a bug in the plugin: report it as an error naming the plugin.
+	defer func() {
+		if r := recover(); r != nil {
+			bug, ok := r.(argumentBug)
+			if !ok {
+				panic(r)
+			}
+			v, err = nil, fmt.Errorf("%s: %s (a bug in the plugin)", label, string(bug))
+		}
+	}()
+	v, err = c.New(full)
+	if err != nil {
+		if !strings.HasPrefix(err.Error(), label+": ") {
+			err = fmt.Errorf("%s: %w", label, err)
+		}
+		var coded interface{ ExitCode() errext.ExitCode }
+		if errors.As(err, &coded) {
+			return nil, err
+		}
+		return nil, errext.WithExitCode(err, errext.InvalidConfig)
+	}
+	return v, nil
+}
+
+// Args are constructor arguments keyed by parameter name, with the Go types
+// listed on ParamType. A Spec holds the arguments as given (absent = not
+// given). New receives them complete from Class.Build: every declared
+// parameter is present, with its given value, else its Default, else nil.
+//
+// The getters read complete Args: an absent parameter without a default
+// reads as the type's zero value (nil for Dist, Strings, Dict, List, Spec
+// and Func). Reading a name that is not declared, or with a getter of
+// another type, is a bug in the plugin, which Build reports as an error.
+type Args map[string]any
+
+// argumentBug is what the getters panic with and Build recovers.
+type argumentBug string
+
+// get returns the value of the declared parameter name (nil if absent).
+func (a Args) get(name string) any {
+	v, ok := a[name]
+	if !ok {
+		panic(argumentBug(fmt.Sprintf("parameter %q is read but not declared", name)))
+	}
+	return v
+}
+
+func wrongType(name, want string, v any) argumentBug {
+	return argumentBug(fmt.Sprintf("parameter %q is read as %s but holds %T", name, want, v))
+}
+
+// Has reports whether name has a value: given, or a default.
+func (a Args) Has(name string) bool { return a[name] != nil }
+
+// String returns a string parameter ("" when it has no value).
+func (a Args) String(name string) string {
+	switch v := a.get(name).(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	default:
+		panic(wrongType(name, "a string", v))
+	}
+}
+
+// Int returns an int parameter (0 when it has no value).
+func (a Args) Int(name string) int64 {
+	switch v := a.get(name).(type) {
+	case nil:
+		return 0
 	case int64:
 		return v
 	case int:
 		return int64(v)
+	default:
+		panic(wrongType(name, "an int", v))
 	}
-	return def
 }
 
-// Float returns a float argument (ints accepted) or def.
-func (a Args) Float(name string, def float64) float64 {
-	switch v := a[name].(type) {
+// Float returns a float parameter, ints accepted (0 when it has no value).
+func (a Args) Float(name string) float64 {
+	switch v := a.get(name).(type) {
+	case nil:
+		return 0
 	case float64:
 		return v
 	case int64:
 		return float64(v)
 	case int:
 		return float64(v)
+	default:
+		panic(wrongType(name, "a float", v))
 	}
-	return def
 }
 
-// Bool returns a bool argument or def.
-func (a Args) Bool(name string, def bool) bool {
-	if v, ok := a[name].(bool); ok {
+// Bool returns a bool parameter (false when it has no value).
+func (a Args) Bool(name string) bool {
+	switch v := a.get(name).(type) {
+	case nil:
+		return false
+	case bool:
 		return v
+	default:
+		panic(wrongType(name, "a bool", v))
 	}
-	return def
 }
 
-// Duration returns a duration argument or def.
-func (a Args) Duration(name string, def time.Duration) time.Duration {
-	if v, ok := a[name].(time.Duration); ok {
+// Duration returns a duration parameter (0 when it has no value).
+func (a Args) Duration(name string) time.Duration {
+	switch v := a.get(name).(type) {
+	case nil:
+		return 0
+	case time.Duration:
 		return v
+	default:
+		panic(wrongType(name, "a duration", v))
 	}
-	return def
 }
 
-// Dist returns a distribution argument or def.
-func (a Args) Dist(name string, def dist.Dist) dist.Dist {
-	switch v := a[name].(type) {
+// Dist returns a distribution parameter, a number meaning dist.Fixed (nil
+// when it has no value).
+func (a Args) Dist(name string) dist.Dist {
+	switch v := a.get(name).(type) {
+	case nil:
+		return nil
 	case dist.Dist:
 		return v
 	case int64:
 		return dist.Fixed{V: float64(v)}
 	case float64:
 		return dist.Fixed{V: v}
+	default:
+		panic(wrongType(name, "a dist", v))
 	}
-	return def
 }
 
-// Strings returns a list-of-strings argument or def.
-func (a Args) Strings(name string, def []string) []string {
-	switch v := a[name].(type) {
+// Strings returns a list-of-strings parameter, a single string meaning a
+// one-element list (nil when it has no value).
+func (a Args) Strings(name string) []string {
+	switch v := a.get(name).(type) {
+	case nil:
+		return nil
 	case []string:
 		return v
 	case string:
 		return []string{v}
+	default:
+		panic(wrongType(name, "a list of strings", v))
 	}
-	return def
 }
 
-// Dict returns a dict argument or nil.
+// Dict returns a dict parameter (nil when it has no value).
 func (a Args) Dict(name string) *ordered.Map {
-	if v, ok := a[name].(*ordered.Map); ok {
+	switch v := a.get(name).(type) {
+	case nil:
+		return nil
+	case *ordered.Map:
 		return v
+	default:
+		panic(wrongType(name, "a dict", v))
 	}
-	return nil
 }
 
-// List returns a list argument or nil.
+// List returns a list parameter (nil when it has no value).
 func (a Args) List(name string) []any {
-	if v, ok := a[name].([]any); ok {
+	switch v := a.get(name).(type) {
+	case nil:
+		return nil
+	case []any:
 		return v
+	default:
+		panic(wrongType(name, "a list", v))
 	}
-	return nil
 }
 
-// Spec returns a nested plugin argument or nil.
+// Spec returns a nested plugin parameter (nil when it has no value).
 func (a Args) Spec(name string) *Spec {
-	if v, ok := a[name].(*Spec); ok {
+	switch v := a.get(name).(type) {
+	case nil:
+		return nil
+	case *Spec:
 		return v
+	default:
+		panic(wrongType(name, "a plugin", v))
 	}
-	return nil
 }
 
-// Func returns a callable argument or nil.
+// Func returns a callable parameter (nil when it has no value).
 func (a Args) Func(name string) Func {
-	if v, ok := a[name].(Func); ok {
+	switch v := a.get(name).(type) {
+	case nil:
+		return nil
+	case Func:
 		return v
+	default:
+		panic(wrongType(name, "a function", v))
 	}
-	return nil
 }
 
 // Clone returns a shallow copy of a.

@@ -604,8 +604,8 @@ func (r *Registry) Metadata(cat Category, name string) (*ordered.Map, error) {
 }
 
 // Build constructs the implementation a spec describes: it resolves the
-// class, checks the arguments against its Params and calls New. The
-// implementation's type is remembered for NameOf.
+// class and calls its Build (arguments checked, defaults filled in, New
+// called). The implementation's type is remembered for NameOf.
 func (r *Registry) Build(s *Spec) (any, error) {
 	if s == nil {
 		return nil, errors.New("plugin: nil spec")
@@ -618,17 +618,9 @@ func (r *Registry) Build(s *Spec) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	label := Namespace(s.Category) + "." + e.Name
-	if err := c.CheckArgs(label, s.Args); err != nil {
-		return nil, errext.WithExitCode(err, errext.InvalidConfig)
-	}
-	v, err := c.New(s.Args)
+	v, err := c.Build(Namespace(s.Category)+"."+e.Name, s.Args)
 	if err != nil {
-		var coded interface{ ExitCode() errext.ExitCode }
-		if errors.As(err, &coded) {
-			return nil, fmt.Errorf("%s: %w", label, err)
-		}
-		return nil, errext.WithExitCode(fmt.Errorf("%s: %w", label, err), errext.InvalidConfig)
+		return nil, err
 	}
 	if v != nil {
 		r.built.LoadOrStore(reflect.TypeOf(v), e)

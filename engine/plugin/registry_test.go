@@ -101,7 +101,7 @@ func build(t *testing.T, r *plugin.Registry, cat plugin.Category, name string) s
 	if err != nil {
 		t.Fatalf("Get(%s, %s): %v", cat, name, err)
 	}
-	v, err := c.New(plugin.Args{"url": "http://127.0.0.1"})
+	v, err := c.Build(name, plugin.Args{"url": "http://127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ func Classes() map[string]*plugin.Class {
 				rampParam("ramp", "Ramps the concurrency from 1 to its target, e.g. ramp.linear(duration=\"30s\")."),
 			},
 			New: func(a plugin.Args) (any, error) {
-				return NewConcurrency(int(a.Int("concurrency", 0)), specArg(a, "ramp"))
+				return NewConcurrency(int(a.Int("concurrency")), specArg(a, "ramp"))
 			},
 		},
 		"RequestRate": {
@@ -42,8 +42,8 @@ func Classes() map[string]*plugin.Class {
 					Doc: "When the request count is known (requests=, or a duration), draw the schedule conditioned on that count so the realized rate equals the target exactly (as vLLM rescales its intervals); False draws an unconditioned process whose realized rate varies by about 1/sqrt(count)."},
 			},
 			New: func(a plugin.Args) (any, error) {
-				return NewRequestRate(a.Float("rate", 0), specArg(a, "arrival"), int(a.Int("max_concurrency", 0)),
-					specArg(a, "ramp"), specArg(a, "concurrency_ramp"), a.Bool("exact", true))
+				return NewRequestRate(a.Float("rate"), specArg(a, "arrival"), int(a.Int("max_concurrency")),
+					specArg(a, "ramp"), specArg(a, "concurrency_ramp"), a.Bool("exact"))
 			},
 		},
 		"FixedSchedule": {
@@ -59,8 +59,8 @@ func Classes() map[string]*plugin.Class {
 				maxConc,
 			},
 			New: func(a plugin.Args) (any, error) {
-				return NewFixedSchedule(a.Bool("auto_offset", false), a.Duration("start_offset", 0), a.Duration("end_offset", 0),
-					a.Has("start_offset"), a.Has("end_offset"), a.Float("speedup", 1), int(a.Int("max_concurrency", 0)))
+				return NewFixedSchedule(a.Bool("auto_offset"), a.Duration("start_offset"), a.Duration("end_offset"),
+					a.Has("start_offset"), a.Has("end_offset"), a.Float("speedup"), int(a.Int("max_concurrency")))
 			},
 		},
 		"UserCentricRate": {
@@ -73,7 +73,7 @@ func Classes() map[string]*plugin.Class {
 					Doc: "Join each user's first session part-way so sessions start and end staggered from the beginning, as in a steady state."},
 			},
 			New: func(a plugin.Args) (any, error) {
-				return NewUserCentric(a.Float("rate", 0), int(a.Int("users", 0)), a.Bool("steady_start", true))
+				return NewUserCentric(a.Float("rate"), int(a.Int("users")), a.Bool("steady_start"))
 			},
 		},
 
@@ -83,7 +83,7 @@ func Classes() map[string]*plugin.Class {
 		"Gamma": {
 			Params: []plugin.Param{{Name: "smoothness", Type: plugin.TFloat, Default: 1.0,
 				Doc: "Gamma shape k: 1 is Poisson, below 1 burstier, above 1 smoother (the gaps' squared coefficient of variation is 1/k; vLLM's --burstiness)."}},
-			New: func(a plugin.Args) (any, error) { return NewGamma(a.Float("smoothness", 1)) },
+			New: func(a plugin.Args) (any, error) { return NewGamma(a.Float("smoothness")) },
 		},
 		"ConcurrencyBurst": {New: func(plugin.Args) (any, error) { return ConcurrencyBurst{}, nil }},
 
@@ -93,7 +93,7 @@ func Classes() map[string]*plugin.Class {
 				{Name: "step", Type: plugin.TFloat, Default: 1.0, Doc: "Increment of a concurrency ramp."},
 				rampUpdate},
 			New: func(a plugin.Args) (any, error) {
-				return NewLinear(a.Duration("duration", 0), a.Float("start", 0), a.Float("step", 1), a.Duration("update_interval", DefaultUpdateInterval))
+				return NewLinear(a.Duration("duration"), a.Float("start"), a.Float("step"), a.Duration("update_interval"))
 			},
 		},
 		"Exponential": {
@@ -102,13 +102,13 @@ func Classes() map[string]*plugin.Class {
 					Doc: "Ease-in curve: the level's progress is (time progress)^exponent; must be > 1."},
 				rampUpdate},
 			New: func(a plugin.Args) (any, error) {
-				return NewExponential(a.Duration("duration", 0), a.Float("start", 0), a.Float("exponent", 2), a.Duration("update_interval", DefaultUpdateInterval))
+				return NewExponential(a.Duration("duration"), a.Float("start"), a.Float("exponent"), a.Duration("update_interval"))
 			},
 		},
 		"PoissonRamp": {
 			Params: []plugin.Param{rampDuration, rampStart, rampUpdate},
 			New: func(a plugin.Args) (any, error) {
-				return NewPoissonRamp(a.Duration("duration", 0), a.Float("start", 0), a.Duration("update_interval", DefaultUpdateInterval))
+				return NewPoissonRamp(a.Duration("duration"), a.Float("start"), a.Duration("update_interval"))
 			},
 		},
 

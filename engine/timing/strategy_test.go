@@ -529,7 +529,7 @@ func TestClasses(t *testing.T) {
 		if !ok {
 			t.Fatalf("no class %q", key)
 		}
-		return c.New(args)
+		return c.Build(key, args)
 	}
 	ok := map[string]plugin.Args{
 		"Concurrency":      {"concurrency": int64(4)},

@@ -233,7 +233,7 @@ func builtinFromSpec(s *plugin.Spec) any {
 	if !ok {
 		return nil
 	}
-	v, err := c.New(s.Args)
+	v, err := c.Build(plugin.Namespace(s.Category)+"."+s.Name, s.Args)
 	if err != nil {
 		return nil
 	}

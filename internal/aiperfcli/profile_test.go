@@ -140,8 +140,8 @@ func TestBuildTranslatesAIPerfFlags(t *testing.T) {
 		if got := cfg.Timing.String(); got != "timing.fixed_schedule(auto_offset=True)" {
 			t.Errorf("timing %s", got)
 		}
-		if !filepath.IsAbs(cfg.Dataset.Args.String("path", "")) {
-			t.Errorf("dataset path %q is not absolute", cfg.Dataset.Args.String("path", ""))
+		if path, _ := cfg.Dataset.Args["path"].(string); !filepath.IsAbs(path) {
+			t.Errorf("dataset path %q is not absolute", path)
 		}
 	})
 	t.Run("concurrency_burst is the closed loop", func(t *testing.T) {

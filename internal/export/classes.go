@@ -23,7 +23,7 @@ func Classes() map[string]*plugin.Class {
 		"JSONL": {
 			Params: []plugin.Param{{Name: "per_chunk", Type: plugin.TBool, Default: false,
 				Doc: "Include each request's inter-chunk latencies (a list) in its line, as AIPerf's per-chunk export does."}},
-			New: func(a plugin.Args) (any, error) { return &JSONL{PerChunk: a.Bool("per_chunk", false)}, nil },
+			New: func(a plugin.Args) (any, error) { return &JSONL{PerChunk: a.Bool("per_chunk")}, nil },
 		},
 	}
 }
@@ -58,7 +58,7 @@ func Builtins() []Builtin {
 func New(name string) (Exporter, error) {
 	for _, b := range Builtins() {
 		if b.Name == name {
-			v, err := Classes()[b.Key].New(plugin.Args{})
+			v, err := Classes()[b.Key].Build("exporter."+name, nil)
 			if err != nil {
 				return nil, err
 			}

@@ -20,9 +20,9 @@ func Classes() map[string]*plugin.Class {
 					Doc: "Take token counts from the server's usage (without a tokenizer, the only source)."},
 			},
 			New: func(a plugin.Args) (any, error) {
-				app := Applicability{Streaming: a.Bool("streaming", true), ProducesTokens: a.Bool("produces_tokens", true),
-					TokenizesInput: a.Bool("tokenizes_input", true)}
-				return NewRecordMetrics(app, a.Bool("server_token_count", true), nil), nil
+				app := Applicability{Streaming: a.Bool("streaming"), ProducesTokens: a.Bool("produces_tokens"),
+					TokenizesInput: a.Bool("tokenizes_input")}
+				return NewRecordMetrics(app, a.Bool("server_token_count"), nil), nil
 			},
 		},
 		"MetricResults": {
@@ -35,9 +35,9 @@ func Classes() map[string]*plugin.Class {
 				{Name: "slice_duration", Type: plugin.TDuration, Default: nil, Doc: "Width of time slices; unset = no slices."},
 			},
 			New: func(a plugin.Args) (any, error) {
-				app := Applicability{Streaming: a.Bool("streaming", true), ProducesTokens: a.Bool("produces_tokens", true),
-					TokenizesInput: a.Bool("tokenizes_input", true)}
-				return NewMetricResults(app, nil, int(a.Int("exact_stats_limit", DefaultExactStatsLimit)), a.Duration("slice_duration", 0)), nil
+				app := Applicability{Streaming: a.Bool("streaming"), ProducesTokens: a.Bool("produces_tokens"),
+					TokenizesInput: a.Bool("tokenizes_input")}
+				return NewMetricResults(app, nil, int(a.Int("exact_stats_limit")), a.Duration("slice_duration")), nil
 			},
 		},
 	}

@@ -56,7 +56,7 @@ var _ timing.ArrivalPattern = (*scriptArrival)(nil)
 
 func adaptArrival(in *adaptInput) (any, error) {
 	a := &scriptArrival{
-		spec:    (&plugin.Spec{Category: plugin.ArrivalPattern, Name: in.entry.Name, Args: in.args}).String(),
+		spec:    (&plugin.Spec{Category: plugin.ArrivalPattern, Name: in.entry.Name, Args: in.given}).String(),
 		fn:      in.methods["next_interval"],
 		threads: in.threads,
 		log:     in.log,

@@ -134,7 +134,8 @@ func (l *Loader) Load(e *plugin.Entry) (*plugin.Class, error) {
 			}
 			methods[proto.methods[i].name] = fn
 		}
-		return proto.adapt(&adaptInput{entry: e, label: label, args: args, impl: impl, methods: methods, threads: l.threads(e, label), log: l.log})
+		return proto.adapt(&adaptInput{entry: e, label: label, args: args, given: c.WithoutDefaults(args),
+			impl: impl, methods: methods, threads: l.threads(e, label), log: l.log})
 	}
 	return c, nil
 }
@@ -152,8 +153,8 @@ func (l *Loader) construct(e *plugin.Entry, a *analysis, label string, args plug
 	}
 	var kwargs []starlark.Tuple
 	for _, p := range a.own {
-		v, ok := args[p.Name]
-		if !ok {
+		v := args[p.Name]
+		if v == nil { // no value and no literal default: the def's own default applies
 			continue
 		}
 		sv, err := ToStarlark(v)

@@ -54,7 +54,8 @@ func (p *protocol) fields() string {
 type adaptInput struct {
 	entry   *plugin.Entry
 	label   string
-	args    plugin.Args
+	args    plugin.Args // complete (plugin.Class.Build)
+	given   plugin.Args // args without the values equal to their defaults, for printing
 	impl    *impl
 	methods map[string]starlark.Callable // the protocol functions (nil when optional and absent)
 	threads *threadPool

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -626,5 +627,60 @@ def neg():
 	_, err := newRegistry(t, nil, dir).Build(&plugin.Spec{Category: plugin.ArrivalPattern, Name: "neg"})
 	if err == nil || !strings.Contains(err.Error(), "next_interval must return a finite gap >= 0, got -1") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// A Starlark constructor's literal defaults are its parameters' Defaults:
+// building with none given, and with the declared defaults given
+// explicitly, sends the same payload; a non-literal default (a list, None)
+// is left to the def.
+func TestConstructorDefaultsAreTheParams(t *testing.T) {
+	dir := endpointPackage(t, "p.star:ep", `
+def ep(n = 3, x = 0.5, neg = -2, s = "a", b = True, lst = [1, 2], none = None):
+    def format_payload(request):
+        return {"n": n, "x": x, "neg": neg, "s": s, "b": b, "lst": lst, "none": none}
+    def parse_response(response):
+        return None
+    return struct(format_payload = format_payload, parse_response = parse_response)
+`)
+	r := newRegistry(t, nil, dir)
+	class, err := r.Get(plugin.Endpoint, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defaults := class.Defaults()
+	want := plugin.Args{"n": int64(3), "x": 0.5, "neg": int64(-2), "s": "a", "b": true}
+	for k, v := range want {
+		if !reflect.DeepEqual(defaults[k], v) {
+			t.Errorf("default of %s = %#v, want %#v", k, defaults[k], v)
+		}
+	}
+	for _, k := range []string{"lst", "none"} {
+		if _, ok := defaults[k]; ok {
+			t.Errorf("non-literal default of %s declared as %#v", k, defaults[k])
+		}
+	}
+	payload := func(args plugin.Args) string {
+		t.Helper()
+		args["url"] = "http://127.0.0.1:9"
+		v, err := r.Build(&plugin.Spec{Category: plugin.Endpoint, Name: "x", Args: args})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := v.(endpoint.Endpoint).FormatPayload(chatRequest())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(body)
+	}
+	implicit := payload(plugin.Args{})
+	if implicit != `{"n":3,"x":0.5,"neg":-2,"s":"a","b":true,"lst":[1,2],"none":null}` {
+		t.Errorf("payload without arguments: %s", implicit)
+	}
+	if explicit := payload(defaults); explicit != implicit {
+		t.Errorf("defaults given explicitly send %s, none given %s", explicit, implicit)
+	}
+	if changed := payload(plugin.Args{"n": int64(4)}); changed == implicit {
+		t.Errorf("n=4 sends the default payload %s", changed)
 	}
 }

@@ -76,15 +76,14 @@ type Config struct {
 	Headers [][2]string
 }
 
-// DefaultConfig returns the configuration used when no argument is given.
+// DefaultConfig returns the configuration of transport.http() without
+// arguments: its parameters' defaults.
 func DefaultConfig() Config {
-	return Config{
-		ConnectTimeout:   DefaultConnectTimeout,
-		RequestTimeout:   DefaultRequestTimeout,
-		ReadBufferSize:   DefaultReadBufferSize,
-		KeepaliveTimeout: DefaultKeepaliveTimeout,
-		Reuse:            ReusePooled,
+	v, err := httpClass.Build("transport.http", nil)
+	if err != nil {
+		panic(err) // the declared defaults are valid (TestClassDefaults)
 	}
+	return *v.(*Config)
 }
 
 func (c *Config) userAgent() string {
@@ -216,18 +215,19 @@ var httpClass = &plugin.Class{
 }
 
 func newFromArgs(args plugin.Args) (any, error) {
-	c := DefaultConfig()
-	c.ConnectTimeout = args.Duration("connect_timeout", c.ConnectTimeout)
-	c.FirstByteTimeout = args.Duration("first_byte_timeout", c.FirstByteTimeout)
-	c.RequestTimeout = args.Duration("request_timeout", c.RequestTimeout)
-	c.Insecure = args.Bool("insecure", c.Insecure)
-	c.MaxConnections = int(args.Int("max_connections", 0))
-	c.ReadBufferSize = int(args.Int("read_buffer_size", int64(c.ReadBufferSize)))
-	c.KeepaliveTimeout = args.Duration("keepalive_timeout", c.KeepaliveTimeout)
-	c.Reuse = args.String("connection_reuse", c.Reuse)
-	c.UserAgent = args.String("user_agent", c.UserAgent)
-	c.SessionHeader = args.String("session_header", c.SessionHeader)
-	c.NoSessionAffinity = !args.Bool("session_affinity", true)
+	c := Config{
+		ConnectTimeout:    args.Duration("connect_timeout"),
+		FirstByteTimeout:  args.Duration("first_byte_timeout"),
+		RequestTimeout:    args.Duration("request_timeout"),
+		Insecure:          args.Bool("insecure"),
+		MaxConnections:    int(args.Int("max_connections")),
+		ReadBufferSize:    int(args.Int("read_buffer_size")),
+		KeepaliveTimeout:  args.Duration("keepalive_timeout"),
+		Reuse:             args.String("connection_reuse"),
+		UserAgent:         args.String("user_agent"),
+		SessionHeader:     args.String("session_header"),
+		NoSessionAffinity: !args.Bool("session_affinity"),
+	}
 	if m := args.Dict("headers"); m != nil {
 		hs, err := headersFromMap(m)
 		if err != nil {

@@ -18,7 +18,7 @@ func TestClassDefaults(t *testing.T) {
 	if c == nil {
 		t.Fatal("no HTTP class")
 	}
-	v, err := c.New(plugin.Args{})
+	v, err := c.Build("transport.http", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestClassDefaults(t *testing.T) {
 }
 
 func TestClassArgs(t *testing.T) {
-	v, err := Classes()["HTTP"].New(plugin.Args{
+	v, err := Classes()["HTTP"].Build("transport.http", plugin.Args{
 		"connect_timeout":    2 * time.Second,
 		"first_byte_timeout": 5 * time.Second,
 		"insecure":           true,
@@ -84,7 +84,7 @@ func TestClassBadArgs(t *testing.T) {
 		{plugin.Args{"request_timeout": time.Duration(0)}, "request_timeout: must be > 0"},
 		{plugin.Args{"max_connections": int64(-1)}, "max_connections: must be >= 0"},
 		{plugin.Args{"read_buffer_size": int64(100)}, "read_buffer_size: must be between 4096 and"},
-		{plugin.Args{"connection_reuse": "sticky"}, `connection_reuse: must be "pooled" or "never"`},
+		{plugin.Args{"connection_reuse": "sticky"}, `argument connection_reuse: "sticky" is not one of pooled, never`},
 		{plugin.Args{"session_header": "X Session"}, "session_header: header name"},
 		{plugin.Args{"user_agent": "a\nb"}, "user_agent: value contains control character"},
 		{plugin.Args{"headers": ordered.FromPairs("Content-Length", "1")}, "headers: Content-Length is set by the transport"},
@@ -93,13 +93,19 @@ func TestClassBadArgs(t *testing.T) {
 		{plugin.Args{"headers": ordered.FromPairs("Authorization", "Bearer sk-x\r\n")}, "headers: header Authorization: value contains control character"},
 	}
 	for _, tc := range cases {
-		_, err := Classes()["HTTP"].New(tc.args)
+		_, err := Classes()["HTTP"].Build("transport.http", tc.args)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "transport.http: ") {
 			t.Errorf("%v: error %v, want %q", tc.args, err, tc.want)
 		}
 		if err != nil && strings.Contains(err.Error(), "sk-x") {
 			t.Errorf("error leaks a secret: %v", err)
 		}
+	}
+	// A Config built in Go is checked too.
+	cfg := DefaultConfig()
+	cfg.Reuse = "sticky"
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), `connection_reuse: must be "pooled" or "never"`) {
+		t.Errorf("Validate(reuse=sticky) = %v", err)
 	}
 }
 

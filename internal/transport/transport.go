@@ -18,7 +18,7 @@
 //
 // Usage by the runner:
 //
-//	v, _ := transport.Classes()["HTTP"].New(args) // *transport.Config (a Transport)
+//	v, _ := transport.Classes()["HTTP"].Build("transport.http", args) // *transport.Config (a Transport)
 //	cl, _ := v.(transport.Transport).Open(clk, concurrency) // one client per run
 //	defer cl.Close()
 //	rec := record.New()

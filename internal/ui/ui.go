@@ -71,7 +71,7 @@ func Classes() map[string]*plugin.Class {
 			Params: []plugin.Param{{Name: "interval", Type: plugin.TDuration, Default: DefaultLogInterval,
 				Doc: "How often a progress line is logged."}},
 			New: func(a plugin.Args) (any, error) {
-				iv := a.Duration("interval", DefaultLogInterval)
+				iv := a.Duration("interval")
 				if iv <= 0 {
 					return nil, fmt.Errorf("interval: must be > 0, got %s", iv)
 				}

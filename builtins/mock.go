@@ -3,6 +3,8 @@ package builtins
 import (
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"go.starlark.net/starlark"
@@ -10,29 +12,149 @@ import (
 
 	"github.com/loadstar/loadstar/engine/errext"
 	"github.com/loadstar/loadstar/engine/mock"
+	"github.com/loadstar/loadstar/engine/plugin"
 	"github.com/loadstar/loadstar/interp"
 )
 
-// MockKwargs are the keyword arguments of mock.server(), in doc order.
-func MockKwargs() []Kwarg {
-	return []Kwarg{
-		{Name: "ttft", Type: "duration", Default: "20ms", Doc: "Base time to first token."},
-		{Name: "itl", Type: "duration", Default: "5ms", Doc: "Base inter-token latency."},
-		{Name: "prefill_per_token", Type: "duration", Default: "0", Doc: "Added to TTFT per input token."},
-		{Name: "itl_per_output_token", Type: "duration", Default: "0", Doc: "Added to every ITL per token of the answer's length."},
-		{Name: "ttft_quad", Type: "duration", Default: "0", Doc: "Times inflight² added to TTFT: queueing that makes a known saturation point."},
-		{Name: "itl_lin", Type: "duration", Default: "0", Doc: "Times inflight added to every ITL (batching slows decode)."},
-		{Name: "jitter", Type: "float", Default: "0", Doc: "Sigma of the mean-1 lognormal factor on TTFT and each ITL."},
-		{Name: "fast", Type: "bool", Default: "False", Doc: "Zero every latency (throughput tests)."},
-		{Name: "output", Type: "string", Default: "\"exact\"", Doc: "Answer length rule: \"exact\" (the requested max tokens, else output_tokens) or \"aiperf\" (AIPerf's mock rule)."},
-		{Name: "output_tokens", Type: "int", Default: "64", Doc: "Answer length when a request names no maximum."},
-		{Name: "reasoning_tokens", Type: "int", Default: "by effort", Doc: "Reasoning tokens a reasoning model (name containing reason, r1, think, qwq, ...) emits first."},
-		{Name: "seed", Type: "int", Default: "0", Doc: "Makes text, jitter and faults reproducible."},
-		{Name: "faults", Type: "dict", Default: "{}", Doc: "Per-request fault probabilities by name: server_error, rate_limit, stall_before_headers, close_mid_stream, stall_mid_stream, malformed_chunk, oversized_body."},
-		{Name: "error_status", Type: "int", Default: "500", Doc: "HTTP status of the server_error fault."},
-		{Name: "stall_for", Type: "duration", Default: "10s", Doc: "How long the stall faults stall."},
-		{Name: "models", Type: "list[string]", Default: "[\"mock-model\"]", Doc: "Models listed by GET /v1/models."},
+// mockOption is one keyword argument of mock.server(): its documentation,
+// how it sets the mock.Config and how the config's value is shown. The one
+// table feeds both the parser and `loadstar doc`, and each documented
+// default is read from mock.DefaultConfig().
+type mockOption struct {
+	name, typ, doc string
+	set            func(c *mock.Config, v starlark.Value) error
+	show           func(c *mock.Config) string
+}
+
+// mockOptions are the keyword arguments of mock.server(), in doc order.
+func mockOptions() []mockOption {
+	dur := func(name, doc string, field func(*mock.Config) *time.Duration) mockOption {
+		return mockOption{name: name, typ: "duration", doc: doc,
+			set: func(c *mock.Config, v starlark.Value) (err error) {
+				*field(c), err = AsDuration(v, name)
+				return err
+			},
+			show: func(c *mock.Config) string { return durationLiteral(*field(c)) }}
 	}
+	integer := func(name, doc string, field func(*mock.Config) *int) mockOption {
+		return mockOption{name: name, typ: "int", doc: doc,
+			set: func(c *mock.Config, v starlark.Value) (err error) {
+				*field(c), err = intValue(v)
+				return err
+			},
+			show: func(c *mock.Config) string { return strconv.Itoa(*field(c)) }}
+	}
+	return []mockOption{
+		dur("ttft", "Base time to first token.", func(c *mock.Config) *time.Duration { return &c.TTFT }),
+		dur("itl", "Base inter-token latency.", func(c *mock.Config) *time.Duration { return &c.ITL }),
+		dur("prefill_per_token", "Added to TTFT per input token.", func(c *mock.Config) *time.Duration { return &c.PrefillPerToken }),
+		dur("itl_per_output_token", "Added to every ITL per token of the answer's length.", func(c *mock.Config) *time.Duration { return &c.ITLPerOutputToken }),
+		dur("ttft_quad", "Times inflight² added to TTFT: queueing that makes a known saturation point.", func(c *mock.Config) *time.Duration { return &c.TTFTQuad }),
+		dur("itl_lin", "Times inflight added to every ITL (batching slows decode).", func(c *mock.Config) *time.Duration { return &c.ITLLin }),
+		{name: "jitter", typ: "float", doc: "Sigma of the mean-1 lognormal factor on TTFT and each ITL.",
+			set: func(c *mock.Config, v starlark.Value) error {
+				f, ok := starlark.AsFloat(v)
+				if !ok || f < 0 {
+					return fmt.Errorf("want a number >= 0, got %s", v)
+				}
+				c.Jitter = f
+				return nil
+			},
+			show: func(c *mock.Config) string { return strconv.FormatFloat(c.Jitter, 'g', -1, 64) }},
+		{name: "fast", typ: "bool", doc: "Zero every latency (throughput tests).",
+			set: func(c *mock.Config, v starlark.Value) error {
+				b, ok := v.(starlark.Bool)
+				if !ok {
+					return fmt.Errorf("want True or False, got %s", v.Type())
+				}
+				c.Fast = bool(b)
+				return nil
+			},
+			show: func(c *mock.Config) string { return starlark.Bool(c.Fast).String() }},
+		{name: "output", typ: "string", doc: "Answer length rule: \"exact\" (the requested max tokens, else output_tokens) or \"aiperf\" (AIPerf's mock rule).",
+			set: func(c *mock.Config, v starlark.Value) error {
+				s, _ := starlark.AsString(v)
+				switch mock.OutputRule(s) {
+				case mock.OutputExact, mock.OutputAIPerf:
+					c.OutputRule = mock.OutputRule(s)
+					return nil
+				}
+				return fmt.Errorf("want \"exact\" or \"aiperf\", got %s", v)
+			},
+			show: func(c *mock.Config) string { return starlark.String(c.OutputRule).String() }},
+		integer("output_tokens", "Answer length when a request names no maximum.", func(c *mock.Config) *int { return &c.DefaultOutputTokens }),
+		{name: "reasoning_tokens", typ: "int", doc: "Reasoning tokens a reasoning model (name containing reason, r1, think, qwq, ...) emits first.",
+			set: func(c *mock.Config, v starlark.Value) (err error) {
+				c.ReasoningTokens, err = intValue(v)
+				return err
+			},
+			show: func(c *mock.Config) string {
+				if c.ReasoningTokens == 0 {
+					return "by effort"
+				}
+				return strconv.Itoa(c.ReasoningTokens)
+			}},
+		{name: "seed", typ: "int", doc: "Makes text, jitter and faults reproducible.",
+			set: func(c *mock.Config, v starlark.Value) error {
+				n, err := intValue(v)
+				c.Seed = int64(n)
+				return err
+			},
+			show: func(c *mock.Config) string { return strconv.FormatInt(c.Seed, 10) }},
+		{name: "faults", typ: "dict", doc: "Per-request fault probabilities by name: " + strings.Join(faultNames(), ", ") + ".",
+			set:  func(c *mock.Config, v starlark.Value) error { return applyFaults(&c.Faults, v) },
+			show: showFaults},
+		integer("error_status", "HTTP status of the server_error fault.", func(c *mock.Config) *int { return &c.ErrorStatus }),
+		dur("stall_for", "How long the stall faults stall.", func(c *mock.Config) *time.Duration { return &c.StallFor }),
+		{name: "models", typ: "list[string]", doc: "Models listed by GET /v1/models.",
+			set: func(c *mock.Config, v starlark.Value) (err error) {
+				c.Models, err = stringList(v)
+				return err
+			},
+			show: func(c *mock.Config) string { return plugin.FormatValue("models", c.Models) }},
+	}
+}
+
+// MockKwargs are the keyword arguments of mock.server(), in doc order,
+// with the defaults the server runs with.
+func MockKwargs() []Kwarg {
+	defaults, err := mock.DefaultConfig().Resolved()
+	if err != nil {
+		panic(err) // the defaults are valid: TestMockKwargsDefaults
+	}
+	var out []Kwarg
+	for _, o := range mockOptions() {
+		out = append(out, Kwarg{Name: o.name, Type: o.typ, Default: o.show(&defaults), Doc: o.doc})
+	}
+	return out
+}
+
+// durationLiteral renders d as mock.server() takes it: "20ms", "0".
+func durationLiteral(d time.Duration) string {
+	if d == 0 {
+		return "0"
+	}
+	return d.String()
+}
+
+// faultNames lists the fault names mock.server(faults=...) takes.
+func faultNames() []string {
+	out := make([]string, len(mock.Faults))
+	for i, f := range mock.Faults {
+		out[i] = string(f)
+	}
+	return out
+}
+
+// showFaults renders the non-zero fault rates as a dict literal.
+func showFaults(c *mock.Config) string {
+	var parts []string
+	for _, f := range mock.Faults {
+		if p := c.Faults.Rate(f); p != 0 {
+			parts = append(parts, fmt.Sprintf("%q: %s", f, strconv.FormatFloat(p, 'g', -1, 64)))
+		}
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
 }
 
 // mockServer implements mock.server(**kwargs): starts the embedded mock LLM
@@ -51,78 +173,22 @@ func mockServer(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tup
 	bad := func(name string, err error) error {
 		return errext.Errorf(errext.InvalidConfig, "%s: %s: %v", fn.Name(), name, err)
 	}
+	options := map[string]mockOption{}
+	for _, o := range mockOptions() {
+		options[o.name] = o
+	}
 	for _, kv := range kwargs {
 		name := string(kv[0].(starlark.String))
-		v := kv[1]
-		dur := func(dst *time.Duration) error {
-			d, err := AsDuration(v, name)
-			if err != nil {
-				return err
-			}
-			*dst = d
-			return nil
-		}
-		var err error
-		switch name {
-		case "ttft":
-			err = dur(&cfg.TTFT)
-		case "itl":
-			err = dur(&cfg.ITL)
-		case "prefill_per_token":
-			err = dur(&cfg.PrefillPerToken)
-		case "itl_per_output_token":
-			err = dur(&cfg.ITLPerOutputToken)
-		case "ttft_quad":
-			err = dur(&cfg.TTFTQuad)
-		case "itl_lin":
-			err = dur(&cfg.ITLLin)
-		case "stall_for":
-			err = dur(&cfg.StallFor)
-		case "jitter":
-			f, ok := starlark.AsFloat(v)
-			if !ok || f < 0 {
-				err = fmt.Errorf("want a number >= 0, got %s", v)
-			}
-			cfg.Jitter = f
-		case "fast":
-			b, ok := v.(starlark.Bool)
-			if !ok {
-				err = fmt.Errorf("want True or False, got %s", v.Type())
-			}
-			cfg.Fast = bool(b)
-		case "output":
-			s, _ := starlark.AsString(v)
-			switch mock.OutputRule(s) {
-			case mock.OutputExact, mock.OutputAIPerf:
-				cfg.OutputRule = mock.OutputRule(s)
-			default:
-				err = fmt.Errorf("want \"exact\" or \"aiperf\", got %s", v)
-			}
-		case "output_tokens":
-			cfg.DefaultOutputTokens, err = intValue(v)
-		case "reasoning_tokens":
-			cfg.ReasoningTokens, err = intValue(v)
-		case "error_status":
-			cfg.ErrorStatus, err = intValue(v)
-		case "seed":
-			var n int
-			n, err = intValue(v)
-			cfg.Seed = int64(n)
-		case "models":
-			var l []string
-			l, err = stringList(v)
-			cfg.Models = l
-		case "faults":
-			err = applyFaults(&cfg.Faults, v)
-		default:
-			var names []string
-			for _, k := range MockKwargs() {
-				names = append(names, k.Name)
+		o, ok := options[name]
+		if !ok {
+			names := make([]string, 0, len(options))
+			for n := range options {
+				names = append(names, n)
 			}
 			sort.Strings(names)
 			return nil, errext.Errorf(errext.InvalidConfig, "%s: unknown argument %q; accepted: %v", fn.Name(), name, names)
 		}
-		if err != nil {
+		if err := o.set(&cfg, kv[1]); err != nil {
 			return nil, bad(name, err)
 		}
 	}
@@ -167,24 +233,9 @@ func applyFaults(f *mock.FaultRates, v starlark.Value) error {
 		}
 		fault, err := mock.ParseFault(name)
 		if err != nil || fault == mock.FaultNone {
-			return fmt.Errorf("faults: unknown fault %q (want server_error, rate_limit, stall_before_headers, close_mid_stream, stall_mid_stream, malformed_chunk, oversized_body)", name)
+			return fmt.Errorf("faults: unknown fault %q (want %s)", name, strings.Join(faultNames(), ", "))
 		}
-		switch fault {
-		case mock.FaultServerError:
-			f.ServerError = p
-		case mock.FaultRateLimit:
-			f.RateLimit = p
-		case mock.FaultStallBeforeHeaders:
-			f.StallBeforeHeaders = p
-		case mock.FaultCloseMidStream:
-			f.CloseMidStream = p
-		case mock.FaultStallMidStream:
-			f.StallMidStream = p
-		case mock.FaultMalformedChunk:
-			f.MalformedChunk = p
-		case mock.FaultOversized:
-			f.Oversized = p
-		}
+		f.Set(fault, p)
 	}
 	return nil
 }

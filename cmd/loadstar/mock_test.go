@@ -8,11 +8,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/loadstar/loadstar/engine/mock"
 )
 
 // TestMockCommandServes starts `loadstar mock` through the real flag parser,
@@ -97,6 +100,65 @@ func TestParseMillisAndProbability(t *testing.T) {
 	for _, bad := range []string{"1.5", "-0.1", "200%", "x"} {
 		if _, err := parseProbability(bad); err == nil {
 			t.Errorf("parseProbability(%q) accepted", bad)
+		}
+	}
+}
+
+// The flags' defaults of `loadstar mock` are mock.DefaultConfig(): a server
+// started without flags is the one mock.server() and the docs describe.
+func TestMockFlagDefaultsAreTheConfigDefaults(t *testing.T) {
+	var cli CLI
+	parser, err := kong.New(&cli, kong.Name("loadstar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parser.Parse([]string{"mock"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, closeRecord, err := cli.Mock.config(&App{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeRecord()
+	resolve := func(c mock.Config) mock.Config {
+		r, err := c.Resolved()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Host, r.Port, r.Logger = "", 0, nil
+		return r
+	}
+	if got, want := resolve(cfg), resolve(mock.DefaultConfig()); !reflect.DeepEqual(got, want) {
+		t.Errorf("loadstar mock without flags:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// docs/mock.md documents every flag of `loadstar mock`.
+func TestMockFlagsDocumented(t *testing.T) {
+	var cli CLI
+	parser, err := kong.New(&cli, kong.Name("loadstar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("../../docs/mock.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var node *kong.Node
+	for _, n := range parser.Model.Children {
+		if n.Name == "mock" {
+			node = n
+		}
+	}
+	if node == nil {
+		t.Fatal("no mock command")
+	}
+	if len(node.Flags) < 20 {
+		t.Fatalf("mock has %d flags, want the full set", len(node.Flags))
+	}
+	for _, f := range node.Flags {
+		if !strings.Contains(string(doc), "`--"+f.Name) {
+			t.Errorf("docs/mock.md does not document --%s", f.Name)
 		}
 	}
 }

@@ -154,24 +154,40 @@ var Faults = []Fault{
 // the rates: a dataset's per-turn extra headers can target one request.
 const FaultHeader = "X-Mock-Fault"
 
-func (f FaultRates) rate(k Fault) float64 {
-	switch k {
-	case FaultServerError:
-		return f.ServerError
-	case FaultRateLimit:
-		return f.RateLimit
-	case FaultStallBeforeHeaders:
-		return f.StallBeforeHeaders
-	case FaultCloseMidStream:
-		return f.CloseMidStream
-	case FaultStallMidStream:
-		return f.StallMidStream
-	case FaultMalformedChunk:
-		return f.MalformedChunk
-	case FaultOversized:
-		return f.Oversized
+// Rate returns the probability of fault k (0 for FaultNone).
+func (f FaultRates) Rate(k Fault) float64 {
+	if p := f.field(k); p != nil {
+		return *p
 	}
 	return 0
+}
+
+// Set sets the probability of fault k; FaultNone is ignored.
+func (f *FaultRates) Set(k Fault, p float64) {
+	if q := f.field(k); q != nil {
+		*q = p
+	}
+}
+
+// field is the one mapping from a Fault to its rate.
+func (f *FaultRates) field(k Fault) *float64 {
+	switch k {
+	case FaultServerError:
+		return &f.ServerError
+	case FaultRateLimit:
+		return &f.RateLimit
+	case FaultStallBeforeHeaders:
+		return &f.StallBeforeHeaders
+	case FaultCloseMidStream:
+		return &f.CloseMidStream
+	case FaultStallMidStream:
+		return &f.StallMidStream
+	case FaultMalformedChunk:
+		return &f.MalformedChunk
+	case FaultOversized:
+		return &f.Oversized
+	}
+	return nil
 }
 
 // ParseFault converts a fault name (as in FaultHeader) to a Fault.
@@ -249,8 +265,10 @@ func WithOutput(rule OutputRule, defaultTokens int) Option {
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(c *Config) { c.Logger = l } }
 
-// withDefaults fills the "0 means" defaults and checks every field.
-func (c Config) withDefaults() (Config, error) {
+// Resolved returns the configuration the server runs with: the "0 means"
+// defaults filled in and every field checked. Start calls it; documentation
+// reads the effective defaults from DefaultConfig().Resolved().
+func (c Config) Resolved() (Config, error) {
 	if c.Host == "" {
 		c.Host = "127.0.0.1"
 	}
@@ -296,7 +314,7 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	sum := 0.0
 	for _, f := range Faults {
-		r := c.Faults.rate(f)
+		r := c.Faults.Rate(f)
 		if r < 0 || r > 1 || math.IsNaN(r) {
 			return c, fmt.Errorf("fault %s: probability %v is out of range (expected 0 to 1)", f, r)
 		}

@@ -109,7 +109,7 @@ func (s *Server) drawFault(r *rng) Fault {
 	u := r.float()
 	acc := 0.0
 	for _, f := range Faults {
-		rate := s.cfg.Faults.rate(f)
+		rate := s.cfg.Faults.Rate(f)
 		if rate == 0 {
 			continue
 		}

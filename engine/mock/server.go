@@ -64,7 +64,7 @@ func Start(ctx context.Context, cfg Config, opts ...Option) (*Server, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	cfg, err := cfg.withDefaults()
+	cfg, err := cfg.Resolved()
 	if err != nil {
 		return nil, fmt.Errorf("mock server: %w", err)
 	}

@@ -5,6 +5,7 @@
 package results
 
 import (
+	"strings"
 	"time"
 
 	"github.com/loadstar/loadstar/engine/config"
@@ -152,10 +153,20 @@ type Summary struct {
 	// Notes are measurement caveats found while processing records (e.g.
 	// records without server usage under server token counts).
 	Notes []string
+	// Server is what the server's metrics endpoints reported during the
+	// step (nil when scraping was off or found nothing).
+	Server *ServerMetrics
 }
 
-// Metric returns the metric with tag, or nil.
+// Metric returns the metric with tag, or nil. A tag "server.<name>" is the
+// named server figure <name> (ServerMetrics.Figures).
 func (s *Summary) Metric(tag string) *Metric {
+	if name, ok := strings.CutPrefix(tag, ServerPrefix); ok {
+		if f := s.Server.Figure(name); f != nil {
+			return f.Metric()
+		}
+		return nil
+	}
 	for i := range s.Metrics {
 		if s.Metrics[i].Tag == tag {
 			return &s.Metrics[i]

@@ -138,11 +138,10 @@ func Start(ctx context.Context, cfg Config) *Collector {
 	c.client = cfg.Client
 	if c.client == nil {
 		c.client = &http.Client{Transport: &http.Transport{
-			Proxy:                 nil, // the servers are reached directly, as the benchmark reaches them
-			DialContext:           (&net.Dialer{Timeout: cfg.Timeout}).DialContext,
-			MaxIdleConnsPerHost:   2,
-			IdleConnTimeout:       30 * time.Second,
-			ResponseHeaderTimeout: cfg.Timeout,
+			Proxy:               nil, // the servers are reached directly, as the benchmark reaches them
+			DialContext:         (&net.Dialer{Timeout: cfg.Timeout}).DialContext,
+			MaxIdleConnsPerHost: 2,
+			IdleConnTimeout:     30 * time.Second,
 		}}
 	}
 	quiet := map[string]bool{}

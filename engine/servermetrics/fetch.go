@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -41,7 +42,8 @@ func fetch(ctx context.Context, c *http.Client, u string, timeout time.Duration,
 	f.sent = time.Now()
 	resp, err := c.Do(req)
 	if err != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		var ne net.Error
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
 			return f, fmt.Errorf("no answer within %v", timeout)
 		}
 		return f, shortNetError(err)

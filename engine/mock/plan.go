@@ -37,15 +37,9 @@ type plan struct {
 	body  streamBody // out as a fasthttp body stream
 }
 
-func (p *plan) stream() bool {
-	switch p.api {
-	case apiChat, apiCompletions, apiMessages, apiResponses, apiImages:
-		return p.in.stream
-	case apiTGIStream:
-		return true
-	}
-	return false
-}
+// stream reports whether the answer is streamed: the API's parse sets it
+// from the request (or always, for TGI's streaming path).
+func (p *plan) stream() bool { return p.in.stream }
 
 // n is the number of token frames (images: image events).
 func (p *plan) n() int { return len(p.toks) }
@@ -160,9 +154,10 @@ func (s *Server) plan(p *plan, inflight int64) {
 	p.reasoning = 0
 	p.finish = "stop"
 	textSeed := mix(uint64(cfg.Seed), fnv64(in.text))
-	switch p.api {
-	case apiEmbeddings, apiNIMRanking, apiTEIRerank, apiCohereRerank:
-	case apiImages:
+	output := apis[p.api].output
+	switch output {
+	case outputNone:
+	case outputImages:
 		for range in.n * (in.partialImages + 1) {
 			p.toks = append(p.toks, 0)
 		}
@@ -176,7 +171,7 @@ func (s *Server) plan(p *plan, inflight int64) {
 		p.toks = genTokens(p.toks, total-p.reasoning, mix(textSeed, 2))
 	}
 	s.stats.promptTokens.Add(int64(p.promptTokens))
-	if p.api == apiImages {
+	if output == outputImages {
 		s.stats.completionTokens.Add(int64(in.n * imageTokens))
 	} else {
 		s.stats.completionTokens.Add(int64(len(p.toks)))
@@ -246,14 +241,11 @@ func (s *Server) outputLength(p *plan, seed uint64) (int, string) {
 
 // isReasoning tells whether the answer starts with reasoning tokens.
 func (s *Server) isReasoning(p *plan) bool {
-	switch p.api {
-	case apiChat, apiResponses:
-	case apiMessages:
-		if p.in.thinking {
-			return true
-		}
-	default:
+	if !apis[p.api].reasoning {
 		return false
+	}
+	if p.in.thinking { // Anthropic's thinking, asked for explicitly
+		return true
 	}
 	if p.in.effort == "none" {
 		return false

@@ -9,24 +9,6 @@ import (
 	"strings"
 )
 
-// api is one wire format the mock speaks.
-type api uint8
-
-const (
-	apiChat api = iota
-	apiCompletions
-	apiTGI
-	apiTGIStream
-	apiMessages
-	apiResponses
-	apiSolido
-	apiEmbeddings
-	apiNIMRanking
-	apiTEIRerank
-	apiCohereRerank
-	apiImages
-)
-
 // input is what the mock needs from a request body, whatever its API.
 type input struct {
 	model           string
@@ -224,146 +206,8 @@ type imagesRequest struct {
 
 // parse fills in from body for API a.
 func (in *input) parse(a api, body []byte) error {
-	switch a {
-	case apiChat:
-		var r chatRequest
-		if err := decode(body, &r); err != nil {
-			return err
-		}
-		if len(r.Messages) == 0 {
-			return badf("field \"messages\": expected a non-empty array of messages")
-		}
-		for i, m := range r.Messages {
-			if err := in.appendContent(m.Content, fmt.Sprintf("messages[%d].content", i)); err != nil {
-				return err
-			}
-		}
-		in.model, in.stream, in.ignoreEOS, in.effort = r.Model, r.Stream, r.IgnoreEOS, r.ReasoningEffort
-		if r.StreamOptions != nil {
-			in.includeUsage, in.continuousUsage = r.StreamOptions.IncludeUsage, r.StreamOptions.ContinuousUsageStats
-		}
-		in.maxTokens = firstInt(r.MaxCompletionTokens, r.MaxTokens)
-		in.minTokens = firstInt(r.MinTokens)
-	case apiCompletions:
-		var r completionRequest
-		if err := decode(body, &r); err != nil {
-			return err
-		}
-		if err := in.appendPrompt(r.Prompt, "prompt"); err != nil {
-			return err
-		}
-		in.model, in.stream, in.ignoreEOS = r.Model, r.Stream, r.IgnoreEOS
-		if r.StreamOptions != nil {
-			in.includeUsage, in.continuousUsage = r.StreamOptions.IncludeUsage, r.StreamOptions.ContinuousUsageStats
-		}
-		in.maxTokens, in.minTokens = firstInt(r.MaxTokens), firstInt(r.MinTokens)
-	case apiTGI, apiTGIStream:
-		var r tgiRequest
-		if err := decode(body, &r); err != nil {
-			return err
-		}
-		if err := in.appendPrompt(r.Inputs, "inputs"); err != nil {
-			return err
-		}
-		in.model, in.stream = r.Model, a == apiTGIStream
-		in.maxTokens, in.minTokens = firstInt(r.Parameters.MaxNewTokens), firstInt(r.Parameters.MinTokens)
-		in.ignoreEOS, in.details = r.Parameters.IgnoreEOS, r.Parameters.Details
-	case apiMessages:
-		var r messagesRequest
-		if err := decode(body, &r); err != nil {
-			return err
-		}
-		if len(r.Messages) == 0 {
-			return badf("field \"messages\": expected a non-empty array of messages")
-		}
-		if err := in.appendContent(r.System, "system"); err != nil {
-			return err
-		}
-		for i, m := range r.Messages {
-			if err := in.appendContent(m.Content, fmt.Sprintf("messages[%d].content", i)); err != nil {
-				return err
-			}
-		}
-		in.model, in.stream, in.maxTokens = r.Model, r.Stream, firstInt(r.MaxTokens)
-		if r.Thinking != nil {
-			switch r.Thinking.Type {
-			case "enabled":
-				in.thinking = true
-				in.thinkingBudget = firstInt(r.Thinking.BudgetTokens)
-			case "disabled":
-				in.effort = "none" // even for a reasoning model name
-			}
-		}
-	case apiResponses:
-		var r responsesRequest
-		if err := decode(body, &r); err != nil {
-			return err
-		}
-		in.appendText(r.Instructions)
-		if err := in.appendResponsesInput(r.Input); err != nil {
-			return err
-		}
-		in.model, in.stream, in.maxTokens = r.Model, r.Stream, firstInt(r.MaxOutputTokens)
-		if r.Reasoning != nil {
-			in.effort = r.Reasoning.Effort
-		}
-	case apiSolido:
-		var r solidoRequest
-		if err := decode(body, &r); err != nil {
-			return err
-		}
-		if err := in.appendPrompt(r.Query, "query"); err != nil {
-			return err
-		}
-		in.model, in.filters = r.InferenceModel, r.Filters
-		if in.model == "" {
-			in.model = r.Model
-		}
-	case apiEmbeddings:
-		var r embeddingsRequest
-		if err := decode(body, &r); err != nil {
-			return err
-		}
-		if err := in.parseEmbeddingInput(r.Input); err != nil {
-			return err
-		}
-		if r.Dimensions < 0 || r.Dimensions > 65536 {
-			return badf("field \"dimensions\": %d is out of range (expected 1 to 65536)", r.Dimensions)
-		}
-		switch r.EncodingFormat {
-		case "", "float":
-		case "base64":
-			in.base64 = true
-		default:
-			return badf("field \"encoding_format\": %q is not supported (expected \"float\" or \"base64\")", r.EncodingFormat)
-		}
-		in.model, in.dimensions = r.Model, r.Dimensions
-		if in.dimensions == 0 {
-			in.dimensions = 768
-		}
-	case apiNIMRanking, apiTEIRerank, apiCohereRerank:
-		return in.parseRanking(a, body)
-	case apiImages:
-		var r imagesRequest
-		if err := decode(body, &r); err != nil {
-			return err
-		}
-		if r.Prompt == "" {
-			return badf("field \"prompt\": expected a non-empty string")
-		}
-		in.appendText(r.Prompt)
-		in.model, in.stream, in.urlFormat = r.Model, r.Stream, r.ResponseFormat == "url"
-		in.n = 1
-		if r.N != nil {
-			if *r.N < 1 || *r.N > 16 {
-				return badf("field \"n\": %d is out of range (expected 1 to 16)", *r.N)
-			}
-			in.n = *r.N
-		}
-		if r.PartialImages < 0 || r.PartialImages > 3 {
-			return badf("field \"partial_images\": %d is out of range (expected 0 to 3)", r.PartialImages)
-		}
-		in.partialImages, in.size, in.quality = r.PartialImages, r.Size, r.Quality
+	if err := apis[a].parse(in, body); err != nil {
+		return err
 	}
 	if in.maxTokens < -1 {
 		return badf("maximum output tokens: %d is negative", in.maxTokens)
@@ -371,7 +215,224 @@ func (in *input) parse(a api, body []byte) error {
 	return nil
 }
 
-func (in *input) parseRanking(a api, body []byte) error {
+func (in *input) parseChat(body []byte) error {
+	var r chatRequest
+	if err := decode(body, &r); err != nil {
+		return err
+	}
+	if len(r.Messages) == 0 {
+		return badf("field \"messages\": expected a non-empty array of messages")
+	}
+	for i, m := range r.Messages {
+		if err := in.appendContent(m.Content, fmt.Sprintf("messages[%d].content", i)); err != nil {
+			return err
+		}
+	}
+	in.model, in.stream, in.ignoreEOS, in.effort = r.Model, r.Stream, r.IgnoreEOS, r.ReasoningEffort
+	if r.StreamOptions != nil {
+		in.includeUsage, in.continuousUsage = r.StreamOptions.IncludeUsage, r.StreamOptions.ContinuousUsageStats
+	}
+	in.maxTokens = firstInt(r.MaxCompletionTokens, r.MaxTokens)
+	in.minTokens = firstInt(r.MinTokens)
+	return nil
+}
+
+func (in *input) parseCompletion(body []byte) error {
+	var r completionRequest
+	if err := decode(body, &r); err != nil {
+		return err
+	}
+	if err := in.appendPrompt(r.Prompt, "prompt"); err != nil {
+		return err
+	}
+	in.model, in.stream, in.ignoreEOS = r.Model, r.Stream, r.IgnoreEOS
+	if r.StreamOptions != nil {
+		in.includeUsage, in.continuousUsage = r.StreamOptions.IncludeUsage, r.StreamOptions.ContinuousUsageStats
+	}
+	in.maxTokens, in.minTokens = firstInt(r.MaxTokens), firstInt(r.MinTokens)
+	return nil
+}
+
+func (in *input) parseTGI(body []byte) error {
+	var r tgiRequest
+	if err := decode(body, &r); err != nil {
+		return err
+	}
+	if err := in.appendPrompt(r.Inputs, "inputs"); err != nil {
+		return err
+	}
+	in.model = r.Model
+	in.maxTokens, in.minTokens = firstInt(r.Parameters.MaxNewTokens), firstInt(r.Parameters.MinTokens)
+	in.ignoreEOS, in.details = r.Parameters.IgnoreEOS, r.Parameters.Details
+	return nil
+}
+
+// parseTGIStream reads a /generate_stream request, which always streams.
+func (in *input) parseTGIStream(body []byte) error {
+	if err := in.parseTGI(body); err != nil {
+		return err
+	}
+	in.stream = true
+	return nil
+}
+
+func (in *input) parseMessages(body []byte) error {
+	var r messagesRequest
+	if err := decode(body, &r); err != nil {
+		return err
+	}
+	if len(r.Messages) == 0 {
+		return badf("field \"messages\": expected a non-empty array of messages")
+	}
+	if err := in.appendContent(r.System, "system"); err != nil {
+		return err
+	}
+	for i, m := range r.Messages {
+		if err := in.appendContent(m.Content, fmt.Sprintf("messages[%d].content", i)); err != nil {
+			return err
+		}
+	}
+	in.model, in.stream, in.maxTokens = r.Model, r.Stream, firstInt(r.MaxTokens)
+	if r.Thinking != nil {
+		switch r.Thinking.Type {
+		case "enabled":
+			in.thinking = true
+			in.thinkingBudget = firstInt(r.Thinking.BudgetTokens)
+		case "disabled":
+			in.effort = "none" // even for a reasoning model name
+		}
+	}
+	return nil
+}
+
+func (in *input) parseResponses(body []byte) error {
+	var r responsesRequest
+	if err := decode(body, &r); err != nil {
+		return err
+	}
+	in.appendText(r.Instructions)
+	if err := in.appendResponsesInput(r.Input); err != nil {
+		return err
+	}
+	in.model, in.stream, in.maxTokens = r.Model, r.Stream, firstInt(r.MaxOutputTokens)
+	if r.Reasoning != nil {
+		in.effort = r.Reasoning.Effort
+	}
+	return nil
+}
+
+func (in *input) parseSolido(body []byte) error {
+	var r solidoRequest
+	if err := decode(body, &r); err != nil {
+		return err
+	}
+	if err := in.appendPrompt(r.Query, "query"); err != nil {
+		return err
+	}
+	in.model, in.filters = r.InferenceModel, r.Filters
+	if in.model == "" {
+		in.model = r.Model
+	}
+	return nil
+}
+
+func (in *input) parseEmbeddings(body []byte) error {
+	var r embeddingsRequest
+	if err := decode(body, &r); err != nil {
+		return err
+	}
+	if err := in.parseEmbeddingInput(r.Input); err != nil {
+		return err
+	}
+	if r.Dimensions < 0 || r.Dimensions > 65536 {
+		return badf("field \"dimensions\": %d is out of range (expected 1 to 65536)", r.Dimensions)
+	}
+	switch r.EncodingFormat {
+	case "", "float":
+	case "base64":
+		in.base64 = true
+	default:
+		return badf("field \"encoding_format\": %q is not supported (expected \"float\" or \"base64\")", r.EncodingFormat)
+	}
+	in.model, in.dimensions = r.Model, r.Dimensions
+	if in.dimensions == 0 {
+		in.dimensions = 768
+	}
+	return nil
+}
+
+func (in *input) parseImages(body []byte) error {
+	var r imagesRequest
+	if err := decode(body, &r); err != nil {
+		return err
+	}
+	if r.Prompt == "" {
+		return badf("field \"prompt\": expected a non-empty string")
+	}
+	in.appendText(r.Prompt)
+	in.model, in.stream, in.urlFormat = r.Model, r.Stream, r.ResponseFormat == "url"
+	in.n = 1
+	if r.N != nil {
+		if *r.N < 1 || *r.N > 16 {
+			return badf("field \"n\": %d is out of range (expected 1 to 16)", *r.N)
+		}
+		in.n = *r.N
+	}
+	if r.PartialImages < 0 || r.PartialImages > 3 {
+		return badf("field \"partial_images\": %d is out of range (expected 0 to 3)", r.PartialImages)
+	}
+	in.partialImages, in.size, in.quality = r.PartialImages, r.Size, r.Quality
+	return nil
+}
+
+// NIM ranking sends {"query":{"text":Q},"passages":[{"text":P}]}.
+func (in *input) parseNIMRanking(body []byte) error {
+	return in.parseRanking(body, "passages", func(r *rankingRequest) error {
+		for _, p := range r.Passages {
+			in.passages = append(in.passages, p.Text)
+		}
+		return nil
+	})
+}
+
+// TEI rerank sends {"query":Q,"texts":[P]}.
+func (in *input) parseTEIRerank(body []byte) error {
+	return in.parseRanking(body, "texts", func(r *rankingRequest) error {
+		in.passages = append(in.passages, r.Texts...)
+		return nil
+	})
+}
+
+// Cohere rerank sends {"query":Q,"documents":[P or {"text":P}]}.
+func (in *input) parseCohereRerank(body []byte) error {
+	return in.parseRanking(body, "documents", func(r *rankingRequest) error {
+		if len(r.Documents) == 0 || string(r.Documents) == "null" {
+			return nil
+		}
+		var docs []json.RawMessage
+		if err := json.Unmarshal(r.Documents, &docs); err != nil {
+			return badf("field \"documents\": expected an array")
+		}
+		for i, d := range docs {
+			var s string
+			if len(d) > 0 && d[0] == '{' {
+				var q struct{ Text string }
+				if err := json.Unmarshal(d, &q); err != nil {
+					return badf("field \"documents[%d]\": %v", i, err)
+				}
+				s = q.Text
+			} else if err := json.Unmarshal(d, &s); err != nil {
+				return badf("field \"documents[%d]\": expected a string or {\"text\": string}", i)
+			}
+			in.passages = append(in.passages, s)
+		}
+		return nil
+	})
+}
+
+// parseRanking reads the query every ranking API has, then the passages
+// with the API's own passages function; field names the passages in errors.
+func (in *input) parseRanking(body []byte, field string, passages func(r *rankingRequest) error) error {
 	var r rankingRequest
 	if err := decode(body, &r); err != nil {
 		return err
@@ -394,37 +455,11 @@ func (in *input) parseRanking(a api, body []byte) error {
 	default:
 		return badf("field \"query\": expected a string or {\"text\": string}")
 	}
-	switch a {
-	case apiNIMRanking:
-		for _, p := range r.Passages {
-			in.passages = append(in.passages, p.Text)
-		}
-	case apiTEIRerank:
-		in.passages = append(in.passages, r.Texts...)
-	case apiCohereRerank:
-		if len(r.Documents) > 0 && string(r.Documents) != "null" {
-			// Documents are strings or {"text": ...} objects.
-			var docs []json.RawMessage
-			if err := json.Unmarshal(r.Documents, &docs); err != nil {
-				return badf("field \"documents\": expected an array")
-			}
-			for i, d := range docs {
-				var s string
-				if len(d) > 0 && d[0] == '{' {
-					if err := json.Unmarshal(d, &q); err != nil {
-						return badf("field \"documents[%d]\": %v", i, err)
-					}
-					s = q.Text
-				} else if err := json.Unmarshal(d, &s); err != nil {
-					return badf("field \"documents[%d]\": expected a string or {\"text\": string}", i)
-				}
-				in.passages = append(in.passages, s)
-			}
-		}
+	if err := passages(&r); err != nil {
+		return err
 	}
 	if len(in.passages) == 0 {
-		name := map[api]string{apiNIMRanking: "passages", apiTEIRerank: "texts", apiCohereRerank: "documents"}[a]
-		return badf("field %q: expected a non-empty array", name)
+		return badf("field %q: expected a non-empty array", field)
 	}
 	in.appendText(in.query)
 	for _, p := range in.passages {

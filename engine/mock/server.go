@@ -14,7 +14,8 @@
 //	url := srv.URL() // http://127.0.0.1:PORT
 //
 // docs/mock.md documents every knob, the latency formula and what each fault
-// does on the wire.
+// does on the wire. Each wire API is one entry of the apis table (apis.go):
+// its path, request parser, stream frames, body and error shape.
 package mock
 
 import (
@@ -236,7 +237,7 @@ func (s *Server) Stats() Stats {
 }
 
 type counters struct {
-	paths            [len(routeTable)]atomic.Int64
+	paths            [numRoutes]atomic.Int64
 	statuses         [600]atomic.Int64
 	faults           [7]atomic.Int64
 	promptTokens     atomic.Int64
@@ -264,66 +265,38 @@ type route struct {
 	api    api    // for POST routes
 }
 
+// Route indices: route i < numAPIs serves api i (POST), then these.
 const (
-	routeModels = iota + 12
+	routeModels = int(numAPIs) + iota
 	routeHealth
 	routeMetrics
 	routeOther
+	numRoutes
 )
 
-var routeTable = [...]route{
-	{"/v1/chat/completions", "POST", apiChat},
-	{"/v1/completions", "POST", apiCompletions},
-	{"/generate", "POST", apiTGI},
-	{"/generate_stream", "POST", apiTGIStream},
-	{"/v1/messages", "POST", apiMessages},
-	{"/v1/responses", "POST", apiResponses},
-	{"/rag/api/prompt", "POST", apiSolido},
-	{"/v1/embeddings", "POST", apiEmbeddings},
-	{"/v1/ranking", "POST", apiNIMRanking},
-	{"/rerank", "POST", apiTEIRerank},
-	{"/v2/rerank", "POST", apiCohereRerank},
-	{"/v1/images/generations", "POST", apiImages},
-	{"/v1/models", "GET", 0},
-	{"/health", "GET", 0},
-	{"/metrics", "GET", 0},
-	{"other", "", 0},
+// routes are the served paths by route index, and routeIndex the index of
+// each path; both are built from apis.
+var (
+	routes     [numRoutes]route
+	routeIndex = map[string]int{}
+)
+
+func buildRoutes() {
+	for a, w := range apis {
+		routes[a] = route{w.path, "POST", api(a)}
+	}
+	routes[routeModels] = route{"/v1/models", "GET", 0}
+	routes[routeHealth] = route{"/health", "GET", 0}
+	routes[routeMetrics] = route{"/metrics", "GET", 0}
+	routes[routeOther] = route{"other", "", 0}
+	for i, r := range routes[:routeOther] {
+		routeIndex[r.path] = i
+	}
 }
 
-var routes = routeTable[:]
-
 func findRoute(path []byte) int {
-	switch string(path) {
-	case "/v1/chat/completions":
-		return 0
-	case "/v1/completions":
-		return 1
-	case "/generate":
-		return 2
-	case "/generate_stream":
-		return 3
-	case "/v1/messages":
-		return 4
-	case "/v1/responses":
-		return 5
-	case "/rag/api/prompt":
-		return 6
-	case "/v1/embeddings":
-		return 7
-	case "/v1/ranking":
-		return 8
-	case "/rerank":
-		return 9
-	case "/v2/rerank":
-		return 10
-	case "/v1/images/generations":
-		return 11
-	case "/v1/models":
-		return routeModels
-	case "/health":
-		return routeHealth
-	case "/metrics":
-		return routeMetrics
+	if i, ok := routeIndex[string(path)]; ok {
+		return i
 	}
 	return routeOther
 }

@@ -12,73 +12,30 @@ import (
 // appendHead appends what a stream sends right after the headers, before the
 // first token (Anthropic message_start, Responses response.created, …).
 func (p *plan) appendHead(b []byte) []byte {
-	switch p.api {
-	case apiMessages:
-		return p.messagesHead(b)
-	case apiResponses:
-		return p.responsesHead(b)
+	if f := apis[p.api].head; f != nil {
+		return f(p, b)
 	}
 	return b
 }
 
 // appendToken appends the frame(s) of token i.
 func (p *plan) appendToken(b []byte, i int) []byte {
-	switch p.api {
-	case apiChat:
-		return p.chatChunk(b, i)
-	case apiCompletions:
-		return p.completionChunk(b, i)
-	case apiTGIStream:
-		return p.tgiFrame(b, i)
-	case apiMessages:
-		return p.messagesToken(b, i)
-	case apiResponses:
-		return p.responsesToken(b, i)
-	case apiImages:
-		return p.imageEvent(b, i)
+	if f := apis[p.api].token; f != nil {
+		return f(p, b, i)
 	}
 	return b
 }
 
 // appendTail appends what follows the last token (usage, [DONE], stop events).
 func (p *plan) appendTail(b []byte) []byte {
-	switch p.api {
-	case apiChat:
-		return p.chatTail(b)
-	case apiCompletions:
-		return p.completionTail(b)
-	case apiMessages:
-		return p.messagesTail(b)
-	case apiResponses:
-		return p.responsesTail(b)
+	if f := apis[p.api].tail; f != nil {
+		return f(p, b)
 	}
 	return b
 }
 
 // appendBody appends the whole non-streaming body.
-func (p *plan) appendBody(b []byte) []byte {
-	switch p.api {
-	case apiChat:
-		return p.chatBody(b)
-	case apiCompletions:
-		return p.completionBody(b)
-	case apiTGI, apiTGIStream:
-		return p.tgiBody(b)
-	case apiMessages:
-		return p.messagesBody(b)
-	case apiResponses:
-		return p.responsesBody(b)
-	case apiSolido:
-		return p.solidoBody(b)
-	case apiEmbeddings:
-		return p.embeddingsBody(b)
-	case apiNIMRanking, apiTEIRerank, apiCohereRerank:
-		return p.rankingBody(b)
-	case apiImages:
-		return p.imagesBody(b)
-	}
-	return b
-}
+func (p *plan) appendBody(b []byte) []byte { return apis[p.api].body(p, b) }
 
 func appendInt(b []byte, n int) []byte { return strconv.AppendInt(b, int64(n), 10) }
 

@@ -139,47 +139,50 @@ func (p *plan) scores() []scored {
 
 func appendScore(b []byte, s float64) []byte { return strconv.AppendFloat(b, s, 'f', 3, 64) }
 
-func (p *plan) rankingBody(b []byte) []byte {
-	ranked := p.scores()
-	switch p.api {
-	case apiNIMRanking: // NIM reports a logit; AIPerf's mock a relevance_score
-		b = append(b, `{"rankings":[`...)
-		for i, r := range ranked {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"index":`...)
-			b = appendInt(b, r.index)
-			b = append(b, `,"logit":`...)
-			b = appendScore(b, r.score)
-			b = append(b, `,"relevance_score":`...)
-			b = appendScore(b, r.score)
-			b = append(b, '}')
+// nimRankingBody is NIM's answer: a logit, and AIPerf's mock's
+// relevance_score, per passage.
+func (p *plan) nimRankingBody(b []byte) []byte {
+	b = append(b, `{"rankings":[`...)
+	for i, r := range p.scores() {
+		if i > 0 {
+			b = append(b, ',')
 		}
-		b = append(b, `],"usage":{"prompt_tokens":`...)
-		b = appendInt(b, p.promptTokens)
-		b = append(b, `,"total_tokens":`...)
-		b = appendInt(b, p.promptTokens)
-		return append(b, "}}"...)
-	case apiCohereRerank:
-		b = append(b, `{"id":"`...)
-		b = append(b, p.id[:]...)
-		b = append(b, `","results":[`...)
-		for i, r := range ranked {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"index":`...)
-			b = appendInt(b, r.index)
-			b = append(b, `,"relevance_score":`...)
-			b = appendScore(b, r.score)
-			b = append(b, '}')
-		}
-		return append(b, `],"meta":{"api_version":{"version":"2"},"billed_units":{"search_units":1}}}`...)
+		b = append(b, `{"index":`...)
+		b = appendInt(b, r.index)
+		b = append(b, `,"logit":`...)
+		b = appendScore(b, r.score)
+		b = append(b, `,"relevance_score":`...)
+		b = appendScore(b, r.score)
+		b = append(b, '}')
 	}
-	// Hugging Face TEI answers a bare list.
+	b = append(b, `],"usage":{"prompt_tokens":`...)
+	b = appendInt(b, p.promptTokens)
+	b = append(b, `,"total_tokens":`...)
+	b = appendInt(b, p.promptTokens)
+	return append(b, "}}"...)
+}
+
+func (p *plan) cohereRerankBody(b []byte) []byte {
+	b = append(b, `{"id":"`...)
+	b = append(b, p.id[:]...)
+	b = append(b, `","results":[`...)
+	for i, r := range p.scores() {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"index":`...)
+		b = appendInt(b, r.index)
+		b = append(b, `,"relevance_score":`...)
+		b = appendScore(b, r.score)
+		b = append(b, '}')
+	}
+	return append(b, `],"meta":{"api_version":{"version":"2"},"billed_units":{"search_units":1}}}`...)
+}
+
+// teiRerankBody is Hugging Face TEI's answer: a bare list.
+func (p *plan) teiRerankBody(b []byte) []byte {
 	b = append(b, '[')
-	for i, r := range ranked {
+	for i, r := range p.scores() {
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -306,38 +309,44 @@ func (p *plan) imagesBody(b []byte) []byte {
 func (s *Server) errorReply(ctx *fasthttp.RequestCtx, a api, status int, typ, msg string) {
 	ctx.SetStatusCode(status)
 	ctx.SetContentType("application/json")
-	var b []byte
-	switch a {
-	case apiMessages:
-		atyp := map[int]string{400: "invalid_request_error", 404: "not_found_error", 405: "invalid_request_error", 429: "rate_limit_error"}[status]
-		if atyp == "" {
-			atyp = "api_error"
-		}
-		b = append(b, `{"type":"error","error":{"type":"`...)
-		b = append(b, atyp...)
-		b = append(b, `","message":`...)
-		b = appendJSONString(b, msg)
-		b = append(b, "}}"...)
-	case apiTGI, apiTGIStream:
-		ttyp := map[int]string{400: "validation", 429: "overloaded"}[status]
-		if ttyp == "" {
-			ttyp = "generation"
-		}
-		b = append(b, `{"error":`...)
-		b = appendJSONString(b, msg)
-		b = append(b, `,"error_type":"`...)
-		b = append(b, ttyp...)
-		b = append(b, `"}`...)
-	default: // OpenAI's shape, with the status as an integer code
-		b = append(b, `{"error":{"message":`...)
-		b = appendJSONString(b, msg)
-		b = append(b, `,"type":"`...)
-		b = append(b, typ...)
-		b = append(b, `","param":null,"code":`...)
-		b = appendInt(b, status)
-		b = append(b, "}}"...)
+	ctx.SetBody(apis[a].errorBody(nil, status, typ, msg))
+}
+
+// openAIError is OpenAI's error shape, with the status as an integer code.
+func openAIError(b []byte, status int, typ, msg string) []byte {
+	b = append(b, `{"error":{"message":`...)
+	b = appendJSONString(b, msg)
+	b = append(b, `,"type":"`...)
+	b = append(b, typ...)
+	b = append(b, `","param":null,"code":`...)
+	b = appendInt(b, status)
+	return append(b, "}}"...)
+}
+
+// anthropicError is Anthropic's error shape; its type follows the status.
+func anthropicError(b []byte, status int, _, msg string) []byte {
+	atyp := map[int]string{400: "invalid_request_error", 404: "not_found_error", 405: "invalid_request_error", 429: "rate_limit_error"}[status]
+	if atyp == "" {
+		atyp = "api_error"
 	}
-	ctx.SetBody(b)
+	b = append(b, `{"type":"error","error":{"type":"`...)
+	b = append(b, atyp...)
+	b = append(b, `","message":`...)
+	b = appendJSONString(b, msg)
+	return append(b, "}}"...)
+}
+
+// tgiError is Hugging Face TGI's error shape; its type follows the status.
+func tgiError(b []byte, status int, _, msg string) []byte {
+	ttyp := map[int]string{400: "validation", 429: "overloaded"}[status]
+	if ttyp == "" {
+		ttyp = "generation"
+	}
+	b = append(b, `{"error":`...)
+	b = appendJSONString(b, msg)
+	b = append(b, `,"error_type":"`...)
+	b = append(b, ttyp...)
+	return append(b, `"}`...)
 }
 
 func (s *Server) serveModels(ctx *fasthttp.RequestCtx) {

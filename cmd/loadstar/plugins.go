@@ -11,10 +11,10 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/loadstar/loadstar/engine/catalog"
 	"github.com/loadstar/loadstar/engine/errext"
 	"github.com/loadstar/loadstar/engine/ordered"
 	"github.com/loadstar/loadstar/engine/plugin"
+	"github.com/loadstar/loadstar/internal/outputs"
 )
 
 // PluginsCmd lists, describes and validates plugins.
@@ -48,7 +48,7 @@ func PluginRegistry(app *App, dirs []string) (*plugin.Registry, error) {
 func loadPlugins(app *App, dirs []string) (reg *plugin.Registry, discoverErr, loadErr error) {
 	wd, _ := os.Getwd()
 	found, derr := plugin.Discover(dirs, os.Getenv(plugin.EnvPlugins), wd)
-	reg, lerr := catalog.New(plugin.WithPackages(found...), plugin.WithLogger(app.Logger), plugin.WithBuiltinVersion(binaryVersion()))
+	reg, lerr := outputs.NewRegistry(plugin.WithPackages(found...), plugin.WithLogger(app.Logger), plugin.WithBuiltinVersion(binaryVersion()))
 	return reg, derr, lerr
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/loadstar/loadstar/engine/errext"
 	"github.com/loadstar/loadstar/engine/results"
 	"github.com/loadstar/loadstar/engine/runner"
+	"github.com/loadstar/loadstar/internal/outputs"
 	"github.com/loadstar/loadstar/interp"
 	"github.com/loadstar/loadstar/stdlib"
 )
@@ -65,10 +66,9 @@ func newScenario(app *App, g *Globals, f ScriptFlags, extra starlark.StringDict,
 		Stdout: app.Stdout, Stderr: app.Stderr, DryRun: dryRun,
 		ArtifactRoot: f.Artifacts,
 	}
+	out := outputs.Config{Stdout: app.Stdout, Progress: app.Stderr, Logger: app.Logger}
 	env.Execute = func(ctx context.Context, cfg *config.Benchmark, opts ...runner.Option) (*results.Summary, error) {
-		opts = append([]runner.Option{runner.WithLogger(app.Logger),
-			runner.WithOutput(app.Stdout), runner.WithProgress(app.Stderr)}, opts...)
-		return runner.Run(ctx, reg, cfg, rt, opts...)
+		return outputs.Run(ctx, reg, cfg, rt, out, opts...)
 	}
 	env.PlanStep = func(ctx context.Context, cfg *config.Benchmark) (string, error) {
 		st, err := runner.Plan(ctx, reg, cfg, rt, runner.WithLogger(app.Logger))

@@ -1,5 +1,11 @@
-// Package catalog binds every `go:` class name of the built-in plugins.yaml
-// to its Go implementation and builds registries with the Starlark loader.
+// Package catalog binds the `go:` class names of the built-in plugins.yaml
+// that the engine builds — endpoints, transports, timing, datasets,
+// metrics processors — to their Go implementations, and builds registries
+// with the Starlark loader: everything runner.Plan and runner.Run need.
+//
+// The output plugins (data_exporter, console_exporter, ui) are the
+// caller's, as rendering is: internal/outputs binds them, and its
+// NewRegistry is this registry with them, the one the loadstar binary uses.
 //
 // A package providing plugins exports
 //
@@ -17,12 +23,9 @@ import (
 	"github.com/loadstar/loadstar/engine/endpoint"
 	"github.com/loadstar/loadstar/engine/plugin"
 	"github.com/loadstar/loadstar/engine/timing"
-	"github.com/loadstar/loadstar/internal/console"
-	"github.com/loadstar/loadstar/internal/export"
 	"github.com/loadstar/loadstar/internal/metrics"
 	"github.com/loadstar/loadstar/internal/starplugin"
 	"github.com/loadstar/loadstar/internal/transport"
-	"github.com/loadstar/loadstar/internal/ui"
 )
 
 // source is one Go package contributing classes.
@@ -38,9 +41,6 @@ var sources = []source{
 	{"engine/timing", timing.Classes},
 	{"engine/dataset", dataset.Classes},
 	{"internal/metrics", metrics.Classes},
-	{"internal/export", export.Classes},
-	{"internal/console", console.Classes},
-	{"internal/ui", ui.Classes},
 }
 
 // Classes returns every bound Go class keyed by its full class path
@@ -55,8 +55,9 @@ func Classes() map[string]*plugin.Class {
 	return out
 }
 
-// New builds a registry of the built-in plugins with every Go class bound
-// and Starlark plugins enabled; opts add packages, a logger, ...
+// New builds a registry of the built-in plugins with the engine's Go
+// classes bound and Starlark plugins enabled; opts add packages, a logger,
+// more classes (plugin.WithGoClasses), ...
 //
 //	dirs, _ := plugin.Discover(flags, os.Getenv(plugin.EnvPlugins), ".")
 //	reg, err := catalog.New(plugin.WithPackages(dirs...), plugin.WithLogger(log))

@@ -8,26 +8,6 @@ import (
 	"github.com/loadstar/loadstar/engine/plugin"
 )
 
-// The shipped manifest is valid: every go: class is bound (CI runs
-// `loadstar plugins --validate` too).
-func TestShippedManifestValidates(t *testing.T) {
-	r, err := catalog.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep := r.Validate(); !rep.OK() {
-		t.Fatalf("shipped manifests:\n%s", rep)
-	}
-	// Every listed built-in resolves to a class.
-	for _, c := range r.Categories() {
-		for _, e := range r.All(c.Name) {
-			if _, err := e.Resolve(); err != nil {
-				t.Errorf("%s: %v", e.Ref(), err)
-			}
-		}
-	}
-}
-
 func TestClassNames(t *testing.T) {
 	classes := catalog.Classes()
 	if len(classes) == 0 {

@@ -18,15 +18,14 @@ import (
 	"github.com/loadstar/loadstar/engine/runner"
 )
 
-// keep is a collector that copies every record (the runner reuses them)
-// before handing it to the real metrics pipeline.
+// keep is a record sink that copies every record (the runner reuses them).
 type keep struct {
-	inner runner.Collector
-	mu    sync.Mutex
-	recs  []*record.Record
+	mu   sync.Mutex
+	recs []*record.Record
 }
 
-func (k *keep) Add(r *record.Record) {
+func (k *keep) WriteRecord(row *results.RecordRow) {
+	r := row.Rec
 	c := *r
 	c.Responses = append([]record.Response(nil), r.Responses...)
 	c.Output = append([]byte(nil), r.Output...)
@@ -39,11 +38,6 @@ func (k *keep) Add(r *record.Record) {
 	k.mu.Lock()
 	k.recs = append(k.recs, &c)
 	k.mu.Unlock()
-	k.inner.Add(r)
-}
-
-func (k *keep) Finish(ctx context.Context, info results.RunInfo) (*results.Summary, error) {
-	return k.inner.Finish(ctx, info)
 }
 
 // TestEngineEndToEnd runs every endpoint through the engine (registry,
@@ -95,14 +89,9 @@ func TestEngineEndToEnd(t *testing.T) {
 			cfg.Seed, cfg.SeedSet = 42, true
 			cfg.Output.ArtifactDir = t.TempDir()
 			k := &keep{}
-			col := func(st *runner.Step, release func(*record.Record)) (runner.Collector, error) {
-				inner, err := runner.MetricsCollector(st, release)
-				k.inner = inner
-				return k, err
-			}
 			sum, err := runner.Run(ctx, reg, &cfg, nil,
 				runner.WithDataset(dataset.NewSet(convs, dataset.Info{Sampler: dataset.Sequential, Source: "test"})),
-				runner.WithCollector(col))
+				runner.WithRecordSink(k))
 			if err != nil {
 				t.Fatal(err)
 			}

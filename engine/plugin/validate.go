@@ -113,7 +113,7 @@ func (r *Registry) checkEntry(e *Entry) error {
 	switch e.path.Kind {
 	case GoClass:
 		if r.resolver.goClasses[e.Class] == nil {
-			return fmt.Errorf("%s: class %s is not bound in engine/catalog (package %s has no Classes()[%q])", e.Where(), e.Class, e.path.Package, e.path.Name)
+			return fmt.Errorf("%s: class %s is not bound in engine/catalog or internal/outputs (package %s has no Classes()[%q])", e.Where(), e.Class, e.path.Package, e.path.Name)
 		}
 		return nil
 	case ScriptClass:

@@ -14,7 +14,10 @@ import (
 
 // A benchmark step is a config.Benchmark; Run builds its components from the
 // registry, sends, and returns the results. Here: Poisson arrivals at 50
-// req/s for a minute after 20 warmup requests, against a local server.
+// req/s for a minute after 20 warmup requests, against a local server. The
+// runner writes and prints nothing: a caller that wants artifacts, a
+// progress display or a report attaches them (WithRecordSink, WithObserver)
+// and renders the results it gets back, as internal/outputs does.
 func ExampleRun() {
 	reg, err := catalog.New()
 	if err != nil {
@@ -30,11 +33,11 @@ func ExampleRun() {
 	progress := runner.ObserverFunc(func(p runner.Progress) {
 		fmt.Fprintf(os.Stderr, "\r%s: %d sent, %d in flight", p.Phase, p.Sent, p.InFlight())
 	})
-	sum, err := runner.Run(context.Background(), reg, &cfg, nil, runner.WithObserver(progress), runner.WithOutput(os.Stdout))
+	sum, err := runner.Run(context.Background(), reg, &cfg, nil, runner.WithObserver(progress))
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(sum.Verdict.Valid, sum.Info.ArtifactDir)
+	fmt.Println(sum.Verdict.Valid, sum.Metric("request_throughput").Value)
 }
 
 // Plan builds and checks everything without sending: what `loadstar

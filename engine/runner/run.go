@@ -2,9 +2,6 @@ package runner
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -17,9 +14,7 @@ import (
 	"github.com/loadstar/loadstar/engine/record"
 	"github.com/loadstar/loadstar/engine/results"
 	"github.com/loadstar/loadstar/engine/timing"
-	"github.com/loadstar/loadstar/internal/console"
 	"github.com/loadstar/loadstar/internal/metrics"
-	"github.com/loadstar/loadstar/internal/ui"
 )
 
 // ProgressInterval is how often an Observer hears from a running step.
@@ -50,13 +45,12 @@ type Progress struct {
 	Sent, Completed, Errors, Cancelled int64
 	// Done is true in the last report of a phase.
 	Done bool
-	// Metrics are the collector's running counters and medians (profiling
-	// records only), when the collector keeps them (internal/metrics does).
+	// Metrics are the running counters and medians (profiling records
+	// only).
 	Metrics *metrics.Live
 	// LiveMetrics computes the running statistics of every metric so far
-	// (HDR-derived; profiling records only), when the collector keeps them.
-	// Computing them costs a pass over the histograms: call it only when
-	// needed (live threshold checks).
+	// (HDR-derived; profiling records only). Computing them costs a pass
+	// over the histograms: call it only when needed (live threshold checks).
 	LiveMetrics func() []results.Metric
 }
 
@@ -79,17 +73,12 @@ func (st *Step) Run(ctx context.Context, opts ...Option) (*results.Summary, erro
 }
 
 func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
-	if o.progress != nil {
-		u, err := ui.Auto(st.Config.UI, st.Runtime != nil && st.Runtime.Interactive, o.progress, o.log)
-		if err != nil {
-			return nil, invalid(err)
-		}
-		o.observers = append(o.observers, &uiObserver{ui: u})
-	}
 	queue := newRecordQueue()
-	col, err := o.collector(st, queue.recycle)
+	setup := st.metricsSetup()
+	setup.Release, setup.Sinks = queue.recycle, o.sinks
+	col, err := metrics.NewPipeline(st.Config, st.Runtime, setup)
 	if err != nil {
-		return nil, err
+		return nil, invalid(err)
 	}
 	clk := o.clk
 	if clk == nil {
@@ -173,15 +162,6 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 	if sum != nil && sum.Info.Warnings == nil {
 		sum.Info.Warnings = info.Warnings
 	}
-	if sum != nil && o.stdout != nil {
-		style := console.Style{}
-		if f, ok := o.stdout.(*os.File); ok {
-			style = console.Detect(f, st.Runtime.NoColor)
-		}
-		if perr := console.Print(o.stdout, sum, st.Config.Output.Console, style); perr != nil {
-			err = errors.Join(err, fmt.Errorf("console report: %w", perr))
-		}
-	}
 	return sum, err
 }
 
@@ -190,7 +170,7 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 // grace after a duration stop or cancellation (grace < 0: no limit) —,
 // cancelling the rest.
 func (st *Step) phase(ctx context.Context, o *options, clk clock.Clock, snd *sender, sampler interface{ Next() int },
-	col Collector, ph record.Phase, strat timing.Strategy, pl *timing.Plan, stop config.Stop, grace time.Duration) (*timing.Report, Health, error) {
+	col *metrics.Pipeline, ph record.Phase, strat timing.Strategy, pl *timing.Plan, stop config.Stop, grace time.Duration) (*timing.Report, Health, error) {
 	sendCtx, cancelSend := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer cancelSend(nil)
 	snd.setContext(sendCtx)
@@ -271,17 +251,12 @@ func (st *Step) watchGrace(ctx context.Context, done <-chan struct{}, cancel con
 	}
 }
 
-func (st *Step) progress(col Collector, ph record.Phase, pl *timing.Plan, start time.Time, snd *sender, base countSnapshot, done bool) Progress {
+func (st *Step) progress(col *metrics.Pipeline, ph record.Phase, pl *timing.Plan, start time.Time, snd *sender, base countSnapshot, done bool) Progress {
 	c := snd.counts.snapshot()
 	p := Progress{Step: st, Phase: ph, Plan: pl, Elapsed: time.Since(start), Done: done,
 		Sent: c.sent - base.sent, Completed: c.done - base.done,
 		Errors: c.errors - base.errors, Cancelled: c.cancelled - base.cancelled}
-	if l, ok := col.(interface{ Live() metrics.Live }); ok {
-		live := l.Live()
-		p.Metrics = &live
-	}
-	if l, ok := col.(interface{ LiveMetrics() []results.Metric }); ok {
-		p.LiveMetrics = l.LiveMetrics
-	}
+	live := col.Live()
+	p.Metrics, p.LiveMetrics = &live, col.LiveMetrics
 	return p
 }

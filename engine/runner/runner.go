@@ -16,6 +16,13 @@
 // results as cancelled.
 //
 // Plan builds and validates everything without sending (loadstar inspect).
+//
+// The runner renders and writes nothing. What a step produces goes to what
+// the caller attaches: WithRecordSink receives every record with its
+// metrics (artifact streams), WithObserver the progress (progress
+// displays, live threshold checks), and the caller renders the Summary Run
+// returns (summary files, console report). internal/outputs assembles the
+// loadstar binary's outputs this way.
 package runner
 
 import (
@@ -24,7 +31,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"time"
@@ -50,10 +56,8 @@ type options struct {
 	clk       clock.Clock
 	log       *slog.Logger
 	observers []Observer
-	progress  io.Writer // where a progress UI draws; nil = none
-	collector CollectorFactory
+	sinks     []metrics.RecordSink
 	dataset   dataset.Dataset
-	stdout    io.Writer
 }
 
 // WithClock stamps every time on clk (default a new timing.PreciseClock per
@@ -64,14 +68,29 @@ func WithClock(clk clock.Clock) Option { return func(o *options) { o.clk = clk }
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
 // WithObserver reports progress to obs every ProgressInterval and at every
-// phase change. Several observers may be given.
+// phase change (progress displays, live threshold checks). Several
+// observers may be given.
 func WithObserver(obs Observer) Option {
 	return func(o *options) { o.observers = append(o.observers, obs) }
 }
 
-// WithProgress shows the step's progress on w with the UI plugin the
-// benchmark names (config.Benchmark.UI: simple, none, or auto by terminal).
-func WithProgress(w io.Writer) Option { return func(o *options) { o.progress = w } }
+// RecordSink receives every finished record with its metrics while the
+// step runs, warmup records included (record.Warmup): the per-record
+// outputs a caller constructs (internal/outputs writes
+// profile_export.jsonl and Parquet from it). WriteRecord is called from one
+// goroutine; the row and the record it points to are valid only during the
+// call (the runner reuses them). A slow sink slows the metrics side, never
+// the senders. A sink may also implement Flush(), called when no record
+// arrived for a second.
+type RecordSink interface {
+	WriteRecord(row *results.RecordRow)
+}
+
+// WithRecordSink hands every finished record with its metrics to s (see
+// RecordSink). Several sinks may be given.
+func WithRecordSink(s RecordSink) Option {
+	return func(o *options) { o.sinks = append(o.sinks, s) }
+}
 
 // notify reports p to every observer.
 func (o *options) notify(p Progress) {
@@ -80,50 +99,9 @@ func (o *options) notify(p Progress) {
 	}
 }
 
-// WithCollector sets how the step's records become its Summary (default:
-// MetricsCollector, internal/metrics' pipeline).
-func WithCollector(f CollectorFactory) Option { return func(o *options) { o.collector = f } }
-
 // WithDataset uses ds instead of composing cfg.Dataset (a sweep reusing one
 // dataset across steps, tests).
 func WithDataset(ds dataset.Dataset) Option { return func(o *options) { o.dataset = ds } }
-
-// WithOutput prints the console report (metrics table, errors, validity,
-// artifact paths; cfg.Output.Console picks the parts) to w when the step
-// ends. Without it nothing is printed.
-func WithOutput(w io.Writer) Option { return func(o *options) { o.stdout = w } }
-
-// Collector folds a step's records into its Summary and artifacts:
-// internal/metrics' Pipeline. Add is called from one goroutine in the order
-// records finish, warmup records included (tagged record.Warmup), and takes
-// ownership of the record; it may block (the senders never wait for it).
-// Finish is called once, after the last Add; it may return a Summary
-// together with an error (an artifact that could not be written).
-type Collector interface {
-	Add(rec *record.Record)
-	Finish(ctx context.Context, info results.RunInfo) (*results.Summary, error)
-}
-
-// CollectorFactory builds the collector of a step once its components
-// exist. The collector calls release with each record it is done with, so
-// that the runner can reuse it.
-type CollectorFactory func(step *Step, release func(*record.Record)) (Collector, error)
-
-// MetricsCollector is the default CollectorFactory: internal/metrics'
-// pipeline with the step's endpoint, tokenizer and exporters.
-func MetricsCollector(st *Step, release func(*record.Record)) (Collector, error) {
-	p, err := metrics.NewPipeline(st.Config, st.Runtime, metrics.Setup{
-		Endpoint: st.Settings.Metadata, EndpointType: st.Config.Endpoint.Name, Streaming: st.Settings.Streaming,
-		Tokenizer: st.Tokenizer, Logger: st.Log, Release: release,
-	})
-	if err != nil {
-		return nil, invalid(err)
-	}
-	if err := p.WriteInputs(st.inputSessions()); err != nil {
-		st.Log.Warn("inputs.json not written", "error", err)
-	}
-	return p, nil
-}
 
 // Step is a built benchmark step: what Plan reports and Run executes.
 type Step struct {
@@ -221,9 +199,6 @@ func newOptions(opts []Option) *options {
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)
 	}
-	if o.collector == nil {
-		o.collector = MetricsCollector
-	}
 	return o
 }
 
@@ -286,6 +261,9 @@ func build(ctx context.Context, reg *plugin.Registry, cfg *config.Benchmark, rt 
 	if st.Tokenizer, err = loadTokenizer(cfg.Tokenizer); err != nil {
 		return nil, invalid(err)
 	}
+	if err := metrics.Check(cfg, st.metricsSetup()); err != nil {
+		return nil, invalid(err)
+	}
 	if o.dataset != nil {
 		st.Dataset = o.dataset
 	} else if st.Dataset, err = compose(ctx, cfg, st, o); err != nil {
@@ -337,6 +315,18 @@ func build(ctx context.Context, reg *plugin.Registry, cfg *config.Benchmark, rt 
 		}
 	}
 	return st, nil
+}
+
+// metricsSetup is what the metrics pipeline needs to know about the step.
+func (st *Step) metricsSetup() metrics.Setup {
+	return metrics.Setup{Endpoint: st.Settings.Metadata, EndpointType: st.Config.Endpoint.Name,
+		Streaming: st.Settings.Streaming, Tokenizer: st.Tokenizer, Logger: st.Log}
+}
+
+// RecordSchema lists the per-record metrics the step's records carry
+// (RecordRow.Metrics), for record sinks with a fixed schema.
+func (st *Step) RecordSchema() results.RecordSchema {
+	return metrics.Schema(metrics.ApplicabilityOf(st.Settings.Metadata, st.Settings.Streaming))
 }
 
 // defaultStop is AIPerf's default request count when no stop condition is

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -19,15 +20,15 @@ import (
 	"github.com/loadstar/loadstar/engine/results"
 )
 
-// tally wraps the step's collector and keeps what the runner handed it.
+// tally is a record sink that keeps a copy of every record the runner
+// handed over.
 type tally struct {
-	inner Collector
-	mu    sync.Mutex
-	recs  []record.Record // copies, phase by phase
-	info  results.RunInfo
+	mu   sync.Mutex
+	recs []record.Record // copies, phase by phase
 }
 
-func (t *tally) Add(r *record.Record) {
+func (t *tally) WriteRecord(row *results.RecordRow) {
+	r := row.Rec
 	c := *r
 	c.Output = append([]byte(nil), r.Output...)
 	c.Payload = append([]byte(nil), r.Payload...)
@@ -39,15 +40,10 @@ func (t *tally) Add(r *record.Record) {
 	t.mu.Lock()
 	t.recs = append(t.recs, c)
 	t.mu.Unlock()
-	t.inner.Add(r)
 }
 
-func (t *tally) Finish(ctx context.Context, info results.RunInfo) (*results.Summary, error) {
-	t.info = info
-	return t.inner.Finish(ctx, info)
-}
-
-// phase returns the records of phase ph.
+// phase returns the records of phase ph in schedule order (sinks see them
+// in processing order).
 func (t *tally) phase(ph record.Phase) []record.Record {
 	var out []record.Record
 	for _, r := range t.recs {
@@ -55,6 +51,7 @@ func (t *tally) phase(ph record.Phase) []record.Record {
 			out = append(out, r)
 		}
 	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].ScheduledNs < out[j].ScheduledNs })
 	return out
 }
 
@@ -117,12 +114,7 @@ func (h *harness) bench(stream bool, timing *plugin.Spec, stop config.Stop) *con
 func (h *harness) run(ctx context.Context, cfg *config.Benchmark, ds dataset.Dataset, opts ...Option) *results.Summary {
 	h.t.Helper()
 	h.tally = &tally{}
-	col := func(st *Step, release func(*record.Record)) (Collector, error) {
-		inner, err := MetricsCollector(st, release)
-		h.tally.inner = inner
-		return h.tally, err
-	}
-	opts = append([]Option{WithDataset(ds), WithCollector(col)}, opts...)
+	opts = append([]Option{WithDataset(ds), WithRecordSink(h.tally)}, opts...)
 	sum, err := Run(ctx, h.reg, cfg, nil, opts...)
 	if err != nil {
 		h.t.Fatal(err)
@@ -254,11 +246,7 @@ func TestRunWarmupExcluded(t *testing.T) {
 	h := newHarness(t, fastMock())
 	cfg := h.bench(false, concurrency(2), config.Stop{Requests: 12})
 	cfg.Warmup = &config.Warmup{Stop: config.Stop{Requests: 5}}
-	var out strings.Builder
-	sum := h.run(context.Background(), cfg, prompts(4, 1), WithOutput(&out))
-	if !strings.Contains(out.String(), "Request Latency") || !strings.Contains(out.String(), "12") {
-		t.Errorf("console report:\n%s", out.String())
-	}
+	sum := h.run(context.Background(), cfg, prompts(4, 1))
 	warm := h.tally.phase(record.Warmup)
 	if len(warm) != 5 || sum.Info.Issued != 12 {
 		t.Fatalf("warmup %d records, profiling issued %d; want 5 and 12", len(warm), sum.Info.Issued)
@@ -266,8 +254,12 @@ func TestRunWarmupExcluded(t *testing.T) {
 	if ok, failed, cancelled := outcomes(warm); ok != 5 || failed+cancelled != 0 {
 		t.Errorf("warmup: %d completed, %d failed, %d cancelled", ok, failed, cancelled)
 	}
+	var warmEnd int64
+	for _, r := range warm {
+		warmEnd = max(warmEnd, r.EndNs)
+	}
 	for _, r := range h.tally.phase(record.Profiling) {
-		if r.StartNs < warm[len(warm)-1].EndNs {
+		if r.StartNs < warmEnd {
 			t.Fatal("profiling started before warmup's requests ended")
 		}
 	}
@@ -293,6 +285,9 @@ func TestRunMultiTurnHistoryCarriesAnswers(t *testing.T) {
 		if len(recs) != 3 {
 			t.Fatalf("session %d: %d turns", num, len(recs))
 		}
+		// Record sinks see records in processing order (several metrics
+		// workers), not necessarily in the order they finished.
+		sort.Slice(recs, func(i, j int) bool { return recs[i].TurnIndex < recs[j].TurnIndex })
 		for _, r := range recs[1:] {
 			if r.XCorrelationID != recs[0].XCorrelationID {
 				t.Errorf("session %d: turns on different correlation ids", num)
@@ -700,7 +695,7 @@ func TestRunTraceReplaysItsSchedule(t *testing.T) {
 			t.Errorf("%s scheduled at +%v, want +%v", r.ConversationID, off, time.Duration(i)*100*time.Millisecond)
 		}
 	}
-	if sum.Info.ScheduledRate < 9.9 || sum.Info.ScheduledRate > 10.1 || h.tally.info.Issued != 5 {
+	if sum.Info.ScheduledRate < 9.9 || sum.Info.ScheduledRate > 10.1 || sum.Info.Issued != 5 {
 		t.Errorf("ScheduledRate = %v, want the trace's 10 req/s", sum.Info.ScheduledRate)
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/loadstar/loadstar/engine/endpoint"
 	"github.com/loadstar/loadstar/engine/record"
 	"github.com/loadstar/loadstar/engine/timing"
-	"github.com/loadstar/loadstar/internal/export"
 	"github.com/loadstar/loadstar/internal/transport"
 )
 
@@ -189,16 +188,23 @@ func (s *sender) payload(sess *timing.Session, turn *dataset.Turn, req *endpoint
 	return b, nil
 }
 
-// inputSessions lists the dataset as the payloads each conversation sends
-// (inputs.json): every turn formatted with the earlier turns as history, as
-// a replay without the server's answers would send them.
-func (st *Step) inputSessions() iter.Seq2[export.InputSession, error] {
-	return func(yield func(export.InputSession, error) bool) {
+// SessionPayloads is one conversation's wire payloads, in send order.
+type SessionPayloads struct {
+	SessionID string
+	Payloads  [][]byte
+}
+
+// Payloads lists the dataset as the payloads each conversation sends (what
+// inputs.json holds): every turn formatted with the earlier turns as
+// history, as a replay without the server's answers would send them. A
+// turn that cannot be formatted yields an error and is skipped.
+func (st *Step) Payloads() iter.Seq2[SessionPayloads, error] {
+	return func(yield func(SessionPayloads, error) bool) {
 		s := &sender{settings: st.Settings}
 		for i := range st.Dataset.Len() {
 			conv := st.Dataset.Conversation(i)
 			sess := &timing.Session{ConvIndex: i, Conv: conv, Turns: len(conv.Turns)}
-			in := export.InputSession{SessionID: conv.ID}
+			in := SessionPayloads{SessionID: conv.ID}
 			var hist []dataset.Turn
 			for k := range conv.Turns {
 				turn := &conv.Turns[k]

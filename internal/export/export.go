@@ -9,9 +9,10 @@
 // place); record streams are appended while the run goes, so an
 // interrupted run keeps everything it measured.
 //
-// Exporters are plugins of category data_exporter. internal/metrics drives
-// them: record exporters receive each record as it finishes
-// (RecordExporter), every exporter writes its file at the end (Exporter).
+// Exporters are plugins of category data_exporter. internal/outputs drives
+// them: record exporters receive each record with its metrics as it
+// finishes (RecordExporter), every exporter writes its file at the end
+// (Exporter).
 package export
 
 import (
@@ -24,7 +25,6 @@ import (
 	"strings"
 
 	"github.com/loadstar/loadstar/engine/config"
-	"github.com/loadstar/loadstar/engine/record"
 	"github.com/loadstar/loadstar/engine/results"
 )
 
@@ -42,14 +42,14 @@ type Exporter interface {
 // one goroutine, and Export closes the stream.
 type RecordExporter interface {
 	Exporter
-	Begin(t *Target, schema *RecordSchema) error
-	WriteRecord(row *RecordRow) error
+	Begin(t *Target, schema *results.RecordSchema) error
+	WriteRecord(row *results.RecordRow) error
 }
 
 // Flusher is implemented by record exporters whose file is readable at any
-// time (JSONL): Flush pushes buffered lines to the file. The pipeline calls
-// it when no record arrived for a while, so a killed run loses at most the
-// last second.
+// time (JSONL): Flush pushes buffered lines to the file. It is called when
+// no record arrived for a while, so a killed run loses at most the last
+// second.
 type Flusher interface {
 	Flush() error
 }
@@ -126,48 +126,6 @@ func or(a, b string) string {
 		return a
 	}
 	return b
-}
-
-// RecordSchema lists the per-record metrics a run can produce, for
-// exporters with a fixed schema (Parquet).
-type RecordSchema struct {
-	Metrics []Column
-	// ICL is true when records carry inter-chunk latencies.
-	ICL bool
-	// ICLUnit is the display unit of the inter-chunk latencies.
-	ICLUnit string
-}
-
-// Column is one per-record metric.
-type Column struct {
-	Tag, Unit string
-	Integer   bool
-}
-
-// MetricValue is one per-record metric value in its display unit.
-type MetricValue struct {
-	Tag, Unit string
-	Value     float64
-	Integer   bool
-}
-
-// RecordRow is one finished request as exporters see it. Rec and the slices
-// are valid only during WriteRecord.
-type RecordRow struct {
-	Rec *record.Record
-	// Metrics are the record's present metrics in display units.
-	Metrics []MetricValue
-	// ICL are the inter-chunk latencies in display units (nil when none).
-	ICL []float64
-}
-
-// Wall converts a monotonic timestamp of the row's record to wall-clock
-// Unix ns (0 for 0).
-func (r *RecordRow) Wall(mono int64) int64 {
-	if mono == 0 {
-		return 0
-	}
-	return r.Rec.StartWallNs + (mono - r.Rec.StartNs)
 }
 
 // WriteFileAtomic writes data to path through a temporary file in the same

@@ -102,8 +102,9 @@ func compactJSON(p []byte) ([]byte, bool) {
 	return buf.Bytes(), true
 }
 
-// Inputs is the inputs.json exporter (plugin inputs). The runner hands it
-// the dataset's payloads before the run (Write); Export reports the file.
+// Inputs is the inputs.json exporter (plugin inputs). internal/outputs
+// hands it the step's payloads before the run (Write); Export reports the
+// file.
 type Inputs struct{}
 
 // Kind implements Exporter.

@@ -97,10 +97,10 @@ type JSONL struct {
 func (*JSONL) Kind() string { return KindJSONL }
 
 // Begin implements RecordExporter.
-func (j *JSONL) Begin(t *Target, _ *RecordSchema) error { return j.s.open(t.Path(KindJSONL)) }
+func (j *JSONL) Begin(t *Target, _ *results.RecordSchema) error { return j.s.open(t.Path(KindJSONL)) }
 
 // WriteRecord implements RecordExporter.
-func (j *JSONL) WriteRecord(row *RecordRow) error {
+func (j *JSONL) WriteRecord(row *results.RecordRow) error {
 	b := append(j.s.line[:0], `{"metadata":`...)
 	b = appendMetadata(b, row)
 	b = append(b, `,"metrics":{`...)
@@ -147,7 +147,7 @@ func (j *JSONL) Abort() { _, _ = j.s.close() }
 func (j *JSONL) Flush() error { return j.s.flush() }
 
 // appendMetadata writes AIPerf's MetricRecordMetadata (wall-clock ns).
-func appendMetadata(b []byte, row *RecordRow) []byte {
+func appendMetadata(b []byte, row *results.RecordRow) []byte {
 	r := row.Rec
 	b = append(b, `{"session_num":`...)
 	b = strconv.AppendInt(b, int64(r.SessionNum), 10)
@@ -267,10 +267,10 @@ type Raw struct {
 func (*Raw) Kind() string { return KindRaw }
 
 // Begin implements RecordExporter.
-func (r *Raw) Begin(t *Target, _ *RecordSchema) error { return r.s.open(t.Path(KindRaw)) }
+func (r *Raw) Begin(t *Target, _ *results.RecordSchema) error { return r.s.open(t.Path(KindRaw)) }
 
 // WriteRecord implements RecordExporter.
-func (r *Raw) WriteRecord(row *RecordRow) error {
+func (r *Raw) WriteRecord(row *results.RecordRow) error {
 	rec := row.Rec
 	b := append(r.s.line[:0], `{"metadata":`...)
 	b = appendMetadata(b, row)

@@ -28,7 +28,7 @@ type Parquet struct {
 	bw        *bufio.Writer
 	w         *parquet.GenericWriter[any]
 	cols      map[string]int
-	metrics   []Column
+	metrics   []results.Column
 	icl       bool
 	batch     []parquet.Row // rows built, not yet handed to the writer
 	vals      [][]parquet.Value
@@ -68,7 +68,7 @@ var parquetMeta = []struct {
 }
 
 // Begin implements RecordExporter.
-func (p *Parquet) Begin(t *Target, schema *RecordSchema) error {
+func (p *Parquet) Begin(t *Target, schema *results.RecordSchema) error {
 	group := parquet.Group{}
 	p.level = map[string]int{}
 	for _, m := range parquetMeta {
@@ -119,7 +119,7 @@ func (p *Parquet) Begin(t *Target, schema *RecordSchema) error {
 }
 
 // WriteRecord implements RecordExporter.
-func (p *Parquet) WriteRecord(row *RecordRow) error {
+func (p *Parquet) WriteRecord(row *results.RecordRow) error {
 	if p.w == nil {
 		return fmt.Errorf("export: parquet: not started")
 	}
@@ -191,7 +191,7 @@ func (p *Parquet) WriteRecord(row *RecordRow) error {
 	// row.Metrics lists present metrics in schema order.
 	k := 0
 	for _, c := range p.metrics {
-		var mv MetricValue
+		var mv results.MetricValue
 		ok := false
 		for j := k; j < len(row.Metrics); j++ {
 			if row.Metrics[j].Tag == c.Tag {

@@ -14,7 +14,7 @@ import (
 	"github.com/loadstar/loadstar/engine/results"
 )
 
-func testRows() []*RecordRow {
+func testRows() []*results.RecordRow {
 	ok := record.New()
 	ok.SessionNum, ok.XRequestID, ok.XCorrelationID, ok.ConversationID, ok.TurnIndex = 3, "rid", "cid", "conv-1", 0
 	ok.StartNs, ok.StartWallNs, ok.CreditNs, ok.ScheduledNs, ok.HeadersNs, ok.EndNs = 1000, 1_700_000_000_000_000_000, 900, 950, 1100, 5000
@@ -27,16 +27,16 @@ func testRows() []*RecordRow {
 	bad.StartNs, bad.StartWallNs, bad.EndNs = 2000, 1_700_000_000_000_001_000, 3000
 	bad.Payload = []byte("raw text body")
 	bad.SetError(0, record.ErrConnect, "connection refused")
-	return []*RecordRow{
-		{Rec: ok, Metrics: []MetricValue{
+	return []*results.RecordRow{
+		{Rec: ok, Metrics: []results.MetricValue{
 			{Tag: "time_to_first_token", Unit: "ms", Value: 0.001},
 			{Tag: "output_sequence_length", Unit: "tokens", Value: 2, Integer: true},
 		}, ICL: []float64{0.5, 0.25}},
-		{Rec: bad, Metrics: []MetricValue{{Tag: "error_isl", Unit: "tokens", Value: 7, Integer: true}}},
+		{Rec: bad, Metrics: []results.MetricValue{{Tag: "error_isl", Unit: "tokens", Value: 7, Integer: true}}},
 	}
 }
 
-var testSchema = &RecordSchema{Metrics: []Column{
+var testSchema = &results.RecordSchema{Metrics: []results.Column{
 	{Tag: "time_to_first_token", Unit: "ms"},
 	{Tag: "output_sequence_length", Unit: "tokens", Integer: true},
 	{Tag: "error_isl", Unit: "tokens", Integer: true},

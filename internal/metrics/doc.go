@@ -10,19 +10,22 @@
 // # Using it
 //
 // The runner builds a Pipeline per step, adds each finished record and
-// finishes it once:
+// finishes it once. The pipeline computes; it writes nothing: record sinks
+// that the caller constructs (internal/outputs' artifact streams) receive
+// each record with its metrics, and the caller renders the Summary.
 //
 //	p, err := metrics.NewPipeline(cfg, rt, metrics.Setup{
 //		Endpoint: meta, EndpointType: "chat", Streaming: true, Tokenizer: tok, Logger: log,
+//		Sinks: []metrics.RecordSink{jsonl},
 //	})
-//	_ = p.WriteInputs(sessions)      // inputs.json, before the run
 //	for rec := range records {
 //		p.Add(rec)                   // one goroutine; the pipeline owns rec
 //	}
-//	sum, err := p.Finish(ctx, info)  // Summary + every artifact
+//	sum, err := p.Finish(ctx, info)  // the Summary
 //
-// Finish still writes every artifact when info.WasCancelled is set (Ctrl-C),
-// and when every request failed.
+// Finish still summarizes everything measured when info.WasCancelled is
+// set (Ctrl-C), and when every request failed. Check runs NewPipeline's
+// validation alone, when a step is planned.
 //
 // # Rules worth knowing
 //
@@ -40,6 +43,6 @@
 //     digits) and Stats.Approx/Precision say so. Records are dropped once
 //     processed: per request the pipeline keeps a few integers (int64
 //     latencies, int32 token counts) from which every metric is re-derived.
-//   - Warmup records are exported (benchmark_phase "warmup") but excluded
-//     from every metric.
+//   - Warmup records reach the sinks (exported with benchmark_phase
+//     "warmup") but are excluded from every metric.
 package metrics

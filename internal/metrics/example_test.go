@@ -3,7 +3,6 @@ package metrics_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -22,16 +21,12 @@ func (spaceTokenizer) Encode(s string) []int   { return make([]int, len(strings.
 func (spaceTokenizer) Decode(ids []int) string { return "" }
 func (spaceTokenizer) Count(s string) int      { return len(strings.Fields(s)) }
 
-// A runner feeds finished records to a Pipeline and gets the Summary and
-// the artifacts (profile_export_aiperf.json, .csv, profile_export.jsonl,
-// profile_export.parquet) at the end.
+// A runner feeds finished records to a Pipeline and gets the Summary at
+// the end. The pipeline writes nothing: sinks (Setup.Sinks) receive each
+// record with its metrics, and the caller renders the Summary.
 func Example() {
-	dir, _ := os.MkdirTemp("", "loadstar-example")
-	defer os.RemoveAll(dir)
-
 	cfg := config.Defaults()
 	cfg.Endpoint = &plugin.Spec{Category: plugin.Endpoint, Name: "chat", Args: plugin.Args{"model": "m"}}
-	cfg.Output.ArtifactDir = dir
 	slo, _ := metrics.ParseSLO("time_to_first_token", "<= 150ms")
 	cfg.SLOs = []config.SLO{slo}
 
@@ -66,12 +61,10 @@ func Example() {
 	}
 	fmt.Printf("request_count: %.0f, goodput fraction: %.2f\n", sum.Metric("request_count").Value, sum.Metric("good_request_fraction").Value)
 	fmt.Println("token source:", sum.TokenSource, "| verdict valid:", sum.Verdict.Valid)
-	fmt.Println("files:", len(sum.Files))
 	// Output:
 	// time_to_first_token: avg 150.0 ms, p50 150.0
 	// inter_token_latency: avg 40.0 ms, p50 40.0
 	// output_sequence_length: avg 3.0 tokens, p50 3.0
 	// request_count: 2, goodput fraction: 0.50
 	// token source: client:words | verdict valid: true
-	// files: 4
 }

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"iter"
 	"log/slog"
-	"os"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -19,7 +17,6 @@ import (
 	"github.com/loadstar/loadstar/engine/record"
 	"github.com/loadstar/loadstar/engine/results"
 	"github.com/loadstar/loadstar/engine/tokenizer"
-	"github.com/loadstar/loadstar/internal/export"
 )
 
 // Setup is what the runner knows about a step besides its plan.
@@ -34,12 +31,8 @@ type Setup struct {
 	// server token counts or the endpoint neither produces tokens nor
 	// tokenizes input.
 	Tokenizer tokenizer.Tokenizer
-	// ArtifactDir overrides the artifact directory ("" = as AIPerf names it,
-	// see export.ArtifactDir). Stimulus overrides the stimulus part of that
-	// name ("" = derived from the plan's timing).
-	ArtifactDir, Stimulus string
-	Logger                *slog.Logger
-	// Version is the loadstar version written into the artifacts.
+	Logger    *slog.Logger
+	// Version is the loadstar version reported in the Summary.
 	Version string
 	// Release, when set, receives each record once the pipeline is done
 	// with it (to reuse it); otherwise records are left to the collector.
@@ -47,19 +40,30 @@ type Setup struct {
 	// Workers is the number of record-processing goroutines (0 = up to 4,
 	// 1 when no client tokenization is needed).
 	Workers int
-	// Plugins built by the runner from the registry. Nil means the
-	// built-ins: RecordProcessors = metric_record; ResultsProcessors are
-	// run after the built-in metric_results; Exporters = the plan's
-	// exporter names (or the defaults of its export level).
+	// RecordProcessors replace the built-in metric_record processor when
+	// set; ResultsProcessors run after the built-in metric_results.
 	RecordProcessors  []RecordProcessor
 	ResultsProcessors []ResultsProcessor
-	Exporters         []export.Exporter
+	// Sinks receive every record with its metrics once processed (the
+	// per-record artifacts); see RecordSink.
+	Sinks []RecordSink
 }
 
-// Pipeline turns a step's records into its Summary and artifacts: record
-// metrics on a small worker pool (tokenization happens here, off the
-// request path), then one goroutine folding results and streaming the
-// per-record exports. Memory stays flat: records are released as soon as
+// RecordSink receives each processed record with its metrics in display
+// units: the per-record outputs (profile_export.jsonl, Parquet) that the
+// caller constructs. WriteRecord is called from one goroutine, in the order
+// records are folded; the row is valid only during the call. A sink that
+// buffers may also implement Flush() (called when no record arrived for a
+// second, so that a killed run loses at most that second). A sink handles
+// its own failures: the pipeline computes metrics, it never exports.
+type RecordSink interface {
+	WriteRecord(row *results.RecordRow)
+}
+
+// Pipeline turns a step's records into its Summary: record metrics on a
+// small worker pool (tokenization happens here, off the request path),
+// then one goroutine folding results and handing each record with its
+// metrics to the sinks. Memory stays flat: records are released as soon as
 // they are processed, and what remains per request is a few integers.
 //
 // The runner calls Add from one goroutine and Finish once at the end.
@@ -68,18 +72,14 @@ type Pipeline struct {
 	setup       Setup
 	app         Applicability
 	log         *slog.Logger
-	target      *export.Target
 	tokenSource string
 	version     string
 
-	recordProcs  []RecordProcessor
-	resultProcs  []ResultsProcessor
-	results      *MetricResults
-	exporters    []export.Exporter
-	recExporters []export.RecordExporter
-	failed       map[export.RecordExporter]bool
-	inputs       *export.Inputs
-	schema       export.RecordSchema
+	recordProcs []RecordProcessor
+	resultProcs []ResultsProcessor
+	results     *MetricResults
+	sinks       []RecordSink
+	flushers    []interface{ Flush() }
 
 	in   chan *record.Record
 	out  chan processed
@@ -92,8 +92,8 @@ type Pipeline struct {
 	procErrs atomic.Int64
 
 	// Owned by the results goroutine.
-	row     export.RecordRow
-	metrics []export.MetricValue
+	row     results.RecordRow
+	metrics []results.MetricValue
 	icl     []float64
 }
 
@@ -105,25 +105,54 @@ type processed struct {
 // queueLen bounds the records waiting between stages.
 const queueLen = 1024
 
-// NewPipeline validates the plan's metric settings, resolves the artifact
-// directory and exporters, opens the streaming exports and starts the
-// processing goroutines. rt may be nil.
+// Check validates the plan's metric settings against the step (SLOs that
+// the endpoint measures, a tokenizer when token counts are the client's)
+// without starting anything: the runner calls it when it plans a step, so
+// that a step that cannot be measured fails before any output is opened.
+func Check(cfg *config.Benchmark, s Setup) error {
+	_, err := prepare(cfg, nil, s)
+	return err
+}
+
+// NewPipeline validates the plan's metric settings (see Check) and starts
+// the processing goroutines. rt may be nil.
 func NewPipeline(cfg *config.Benchmark, rt *config.Runtime, s Setup) (*Pipeline, error) {
+	p, err := prepare(cfg, rt, s)
+	if err != nil {
+		return nil, err
+	}
+	workers := s.Workers
+	if workers <= 0 {
+		workers = 1
+		if (p.app.ProducesTokens || p.app.TokenizesInput) && !cfg.ServerTokenCount {
+			workers = min(runtime.GOMAXPROCS(0), 4)
+		}
+	}
+	p.pool.New = func() any { return &Values{} }
+	p.in = make(chan *record.Record, queueLen)
+	p.out = make(chan processed, queueLen)
+	p.wg.Add(workers)
+	for range workers {
+		go p.work()
+	}
+	go p.fold()
+	return p, nil
+}
+
+func prepare(cfg *config.Benchmark, rt *config.Runtime, s Setup) (*Pipeline, error) {
 	if cfg == nil {
 		return nil, errors.New("metrics: no benchmark configuration")
 	}
-	p := &Pipeline{cfg: cfg, setup: s, log: s.Logger, done: make(chan struct{}), version: s.Version,
-		failed: map[export.RecordExporter]bool{}}
+	p := &Pipeline{cfg: cfg, setup: s, log: s.Logger, done: make(chan struct{}), version: s.Version, sinks: s.Sinks}
 	if p.log == nil {
 		p.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if p.version == "" {
 		p.version = buildVersion()
 	}
-	p.app = Applicability{Streaming: s.Streaming, ProducesTokens: s.Endpoint.ProducesTokens, TokenizesInput: s.Endpoint.TokenizesInput}
-	needTokens := p.app.ProducesTokens || p.app.TokenizesInput
+	p.app = ApplicabilityOf(s.Endpoint, s.Streaming)
 	switch {
-	case !needTokens:
+	case !p.app.ProducesTokens && !p.app.TokenizesInput:
 		p.tokenSource = "none"
 	case cfg.ServerTokenCount:
 		p.tokenSource = "server"
@@ -146,46 +175,32 @@ func NewPipeline(cfg *config.Benchmark, rt *config.Runtime, s Setup) (*Pipeline,
 		p.recordProcs = []RecordProcessor{NewRecordMetrics(p.app, cfg.ServerTokenCount, s.Tokenizer)}
 	}
 	p.resultProcs = append([]ResultsProcessor{p.results}, s.ResultsProcessors...)
-
-	dir := s.ArtifactDir
-	if dir == "" {
-		dir = export.ArtifactDir(cfg, s.Endpoint.ServiceKind, s.EndpointType, s.Stimulus)
-	}
-	p.target = &export.Target{Dir: dir, Prefix: cfg.Output.Prefix, Config: cfg}
-	if err := p.resolveExporters(); err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("metrics: artifact directory: %w", err)
-	}
-	p.schema = p.recordSchema()
-	for i, re := range p.recExporters {
-		if err := re.Begin(p.target, &p.schema); err != nil {
-			for _, prev := range p.recExporters[:i] {
-				if a, ok := prev.(export.Aborter); ok {
-					a.Abort()
-				}
-			}
-			return nil, fmt.Errorf("metrics: %s export: %w", re.Kind(), err)
+	for _, sk := range p.sinks {
+		if f, ok := sk.(interface{ Flush() }); ok {
+			p.flushers = append(p.flushers, f)
 		}
 	}
-
-	workers := s.Workers
-	if workers <= 0 {
-		workers = 1
-		if needTokens && !cfg.ServerTokenCount {
-			workers = min(runtime.GOMAXPROCS(0), 4)
-		}
-	}
-	p.pool.New = func() any { return &Values{} }
-	p.in = make(chan *record.Record, queueLen)
-	p.out = make(chan processed, queueLen)
-	p.wg.Add(workers)
-	for range workers {
-		go p.work()
-	}
-	go p.fold()
 	return p, nil
+}
+
+// ApplicabilityOf is the metric selection of an endpoint with the given
+// capabilities and streaming setting.
+func ApplicabilityOf(ep plugin.EndpointMetadata, streaming bool) Applicability {
+	return Applicability{Streaming: streaming, ProducesTokens: ep.ProducesTokens, TokenizesInput: ep.TokenizesInput}
+}
+
+// Schema lists the per-record metrics a step with applicability app
+// produces, in the order RecordRow.Metrics lists them.
+func Schema(app Applicability) results.RecordSchema {
+	var s results.RecordSchema
+	for id := range recordDefs {
+		if d := &recordDefs[id]; app.Applies(d.Flags) {
+			s.Metrics = append(s.Metrics, results.Column{Tag: d.Tag, Unit: d.Unit, Integer: d.Integer})
+		}
+	}
+	s.ICL = app.Applies(iclDef.Flags)
+	s.ICLUnit = iclDef.Unit
+	return s
 }
 
 func buildVersion() string {
@@ -193,78 +208,6 @@ func buildVersion() string {
 		return bi.Main.Version
 	}
 	return "dev"
-}
-
-// resolveExporters picks the exporters: the runner's, the plan's names, or
-// the defaults of the export level.
-func (p *Pipeline) resolveExporters() error {
-	exps := p.setup.Exporters
-	if exps == nil {
-		names := p.cfg.Output.Exporters
-		if names == nil {
-			for _, b := range export.Builtins() {
-				if b.Default(p.cfg.Output.ExportLevel, p.cfg.Output.SliceDuration > 0) {
-					names = append(names, b.Name)
-				}
-			}
-		}
-		for _, n := range names {
-			e, err := export.New(n)
-			if err != nil {
-				return fmt.Errorf("metrics: %w", err)
-			}
-			exps = append(exps, e)
-		}
-	}
-	// The JSON summary goes last so it can list every other artifact.
-	var last []export.Exporter
-	for _, e := range exps {
-		if e.Kind() == export.KindJSON {
-			last = append(last, e)
-			continue
-		}
-		p.exporters = append(p.exporters, e)
-		if re, ok := e.(export.RecordExporter); ok {
-			p.recExporters = append(p.recExporters, re)
-		}
-		switch in := e.(type) {
-		case export.Inputs:
-			p.inputs = &in
-		case *export.Inputs:
-			p.inputs = in
-		}
-	}
-	p.exporters = append(p.exporters, last...)
-	return nil
-}
-
-func (p *Pipeline) recordSchema() export.RecordSchema {
-	var s export.RecordSchema
-	for id := range recordDefs {
-		if d := &recordDefs[id]; p.app.Applies(d.Flags) {
-			s.Metrics = append(s.Metrics, export.Column{Tag: d.Tag, Unit: d.Unit, Integer: d.Integer})
-		}
-	}
-	s.ICL = p.app.Applies(iclDef.Flags)
-	s.ICLUnit = iclDef.Unit
-	return s
-}
-
-// Dir returns the artifact directory.
-func (p *Pipeline) Dir() string { return p.target.Dir }
-
-// TokenSource says where token counts come from: "server",
-// "client:<tokenizer>" or "none".
-func (p *Pipeline) TokenSource() string { return p.tokenSource }
-
-// WriteInputs writes inputs.json from the dataset's payloads (one session
-// per conversation, payloads in send order) when the inputs exporter is
-// enabled. The runner calls it before the run.
-func (p *Pipeline) WriteInputs(sessions iter.Seq2[export.InputSession, error]) error {
-	if p.inputs == nil {
-		return nil
-	}
-	return p.inputs.Write(p.target, sessions)
 }
 
 // Add hands a finished record to the pipeline, which owns it from now on.
@@ -335,27 +278,24 @@ func (p *Pipeline) fold() {
 				}
 			}
 		}
-		if len(p.recExporters) > 0 {
-			p.exportRecord(it.rec, it.v)
+		if len(p.sinks) > 0 {
+			p.sinkRecord(it.rec, it.v)
 		}
 		p.release(it.rec)
 		p.pool.Put(it.v)
 	}
 }
 
-// flushStreams pushes buffered record lines to their files.
+// flushStreams lets buffering sinks push what they hold.
 func (p *Pipeline) flushStreams() {
-	for _, re := range p.recExporters {
-		if f, ok := re.(export.Flusher); ok && !p.failed[re] {
-			if err := f.Flush(); err != nil {
-				p.failed[re] = true
-				p.log.Error("record export failed; later records are not written to it", "kind", re.Kind(), "error", err)
-			}
-		}
+	for _, f := range p.flushers {
+		f.Flush()
 	}
 }
 
-func (p *Pipeline) exportRecord(rec *record.Record, v *Values) {
+// sinkRecord hands the record with its present metrics, in display units,
+// to every sink. The row and its slices are reused from record to record.
+func (p *Pipeline) sinkRecord(rec *record.Record, v *Values) {
 	p.metrics = p.metrics[:0]
 	for id := range v.V {
 		x := v.V[id]
@@ -363,28 +303,22 @@ func (p *Pipeline) exportRecord(rec *record.Record, v *Values) {
 			continue
 		}
 		d := &recordDefs[id]
-		p.metrics = append(p.metrics, export.MetricValue{Tag: d.Tag, Unit: d.Unit, Value: x * d.Scale, Integer: d.Integer})
+		p.metrics = append(p.metrics, results.MetricValue{Tag: d.Tag, Unit: d.Unit, Value: x * d.Scale, Integer: d.Integer})
 	}
 	p.icl = p.icl[:0]
 	for _, g := range v.ICL {
 		p.icl = append(p.icl, g*iclDef.Scale)
 	}
-	p.row = export.RecordRow{Rec: rec, Metrics: p.metrics, ICL: p.icl}
-	for _, re := range p.recExporters {
-		if p.failed[re] {
-			continue
-		}
-		if err := re.WriteRecord(&p.row); err != nil {
-			p.failed[re] = true
-			p.log.Error("record export failed; later records are not written to it", "kind", re.Kind(), "error", err)
-		}
+	p.row = results.RecordRow{Rec: rec, Metrics: p.metrics, ICL: p.icl}
+	for _, sk := range p.sinks {
+		sk.WriteRecord(&p.row)
 	}
 }
 
-// Finish drains the records added so far, computes the Summary and writes
-// every artifact. info.WasCancelled (Ctrl-C) is reported in the artifacts;
-// everything measured is still written. Export errors are returned joined,
-// with the Summary.
+// Finish drains the records added so far and computes the Summary.
+// info.WasCancelled (Ctrl-C) is carried into it; everything measured is
+// still summarized. Results-processor errors are returned joined, with the
+// Summary.
 func (p *Pipeline) Finish(ctx context.Context, info results.RunInfo) (*results.Summary, error) {
 	if p.closed.Swap(true) {
 		return nil, errors.New("metrics: Finish called twice")
@@ -400,12 +334,10 @@ func (p *Pipeline) Finish(ctx context.Context, info results.RunInfo) (*results.S
 	if info.Endpoint == (plugin.EndpointMetadata{}) {
 		info.Endpoint = p.setup.Endpoint
 	}
-	info.ArtifactDir = p.target.Dir
 	if !info.Streaming {
 		info.Streaming = p.setup.Streaming
 	}
-	sum := &results.Summary{Info: info, Config: p.cfg, TokenSource: p.tokenSource, Version: p.version,
-		Files: map[string]string{}}
+	sum := &results.Summary{Info: info, Config: p.cfg, TokenSource: p.tokenSource, Version: p.version}
 	var errs []error
 	for _, rp := range p.resultProcs {
 		if err := rp.Summarize(ctx, sum); err != nil {
@@ -417,27 +349,6 @@ func (p *Pipeline) Finish(ctx context.Context, info results.RunInfo) (*results.S
 	}
 	if n := p.late.Load(); n > 0 {
 		sum.Notes = append(sum.Notes, fmt.Sprintf("%d records arrived after the results were computed and were not counted", n))
-	}
-	for _, e := range p.exporters {
-		if re, ok := e.(export.RecordExporter); ok && p.failed[re] {
-			if a, ok := e.(export.Aborter); ok {
-				a.Abort()
-			}
-			errs = append(errs, fmt.Errorf("metrics: %s export failed during the run", e.Kind()))
-			continue
-		}
-		if e.Kind() == export.KindJSON {
-			sum.Files[export.KindJSON] = p.target.Path(export.KindJSON)
-		}
-		path, err := e.Export(ctx, p.target, sum)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("metrics: %s export: %w", e.Kind(), err))
-			delete(sum.Files, e.Kind())
-			continue
-		}
-		if path != "" {
-			sum.Files[e.Kind()] = path
-		}
 	}
 	return sum, errors.Join(errs...)
 }

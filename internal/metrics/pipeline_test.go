@@ -1,13 +1,10 @@
 package metrics
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -176,7 +173,7 @@ func TestAggregatesAndDerived(t *testing.T) {
 	}
 }
 
-func TestAllRequestsFailingStillWritesSummary(t *testing.T) {
+func TestAllRequestsFailingStillSummarized(t *testing.T) {
 	cfg := benchCfg(t)
 	sum := run(t, cfg, Setup{}, results.RunInfo{}, errReq(1*sec), errReq(2*sec))
 	if sum.Metric("request_count") != nil || sum.Metric("benchmark_duration") != nil || sum.Metric("request_throughput") != nil {
@@ -191,18 +188,8 @@ func TestAllRequestsFailingStillWritesSummary(t *testing.T) {
 	if sum.Verdict.Valid || !strings.Contains(strings.Join(sum.Verdict.Reasons, ";"), "no request succeeded") {
 		t.Errorf("verdict %+v", sum.Verdict)
 	}
-	for _, kind := range []string{"json", "csv", "jsonl", "parquet"} {
-		if _, err := os.Stat(sum.Files[kind]); err != nil {
-			t.Errorf("%s not written: %v", kind, err)
-		}
-	}
-	var doc map[string]any
-	data, _ := os.ReadFile(sum.Files["json"])
-	if err := json.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := doc["error_request_count"]; !ok || doc["error_summary"] == nil {
-		t.Errorf("json lacks the error results: %s", data)
+	if len(sum.Errors) != 1 || sum.Errors[0].Count != 2 {
+		t.Errorf("error summary %+v", sum.Errors)
 	}
 }
 
@@ -284,11 +271,6 @@ func TestTimeslices(t *testing.T) {
 	if got := get(s1, "request_count").Value; got != 1 {
 		t.Errorf("slice 1 request_count = %v", got)
 	}
-	for _, kind := range []string{"timeslices_csv", "timeslices_json"} {
-		if _, err := os.Stat(sum.Files[kind]); err != nil {
-			t.Errorf("%s: %v", kind, err)
-		}
-	}
 }
 
 func TestBeyondExactLimitUsesHDR(t *testing.T) {
@@ -336,83 +318,92 @@ func TestBeyondExactLimitUsesHDR(t *testing.T) {
 	}
 }
 
-func TestWarmupExcludedButExported(t *testing.T) {
+func TestWarmupExcludedButSunk(t *testing.T) {
 	cfg := benchCfg(t)
 	w := req(100*ms, 10*ms, 20*ms, 2)
 	w.Phase = record.Warmup
-	sum := run(t, cfg, Setup{}, results.RunInfo{}, w, req(sec, 10*ms, 30*ms, 2))
+	rows := &rowSink{}
+	sum := run(t, cfg, Setup{Sinks: []RecordSink{rows}}, results.RunInfo{}, w, req(sec, 10*ms, 30*ms, 2))
 	if got := metric(t, sum, "request_count").Value; got != 1 {
 		t.Errorf("request_count = %v", got)
 	}
-	// Records are processed by several workers: lines follow processing
+	// Records are processed by several workers: rows follow processing
 	// order, not necessarily arrival order.
-	lines := readLines(t, sum.Files["jsonl"])
-	if len(lines) != 2 || strings.Count(strings.Join(lines, "\n"), `"benchmark_phase":"warmup"`) != 1 {
-		t.Errorf("jsonl %q", lines)
+	warm := 0
+	for _, r := range rows.rows {
+		if r.phase == record.Warmup {
+			warm++
+		}
+	}
+	if len(rows.rows) != 2 || warm != 1 {
+		t.Errorf("rows %+v", rows.rows)
 	}
 }
 
-func readLines(t *testing.T, path string) []string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		out = append(out, sc.Text())
-	}
-	return out
+// rowSink keeps a copy of every row a pipeline hands over.
+type rowSink struct {
+	rows    []sunkRow
+	flushes atomic.Int64
 }
 
-func TestJSONLRecordsMatchSummary(t *testing.T) {
-	cfg := benchCfg(t)
-	sum := run(t, cfg, Setup{}, results.RunInfo{}, scenario()...)
-	lines := readLines(t, sum.Files["jsonl"])
-	if len(lines) != 5 {
-		t.Fatalf("%d lines", len(lines))
+type sunkRow struct {
+	phase   record.Phase
+	failed  bool
+	metrics map[string]results.MetricValue
+	order   []string
+	icl     []float64
+}
+
+func (s *rowSink) WriteRecord(row *results.RecordRow) {
+	r := sunkRow{phase: row.Rec.Phase, failed: row.Rec.Error != nil, metrics: map[string]results.MetricValue{},
+		icl: append([]float64(nil), row.ICL...)}
+	for _, m := range row.Metrics {
+		r.metrics[m.Tag] = m
+		r.order = append(r.order, m.Tag)
+	}
+	s.rows = append(s.rows, r)
+}
+
+func (s *rowSink) Flush() { s.flushes.Add(1) }
+
+// Sinks get every record with its metrics in display units, in the order
+// of the record schema, and the values agree with the summary.
+func TestSinkRowsMatchSummary(t *testing.T) {
+	rows := &rowSink{}
+	sum := run(t, benchCfg(t), Setup{Sinks: []RecordSink{rows}}, results.RunInfo{}, scenario()...)
+	if len(rows.rows) != 5 {
+		t.Fatalf("%d rows", len(rows.rows))
+	}
+	schema := Schema(streamingChat)
+	pos := map[string]int{}
+	for i, c := range schema.Metrics {
+		pos[c.Tag] = i
 	}
 	var ttfts []float64
-	for _, l := range lines {
-		var rec struct {
-			Metadata map[string]any `json:"metadata"`
-			Metrics  map[string]struct {
-				Value any
-				Unit  string
-			} `json:"metrics"`
-			Error *record.ErrorDetails `json:"error"`
+	for _, r := range rows.rows {
+		for i := 1; i < len(r.order); i++ {
+			if pos[r.order[i-1]] >= pos[r.order[i]] {
+				t.Errorf("row metrics out of schema order: %v", r.order)
+			}
 		}
-		if err := json.Unmarshal([]byte(l), &rec); err != nil {
-			t.Fatalf("%v: %s", err, l)
-		}
-		if rec.Error != nil {
-			if _, ok := rec.Metrics["error_isl"]; !ok || len(rec.Metrics) != 2 { // error_isl + issue_delay
-				t.Errorf("error record metrics %v", rec.Metrics)
+		if r.failed {
+			if _, ok := r.metrics["error_isl"]; !ok || len(r.metrics) != 2 { // error_isl + issue_delay
+				t.Errorf("error record metrics %v", r.order)
 			}
 			continue
 		}
-		m := rec.Metrics["time_to_first_token"]
+		m := r.metrics["time_to_first_token"]
 		if m.Unit != "ms" {
 			t.Errorf("unit %q", m.Unit)
 		}
-		ttfts = append(ttfts, m.Value.(float64))
-		if _, ok := rec.Metrics["inter_chunk_latency"]; ok {
-			t.Error("list metric exported without per_chunk")
-		}
-		if rec.Metadata["request_start_ns"].(float64) < float64(wall) {
-			t.Errorf("request_start_ns not wall clock: %v", rec.Metadata["request_start_ns"])
+		ttfts = append(ttfts, m.Value)
+		if len(r.icl) == 0 || !schema.ICL || schema.ICLUnit != "ms" {
+			t.Errorf("inter-chunk latencies %v (schema %v %q)", r.icl, schema.ICL, schema.ICLUnit)
 		}
 	}
 	st := ExactStats(ttfts, 1)
 	if want := metric(t, sum, "time_to_first_token").Stats; !near(st.Avg, want.Avg) || !near(st.P90, want.P90) {
-		t.Errorf("JSONL stats %+v differ from summary %+v", st, want)
-	}
-	data, _ := os.ReadFile(sum.Files["json"])
-	if strings.Contains(string(data), "sk-secret") {
-		t.Error("api key written to the summary")
+		t.Errorf("row stats %+v differ from summary %+v", st, want)
 	}
 }
 
@@ -425,28 +416,11 @@ func TestNewPipelineErrors(t *testing.T) {
 	if _, err := NewPipeline(cfg, nil, Setup{Endpoint: chatMeta, Tokenizer: words{}}); err == nil || !strings.Contains(err.Error(), "streaming") {
 		t.Errorf("ttft slo without streaming: %v", err)
 	}
-	cfg.SLOs = nil
-	cfg.Output.Exporters = []string{"json", "nope"}
-	if _, err := NewPipeline(cfg, nil, Setup{Endpoint: chatMeta, Tokenizer: words{}}); err == nil || !strings.Contains(err.Error(), `"nope"`) {
-		t.Errorf("unknown exporter: %v", err)
+	if err := Check(cfg, Setup{Endpoint: chatMeta, Tokenizer: words{}}); err == nil || !strings.Contains(err.Error(), "streaming") {
+		t.Errorf("Check: ttft slo without streaming: %v", err)
 	}
-}
-
-func TestArtifactDirNamedAsAIPerf(t *testing.T) {
-	cfg := benchCfg(t)
-	root := t.TempDir()
-	cfg.Output.ArtifactDir, cfg.Output.Root = "", root
-	p, err := NewPipeline(cfg, nil, Setup{Endpoint: chatMeta, EndpointType: "chat", Streaming: true, Tokenizer: words{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, err := p.Finish(context.Background(), results.RunInfo{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := filepath.Join(root, "org_m-openai-chat-request_rate2.0")
-	if p.Dir() != want || sum.Info.ArtifactDir != want {
-		t.Errorf("dir %q, want %q", p.Dir(), want)
+	if err := Check(cfg, Setup{Endpoint: chatMeta, Streaming: true, Tokenizer: words{}}); err != nil {
+		t.Errorf("Check of a valid step: %v", err)
 	}
 }
 
@@ -464,26 +438,22 @@ func TestFinishTwice(t *testing.T) {
 	p.Add(req(sec, ms, 2*ms, 2)) // after Finish: dropped, no panic
 }
 
-func TestRecordsReachDiskWhileRunning(t *testing.T) {
-	cfg := benchCfg(t)
-	p, err := NewPipeline(cfg, nil, Setup{Endpoint: chatMeta, EndpointType: "chat", Streaming: true, Tokenizer: words{}})
+// A sink that buffers is flushed while no record arrives, so that a killed
+// run keeps what it measured.
+func TestIdleSinksAreFlushed(t *testing.T) {
+	rows := &rowSink{}
+	p, err := NewPipeline(benchCfg(t), nil, Setup{Endpoint: chatMeta, EndpointType: "chat", Streaming: true, Tokenizer: words{},
+		Sinks: []RecordSink{rows}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range scenario() {
 		p.Add(r)
 	}
-	// Nothing more arrives: within about a second the idle flush writes
-	// every line, so a killed run keeps what it measured.
-	path := filepath.Join(cfg.Output.ArtifactDir, "profile_export.jsonl")
 	deadline := time.Now().Add(5 * time.Second)
-	for {
-		data, _ := os.ReadFile(path)
-		if strings.Count(string(data), "\n") == 5 {
-			break
-		}
+	for rows.flushes.Load() == 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("records not on disk while running: %q", data)
+			t.Fatal("sink not flushed while idle")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -492,7 +462,7 @@ func TestRecordsReachDiskWhileRunning(t *testing.T) {
 	}
 }
 
-func TestCancelledRunWritesEverything(t *testing.T) {
+func TestCancelledRunIsSummarized(t *testing.T) {
 	cfg := benchCfg(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // Ctrl-C: the run's context is done when Finish is called
@@ -507,14 +477,8 @@ func TestCancelledRunWritesEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, kind := range []string{"json", "csv", "jsonl", "parquet"} {
-		if _, err := os.Stat(sum.Files[kind]); err != nil {
-			t.Errorf("%s: %v", kind, err)
-		}
-	}
-	data, _ := os.ReadFile(sum.Files["json"])
-	if !strings.Contains(string(data), `"was_cancelled": true`) {
-		t.Error("was_cancelled not written")
+	if !sum.Info.WasCancelled {
+		t.Error("was_cancelled lost")
 	}
 	reasons := strings.Join(sum.Verdict.Reasons, "\n")
 	if sum.Verdict.Valid || !strings.Contains(reasons, "cancelled") || !strings.Contains(reasons, "2 scheduled requests were never sent") {

@@ -1,11 +1,10 @@
-package catalog_test
+package outputs_test
 
 import (
 	"reflect"
 	"testing"
 	"time"
 
-	"github.com/loadstar/loadstar/engine/catalog"
 	"github.com/loadstar/loadstar/engine/dataset"
 	"github.com/loadstar/loadstar/engine/endpoint"
 	"github.com/loadstar/loadstar/engine/ordered"
@@ -14,6 +13,7 @@ import (
 	"github.com/loadstar/loadstar/internal/console"
 	"github.com/loadstar/loadstar/internal/export"
 	"github.com/loadstar/loadstar/internal/metrics"
+	"github.com/loadstar/loadstar/internal/outputs"
 	"github.com/loadstar/loadstar/internal/transport"
 	"github.com/loadstar/loadstar/internal/ui"
 )
@@ -68,7 +68,7 @@ func sample(p plugin.Param) any {
 // Every built-in that builds from sample arguments implements its
 // category's protocol.
 func TestBuiltinsImplementTheirProtocol(t *testing.T) {
-	r, err := catalog.New()
+	r, err := outputs.NewRegistry()
 	if err != nil {
 		t.Fatal(err)
 	}

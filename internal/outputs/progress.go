@@ -1,19 +1,21 @@
-package runner
+package outputs
 
 import (
 	"math"
 
+	"github.com/loadstar/loadstar/engine/runner"
 	"github.com/loadstar/loadstar/internal/ui"
 )
 
-// uiObserver drives a progress UI (internal/ui) from the runner's progress
+// progress drives a progress UI (internal/ui) from the runner's progress
 // reports: one UI phase per benchmark phase.
-type uiObserver struct {
+type progress struct {
 	ui      ui.UI
 	started bool
 }
 
-func (o *uiObserver) Progress(p Progress) {
+// Progress implements runner.Observer.
+func (o *progress) Progress(p runner.Progress) {
 	if !o.started {
 		ph := ui.Phase{Name: p.Phase.String()}
 		if p.Plan != nil {

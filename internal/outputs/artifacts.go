@@ -1,0 +1,192 @@
+package outputs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"os"
+
+	"github.com/loadstar/loadstar/engine/config"
+	"github.com/loadstar/loadstar/engine/results"
+	"github.com/loadstar/loadstar/engine/runner"
+	"github.com/loadstar/loadstar/internal/export"
+)
+
+// artifacts are the files of one step: the exporters the plan selects,
+// their directory, and the record streams among them. It is the step's
+// record sink (runner.RecordSink): WriteRecord and Flush are called from
+// the metrics pipeline's one folding goroutine, finish once at the end.
+type artifacts struct {
+	target    *export.Target
+	exporters []export.Exporter // in run order, the JSON summary last
+	streams   []recordStream
+	inputs    *export.Inputs
+	log       *slog.Logger
+}
+
+// recordStream is a record exporter and whether it has failed: a failed
+// stream gets no further records and is aborted at the end.
+type recordStream struct {
+	export.RecordExporter
+	failed bool
+}
+
+// openArtifacts resolves the plan's exporters (cfg.Output.Exporters, or the
+// defaults of its export level), creates dir and begins the record streams.
+func openArtifacts(cfg *config.Benchmark, dir string, schema results.RecordSchema, log *slog.Logger) (*artifacts, error) {
+	a := &artifacts{target: &export.Target{Dir: dir, Prefix: cfg.Output.Prefix, Config: cfg}, log: log}
+	if err := a.resolve(cfg); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("outputs: artifact directory: %w", err)
+	}
+	for i := range a.streams {
+		s := &a.streams[i]
+		if err := s.Begin(a.target, &schema); err != nil {
+			for _, prev := range a.streams[:i] {
+				if ab, ok := prev.RecordExporter.(export.Aborter); ok {
+					ab.Abort()
+				}
+			}
+			return nil, fmt.Errorf("outputs: %s export: %w", s.Kind(), err)
+		}
+	}
+	return a, nil
+}
+
+// resolve builds the exporters by name; the JSON summary goes last so it
+// can list every other artifact.
+func (a *artifacts) resolve(cfg *config.Benchmark) error {
+	names := cfg.Output.Exporters
+	if names == nil {
+		for _, b := range export.Builtins() {
+			if b.Default(cfg.Output.ExportLevel, cfg.Output.SliceDuration > 0) {
+				names = append(names, b.Name)
+			}
+		}
+	}
+	var last []export.Exporter
+	for _, n := range names {
+		e, err := export.New(n)
+		if err != nil {
+			return fmt.Errorf("outputs: %w", err)
+		}
+		if e.Kind() == export.KindJSON {
+			last = append(last, e)
+			continue
+		}
+		a.exporters = append(a.exporters, e)
+		if re, ok := e.(export.RecordExporter); ok {
+			a.streams = append(a.streams, recordStream{RecordExporter: re})
+		}
+		switch in := e.(type) {
+		case export.Inputs:
+			a.inputs = &in
+		case *export.Inputs:
+			a.inputs = in
+		}
+	}
+	a.exporters = append(a.exporters, last...)
+	return nil
+}
+
+// writeInputs writes inputs.json from the step's payloads when the inputs
+// exporter is selected.
+func (a *artifacts) writeInputs(st *runner.Step) error {
+	if a.inputs == nil {
+		return nil
+	}
+	return a.inputs.Write(a.target, inputSessions(st.Payloads()))
+}
+
+func inputSessions(p iter.Seq2[runner.SessionPayloads, error]) iter.Seq2[export.InputSession, error] {
+	return func(yield func(export.InputSession, error) bool) {
+		for s, err := range p {
+			if !yield(export.InputSession(s), err) {
+				return
+			}
+		}
+	}
+}
+
+// WriteRecord implements runner.RecordSink.
+func (a *artifacts) WriteRecord(row *results.RecordRow) {
+	for i := range a.streams {
+		s := &a.streams[i]
+		if s.failed {
+			continue
+		}
+		if err := s.RecordExporter.WriteRecord(row); err != nil {
+			a.fail(s, err)
+		}
+	}
+}
+
+// Flush pushes buffered record lines to their files (runner.RecordSink's
+// optional Flush).
+func (a *artifacts) Flush() {
+	for i := range a.streams {
+		s := &a.streams[i]
+		if f, ok := s.RecordExporter.(export.Flusher); ok && !s.failed {
+			if err := f.Flush(); err != nil {
+				a.fail(s, err)
+			}
+		}
+	}
+}
+
+func (a *artifacts) fail(s *recordStream, err error) {
+	s.failed = true
+	a.log.Error("record export failed; later records are not written to it", "kind", s.Kind(), "error", err)
+}
+
+// finish writes every artifact of sum and records them in sum.Files and
+// sum.Info.ArtifactDir. A stream that failed during the run is aborted
+// and reported; the other artifacts are still written. Errors are joined.
+func (a *artifacts) finish(ctx context.Context, sum *results.Summary) error {
+	sum.Info.ArtifactDir = a.target.Dir
+	if sum.Files == nil {
+		sum.Files = map[string]string{}
+	}
+	failed := map[export.Exporter]bool{}
+	for _, s := range a.streams {
+		if s.failed {
+			failed[s.RecordExporter] = true
+		}
+	}
+	var errs []error
+	for _, e := range a.exporters {
+		if failed[e] {
+			if ab, ok := e.(export.Aborter); ok {
+				ab.Abort()
+			}
+			errs = append(errs, fmt.Errorf("outputs: %s export failed during the run", e.Kind()))
+			continue
+		}
+		if e.Kind() == export.KindJSON {
+			sum.Files[export.KindJSON] = a.target.Path(export.KindJSON)
+		}
+		path, err := e.Export(ctx, a.target, sum)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("outputs: %s export: %w", e.Kind(), err))
+			delete(sum.Files, e.Kind())
+			continue
+		}
+		if path != "" {
+			sum.Files[e.Kind()] = path
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// abort closes the record streams of a step that ended without results.
+func (a *artifacts) abort() {
+	for _, s := range a.streams {
+		if ab, ok := s.RecordExporter.(export.Aborter); ok {
+			ab.Abort()
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/loadstar/loadstar/engine/dist"
 	"github.com/loadstar/loadstar/engine/endpoint"
 	"github.com/loadstar/loadstar/engine/plugin"
+	"github.com/loadstar/loadstar/internal/outputs"
 )
 
 // baseArgs are the arguments a class needs to build at all: a sample for
@@ -83,6 +84,9 @@ func other(p plugin.Param) any {
 // ignores an argument in favour of a value of its own.
 func TestParamDefaultsAreWhatConstructorsUse(t *testing.T) {
 	classes := catalog.Classes()
+	for name, c := range outputs.Classes() { // the binary's other classes
+		classes[name] = c
+	}
 	names := make([]string, 0, len(classes))
 	for name := range classes {
 		names = append(names, name)

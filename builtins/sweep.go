@@ -21,39 +21,138 @@ import (
 	"github.com/loadstar/loadstar/interp"
 )
 
-// SweepKwargs document sweep(); SearchKwargs search().
-func SweepKwargs() []Kwarg {
-	return []Kwarg{
-		{Name: "base", Type: "dict | function", Default: "required", Doc: "The benchmark: a dict of run() arguments (swept names are run() arguments), or a function called with the swept values as keyword arguments that returns such a dict."},
-		{Name: "grid", Type: "dict", Default: "none", Doc: "Parameter lists combined as a Cartesian product: {\"concurrency\": [1, 2, 4]}."},
-		{Name: "zip", Type: "dict", Default: "none", Doc: "Parameter lists of equal length taken together: {\"isl\": [128, 512], \"osl\": [512, 128]}."},
-		{Name: "repeat", Type: "int", Default: "1", Doc: "Trials per step; the summary then reports mean, std and a confidence interval."},
-		{Name: "confidence", Type: "float", Default: "0.95", Doc: "Confidence level of the intervals over repeated trials."},
-		{Name: "on_failure", Type: "string", Default: "\"stop\"", Doc: "\"stop\" re-raises a step that cannot run; \"continue\" records it and goes on."},
-		{Name: "stop_when", Type: "function", Default: "none", Doc: "Called with each step's result; returning True ends the sweep early (e.g. the server saturated)."},
-		{Name: "cooldown", Type: "duration", Default: "0", Doc: "Pause between steps."},
-		{Name: "artifact_dir", Type: "string", Default: "artifacts/sweep-<name or time>", Doc: "Directory of the per-step subdirectories and sweep_summary.{csv,json}."},
-		{Name: "name", Type: "string", Default: "\"sweep\"", Doc: "Label of the sweep (directory name)."},
+// scriptArg is one keyword argument of sweep() or search(): its
+// documentation and the variable starlark.UnpackArgs stores it in. The one
+// table feeds both the parser and `loadstar doc`: a documented default is
+// the variable's initial value unless the default is computed later
+// (shown, e.g. "2·lo").
+type scriptArg struct {
+	name, typ, doc string
+	dst            any // pointer handed to starlark.UnpackArgs
+	required       bool
+	shown          string // the documented default when it is not the initial value
+}
+
+// unpackArgs parses args and kwargs into the table's variables.
+func unpackArgs(fn string, args starlark.Tuple, kwargs []starlark.Tuple, table []scriptArg) error {
+	pairs := make([]any, 0, 2*len(table))
+	for _, a := range table {
+		name := a.name
+		if !a.required {
+			name += "?"
+		}
+		pairs = append(pairs, name, a.dst)
+	}
+	if err := starlark.UnpackArgs(fn, args, kwargs, pairs...); err != nil {
+		return errext.WithExitCode(err, errext.InvalidConfig)
+	}
+	return nil
+}
+
+// docArgs documents a table of arguments.
+func docArgs(table []scriptArg) []Kwarg {
+	out := make([]Kwarg, len(table))
+	for i, a := range table {
+		def := a.shown
+		switch {
+		case a.required:
+			def = "required"
+		case def == "":
+			def = initialValue(a.dst)
+		}
+		out[i] = Kwarg{Name: a.name, Type: a.typ, Default: def, Doc: a.doc}
+	}
+	return out
+}
+
+// initialValue renders the value a variable holds before parsing as a
+// script literal ("none" when unset).
+func initialValue(dst any) string {
+	switch p := dst.(type) {
+	case *int:
+		return strconv.Itoa(*p)
+	case *float64:
+		return starlark.Float(*p).String()
+	case *bool:
+		return starlark.Bool(*p).String()
+	case *string:
+		return starlark.String(*p).String()
+	case *starlark.Value:
+		if *p != nil {
+			return (*p).String()
+		}
+	case **starlark.Dict:
+		if *p != nil {
+			return (*p).String()
+		}
+	}
+	return "none"
+}
+
+// sweepArgs are sweep()'s arguments, holding their defaults until parsed.
+type sweepArgs struct {
+	base, stopWhen, cooldown starlark.Value
+	grid, zip                *starlark.Dict
+	repeat                   int
+	confidence               float64
+	onFailure, dir, name     string
+}
+
+func newSweepArgs() *sweepArgs {
+	return &sweepArgs{repeat: 1, confidence: 0.95, onFailure: "stop", name: "sweep"}
+}
+
+func (a *sweepArgs) table() []scriptArg {
+	return []scriptArg{
+		{name: "base", typ: "dict | function", dst: &a.base, required: true, doc: "The benchmark: a dict of run() arguments (swept names are run() arguments), or a function called with the swept values as keyword arguments that returns such a dict."},
+		{name: "grid", typ: "dict", dst: &a.grid, doc: "Parameter lists combined as a Cartesian product: {\"concurrency\": [1, 2, 4]}."},
+		{name: "zip", typ: "dict", dst: &a.zip, doc: "Parameter lists of equal length taken together: {\"isl\": [128, 512], \"osl\": [512, 128]}."},
+		{name: "repeat", typ: "int", dst: &a.repeat, doc: "Trials per step; the summary then reports mean, std and a confidence interval."},
+		{name: "confidence", typ: "float", dst: &a.confidence, doc: "Confidence level of the intervals over repeated trials."},
+		{name: "on_failure", typ: "string", dst: &a.onFailure, doc: "\"stop\" re-raises a step that cannot run; \"continue\" records it and goes on."},
+		{name: "stop_when", typ: "function", dst: &a.stopWhen, doc: "Called with each step's result; returning True ends the sweep early (e.g. the server saturated)."},
+		{name: "cooldown", typ: "duration", dst: &a.cooldown, shown: "0", doc: "Pause between steps."},
+		{name: "artifact_dir", typ: "string", dst: &a.dir, shown: "artifacts/sweep-<name or time>", doc: "Directory of the per-step subdirectories and sweep_summary.{csv,json}."},
+		{name: "name", typ: "string", dst: &a.name, doc: "Label of the sweep (directory name)."},
 	}
 }
 
-// SearchKwargs document search().
-func SearchKwargs() []Kwarg {
-	return []Kwarg{
-		{Name: "base", Type: "function", Default: "required", Doc: "Called with one knob value; returns a dict of run() arguments, e.g. lambda rate: dict(common, timing = timing.request_rate(rate = rate))."},
-		{Name: "lo", Type: "number", Default: "required", Doc: "First value probed; it must meet the objectives."},
-		{Name: "hi", Type: "number", Default: "2·lo", Doc: "First upper probe; doubled while the objectives hold (bracketing)."},
-		{Name: "max", Type: "number", Default: "unbounded", Doc: "Largest value probed."},
-		{Name: "objectives", Type: "dict", Default: "none", Doc: "What must hold, in threshold syntax: {\"time_to_first_token\": \"p99 <= 500ms\", \"request_error_rate\": \"value < 1%\"}."},
-		{Name: "predicate", Type: "function", Default: "none", Doc: "Called with a probe's result; must return True for the probe to pass (with or instead of objectives)."},
-		{Name: "tolerance", Type: "float", Default: "0.05", Doc: "Stop bisecting when (fail − pass) <= tolerance · pass."},
-		{Name: "integer", Type: "bool", Default: "False", Doc: "Probe whole numbers only (concurrency); bisection ends at adjacent integers."},
-		{Name: "max_probes", Type: "int", Default: "20", Doc: "Most benchmarks the search may run."},
-		{Name: "require_valid", Type: "bool", Default: "False", Doc: "Count an INVALID run (schedule not met) as failing."},
-		{Name: "knob", Type: "string", Default: "\"value\"", Doc: "Name of the searched quantity in reports and directory names."},
-		{Name: "artifact_dir", Type: "string", Default: "artifacts/search-<knob>-<time>", Doc: "Directory of the probes and search_history.{csv,json}."},
+// SweepKwargs document sweep(), from the table that parses its arguments.
+func SweepKwargs() []Kwarg { return docArgs(newSweepArgs().table()) }
+
+// searchArgs are search()'s arguments, holding their defaults until parsed.
+type searchArgs struct {
+	base, predicate, lo, hi, max starlark.Value
+	objectives                   *starlark.Dict
+	tolerance                    float64
+	integer, requireValid        bool
+	maxProbes                    int
+	knob, dir                    string
+}
+
+func newSearchArgs() *searchArgs {
+	return &searchArgs{tolerance: 0.05, maxProbes: 20, knob: "value"}
+}
+
+func (a *searchArgs) table() []scriptArg {
+	return []scriptArg{
+		{name: "base", typ: "function", dst: &a.base, required: true, doc: "Called with one knob value; returns a dict of run() arguments, e.g. lambda rate: dict(common, timing = timing.request_rate(rate = rate))."},
+		{name: "lo", typ: "number", dst: &a.lo, required: true, doc: "First value probed; it must meet the objectives."},
+		{name: "hi", typ: "number", dst: &a.hi, shown: "2·lo", doc: "First upper probe; doubled while the objectives hold (bracketing)."},
+		{name: "max", typ: "number", dst: &a.max, shown: "unbounded", doc: "Largest value probed."},
+		{name: "objectives", typ: "dict", dst: &a.objectives, doc: "What must hold, in threshold syntax: {\"time_to_first_token\": \"p99 <= 500ms\", \"request_error_rate\": \"value < 1%\"}."},
+		{name: "predicate", typ: "function", dst: &a.predicate, doc: "Called with a probe's result; must return True for the probe to pass (with or instead of objectives)."},
+		{name: "tolerance", typ: "float", dst: &a.tolerance, doc: "Stop bisecting when (fail − pass) <= tolerance · pass."},
+		{name: "integer", typ: "bool", dst: &a.integer, doc: "Probe whole numbers only (concurrency); bisection ends at adjacent integers."},
+		{name: "max_probes", typ: "int", dst: &a.maxProbes, doc: "Most benchmarks the search may run."},
+		{name: "require_valid", typ: "bool", dst: &a.requireValid, doc: "Count an INVALID run (schedule not met) as failing."},
+		{name: "knob", typ: "string", dst: &a.knob, doc: "Name of the searched quantity in reports and directory names."},
+		{name: "artifact_dir", typ: "string", dst: &a.dir, shown: "artifacts/search-<knob>-<time>", doc: "Directory of the probes and search_history.{csv,json}."},
 	}
 }
+
+// SearchKwargs document search(), from the table that parses its arguments.
+func SearchKwargs() []Kwarg { return docArgs(newSearchArgs().table()) }
 
 func scriptValueToGo(v starlark.Value) any {
 	switch x := v.(type) {
@@ -129,105 +228,111 @@ func sweepBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starlark.T
 	if err != nil {
 		return nil, err
 	}
-	var (
-		base, stopWhen, cooldownV starlark.Value
-		grid, zip                 *starlark.Dict
-		repeat                    = 1
-		confidence                = 0.95
-		onFailure                 = "stop"
-		dir, name                 string
-	)
-	if err := starlark.UnpackArgs(fn.Name(), args, kwargs, "base", &base, "grid?", &grid, "zip?", &zip, "repeat?", &repeat,
-		"confidence?", &confidence, "on_failure?", &onFailure, "stop_when?", &stopWhen, "cooldown?", &cooldownV,
-		"artifact_dir?", &dir, "name?", &name); err != nil {
-		return nil, errext.WithExitCode(err, errext.InvalidConfig)
+	a := newSweepArgs()
+	if err := unpackArgs(fn.Name(), args, kwargs, a.table()); err != nil {
+		return nil, err
 	}
-	bad := func(format string, a ...any) error {
-		return errext.Errorf(errext.InvalidConfig, fn.Name()+": "+format, a...)
+	sw, err := a.plan(env, fn.Name())
+	if err != nil {
+		return nil, err
 	}
-	if (grid == nil) == (zip == nil) {
+	rows, steps, stopped, err := sw.run(thread)
+	if err != nil {
+		return nil, err
+	}
+	csvPath, jsonPath := "", ""
+	if !env.DryRun {
+		if csvPath, jsonPath, err = sweep.WriteSummary(sw.dir, sw.names, rows, a.confidence); err != nil {
+			return nil, errext.Errorf(errext.Generic, "%s: writing the summary: %v", fn.Name(), err)
+		}
+		fmt.Fprintf(env.Stdout, "Sweep summary: %s\n", csvPath)
+	}
+	return starlarkstruct.FromStringDict(starlark.String("sweep_result"), starlark.StringDict{
+		"steps": frozenList(steps), "dir": starlark.String(sw.dir), "summary_csv": starlark.String(csvPath),
+		"summary_json": starlark.String(jsonPath), "stopped_early": starlark.Bool(stopped),
+	}), nil
+}
+
+// sweepPlan is a checked sweep(): its cells in order and where they go.
+type sweepPlan struct {
+	*sweepArgs
+	env      *Env
+	fn       string
+	cooldown time.Duration
+	cells    []sweep.Cell
+	names    []string                    // swept parameters, in order
+	values   map[string][]starlark.Value // each parameter's script values
+}
+
+// plan checks the arguments and lays out the cells.
+func (a *sweepArgs) plan(env *Env, fn string) (*sweepPlan, error) {
+	bad := func(format string, args ...any) error {
+		return errext.Errorf(errext.InvalidConfig, fn+": "+format, args...)
+	}
+	switch {
+	case (a.grid == nil) == (a.zip == nil):
 		return nil, bad("give exactly one of grid or zip")
+	case a.repeat < 1:
+		return nil, bad("repeat must be >= 1, got %d", a.repeat)
+	case a.confidence <= 0 || a.confidence >= 1:
+		return nil, bad("confidence must be in (0, 1), got %v", a.confidence)
+	case a.onFailure != "stop" && a.onFailure != "continue":
+		return nil, bad("on_failure must be \"stop\" or \"continue\", got %q", a.onFailure)
 	}
-	if repeat < 1 {
-		return nil, bad("repeat must be >= 1, got %d", repeat)
-	}
-	if confidence <= 0 || confidence >= 1 {
-		return nil, bad("confidence must be in (0, 1), got %v", confidence)
-	}
-	if onFailure != "stop" && onFailure != "continue" {
-		return nil, bad("on_failure must be \"stop\" or \"continue\", got %q", onFailure)
-	}
-	var cooldown time.Duration
-	if cooldownV != nil && cooldownV != starlark.None {
-		if cooldown, err = AsDuration(cooldownV, "cooldown"); err != nil {
+	sw := &sweepPlan{sweepArgs: a, env: env, fn: fn, values: map[string][]starlark.Value{}}
+	if a.cooldown != nil && a.cooldown != starlark.None {
+		var err error
+		if sw.cooldown, err = AsDuration(a.cooldown, "cooldown"); err != nil {
 			return nil, bad("%v", err)
 		}
 	}
-	mode, lists := sweep.Grid, grid
-	if zip != nil {
-		mode, lists = sweep.Zip, zip
+	mode, lists := sweep.Grid, a.grid
+	if a.zip != nil {
+		mode, lists = sweep.Zip, a.zip
 	}
 	var params []sweep.Param
-	var names []string
-	scriptValues := map[string][]starlark.Value{}
 	for _, kv := range lists.Items() {
 		pname, ok := starlark.AsString(kv[0])
 		if !ok {
 			return nil, bad("parameter names must be strings, got %s", kv[0].Type())
 		}
-		iter, ok := kv[1].(starlark.Indexable)
+		list, ok := kv[1].(starlark.Indexable)
 		if !ok {
 			return nil, bad("%s: want a list of values, got %s", pname, kv[1].Type())
 		}
 		p := sweep.Param{Name: pname}
-		for i := 0; i < iter.Len(); i++ {
-			p.Values = append(p.Values, scriptValueToGo(iter.Index(i)))
-			scriptValues[pname] = append(scriptValues[pname], iter.Index(i))
+		for i := 0; i < list.Len(); i++ {
+			p.Values = append(p.Values, scriptValueToGo(list.Index(i)))
+			sw.values[pname] = append(sw.values[pname], list.Index(i))
 		}
 		params = append(params, p)
-		names = append(names, pname)
+		sw.names = append(sw.names, pname)
 	}
-	cells, err := sweep.Cells(params, mode)
-	if err != nil {
+	var err error
+	if sw.cells, err = sweep.Cells(params, mode); err != nil {
 		return nil, bad("%v", strings.TrimPrefix(err.Error(), "sweep: "))
 	}
-	if name == "" {
-		name = "sweep"
+	if sw.name == "" {
+		sw.name = "sweep"
 	}
-	if dir == "" {
-		dir = defaultDir(env, name)
+	if sw.dir == "" {
+		sw.dir = defaultDir(env, sw.name)
 	}
+	return sw, nil
+}
 
-	var rows []sweep.Row
-	var steps []starlark.Value
-	stopped := false
-	for ci, cell := range cells {
+// run runs the cells in order, each cell's trials back to back with a
+// cooldown before every step but the first, until stop_when says so.
+func (sw *sweepPlan) run(thread *starlark.Thread) (rows []sweep.Row, steps []starlark.Value, stopped bool, err error) {
+	for ci, cell := range sw.cells {
 		// The script values of this cell, in parameter order.
 		var values []starlark.Tuple
 		for _, v := range cell.Values {
-			values = append(values, starlark.Tuple{starlark.String(v.Name), scriptValues[v.Name][v.Index]})
+			values = append(values, starlark.Tuple{starlark.String(v.Name), sw.values[v.Name][v.Index]})
 		}
-		row := sweep.Row{Cell: cell}
-		var trialResults []starlark.Value
-		for trial := 1; trial <= repeat; trial++ {
-			if ci > 0 || trial > 1 {
-				if err := sweep.Cooldown(interp.ContextOf(thread), cooldown); err != nil {
-					return nil, err
-				}
-			}
-			res, err := runCell(thread, fn.Name(), base, values, cell, dir, trial, repeat)
-			if err != nil {
-				if onFailure == "stop" {
-					return nil, err
-				}
-				row.Err = strings.ReplaceAll(err.Error(), "\n", " ")
-				env.Logger.Warn("sweep step failed; continuing", "step", cell.Name, "error", row.Err)
-				break
-			}
-			trialResults = append(trialResults, res)
-			if res.sum != nil {
-				row.Trials = append(row.Trials, res.sum)
-			}
+		row, trials, err := sw.runCell(thread, ci, cell, values)
+		if err != nil {
+			return nil, nil, false, err
 		}
 		rows = append(rows, row)
 		valDict := starlark.NewDict(len(values))
@@ -235,36 +340,53 @@ func sweepBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starlark.T
 			_ = valDict.SetKey(v[0], v[1])
 		}
 		var last starlark.Value = starlark.None
-		if len(trialResults) > 0 {
-			last = trialResults[len(trialResults)-1]
+		if len(trials) > 0 {
+			last = trials[len(trials)-1]
 		}
 		steps = append(steps, starlarkstruct.FromStringDict(starlarkstruct.Default, starlark.StringDict{
 			"name": starlark.String(cell.Name), "values": valDict, "result": last,
-			"results": frozenList(trialResults), "error": starlark.String(row.Err),
+			"results": frozenList(trials), "error": starlark.String(row.Err),
 		}))
-		if stopWhen != nil && stopWhen != starlark.None && last != starlark.None && !env.DryRun {
-			v, err := starlark.Call(thread, stopWhen, starlark.Tuple{last}, nil)
+		if sw.stopWhen != nil && sw.stopWhen != starlark.None && last != starlark.None && !sw.env.DryRun {
+			v, err := starlark.Call(thread, sw.stopWhen, starlark.Tuple{last}, nil)
 			if err != nil {
-				return nil, err
+				return nil, nil, false, err
 			}
 			if v.Truth() {
-				stopped = true
-				env.Logger.Info("sweep stopped early", "after", cell.Name)
-				break
+				sw.env.Logger.Info("sweep stopped early", "after", cell.Name)
+				return rows, steps, true, nil
 			}
 		}
 	}
-	csvPath, jsonPath := "", ""
-	if !env.DryRun {
-		if csvPath, jsonPath, err = sweep.WriteSummary(dir, names, rows, confidence); err != nil {
-			return nil, errext.Errorf(errext.Generic, "%s: writing the summary: %v", fn.Name(), err)
+	return rows, steps, false, nil
+}
+
+// runCell runs the trials of cell ci. With on_failure="continue" a step
+// that cannot run ends the cell with its error recorded in the row.
+func (sw *sweepPlan) runCell(thread *starlark.Thread, ci int, cell sweep.Cell, values []starlark.Tuple) (sweep.Row, []starlark.Value, error) {
+	row := sweep.Row{Cell: cell}
+	var trials []starlark.Value
+	for trial := 1; trial <= sw.repeat; trial++ {
+		if ci > 0 || trial > 1 {
+			if err := sweep.Cooldown(interp.ContextOf(thread), sw.cooldown); err != nil {
+				return row, nil, err
+			}
 		}
-		fmt.Fprintf(env.Stdout, "Sweep summary: %s\n", csvPath)
+		res, err := runCell(thread, sw.fn, sw.base, values, cell, sw.dir, trial, sw.repeat)
+		if err != nil {
+			if sw.onFailure == "stop" {
+				return row, nil, err
+			}
+			row.Err = strings.ReplaceAll(err.Error(), "\n", " ")
+			sw.env.Logger.Warn("sweep step failed; continuing", "step", cell.Name, "error", row.Err)
+			break
+		}
+		trials = append(trials, res)
+		if res.sum != nil {
+			row.Trials = append(row.Trials, res.sum)
+		}
 	}
-	return starlarkstruct.FromStringDict(starlark.String("sweep_result"), starlark.StringDict{
-		"steps": frozenList(steps), "dir": starlark.String(dir), "summary_csv": starlark.String(csvPath),
-		"summary_json": starlark.String(jsonPath), "stopped_early": starlark.Bool(stopped),
-	}), nil
+	return row, trials, nil
 }
 
 func runCell(thread *starlark.Thread, fnName string, base starlark.Value, values []starlark.Tuple, cell sweep.Cell, dir string, trial, repeat int) (*Result, error) {
@@ -292,26 +414,54 @@ func searchBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starlark.
 	if err != nil {
 		return nil, err
 	}
-	var (
-		base, predicate   starlark.Value
-		lo, hi, maxV      starlark.Value
-		objectives        *starlark.Dict
-		tolerance         = 0.05
-		integer, reqValid bool
-		maxProbes         = 20
-		knob              = "value"
-		dir               string
-	)
-	if err := starlark.UnpackArgs(fn.Name(), args, kwargs, "base", &base, "lo", &lo, "hi?", &hi, "max?", &maxV,
-		"objectives?", &objectives, "predicate?", &predicate, "tolerance?", &tolerance, "integer?", &integer,
-		"max_probes?", &maxProbes, "require_valid?", &reqValid, "knob?", &knob, "artifact_dir?", &dir); err != nil {
-		return nil, errext.WithExitCode(err, errext.InvalidConfig)
+	a := newSearchArgs()
+	if err := unpackArgs(fn.Name(), args, kwargs, a.table()); err != nil {
+		return nil, err
 	}
-	bad := func(format string, a ...any) error {
-		return errext.Errorf(errext.InvalidConfig, fn.Name()+": "+format, a...)
+	sp, err := a.plan(thread, env, fn.Name())
+	if err != nil {
+		return nil, err
 	}
-	if _, ok := base.(starlark.Callable); !ok {
-		return nil, bad("base must be a function of the knob value returning a dict of run() arguments, got %s", base.Type())
+	ctx := interp.ContextOf(thread)
+	if env.DryRun {
+		// Plan the first probe only: later probes depend on measured results.
+		if _, _, err := sp.probe(thread, ctx, sp.spec.Lo, "bracket"); err != nil {
+			return nil, err
+		}
+		return searchValue(sp.knobValue(sp.spec.Lo), starlark.True, sp.outs[0].res, nil, sp.dir, true), nil
+	}
+	sr, err := sweep.Search(ctx, sp.spec, func(ctx context.Context, v float64, phase string) (bool, []string, error) {
+		return sp.probe(thread, ctx, v, phase)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sp.report(sr)
+}
+
+// searchPlan is a checked search() and the probes it ran.
+type searchPlan struct {
+	*searchArgs
+	env  *Env
+	fn   string
+	spec sweep.SearchSpec
+	objs []config.Threshold
+	outs []probeOut
+}
+
+// probeOut is one probe's result and why it failed (no reasons: passed).
+type probeOut struct {
+	res     *Result
+	reasons []string
+}
+
+// plan checks the arguments.
+func (a *searchArgs) plan(thread *starlark.Thread, env *Env, fn string) (*searchPlan, error) {
+	bad := func(format string, args ...any) error {
+		return errext.Errorf(errext.InvalidConfig, fn+": "+format, args...)
+	}
+	if _, ok := a.base.(starlark.Callable); !ok {
+		return nil, bad("base must be a function of the knob value returning a dict of run() arguments, got %s", a.base.Type())
 	}
 	num := func(v starlark.Value, what string) (float64, error) {
 		if v == nil || v == starlark.None {
@@ -323,122 +473,136 @@ func searchBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starlark.
 		}
 		return f, nil
 	}
-	spec := sweep.SearchSpec{Knob: knob, Tolerance: tolerance, Integer: integer, MaxProbes: maxProbes}
-	if spec.Lo, err = num(lo, "lo"); err != nil {
+	sp := &searchPlan{searchArgs: a, env: env, fn: fn,
+		spec: sweep.SearchSpec{Knob: a.knob, Tolerance: a.tolerance, Integer: a.integer, MaxProbes: a.maxProbes}}
+	var err error
+	if sp.spec.Lo, err = num(a.lo, "lo"); err != nil {
 		return nil, err
 	}
-	if spec.Hi, err = num(hi, "hi"); err != nil {
+	if sp.spec.Hi, err = num(a.hi, "hi"); err != nil {
 		return nil, err
 	}
-	if spec.Max, err = num(maxV, "max"); err != nil {
+	if sp.spec.Max, err = num(a.max, "max"); err != nil {
 		return nil, err
 	}
-	if spec.Lo <= 0 {
+	if sp.spec.Lo <= 0 {
 		return nil, bad("lo must be > 0")
 	}
-	if tolerance <= 0 && !integer {
+	if a.tolerance <= 0 && !a.integer {
 		return nil, bad("tolerance must be > 0")
 	}
-	var objs []config.Threshold
-	if objectives != nil {
-		for _, kv := range objectives.Items() {
-			metric, _ := starlark.AsString(kv[0])
-			var exprs []string
-			switch x := kv[1].(type) {
-			case starlark.String:
-				exprs = []string{string(x)}
-			case *starlark.List:
-				for i := 0; i < x.Len(); i++ {
-					s, _ := starlark.AsString(x.Index(i))
-					exprs = append(exprs, s)
-				}
-			default:
-				return nil, bad("objectives[%q]: want an expression like \"p99 <= 500ms\", got %s", metric, x.Type())
-			}
-			for _, e := range exprs {
-				t, err := NewThreshold(thread, metric, e, false)
-				if err != nil {
-					return nil, bad("objectives: %v", err)
-				}
-				objs = append(objs, t)
-			}
-		}
+	if sp.objs, err = objectives(thread, a.objectives); err != nil {
+		return nil, bad("%v", err)
 	}
-	if len(objs) == 0 && (predicate == nil || predicate == starlark.None) {
+	if len(sp.objs) == 0 && (a.predicate == nil || a.predicate == starlark.None) {
 		return nil, bad("give objectives (e.g. {\"time_to_first_token\": \"p99 <= 500ms\"}) or a predicate")
 	}
-	if dir == "" {
-		dir = defaultDir(env, "search-"+knob)
+	if sp.dir == "" {
+		sp.dir = defaultDir(env, "search-"+a.knob)
 	}
-	knobValue := func(v float64) starlark.Value {
-		if integer {
-			return starlark.MakeInt64(int64(v))
-		}
-		return starlark.Float(v)
+	return sp, nil
+}
+
+// objectives parses {metric: "expr" or ["expr", ...]} into thresholds.
+func objectives(thread *starlark.Thread, d *starlark.Dict) ([]config.Threshold, error) {
+	if d == nil {
+		return nil, nil
 	}
-	type probeOut struct {
-		res     *Result
-		reasons []string
-	}
-	var outs []probeOut
-	probe := func(_ context.Context, v float64, phase string) (bool, []string, error) {
-		label := knob + "_" + sweep.FormatValue(v)
-		out, err := starlark.Call(thread, base, starlark.Tuple{knobValue(v)}, nil)
-		if err != nil {
-			return false, nil, err
-		}
-		d, ok := out.(*starlark.Dict)
-		if !ok {
-			return false, nil, fmt.Errorf("%s: base must return a dict of run() arguments, got %s", fn.Name(), out.Type())
-		}
-		cfg, err := BenchmarkFromKwargs(thread, fn.Name(), d.Items())
-		if err != nil {
-			return false, nil, err
-		}
-		if cfg.Name == "" {
-			cfg.Name = label
-		}
-		cfg.Output.ArtifactDir = filepath.Join(dir, label)
-		res, err := RunStep(thread, cfg)
-		if err != nil {
-			return false, nil, err
-		}
-		var reasons []string
-		if res.sum != nil {
-			for _, o := range objs {
-				tr := results.EvaluateThreshold(res.sum, o)
-				if !tr.Passed {
-					reasons = append(reasons, tr.Message)
-				}
+	var objs []config.Threshold
+	for _, kv := range d.Items() {
+		metric, _ := starlark.AsString(kv[0])
+		var exprs []string
+		switch x := kv[1].(type) {
+		case starlark.String:
+			exprs = []string{string(x)}
+		case *starlark.List:
+			for i := 0; i < x.Len(); i++ {
+				s, _ := starlark.AsString(x.Index(i))
+				exprs = append(exprs, s)
 			}
-			if reqValid && !res.sum.Verdict.Valid {
-				reasons = append(reasons, "run INVALID: "+strings.Join(res.sum.Verdict.Reasons, "; "))
-			}
-			if predicate != nil && predicate != starlark.None {
-				pv, err := starlark.Call(thread, predicate, starlark.Tuple{res}, nil)
-				if err != nil {
-					return false, nil, err
-				}
-				if !pv.Truth() {
-					reasons = append(reasons, "predicate returned "+pv.String())
-				}
-			}
+		default:
+			return nil, fmt.Errorf("objectives[%q]: want an expression like \"p99 <= 500ms\", got %s", metric, x.Type())
 		}
-		outs = append(outs, probeOut{res, reasons})
-		env.Logger.Info("search probe", "knob", knob, "value", v, "phase", phase, "passed", len(reasons) == 0)
-		return len(reasons) == 0, reasons, nil
+		for _, e := range exprs {
+			t, err := NewThreshold(thread, metric, e, false)
+			if err != nil {
+				return nil, fmt.Errorf("objectives: %v", err)
+			}
+			objs = append(objs, t)
+		}
 	}
-	if env.DryRun {
-		// Plan the first probe only: later probes depend on measured results.
-		if _, _, err := probe(interp.ContextOf(thread), spec.Lo, "bracket"); err != nil {
+	return objs, nil
+}
+
+func (sp *searchPlan) knobValue(v float64) starlark.Value {
+	if sp.integer {
+		return starlark.MakeInt64(int64(v))
+	}
+	return starlark.Float(v)
+}
+
+// probe runs the step of knob value v and judges it.
+func (sp *searchPlan) probe(thread *starlark.Thread, _ context.Context, v float64, phase string) (bool, []string, error) {
+	label := sp.knob + "_" + sweep.FormatValue(v)
+	out, err := starlark.Call(thread, sp.base, starlark.Tuple{sp.knobValue(v)}, nil)
+	if err != nil {
+		return false, nil, err
+	}
+	d, ok := out.(*starlark.Dict)
+	if !ok {
+		return false, nil, fmt.Errorf("%s: base must return a dict of run() arguments, got %s", sp.fn, out.Type())
+	}
+	cfg, err := BenchmarkFromKwargs(thread, sp.fn, d.Items())
+	if err != nil {
+		return false, nil, err
+	}
+	if cfg.Name == "" {
+		cfg.Name = label
+	}
+	cfg.Output.ArtifactDir = filepath.Join(sp.dir, label)
+	res, err := RunStep(thread, cfg)
+	if err != nil {
+		return false, nil, err
+	}
+	reasons, err := sp.judge(thread, res)
+	if err != nil {
+		return false, nil, err
+	}
+	sp.outs = append(sp.outs, probeOut{res, reasons})
+	sp.env.Logger.Info("search probe", "knob", sp.knob, "value", v, "phase", phase, "passed", len(reasons) == 0)
+	return len(reasons) == 0, reasons, nil
+}
+
+// judge returns why a probe's result fails the objectives, validity and
+// predicate (nothing: it passed). A planned probe has no results to judge.
+func (sp *searchPlan) judge(thread *starlark.Thread, res *Result) ([]string, error) {
+	if res.sum == nil {
+		return nil, nil
+	}
+	var reasons []string
+	for _, o := range sp.objs {
+		if tr := results.EvaluateThreshold(res.sum, o); !tr.Passed {
+			reasons = append(reasons, tr.Message)
+		}
+	}
+	if sp.requireValid && !res.sum.Verdict.Valid {
+		reasons = append(reasons, "run INVALID: "+strings.Join(res.sum.Verdict.Reasons, "; "))
+	}
+	if sp.predicate != nil && sp.predicate != starlark.None {
+		pv, err := starlark.Call(thread, sp.predicate, starlark.Tuple{res}, nil)
+		if err != nil {
 			return nil, err
 		}
-		return searchValue(knobValue(spec.Lo), starlark.True, outs[0].res, nil, dir, true), nil
+		if !pv.Truth() {
+			reasons = append(reasons, "predicate returned "+pv.String())
+		}
 	}
-	sr, err := sweep.Search(interp.ContextOf(thread), spec, probe)
-	if err != nil {
-		return nil, err
-	}
+	return reasons, nil
+}
+
+// report writes the search history, prints the outcome and returns the
+// search_result value.
+func (sp *searchPlan) report(sr sweep.SearchResult) (starlark.Value, error) {
 	probes := make([]starlark.Value, len(sr.Probes))
 	var bestRes starlark.Value = starlark.None
 	for i, p := range sr.Probes {
@@ -447,32 +611,32 @@ func searchBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starlark.
 			reasons[j] = starlark.String(r)
 		}
 		var r starlark.Value = starlark.None
-		if i < len(outs) && outs[i].res != nil {
-			r = outs[i].res
+		if i < len(sp.outs) && sp.outs[i].res != nil {
+			r = sp.outs[i].res
 		}
 		if sr.Found && p.Value == sr.Best && p.Passed {
 			bestRes = r
 		}
 		probes[i] = starlarkstruct.FromStringDict(starlarkstruct.Default, starlark.StringDict{
-			"value": knobValue(p.Value), "passed": starlark.Bool(p.Passed), "phase": starlark.String(p.Phase),
+			"value": sp.knobValue(p.Value), "passed": starlark.Bool(p.Passed), "phase": starlark.String(p.Phase),
 			"reasons": frozenList(reasons), "result": r,
 		})
 	}
-	sums := make([]*results.Summary, len(outs))
-	for i, o := range outs {
+	sums := make([]*results.Summary, len(sp.outs))
+	for i, o := range sp.outs {
 		if o.res != nil {
 			sums[i] = o.res.sum
 		}
 	}
-	if err := writeSearchHistory(dir, knob, sr, sums); err != nil {
-		return nil, errext.Errorf(errext.Generic, "%s: writing search history: %v", fn.Name(), err)
+	if err := writeSearchHistory(sp.dir, sp.knob, sr, sums); err != nil {
+		return nil, errext.Errorf(errext.Generic, "%s: writing search history: %v", sp.fn, err)
 	}
 	var best starlark.Value = starlark.None
 	if sr.Found {
-		best = knobValue(sr.Best)
+		best = sp.knobValue(sr.Best)
 	}
-	fmt.Fprintf(env.Stdout, "Search: best %s = %s after %d probes (history: %s)\n", knob, best, len(sr.Probes), filepath.Join(dir, "search_history.csv"))
-	return searchValue(best, starlark.Bool(sr.Converged), bestRes, probes, dir, false), nil
+	fmt.Fprintf(sp.env.Stdout, "Search: best %s = %s after %d probes (history: %s)\n", sp.knob, best, len(sr.Probes), filepath.Join(sp.dir, "search_history.csv"))
+	return searchValue(best, starlark.Bool(sr.Converged), bestRes, probes, sp.dir, false), nil
 }
 
 func searchValue(best, converged starlark.Value, res starlark.Value, probes []starlark.Value, dir string, planned bool) starlark.Value {

@@ -261,7 +261,7 @@ func scriptHook(v any) (any, bool, error) {
 	return nil, false, nil
 }
 
-// fromScript converts script data to Go (see starplugin.FromStarlark),
+// fromScript converts script data to Go (see starplugin.FromStarlarkWith),
 // keeping durations, distributions and plugin specs.
 func fromScript(v starlark.Value) (any, error) {
 	return starplugin.FromStarlarkWith(v, scriptHook)

@@ -46,7 +46,7 @@ func (c *Custom) Compose(ctx context.Context, env *Env) (Dataset, error) {
 	}
 	lookup := env.Loader
 	if lookup == nil {
-		builtin := BuiltinLoaders()
+		builtin := builtinLoaders()
 		lookup = func(name string) (Loader, error) {
 			if l, ok := builtin[name]; ok {
 				return l, nil

@@ -21,8 +21,8 @@ const (
 	InputsJSON    = "inputs_json"
 )
 
-// BuiltinLoaders returns this package's loaders by name.
-func BuiltinLoaders() map[string]Loader {
+// builtinLoaders returns this package's loaders by name.
+func builtinLoaders() map[string]Loader {
 	return map[string]Loader{
 		SingleTurn:    singleTurnLoader{},
 		MultiTurn:     multiTurnLoader{},

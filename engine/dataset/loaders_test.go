@@ -289,7 +289,7 @@ func TestDetectAndErrors(t *testing.T) {
 		}
 		got := s.TypeField
 		for _, n := range detectOrder {
-			if got == "" && BuiltinLoaders()[n].Detect(s) {
+			if got == "" && builtinLoaders()[n].Detect(s) {
 				got = n
 			}
 		}

@@ -11,10 +11,10 @@ import (
 	"math/rand/v2"
 )
 
-// NoiseImage returns a data URL ("data:image/png;base64,...") of a w×h
+// noiseImage returns a data URL ("data:image/png;base64,...") of a w×h
 // image of random pixels, the synthetic images AIPerf sends. format is
 // "png" or "jpeg".
-func NoiseImage(r *rand.Rand, w, h int, format string) (string, error) {
+func noiseImage(r *rand.Rand, w, h int, format string) (string, error) {
 	if w <= 0 || h <= 0 {
 		return "", fmt.Errorf("image size %dx%d: width and height must be > 0", w, h)
 	}
@@ -45,10 +45,10 @@ func NoiseImage(r *rand.Rand, w, h int, format string) (string, error) {
 	return "data:" + mime + ";base64," + base64.StdEncoding.EncodeToString(buf.Bytes()), nil
 }
 
-// NoiseWAV returns a WAV file (16-bit PCM, mono) of white noise lasting
+// noiseWAV returns a WAV file (16-bit PCM, mono) of white noise lasting
 // seconds at rate samples per second, in the "wav,BASE64" form the chat
 // endpoint turns into an input_audio part.
-func NoiseWAV(r *rand.Rand, seconds float64, rate int) (string, error) {
+func noiseWAV(r *rand.Rand, seconds float64, rate int) (string, error) {
 	if seconds <= 0 || rate <= 0 {
 		return "", fmt.Errorf("audio: duration %vs and sample rate %d must be > 0", seconds, rate)
 	}

@@ -11,8 +11,8 @@ import (
 	"github.com/loadstar/loadstar/engine/ordered"
 )
 
-// DefaultBlockSize is the tokens per hash id of Mooncake traces.
-const DefaultBlockSize = 512
+// defaultBlockSize is the tokens per hash id of Mooncake traces.
+const defaultBlockSize = 512
 
 type mooncakeLoader struct{}
 
@@ -67,7 +67,7 @@ type traceSession struct {
 func (mooncakeLoader) Load(ctx context.Context, req *LoadRequest) (Dataset, error) {
 	block := req.BlockSize
 	if block <= 0 {
-		block = DefaultBlockSize
+		block = defaultBlockSize
 	}
 	var (
 		turns     []traceTurn
@@ -142,7 +142,7 @@ func (mooncakeLoader) Load(ctx context.Context, req *LoadRequest) (Dataset, erro
 		}
 	}
 	tr := &trace{turns: grouped, sessions: sessions, arena: arena, block: block, gen: gen, seed: seed}
-	return NewLazySet(len(sessions), tr.conversation, Info{Sampler: Sequential, Timestamps: hasTS, Source: req.Path}), nil
+	return newLazySet(len(sessions), tr.conversation, Info{Sampler: Sequential, Timestamps: hasTS, Source: req.Path}), nil
 }
 
 func (rec *traceRecord) compact(block int, arena *[]int64) (traceTurn, error) {

@@ -121,7 +121,7 @@ func Classes() map[string]*plugin.Class {
 					Doc: "Format: single_turn, multi_turn, random_pool, mooncake_trace or inputs_json; unset = detected from the first record."},
 				{Name: "records", Type: plugin.TList,
 					Doc: "The data itself instead of a file: a list of dicts in the single_turn or multi_turn shape."},
-				{Name: "block_size", Type: plugin.TInt, Default: int64(DefaultBlockSize),
+				{Name: "block_size", Type: plugin.TInt, Default: int64(defaultBlockSize),
 					Doc: "Tokens per hash id when a trace builds prompts from hash_ids (AIPerf --isl-block-size)."},
 				{Name: "entries", Type: plugin.TInt, Default: int64(100),
 					Doc: "Conversations a random_pool composes."},
@@ -146,7 +146,7 @@ func Classes() map[string]*plugin.Class {
 		"MemoryStore": {New: func(plugin.Args) (any, error) { return MemoryStore{}, nil }},
 	}
 	for key, name := range map[string]string{"SingleTurn": SingleTurn, "MultiTurn": MultiTurn, "RandomPool": RandomPool, "MooncakeTrace": MooncakeTrace, "InputsJSON": InputsJSON} {
-		l := BuiltinLoaders()[name]
+		l := builtinLoaders()[name]
 		classes[key] = &plugin.Class{New: func(plugin.Args) (any, error) { return l, nil }}
 	}
 	for key, name := range map[string]string{"Sequential": Sequential, "Random": Random, "Shuffle": Shuffle} {

@@ -20,11 +20,11 @@ func NewSet(convs []Conversation, info Info) *Set {
 	return &Set{convs: convs, n: len(convs), info: info}
 }
 
-// NewLazySet returns a dataset of n conversations built by gen when asked
+// newLazySet returns a dataset of n conversations built by gen when asked
 // for; gen must be deterministic and safe for concurrent use. Traces use it
 // to keep memory proportional to their compact entries rather than to the
 // prompts they expand to.
-func NewLazySet(n int, gen func(i int) *Conversation, info Info) *Set {
+func newLazySet(n int, gen func(i int) *Conversation, info Info) *Set {
 	return &Set{n: n, gen: gen, info: info}
 }
 

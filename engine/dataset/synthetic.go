@@ -212,7 +212,7 @@ func (c *Synthetic) media(t *Turn, rImage, rAudio *rand.Rand) error {
 				format = [2]string{"png", "jpeg"}[rImage.IntN(2)]
 			}
 			w, h := dist.SampleInt(c.ImageWidth, rImage, 1), dist.SampleInt(c.ImageHeight, rImage, 1)
-			u, err := NoiseImage(rImage, w, h, format)
+			u, err := noiseImage(rImage, w, h, format)
 			if err != nil {
 				return fmt.Errorf("dataset.synthetic: %w", err)
 			}
@@ -223,7 +223,7 @@ func (c *Synthetic) media(t *Turn, rImage, rAudio *rand.Rand) error {
 	if c.Audios > 0 {
 		clips := make([]string, c.Audios)
 		for j := range clips {
-			a, err := NoiseWAV(rAudio, max(0.01, c.AudioDuration.Sample(rAudio)), c.AudioSampleRate)
+			a, err := noiseWAV(rAudio, max(0.01, c.AudioDuration.Sample(rAudio)), c.AudioSampleRate)
 			if err != nil {
 				return fmt.Errorf("dataset.synthetic: %w", err)
 			}

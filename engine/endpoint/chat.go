@@ -131,7 +131,7 @@ func (p *chatParser) Body(contentType string, body []byte, perfNs int64, rec *re
 		bodyAsStream(p, body, perfNs, rec)
 		return
 	}
-	p.parse(body, perfNs, rec, ErrAPI)
+	p.parse(body, perfNs, rec, errAPI)
 }
 
 // parse handles one chat JSON object (wire.md §5 chat): reasoning first,
@@ -178,7 +178,7 @@ func (p *chatParser) parse(obj []byte, perfNs int64, rec *record.Record, errType
 		}
 	}
 	if isObject(top[2]) {
-		if u, ok := ParseUsage(top[2]); ok {
+		if u, ok := parseUsage(top[2]); ok {
 			setUsage(rec, perfNs, u, added)
 		}
 	}

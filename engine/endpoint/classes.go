@@ -75,16 +75,6 @@ func Builtins() []Builtin {
 	}
 }
 
-// Metadata returns the metadata of the built-in endpoint registered as name.
-func Metadata(name string) (plugin.EndpointMetadata, bool) {
-	for _, b := range Builtins() {
-		if b.Name == name {
-			return b.Metadata, true
-		}
-	}
-	return plugin.EndpointMetadata{}, false
-}
-
 // Params returns the parameters of the built-in endpoint b: the common ones
 // then its own.
 func (b Builtin) Params() []plugin.Param {

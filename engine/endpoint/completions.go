@@ -64,7 +64,7 @@ func (p *completionsParser) Body(contentType string, body []byte, perfNs int64, 
 		bodyAsStream(p, body, perfNs, rec)
 		return
 	}
-	p.parse(body, perfNs, rec, ErrAPI)
+	p.parse(body, perfNs, rec, errAPI)
 }
 
 // parse reads choices[0].text of a completion / text_completion object.
@@ -88,7 +88,7 @@ func (p *completionsParser) parse(obj []byte, perfNs int64, rec *record.Record, 
 		}
 	}
 	if isObject(top[2]) {
-		if u, ok := ParseUsage(top[2]); ok {
+		if u, ok := parseUsage(top[2]); ok {
 			setUsage(rec, perfNs, u, added)
 		}
 	}

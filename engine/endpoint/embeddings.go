@@ -78,7 +78,7 @@ func (p embeddingsParser) Body(contentType string, body []byte, perfNs int64, re
 		bodyAsStream(p, body, perfNs, rec)
 		return
 	}
-	p.parse(body, perfNs, rec, ErrAPI)
+	p.parse(body, perfNs, rec, errAPI)
 }
 
 // parse counts data[]: every item must be an object with

@@ -11,9 +11,9 @@ import (
 	"github.com/loadstar/loadstar/engine/sse"
 )
 
-// ErrAPI is the error type of a 2xx non-streaming body that carries an API
+// errAPI is the error type of a 2xx non-streaming body that carries an API
 // error object (`{"error": ...}`); streamed ones use record.ErrSSE.
-const ErrAPI = "APIError"
+const errAPI = "APIError"
 
 // unknownSSEError is the message of an `event: error` with no explanation.
 const unknownSSEError = "Unknown error in SSE response"

@@ -140,6 +140,6 @@ func TestFixtureError400(t *testing.T) {
 	// The same body delivered with a 2xx status fails the record too.
 	rec := record.New()
 	newEndpoint(t, "chat", plugin.Args{"model": []string{"m"}}).NewParser().Body("application/json", body, 1, rec)
-	checkError(t, rec, 400, ErrAPI, "Expected 'messages' to be an array")
+	checkError(t, rec, 400, errAPI, "Expected 'messages' to be an array")
 	checkEvents(t, rec)
 }

@@ -55,7 +55,7 @@ func (p imageParser) Body(contentType string, body []byte, perfNs int64, rec *re
 		bodyAsStream(p, body, perfNs, rec)
 		return
 	}
-	p.parse(body, perfNs, rec, ErrAPI)
+	p.parse(body, perfNs, rec, errAPI)
 }
 
 // parse counts images: a streamed event's top-level b64_json (partial or

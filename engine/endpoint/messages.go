@@ -14,8 +14,8 @@ import (
 
 // Defaults of the messages endpoint.
 const (
-	DefaultAnthropicVersion  = "2023-06-01"
-	DefaultMessagesMaxTokens = 1024
+	defaultAnthropicVersion  = "2023-06-01"
+	defaultMessagesMaxTokens = 1024
 )
 
 // Messages is the Anthropic Messages API endpoint (/v1/messages).
@@ -26,9 +26,9 @@ type Messages struct {
 }
 
 var messagesParams = []plugin.Param{
-	{Name: "anthropic_version", Type: plugin.TString, Default: DefaultAnthropicVersion,
+	{Name: "anthropic_version", Type: plugin.TString, Default: defaultAnthropicVersion,
 		Doc: "Value of the anthropic-version header."},
-	{Name: "default_max_tokens", Type: plugin.TInt, Default: int64(DefaultMessagesMaxTokens),
+	{Name: "default_max_tokens", Type: plugin.TInt, Default: int64(defaultMessagesMaxTokens),
 		Doc: "max_tokens sent when the dataset turn sets none (the Messages API requires one)."},
 }
 
@@ -222,7 +222,7 @@ func (p *messagesParser) usage(raw []byte, perfNs int64, rec *record.Record) {
 	if !isObject(raw) {
 		return
 	}
-	if u, ok := ParseUsage(raw); ok {
+	if u, ok := parseUsage(raw); ok {
 		setUsage(rec, perfNs, mergeUsage(u, rec.Usage), false)
 	}
 }
@@ -238,7 +238,7 @@ func (p *messagesParser) Body(contentType string, body []byte, perfNs int64, rec
 	if !fields(body, messagesEventNames, f[:]) {
 		return
 	}
-	if checkPayloadError(f[4], body, ErrAPI, rec) {
+	if checkPayloadError(f[4], body, errAPI, rec) {
 		return
 	}
 	p.whole(body, f[:], perfNs, rec)
@@ -276,7 +276,7 @@ func (p *messagesParser) whole(obj []byte, f [][]byte, perfNs int64, rec *record
 		added = false
 	}
 	if isObject(f[3]) {
-		if u, ok := ParseUsage(f[3]); ok {
+		if u, ok := parseUsage(f[3]); ok {
 			setUsage(rec, perfNs, u, added)
 		}
 	}

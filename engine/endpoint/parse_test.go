@@ -174,7 +174,7 @@ func TestTGIParse(t *testing.T) {
 	}
 	rec = record.New()
 	p.Body("application/json", []byte(`{"error":"Input validation error","error_type":"validation"}`), 3, rec)
-	checkError(t, rec, 502, ErrAPI, "Input validation error")
+	checkError(t, rec, 502, errAPI, "Input validation error")
 }
 
 func TestEmbeddingsParse(t *testing.T) {
@@ -350,5 +350,5 @@ func TestMessagesBody(t *testing.T) {
 	rec = record.New()
 	newEndpoint(t, "messages", mArgs).NewParser().Body("application/json",
 		[]byte(`{"type":"error","error":{"type":"invalid_request_error","message":"max_tokens: must be >= 1"}}`), 2, rec)
-	checkError(t, rec, 502, ErrAPI, "max_tokens: must be >= 1")
+	checkError(t, rec, 502, errAPI, "max_tokens: must be >= 1")
 }

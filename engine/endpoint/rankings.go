@@ -105,7 +105,7 @@ func (p rankingsParser) Body(contentType string, body []byte, perfNs int64, rec 
 		bodyAsStream(p, body, perfNs, rec)
 		return
 	}
-	p.parse(body, perfNs, rec, ErrAPI)
+	p.parse(body, perfNs, rec, errAPI)
 }
 
 // parse counts the rankings: NIM's `rankings` list; Cohere's `results`

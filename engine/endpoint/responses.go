@@ -203,7 +203,7 @@ func (p *responsesParser) Body(contentType string, body []byte, perfNs int64, re
 	if !fields(body, responseBodyNames, top[:]) {
 		return
 	}
-	if checkPayloadError(top[3], body, ErrAPI, rec) {
+	if checkPayloadError(top[3], body, errAPI, rec) {
 		return
 	}
 	var reasoning, text, tools []byte

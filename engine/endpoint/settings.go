@@ -15,10 +15,10 @@ import (
 
 // Defaults of the common parameters.
 const (
-	DefaultURL           = "http://localhost:8000"
-	DefaultTimeout       = 6 * time.Hour // AIPerf's request timeout (21600 s)
-	DefaultSessionHeader = "X-Correlation-ID"
-	DefaultUserAgent     = "loadstar"
+	defaultURL           = "http://localhost:8000"
+	defaultTimeout       = 6 * time.Hour // AIPerf's request timeout (21600 s)
+	defaultSessionHeader = "X-Correlation-ID"
+	defaultUserAgent     = "loadstar"
 )
 
 // Secret is a string that never prints: fmt shows plugin.Redacted.
@@ -84,7 +84,7 @@ type Settings struct {
 // documentation order. Each call returns a fresh slice.
 func CommonParams() []plugin.Param {
 	return []plugin.Param{
-		{Name: "url", Type: plugin.TStrings, Default: []string{DefaultURL},
+		{Name: "url", Type: plugin.TStrings, Default: []string{defaultURL},
 			Doc: "Server base URL(s); several are used round-robin per session. `http://` is added when no scheme is given, and the endpoint path is joined to the URL's path (a URL ending in /v1 does not get a second /v1; a URL already holding the full path is used as is)."},
 		{Name: "model", Type: plugin.TStrings,
 			Doc: "Model name(s) sent in the payload; several are assigned to requests by the model selection strategy. Required by every endpoint whose body names a model."},
@@ -102,9 +102,9 @@ func CommonParams() []plugin.Param {
 			Doc: "Query parameters added to every request URL (they override the URL's own)."},
 		{Name: "use_legacy_max_tokens", Type: plugin.TBool, Default: false,
 			Doc: "chat: send `max_tokens` instead of `max_completion_tokens`."},
-		{Name: "timeout", Type: plugin.TDuration, Default: DefaultTimeout,
+		{Name: "timeout", Type: plugin.TDuration, Default: defaultTimeout,
 			Doc: "Total time allowed per request (connect, send and receive); a request that exceeds it fails with a timeout error."},
-		{Name: "session_header", Type: plugin.TString, Default: DefaultSessionHeader,
+		{Name: "session_header", Type: plugin.TString, Default: defaultSessionHeader,
 			Doc: "Name of the header carrying the per-session id."},
 		{Name: "session_affinity", Type: plugin.TBool, Default: true,
 			Doc: "Also send the session id as `X-Session-Affinity` (sticky routing in gateways)."},
@@ -124,7 +124,7 @@ func NewSettings(name string, md plugin.EndpointMetadata, args plugin.Args) (*Se
 		Timeout:            args.Duration("timeout"),
 		SessionHeader:      args.String("session_header"),
 		SessionAffinity:    args.Bool("session_affinity"),
-		UserAgent:          DefaultUserAgent,
+		UserAgent:          defaultUserAgent,
 		URLParams:          args.Dict("url_params"),
 	}
 	var errs []error
@@ -178,7 +178,7 @@ func NewSettings(name string, md plugin.EndpointMetadata, args plugin.Args) (*Se
 		sub = md.StreamingPath
 	}
 	for _, u := range urls {
-		full, err := BuildURL(u, sub, s.CustomPath, s.URLParams)
+		full, err := buildURL(u, sub, s.CustomPath, s.URLParams)
 		if err != nil {
 			bad("url", err)
 			continue
@@ -227,7 +227,7 @@ func withScheme(u string) string {
 	return "http://" + u
 }
 
-// BuildURL joins a base URL and an endpoint path as AIPerf does (wire.md §2):
+// buildURL joins a base URL and an endpoint path as AIPerf does (wire.md §2):
 //
 //  1. no http:// or https:// prefix → http:// is prepended;
 //  2. the base path loses its trailing slashes; query and fragment are kept;
@@ -241,7 +241,7 @@ func withScheme(u string) string {
 //
 // For example base "localhost:8000/v1" and "/v1/chat/completions" give
 // "http://localhost:8000/v1/chat/completions".
-func BuildURL(base, subPath string, custom *string, params *ordered.Map) (string, error) {
+func buildURL(base, subPath string, custom *string, params *ordered.Map) (string, error) {
 	if strings.TrimSpace(base) == "" {
 		return "", errors.New("empty URL")
 	}
@@ -340,7 +340,7 @@ func scalarString(v any) string {
 // entries are merged in order. A string starting with `{` is a JSON object;
 // otherwise it is AIPerf's `key:value,key2:value2` form: items split on `,`,
 // each on its first `:`, both sides trimmed, and the value coerced by
-// CoerceExtraValue.
+// coerceExtraValue.
 //
 //	ParseExtra("temperature:0.7,ignore_eos:true,stop:none")
 //	// → {"temperature":0.7,"ignore_eos":true,"stop":null}
@@ -397,16 +397,16 @@ func parseExtraString(s string) (*ordered.Map, error) {
 		if key == "" {
 			return nil, fmt.Errorf("item %q has an empty key", strings.TrimSpace(item))
 		}
-		m.Set(key, CoerceExtraValue(strings.TrimSpace(v)))
+		m.Set(key, coerceExtraValue(strings.TrimSpace(v)))
 	}
 	return m, nil
 }
 
-// CoerceExtraValue converts one `key:value` value as AIPerf does:
+// coerceExtraValue converts one `key:value` value as AIPerf does:
 // true/false (any case) → bool; none/null (any case) → nil; digits without a
 // leading zero (or "0"), optionally after "-", → int64; digits with exactly
 // one "." → float64; anything else stays a string.
-func CoerceExtraValue(v string) any {
+func coerceExtraValue(v string) any {
 	switch strings.ToLower(v) {
 	case "true":
 		return true

@@ -45,25 +45,25 @@ func TestBuildURL(t *testing.T) {
 		{"http://host/#frag", "/generate", nil, nil, "http://host/generate#frag"},
 	}
 	for _, c := range cases {
-		got, err := BuildURL(c.base, c.sub, c.custom, c.params)
+		got, err := buildURL(c.base, c.sub, c.custom, c.params)
 		if err != nil {
-			t.Errorf("BuildURL(%q, %q): %v", c.base, c.sub, err)
+			t.Errorf("buildURL(%q, %q): %v", c.base, c.sub, err)
 			continue
 		}
 		if got != c.want {
-			t.Errorf("BuildURL(%q, %q, %v) = %q; want %q", c.base, c.sub, c.custom, got, c.want)
+			t.Errorf("buildURL(%q, %q, %v) = %q; want %q", c.base, c.sub, c.custom, got, c.want)
 		}
 	}
 	for _, bad := range []string{"", "http://", "http://host:port/"} {
-		if got, err := BuildURL(bad, "/x", nil, nil); err == nil {
-			t.Errorf("BuildURL(%q) = %q; want an error", bad, got)
+		if got, err := buildURL(bad, "/x", nil, nil); err == nil {
+			t.Errorf("buildURL(%q) = %q; want an error", bad, got)
 		}
 	}
 }
 
-func ExampleBuildURL() {
+func Example_buildURL() {
 	for _, base := range []string{"localhost:8000", "http://gpu-box:8000/v1", "http://gw/proxy"} {
-		u, _ := BuildURL(base, "/v1/chat/completions", nil, nil)
+		u, _ := buildURL(base, "/v1/chat/completions", nil, nil)
 		fmt.Println(u)
 	}
 	// Output:
@@ -86,8 +86,8 @@ func TestCoerceExtraValue(t *testing.T) {
 		{"gpt-4o", "gpt-4o"}, {"12ab", "12ab"},
 	}
 	for _, c := range cases {
-		if got := CoerceExtraValue(c.in); !reflect.DeepEqual(got, c.want) {
-			t.Errorf("CoerceExtraValue(%q) = %#v; want %#v", c.in, got, c.want)
+		if got := coerceExtraValue(c.in); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("coerceExtraValue(%q) = %#v; want %#v", c.in, got, c.want)
 		}
 	}
 }
@@ -198,7 +198,7 @@ func TestAppendHeaders(t *testing.T) {
 func TestAnthropicHeaders(t *testing.T) {
 	ep := newEndpoint(t, "messages", plugin.Args{"model": []string{"claude"}, "api_key": "sk-ant", "streaming": true})
 	h := headerMap(ep.(Configured).Settings().AppendHeaders(nil, nil, "r", ""))
-	if h["x-api-key"] != "sk-ant" || h["anthropic-version"] != DefaultAnthropicVersion {
+	if h["x-api-key"] != "sk-ant" || h["anthropic-version"] != defaultAnthropicVersion {
 		t.Errorf("anthropic headers missing: %v", h)
 	}
 	if _, ok := h["authorization"]; ok {

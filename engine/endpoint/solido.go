@@ -51,7 +51,7 @@ func (p *solidoParser) Body(contentType string, body []byte, perfNs int64, rec *
 		bodyAsStream(p, body, perfNs, rec)
 		return
 	}
-	p.parse(body, perfNs, rec, ErrAPI)
+	p.parse(body, perfNs, rec, errAPI)
 }
 
 // parse reads `content` as text (the `sources` list is not measured).

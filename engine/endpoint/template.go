@@ -556,7 +556,7 @@ func (p *templateParser) Body(contentType string, body []byte, perfNs int64, rec
 		bodyAsStream(p, body, perfNs, rec)
 		return
 	}
-	p.parse(body, perfNs, rec, ErrAPI)
+	p.parse(body, perfNs, rec, errAPI)
 }
 
 // parse extracts one response: non-JSON is text as-is; JSON goes through

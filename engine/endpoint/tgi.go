@@ -83,7 +83,7 @@ func (p tgiParser) Body(contentType string, body []byte, perfNs int64, rec *reco
 	if !fields(obj, tgiTopNames, top[:]) {
 		return
 	}
-	if checkPayloadError(top[2], obj, ErrAPI, rec) {
+	if checkPayloadError(top[2], obj, errAPI, rec) {
 		return
 	}
 	var scratch []byte

@@ -53,7 +53,7 @@ const (
 	uCount
 )
 
-// ParseUsage reads one usage object (the value of a response's `usage` key)
+// parseUsage reads one usage object (the value of a response's `usage` key)
 // into a record.Usage, applying the synonyms of wire.md §10:
 //
 //   - prompt: prompt_tokens, input_tokens, promptTokenCount, inputTokens,
@@ -75,7 +75,7 @@ const (
 // object holds no count itself. ok is false when raw is not an object or
 // holds no recognised count (an empty usage is ignored, as AIPerf does).
 // FirstContentChunkTokens is left absent (-1).
-func ParseUsage(raw []byte) (u record.Usage, ok bool) {
+func parseUsage(raw []byte) (u record.Usage, ok bool) {
 	var v [uCount][]byte
 	if !fields(raw, usageNames, v[:]) {
 		return record.NoUsage, false
@@ -120,17 +120,17 @@ func ParseUsage(raw []byte) (u record.Usage, ok bool) {
 	}
 	// No count at this level: look inside the envelopes.
 	if isObject(v[uEnvUsageMetadata]) {
-		if u, ok := ParseUsage(v[uEnvUsageMetadata]); ok {
+		if u, ok := parseUsage(v[uEnvUsageMetadata]); ok {
 			return u, true
 		}
 	}
 	if t := field(v[uEnvMeta], "tokens"); isObject(t) {
-		if u, ok := ParseUsage(t); ok {
+		if u, ok := parseUsage(t); ok {
 			return u, true
 		}
 	}
 	if isObject(v[uEnvTokens]) {
-		if u, ok := ParseUsage(v[uEnvTokens]); ok {
+		if u, ok := parseUsage(v[uEnvTokens]); ok {
 			return u, true
 		}
 	}
@@ -139,29 +139,29 @@ func ParseUsage(raw []byte) (u record.Usage, ok bool) {
 
 // ResponseUsage finds the usage of a whole response object: its `usage`
 // member, else a `usageMetadata` (Gemini), `meta.tokens` (Cohere) or
-// `tokens` envelope, parsed with ParseUsage.
+// `tokens` envelope, parsed with parseUsage.
 func ResponseUsage(obj []byte) (record.Usage, bool) {
 	var v [4][]byte
 	if !fields(obj, responseUsageNames, v[:]) {
 		return record.NoUsage, false
 	}
 	if isObject(v[0]) {
-		if u, ok := ParseUsage(v[0]); ok {
+		if u, ok := parseUsage(v[0]); ok {
 			return u, true
 		}
 	}
 	if isObject(v[1]) {
-		if u, ok := ParseUsage(v[1]); ok {
+		if u, ok := parseUsage(v[1]); ok {
 			return u, true
 		}
 	}
 	if t := field(v[2], "tokens"); isObject(t) {
-		if u, ok := ParseUsage(t); ok {
+		if u, ok := parseUsage(t); ok {
 			return u, true
 		}
 	}
 	if isObject(v[3]) {
-		return ParseUsage(v[3])
+		return parseUsage(v[3])
 	}
 	return record.NoUsage, false
 }

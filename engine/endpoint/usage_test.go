@@ -41,9 +41,9 @@ func TestParseUsage(t *testing.T) {
 		{"null", `null`, record.NoUsage, false},
 	}
 	for _, c := range cases {
-		got, ok := ParseUsage([]byte(c.raw))
+		got, ok := parseUsage([]byte(c.raw))
 		if ok != c.ok || got != c.want {
-			t.Errorf("%s: ParseUsage = %+v, %v; want %+v, %v", c.name, got, ok, c.want, c.ok)
+			t.Errorf("%s: parseUsage = %+v, %v; want %+v, %v", c.name, got, ok, c.want, c.ok)
 		}
 	}
 }
@@ -65,8 +65,8 @@ func TestResponseUsage(t *testing.T) {
 	}
 }
 
-func ExampleParseUsage() {
-	u, ok := ParseUsage([]byte(`{"input_tokens":25,"cache_read_input_tokens":5,"output_tokens":15}`))
+func Example_parseUsage() {
+	u, ok := parseUsage([]byte(`{"input_tokens":25,"cache_read_input_tokens":5,"output_tokens":15}`))
 	fmt.Println(ok, u.PromptTokens, u.CompletionTokens, u.CachedTokens, u.TotalTokens)
 	// Output: true 30 15 5 -1
 }

@@ -63,7 +63,7 @@ type Config struct {
 	// half of the output budget.
 	ReasoningTokens int
 	// ReasoningModels are case-insensitive substrings of model names that
-	// make a model a reasoning model; nil means DefaultReasoningModels.
+	// make a model a reasoning model; nil means defaultReasoningModels.
 	ReasoningModels []string
 
 	// Seed makes every random choice reproducible: output text (a function
@@ -113,9 +113,9 @@ const (
 	OutputAIPerf OutputRule = "aiperf"
 )
 
-// DefaultReasoningModels are the model-name substrings that make a model
+// defaultReasoningModels are the model-name substrings that make a model
 // a reasoning model when Config.ReasoningModels is nil.
-var DefaultReasoningModels = []string{"reason", "r1", "think", "qwq", "gpt-oss"}
+var defaultReasoningModels = []string{"reason", "r1", "think", "qwq", "gpt-oss"}
 
 // FaultRates are per-request probabilities, each in [0, 1], summing to at
 // most 1. One uniform draw per inference request picks at most one fault.
@@ -230,17 +230,6 @@ func WithLatency(ttft, itl time.Duration) Option {
 	return func(c *Config) { c.TTFT, c.ITL = ttft, itl }
 }
 
-// WithPrefill sets the TTFT cost of each input token.
-func WithPrefill(perToken time.Duration) Option {
-	return func(c *Config) { c.PrefillPerToken = perToken }
-}
-
-// WithCapacity makes latency grow with load: TTFT += quad·inflight², ITL +=
-// lin·inflight.
-func WithCapacity(quad, lin time.Duration) Option {
-	return func(c *Config) { c.TTFTQuad, c.ITLLin = quad, lin }
-}
-
 // WithJitter sets the lognormal sigma of latency jitter.
 func WithJitter(sigma float64) Option { return func(c *Config) { c.Jitter = sigma } }
 
@@ -252,18 +241,6 @@ func WithSeed(seed int64) Option { return func(c *Config) { c.Seed = seed } }
 
 // WithFaults sets the fault probabilities.
 func WithFaults(f FaultRates) Option { return func(c *Config) { c.Faults = f } }
-
-// WithRecord writes every received request as a JSON line to w.
-func WithRecord(w io.Writer) Option { return func(c *Config) { c.Record = w } }
-
-// WithOutput sets the output-length rule and the length used when a request
-// names no maximum.
-func WithOutput(rule OutputRule, defaultTokens int) Option {
-	return func(c *Config) { c.OutputRule, c.DefaultOutputTokens = rule, defaultTokens }
-}
-
-// WithLogger sets the logger.
-func WithLogger(l *slog.Logger) Option { return func(c *Config) { c.Logger = l } }
 
 // Resolved returns the configuration the server runs with: the "0 means"
 // defaults filled in and every field checked. Start calls it; documentation
@@ -310,7 +287,7 @@ func (c Config) Resolved() (Config, error) {
 		return c, fmt.Errorf("reasoning_tokens: %d is negative", c.ReasoningTokens)
 	}
 	if c.ReasoningModels == nil {
-		c.ReasoningModels = DefaultReasoningModels
+		c.ReasoningModels = defaultReasoningModels
 	}
 	sum := 0.0
 	for _, f := range Faults {

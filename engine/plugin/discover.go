@@ -12,9 +12,9 @@ import (
 // separated like PATH (':' on Unix).
 const EnvPlugins = "LOADSTAR_PLUGINS"
 
-// LocalPluginsDir is the folder whose subfolders are plugin packages,
+// localPluginsDir is the folder whose subfolders are plugin packages,
 // relative to the working directory.
-const LocalPluginsDir = "loadstar_plugins"
+const localPluginsDir = "loadstar_plugins"
 
 // Discover lists the plugin package folders, in the order they are
 // registered: each --plugins flag, then each LOADSTAR_PLUGINS entry, then
@@ -73,8 +73,8 @@ func Discover(flags []string, envList string, workDir string) ([]PackageDir, err
 		}
 	}
 	if workDir != "" {
-		for _, s := range packageSubdirs(filepath.Join(workDir, LocalPluginsDir)) {
-			addPkg(s, "./"+LocalPluginsDir)
+		for _, s := range packageSubdirs(filepath.Join(workDir, localPluginsDir)) {
+			addPkg(s, "./"+localPluginsDir)
 		}
 	}
 	return out, errors.Join(errs...)

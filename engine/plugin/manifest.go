@@ -14,8 +14,8 @@ import (
 	"github.com/loadstar/loadstar/engine/ordered"
 )
 
-// SchemaVersion is the manifest schema version this registry reads.
-const SchemaVersion = "1.0"
+// schemaVersion is the manifest schema version this registry reads.
+const schemaVersion = "1.0"
 
 //go:embed categories.yaml
 var categoriesYAML []byte
@@ -25,15 +25,12 @@ var pluginsYAML []byte
 
 // The names the embedded manifests report in errors.
 const (
-	CategoriesFile      = "engine/plugin/categories.yaml"
+	categoriesFile      = "engine/plugin/categories.yaml"
 	BuiltinManifestFile = "engine/plugin/plugins.yaml"
 )
 
 // BuiltinManifest returns the embedded plugins.yaml of the built-in plugins.
 func BuiltinManifest() []byte { return pluginsYAML }
-
-// CategoriesManifest returns the embedded categories.yaml.
-func CategoriesManifest() []byte { return categoriesYAML }
 
 // ManifestError is one problem in a manifest: the file, the line and the
 // dotted key path it concerns, and what was expected.
@@ -106,7 +103,7 @@ func (cs *Categories) Names() []string {
 }
 
 var builtinCategories = sync.OnceValues(func() (*Categories, error) {
-	return ParseCategories(CategoriesFile, categoriesYAML)
+	return ParseCategories(categoriesFile, categoriesYAML)
 })
 
 // BuiltinCategories returns the embedded categories. The result is shared
@@ -284,11 +281,11 @@ func (w *nodeWalker) strings(n *yaml.Node, key string) ([]string, bool) {
 // schemaVersion checks the schema_version value.
 func (w *nodeWalker) schemaVersion(v *yaml.Node) {
 	if v.Kind != yaml.ScalarNode || (v.Tag != "!!str" && v.Tag != "!!float") {
-		w.fail(v, "schema_version", "want \"%s\", got %s", SchemaVersion, kindName(v))
+		w.fail(v, "schema_version", "want \"%s\", got %s", schemaVersion, kindName(v))
 		return
 	}
-	if v.Value != SchemaVersion {
-		w.fail(v, "schema_version", "unsupported version %q: this loadstar reads \"%s\"", v.Value, SchemaVersion)
+	if v.Value != schemaVersion {
+		w.fail(v, "schema_version", "unsupported version %q: this loadstar reads \"%s\"", v.Value, schemaVersion)
 	}
 }
 
@@ -362,7 +359,7 @@ func ParseCategories(file string, data []byte) (*Categories, error) {
 		cs.byName[c.Name] = c
 	})
 	if !hasVersion {
-		w.fail(root, "schema_version", "missing (want \"%s\")", SchemaVersion)
+		w.fail(root, "schema_version", "missing (want \"%s\")", schemaVersion)
 	}
 	return cs, w.err()
 }
@@ -428,8 +425,8 @@ var starlarkKeywords = map[string]bool{
 // same, so "request-rate" and "request_rate" name one plugin.
 func Normalize(name string) string { return strings.ReplaceAll(name, "-", "_") }
 
-// CheckName reports why name cannot be a plugin name, or nil.
-func CheckName(name string) error {
+// checkName reports why name cannot be a plugin name, or nil.
+func checkName(name string) error {
 	if !nameRE.MatchString(name) {
 		return fmt.Errorf("plugin names are lower-case letters, digits, '_' and '-', starting with a letter; got %q", name)
 	}
@@ -500,7 +497,7 @@ func ParseManifest(file string, data []byte, cats *Categories) (*Manifest, error
 		normalized := map[string]string{}
 		w.pairs(v, key, func(name string, nk, nv *yaml.Node) {
 			path := join(key, name)
-			if err := CheckName(name); err != nil {
+			if err := checkName(name); err != nil {
 				w.fail(nk, path, "%v", err)
 				return
 			}
@@ -516,7 +513,7 @@ func ParseManifest(file string, data []byte, cats *Categories) (*Manifest, error
 		})
 	})
 	if !hasVersion {
-		w.fail(root, "schema_version", "missing (want \"%s\")", SchemaVersion)
+		w.fail(root, "schema_version", "missing (want \"%s\")", schemaVersion)
 	}
 	return m, w.err()
 }
@@ -651,11 +648,11 @@ func fieldNames(cat *CategoryInfo) string {
 	return strings.Join(names, ", ")
 }
 
-// CheckMetadata validates metadata given from Go (Register) against the
+// checkMetadata validates metadata given from Go (Register) against the
 // category's schema and returns it typed as a manifest would hold it.
 // Unknown fields and wrong types are errors; with partial set, required
 // fields may be absent (they read as zero values).
-func CheckMetadata(cat *CategoryInfo, md map[string]any, partial bool) (*ordered.Map, error) {
+func checkMetadata(cat *CategoryInfo, md map[string]any, partial bool) (*ordered.Map, error) {
 	out := ordered.New(len(cat.Metadata))
 	var errs []error
 	for k := range md {

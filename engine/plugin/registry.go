@@ -447,8 +447,8 @@ func (r *Registry) category(c Category) (*CategoryInfo, error) {
 	return info, nil
 }
 
-// IsClassPath reports whether s is a class path rather than a plugin name.
-func IsClassPath(s string) bool { return strings.Contains(s, ":") }
+// isClassPath reports whether s is a class path rather than a plugin name.
+func isClassPath(s string) bool { return strings.Contains(s, ":") }
 
 // Lookup returns the active entry called name in category, or the entry
 // whose class path is name (which reaches shadowed plugins too). It does not
@@ -459,7 +459,7 @@ func (r *Registry) Lookup(cat Category, name string) (*Entry, error) {
 	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	if IsClassPath(name) {
+	if isClassPath(name) {
 		return r.byClassLocked(cat, name)
 	}
 	if e := r.st.winners[cat][Normalize(name)]; e != nil {
@@ -683,10 +683,6 @@ func WithMetadata(md map[string]any) RegisterOption {
 	}
 }
 
-// ClassName sets the class path a registered plugin is reachable by
-// (default "runtime:<category>.<name>").
-func ClassName(path string) RegisterOption { return func(e *Entry) { e.Class = path } }
-
 // Register adds a plugin at run time, under the package "runtime", which
 // counts as external for conflict resolution. Metadata is checked against
 // the category's schema, but required fields may be left out (they read as
@@ -696,7 +692,7 @@ func (r *Registry) Register(cat Category, name string, class *Class, opts ...Reg
 	if err != nil {
 		return err
 	}
-	if err := CheckName(name); err != nil {
+	if err := checkName(name); err != nil {
 		return err
 	}
 	if class == nil || class.New == nil {
@@ -715,7 +711,7 @@ func (r *Registry) Register(cat Category, name string, class *Class, opts ...Reg
 			md[k], _ = e.Metadata.Get(k)
 		}
 	}
-	if e.Metadata, err = CheckMetadata(info, md, true); err != nil {
+	if e.Metadata, err = checkMetadata(info, md, true); err != nil {
 		return fmt.Errorf("register %s:%s: %w", cat, name, err)
 	}
 	r.mu.Lock()

@@ -14,7 +14,7 @@ func Classes() map[string]*plugin.Class {
 		Doc: "How long the ramp takes to reach the target."}
 	rampStart := plugin.Param{Name: "start", Type: plugin.TFloat,
 		Doc: "Initial level (default: 1 for a concurrency, target × update_interval / duration for a rate)."}
-	rampUpdate := plugin.Param{Name: "update_interval", Type: plugin.TDuration, Default: DefaultUpdateInterval,
+	rampUpdate := plugin.Param{Name: "update_interval", Type: plugin.TDuration, Default: defaultUpdateInterval,
 		Doc: "How often a rate ramp changes the rate (concurrency ramps move in whole steps)."}
 
 	return map[string]*plugin.Class{

@@ -33,9 +33,9 @@ type Step struct {
 	Value float64
 }
 
-// DefaultUpdateInterval is how often a continuous (rate) ramp changes the
+// defaultUpdateInterval is how often a continuous (rate) ramp changes the
 // level, as AIPerf's rate ramper does.
-const DefaultUpdateInterval = 100 * time.Millisecond
+const defaultUpdateInterval = 100 * time.Millisecond
 
 // rampShape is what distinguishes the built-in ramps: how progress in value
 // maps to progress in time, or a drawn trajectory (poisson).
@@ -107,7 +107,7 @@ func (b *BuiltinRamp) validate(name string) error {
 		return fmt.Errorf("%s: update_interval must be > 0, got %s", name, b.UpdateInterval)
 	}
 	if b.UpdateInterval == 0 {
-		b.UpdateInterval = DefaultUpdateInterval
+		b.UpdateInterval = defaultUpdateInterval
 	}
 	if b.UpdateInterval > b.duration {
 		b.UpdateInterval = b.duration
@@ -138,7 +138,7 @@ func (b *BuiltinRamp) String() string {
 	case shapePoisson:
 		name = "poisson"
 	}
-	if b.UpdateInterval != DefaultUpdateInterval {
+	if b.UpdateInterval != defaultUpdateInterval {
 		args = append(args, fmt.Sprintf("update_interval=%q", b.UpdateInterval.String()))
 	}
 	return "ramp." + name + "(" + strings.Join(args, ", ") + ")"
@@ -231,8 +231,8 @@ func (b *BuiltinRamp) Steps(target float64, discrete bool, r *rand.Rand) []Step 
 	return steps
 }
 
-// LevelAt returns the level of steps at offset t (the last step at or before t).
-func LevelAt(steps []Step, t time.Duration) float64 {
+// levelAt returns the level of steps at offset t (the last step at or before t).
+func levelAt(steps []Step, t time.Duration) float64 {
 	v := steps[0].Value
 	for _, s := range steps {
 		if s.At > t {

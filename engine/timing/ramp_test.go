@@ -39,7 +39,7 @@ func TestRampLinearContinuous(t *testing.T) {
 	if len(st) != 101 {
 		t.Errorf("%d steps, want one per 100 ms plus the start (101)", len(st))
 	}
-	if v := LevelAt(st, 5*time.Second); math.Abs(v-50.5) > 1e-9 {
+	if v := levelAt(st, 5*time.Second); math.Abs(v-50.5) > 1e-9 {
 		t.Errorf("rate at 5 s = %v, want 50.5", v)
 	}
 	if last := st[len(st)-1]; last != (Step{10 * time.Second, 100}) {
@@ -63,7 +63,7 @@ func TestRampExponential(t *testing.T) {
 	// Continuous: slow start — a quarter of the way in, only 1/16 of the rise.
 	c := r.Steps(160, false, nil)
 	start := c[0].Value
-	if v := LevelAt(c, 2500*time.Millisecond); math.Abs(v-(start+(160-start)/16)) > 1e-9 {
+	if v := levelAt(c, 2500*time.Millisecond); math.Abs(v-(start+(160-start)/16)) > 1e-9 {
 		t.Errorf("rate at 2.5 s = %v, want %v", v, start+(160-start)/16)
 	}
 	if _, err := NewExponential(time.Second, 0, 1, 0); err == nil {

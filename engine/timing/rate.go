@@ -158,7 +158,7 @@ func (r *RequestRate) Plan(env *Env) (*Plan, error) {
 	if rp.ramp != nil {
 		steps := rp.ramp.Steps(r.Rate, false, NewRand(env.Seed, "ramp.rate"))
 		if env.Stop.Duration > 0 {
-			pl.Requests = int64(ExpectedCount(r.Rate, steps, env.Stop.Duration))
+			pl.Requests = int64(expectedCount(r.Rate, steps, env.Stop.Duration))
 			if env.Stop.Requests > 0 && int64(env.Stop.Requests) < pl.Requests {
 				pl.Requests, pl.Bound = int64(env.Stop.Requests), StopRequests
 			}
@@ -205,7 +205,7 @@ func (r *RequestRate) Run(ctx context.Context, env *Env) (*Report, error) {
 	exhausted := StopRequests // why the schedule ends
 	if r.Exact {
 		if env.Stop.Duration > 0 {
-			exact, exhausted = int64(math.Floor(ExpectedCount(r.Rate, steps, env.Stop.Duration)+1e-9)), StopDuration
+			exact, exhausted = int64(math.Floor(expectedCount(r.Rate, steps, env.Stop.Duration)+1e-9)), StopDuration
 			if exact == 0 {
 				exact = -1
 			}

@@ -72,9 +72,9 @@ func (s *Schedule) Next() (time.Duration, bool) {
 	return time.Duration(math.Round(s.prof.inverse(s.u) * 1e9)), true
 }
 
-// ExpectedCount returns Λ(d): the number of arrivals the rate profile
+// expectedCount returns Λ(d): the number of arrivals the rate profile
 // schedules within d of the start.
-func ExpectedCount(rate float64, ramp []Step, d time.Duration) float64 {
+func expectedCount(rate float64, ramp []Step, d time.Duration) float64 {
 	p := newRateProfile(rate, ramp)
 	return p.lambda(d.Seconds())
 }

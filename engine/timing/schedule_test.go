@@ -164,7 +164,7 @@ func TestScheduleRamp(t *testing.T) {
 	}
 	steps := r.Steps(1000, false, NewRand(testSeed, "ramp"))
 	// Expected count: the ramp's area (≈ 5000, starting at 10 req/s) plus 10,000.
-	want := ExpectedCount(1000, steps, 20*time.Second)
+	want := expectedCount(1000, steps, 20*time.Second)
 	within(t, "expected count", want, 15_000, 60)
 	ts := offsets(t, NewSchedule(Poisson{}, 1000, steps, NewRand(testSeed, "schedule"), 0), 100_000)
 	perSecond := make([]float64, 20)

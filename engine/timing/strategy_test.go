@@ -620,7 +620,7 @@ func TestRequestRateRamps(t *testing.T) {
 	ramp, _ := NewLinear(2*time.Second, 0, 1, 0)
 	r, _ := NewRequestRate(1000, Constant{}, 0, ramp, nil, true)
 	rep := run(t, r, env)
-	want := int64(ExpectedCount(1000, ramp.Steps(1000, false, nil), 4*time.Second))
+	want := int64(expectedCount(1000, ramp.Steps(1000, false, nil), 4*time.Second))
 	if rep.Issued != want {
 		t.Errorf("issued %d, want the ramped schedule's %d", rep.Issued, want)
 	}

@@ -21,7 +21,7 @@ func FromFile(path string) (Tokenizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer file: %w", err)
 	}
-	t, err := FromJSON(path, data)
+	t, err := fromJSON(path, data)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer file %s: %w", path, err)
 	}
@@ -82,9 +82,9 @@ func isNull(raw json.RawMessage) bool {
 	return len(raw) == 0 || string(raw) == "null"
 }
 
-// FromJSON builds a tokenizer from the contents of a tokenizer.json; name
+// fromJSON builds a tokenizer from the contents of a tokenizer.json; name
 // is what Name reports.
-func FromJSON(name string, data []byte) (Tokenizer, error) {
+func fromJSON(name string, data []byte) (Tokenizer, error) {
 	var f hfFile
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("not a tokenizer.json: %w", err)

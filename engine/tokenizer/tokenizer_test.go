@@ -134,7 +134,7 @@ func tinyByteLevel(t *testing.T) Tokenizer {
 	"pre_tokenizer":{"type":"ByteLevel","add_prefix_space":false,"use_regex":true},
 	"decoder":{"type":"ByteLevel"},
 	"model":{"type":"BPE","vocab":` + mustJSON(vocab) + `,"merges":["h e","l l","he ll","hell o","Ġ w"]}}`
-	tok, err := FromJSON("tiny", []byte(js))
+	tok, err := fromJSON("tiny", []byte(js))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestSentencePieceByteFallback(t *testing.T) {
 	"pre_tokenizer":null,
 	"decoder":{"type":"Sequence","decoders":[{"type":"Replace","pattern":{"String":"▁"},"content":" "},{"type":"ByteFallback"},{"type":"Fuse"},{"type":"Strip","content":" ","start":1,"stop":0}]},
 	"model":{"type":"BPE","byte_fallback":true,"unk_token":"<unk>","vocab":` + mustJSON(vocab) + `,"merges":["a b","▁ a","▁ ab","▁a b"]}}`
-	tok, err := FromJSON("spm", []byte(js))
+	tok, err := fromJSON("spm", []byte(js))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,13 +17,13 @@ import (
 // durations). It returns handled=false to fall back to the default rules.
 type Hook func(v any) (out any, handled bool, err error)
 
-// ToStarlark converts a JSON-like Go value to Starlark: nil → None, bool,
+// toStarlark converts a JSON-like Go value to Starlark: nil → None, bool,
 // string, integers → int, float64 → float, []any / []string → list,
 // *ordered.Map and map[string]any → dict (map keys sorted), json.RawMessage
 // decoded. The result is not frozen.
-func ToStarlark(v any) (starlark.Value, error) { return ToStarlarkWith(v, nil) }
+func toStarlark(v any) (starlark.Value, error) { return ToStarlarkWith(v, nil) }
 
-// ToStarlarkWith is ToStarlark with a hook tried first at every level; a
+// ToStarlarkWith is toStarlark with a hook tried first at every level; a
 // handled value must be a starlark.Value.
 func ToStarlarkWith(v any, hook Hook) (starlark.Value, error) {
 	if hook != nil {
@@ -121,22 +121,22 @@ func ToStarlarkWith(v any, hook Hook) (starlark.Value, error) {
 	return nil, fmt.Errorf("cannot convert Go %T to a Starlark value", v)
 }
 
-// FromStarlark converts a Starlark value to a JSON-like Go value: None →
+// fromStarlark converts a Starlark value to a JSON-like Go value: None →
 // nil, bool, int → int64 (or float64 beyond int64), float → float64,
 // string, bytes → string, list/tuple/set → []any, dict (string keys) and
 // struct → *ordered.Map in order.
-func FromStarlark(v starlark.Value) (any, error) { return FromStarlarkWith(v, nil) }
+func fromStarlark(v starlark.Value) (any, error) { return FromStarlarkWith(v, nil) }
 
-// FromStarlarkWith is FromStarlark with a hook tried first at every level
+// FromStarlarkWith is fromStarlark with a hook tried first at every level
 // (the hook receives the starlark.Value).
 func FromStarlarkWith(v starlark.Value, hook Hook) (any, error) {
-	return fromStarlark(v, hook, 0)
+	return fromStarlarkDepth(v, hook, 0)
 }
 
 // maxDepth bounds nesting (and catches self-referencing lists).
 const maxDepth = 100
 
-func fromStarlark(v starlark.Value, hook Hook, depth int) (any, error) {
+func fromStarlarkDepth(v starlark.Value, hook Hook, depth int) (any, error) {
 	if depth > maxDepth {
 		return nil, fmt.Errorf("value nested deeper than %d levels", maxDepth)
 	}
@@ -183,7 +183,7 @@ func fromStarlark(v starlark.Value, hook Hook, depth int) (any, error) {
 			if !ok {
 				return nil, fmt.Errorf("dict keys must be strings, got %s %s", kv[0].Type(), kv[0])
 			}
-			e, err := fromStarlark(kv[1], hook, depth+1)
+			e, err := fromStarlarkDepth(kv[1], hook, depth+1)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", string(k), err)
 			}
@@ -197,7 +197,7 @@ func fromStarlark(v starlark.Value, hook Hook, depth int) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			e, err := fromStarlark(a, hook, depth+1)
+			e, err := fromStarlarkDepth(a, hook, depth+1)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", k, err)
 			}
@@ -214,7 +214,7 @@ func iterate(it starlark.Iterable, n int, hook Hook, depth int) ([]any, error) {
 	defer iter.Done()
 	var e starlark.Value
 	for i := 0; iter.Next(&e); i++ {
-		g, err := fromStarlark(e, hook, depth+1)
+		g, err := fromStarlarkDepth(e, hook, depth+1)
 		if err != nil {
 			return nil, fmt.Errorf("[%d]: %w", i, err)
 		}

@@ -137,7 +137,7 @@ func (l *scriptLoader) Load(ctx context.Context, req *dataset.LoadRequest) (data
 			if it == starlark.None {
 				continue
 			}
-			g, err := FromStarlark(it)
+			g, err := fromStarlark(it)
 			if err != nil {
 				return fmt.Errorf("%s:%d: %s: convert returned %s: %w", req.Path, line, l.label, it.Type(), err)
 			}

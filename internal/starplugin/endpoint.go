@@ -119,7 +119,7 @@ func (e *scriptEndpoint) FormatPayload(req *endpoint.Request) ([]byte, error) {
 	case starlark.Bytes:
 		return []byte(x), nil
 	case *starlark.Dict:
-		v, err := FromStarlark(x)
+		v, err := fromStarlark(x)
 		if err != nil {
 			return nil, fmt.Errorf("%s: format_payload returned a dict that is not JSON data: %w", e.label, err)
 		}

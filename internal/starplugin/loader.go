@@ -57,20 +57,17 @@ type Loader struct {
 // Option configures a Loader.
 type Option func(*Loader)
 
-// WithLogger receives print() output of plugin files.
-func WithLogger(l *slog.Logger) Option { return func(ld *Loader) { ld.log = l } }
-
 // WithCallSteps bounds the execution steps of one protocol call (default
-// DefaultCallSteps); a call exceeding it fails instead of stalling a run.
+// defaultCallSteps); a call exceeding it fails instead of stalling a run.
 func WithCallSteps(n uint64) Option { return func(ld *Loader) { ld.steps = n } }
 
-// DefaultCallSteps is the step budget of one protocol call and of one
+// defaultCallSteps is the step budget of one protocol call and of one
 // module's top level.
-const DefaultCallSteps = 10_000_000
+const defaultCallSteps = 10_000_000
 
 // NewLoader returns a Loader.
 func NewLoader(opts ...Option) *Loader {
-	l := &Loader{log: slog.New(slog.DiscardHandler), steps: DefaultCallSteps, modules: map[string]*module{}}
+	l := &Loader{log: slog.New(slog.DiscardHandler), steps: defaultCallSteps, modules: map[string]*module{}}
 	for _, o := range opts {
 		o(l)
 	}
@@ -157,7 +154,7 @@ func (l *Loader) construct(e *plugin.Entry, a *analysis, label string, args plug
 		if v == nil { // no value and no literal default: the def's own default applies
 			continue
 		}
-		sv, err := ToStarlark(v)
+		sv, err := toStarlark(v)
 		if err != nil {
 			return nil, fmt.Errorf("%s: argument %s: %w", label, p.Name, err)
 		}

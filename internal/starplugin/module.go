@@ -65,7 +65,7 @@ func (l *Loader) execChain(pkgDir, file string, chain []string) (starlark.String
 			}
 			return l.execChain(pkgDir, target, chain)
 		}
-		g, err := starlark.ExecFileOptions(FileOptions, th, file, src, predeclared)
+		g, err := starlark.ExecFileOptions(fileOptions, th, file, src, predeclared)
 		if err != nil {
 			m.err = fmt.Errorf("running %s: %s", file, describeEvalError(err))
 			return

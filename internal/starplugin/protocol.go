@@ -69,8 +69,8 @@ var protocols = map[plugin.Category]*protocol{
 	plugin.CustomDatasetLoader: loaderProtocol,
 }
 
-// Categories returns the categories that accept Starlark plugins, sorted.
-func Categories() []plugin.Category {
+// categories returns the categories that accept Starlark plugins, sorted.
+func categories() []plugin.Category {
 	out := make([]plugin.Category, 0, len(protocols))
 	for c := range protocols {
 		out = append(out, c)
@@ -84,7 +84,7 @@ func protocolOf(c plugin.Category) (*protocol, error) {
 		return p, nil
 	}
 	names := make([]string, 0, len(protocols))
-	for _, cat := range Categories() {
+	for _, cat := range categories() {
 		names = append(names, string(cat))
 	}
 	return nil, fmt.Errorf("category %s has no Starlark protocol (Starlark plugins can be: %s); write it in Go", c, strings.Join(names, ", "))

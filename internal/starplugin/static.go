@@ -16,10 +16,10 @@ import (
 	"github.com/loadstar/loadstar/engine/plugin"
 )
 
-// FileOptions is the dialect of plugin files: the scenario dialect (set(),
+// fileOptions is the dialect of plugin files: the scenario dialect (set(),
 // top-level if/for), without while loops or recursion, so every call
 // terminates.
-var FileOptions = &syntax.FileOptions{Set: true, TopLevelControl: true}
+var fileOptions = &syntax.FileOptions{Set: true, TopLevelControl: true}
 
 // analysis is what reading a plugin file (without running it) tells.
 type analysis struct {
@@ -44,7 +44,7 @@ func parseFile(abs string) (*parsedFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %w", abs, unwrapPathError(err))
 	}
-	f, err := FileOptions.Parse(abs, src, 0)
+	f, err := fileOptions.Parse(abs, src, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -195,8 +195,8 @@ func BenchmarkDoStreamLoopback(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/chunk")
 }
 
-func ExampleRedactHeaders() {
-	fmt.Println(RedactHeaders([][2]string{{"Authorization", "Bearer sk-1"}, {"x-api-key", "k"}, {"X-Tenant", "a"}}))
+func Example_redactHeaders() {
+	fmt.Println(redactHeaders([][2]string{{"Authorization", "Bearer sk-1"}, {"x-api-key", "k"}, {"X-Tenant", "a"}}))
 	// Output: [[Authorization <redacted>] [x-api-key <redacted>] [X-Tenant a]]
 }
 

@@ -12,7 +12,7 @@ type sink uint8
 const (
 	sinkBody  sink = iota // accumulated, handed to Handler.Body at the end
 	sinkSSE               // fed read by read to the SSE reader
-	sinkError             // non-2xx: the first MaxErrorBody bytes are kept
+	sinkError             // non-2xx: the first maxErrorBody bytes are kept
 )
 
 // errMalformed marks a framing error of the response body.
@@ -193,7 +193,7 @@ func (c *conn) deliver(p []byte) {
 	case sinkBody:
 		c.body = append(c.body, p...)
 	case sinkError:
-		if room := MaxErrorBody + 4 - len(c.body); room > 0 {
+		if room := maxErrorBody + 4 - len(c.body); room > 0 {
 			c.body = append(c.body, p[:min(room, len(p))]...)
 		}
 	}

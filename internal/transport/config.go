@@ -18,13 +18,13 @@ var version string
 
 // Defaults of the http transport parameters.
 const (
-	DefaultConnectTimeout   = 30 * time.Second
-	DefaultRequestTimeout   = 6 * time.Hour // AIPerf's --request-timeout-seconds default (21600 s)
-	DefaultKeepaliveTimeout = 300 * time.Second
-	DefaultReadBufferSize   = 16 << 10
-	DefaultSessionHeader    = "X-Correlation-ID"
-	// MaxErrorBody caps the body text kept in a non-2xx error record.
-	MaxErrorBody = 4 << 10
+	defaultConnectTimeout   = 30 * time.Second
+	defaultRequestTimeout   = 6 * time.Hour // AIPerf's --request-timeout-seconds default (21600 s)
+	defaultKeepaliveTimeout = 300 * time.Second
+	defaultReadBufferSize   = 16 << 10
+	defaultSessionHeader    = "X-Correlation-ID"
+	// maxErrorBody caps the body text kept in a non-2xx error record.
+	maxErrorBody = 4 << 10
 
 	minReadBufferSize = 4 << 10
 	maxReadBufferSize = 16 << 20
@@ -32,8 +32,8 @@ const (
 
 // Connection reuse strategies (the connection_reuse parameter).
 const (
-	ReusePooled = "pooled" // keep-alive connections shared by all requests to a host
-	ReuseNever  = "never"  // a new connection per request, closed after it
+	reusePooled = "pooled" // keep-alive connections shared by all requests to a host
+	reuseNever  = "never"  // a new connection per request, closed after it
 )
 
 // Config is the validated configuration of the http transport: the plugin's
@@ -58,7 +58,7 @@ type Config struct {
 	ReadBufferSize int
 	// KeepaliveTimeout is how long an idle pooled connection is kept.
 	KeepaliveTimeout time.Duration
-	// Reuse is ReusePooled or ReuseNever.
+	// Reuse is reusePooled or reuseNever.
 	Reuse string
 	// UserAgent is sent as User-Agent ("" = "loadstar/<version>"). When
 	// set it also replaces the User-Agent of Verbatim requests.
@@ -90,18 +90,18 @@ func (c *Config) userAgent() string {
 	if c.UserAgent != "" {
 		return c.UserAgent
 	}
-	return DefaultUserAgent()
+	return defaultUserAgent()
 }
 
 func (c *Config) sessionHeader() string {
 	if c.SessionHeader != "" {
 		return c.SessionHeader
 	}
-	return DefaultSessionHeader
+	return defaultSessionHeader
 }
 
-// DefaultUserAgent returns "loadstar/<version>".
-func DefaultUserAgent() string {
+// defaultUserAgent returns "loadstar/<version>".
+func defaultUserAgent() string {
 	v := version
 	if v == "" {
 		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
@@ -131,8 +131,8 @@ func (c *Config) Validate() error {
 		return bad("read_buffer_size", "must be between %d and %d bytes, got %d", minReadBufferSize, maxReadBufferSize, c.ReadBufferSize)
 	case c.KeepaliveTimeout <= 0:
 		return bad("keepalive_timeout", "must be > 0, got %s", c.KeepaliveTimeout)
-	case c.Reuse != ReusePooled && c.Reuse != ReuseNever:
-		return bad("connection_reuse", "must be %q or %q, got %q", ReusePooled, ReuseNever, c.Reuse)
+	case c.Reuse != reusePooled && c.Reuse != reuseNever:
+		return bad("connection_reuse", "must be %q or %q, got %q", reusePooled, reuseNever, c.Reuse)
 	}
 	if err := checkHeaderValue(c.UserAgent); err != nil {
 		return bad("user_agent", "%v", err)
@@ -160,7 +160,7 @@ func (c Config) String() string {
 		c.ConnectTimeout, c.FirstByteTimeout, c.RequestTimeout, c.Insecure, c.MaxConnections, c.ReadBufferSize, c.KeepaliveTimeout, c.Reuse, c.userAgent(), c.sessionHeader(), !c.NoSessionAffinity)
 	if len(c.Headers) > 0 {
 		b.WriteString(", headers={")
-		for i, h := range RedactHeaders(c.Headers) {
+		for i, h := range redactHeaders(c.Headers) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
@@ -186,21 +186,21 @@ func Classes() map[string]*plugin.Class {
 
 var httpClass = &plugin.Class{
 	Params: []plugin.Param{
-		{Name: "connect_timeout", Type: plugin.TDuration, Default: DefaultConnectTimeout,
+		{Name: "connect_timeout", Type: plugin.TDuration, Default: defaultConnectTimeout,
 			Doc: "Limit on TCP connect plus TLS handshake of a new connection (0 = only request_timeout). A timeout is recorded as TimeoutError."},
 		{Name: "first_byte_timeout", Type: plugin.TDuration, Default: time.Duration(0),
 			Doc: "Limit from the request being fully written to the response headers arriving (0 = only request_timeout)."},
-		{Name: "request_timeout", Type: plugin.TDuration, Default: DefaultRequestTimeout,
+		{Name: "request_timeout", Type: plugin.TDuration, Default: defaultRequestTimeout,
 			Doc: "Total time of one request: pool wait, connect, send and the whole response (AIPerf's --request-timeout-seconds, default 6h)."},
 		{Name: "insecure", Type: plugin.TBool, Default: false,
 			Doc: "Skip TLS certificate verification for https URLs (self-signed test servers)."},
 		{Name: "max_connections", Type: plugin.TInt, Default: int64(0),
 			Doc: "Most connections per host; requests beyond it wait for a free one. 0 sizes the pool from the timing strategy's concurrency (unbounded for open-loop rates)."},
-		{Name: "read_buffer_size", Type: plugin.TInt, Default: int64(DefaultReadBufferSize),
+		{Name: "read_buffer_size", Type: plugin.TInt, Default: int64(defaultReadBufferSize),
 			Doc: "Bytes per network read (4 KiB–16 MiB). Not a limit: longer SSE messages and bodies are accumulated."},
-		{Name: "keepalive_timeout", Type: plugin.TDuration, Default: DefaultKeepaliveTimeout,
+		{Name: "keepalive_timeout", Type: plugin.TDuration, Default: defaultKeepaliveTimeout,
 			Doc: "How long an idle pooled connection is kept before it is closed."},
-		{Name: "connection_reuse", Type: plugin.TString, Default: ReusePooled, Choices: []string{ReusePooled, ReuseNever},
+		{Name: "connection_reuse", Type: plugin.TString, Default: reusePooled, Choices: []string{reusePooled, reuseNever},
 			Doc: `"pooled" shares keep-alive connections between requests; "never" opens a new connection per request and closes it after.`},
 		{Name: "user_agent", Type: plugin.TString,
 			Doc: `User-Agent header (default "loadstar/<version>", or the endpoint's); a User-Agent in headers overrides it.`},

@@ -23,9 +23,9 @@ func TestClassDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := v.(*Config)
-	if cfg.ConnectTimeout != DefaultConnectTimeout || cfg.RequestTimeout != DefaultRequestTimeout ||
+	if cfg.ConnectTimeout != defaultConnectTimeout || cfg.RequestTimeout != defaultRequestTimeout ||
 		cfg.SessionHeader != "" || cfg.NoSessionAffinity || cfg.UserAgent != "" ||
-		cfg.ReadBufferSize != DefaultReadBufferSize || cfg.Reuse != ReusePooled {
+		cfg.ReadBufferSize != defaultReadBufferSize || cfg.Reuse != reusePooled {
 		t.Fatalf("defaults %+v", cfg)
 	}
 	cl, err := New(clock.New(), *cfg, 0)
@@ -63,7 +63,7 @@ func TestClassArgs(t *testing.T) {
 	cfg := v.(*Config)
 	if cfg.ConnectTimeout != 2*time.Second || cfg.FirstByteTimeout != 5*time.Second || !cfg.Insecure ||
 		cfg.MaxConnections != 8 || cfg.ReadBufferSize != 65536 || cfg.KeepaliveTimeout != time.Minute ||
-		cfg.Reuse != ReuseNever || cfg.UserAgent != "bench/1" || cfg.SessionHeader != "X-Session" || !cfg.NoSessionAffinity {
+		cfg.Reuse != reuseNever || cfg.UserAgent != "bench/1" || cfg.SessionHeader != "X-Session" || !cfg.NoSessionAffinity {
 		t.Fatalf("config %+v", cfg)
 	}
 	if len(cfg.Headers) != 3 || cfg.Headers[2] != [2]string{"X-N", "3"} {
@@ -130,14 +130,14 @@ func TestOpen(t *testing.T) {
 
 func TestRedactHeaders(t *testing.T) {
 	in := [][2]string{{"Authorization", "Bearer a"}, {"x-api-key", "b"}, {"api-key", "c"}, {"Cookie", "d"}, {"X-Auth-Token", "e"}, {"Accept", "f"}}
-	out := RedactHeaders(in)
+	out := redactHeaders(in)
 	for i, h := range out[:5] {
 		if h[1] != plugin.Redacted {
 			t.Errorf("%s not redacted", in[i][0])
 		}
 	}
 	if out[5][1] != "f" || in[0][1] != "Bearer a" {
-		t.Fatal("RedactHeaders must redact only secrets and not modify its input")
+		t.Fatal("redactHeaders must redact only secrets and not modify its input")
 	}
 }
 

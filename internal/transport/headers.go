@@ -9,26 +9,26 @@ import (
 	"github.com/loadstar/loadstar/engine/plugin"
 )
 
-// RedactHeaders returns a copy of hs with the values of secret headers
+// redactHeaders returns a copy of hs with the values of secret headers
 // (Authorization, Proxy-Authorization, x-api-key, api-key, Cookie and any name
 // containing key, token, secret or password) replaced by plugin.Redacted.
 // Use it wherever headers could be printed: logs, errors, exported configs.
 //
-//	RedactHeaders([][2]string{{"Authorization", "Bearer sk-1"}, {"X-Tenant", "a"}})
+//	redactHeaders([][2]string{{"Authorization", "Bearer sk-1"}, {"X-Tenant", "a"}})
 //	// [[Authorization <redacted>] [X-Tenant a]]
-func RedactHeaders(hs [][2]string) [][2]string {
+func redactHeaders(hs [][2]string) [][2]string {
 	out := make([][2]string, len(hs))
 	for i, h := range hs {
 		out[i] = h
-		if IsSecretHeader(h[0]) {
+		if isSecretHeader(h[0]) {
 			out[i][1] = plugin.Redacted
 		}
 	}
 	return out
 }
 
-// IsSecretHeader reports whether a header's value must never be printed.
-func IsSecretHeader(name string) bool {
+// isSecretHeader reports whether a header's value must never be printed.
+func isSecretHeader(name string) bool {
 	return plugin.IsSecretName(name) || strings.EqualFold(name, "cookie") || strings.EqualFold(name, "set-cookie")
 }
 
@@ -300,7 +300,7 @@ func (t *HTTP) appendFraming(b []byte, req *Request, method string) []byte {
 		b = strconv.AppendInt(b, int64(len(req.Body)), 10)
 		b = append(b, '\r', '\n')
 	}
-	if t.cfg.Reuse == ReuseNever {
+	if t.cfg.Reuse == reuseNever {
 		b = append(b, "Connection: close\r\n"...)
 	}
 	return append(b, '\r', '\n')

@@ -241,7 +241,7 @@ func (t *HTTP) target(raw string) (*target, error) {
 	if !ok {
 		// A pool created while Close runs starts closed.
 		p = &hostPool{t: t, key: key, max: t.maxConns, closed: t.closed.Load()}
-		if t.cfg.Reuse == ReuseNever {
+		if t.cfg.Reuse == reuseNever {
 			p.max = 0
 		}
 		t.pools[key] = p
@@ -481,7 +481,7 @@ func (t *HTTP) roundTrip(ctx context.Context, c *conn, req *Request, method stri
 	status := c.hdr.StatusCode()
 	rec.Status = status
 	// After 101 the connection no longer speaks HTTP/1.1.
-	keepAlive := !c.hdr.ConnectionClose() && t.cfg.Reuse == ReusePooled && status != fasthttp.StatusSwitchingProtocols
+	keepAlive := !c.hdr.ConnectionClose() && t.cfg.Reuse == reusePooled && status != fasthttp.StatusSwitchingProtocols
 
 	// Body.
 	if d := dl.bodyPhase(); d != dl.headerPhase() {
@@ -563,10 +563,10 @@ func (t *HTTP) statusError(c *conn, rec *record.Record, h Handler, status int) {
 	t.fail(rec, status, reason, bodyText(c.body))
 }
 
-// bodyText renders an error body as valid UTF-8 of at most MaxErrorBody bytes.
+// bodyText renders an error body as valid UTF-8 of at most maxErrorBody bytes.
 func bodyText(b []byte) string {
-	if len(b) > MaxErrorBody {
-		b = b[:MaxErrorBody]
+	if len(b) > maxErrorBody {
+		b = b[:maxErrorBody]
 	}
 	return strings.ToValidUTF8(string(bytes.TrimSpace(b)), "\uFFFD")
 }

@@ -363,7 +363,7 @@ func TestMaxConnectionsCapsPool(t *testing.T) {
 
 func TestConnectionReuseNever(t *testing.T) {
 	fs := newFastServer(t, func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString("{}") })
-	cl := newClient(t, func(c *Config) { c.Reuse = ReuseNever }, 0)
+	cl := newClient(t, func(c *Config) { c.Reuse = reuseNever }, 0)
 	for range 3 {
 		rec := do(cl, &Request{URL: fs.url("/")}, &recorder{})
 		wantNoError(t, rec)
@@ -630,7 +630,7 @@ func TestErrorStatus(t *testing.T) {
 	}{
 		{"/500", "Internal Server Error", `{"error":{"message":"boom","code":500}}`, 500},
 		{"/429", "Slow Down Please", "rate limited", 429},
-		{"/big", "Service Unavailable", big[:MaxErrorBody], 503},
+		{"/big", "Service Unavailable", big[:maxErrorBody], 503},
 	}
 	for _, tc := range cases {
 		h := &recorder{}

@@ -64,6 +64,8 @@ type CLI struct {
 	Profile ProfileCmd `cmd:"" help:"Benchmark with AIPerf's command line (aiperf profile flags); --emit-scenario prints the equivalent scenario."`
 	Test    TestCmd    `cmd:"" help:"Run test_* functions of *_test.star files."`
 	Doc     DocCmd     `cmd:"" help:"Print the reference of builtins and plugin constructors."`
+	Plot    PlotCmd    `cmd:"" help:"Draw charts (PNG, SVG) of finished runs: one run over time, or several runs and sweeps compared."`
+	Compare CompareCmd `cmd:"" help:"Compare two finished runs: changes in percent, significance against noise, limits (exit 12 when crossed)."`
 	Mock    MockCmd    `cmd:"" help:"Run the embedded mock LLM server (OpenAI, Anthropic, TGI, TEI, Cohere, NIM APIs) until Ctrl-C."`
 	Plugins PluginsCmd `cmd:"" help:"List, describe and validate plugins and plugin packages."`
 	Version VersionCmd `cmd:"" help:"Print the version."`

@@ -44,6 +44,9 @@ const (
 	// InvalidRun: the run finished but was marked INVALID (schedule not met) and
 	// the scenario asked for invalid runs to fail.
 	InvalidRun ExitCode = 11
+	// ComparisonFailed: `loadstar compare` (or a script's compare(..., limits))
+	// found a change beyond a given limit.
+	ComparisonFailed ExitCode = 12
 )
 
 // String names the code as documented.
@@ -73,6 +76,8 @@ func (c ExitCode) String() string {
 		return "tests failed"
 	case InvalidRun:
 		return "run invalid"
+	case ComparisonFailed:
+		return "comparison failed"
 	}
 	return fmt.Sprintf("exit code %d", int(c))
 }

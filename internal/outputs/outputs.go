@@ -41,6 +41,7 @@ import (
 	"github.com/loadstar/loadstar/engine/runner"
 	"github.com/loadstar/loadstar/internal/console"
 	"github.com/loadstar/loadstar/internal/export"
+	"github.com/loadstar/loadstar/internal/plot"
 	"github.com/loadstar/loadstar/internal/ui"
 )
 
@@ -123,7 +124,7 @@ func invalid(err error) error {
 }
 
 // Classes returns the Go classes of the output plugins (data_exporter,
-// console_exporter, ui), keyed by their full class path
+// console_exporter, ui, plot), keyed by their full class path
 // ("go:internal/export.JSON").
 func Classes() map[string]*plugin.Class {
 	out := map[string]*plugin.Class{}
@@ -134,6 +135,7 @@ func Classes() map[string]*plugin.Class {
 		{"internal/export", export.Classes},
 		{"internal/console", console.Classes},
 		{"internal/ui", ui.Classes},
+		{"internal/plot", plot.Classes},
 	} {
 		for name, c := range s.classes() {
 			out["go:"+s.path+"."+name] = c

@@ -14,6 +14,7 @@ import (
 	"github.com/loadstar/loadstar/internal/export"
 	"github.com/loadstar/loadstar/internal/metrics"
 	"github.com/loadstar/loadstar/internal/outputs"
+	"github.com/loadstar/loadstar/internal/plot"
 	"github.com/loadstar/loadstar/internal/transport"
 	"github.com/loadstar/loadstar/internal/ui"
 )
@@ -37,6 +38,7 @@ var protocols = map[string]reflect.Type{
 	"internal/export.Exporter":          reflect.TypeFor[export.Exporter](),
 	"internal/console.Exporter":         reflect.TypeFor[console.Exporter](),
 	"internal/ui.UI":                    reflect.TypeFor[ui.UI](),
+	"internal/plot.Chart":               reflect.TypeFor[plot.Chart](),
 }
 
 // sample returns a plausible value for a required parameter.

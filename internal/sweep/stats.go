@@ -154,3 +154,12 @@ func (a Aggregate) String() string {
 	}
 	return fmt.Sprintf("%.4g ± %.2g (%g%% CI, n=%d)", a.Mean, (a.CIHigh-a.CILow)/2, a.Confidence*100, a.N)
 }
+
+// TCDF is the Student-t cumulative distribution function with df degrees
+// of freedom (df may be fractional: Welch's test).
+func TCDF(t, df float64) float64 {
+	if t < 0 {
+		return 1 - tCDF(-t, df)
+	}
+	return tCDF(t, df)
+}

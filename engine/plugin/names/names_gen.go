@@ -417,7 +417,45 @@ func (PlotType) Category() plugin.Category { return plugin.Category("plot") }
 // String returns the plugin name.
 func (n PlotType) String() string { return string(n) }
 
+// Built-in plot plugins.
+const (
+	// PlotTypeTTFTOverTime: Scatter of every request's time to first token against its send time; failed requests marked.
+	PlotTypeTTFTOverTime PlotType = "ttft_over_time"
+	// PlotTypeITLOverTime: Scatter of every request's inter-token latency against its send time; failed requests marked.
+	PlotTypeITLOverTime PlotType = "itl_over_time"
+	// PlotTypeLatencyOverTime: Scatter of every request's latency against its send time, with rolling p50/p90/p99 lines.
+	PlotTypeLatencyOverTime PlotType = "latency_over_time"
+	// PlotTypeDispersedThroughputOverTime: Output tokens per second, each request's tokens spread evenly over its decode time (AIPerf's dispersed throughput).
+	PlotTypeDispersedThroughputOverTime PlotType = "dispersed_throughput_over_time"
+	// PlotTypeConcurrencyOverTime: Average number of requests in flight per time bin.
+	PlotTypeConcurrencyOverTime PlotType = "concurrency_over_time"
+	// PlotTypeTTFTHistogram: Histogram of time to first token over successful requests, p50 and p99 marked.
+	PlotTypeTTFTHistogram PlotType = "ttft_histogram"
+	// PlotTypeITLHistogram: Histogram of inter-token latency over successful requests, p50 and p99 marked.
+	PlotTypeITLHistogram PlotType = "itl_histogram"
+	// PlotTypeLatencyHistogram: Histogram of request latency over successful requests, p50 and p99 marked.
+	PlotTypeLatencyHistogram PlotType = "latency_histogram"
+	// PlotTypeTimeslicesTTFT: Average time to first token per time slice (runs with slice_duration).
+	PlotTypeTimeslicesTTFT PlotType = "timeslices_ttft"
+	// PlotTypeTimeslicesITL: Average inter-token latency per time slice (runs with slice_duration).
+	PlotTypeTimeslicesITL PlotType = "timeslices_itl"
+	// PlotTypeTimeslicesThroughput: Request throughput per time slice (runs with slice_duration).
+	PlotTypeTimeslicesThroughput PlotType = "timeslices_throughput"
+	// PlotTypeTimeslicesLatency: Average request latency per time slice (runs with slice_duration).
+	PlotTypeTimeslicesLatency PlotType = "timeslices_latency"
+	// PlotTypeTTFTVsThroughput: Average time to first token against request throughput, one point per run or sweep step.
+	PlotTypeTTFTVsThroughput PlotType = "ttft_vs_throughput"
+	// PlotTypeLatencyVsLoad: Request latency p50/p90/p99 against the load (swept parameter, rate or concurrency).
+	PlotTypeLatencyVsLoad PlotType = "latency_vs_load"
+	// PlotTypeGoodputVsRate: Goodput and request throughput against the load (runs with slos).
+	PlotTypeGoodputVsRate PlotType = "goodput_vs_rate"
+	// PlotTypeParetoCurveThroughputVsInteractivity: Output tokens/s per user against output tokens/s; the Pareto front joined.
+	PlotTypeParetoCurveThroughputVsInteractivity PlotType = "pareto_curve_throughput_vs_interactivity"
+	// PlotTypeParetoCurveThroughputVsLatency: Output tokens/s against average request latency; the Pareto front joined.
+	PlotTypeParetoCurveThroughputVsLatency PlotType = "pareto_curve_throughput_vs_latency"
+)
+
 // PlotTypeValues lists the built-in plot plugins in manifest order.
 func PlotTypeValues() []PlotType {
-	return nil
+	return []PlotType{PlotTypeTTFTOverTime, PlotTypeITLOverTime, PlotTypeLatencyOverTime, PlotTypeDispersedThroughputOverTime, PlotTypeConcurrencyOverTime, PlotTypeTTFTHistogram, PlotTypeITLHistogram, PlotTypeLatencyHistogram, PlotTypeTimeslicesTTFT, PlotTypeTimeslicesITL, PlotTypeTimeslicesThroughput, PlotTypeTimeslicesLatency, PlotTypeTTFTVsThroughput, PlotTypeLatencyVsLoad, PlotTypeGoodputVsRate, PlotTypeParetoCurveThroughputVsInteractivity, PlotTypeParetoCurveThroughputVsLatency}
 }

@@ -40,6 +40,7 @@ type Env struct {
 	failed    []results.ThresholdResult
 	cleanup   []func()
 	allFailed []string
+	crossed   []string
 }
 
 // PlannedStep is one run() recorded in dry-run mode.
@@ -137,4 +138,19 @@ func (e *Env) AllFailedSteps() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return append([]string(nil), e.allFailed...)
+}
+
+// noteCrossed remembers a compare() limit that was crossed (exit code 12 at
+// the end of the script).
+func (e *Env) noteCrossed(what string) {
+	e.mu.Lock()
+	e.crossed = append(e.crossed, what)
+	e.mu.Unlock()
+}
+
+// CrossedLimits returns the compare() limits crossed in this script.
+func (e *Env) CrossedLimits() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.crossed...)
 }

@@ -20,11 +20,13 @@ func Predeclared(env *Env) (starlark.StringDict, error) {
 		addDatasetHelpers(ds)
 	}
 	engine := starlark.StringDict{
-		"run":       starlark.NewBuiltin("run", runBuiltin),
-		"threshold": starlark.NewBuiltin("threshold", thresholdBuiltin),
-		"sweep":     starlark.NewBuiltin("sweep", sweepBuiltin),
-		"search":    starlark.NewBuiltin("search", searchBuiltin),
-		"mock":      mockModule(),
+		"run":          starlark.NewBuiltin("run", runBuiltin),
+		"threshold":    starlark.NewBuiltin("threshold", thresholdBuiltin),
+		"sweep":        starlark.NewBuiltin("sweep", sweepBuiltin),
+		"search":       starlark.NewBuiltin("search", searchBuiltin),
+		"compare":      starlark.NewBuiltin("compare", compareBuiltin),
+		"load_results": starlark.NewBuiltin("load_results", loadResultsBuiltin),
+		"mock":         mockModule(),
 	}
 	return Merge(Core(), plugins, engine)
 }

@@ -65,6 +65,7 @@ type CLI struct {
 	Test    TestCmd    `cmd:"" help:"Run test_* functions of *_test.star files."`
 	Doc     DocCmd     `cmd:"" help:"Print the reference of builtins and plugin constructors."`
 	Plot    PlotCmd    `cmd:"" help:"Draw charts (PNG, SVG) of finished runs: one run over time, or several runs and sweeps compared."`
+	Report  ReportCmd  `cmd:"" help:"Write one self-contained HTML report of finished runs (charts, tables, verdict; comparison of several)."`
 	Compare CompareCmd `cmd:"" help:"Compare two finished runs: changes in percent, significance against noise, limits (exit 12 when crossed)."`
 	Mock    MockCmd    `cmd:"" help:"Run the embedded mock LLM server (OpenAI, Anthropic, TGI, TEI, Cohere, NIM APIs) until Ctrl-C."`
 	Plugins PluginsCmd `cmd:"" help:"List, describe and validate plugins and plugin packages."`

@@ -7,6 +7,7 @@ import (
 	"github.com/loadstar/loadstar/engine/errext"
 	"github.com/loadstar/loadstar/engine/plugin"
 	"github.com/loadstar/loadstar/internal/plot"
+	htmlreport "github.com/loadstar/loadstar/internal/report"
 )
 
 // PlotCmd draws charts of finished runs, as `aiperf plot` does: one run
@@ -17,6 +18,7 @@ type PlotCmd struct {
 	Format  string   `default:"png,svg" help:"Image formats: png, svg or png,svg."`
 	Charts  []string `name:"chart" placeholder:"NAME" help:"Draw only this chart (a plot plugin name; repeatable). loadstar plugins plot lists them."`
 	Plugins []string `name:"plugins" placeholder:"DIR" help:"Plugin package folder (repeatable), for charts of plugin packages."`
+	Report  bool     `default:"true" negatable:"" help:"Also write report.html (the HTML report) beside the charts."`
 }
 
 // Run implements the command.
@@ -48,6 +50,13 @@ func (c *PlotCmd) Run(app *App) error {
 	fmt.Fprintf(app.Stdout, "%d charts (%s) in %s\n", len(drawn), mode, out)
 	for _, r := range drawn {
 		fmt.Fprintf(app.Stdout, "  %-45s %s\n", r.Name, r.Title)
+	}
+	if c.Report {
+		path := filepath.Join(out, "report.html")
+		if err := htmlreport.WriteFile(path, in, htmlreport.Options{Charts: charts, Version: Version}); err != nil {
+			return err
+		}
+		fmt.Fprintf(app.Stdout, "Report: %s\n", path)
 	}
 	return nil
 }

@@ -100,7 +100,8 @@ func newScenario(app *App, g *Globals, f ScriptFlags, extra starlark.StringDict,
 }
 
 // finish turns what the script left behind into the command's outcome:
-// failed thresholds (exit 5) and steps where every request failed (exit 6).
+// failed thresholds (exit 5), crossed compare() limits (exit 12) and steps
+// where every request failed (exit 6).
 // A script error wins over both.
 func (s *scenario) finish(app *App, scriptErr error) error {
 	s.env.Close()
@@ -117,6 +118,9 @@ func (s *scenario) finish(app *App, scriptErr error) error {
 			msgs = append(msgs, f.Message+where)
 		}
 		return errext.Errorf(errext.ThresholdsFailed, "%d threshold(s) failed:\n  %s", len(failed), strings.Join(msgs, "\n  "))
+	}
+	if crossed := s.env.CrossedLimits(); len(crossed) > 0 {
+		return errext.Errorf(errext.ComparisonFailed, "%d compare() limit(s) crossed:\n  %s", len(crossed), strings.Join(crossed, "\n  "))
 	}
 	if dirs := s.env.AllFailedSteps(); len(dirs) > 0 {
 		return errext.WithHint(errext.Errorf(errext.AllRequestsFailed, "every request failed in %d step(s); see the error summary in %s", len(dirs), strings.Join(dirs, ", ")),

@@ -6,10 +6,14 @@
 //
 // Noise is judged from the data: with several trials on both sides, a Welch
 // t-test of the statistic's trial values; otherwise a Mann–Whitney U test of
-// the per-request values of both runs (the whole distribution: the same
-// p-value for its avg, p50 and p99). A change is significant when the test's
-// p-value is below Alpha and the change is at least MinChange: a tiny shift
-// that a large sample makes "significant" is still noise to a server team.
+// the statistic over consecutive batches of requests of each run (batch
+// means and batch percentiles: requests in flight together are not
+// independent, batches nearly are); with too few requests for batches, the
+// same test over single requests (avg) or the overlap of the quantiles'
+// confidence intervals (percentiles). A change is
+// significant when the test finds a difference at level Alpha and the change
+// is at least MinChange: a tiny shift that a large sample makes
+// "significant" is still noise to a server team.
 // Single-value metrics (throughputs) of single runs have no distribution;
 // their significance is unknown.
 //
@@ -78,18 +82,23 @@ type Row struct {
 	// ChangePct is 100·(New−Base)/Base (NaN when Base is 0 or missing).
 	ChangePct float64
 	// Test names the test that judged the change against noise (TestWelch,
-	// TestMannWhitney, TestQuantileCI), "" when none applies; P is its
+	// TestBatches, TestRequests, TestQuantileCI), "" when none applies; P is its
 	// p-value (NaN for TestQuantileCI and without a test).
 	Test string
 	P    float64
 	// Significant: the test finds a difference at level Alpha and the
 	// change is at least MinChange. Unknown when Test is "".
 	Significant bool
+	// RawP is the test's p-value before the adjustment for the number of
+	// tests (P is adjusted, Holm–Bonferroni over the report's rows).
+	RawP float64
 	// Better is +1 when the change is an improvement, −1 a regression, 0 none.
 	Better int
 	// Limit is the limit on this statistic, Crossed whether it is crossed.
 	Limit   *Limit
 	Crossed bool
+
+	changed bool // the change is at least MinChange
 }
 
 // Tests that judge a change against noise.
@@ -97,10 +106,18 @@ const (
 	// TestWelch: Welch's t-test of the statistic's values over the trials
 	// (both sides have several).
 	TestWelch = "welch"
-	// TestMannWhitney: Mann–Whitney U test of the per-request values (avg).
-	TestMannWhitney = "mann-whitney"
-	// TestQuantileCI: the per-request quantile's distribution-free
-	// confidence intervals do not overlap (p1 … p99).
+	// TestBatches: Mann–Whitney U test of the statistic over consecutive
+	// batches of requests (batch means, batch percentiles). Requests in
+	// flight together share the machine's and the server's state, so single
+	// requests are not independent; batches are close to it, and their
+	// spread includes the slow drift within a run.
+	TestBatches = "batches"
+	// TestRequests: too few requests for batches: Mann–Whitney U test of
+	// the per-request values (avg).
+	TestRequests = "requests"
+	// TestQuantileCI: too few requests for batches of a percentile:
+	// the per-request quantile's distribution-free confidence intervals do
+	// not overlap.
 	TestQuantileCI = "quantile-ci"
 )
 
@@ -170,6 +187,7 @@ func Compare(base, next *Side, opt Options) (*Report, error) {
 			}
 		}
 	}
+	rep.holm()
 	for i := range opt.Limits {
 		l := &opt.Limits[i]
 		key := l.Tag + "." + l.Stat
@@ -181,6 +199,7 @@ func Compare(base, next *Side, opt Options) (*Report, error) {
 			}
 			rep.Rows = append(rep.Rows, row)
 			seen[key] = true
+			rep.holm()
 		}
 		for j := range rep.Rows {
 			if r := &rep.Rows[j]; r.Tag == l.Tag && r.Stat == l.Stat {
@@ -190,6 +209,27 @@ func Compare(base, next *Side, opt Options) (*Report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// holm adjusts the p-values of the rows for the number of tests made
+// (Holm–Bonferroni: the family-wise error stays at Alpha, so that "no
+// significant change" over thirty rows is not wrong one time in ten) and
+// decides their significance again.
+func (r *Report) holm() {
+	var idx []int
+	for i, row := range r.Rows {
+		if !math.IsNaN(row.RawP) {
+			idx = append(idx, i)
+		}
+	}
+	sort.Slice(idx, func(a, b int) bool { return r.Rows[idx[a]].RawP < r.Rows[idx[b]].RawP })
+	m, running := len(idx), 0.0
+	for k, i := range idx {
+		row := &r.Rows[i]
+		running = math.Max(running, math.Min(1, float64(m-k)*row.RawP))
+		row.P = running
+		row.Significant = row.P < r.Options.Alpha && row.changed
+	}
 }
 
 // headline are the metrics of the console's main table (AIPerf's default
@@ -229,13 +269,14 @@ func (c *comparer) row(tag, stat string) (Row, bool) {
 		return Row{}, false
 	}
 	m := c.rep.Base.Runs[0].Summary.Metric(tag)
-	r := Row{Tag: tag, Stat: stat, Header: m.Header, Unit: m.Unit, Base: mean(b), New: mean(n), P: math.NaN()}
+	r := Row{Tag: tag, Stat: stat, Header: m.Header, Unit: m.Unit, Base: mean(b), New: mean(n), P: math.NaN(), RawP: math.NaN()}
 	r.ChangePct = math.NaN()
 	if r.Base != 0 && !math.IsNaN(r.Base) && !math.IsInf(r.Base, 0) {
 		r.ChangePct = 100 * (r.New - r.Base) / math.Abs(r.Base)
 	}
 	changed := !math.IsNaN(r.ChangePct) && math.Abs(r.ChangePct) >= 100*c.rep.Options.MinChange ||
 		r.Base == 0 && r.New != 0
+	r.changed = changed
 	alpha := c.rep.Options.Alpha
 	switch {
 	case len(b) >= 2 && len(n) >= 2:
@@ -246,17 +287,27 @@ func (c *comparer) row(tag, stat string) (Row, bool) {
 		if !ok {
 			break
 		}
-		if q, isQuantile := quantileOf(stat); isQuantile {
+		stat, ok := batchStatistic(stat)
+		if !ok {
+			break
+		}
+		q, isQuantile := quantileOf(r.Stat)
+		k := min(batchCount(len(sb), q), batchCount(len(sn), q))
+		if k >= minBatches {
+			r.Test, r.P = TestBatches, MannWhitney(Batches(sb, k, stat), Batches(sn, k, stat))
+			r.Significant = r.P < alpha && changed
+		} else if isQuantile {
 			r.Test = TestQuantileCI
-			r.Significant = QuantilesDiffer(sb, sn, q, alpha) && changed
-		} else if stat == "avg" {
-			r.Test, r.P = TestMannWhitney, MannWhitney(sb, sn)
+			r.Significant = QuantilesDiffer(sortedCopy(sb), sortedCopy(sn), q, alpha) && changed
+		} else {
+			r.Test, r.P = TestRequests, MannWhitney(sb, sn)
 			r.Significant = r.P < alpha && changed
 		}
 	}
 	if r.Test != TestQuantileCI && math.IsNaN(r.P) {
 		r.Test = ""
 	}
+	r.RawP = r.P
 	if r.New != r.Base {
 		r.Better = -1
 		if (r.New > r.Base) == largerIsBetter(tag) {
@@ -279,7 +330,8 @@ func quantileOf(stat string) (float64, bool) {
 }
 
 // requestSamples returns the successful requests' values of tag on both
-// sides (every run of a side pooled), sorted; ok is false without records.
+// sides (every run of a side pooled, in file order); ok is false without
+// records.
 func (c *comparer) requestSamples(tag string) ([]float64, []float64, bool) {
 	if s, ok := c.samples[tag]; ok {
 		return s[0], s[1], s[0] != nil && s[1] != nil
@@ -302,7 +354,6 @@ func (c *comparer) requestSamples(tag string) ([]float64, []float64, bool) {
 		if len(out[i]) == 0 {
 			out[i] = nil
 		}
-		sort.Float64s(out[i])
 	}
 	c.samples[tag] = out
 	return out[0], out[1], out[0] != nil && out[1] != nil

@@ -132,7 +132,7 @@ func TestCompareFindsTheChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := row(t, rep, "time_to_first_token", "avg")
-	if !r.Significant || r.Better != -1 || r.Test != compare.TestMannWhitney || r.P > 0.001 || r.ChangePct < 50 {
+	if !r.Significant || r.Better != -1 || r.Test != compare.TestRequests || r.P > 0.001 || r.ChangePct < 50 {
 		t.Errorf("ttft avg row %+v", r)
 	}
 	if r := row(t, rep, "time_to_first_token", "p50"); !r.Crossed || r.Test != compare.TestQuantileCI {

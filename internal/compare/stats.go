@@ -131,3 +131,66 @@ func QuantilesDiffer(a, b []float64, q, alpha float64) bool {
 	loB, hiB := QuantileCI(b, q, alpha)
 	return loB > hiA || hiB < loA
 }
+
+// minBatches is the fewest batches per side for the batch test.
+const minBatches = 6
+
+// maxBatches bounds the batches per side.
+const maxBatches = 30
+
+// batchCount is how many batches n requests make for the statistic of
+// quantile q (0 for the mean): at least 8 requests per batch, and for a
+// percentile at least 4 expected values above it in each batch (so a batch
+// p99 needs 400 requests).
+func batchCount(n int, q float64) int {
+	per := 8.0
+	if q > 0 {
+		per = math.Max(per, 4/math.Min(q, 1-q))
+	}
+	return min(maxBatches, int(float64(n)/per))
+}
+
+// batchStatistic returns the function computing stat over a batch: mean
+// or a percentile; ok is false for other statistics (min, max, std).
+func batchStatistic(stat string) (func([]float64) float64, bool) {
+	if stat == "avg" {
+		return func(xs []float64) float64 {
+			s := 0.0
+			for _, x := range xs {
+				s += x
+			}
+			return s / float64(len(xs))
+		}, true
+	}
+	if q, ok := quantileOf(stat); ok {
+		return func(xs []float64) float64 { return linearPercentile(sortedCopy(xs), q) }, true
+	}
+	return nil, false
+}
+
+// Batches splits values (in request order) into k consecutive batches of
+// nearly equal size and returns stat of each.
+func Batches(values []float64, k int, stat func([]float64) float64) []float64 {
+	out := make([]float64, 0, k)
+	for i := 0; i < k; i++ {
+		lo, hi := i*len(values)/k, (i+1)*len(values)/k
+		if hi > lo {
+			out = append(out, stat(values[lo:hi]))
+		}
+	}
+	return out
+}
+
+// linearPercentile is numpy's linear interpolation over sorted values.
+func linearPercentile(sorted []float64, q float64) float64 {
+	v := q * float64(len(sorted)-1)
+	lo := int(math.Floor(v))
+	hi := min(lo+1, len(sorted)-1)
+	return sorted[lo] + (v-float64(lo))*(sorted[hi]-sorted[lo])
+}
+
+func sortedCopy(xs []float64) []float64 {
+	out := append([]float64(nil), xs...)
+	sort.Float64s(out)
+	return out
+}

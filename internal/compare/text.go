@@ -12,8 +12,8 @@ import (
 // verdict.
 func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "base: %s (%s)\nnew:  %s (%s)\n", r.Base.Name, runsWord(r.Base), r.New.Name, runsWord(r.New))
-	fmt.Fprintf(w, "significant: a difference at level %g and a change of at least %g%%; test: %s\n\n", r.Options.Alpha,
-		100*r.Options.MinChange, r.testsUsed())
+	fmt.Fprintf(w, "significant: a difference at level %g (p-values adjusted for %d tests, Holm) and a change of at least %g%%\ntests: %s\n\n",
+		r.Options.Alpha, r.tests(), 100*r.Options.MinChange, r.testsUsed())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "Metric\tStat\tBase\tNew\tChange\tTest\tp-value\tSignificant\t")
 	for _, row := range r.Rows {
@@ -108,7 +108,18 @@ func FormatChange(pct float64) string {
 }
 
 // testAbbrev are the Test column's words.
-var testAbbrev = map[string]string{TestWelch: "trials", TestMannWhitney: "MW-U", TestQuantileCI: "CI", "": "-"}
+var testAbbrev = map[string]string{TestWelch: "trials", TestBatches: "batches", TestRequests: "requests", TestQuantileCI: "CI", "": "-"}
+
+// tests counts the rows with a p-value.
+func (r *Report) tests() int {
+	n := 0
+	for _, row := range r.Rows {
+		if !math.IsNaN(row.RawP) {
+			n++
+		}
+	}
+	return n
+}
 
 // testsUsed explains the Test column's words that appear.
 func (r *Report) testsUsed() string {
@@ -117,8 +128,11 @@ func (r *Report) testsUsed() string {
 		used[row.Test] = true
 	}
 	var parts []string
-	if used[TestMannWhitney] {
-		parts = append(parts, "MW-U = Mann-Whitney U on per-request values")
+	if used[TestBatches] {
+		parts = append(parts, "batches = Mann-Whitney U over batches of consecutive requests")
+	}
+	if used[TestRequests] {
+		parts = append(parts, "requests = Mann-Whitney U over single requests (too few for batches)")
 	}
 	if used[TestQuantileCI] {
 		parts = append(parts, "CI = the quantiles' confidence intervals do not overlap")

@@ -23,6 +23,8 @@ import (
 
 	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/loadstar/loadstar/internal/resultsdir"
 )
@@ -171,6 +173,7 @@ func Draw(in *Input, charts []Named) ([]Rendered, error) {
 		if err != nil {
 			return out, fmt.Errorf("chart %s: %w", c.Name, err)
 		}
+		headroom(p)
 		out = append(out, Rendered{Name: c.Name, Title: p.Title.Text, Plot: p})
 	}
 	return out, nil
@@ -246,4 +249,36 @@ func groupName(p string, all []string) string {
 		}
 	}
 	return base
+}
+
+// headroom widens the axes a little so that the legend (top right) and the
+// point labels do not cover the data at the edges.
+func headroom(p *gplot.Plot) {
+	if span := p.Y.Max - p.Y.Min; span > 0 {
+		p.Y.Max += 0.18 * span
+	}
+	if span := p.X.Max - p.X.Min; span > 0 {
+		p.X.Max += 0.03 * span
+	}
+}
+
+// Frame is where a chart's data area lies, in fractions of the image from
+// its top-left corner, and the data ranges of its axes: enough for a page
+// to turn a pointer position into data values.
+type Frame struct {
+	Left, Top, Right, Bottom float64
+	XMin, XMax, YMin, YMax   float64
+}
+
+// FrameOf returns the frame of p drawn at the standard size. Call it after
+// the chart is complete (its ranges are final).
+func FrameOf(p *gplot.Plot) Frame {
+	c := vgsvg.New(Width, Height)
+	dc := p.DataCanvas(draw.New(c))
+	w, h := float64(Width), float64(Height)
+	return Frame{
+		Left: float64(dc.Min.X) / w, Right: float64(dc.Max.X) / w,
+		Top: 1 - float64(dc.Max.Y)/h, Bottom: 1 - float64(dc.Min.Y)/h,
+		XMin: p.X.Min, XMax: p.X.Max, YMin: p.Y.Min, YMax: p.Y.Max,
+	}
 }

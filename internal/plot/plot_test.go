@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/loadstar/loadstar/engine/catalog"
 	"github.com/loadstar/loadstar/engine/plugin"
+	"github.com/loadstar/loadstar/internal/outputs"
 	"github.com/loadstar/loadstar/internal/plot"
 	"github.com/loadstar/loadstar/internal/resultsdir"
 )
@@ -20,7 +20,7 @@ const fixtures = "../../testdata/results"
 
 func charts(t *testing.T) ([]plot.Named, *plugin.Registry) {
 	t.Helper()
-	reg, err := catalog.New()
+	reg, err := outputs.NewRegistry()
 	if err != nil {
 		t.Fatal(err)
 	}

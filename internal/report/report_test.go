@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loadstar/loadstar/engine/catalog"
+	"github.com/loadstar/loadstar/internal/outputs"
 	"github.com/loadstar/loadstar/internal/plot"
 	"github.com/loadstar/loadstar/internal/report"
 )
@@ -17,7 +17,7 @@ const fixtures = "../../testdata/results"
 
 func render(t *testing.T, paths ...string) string {
 	t.Helper()
-	reg, err := catalog.New()
+	reg, err := outputs.NewRegistry()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,8 +43,8 @@ func Detect(f *os.File, noColor bool) Style {
 	return Style{Color: term.IsTerminal(int(f.Fd()))}
 }
 
-// Defaults are the console exporters run when a plan names none, in order.
-var Defaults = []string{"metrics", "errors", "validity", "footer"}
+// defaultExporters are the console exporters run when a plan names none, in order.
+var defaultExporters = []string{"metrics", "errors", "validity", "footer"}
 
 // Classes returns the console_exporter plugins of this package, keyed by
 // the Go name of their manifest class path (go:internal/console.<Key>).
@@ -60,8 +60,8 @@ func Classes() map[string]*plugin.Class {
 	}
 }
 
-// New returns a built-in console exporter by plugin name.
-func New(name string) (Exporter, error) {
+// newBuiltin returns a built-in console exporter by plugin name.
+func newBuiltin(name string) (Exporter, error) {
 	switch name {
 	case "metrics":
 		return Metrics{}, nil
@@ -72,16 +72,16 @@ func New(name string) (Exporter, error) {
 	case "footer":
 		return Footer{}, nil
 	}
-	return nil, fmt.Errorf("console exporter %q: not a built-in (built-ins: %s)", name, strings.Join(Defaults, ", "))
+	return nil, fmt.Errorf("console exporter %q: not a built-in (built-ins: %s)", name, strings.Join(defaultExporters, ", "))
 }
 
-// Print runs the console exporters called names (nil = Defaults).
+// Print runs the console exporters called names (nil = defaultExporters).
 func Print(w io.Writer, sum *results.Summary, names []string, st Style) error {
 	if names == nil {
-		names = Defaults
+		names = defaultExporters
 	}
 	for _, n := range names {
-		e, err := New(n)
+		e, err := newBuiltin(n)
 		if err != nil {
 			return err
 		}

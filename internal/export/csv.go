@@ -37,7 +37,7 @@ func (CSV) Kind() string { return KindCSV }
 
 // Export implements Exporter.
 func (CSV) Export(_ context.Context, t *Target, sum *results.Summary) (string, error) {
-	data, err := SummaryCSV(sum)
+	data, err := summaryCSV(sum)
 	if err != nil {
 		return "", err
 	}
@@ -45,9 +45,9 @@ func (CSV) Export(_ context.Context, t *Target, sum *results.Summary) (string, e
 	return path, WriteFileAtomic(path, data)
 }
 
-// MetricName is a metric's CSV and console label: the header plus
+// metricName is a metric's CSV and console label: the header plus
 // " (unit)" unless the unit is a count.
-func MetricName(mt *results.Metric) string {
+func metricName(mt *results.Metric) string {
 	switch mt.Unit {
 	case "", "count", "requests":
 		return mt.Header
@@ -58,8 +58,8 @@ func MetricName(mt *results.Metric) string {
 	return mt.Header + " (" + mt.Unit + ")"
 }
 
-// SummaryCSV renders the two-section CSV of sum.
-func SummaryCSV(sum *results.Summary) ([]byte, error) {
+// summaryCSV renders the two-section CSV of sum.
+func summaryCSV(sum *results.Summary) ([]byte, error) {
 	metrics := append([]results.Metric(nil), sum.Metrics...)
 	sort.SliceStable(metrics, func(i, j int) bool { return metrics[i].Tag < metrics[j].Tag })
 	var withStats, single []*results.Metric
@@ -79,7 +79,7 @@ func SummaryCSV(sum *results.Summary) ([]byte, error) {
 	if len(withStats) > 0 {
 		write(append([]string{"Metric"}, statKeys...))
 		for _, mt := range withStats {
-			row := []string{MetricName(mt)}
+			row := []string{metricName(mt)}
 			for _, k := range statKeys {
 				row = append(row, csvNumber(statValue(mt.Stats, k), integerStat(k, mt.Integer)))
 			}
@@ -92,7 +92,7 @@ func SummaryCSV(sum *results.Summary) ([]byte, error) {
 	if len(single) > 0 {
 		write([]string{"Metric", "Value"})
 		for _, mt := range single {
-			write([]string{MetricName(mt), csvNumber(mt.Value, false)})
+			write([]string{metricName(mt), csvNumber(mt.Value, false)})
 		}
 	}
 	w.Flush()

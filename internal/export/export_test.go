@@ -87,7 +87,7 @@ func sampleSummary() *results.Summary {
 }
 
 func TestSummaryJSONGolden(t *testing.T) {
-	data, err := SummaryJSON(sampleSummary())
+	data, err := summaryJSON(sampleSummary())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestSummaryJSONGolden(t *testing.T) {
 }
 
 func TestSummaryCSVGolden(t *testing.T) {
-	data, err := SummaryCSV(sampleSummary())
+	data, err := summaryCSV(sampleSummary())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func orderedKeys(t *testing.T, raw json.RawMessage) []string {
 // TestSummaryJSONSchema checks the layout field by field against AIPerf's
 // JsonExportData (schema 1.3): top-level order, metric block shapes.
 func TestSummaryJSONSchema(t *testing.T) {
-	data, err := SummaryJSON(sampleSummary())
+	data, err := summaryJSON(sampleSummary())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestSummaryJSONSchema(t *testing.T) {
 }
 
 func TestCSVLayout(t *testing.T) {
-	data, _ := SummaryCSV(sampleSummary())
+	data, _ := summaryCSV(sampleSummary())
 	text := string(data)
 	if strings.Count(text, "\r\n") != strings.Count(text, "\n") {
 		t.Error("line ends are not CRLF")
@@ -322,7 +322,7 @@ func TestInputConfigRedactsHeadersAndURLPasswords(t *testing.T) {
 	}}
 	sum := sampleSummary()
 	sum.Config = &cfg
-	data, err := SummaryJSON(sum)
+	data, err := summaryJSON(sum)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,12 +19,12 @@ type InputSession struct {
 	Payloads  [][]byte
 }
 
-// WriteInputs writes inputs.json — {"data":[{"session_id", "payloads":
+// writeInputs writes inputs.json — {"data":[{"session_id", "payloads":
 // [...]}]}, AIPerf's replayable input file (dataset type inputs_json) —
 // streaming the sessions, through a temporary file renamed into place.
 // JSON payloads are written as JSON values (re-indented, same value);
 // other payloads as strings.
-func WriteInputs(path string, sessions iter.Seq2[InputSession, error]) (err error) {
+func writeInputs(path string, sessions iter.Seq2[InputSession, error]) (err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("export: inputs: %w", err)
 	}
@@ -112,7 +112,7 @@ func (Inputs) Kind() string { return KindInputs }
 
 // Write writes inputs.json into t.
 func (Inputs) Write(t *Target, sessions iter.Seq2[InputSession, error]) error {
-	return WriteInputs(t.Path(KindInputs), sessions)
+	return writeInputs(t.Path(KindInputs), sessions)
 }
 
 // Export implements Exporter: it returns the path when Write produced it.

@@ -14,8 +14,8 @@ import (
 	"github.com/loadstar/loadstar/engine/results"
 )
 
-// SchemaVersion is the profile_export_aiperf.json schema written.
-const SchemaVersion = "1.3"
+// schemaVersion is the profile_export_aiperf.json schema written.
+const schemaVersion = "1.3"
 
 // declaredMetrics are the metric fields of AIPerf's JsonExportData, in
 // declaration order: they come right after benchmark_id. Other metrics
@@ -42,7 +42,7 @@ func (JSON) Kind() string { return KindJSON }
 
 // Export implements Exporter.
 func (JSON) Export(_ context.Context, t *Target, sum *results.Summary) (string, error) {
-	data, err := SummaryJSON(sum)
+	data, err := summaryJSON(sum)
 	if err != nil {
 		return "", err
 	}
@@ -50,11 +50,11 @@ func (JSON) Export(_ context.Context, t *Target, sum *results.Summary) (string, 
 	return path, WriteFileAtomic(path, data)
 }
 
-// SummaryJSON renders sum in the layout of AIPerf's profile_export_aiperf.json
+// summaryJSON renders sum in the layout of AIPerf's profile_export_aiperf.json
 // schema 1.3: 2-space indent, unset fields omitted, non-finite numbers null.
-func SummaryJSON(sum *results.Summary) ([]byte, error) {
+func summaryJSON(sum *results.Summary) ([]byte, error) {
 	m := ordered.New(64)
-	m.Set("schema_version", SchemaVersion)
+	m.Set("schema_version", schemaVersion)
 	m.Set("aiperf_version", "loadstar "+or(sum.Version, "dev"))
 	if sum.Info.BenchmarkID != "" {
 		m.Set("benchmark_id", sum.Info.BenchmarkID)

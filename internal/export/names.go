@@ -13,14 +13,14 @@ import (
 // ArtifactDir returns where a step's artifacts go: cfg.Output.ArtifactDir
 // as-is when set, else <root>/<model>-<service_kind>-<endpoint_type>-<stimulus>
 // as AIPerf names it ("/" in the model becomes "_", several models give
-// "<first>_multi"). stimulus "" is derived from cfg.Timing (Stimulus).
+// "<first>_multi"). stimulus "" is derived from cfg.Timing (stimulusName).
 func ArtifactDir(cfg *config.Benchmark, serviceKind, endpointType, stimulus string) string {
 	if cfg.Output.ArtifactDir != "" {
 		return cfg.Output.ArtifactDir
 	}
 	root := or(cfg.Output.Root, "artifacts")
 	if stimulus == "" {
-		stimulus = Stimulus(cfg.Timing)
+		stimulus = stimulusName(cfg.Timing)
 	}
 	var parts []string
 	for _, p := range []string{modelName(cfg.Endpoint), serviceKind, endpointType, stimulus} {
@@ -66,11 +66,11 @@ func safeName(s string) string {
 	return strings.NewReplacer("/", "_", "\\", "_", string(filepath.Separator), "_").Replace(s)
 }
 
-// Stimulus names a timing configuration as AIPerf's artifact directories
+// stimulusName names a timing configuration as AIPerf's artifact directories
 // do: concurrency<N>, request_rate<R>, concurrency<N>-request_rate<R>,
 // user_centric-users<N>-qps<Q> or fixed_schedule. No timing means
 // concurrency 1.
-func Stimulus(t *plugin.Spec) string {
+func stimulusName(t *plugin.Spec) string {
 	if t == nil {
 		return "concurrency1"
 	}

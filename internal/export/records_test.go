@@ -194,7 +194,7 @@ func TestWriteInputs(t *testing.T) {
 		}
 		yield(InputSession{SessionID: "s2", Payloads: [][]byte{[]byte("not json")}}, nil)
 	}
-	if err := WriteInputs(path, sessions); err != nil {
+	if err := writeInputs(path, sessions); err != nil {
 		t.Fatal(err)
 	}
 	data, _ := os.ReadFile(path)
@@ -216,7 +216,7 @@ func TestWriteInputs(t *testing.T) {
 		t.Errorf("payload %v", p)
 	}
 	empty := t.TempDir() + "/inputs.json"
-	if err := WriteInputs(empty, func(func(InputSession, error) bool) {}); err != nil {
+	if err := writeInputs(empty, func(func(InputSession, error) bool) {}); err != nil {
 		t.Fatal(err)
 	}
 	data, _ = os.ReadFile(empty)

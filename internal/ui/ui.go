@@ -4,9 +4,9 @@
 // (plain log lines every few seconds, for CI logs and pipes). Auto picks
 // simple on a terminal and none otherwise.
 //
-// The runner drives a UI:
+// The layer that assembles a run (internal/outputs) drives a UI:
 //
-//	u, _ := ui.ForTerminal(cfg.UI, os.Stderr, logger) // or ui.Auto(cfg.UI, rt.Interactive, ...)
+//	u, _ := ui.Auto(cfg.UI, rt.Interactive, os.Stderr, logger)
 //	u.Start(ui.Phase{Name: "profiling", Total: 1000})
 //	for each tick { u.Update(ui.Snapshot{Done: n, InFlight: k, Errors: e, Elapsed: d}) }
 //	u.Finish()
@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 
 	"github.com/loadstar/loadstar/engine/plugin"
 )
@@ -66,16 +65,16 @@ func (s Snapshot) rate() float64 {
 // their manifest class path (go:internal/ui.<Key>).
 func Classes() map[string]*plugin.Class {
 	return map[string]*plugin.Class{
-		"Simple": {New: func(plugin.Args) (any, error) { return NewSimple(os.Stderr), nil }},
+		"Simple": {New: func(plugin.Args) (any, error) { return newSimple(os.Stderr), nil }},
 		"None": {
-			Params: []plugin.Param{{Name: "interval", Type: plugin.TDuration, Default: DefaultLogInterval,
+			Params: []plugin.Param{{Name: "interval", Type: plugin.TDuration, Default: defaultLogInterval,
 				Doc: "How often a progress line is logged."}},
 			New: func(a plugin.Args) (any, error) {
 				iv := a.Duration("interval")
 				if iv <= 0 {
 					return nil, fmt.Errorf("interval: must be > 0, got %s", iv)
 				}
-				return NewNone(slog.Default(), iv), nil
+				return newNone(slog.Default(), iv), nil
 			},
 		},
 	}
@@ -88,21 +87,15 @@ func Auto(name string, interactive bool, w io.Writer, log *slog.Logger) (UI, err
 	switch strings.ToLower(name) {
 	case "", "auto":
 		if interactive {
-			return NewSimple(w), nil
+			return newSimple(w), nil
 		}
-		return NewNone(log, DefaultLogInterval), nil
+		return newNone(log, defaultLogInterval), nil
 	case "simple":
-		return NewSimple(w), nil
+		return newSimple(w), nil
 	case "none":
-		return NewNone(log, DefaultLogInterval), nil
+		return newNone(log, defaultLogInterval), nil
 	}
 	return nil, fmt.Errorf("ui %q: expected simple, none or auto", name)
-}
-
-// ForTerminal is Auto with terminal detection on f: the progress bar goes
-// to f when it is a terminal, log lines otherwise.
-func ForTerminal(name string, f *os.File, log *slog.Logger) (UI, error) {
-	return Auto(name, f != nil && term.IsTerminal(int(f.Fd())), f, log)
 }
 
 // Simple is the progress-bar UI (plugin simple).
@@ -113,8 +106,8 @@ type Simple struct {
 	byTim bool
 }
 
-// NewSimple returns a progress-bar UI writing to w.
-func NewSimple(w io.Writer) *Simple { return &Simple{w: w} }
+// newSimple returns a progress-bar UI writing to w.
+func newSimple(w io.Writer) *Simple { return &Simple{w: w} }
 
 // Start implements UI.
 func (s *Simple) Start(p Phase) {
@@ -177,8 +170,8 @@ func (s *Simple) Finish() {
 	s.bar = nil
 }
 
-// DefaultLogInterval is how often the none UI logs progress.
-const DefaultLogInterval = 5 * time.Second
+// defaultLogInterval is how often the none UI logs progress.
+const defaultLogInterval = 5 * time.Second
 
 // None is the headless UI (plugin none): a log line when a phase starts,
 // every interval while it runs, and when it ends.
@@ -191,8 +184,8 @@ type None struct {
 	started  bool
 }
 
-// NewNone returns a UI logging progress to log every interval.
-func NewNone(log *slog.Logger, interval time.Duration) *None {
+// newNone returns a UI logging progress to log every interval.
+func newNone(log *slog.Logger, interval time.Duration) *None {
 	if log == nil {
 		log = slog.Default()
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"log/slog"
 	"math"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +11,7 @@ import (
 
 func TestSimpleCountsRequests(t *testing.T) {
 	var b bytes.Buffer
-	s := NewSimple(&b)
+	s := newSimple(&b)
 	s.Start(Phase{Name: "profiling", Total: 10})
 	s.Update(Snapshot{Done: 5, InFlight: 3, Errors: 1, Elapsed: time.Second})
 	time.Sleep(120 * time.Millisecond) // past the render throttle
@@ -28,7 +27,7 @@ func TestSimpleCountsRequests(t *testing.T) {
 
 func TestSimpleShowsTimeLeft(t *testing.T) {
 	var b bytes.Buffer
-	s := NewSimple(&b)
+	s := newSimple(&b)
 	s.Start(Phase{Name: "profiling", Duration: 10 * time.Second})
 	time.Sleep(120 * time.Millisecond)
 	s.Update(Snapshot{Done: 40, Elapsed: 4 * time.Second})
@@ -40,7 +39,7 @@ func TestSimpleShowsTimeLeft(t *testing.T) {
 
 func TestNoneLogsEveryInterval(t *testing.T) {
 	var b bytes.Buffer
-	n := NewNone(slog.New(slog.NewTextHandler(&b, nil)), 5*time.Second)
+	n := newNone(slog.New(slog.NewTextHandler(&b, nil)), 5*time.Second)
 	n.Start(Phase{Name: "profiling", Total: 100})
 	for i := 1; i <= 12; i++ {
 		n.Update(Snapshot{Done: i * 5, Elapsed: time.Duration(i) * time.Second, TTFTP50Ms: 12.5, LatencyP50Ms: math.NaN()})
@@ -91,19 +90,4 @@ func typeName(u UI) string {
 		return "*ui.None"
 	}
 	return "?"
-}
-
-func TestForTerminalWithoutTerminal(t *testing.T) {
-	f, err := os.CreateTemp(t.TempDir(), "out")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	u, err := ForTerminal("auto", f, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := u.(*None); !ok {
-		t.Errorf("a file got %T, want *ui.None", u)
-	}
 }

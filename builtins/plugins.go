@@ -135,28 +135,8 @@ func ConvertParam(thread *starlark.Thread, p plugin.Param, v starlark.Value) (an
 			return nil, want()
 		}
 		return string(s), nil
-	case plugin.TInt:
-		i, ok := v.(starlark.Int)
-		if !ok {
-			return nil, want()
-		}
-		n, ok := i.Int64()
-		if !ok {
-			return nil, fmt.Errorf("argument %s: %s is out of range", p.Name, i)
-		}
-		return n, nil
-	case plugin.TFloat:
-		switch x := v.(type) {
-		case starlark.Int:
-			f, _ := starlark.AsFloat(x)
-			return f, nil
-		case starlark.Float:
-			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-				return nil, fmt.Errorf("argument %s: want a finite number, got %v", p.Name, x)
-			}
-			return float64(x), nil
-		}
-		return nil, want()
+	case plugin.TInt, plugin.TFloat:
+		return convertNumber(p, v, want)
 	case plugin.TBool:
 		b, ok := v.(starlark.Bool)
 		if !ok {
@@ -176,45 +156,9 @@ func ConvertParam(thread *starlark.Thread, p plugin.Param, v starlark.Value) (an
 		}
 		return d, nil
 	case plugin.TStrings:
-		if s, ok := v.(starlark.String); ok {
-			return []string{string(s)}, nil
-		}
-		seq, ok := v.(starlark.Indexable)
-		if !ok {
-			return nil, want()
-		}
-		if _, isStr := v.(starlark.Bytes); isStr {
-			return nil, want()
-		}
-		out := make([]string, seq.Len())
-		for i := range out {
-			s, ok := seq.Index(i).(starlark.String)
-			if !ok {
-				return nil, fmt.Errorf("argument %s: item %d: want string, got %s", p.Name, i, seq.Index(i).Type())
-			}
-			out[i] = string(s)
-		}
-		return out, nil
-	case plugin.TList:
-		switch v.(type) {
-		case *starlark.List, starlark.Tuple:
-		default:
-			return nil, want()
-		}
-		out, err := fromScript(v)
-		if err != nil {
-			return nil, fmt.Errorf("argument %s: %w", p.Name, err)
-		}
-		return out, nil
-	case plugin.TDict:
-		if _, ok := v.(*starlark.Dict); !ok {
-			return nil, want()
-		}
-		out, err := fromScript(v)
-		if err != nil {
-			return nil, fmt.Errorf("argument %s: %w", p.Name, err)
-		}
-		return out.(*ordered.Map), nil
+		return convertStrings(p, v, want)
+	case plugin.TList, plugin.TDict:
+		return convertContainer(p, v, want)
 	case plugin.TSpec:
 		s, ok := SpecOf(v)
 		if !ok {
@@ -238,6 +182,81 @@ func ConvertParam(thread *starlark.Thread, p plugin.Param, v starlark.Value) (an
 		return out, nil
 	}
 	return nil, fmt.Errorf("argument %s: parameter has no type", p.Name)
+}
+
+// convertNumber converts an int (int64) or float (float64, finite; an int
+// is accepted) argument.
+func convertNumber(p plugin.Param, v starlark.Value, want func() error) (any, error) {
+	if p.Type == plugin.TInt {
+		i, ok := v.(starlark.Int)
+		if !ok {
+			return nil, want()
+		}
+		n, ok := i.Int64()
+		if !ok {
+			return nil, fmt.Errorf("argument %s: %s is out of range", p.Name, i)
+		}
+		return n, nil
+	}
+	switch x := v.(type) {
+	case starlark.Int:
+		f, _ := starlark.AsFloat(x)
+		return f, nil
+	case starlark.Float:
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return nil, fmt.Errorf("argument %s: want a finite number, got %v", p.Name, x)
+		}
+		return float64(x), nil
+	}
+	return nil, want()
+}
+
+// convertStrings converts a string or a sequence of strings.
+func convertStrings(p plugin.Param, v starlark.Value, want func() error) (any, error) {
+	if s, ok := v.(starlark.String); ok {
+		return []string{string(s)}, nil
+	}
+	seq, ok := v.(starlark.Indexable)
+	if !ok {
+		return nil, want()
+	}
+	if _, isStr := v.(starlark.Bytes); isStr {
+		return nil, want()
+	}
+	out := make([]string, seq.Len())
+	for i := range out {
+		s, ok := seq.Index(i).(starlark.String)
+		if !ok {
+			return nil, fmt.Errorf("argument %s: item %d: want string, got %s", p.Name, i, seq.Index(i).Type())
+		}
+		out[i] = string(s)
+	}
+	return out, nil
+}
+
+// convertContainer converts a list or tuple ([]any) or a dict
+// (*ordered.Map) of plain values.
+func convertContainer(p plugin.Param, v starlark.Value, want func() error) (any, error) {
+	switch v.(type) {
+	case *starlark.List, starlark.Tuple:
+		if p.Type != plugin.TList {
+			return nil, want()
+		}
+	case *starlark.Dict:
+		if p.Type != plugin.TDict {
+			return nil, want()
+		}
+	default:
+		return nil, want()
+	}
+	out, err := fromScript(v)
+	if err != nil {
+		return nil, fmt.Errorf("argument %s: %w", p.Name, err)
+	}
+	if p.Type == plugin.TDict {
+		return out.(*ordered.Map), nil
+	}
+	return out, nil
 }
 
 func abbrev(s string) string {

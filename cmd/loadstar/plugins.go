@@ -252,105 +252,124 @@ func (c *PluginsCmd) describe(w io.Writer, reg *plugin.Registry, cat *plugin.Cat
 		shadows = reg.Candidates(cat.Name, e.Name)[1:]
 	}
 	if c.JSON {
-		out := struct {
-			pluginJSON
-			PackageInfo map[string]any `json:"package_info"`
-			Params      []paramJSON    `json:"params"`
-			ClassError  string         `json:"class_error,omitempty"`
-			Shadows     []pluginJSON   `json:"shadows"`
-		}{pluginJSON: entryJSON(reg, e), Params: []paramJSON{}, Shadows: []pluginJSON{}}
-		p := e.Package
-		out.PackageInfo = map[string]any{"name": p.Name, "version": p.Version, "description": p.Description, "source": p.Source, "dir": p.Dir, "manifest": p.Manifest}
-		if classErr != nil {
-			out.ClassError = classErr.Error()
-		} else {
-			for _, p := range class.Params {
-				pj := paramJSON{Name: p.Name, Type: p.Describe(), Required: p.Required, Choices: p.Choices, Doc: p.Doc}
-				if p.Default != nil {
-					pj.Default = defaultText(p)
-				}
-				out.Params = append(out.Params, pj)
-			}
-		}
-		for _, s := range shadows {
-			out.Shadows = append(out.Shadows, entryJSON(reg, s))
-		}
-		return writeJSON(w, out)
+		return writeJSON(w, describeJSON(reg, e, class, classErr, shadows))
 	}
-
-	const inner = 88
-	var lines []string
-	add := func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }
-	// addWrapped wraps text after label; continuation lines are indented
-	// to the label's width.
-	addWrapped := func(label, text string) {
-		pad := strings.Repeat(" ", utf8.RuneCountInString(label))
-		for i, l := range wrap(text, inner-len(pad)) {
-			if i == 0 {
-				lines = append(lines, label+l)
-			} else {
-				lines = append(lines, pad+l)
-			}
-		}
-	}
-	add("Type: %s", e.Name)
-	add("Category: %s", e.Category)
+	p := &panel{}
+	p.add("Type: %s", e.Name)
+	p.add("Category: %s", e.Category)
 	pkg := e.Package
-	add("Package: %s %s", pkg.Name, pkg.Version)
+	p.add("Package: %s %s", pkg.Name, pkg.Version)
 	if !pkg.Builtin {
-		addWrapped("Found via: ", pkg.Source+" "+pkg.Dir)
+		p.wrapped("Found via: ", pkg.Source+" "+pkg.Dir)
 	}
-	addWrapped("Class: ", e.FullClass())
-	add("Priority: %d", e.Priority)
+	p.wrapped("Class: ", e.FullClass())
+	p.add("Priority: %d", e.Priority)
 	if !cat.Internal {
-		add("Starlark: %s.%s(...)", cat.Namespace, e.Name)
+		p.add("Starlark: %s.%s(...)", cat.Namespace, e.Name)
 	}
 	if e.Description != "" {
-		add("")
-		addWrapped("", e.Description)
+		p.add("")
+		p.wrapped("", e.Description)
 	}
 	if e.Metadata != nil && e.Metadata.Len() > 0 {
-		add("")
-		add("Metadata:")
+		p.add("")
+		p.add("Metadata:")
 		for _, k := range e.Metadata.Keys() {
 			v, _ := e.Metadata.Get(k)
-			addWrapped("  ", k+": "+metadataText(v))
+			p.wrapped("  ", k+": "+metadataText(v))
 		}
 	}
-	add("")
-	if classErr != nil {
-		add("Parameters: unavailable, the class cannot be loaded:")
-		addWrapped("  ", classErr.Error())
-	} else if len(class.Params) == 0 {
-		add("Parameters: none")
-	} else {
-		add("Parameters:")
-		for _, p := range class.Params {
-			head := p.Name + " (" + p.Describe()
-			if p.Required {
-				head += ", required"
-			} else if p.Default != nil {
-				head += ", default " + defaultText(p)
-			}
-			head += ")"
-			addWrapped("  ", head)
-			if p.Doc != "" {
-				addWrapped("      ", p.Doc)
-			}
-		}
-	}
+	p.add("")
+	p.params(class, classErr)
 	if len(shadows) > 0 {
-		add("")
-		add("Shadows (reachable by class path):")
+		p.add("")
+		p.add("Shadows (reachable by class path):")
 		for _, s := range shadows {
-			addWrapped("  ", fmt.Sprintf("%s (package %s, priority %d)", s.FullClass(), s.Package.Name, s.Priority))
+			p.wrapped("  ", fmt.Sprintf("%s (package %s, priority %d)", s.FullClass(), s.Package.Name, s.Priority))
 		}
 	} else if !reg.IsActive(e) {
-		add("")
-		addWrapped("", "Shadowed: the name "+e.Name+" resolves to another plugin; this one is reachable by its class path.")
+		p.add("")
+		p.wrapped("", "Shadowed: the name "+e.Name+" resolves to another plugin; this one is reachable by its class path.")
 	}
-	box(w, string(cat.Name)+":"+e.Name, lines)
+	box(w, string(cat.Name)+":"+e.Name, p.lines)
 	return nil
+}
+
+// describeJSON is one plugin's description for --json.
+func describeJSON(reg *plugin.Registry, e *plugin.Entry, class *plugin.Class, classErr error, shadows []*plugin.Entry) any {
+	out := struct {
+		pluginJSON
+		PackageInfo map[string]any `json:"package_info"`
+		Params      []paramJSON    `json:"params"`
+		ClassError  string         `json:"class_error,omitempty"`
+		Shadows     []pluginJSON   `json:"shadows"`
+	}{pluginJSON: entryJSON(reg, e), Params: []paramJSON{}, Shadows: []pluginJSON{}}
+	p := e.Package
+	out.PackageInfo = map[string]any{"name": p.Name, "version": p.Version, "description": p.Description, "source": p.Source, "dir": p.Dir, "manifest": p.Manifest}
+	if classErr != nil {
+		out.ClassError = classErr.Error()
+	} else {
+		for _, p := range class.Params {
+			pj := paramJSON{Name: p.Name, Type: p.Describe(), Required: p.Required, Choices: p.Choices, Doc: p.Doc}
+			if p.Default != nil {
+				pj.Default = defaultText(p)
+			}
+			out.Params = append(out.Params, pj)
+		}
+	}
+	for _, s := range shadows {
+		out.Shadows = append(out.Shadows, entryJSON(reg, s))
+	}
+	return out
+}
+
+// panel collects the lines of a plugin's description panel.
+type panel struct{ lines []string }
+
+// panelWidth is the text width inside the panel.
+const panelWidth = 88
+
+func (p *panel) add(format string, args ...any) {
+	p.lines = append(p.lines, fmt.Sprintf(format, args...))
+}
+
+// wrapped wraps text after label; continuation lines are indented to the
+// label's width.
+func (p *panel) wrapped(label, text string) {
+	pad := strings.Repeat(" ", utf8.RuneCountInString(label))
+	for i, l := range wrap(text, panelWidth-len(pad)) {
+		if i == 0 {
+			p.lines = append(p.lines, label+l)
+		} else {
+			p.lines = append(p.lines, pad+l)
+		}
+	}
+}
+
+// params lists a class's parameters, or why they are unavailable.
+func (p *panel) params(class *plugin.Class, classErr error) {
+	switch {
+	case classErr != nil:
+		p.add("Parameters: unavailable, the class cannot be loaded:")
+		p.wrapped("  ", classErr.Error())
+	case len(class.Params) == 0:
+		p.add("Parameters: none")
+	default:
+		p.add("Parameters:")
+		for _, prm := range class.Params {
+			head := prm.Name + " (" + prm.Describe()
+			if prm.Required {
+				head += ", required"
+			} else if prm.Default != nil {
+				head += ", default " + defaultText(prm)
+			}
+			head += ")"
+			p.wrapped("  ", head)
+			if prm.Doc != "" {
+				p.wrapped("      ", prm.Doc)
+			}
+		}
+	}
 }
 
 // box draws lines in a rounded panel titled title, as

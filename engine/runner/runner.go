@@ -223,41 +223,14 @@ func build(ctx context.Context, reg *plugin.Registry, cfg *config.Benchmark, rt 
 	if rt == nil {
 		rt = &config.Runtime{}
 	}
-	st := &Step{Config: cfg, Runtime: rt, Registry: reg, Log: o.log, Seed: cfg.Seed}
+	st := &Step{Config: cfg, Runtime: rt, Registry: reg, Log: o.log, Seed: cfg.Seed, samplerSpec: cfg.Sampler}
 	if !cfg.SeedSet {
 		st.Seed = drawSeed()
 	}
-
-	// Endpoint.
-	v, err := reg.Build(cfg.Endpoint)
-	if err != nil {
-		return nil, invalid(err)
+	if err := st.buildClient(); err != nil {
+		return nil, err
 	}
-	ep, ok := v.(endpoint.Endpoint)
-	if !ok {
-		return nil, invalid(fmt.Errorf("endpoint %s: %T is not an endpoint", cfg.Endpoint.Name, v))
-	}
-	conf, ok := v.(endpoint.Configured)
-	if !ok || conf.Settings() == nil || len(conf.Settings().URLs) == 0 {
-		return nil, invalid(fmt.Errorf("endpoint %s: no URL to send to", cfg.Endpoint.Name))
-	}
-	st.Endpoint, st.Settings = ep, conf.Settings()
-
-	// Transport (default: http with its defaults).
-	if cfg.Transport == nil {
-		c := transport.DefaultConfig()
-		st.transport = &c
-	} else {
-		v, err := reg.Build(cfg.Transport)
-		if err != nil {
-			return nil, invalid(err)
-		}
-		if st.transport, ok = v.(transport.Transport); !ok {
-			return nil, invalid(fmt.Errorf("transport %s: %T is not a transport", cfg.Transport.Name, v))
-		}
-	}
-
-	// Tokenizer and dataset.
+	var err error
 	if st.Tokenizer, err = loadTokenizer(cfg.Tokenizer); err != nil {
 		return nil, invalid(err)
 	}
@@ -273,48 +246,88 @@ func build(ctx context.Context, reg *plugin.Registry, cfg *config.Benchmark, rt 
 		return nil, invalid(errors.New("dataset: no conversations to send"))
 	}
 	st.Info = dataset.InfoOf(st.Dataset)
-	st.samplerSpec = cfg.Sampler
+	if err := st.planPhases(); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
 
-	// URL selection (default: round robin).
-	if cfg.URLSelection == nil {
-		st.urlSelector = &timing.RoundRobin{}
+// buildClient builds what sends: the endpoint, the transport (default:
+// http with its defaults) and the URL selection (default: round robin).
+func (st *Step) buildClient() error {
+	cfg, reg := st.Config, st.Registry
+	v, err := reg.Build(cfg.Endpoint)
+	if err != nil {
+		return invalid(err)
+	}
+	ep, ok := v.(endpoint.Endpoint)
+	if !ok {
+		return invalid(fmt.Errorf("endpoint %s: %T is not an endpoint", cfg.Endpoint.Name, v))
+	}
+	conf, ok := v.(endpoint.Configured)
+	if !ok || conf.Settings() == nil || len(conf.Settings().URLs) == 0 {
+		return invalid(fmt.Errorf("endpoint %s: no URL to send to", cfg.Endpoint.Name))
+	}
+	st.Endpoint, st.Settings = ep, conf.Settings()
+
+	if cfg.Transport == nil {
+		c := transport.DefaultConfig()
+		st.transport = &c
 	} else {
-		v, err := reg.Build(cfg.URLSelection)
+		v, err := reg.Build(cfg.Transport)
 		if err != nil {
-			return nil, invalid(err)
+			return invalid(err)
 		}
-		if st.urlSelector, ok = v.(timing.URLSelector); !ok {
-			return nil, invalid(fmt.Errorf("url_selection %s: %T is not a URL selector", cfg.URLSelection.Name, v))
+		if st.transport, ok = v.(transport.Transport); !ok {
+			return invalid(fmt.Errorf("transport %s: %T is not a transport", cfg.Transport.Name, v))
 		}
 	}
 
-	// Timing: the profiling strategy; a timestamped trace replays its
-	// schedule when none is chosen (AIPerf's mode priority).
-	if st.Strategy, err = strategy(reg, cfg.Timing, st.Info.Timestamps); err != nil {
-		return nil, err
+	if cfg.URLSelection == nil {
+		st.urlSelector = &timing.RoundRobin{}
+		return nil
+	}
+	if v, err = reg.Build(cfg.URLSelection); err != nil {
+		return invalid(err)
+	}
+	if st.urlSelector, ok = v.(timing.URLSelector); !ok {
+		return invalid(fmt.Errorf("url_selection %s: %T is not a URL selector", cfg.URLSelection.Name, v))
+	}
+	return nil
+}
+
+// planPhases builds the timing strategies and plans the phases: the
+// profiling strategy (a timestamped trace replays its schedule when none is
+// chosen, AIPerf's mode priority) with its stop conditions, defaulted when
+// none is given, and the optional warmup.
+func (st *Step) planPhases() error {
+	cfg := st.Config
+	var err error
+	if st.Strategy, err = strategy(st.Registry, cfg.Timing, st.Info.Timestamps); err != nil {
+		return err
 	}
 	st.Stop = cfg.Stop
 	if st.Profiling, err = st.plan(st.Strategy, st.Stop, record.Profiling); err != nil {
-		return nil, err
+		return err
 	}
 	if !st.Stop.IsSet() {
 		st.Stop = defaultStop(st.Profiling, st.Dataset, st.Info)
 		if st.Profiling, err = st.plan(st.Strategy, st.Stop, record.Profiling); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if w := cfg.Warmup; w != nil {
-		st.WarmupStrategy = st.Strategy
-		if w.Timing != nil {
-			if st.WarmupStrategy, err = strategy(reg, w.Timing, false); err != nil {
-				return nil, err
-			}
-		}
-		if st.Warmup, err = st.plan(st.WarmupStrategy, w.Stop, record.Warmup); err != nil {
-			return nil, err
+	w := cfg.Warmup
+	if w == nil {
+		return nil
+	}
+	st.WarmupStrategy = st.Strategy
+	if w.Timing != nil {
+		if st.WarmupStrategy, err = strategy(st.Registry, w.Timing, false); err != nil {
+			return err
 		}
 	}
-	return st, nil
+	st.Warmup, err = st.plan(st.WarmupStrategy, w.Stop, record.Warmup)
+	return err
 }
 
 // metricsSetup is what the metrics pipeline needs to know about the step.

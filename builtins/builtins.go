@@ -10,7 +10,7 @@ import (
 	"go.starlark.net/starlarkstruct"
 )
 
-// Core returns the plain helpers every scenario sees, independent of the
+// core returns the plain helpers every scenario sees, independent of the
 // plugin registry and the engine:
 //
 //	ms(5), s(2), us(10), minutes(1)   duration values ("250ms" strings work too)
@@ -19,7 +19,7 @@ import (
 //	struct(a=1, b=2)                  an immutable record
 //	fail(msg)                         stop the script with an error (Starlark's own)
 //	json.encode/decode/indent, math.*
-func Core() starlark.StringDict {
+func core() starlark.StringDict {
 	return starlark.StringDict{
 		"ns":        durationBuiltin("ns", 1),
 		"us":        durationBuiltin("us", 1e3),
@@ -40,7 +40,7 @@ func parseDurationBuiltin(_ *starlark.Thread, fn *starlark.Builtin, args starlar
 	if err := starlark.UnpackPositionalArgs(fn.Name(), args, kwargs, 1, &v); err != nil {
 		return nil, err
 	}
-	d, err := AsDuration(v, fn.Name())
+	d, err := asDuration(v, fn.Name())
 	if err != nil {
 		return nil, err
 	}

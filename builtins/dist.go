@@ -31,9 +31,9 @@ func (d Dist) Attr(name string) (starlark.Value, error) {
 // AttrNames implements starlark.HasAttrs.
 func (d Dist) AttrNames() []string { return []string{"mean"} }
 
-// AsDist converts a script value to a distribution: a Dist, or a number
+// asDist converts a script value to a distribution: a Dist, or a number
 // (a fixed value). what names the argument in the error.
-func AsDist(v starlark.Value, what string) (dist.Dist, error) {
+func asDist(v starlark.Value, what string) (dist.Dist, error) {
 	switch x := v.(type) {
 	case Dist:
 		return x.D, nil
@@ -118,7 +118,7 @@ func distModule() *starlarkstruct.Module {
 			if err != nil {
 				return nil, err
 			}
-			d, err := AsDist(t[1], fmt.Sprintf("%s: choice %d", fn.Name(), i))
+			d, err := asDist(t[1], fmt.Sprintf("%s: choice %d", fn.Name(), i))
 			if err != nil {
 				return nil, err
 			}

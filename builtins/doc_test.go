@@ -45,8 +45,8 @@ func TestSweepSearchDocsMatchTheirParsers(t *testing.T) {
 		doc   []Kwarg
 		table func() []scriptArg
 	}{
-		{"sweep", SweepKwargs(), func() []scriptArg { return newSweepArgs().table() }},
-		{"search", SearchKwargs(), func() []scriptArg { return newSearchArgs().table() }},
+		{"sweep", sweepKwargs(), func() []scriptArg { return newSweepArgs().table() }},
+		{"search", searchKwargs(), func() []scriptArg { return newSearchArgs().table() }},
 	} {
 		var required []starlark.Tuple
 		for _, a := range tc.table() {
@@ -77,10 +77,10 @@ func TestSweepSearchDocsMatchTheirParsers(t *testing.T) {
 			t.Errorf("%s accepted an undocumented argument: %v", tc.fn, err)
 		}
 	}
-	if d := SweepKwargs(); d[3].Name != "repeat" || d[3].Default != "1" || d[9].Default != `"sweep"` {
+	if d := sweepKwargs(); d[3].Name != "repeat" || d[3].Default != "1" || d[9].Default != `"sweep"` {
 		t.Errorf("sweep defaults %+v", d)
 	}
-	if d := SearchKwargs(); d[2].Default != "2·lo" || d[6].Default != "0.05" || d[10].Default != `"value"` {
+	if d := searchKwargs(); d[2].Default != "2·lo" || d[6].Default != "0.05" || d[10].Default != `"value"` {
 		t.Errorf("search defaults %+v", d)
 	}
 }

@@ -111,10 +111,10 @@ func (d Duration) Binary(op syntax.Token, y starlark.Value, side starlark.Side) 
 	return nil, nil
 }
 
-// AsDuration converts a script value to a time.Duration: a Duration, a
+// asDuration converts a script value to a time.Duration: a Duration, a
 // string Go's time.ParseDuration accepts ("250ms", "1m30s"), or a number of
 // seconds. what names the argument in the error.
-func AsDuration(v starlark.Value, what string) (time.Duration, error) {
+func asDuration(v starlark.Value, what string) (time.Duration, error) {
 	switch x := v.(type) {
 	case Duration:
 		return time.Duration(x), nil

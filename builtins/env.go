@@ -53,8 +53,8 @@ type PlannedStep struct {
 // EnvKey is the thread-local key of the *Env.
 const EnvKey = "loadstar.builtins.env"
 
-// EnvOf returns the thread's Env, or an error for threads without one.
-func EnvOf(thread *starlark.Thread) (*Env, error) {
+// envOf returns the thread's Env, or an error for threads without one.
+func envOf(thread *starlark.Thread) (*Env, error) {
 	if e, ok := thread.Local(EnvKey).(*Env); ok {
 		return e, nil
 	}

@@ -31,7 +31,7 @@ func mockOptions() []mockOption {
 	dur := func(name, doc string, field func(*mock.Config) *time.Duration) mockOption {
 		return mockOption{name: name, typ: "duration", doc: doc,
 			set: func(c *mock.Config, v starlark.Value) (err error) {
-				*field(c), err = AsDuration(v, name)
+				*field(c), err = asDuration(v, name)
 				return err
 			},
 			show: func(c *mock.Config) string { return durationLiteral(*field(c)) }}
@@ -161,7 +161,7 @@ func showFaults(c *mock.Config) string {
 // server on a free 127.0.0.1 port for the rest of the script and returns
 // struct(url, stats(), close()).
 func mockServer(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	env, err := EnvOf(thread)
+	env, err := envOf(thread)
 	if err != nil {
 		return nil, err
 	}

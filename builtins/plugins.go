@@ -17,7 +17,7 @@ import (
 	"github.com/loadstar/loadstar/interp"
 )
 
-// PluginModules returns the plugin namespaces of the script API: one module
+// pluginModules returns the plugin namespaces of the script API: one module
 // per non-internal category (named by its namespace: endpoint, timing,
 // arrival, ...) whose members construct that category's plugins, built-in
 // and external alike:
@@ -29,10 +29,10 @@ import (
 // parameter's type (see plugin.ParamType) and returns a Spec; the plugin is
 // built only when a run starts. None for an argument means "not given".
 // Errors name the argument: unknown ones list the accepted names. The
-// members are fixed when PluginModules is called; a plugin's class is
+// members are fixed when pluginModules is called; a plugin's class is
 // resolved on the first call of its constructor (Starlark plugin files are
 // parsed then, and run only when the run builds the plugin).
-func PluginModules(reg *plugin.Registry) starlark.StringDict {
+func pluginModules(reg *plugin.Registry) starlark.StringDict {
 	out := starlark.StringDict{}
 	for _, c := range reg.Categories() {
 		if c.Internal {
@@ -100,7 +100,7 @@ func convertArg(thread *starlark.Thread, label string, c *plugin.Class, name str
 	if !ok {
 		return nil, unknownArg(label, c, name)
 	}
-	out, err := ConvertParam(thread, p, v)
+	out, err := convertParam(thread, p, v)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", label, err)
 	}
@@ -108,7 +108,7 @@ func convertArg(thread *starlark.Thread, label string, c *plugin.Class, name str
 		return nil, fmt.Errorf("%s: %w", label, err)
 	}
 	if s, ok := out.(string); ok && isPathParam(p) {
-		out = ResolvePath(thread, s)
+		out = resolvePath(thread, s)
 	}
 	return out, nil
 }
@@ -122,9 +122,9 @@ func isPathParam(p plugin.Param) bool {
 	return p.Type == plugin.TString && (n == "path" || strings.HasSuffix(n, "_file") || strings.HasSuffix(n, "_dir"))
 }
 
-// ConvertParam converts a script value to the Go type of parameter p (see
+// convertParam converts a script value to the Go type of parameter p (see
 // plugin.ParamType); errors name the argument and the expected type.
-func ConvertParam(thread *starlark.Thread, p plugin.Param, v starlark.Value) (any, error) {
+func convertParam(thread *starlark.Thread, p plugin.Param, v starlark.Value) (any, error) {
 	want := func() error {
 		return fmt.Errorf("argument %s: want %s, got %s %s", p.Name, p.Describe(), v.Type(), abbrev(v.String()))
 	}
@@ -144,13 +144,13 @@ func ConvertParam(thread *starlark.Thread, p plugin.Param, v starlark.Value) (an
 		}
 		return bool(b), nil
 	case plugin.TDuration:
-		d, err := AsDuration(v, "argument "+p.Name)
+		d, err := asDuration(v, "argument "+p.Name)
 		if err != nil {
 			return nil, err
 		}
 		return d, nil
 	case plugin.TDist:
-		d, err := AsDist(v, "argument "+p.Name)
+		d, err := asDist(v, "argument "+p.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -170,10 +170,10 @@ func ConvertParam(thread *starlark.Thread, p plugin.Param, v starlark.Value) (an
 		if !ok {
 			return nil, want()
 		}
-		return NewFunc(thread, fn), nil
+		return newFunc(thread, fn), nil
 	case plugin.TAny:
 		if fn, ok := v.(starlark.Callable); ok {
-			return NewFunc(thread, fn), nil
+			return newFunc(thread, fn), nil
 		}
 		out, err := fromScript(v)
 		if err != nil {
@@ -317,12 +317,12 @@ func toScript(v any) (starlark.Value, error) {
 	})
 }
 
-// NewFunc wraps a script callable as a plugin.Func that Go code may call
+// newFunc wraps a script callable as a plugin.Func that Go code may call
 // from any goroutine: calls are serialised, each runs on a fresh thread
 // (printing where the script's thread prints) with the scenario step
 // budget, and arguments and results are converted as data (durations,
 // distributions and plugin specs kept). The callable is frozen.
-func NewFunc(parent *starlark.Thread, fn starlark.Callable) plugin.Func {
+func newFunc(parent *starlark.Thread, fn starlark.Callable) plugin.Func {
 	fn.Freeze()
 	var print func(*starlark.Thread, string)
 	if parent != nil {

@@ -49,8 +49,8 @@ arrival_pattern:
 
 func TestPluginNamespacesStarlark(t *testing.T) {
 	reg := testRegistry(t)
-	mods := PluginModules(reg)
-	predeclared, err := Merge(Core(), mods)
+	mods := pluginModules(reg)
+	predeclared, err := Merge(core(), mods)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestPluginNamespacesStarlark(t *testing.T) {
 }
 
 func TestPluginModulesSkipInternalCategories(t *testing.T) {
-	mods := PluginModules(testRegistry(t))
+	mods := pluginModules(testRegistry(t))
 	for _, c := range []string{"record_processor", "results_processor", "dataset_backing_store", "dataset_client_store"} {
 		if _, ok := mods[c]; ok {
 			t.Errorf("internal category %s has a namespace", c)
@@ -150,7 +150,7 @@ func eval(t *testing.T, reg *plugin.Registry, expr string) starlark.Value {
 }
 
 func evalErr(reg *plugin.Registry, expr string) (starlark.Value, error) {
-	predeclared, err := Merge(Core(), PluginModules(reg))
+	predeclared, err := Merge(core(), pluginModules(reg))
 	if err != nil {
 		return nil, err
 	}

@@ -15,7 +15,7 @@ func Predeclared(env *Env) (starlark.StringDict, error) {
 	if env == nil || env.Registry == nil {
 		return nil, errors.New("builtins: Predeclared needs an Env with a plugin registry")
 	}
-	plugins := PluginModules(env.Registry)
+	plugins := pluginModules(env.Registry)
 	if ds, ok := plugins["dataset"].(*starlarkstruct.Module); ok {
 		addDatasetHelpers(ds)
 	}
@@ -28,7 +28,7 @@ func Predeclared(env *Env) (starlark.StringDict, error) {
 		"load_results": starlark.NewBuiltin("load_results", loadResultsBuiltin),
 		"mock":         mockModule(),
 	}
-	return Merge(Core(), plugins, engine)
+	return Merge(core(), plugins, engine)
 }
 
 // addDatasetHelpers adds dataset.file(path, type=None, **kwargs), shorthand
@@ -47,7 +47,7 @@ func addDatasetHelpers(ds *starlarkstruct.Module) {
 		if !ok {
 			return nil, fmt.Errorf("%s: path must be a string, got %s", fn.Name(), args[0].Type())
 		}
-		kw := append([]starlark.Tuple{{starlark.String("path"), starlark.String(ResolvePath(thread, path))}}, kwargs...)
+		kw := append([]starlark.Tuple{{starlark.String("path"), starlark.String(resolvePath(thread, path))}}, kwargs...)
 		return starlark.Call(thread, custom, nil, kw)
 	})
 }

@@ -42,8 +42,8 @@ func specArg(cat plugin.Category, dst **plugin.Spec) func(*starlark.Thread, *con
 	}
 }
 
-// RunKwargs are the keyword arguments of run(), in documentation order.
-func RunKwargs() []Kwarg {
+// runKwargs are the keyword arguments of run(), in documentation order.
+func runKwargs() []Kwarg {
 	return []Kwarg{
 		{Name: "endpoint", Type: "endpoint", Default: "required", Doc: "The API to benchmark: endpoint.chat(url=..., model=..., streaming=True), endpoint.completions(...), ...",
 			apply: func(t *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
@@ -79,12 +79,12 @@ func RunKwargs() []Kwarg {
 			}},
 		{Name: "duration", Type: "duration", Default: "unset", Doc: "Stop issuing after this long (then wait up to grace for requests in flight).",
 			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) (err error) {
-				b.Stop.Duration, err = AsDuration(v, "duration")
+				b.Stop.Duration, err = asDuration(v, "duration")
 				return err
 			}},
 		{Name: "grace", Type: "duration", Default: "30s", Doc: "After a duration stop, how long requests in flight may finish before they are cancelled.",
 			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) (err error) {
-				b.Grace, err = AsDuration(v, "grace")
+				b.Grace, err = asDuration(v, "grace")
 				return err
 			}},
 		{Name: "warmup", Type: "int | dict", Default: "none", Doc: "A warmup phase excluded from results: a request count, or {\"requests\": n, \"duration\": d, \"sessions\": n, \"timing\": timing..., \"grace\": d}.",
@@ -142,7 +142,7 @@ func RunKwargs() []Kwarg {
 			apply: stringField(func(b *config.Benchmark) *string { return &b.Output.ExportLevel })},
 		{Name: "slice_duration", Type: "duration", Default: "none", Doc: "Also report results per time slice of this length.",
 			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) (err error) {
-				b.Output.SliceDuration, err = AsDuration(v, "slice_duration")
+				b.Output.SliceDuration, err = asDuration(v, "slice_duration")
 				return err
 			}},
 		{Name: "ui", Type: "string", Default: "\"auto\"", Doc: "Progress display: \"simple\" (progress bar), \"none\" (log lines) or \"auto\" (by terminal).",
@@ -209,9 +209,9 @@ func applyWarmup(thread *starlark.Thread, b *config.Benchmark, v starlark.Value)
 		case "sessions":
 			w.Stop.Sessions, err = intValue(kv[1])
 		case "duration":
-			w.Stop.Duration, err = AsDuration(kv[1], "warmup.duration")
+			w.Stop.Duration, err = asDuration(kv[1], "warmup.duration")
 		case "grace":
-			w.Grace, err = AsDuration(kv[1], "warmup.grace")
+			w.Grace, err = asDuration(kv[1], "warmup.grace")
 		case "timing":
 			err = specArg(plugin.TimingStrategy, &w.Timing)(thread, b, kv[1])
 		default:
@@ -240,7 +240,7 @@ func applyCancel(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) erro
 			}
 			b.Cancel.Percent = f
 		case "delay":
-			d, err := AsDuration(kv[1], "cancel.delay")
+			d, err := asDuration(kv[1], "cancel.delay")
 			if err != nil {
 				return err
 			}
@@ -348,7 +348,7 @@ func applyValidity(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) er
 			}
 			b.Validity.MaxRateShortfallPct = f
 		case "max_issue_delay_p99":
-			d, err := AsDuration(kv[1], "validity.max_issue_delay_p99")
+			d, err := asDuration(kv[1], "validity.max_issue_delay_p99")
 			if err != nil {
 				return err
 			}
@@ -366,11 +366,11 @@ func applyValidity(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) er
 	return nil
 }
 
-// BenchmarkFromKwargs builds the plan of one step from run() keyword
+// benchmarkFromKwargs builds the plan of one step from run() keyword
 // arguments. Errors name the argument and carry errext.InvalidConfig.
-func BenchmarkFromKwargs(thread *starlark.Thread, fnName string, kwargs []starlark.Tuple) (*config.Benchmark, error) {
+func benchmarkFromKwargs(thread *starlark.Thread, fnName string, kwargs []starlark.Tuple) (*config.Benchmark, error) {
 	table := map[string]Kwarg{}
-	for _, k := range RunKwargs() {
+	for _, k := range runKwargs() {
 		table[k.Name] = k
 	}
 	b := config.Defaults()
@@ -398,7 +398,7 @@ func BenchmarkFromKwargs(thread *starlark.Thread, fnName string, kwargs []starla
 
 func kwargNames() []string {
 	var names []string
-	for _, k := range RunKwargs() {
+	for _, k := range runKwargs() {
 		names = append(names, k.Name)
 	}
 	sort.Strings(names)
@@ -410,7 +410,7 @@ func runBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tup
 	if len(args) > 0 {
 		return nil, errext.Errorf(errext.InvalidConfig, "run: takes keyword arguments only (endpoint=..., dataset=..., timing=..., requests=...)")
 	}
-	cfg, err := BenchmarkFromKwargs(thread, "run", kwargs)
+	cfg, err := benchmarkFromKwargs(thread, "run", kwargs)
 	if err != nil {
 		return nil, err
 	}
@@ -420,7 +420,7 @@ func runBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tup
 // RunStep executes (or, in dry-run mode, plans) one step and returns its
 // result value. sweep and search call it for every step.
 func RunStep(thread *starlark.Thread, cfg *config.Benchmark) (*Result, error) {
-	env, err := EnvOf(thread)
+	env, err := envOf(thread)
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,7 @@ func TestStarlarkFiles(t *testing.T) {
 				return nil, errNoLoad(m)
 			}}
 			starlarktest.SetReporter(thread, t)
-			predeclared, err := Merge(Core())
+			predeclared, err := Merge(core())
 			if err != nil {
 				t.Fatal(err)
 			}

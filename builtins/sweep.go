@@ -117,8 +117,8 @@ func (a *sweepArgs) table() []scriptArg {
 	}
 }
 
-// SweepKwargs document sweep(), from the table that parses its arguments.
-func SweepKwargs() []Kwarg { return docArgs(newSweepArgs().table()) }
+// sweepKwargs document sweep(), from the table that parses its arguments.
+func sweepKwargs() []Kwarg { return docArgs(newSweepArgs().table()) }
 
 // searchArgs are search()'s arguments, holding their defaults until parsed.
 type searchArgs struct {
@@ -151,8 +151,8 @@ func (a *searchArgs) table() []scriptArg {
 	}
 }
 
-// SearchKwargs document search(), from the table that parses its arguments.
-func SearchKwargs() []Kwarg { return docArgs(newSearchArgs().table()) }
+// searchKwargs document search(), from the table that parses its arguments.
+func searchKwargs() []Kwarg { return docArgs(newSearchArgs().table()) }
 
 func scriptValueToGo(v starlark.Value) any {
 	switch x := v.(type) {
@@ -224,7 +224,7 @@ func defaultDir(env *Env, prefix string) string {
 }
 
 func sweepBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	env, err := EnvOf(thread)
+	env, err := envOf(thread)
 	if err != nil {
 		return nil, err
 	}
@@ -282,7 +282,7 @@ func (a *sweepArgs) plan(env *Env, fn string) (*sweepPlan, error) {
 	sw := &sweepPlan{sweepArgs: a, env: env, fn: fn, values: map[string][]starlark.Value{}}
 	if a.cooldown != nil && a.cooldown != starlark.None {
 		var err error
-		if sw.cooldown, err = AsDuration(a.cooldown, "cooldown"); err != nil {
+		if sw.cooldown, err = asDuration(a.cooldown, "cooldown"); err != nil {
 			return nil, bad("%v", err)
 		}
 	}
@@ -394,7 +394,7 @@ func runCell(thread *starlark.Thread, fnName string, base starlark.Value, values
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := BenchmarkFromKwargs(thread, fnName, kw)
+	cfg, err := benchmarkFromKwargs(thread, fnName, kw)
 	if err != nil {
 		return nil, err
 	}
@@ -410,7 +410,7 @@ func runCell(thread *starlark.Thread, fnName string, base starlark.Value, values
 }
 
 func searchBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	env, err := EnvOf(thread)
+	env, err := envOf(thread)
 	if err != nil {
 		return nil, err
 	}
@@ -552,7 +552,7 @@ func (sp *searchPlan) probe(thread *starlark.Thread, _ context.Context, v float6
 	if !ok {
 		return false, nil, fmt.Errorf("%s: base must return a dict of run() arguments, got %s", sp.fn, out.Type())
 	}
-	cfg, err := BenchmarkFromKwargs(thread, sp.fn, d.Items())
+	cfg, err := benchmarkFromKwargs(thread, sp.fn, d.Items())
 	if err != nil {
 		return false, nil, err
 	}

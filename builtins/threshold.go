@@ -78,10 +78,10 @@ func thresholdBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starla
 	return &ThresholdValue{T: t}, nil
 }
 
-// AbortMinRequests is how many requests must have completed before
+// abortMinRequests is how many requests must have completed before
 // abort_on_fail thresholds are checked while a run goes (k6's
 // delayAbortEval): early statistics of a handful of requests are noise.
-const AbortMinRequests = 10
+const abortMinRequests = 10
 
 // abortOnFail checks abort_on_fail thresholds on the live statistics every
 // progress tick of the profiling phase and stops the run at the first
@@ -114,7 +114,7 @@ func (a *abortOnFail) Progress(p runner.Progress) {
 	if p.Phase != record.Profiling || p.LiveMetrics == nil || a.fired() != "" {
 		return
 	}
-	if p.Completed < AbortMinRequests {
+	if p.Completed < abortMinRequests {
 		return
 	}
 	live := &results.Summary{Metrics: p.LiveMetrics()}

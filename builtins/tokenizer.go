@@ -35,9 +35,9 @@ func callerDir(thread *starlark.Thread) string {
 	return filepath.Dir(file)
 }
 
-// ResolvePath makes a path written in a script absolute, relative to the
+// resolvePath makes a path written in a script absolute, relative to the
 // calling file's directory.
-func ResolvePath(thread *starlark.Thread, p string) string {
+func resolvePath(thread *starlark.Thread, p string) string {
 	if p == "" || filepath.IsAbs(p) {
 		return p
 	}
@@ -71,7 +71,7 @@ func tokenizerModule() *starlarkstruct.Module {
 		if err := starlark.UnpackArgs(fn.Name(), args, kwargs, "path", &path); err != nil {
 			return nil, err
 		}
-		abs := ResolvePath(thread, path)
+		abs := resolvePath(thread, path)
 		st, err := os.Stat(abs)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %q: %v", fn.Name(), path, err)

@@ -44,7 +44,7 @@ func wrapScriptError(err error, thread *starlark.Thread) error {
 	if errors.As(err, &se) && se == err {
 		return se
 	}
-	out := &ScriptError{Msg: Render(err), Code: errext.ScriptError, cause: err}
+	out := &ScriptError{Msg: render(err), Code: errext.ScriptError, cause: err}
 	if c := errext.ExitCodeOf(err); c != errext.Generic && c != errext.Success {
 		out.Code = c
 	}
@@ -69,11 +69,11 @@ func wrapScriptError(err error, thread *starlark.Thread) error {
 	return out
 }
 
-// Render formats any error from executing Starlark: syntax errors and
+// render formats any error from executing Starlark: syntax errors and
 // resolve errors as "file:line:col: msg" lines, evaluation errors as a
 // backtrace. An error raised inside a loaded module shows that module's
 // backtrace followed by the chain of load statements that reached it.
-func Render(err error) string {
+func render(err error) string {
 	var chain []*starlark.EvalError
 	for e := err; e != nil; e = errors.Unwrap(e) {
 		if ee, ok := e.(*starlark.EvalError); ok {
@@ -113,7 +113,7 @@ func Render(err error) string {
 		case errors.As(root, &se):
 			b.WriteString(se.Error())
 		case errors.As(root, &re):
-			return Render(re)
+			return render(re)
 		default:
 			b.WriteString(root.Error())
 		}

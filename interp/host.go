@@ -75,16 +75,16 @@ func New(opts Options) *Host {
 	return &Host{opts: opts, modules: map[string]*moduleEntry{}}
 }
 
-// ThreadLocalHost is the key under which each thread carries its *Host.
-const ThreadLocalHost = "loadstar.host"
+// threadLocalHost is the key under which each thread carries its *Host.
+const threadLocalHost = "loadstar.host"
 
-// ThreadLocalContext is the key under which each thread carries the
+// threadLocalContext is the key under which each thread carries the
 // context.Context of the run (cancelled on Ctrl-C).
-const ThreadLocalContext = "loadstar.context"
+const threadLocalContext = "loadstar.context"
 
 // ContextOf returns the context of the thread (context.Background if none).
 func ContextOf(thread *starlark.Thread) context.Context {
-	if ctx, ok := thread.Local(ThreadLocalContext).(context.Context); ok {
+	if ctx, ok := thread.Local(threadLocalContext).(context.Context); ok {
 		return ctx
 	}
 	return context.Background()
@@ -102,8 +102,8 @@ func (h *Host) NewThread(ctx context.Context, name string) (*starlark.Thread, fu
 	thread.OnMaxSteps = func(t *starlark.Thread) {
 		t.Cancel(fmt.Sprintf("exceeded the limit of %d execution steps", h.opts.MaxSteps))
 	}
-	thread.SetLocal(ThreadLocalHost, h)
-	thread.SetLocal(ThreadLocalContext, ctx)
+	thread.SetLocal(threadLocalHost, h)
+	thread.SetLocal(threadLocalContext, ctx)
 	for k, v := range h.opts.Locals {
 		thread.SetLocal(k, v)
 	}

@@ -22,8 +22,8 @@ type moduleEntry struct {
 	loading bool
 }
 
-// StdlibPrefix introduces a module of the embedded standard library.
-const StdlibPrefix = "@stdlib//"
+// stdlibPrefix introduces a module of the embedded standard library.
+const stdlibPrefix = "@stdlib//"
 
 // load implements starlark.Thread.Load: the same module name yields the same
 // globals (or the same error) however often it is loaded.
@@ -103,7 +103,7 @@ type resolved struct {
 func (r resolved) read() ([]byte, []string, error) {
 	if r.fsys != nil {
 		b, err := fs.ReadFile(r.fsys, r.fsPath)
-		return b, []string{StdlibPrefix + r.fsPath + " (embedded)"}, err
+		return b, []string{stdlibPrefix + r.fsPath + " (embedded)"}, err
 	}
 	b, err := os.ReadFile(r.file)
 	return b, []string{r.file}, err
@@ -125,7 +125,7 @@ func (h *Host) resolve(module, fromKey, fromDisplay string) (resolved, error) {
 			if h.opts.Stdlib == nil {
 				return resolved{}, fmt.Errorf("module %s: no standard library in this host", module)
 			}
-			return resolved{key: StdlibPrefix + clean, display: StdlibPrefix + clean, fsys: h.opts.Stdlib, fsPath: clean}, nil
+			return resolved{key: stdlibPrefix + clean, display: stdlibPrefix + clean, fsys: h.opts.Stdlib, fsPath: clean}, nil
 		}
 		dir, ok := h.opts.Libs[root]
 		if !ok {
@@ -139,12 +139,12 @@ func (h *Host) resolve(module, fromKey, fromDisplay string) (resolved, error) {
 		return resolved{key: file, display: "@" + root + "//" + clean, file: file}, nil
 	}
 	// Relative to the loading module.
-	if strings.HasPrefix(fromKey, StdlibPrefix) {
-		p := path.Clean(path.Join(path.Dir(strings.TrimPrefix(fromKey, StdlibPrefix)), module))
+	if strings.HasPrefix(fromKey, stdlibPrefix) {
+		p := path.Clean(path.Join(path.Dir(strings.TrimPrefix(fromKey, stdlibPrefix)), module))
 		if strings.HasPrefix(p, "../") || p == ".." {
 			return resolved{}, fmt.Errorf("module %s: path escapes the standard library", module)
 		}
-		return resolved{key: StdlibPrefix + p, display: StdlibPrefix + p, fsys: h.opts.Stdlib, fsPath: p}, nil
+		return resolved{key: stdlibPrefix + p, display: stdlibPrefix + p, fsys: h.opts.Stdlib, fsPath: p}, nil
 	}
 	var file string
 	if filepath.IsAbs(module) {

@@ -92,7 +92,7 @@ func (h *Host) RunTests(ctx context.Context, path string, filter func(name strin
 		res.Elapsed = time.Since(start)
 		res.Failures = rep.msgs
 		if err != nil {
-			res.Failures = append(res.Failures, Render(err))
+			res.Failures = append(res.Failures, render(err))
 		}
 		res.Passed = len(res.Failures) == 0
 		out = append(out, res)

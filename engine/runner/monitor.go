@@ -102,8 +102,8 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// Health is what the client measured about itself during a phase.
-type Health struct {
+// clientHealth is what the client measured about itself during a phase.
+type clientHealth struct {
 	Wall time.Duration
 	// CPUShare is process CPU time over wall time × GOMAXPROCS.
 	CPUShare float64
@@ -122,8 +122,8 @@ type Health struct {
 	RecordBacklog int
 }
 
-func (m *monitor) stop() Health {
-	h := Health{Wall: time.Since(m.wall), CPUs: runtime.GOMAXPROCS(0)}
+func (m *monitor) stop() clientHealth {
+	h := clientHealth{Wall: time.Since(m.wall), CPUs: runtime.GOMAXPROCS(0)}
 	cpu := processCPU() - m.cpu
 	if h.Wall > 0 {
 		h.CPUShare = float64(cpu) / (float64(h.Wall) * float64(h.CPUs))
@@ -175,7 +175,7 @@ func histDelta(a, b *metrics.Float64Histogram, q float64) (quant, maxv time.Dura
 }
 
 // Warnings says in words where the client may have been the bottleneck.
-func (h Health) Warnings() []string {
+func (h clientHealth) Warnings() []string {
 	var w []string
 	if h.CPUShare > maxCPUShare {
 		w = append(w, fmt.Sprintf("the client used %.0f%% of its %d CPUs: it may be the bottleneck (give it more CPUs or lower the load)", 100*h.CPUShare, h.CPUs))

@@ -133,7 +133,7 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 		o.log.Info("warmup done", "requests", rep.Issued, "stop", rep.Stop)
 	}
 	var rep *timing.Report
-	var health Health
+	var health clientHealth
 	if ctx.Err() == nil {
 		snd.lag = &log2Hist{}
 		var start, end time.Time
@@ -170,7 +170,7 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 // grace after a duration stop or cancellation (grace < 0: no limit) —,
 // cancelling the rest.
 func (st *Step) phase(ctx context.Context, o *options, clk clock.Clock, snd *sender, sampler interface{ Next() int },
-	col *metrics.Pipeline, ph record.Phase, strat timing.Strategy, pl *timing.Plan, stop config.Stop, grace time.Duration) (*timing.Report, Health, error) {
+	col *metrics.Pipeline, ph record.Phase, strat timing.Strategy, pl *timing.Plan, stop config.Stop, grace time.Duration) (*timing.Report, clientHealth, error) {
 	sendCtx, cancelSend := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer cancelSend(nil)
 	snd.setContext(sendCtx)

@@ -589,10 +589,10 @@ func TestPlan(t *testing.T) {
 }
 
 func TestHealthWarnings(t *testing.T) {
-	if w := (Health{CPUShare: 0.3, CPUs: 2}).Warnings(); len(w) != 0 {
+	if w := (clientHealth{CPUShare: 0.3, CPUs: 2}).Warnings(); len(w) != 0 {
 		t.Errorf("a healthy client warns: %v", w)
 	}
-	w := Health{CPUShare: 0.95, CPUs: 2, GCPauseP99: 3 * time.Millisecond, GCPauseMax: 4 * time.Millisecond,
+	w := clientHealth{CPUShare: 0.95, CPUs: 2, GCPauseP99: 3 * time.Millisecond, GCPauseMax: 4 * time.Millisecond,
 		SchedLatencyP99: 2 * time.Millisecond, ClientLagP99: 5 * time.Millisecond, RecordBacklog: 50_000}.Warnings()
 	joined := strings.Join(w, "\n")
 	for _, want := range []string{"95% of its 2 CPUs", "pauses reached 4ms", "waited up to 2ms", "up to 5ms (p99) after their release", "50000 finished records"} {

@@ -272,9 +272,6 @@ func recordIndex(tag string) int {
 	return -1
 }
 
-// RecordDef returns the definition of scalar record metric id.
-func RecordDef(id int) Def { return recordDefs[id] }
-
 // Applicability decides which metrics a run computes, from the endpoint's
 // capabilities and the streaming setting (AIPerf's flag-based selection).
 type Applicability struct {

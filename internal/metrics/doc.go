@@ -35,7 +35,7 @@
 //   - Token counts come from the server's usage when the plan asks
 //     (server_token_count) and from the client tokenizer otherwise; ISL is
 //     the composer's count when it knew it, else the tokens of the texts in
-//     the wire payload (PayloadText). Summary.TokenSource says which.
+//     the wire payload (payloadText). Summary.TokenSource says which.
 //   - Statistics: linear-interpolation percentiles over all values (numpy's
 //     default), population std. Values are kept exactly up to
 //     config.Runtime.ExactStatsLimit per metric (DefaultExactStatsLimit =

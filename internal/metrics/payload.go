@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 )
 
-// PayloadText extracts the input text of a wire payload for ISL, following
+// payloadText extracts the input text of a wire payload for ISL, following
 // AIPerf (metrics.md §3): chat message contents and text parts of every role,
 // tool-call names and arguments, the tools schema (name, description, JSON
 // of the parameters), Responses instructions and input, completions prompt,
@@ -17,7 +17,7 @@ import (
 // Anthropic system blocks. Texts are joined by one space. Integer lists are
 // pre-tokenised input: their length is returned as pre. ok is false when
 // nothing could be extracted (ISL is then absent).
-func PayloadText(payload []byte) (text string, pre int, ok bool) {
+func payloadText(payload []byte) (text string, pre int, ok bool) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(payload, &top); err != nil {
 		return "", 0, false

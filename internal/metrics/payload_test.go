@@ -32,7 +32,7 @@ func TestPayloadText(t *testing.T) {
 		{"not json", `hello`, "", 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			text, pre, ok := PayloadText([]byte(tc.payload))
+			text, pre, ok := payloadText([]byte(tc.payload))
 			if text != tc.text || pre != tc.pre || ok != tc.ok {
 				t.Errorf("got (%q, %d, %v), want (%q, %d, %v)", text, pre, ok, tc.text, tc.pre, tc.ok)
 			}

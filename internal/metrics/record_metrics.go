@@ -222,7 +222,7 @@ func (m *RecordMetrics) inputTokens(rec *record.Record, v *Values) int64 {
 	if m.tok == nil || len(rec.Payload) == 0 {
 		return -1
 	}
-	text, pre, ok := PayloadText(rec.Payload)
+	text, pre, ok := payloadText(rec.Payload)
 	if !ok {
 		return -1
 	}

@@ -500,7 +500,7 @@ func (m *MetricResults) Summarize(ctx context.Context, s *results.Summary) error
 		s.Notes = append(s.Notes, fmt.Sprintf("%d requests reported fewer completion than reasoning tokens: their output token count was clamped to 0", m.usageClamped))
 	}
 	if m.approx || m.iclHit {
-		s.Notes = append(s.Notes, fmt.Sprintf("more than %d values per metric: percentiles are HDR-derived (relative error <= %g); count, sum, avg, min, max and std are exact", m.limit, HDRPrecision))
+		s.Notes = append(s.Notes, fmt.Sprintf("more than %d values per metric: percentiles are HDR-derived (relative error <= %g); count, sum, avg, min, max and std are exact", m.limit, hdrPrecision))
 	}
 	return nil
 }
@@ -549,7 +549,7 @@ func (m *MetricResults) exactStats(g *group, sel, errSel []int32) {
 			st := ExactStats(buf, recordDefs[id].Scale)
 			g.stats[id] = &st
 			if k := adjustedIndex(id); k >= 0 && g.errors > 0 {
-				adj := AdjustedStats(len(buf), g.errors, func(r int) float64 { return buf[r] }, recordDefs[id].Scale)
+				adj := adjustedStats(len(buf), g.errors, func(r int) float64 { return buf[r] }, recordDefs[id].Scale)
 				g.adjusted[k] = &adj
 			}
 		}
@@ -576,7 +576,7 @@ func (g *group) approxAdjusted(hist *[NumRecordMetrics]*histogram) {
 			continue
 		}
 		n := int(h.mom.n)
-		adj := AdjustedStats(n, g.errors, func(r int) float64 {
+		adj := adjustedStats(n, g.errors, func(r int) float64 {
 			if n == 1 {
 				return h.mom.min
 			}

@@ -21,16 +21,16 @@ const DefaultExactStatsLimit = 5_000_000
 // hdrDigits is the precision of the histograms: 3 significant digits.
 const hdrDigits = 3
 
-// HDRPrecision is the relative error of HDR-derived percentiles.
-const HDRPrecision = 0.001
+// hdrPrecision is the relative error of HDR-derived percentiles.
+const hdrPrecision = 0.001
 
 // percentiles are AIPerf's percentile keys, in order.
 var percentiles = [...]float64{1, 5, 10, 25, 50, 75, 90, 95, 99}
 
-// Percentile returns the q-th percentile (0..100) of sorted values by
+// percentile returns the q-th percentile (0..100) of sorted values by
 // linear interpolation between closest ranks (numpy's default method).
 // It returns NaN for an empty slice.
-func Percentile(sorted []float64, q float64) float64 {
+func percentile(sorted []float64, q float64) float64 {
 	n := len(sorted)
 	if n == 0 {
 		return math.NaN()
@@ -71,7 +71,7 @@ func ExactStats(vals []float64, scale float64) results.Stats {
 	}
 	ps := [len(percentiles)]*float64{&st.P1, &st.P5, &st.P10, &st.P25, &st.P50, &st.P75, &st.P90, &st.P95, &st.P99}
 	for i, q := range percentiles {
-		*ps[i] = Percentile(vals, q) * scale
+		*ps[i] = percentile(vals, q) * scale
 	}
 	return st
 }
@@ -159,12 +159,12 @@ func (h *histogram) stats(scale float64) results.Stats {
 	return st
 }
 
-// AdjustedStats are AIPerf's failure-adjusted statistics (metrics.md §8):
+// adjustedStats are AIPerf's failure-adjusted statistics (metrics.md §8):
 // the n values (value(rank) returns the rank-th smallest, base units) plus
 // one +inf per failed request. Percentiles use the nearest rank
 // (round-half-even of q/100·(N−1)); avg and sum are +inf; std is absent
 // (NaN); count is N = n + failed.
-func AdjustedStats(n int, failed int64, value func(rank int) float64, scale float64) results.Stats {
+func adjustedStats(n int, failed int64, value func(rank int) float64, scale float64) results.Stats {
 	total := int64(n) + failed
 	at := func(rank int64) float64 {
 		if rank >= int64(n) {

@@ -11,14 +11,14 @@ func TestPercentileLinearInterpolation(t *testing.T) {
 	// numpy.percentile([1, 2, 3, 4], q) for the AIPerf keys.
 	v := []float64{1, 2, 3, 4}
 	for q, want := range map[float64]float64{1: 1.03, 5: 1.15, 10: 1.3, 25: 1.75, 50: 2.5, 75: 3.25, 90: 3.7, 95: 3.85, 99: 3.97, 0: 1, 100: 4} {
-		if got := Percentile(v, q); !near(got, want) {
+		if got := percentile(v, q); !near(got, want) {
 			t.Errorf("p%v = %v, want %v", q, got, want)
 		}
 	}
-	if got := Percentile([]float64{42}, 99); got != 42 {
+	if got := percentile([]float64{42}, 99); got != 42 {
 		t.Errorf("single value p99 = %v", got)
 	}
-	if !math.IsNaN(Percentile(nil, 50)) {
+	if !math.IsNaN(percentile(nil, 50)) {
 		t.Error("empty percentile not NaN")
 	}
 }
@@ -55,7 +55,7 @@ func TestHistogramStatsWithinPrecision(t *testing.T) {
 	}
 	exact := ExactStats(slices.Clone(vals), 1e-6)
 	approx := h.stats(1e-6)
-	if !approx.Approx || approx.Precision != HDRPrecision {
+	if !approx.Approx || approx.Precision != hdrPrecision {
 		t.Fatalf("approx=%v precision=%v", approx.Approx, approx.Precision)
 	}
 	if approx.Count != exact.Count || !near(approx.Sum, exact.Sum) || !near(approx.Min, exact.Min) || !near(approx.Max, exact.Max) {
@@ -67,7 +67,7 @@ func TestHistogramStatsWithinPrecision(t *testing.T) {
 	for _, p := range [][2]float64{{approx.P50, exact.P50}, {approx.P90, exact.P90}, {approx.P99, exact.P99}} {
 		// HDR rounds to the bucket's highest equivalent value; ranks differ
 		// from interpolation by at most one sample at this size.
-		if math.Abs(p[0]-p[1]) > 2*HDRPrecision*p[1] {
+		if math.Abs(p[0]-p[1]) > 2*hdrPrecision*p[1] {
 			t.Errorf("percentile %v vs exact %v beyond precision", p[0], p[1])
 		}
 	}

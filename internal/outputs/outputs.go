@@ -82,7 +82,7 @@ func Run(ctx context.Context, reg *plugin.Registry, cfg *config.Benchmark, rt *c
 		}
 		opts = append(opts, runner.WithObserver(&progress{ui: u}))
 	}
-	art, err := openArtifacts(cfg, ArtifactDir(st), st.RecordSchema(), log)
+	art, err := openArtifacts(cfg, artifactDir(st), st.RecordSchema(), log)
 	if err != nil {
 		return nil, invalid(err)
 	}
@@ -109,9 +109,9 @@ func Run(ctx context.Context, reg *plugin.Registry, cfg *config.Benchmark, rt *c
 	return sum, err
 }
 
-// ArtifactDir is where the artifacts of a planned step go: the plan's
+// artifactDir is where the artifacts of a planned step go: the plan's
 // directory, or one named as AIPerf names it under the plan's root.
-func ArtifactDir(st *runner.Step) string {
+func artifactDir(st *runner.Step) string {
 	return export.ArtifactDir(st.Config, st.Settings.Metadata.ServiceKind, st.Config.Endpoint.Name, "")
 }
 

@@ -94,7 +94,7 @@ func Cells(params []Param, mode Mode) ([]Cell, error) {
 	cells := make([]Cell, len(combos))
 	seen := map[string]int{}
 	for i, c := range combos {
-		name := CellName(c)
+		name := cellName(c)
 		if j, dup := seen[name]; dup {
 			return nil, fmt.Errorf("sweep: cells %d and %d have the same label %q; sweep distinct values", j, i, name)
 		}
@@ -106,8 +106,8 @@ func Cells(params []Param, mode Mode) ([]Cell, error) {
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._+-]+`)
 
-// CellName renders values as "<name>_<value>" parts joined by "-".
-func CellName(values []Value) string {
+// cellName renders values as "<name>_<value>" parts joined by "-".
+func cellName(values []Value) string {
 	parts := make([]string, len(values))
 	for i, v := range values {
 		parts[i] = v.Name + "_" + FormatValue(v.Value)

@@ -51,7 +51,7 @@ func Summarize(xs []float64, confidence float64) Aggregate {
 		a.CV = a.Std / math.Abs(a.Mean)
 	}
 	a.StdErr = a.Std / math.Sqrt(float64(len(xs)))
-	a.TCritical = TCritical(confidence, len(xs)-1)
+	a.TCritical = tCritical(confidence, len(xs)-1)
 	a.CILow = a.Mean - a.TCritical*a.StdErr
 	a.CIHigh = a.Mean + a.TCritical*a.StdErr
 	return a
@@ -59,7 +59,7 @@ func Summarize(xs []float64, confidence float64) Aggregate {
 
 // TCritical returns the two-sided Student-t critical value: the t with
 // P(|T| <= t) = confidence for df degrees of freedom.
-func TCritical(confidence float64, df int) float64 {
+func tCritical(confidence float64, df int) float64 {
 	if df < 1 || confidence <= 0 || confidence >= 1 {
 		return math.NaN()
 	}

@@ -54,7 +54,7 @@ func TestTCriticalMatchesTables(t *testing.T) {
 		want float64
 	}{{0.95, 1, 12.706}, {0.95, 4, 2.776}, {0.95, 9, 2.262}, {0.95, 30, 2.042}, {0.99, 5, 4.032}, {0.90, 2, 2.920}}
 	for _, c := range cases {
-		if got := TCritical(c.conf, c.df); math.Abs(got-c.want) > 0.001 {
+		if got := tCritical(c.conf, c.df); math.Abs(got-c.want) > 0.001 {
 			t.Errorf("t(%v, df=%d) = %.4f, want %.3f", c.conf, c.df, got, c.want)
 		}
 	}

@@ -74,7 +74,7 @@ func compareBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starlark
 		return nil, bad(err)
 	}
 	if crossed := rep.Crossed(); len(crossed) > 0 {
-		if env, err := EnvOf(thread); err == nil {
+		if env, err := envOf(thread); err == nil {
 			for _, r := range crossed {
 				env.noteCrossed(fmt.Sprintf("%s (%s, %s → %s)", r.Limit.Text, compare.FormatChange(r.ChangePct), sides[0].Dir, sides[1].Dir))
 			}

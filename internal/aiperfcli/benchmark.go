@@ -99,7 +99,7 @@ func (b *builder) benchmark(v values) (*config.Benchmark, error) {
 		}
 	}
 	if f.BenchmarkGracePeriod != "" {
-		cfg.Grace, _ = graceValue("benchmark-grace-period", f.BenchmarkGracePeriod)
+		cfg.Grace, _ = graceValue(f.BenchmarkGracePeriod)
 	}
 	if f.CancellationRate != nil {
 		cfg.Cancel.Percent = *f.CancellationRate
@@ -119,7 +119,7 @@ func (b *builder) benchmark(v values) (*config.Benchmark, error) {
 			w.Stop.Duration = seconds(*f.WarmupDuration)
 		}
 		if f.WarmupGracePeriod != "" {
-			g, _ := graceValue("warmup-grace-period", f.WarmupGracePeriod)
+			g, _ := graceValue(f.WarmupGracePeriod)
 			if g != infiniteGrace {
 				w.Grace = g // 0 (the default) already waits for every warmup request
 			}

@@ -3,6 +3,7 @@ package aiperfcli
 import (
 	"os"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
@@ -10,64 +11,62 @@ import (
 )
 
 const (
-	genBegin = "<!-- BEGIN generated from internal/aiperfcli/unsupported_flags.go: go test ./internal/aiperfcli -run TestDocs -update -->"
+	genBegin = "<!-- BEGIN generated from internal/aiperfcli/unsupported_flags.go and rules.go: go test ./internal/aiperfcli -run TestDocs -update -->"
 	genEnd   = "<!-- END generated -->"
 )
 
 // unsupportedSection renders the AIPerf flags loadstar rejects or accepts
-// without effect, from the tables the command uses.
+// without effect, from Unsupported and the rules' noEffect notes.
 func unsupportedSection() string {
-	aliases := map[string]string{}
-	typ := reflect.TypeOf(Unsupported{})
-	for i := 0; i < typ.NumField(); i++ {
-		tag := typ.Field(i).Tag
-		var names []string
-		if s := tag.Get("short"); s != "" {
-			names = append(names, "`-"+s+"`")
+	names := func(u unsupportedFlag) string {
+		var n []string
+		if u.short != "" {
+			n = append(n, "`-"+u.short+"`")
 		}
-		names = append(names, "`--"+tag.Get("name")+"`")
-		if a := tag.Get("aliases"); a != "" {
-			for _, x := range strings.Split(a, ",") {
-				names = append(names, "`--"+x+"`")
-			}
+		n = append(n, "`--"+u.name+"`")
+		for _, a := range u.aliases {
+			n = append(n, "`--"+a+"`")
 		}
-		aliases[tag.Get("name")] = strings.Join(names, ", ")
+		return strings.Join(n, ", ")
+	}
+	// noteText is a note without the flag it starts with.
+	noteText := func(flag, note string) string {
+		if rest, ok := strings.CutPrefix(note, flag+": "); ok {
+			return rest
+		}
+		return strings.TrimPrefix(note, flag+" ")
 	}
 	var b strings.Builder
 	b.WriteString("### Accepted without effect (a note is printed)\n\n| flag | note |\n|---|---|\n")
-	for _, name := range sortedKeys(noOpNotes) {
-		note := noOpNotes[name]
-		if _, rest, ok := strings.Cut(note, ": "); ok && strings.HasPrefix(note, "--"+name+":") {
-			note = rest
-		} else {
-			note = strings.TrimPrefix(note, "--"+name+" ")
+	var noEffect []unsupportedFlag
+	for _, u := range unsupportedFlags {
+		if u.note != "" {
+			noEffect = append(noEffect, u)
 		}
-		b.WriteString("| " + aliases[name] + " | " + note + " |\n")
 	}
-	b.WriteString("| `--tokenizer-trust-remote-code` | loadstar reads tokenizer.json files and runs no remote code |\n")
-	b.WriteString("| `--prompt-corpus sonnet` | loadstar's prompts come from its own public-domain prose corpus |\n")
-	b.WriteString("\n### AIPerf flags loadstar does not support\n\nEach is an error (exit 2) that repeats the reason.\n\n| flags | reason |\n|---|---|\n")
-	for _, g := range unsupportedGroups {
-		names := make([]string, len(g.Flags))
-		for i, f := range g.Flags {
-			names[i] = aliases[f]
+	sort.Slice(noEffect, func(i, j int) bool { return noEffect[i].name < noEffect[j].name })
+	for _, u := range noEffect {
+		b.WriteString("| " + names(u) + " | " + noteText("--"+u.name, u.note) + " |\n")
+	}
+	for _, r := range rules {
+		if r.noEffect {
+			flag := strings.TrimSpace("--" + r.flag + " " + r.when.values)
+			b.WriteString("| `" + flag + "` | " + noteText(flag, r.note) + " |\n")
 		}
-		b.WriteString("| " + strings.Join(names, ", ") + " | " + strings.ReplaceAll(g.Reason, "|", "\\|") + " |\n")
+	}
+	b.WriteString("\n### AIPerf flags loadstar does not support\n\nEach is an error (exit 2) that repeats the reason.\n\n| flags | reason |\n|---|---|\n")
+	var row []string
+	for i, u := range unsupportedFlags {
+		if u.note != "" {
+			continue
+		}
+		row = append(row, names(u))
+		if i+1 == len(unsupportedFlags) || unsupportedFlags[i+1].index[0] != u.index[0] {
+			b.WriteString("| " + strings.Join(row, ", ") + " | " + strings.ReplaceAll(u.reason, "|", "\\|") + " |\n")
+			row = nil
+		}
 	}
 	return b.String()
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
-	return keys
 }
 
 // TestDocsListEveryFlag keeps docs/profile.md in step with the flags: every
@@ -103,7 +102,7 @@ func TestDocsListEveryFlag(t *testing.T) {
 		if a := f.Tag.Get("aliases"); a != "" {
 			names = append(names, strings.Split(a, ",")...)
 		}
-		if f.Tag.Get("negatable") != "" {
+		if _, ok := f.Tag.Lookup("negatable"); ok {
 			names = append(names, "no-"+names[0])
 		}
 		for _, n := range names {

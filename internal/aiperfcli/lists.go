@@ -3,6 +3,7 @@ package aiperfcli
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -27,28 +28,53 @@ type listFlag struct {
 	min   float64 // smallest accepted value
 	// open makes min exclusive (rates and durations must be > 0).
 	open bool
-	get  func(*Flags) string
 }
 
 // listFlags are the magic-list flags in sweep-parameter order (the first
 // varies slowest in a grid).
 var listFlags = []listFlag{
-	{param: "concurrency", flag: "concurrency", kind: intList, min: 1, get: func(f *Flags) string { return f.Concurrency }},
-	{param: "request_rate", flag: "request-rate", kind: floatList, min: 0, open: true, get: func(f *Flags) string { return f.RequestRate }},
-	{param: "num_users", flag: "num-users", kind: intList, min: 1, get: func(f *Flags) string { return f.NumUsers }},
-	{param: "isl", flag: "isl", kind: intList, min: 1, get: func(f *Flags) string { return f.ISL }},
-	{param: "isl_stddev", flag: "isl-stddev", kind: floatList, min: 0, get: func(f *Flags) string { return f.ISLStddev }},
-	{param: "osl", flag: "osl", kind: intList, min: 1, get: func(f *Flags) string { return f.OSL }},
-	{param: "osl_stddev", flag: "osl-stddev", kind: floatList, min: 0, get: func(f *Flags) string { return f.OSLStddev }},
-	{param: "conversation_turn_mean", flag: "conversation-turn-mean", kind: floatList, min: 1, get: func(f *Flags) string { return f.ConversationTurnMean }},
-	{param: "num_conversations", flag: "conversation-num", kind: intList, min: 1, get: func(f *Flags) string { return f.ConversationNum }},
-	{param: "request_count", flag: "request-count", kind: intList, min: 1, get: func(f *Flags) string { return f.RequestCount }},
-	{param: "benchmark_duration", flag: "benchmark-duration", kind: floatList, min: 0, open: true, get: func(f *Flags) string { return f.BenchmarkDuration }},
+	{param: "concurrency", flag: "concurrency", kind: intList, min: 1},
+	{param: "request_rate", flag: "request-rate", kind: floatList, min: 0, open: true},
+	{param: "num_users", flag: "num-users", kind: intList, min: 1},
+	{param: "isl", flag: "isl", kind: intList, min: 1},
+	{param: "isl_stddev", flag: "isl-stddev", kind: floatList, min: 0},
+	{param: "osl", flag: "osl", kind: intList, min: 1},
+	{param: "osl_stddev", flag: "osl-stddev", kind: floatList, min: 0},
+	{param: "conversation_turn_mean", flag: "conversation-turn-mean", kind: floatList, min: 1},
+	{param: "num_conversations", flag: "conversation-num", kind: intList, min: 1},
+	{param: "request_count", flag: "request-count", kind: intList, min: 1},
+	{param: "benchmark_duration", flag: "benchmark-duration", kind: floatList, min: 0, open: true},
 }
+
+// text is the flag's value as given.
+func (l listFlag) text(f *Flags) string {
+	return reflect.ValueOf(f).Elem().FieldByIndex(flagFields[l.flag]).String()
+}
+
+// listFlagOf returns the magic-list flag --name.
+func listFlagOf(name string) (listFlag, bool) {
+	for _, l := range listFlags {
+		if l.flag == name {
+			return l, true
+		}
+	}
+	return listFlag{}, false
+}
+
+func isListFlag(name string) bool { _, ok := listFlagOf(name); return ok }
+
+// sweepFlags are the magic-list flags, space-separated, in listFlags order.
+var sweepFlags = func() string {
+	names := make([]string, len(listFlags))
+	for i, l := range listFlags {
+		names[i] = l.flag
+	}
+	return strings.Join(names, " ")
+}()
 
 // parse reads the flag's comma-separated values; nil when the flag is not given.
 func (l listFlag) parse(f *Flags) ([]any, error) {
-	raw := strings.TrimSpace(l.get(f))
+	raw := strings.TrimSpace(l.text(f))
 	if raw == "" {
 		return nil, nil
 	}
@@ -57,7 +83,7 @@ func (l listFlag) parse(f *Flags) ([]any, error) {
 	for _, part := range strings.Split(raw, ",") {
 		s := strings.TrimSpace(part)
 		if s == "" {
-			return nil, usage(l.flag, "empty value in %q (expected a number or a comma-separated list such as 8,16,32)", l.get(f))
+			return nil, usage(l.flag, "empty value in %q (expected a number or a comma-separated list such as 8,16,32)", l.text(f))
 		}
 		var v any
 		var x float64

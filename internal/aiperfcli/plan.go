@@ -70,8 +70,8 @@ type Cell struct {
 // UseURL gives the server's address.
 const MockURL = "http://127.0.0.1:0"
 
-// DefaultMockModel is the model name used on the embedded mock when no -m is given.
-const DefaultMockModel = "mock-model"
+// defaultMockModel is the model name used on the embedded mock when no -m is given.
+const defaultMockModel = "mock-model"
 
 // infiniteGrace stands for AIPerf's "inf" grace period.
 const infiniteGrace = 1_000_000 * time.Hour
@@ -101,13 +101,17 @@ type builder struct {
 	epName string
 	epMeta plugin.EndpointMetadata
 	tok    config.Tokenizer
-	// swept names the parameters that vary between cells.
-	swept map[string]bool
+	// params are the swept parameters; swept names them.
+	params []sweep.Param
+	swept  map[string]bool
+	// lists holds every value of every given magic list, by parameter.
+	lists map[string][]any
 	// mode is the load mode: "fixed", "user_centric", "rate" or "concurrency".
-	mode      string
-	autoFixed bool
-	inputFile string
-	slos      []config.SLO
+	mode string
+	// fileTimestamps is set when the input file carries timestamps.
+	fileTimestamps bool
+	inputFile      string
+	slos           []config.SLO
 }
 
 // Build validates flags with AIPerf's rules and defaults and returns the
@@ -133,17 +137,24 @@ func Build(f *Flags, reg *plugin.Registry, opts ...Option) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.params, b.lists = params, map[string][]any{}
+	for k, v := range fixed {
+		b.lists[k] = []any{v}
+	}
 	for _, p := range params {
 		b.swept[p.Name] = true
+		b.lists[p.Name] = p.Values
 	}
-	if err := b.global(params); err != nil {
+	if f.NumProfileRuns != nil {
+		b.plan.Trials = *f.NumProfileRuns // rules read it; one checks its range
+	}
+	// Every value of every list must make a valid benchmark: the rules
+	// check them all (a grid of every value covers every rule that
+	// involves one).
+	if err := b.apply(rules); err != nil {
 		return nil, err
 	}
-	// Every value of every list must make a valid benchmark: check them
-	// all (a grid of every value covers every rule that involves one).
-	if err := b.checkValues(params, fixed); err != nil {
-		return nil, err
-	}
+	b.settle()
 	if len(params) == 0 {
 		cfg, err := b.benchmark(fixed)
 		if err != nil {

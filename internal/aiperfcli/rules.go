@@ -18,117 +18,292 @@ import (
 	"github.com/loadstar/loadstar/internal/sweep"
 )
 
-// global handles the flags that are the same in every cell: mode, rules
-// between flags, endpoint type, tokenizer, dataset file, goodput, output.
-func (b *builder) global(params []sweep.Param) error {
-	f := b.f
-	p := b.plan
+// Messages several rules share.
+const (
+	needsTrials = "needs --num-profile-runs of 2 or more"
+	needsSweep  = "needs a sweep (a comma-separated list on a sweepable flag)"
+	needsFixed  = "needs a fixed schedule (--fixed-schedule, or an --input-file with timestamps)"
+	notWithLoad = "not allowed with a fixed schedule or --user-centric-rate"
+)
 
-	// Sweep and multi-run.
-	if f.SweepType != "" {
-		switch f.SweepType {
-		case "grid":
-			p.Mode = sweep.Grid
-		case "zip":
-			p.Mode = sweep.Zip
-		default:
-			return usage("sweep-type", "must be grid or zip, got %q", f.SweepType)
-		}
-		if len(params) == 0 {
-			return usage("sweep-type", "needs a comma-separated list on a sweepable flag (e.g. --concurrency 8,16,32)")
-		}
+// Flags that rules treat together.
+const (
+	mockFlags = "mock-ttft mock-itl mock-fast mock-seed mock-output"
+	// synthFlags shape synthetic prompts (refused with --input-file or a
+	// rankings endpoint).
+	synthFlags = "isl-stddev osl osl-stddev seq-dist num-prefix-prompts prompt-prefix-length shared-system-prompt-length " +
+		"user-context-prompt-length conversation-turn-mean conversation-turn-stddev conversation-turn-delay-mean " +
+		"conversation-turn-delay-stddev conversation-turn-delay-ratio image-width-mean audio-length-mean"
+	rankFlags = "rankings-passages-mean rankings-passages-stddev rankings-passages-prompt-token-mean " +
+		"rankings-passages-prompt-token-stddev rankings-query-prompt-token-mean rankings-query-prompt-token-stddev"
+	warmupFlags  = "warmup-request-count warmup-duration num-warmup-sessions"
+	warmupTuning = "warmup-concurrency warmup-request-rate warmup-arrival-pattern warmup-grace-period " +
+		"warmup-concurrency-ramp-duration warmup-request-rate-ramp-duration"
+	imageOptions = "image-width-stddev image-height-stddev image-format image-source"
+	audioOptions = "audio-length-stddev audio-format audio-sample-rates audio-depths audio-num-channels"
+)
+
+// What the builder knows when the rules run.
+var (
+	sweeping      = state(func(b *builder) bool { return len(b.params) > 0 })
+	trials        = state(func(b *builder) bool { return b.plan.Trials > 1 })
+	fixedSchedule = state((*builder).fixedSchedule)
+	autoSchedule  = state((*builder).autoSchedule)
+	userCentric   = state(func(b *builder) bool { return b.loadMode() == "user_centric" })
+	rankings      = state(func(b *builder) bool { return strings.Contains(b.epName, "rankings") })
+	streams       = state(func(b *builder) bool { return b.epMeta.SupportsStreaming })
+	takesImages   = state(func(b *builder) bool { return b.epMeta.SupportsImages })
+	takesAudio    = state(func(b *builder) bool { return b.epMeta.SupportsAudio })
+	imagesOn      = state((*builder).imagesOn)
+	audioOn       = state((*builder).audioOn)
+	chatEndpoint  = state(func(b *builder) bool { return b.epName == "chat" })
+	randomPool    = state(func(b *builder) bool { return plugin.Normalize(b.f.CustomDatasetType) == "random_pool" })
+	warmup        = given(warmupFlags)
+	// swept holds when the rule's own flag is a list of several values.
+	swept = cond{holds: func(b *builder, flag string) bool { return len(b.values(flag)) > 1 }}
+	// several holds when the rule's own list flag has several values.
+	several = cond{holds: func(b *builder, flag string) bool { v, _ := b.value(flag); l, _ := v.([]string); return len(l) > 1 }}
+	// cooldownsDiffer holds when the trial and sweep cooldowns are both given and differ.
+	cooldownsDiffer = cond{holds: func(b *builder, _ string) bool {
+		f := b.f
+		return f.ProfileRunCooldown != nil && f.SweepCooldown != nil && seconds(*f.ProfileRunCooldown) != seconds(*f.SweepCooldown)
+	}, reads: []string{"profile-run-cooldown-seconds", "parameter-sweep-cooldown-seconds"}}
+)
+
+// rules are AIPerf's rules between the flags of `loadstar profile`, in the
+// order they are checked (the first broken one is reported). A new rule is
+// one row; see rule for the columns. A few rows resolve what later rows
+// read (check): the endpoint's metadata, the models, the input file, the
+// tokenizer.
+var rules = []rule{
+	// Sweeps and repeated trials.
+	{flag: "sweep-type", oneOf: "grid zip", msg: "must be grid or zip, got {q}"},
+	{flag: "sweep-type", requires: sweeping, msg: "needs a comma-separated list on a sweepable flag (e.g. --concurrency 8,16,32)"},
+	{flag: "num-profile-runs", valid: between(1, 10), msg: "must be from 1 to 10, got {}"},
+	{flag: "confidence-level", valid: exclusive(0, 1), msg: "must be between 0 and 1 (exclusive), got {}"},
+	{flag: "confidence-level", requires: trials, msg: needsTrials},
+	{flag: "vary-seed-per-trial", requires: trials, msg: needsTrials},
+	{flag: "vary-seed-per-trial", conflicts: sweeping, msg: "not supported in a sweep: sweep() repeats each step with the same seed"},
+	{flag: "parameter-sweep-mode", oneOf: "independent", refuse: "repeated", msg: "must be independent or repeated, got {q}",
+		refusal: "repeated is not supported: loadstar's sweep() runs each step's trials back to back (independent)"},
+	{flag: "parameter-sweep-mode", requires: and(sweeping, trials), msg: "needs a sweep and --num-profile-runs of 2 or more"},
+	{flag: "parameter-sweep-mode", absentToo: true, when: and(absent, sweeping, trials),
+		note: "each sweep step runs its trials back to back (AIPerf's --parameter-sweep-mode independent; AIPerf's default, repeated, is not supported)"},
+	{flag: "profile-run-disable-warmup-after-first", absentToo: true, when: and(absent, warmup, sweeping, trials),
+		note: "every trial of a sweep step warms up (sweep() repeats the whole step; AIPerf warms up before the first trial only)"},
+	{flag: "parameter-sweep-same-seed", requires: sweeping, msg: needsSweep},
+	{flag: "parameter-sweep-same-seed", when: isTrue, requires: given("random-seed"), msg: "needs --random-seed"},
+	{flag: "set-consistent-seed", requires: trials, msg: needsTrials},
+	{flag: "profile-run-disable-warmup-after-first", requires: trials, msg: needsTrials},
+	{flag: "profile-run-disable-warmup-after-first", when: isTrue, conflicts: sweeping, msg: "not supported in a sweep: sweep() warms up before every trial"},
+	{flag: "profile-run-cooldown-seconds parameter-sweep-cooldown-seconds", valid: nonNegative, msg: "must be >= 0 seconds, got {}"},
+	{flag: "profile-run-cooldown-seconds", requires: trials, msg: needsTrials},
+	{flag: "parameter-sweep-cooldown-seconds", requires: sweeping, msg: needsSweep},
+	{flag: "profile-run-cooldown-seconds", when: sweeping, conflicts: cooldownsDiffer,
+		msg: "differs from --parameter-sweep-cooldown-seconds: sweep() pauses the same time before every step and trial"},
+
+	// Endpoint.
+	{flag: "endpoint-type", absentToo: true, check: (*builder).resolveEndpoint},
+	{flag: "streaming", when: not(streams), note: "--streaming: the {endpoint} endpoint cannot stream; requests are sent without streaming"},
+	{flag: "per-chunk-usage", requires: and(given("streaming"), given("use-server-token-count"), chatEndpoint),
+		msg: "needs --endpoint-type chat, --streaming and --use-server-token-count"},
+	{flag: "model-selection-strategy", oneOf: "round_robin round-robin", refuse: "random weighted", msg: "must be round_robin, got {q}",
+		refusal: "{} is not supported: loadstar assigns several models round-robin by conversation"},
+	{flag: "url-strategy", oneOf: "round_robin round-robin", msg: "must be round_robin (the only URL strategy), got {q}"},
+	{flag: "connection-reuse-strategy", oneOf: "pooled never", refuse: "sticky-user-sessions sticky_user_sessions", msg: "must be pooled or never, got {q}",
+		refusal: "sticky-user-sessions is not supported: loadstar pools connections (pooled) or opens one per request (never)"},
+	{flag: "request-content-type", oneOf: "application/json", refuse: "multipart/form-data", msg: "must be application/json, got {q}",
+		refusal: "multipart/form-data is not supported: loadstar sends JSON bodies"},
+	{flag: "request-timeout-seconds", valid: positive, msg: "must be > 0, got {}"},
+	{flag: "transport", oneOf: "http", msg: "must be http (the only transport), got {q}"},
+	{flag: "header", parse: parseHeaderFlag, msg: "{err}"},
+	{flag: "extra-inputs", parse: parseExtraFlag, msg: "{err}"},
+	{flag: "session-header", parse: parseSessionHeader, msg: "{err}"},
+
+	// Models, and the server: --url or the embedded mock.
+	{flag: "model", absentToo: true, check: (*builder).resolveModels},
+	{flag: "mock-ttft mock-itl", when: not(given("url")), parse: parseMockDuration, msg: "{err}"},
+	{flag: "mock-seed", when: not(given("url")), valid: atLeast(0), msg: "must be >= 0, got {}"},
+	{flag: "mock-output", when: not(given("url")), oneOf: "exact aiperf", msg: "must be exact or aiperf, got {q}"},
+	{flag: mockFlags, conflicts: given("url"), msg: "configures the embedded mock server, which is used only without --url"},
+	{flag: "url", parse: parseURLs, msg: "empty URL"},
+	{flag: "model", absentToo: true, when: given("url"), requires: given("model"), msg: "required: the model name(s) to send, e.g. -m Qwen/Qwen3-0.6B"},
+
+	// Tokenizer.
+	{flag: "tokenizer", absentToo: true, check: (*builder).resolveTokenizer},
+	{flag: "tokenizer-trust-remote-code", noEffect: true,
+		note: "--tokenizer-trust-remote-code has no effect: loadstar reads tokenizer.json files and runs no remote code"},
+
+	// Input file.
+	{flag: "custom-dataset-type", requires: given("input-file"), msg: "needs --input-file"},
+	{flag: "isl-block-size", requires: given("input-file"), msg: "needs --input-file (a trace with hash_ids)"},
+	{flag: "input-file", check: (*builder).resolveInputFile},
+	{flag: "custom-dataset-type", check: (*builder).checkDatasetType},
+	{flag: "isl-block-size", valid: atLeast(1), msg: "must be >= 1, got {}"},
+	{flag: "input-file", check: (*builder).detectTimestamps},
+
+	// Load mode, by AIPerf's priority: fixed schedule > user-centric >
+	// request rate > concurrency.
+	{flag: "fixed-schedule", when: isTrue, requires: given("input-file"), msg: "needs --input-file with timestamps"},
+	{flag: "user-centric-rate request-rate request-rate-mode", conflicts: fixedSchedule, msg: "conflicts with {schedule}"},
+	{flag: "dataset-sampling-strategy", conflicts: fixedSchedule, msg: "not allowed with {schedule}: a schedule is replayed in order"},
+	{flag: sweepFlags, when: swept, conflicts: autoSchedule,
+		msg: "a sweep is refused on a trace that switched to a fixed schedule; pass --no-fixed-schedule to sweep the load"},
+	{flag: "fixed-schedule-auto-offset fixed-schedule-start-offset fixed-schedule-end-offset", requires: fixedSchedule, msg: needsFixed},
+	{flag: "replay-speedup", requires: fixedSchedule, msg: needsFixed},
+	{flag: "replay-speedup", valid: positive, msg: "must be > 0, got {}"},
+	{flag: "fixed-schedule-auto-offset", conflicts: given("fixed-schedule-start-offset"), msg: "give it or --fixed-schedule-start-offset, not both"},
+	{flag: "fixed-schedule-start-offset fixed-schedule-end-offset", valid: atLeast(0), msg: "must be >= 0 ms, got {}"},
+	{flag: "fixed-schedule-end-offset", when: given("fixed-schedule-start-offset"), valid: notBelow("fixed-schedule-start-offset"),
+		msg: "must be >= --fixed-schedule-start-offset ({=fixed-schedule-start-offset}), got {}"},
+	{flag: "user-centric-rate", valid: positive, msg: "must be > 0, got {}"},
+	{flag: "user-centric-rate", conflicts: given("request-rate"), msg: "conflicts with --request-rate"},
+	{flag: "user-centric-rate", conflicts: given("request-rate-mode"), msg: "conflicts with --request-rate-mode (users send on their own schedule)"},
+	{flag: "user-centric-rate", requires: given("num-users"), msg: "needs --num-users"},
+	{flag: "num-users", requires: given("user-centric-rate"), msg: "needs --user-centric-rate"},
+	{flag: "request-rate-mode", oneOf: "poisson constant gamma concurrency_burst concurrency-burst",
+		msg: "must be poisson, constant, gamma or concurrency_burst, got {q}"},
+	{flag: "request-rate-mode", when: valueIn("poisson constant gamma"), requires: or(given("request-rate"), fixedSchedule, given("user-centric-rate")),
+		msg: "{} needs --request-rate"},
+	{flag: "request-rate-mode", when: valueIn("concurrency_burst concurrency-burst"), conflicts: given("request-rate"),
+		msg: "concurrency_burst is a closed loop and takes no --request-rate"},
+	{flag: "request-rate-mode", when: valueIn("concurrency_burst concurrency-burst"), requires: given("concurrency"), msg: "concurrency_burst needs --concurrency"},
+	{flag: "arrival-smoothness", requires: flagIs("request-rate-mode", "gamma"), msg: "needs --request-rate-mode gamma"},
+	{flag: "arrival-smoothness", valid: positive, msg: "must be > 0, got {}"},
+	{flag: "concurrency-ramp-duration request-rate-ramp-duration", valid: positive, msg: "must be > 0 seconds, got {}"},
+	{flag: "request-rate-ramp-duration", conflicts: or(fixedSchedule, given("user-centric-rate")), msg: notWithLoad},
+	{flag: "request-rate-ramp-duration", requires: given("request-rate"), msg: "needs --request-rate"},
+	{flag: "concurrency-ramp-duration", requires: given("concurrency"), msg: "needs --concurrency"},
+	{flag: "concurrency-ramp-duration", conflicts: or(fixedSchedule, given("user-centric-rate")), msg: notWithLoad},
+
+	// Stop conditions and cancellation.
+	{flag: "request-count", conflicts: given("conversation-num"), msg: "give --request-count or --conversation-num, not both"},
+	{flag: "benchmark-grace-period", requires: given("benchmark-duration"), msg: "needs --benchmark-duration"},
+	{flag: "benchmark-grace-period", parse: parseGrace, msg: "{err}"},
+	{flag: "request-cancellation-rate", valid: percentage, msg: "must be a percentage in (0, 100], got {}"},
+	{flag: "request-cancellation-delay", requires: given("request-cancellation-rate"), msg: "needs --request-cancellation-rate"},
+	{flag: "request-cancellation-delay", valid: nonNegative, msg: "must be >= 0 seconds, got {}"},
+
+	// Warmup.
+	{flag: warmupTuning, requires: warmup, msg: "needs a warmup (--warmup-request-count, --warmup-duration or --num-warmup-sessions)"},
+	{flag: "warmup-request-count num-warmup-sessions", valid: atLeast(1), msg: "must be >= 1, got {}"},
+	{flag: "num-warmup-sessions", conflicts: given("warmup-request-count"), msg: "give --warmup-request-count or --num-warmup-sessions, not both"},
+	{flag: "warmup-duration", valid: positive, msg: "must be > 0 seconds, got {}"},
+	{flag: "warmup-concurrency", valid: atLeast(1), msg: "must be >= 1, got {}"},
+	{flag: "warmup-request-rate", valid: positive, msg: "must be > 0, got {}"},
+	{flag: "warmup-arrival-pattern", oneOf: "poisson constant gamma", msg: "must be poisson, constant or gamma, got {q}"},
+	{flag: "warmup-grace-period", parse: parseGrace, msg: "{err}"},
+	{flag: "warmup-concurrency-ramp-duration warmup-request-rate-ramp-duration", valid: positive, msg: "must be > 0 seconds, got {}"},
+
+	// Dataset: synthetic prompts, rankings, or a file.
+	{flag: "prompt-corpus", when: valueIn("sonnet"), noEffect: true,
+		note: "--prompt-corpus sonnet: loadstar's synthetic prompts come from its own public-domain prose corpus (The Adventures of Sherlock Holmes)"},
+	{flag: "prompt-corpus", oneOf: "sonnet", refuse: "coding", msg: "must be sonnet or coding, got {q}",
+		refusal: "coding is not supported: loadstar has one prose corpus"},
+	{flag: "cache-bust", oneOf: "none", refuse: "system_prefix system_suffix first_turn_prefix first_turn_suffix",
+		msg: "must be none, system_prefix, system_suffix, first_turn_prefix or first_turn_suffix, got {q}", refusal: "{} is not supported: loadstar inserts no cache-bust markers"},
+	{flag: "isl " + synthFlags + " " + rankFlags, conflicts: given("input-file"),
+		msg: "applies to synthetic data; with --input-file the prompts and lengths come from the file"},
+	{flag: "prompt-batch-size", conflicts: given("input-file"), msg: "applies to synthetic data; with --input-file each line is one request"},
+	{flag: "num-dataset-entries", when: given("input-file"), requires: randomPool,
+		msg: "applies to synthetic data and random_pool files (--custom-dataset-type random_pool)"},
+	{flag: synthFlags, conflicts: rankings,
+		msg: "does not apply to the {endpoint} endpoint: rankings send a query and passages (see the --rankings-* options)"},
+	{flag: "isl", conflicts: rankings,
+		msg: "does not apply to the {endpoint} endpoint; use --rankings-query-prompt-token-mean and --rankings-passages-prompt-token-mean"},
+	{flag: "prompt-batch-size", conflicts: rankings, msg: "does not apply to the {endpoint} endpoint; use --rankings-passages-mean"},
+	{flag: rankFlags, requires: rankings, msg: "needs a rankings endpoint (--endpoint-type cohere_rankings, hf_tei_rankings or nim_rankings)"},
+	{flag: "num-dataset-entries prompt-batch-size", valid: atLeast(1), msg: "must be >= 1, got {}"},
+	{flag: "num-prefix-prompts prompt-prefix-length shared-system-prompt-length user-context-prompt-length image-batch-size audio-batch-size",
+		valid: atLeast(0), msg: "must be >= 0, got {}"},
+	{flag: "seq-dist", conflicts: given("isl osl isl-stddev osl-stddev"), msg: "give --seq-dist or --isl/--osl, not both (the distribution sets both lengths)"},
+	{flag: "seq-dist", parse: parseSequence, msg: "{err}"},
+	{flag: "isl-stddev", requires: given("isl"), msg: "needs --isl"},
+	{flag: "osl-stddev", requires: given("osl"), msg: "needs --osl"},
+	{flag: "num-prefix-prompts", when: above0("num-prefix-prompts"), requires: above0("prompt-prefix-length"), msg: "needs --prompt-prefix-length"},
+	{flag: "prompt-prefix-length", when: above0("prompt-prefix-length"), requires: above0("num-prefix-prompts"), msg: "needs --num-prefix-prompts"},
+	{flag: "shared-system-prompt-length", when: above0("shared-system-prompt-length"), conflicts: above0("num-prefix-prompts"),
+		msg: "not with a prefix pool (--num-prefix-prompts)"},
+	{flag: "conversation-turn-stddev", valid: atLeast(0), msg: "must be >= 0"},
+	{flag: "conversation-turn-delay-mean conversation-turn-delay-stddev conversation-turn-delay-ratio image-width-stddev image-height-stddev " +
+		"audio-length-stddev rankings-passages-stddev rankings-passages-prompt-token-stddev rankings-query-prompt-token-stddev",
+		valid: nonNegative, msg: "must be >= 0, got {}"},
+	{flag: "image-width-mean image-height-mean audio-length-mean rankings-passages-mean rankings-passages-prompt-token-mean rankings-query-prompt-token-mean",
+		valid: positive, msg: "must be > 0, got {}"},
+	{flag: "dataset-sampling-strategy", normalize: true, oneOf: "sequential random shuffle", msg: "must be sequential, random or shuffle, got {q}"},
+
+	// Images and audio, as AIPerf: a batch size (default 1) of items whose
+	// size is given; without a size there are none.
+	{flag: "image-width-mean", absentToo: true, when: given("image-width-mean image-height-mean"),
+		requires: and(given("image-width-mean"), given("image-height-mean")), msg: "give --image-width-mean and --image-height-mean together"},
+	{flag: "image-width-mean", absentToo: true, when: or(given(imageOptions), above0("image-batch-size")), requires: given("image-width-mean image-height-mean"),
+		msg: "needed by the --image-* options: synthetic images need a size (--image-width-mean and --image-height-mean)"},
+	{flag: "image-width-mean", when: imagesOn, requires: takesImages, msg: "the {endpoint} endpoint does not accept images"},
+	{flag: "image-source", oneOf: "noise", msg: "{} is not supported: synthetic images are random noise; put image files in a dataset file (--input-file)"},
+	{flag: "audio-length-mean", absentToo: true, when: or(given(audioOptions), above0("audio-batch-size")), requires: given("audio-length-mean"),
+		msg: "needed by the --audio-* options: synthetic audio needs a length"},
+	{flag: "audio-length-mean", when: audioOn, requires: takesAudio, msg: "the {endpoint} endpoint does not accept audio"},
+	{flag: "audio-format", oneOf: "wav", msg: "{} is not supported: loadstar generates wav clips"},
+	{flag: "audio-sample-rates", conflicts: several, msg: "one rate only: loadstar generates every clip at one sample rate"},
+	{flag: "audio-sample-rates", parse: parseSampleRate, msg: "{err}"},
+	{flag: "audio-depths", parse: parseDepths, msg: "{err}"},
+	{flag: "audio-num-channels", valid: exactly(1), msg: "{} is not supported: loadstar generates mono clips"},
+
+	// Goodput and output.
+	{flag: "goodput", check: (*builder).resolveGoodput},
+	{flag: "export-level", oneOf: "summary records raw", msg: "must be summary, records or raw, got {q}"},
+	{flag: "slice-duration", valid: positive, msg: "must be > 0 seconds, got {}"},
+	{flag: "ui-type", oneOf: "simple none dashboard", msg: "must be dashboard, simple or none, got {q}"},
+	{flag: "ui-type", when: valueIn("dashboard"), note: "--ui-type dashboard: loadstar has no dashboard; showing the simple progress display"},
+	{flag: "random-seed", valid: atLeast(0), msg: "must be >= 0, got {}"},
+
+	// Rules on every value of the magic lists.
+	{flag: "user-centric-rate", when: and(userCentric, not(given("input-file"))), requires: given("conversation-turn-mean"),
+		msg: "needs conversations of 2 or more turns (--conversation-turn-mean 2 or more)"},
+	{flag: "conversation-turn-mean", when: and(userCentric, not(given("input-file"))), valid: atLeast(2), msg: "--user-centric-rate needs 2 or more turns, got {}"},
+	{flag: "concurrency", when: userCentric, valid: notBelow("num-users"),
+		msg: "with --user-centric-rate it must be >= --num-users (loadstar's user-centric timing has no session cap), got {}"},
+	{flag: "concurrency", when: userCentric, note: "--concurrency >= --num-users has no effect with --user-centric-rate: users never overlap themselves"},
+}
+
+// settle sets what the checked flags ask of the plan.
+func (b *builder) settle() {
+	f, p := b.f, b.plan
+	if f.SweepType == "zip" {
+		p.Mode = sweep.Zip
 	}
-	if n := f.NumProfileRuns; n != nil {
-		if *n < 1 || *n > 10 {
-			return usage("num-profile-runs", "must be from 1 to 10, got %d", *n)
-		}
-		p.Trials = *n
+	if f.ConfidenceLevel != nil {
+		p.Confidence = *f.ConfidenceLevel
 	}
-	if c := f.ConfidenceLevel; c != nil {
-		if *c <= 0 || *c >= 1 {
-			return usage("confidence-level", "must be between 0 and 1 (exclusive), got %v", *c)
-		}
-		if p.Trials < 2 {
-			return usage("confidence-level", "needs --num-profile-runs of 2 or more")
-		}
-		p.Confidence = *c
-	}
-	if f.VarySeedPerTrial {
-		if p.Trials < 2 {
-			return usage("vary-seed-per-trial", "needs --num-profile-runs of 2 or more")
-		}
-		if len(params) > 0 {
-			return usage("vary-seed-per-trial", "not supported in a sweep: sweep() repeats each step with the same seed")
-		}
-		p.VarySeed = true
-	}
-	switch f.SweepMode {
-	case "", "independent":
-		if f.SweepMode != "" && (len(params) == 0 || p.Trials < 2) {
-			return usage("parameter-sweep-mode", "needs a sweep and --num-profile-runs of 2 or more")
-		}
-		if f.SweepMode == "" && len(params) > 0 && p.Trials > 1 {
-			p.Notes = append(p.Notes, "each sweep step runs its trials back to back (AIPerf's --parameter-sweep-mode independent; AIPerf's default, repeated, is not supported)")
-		}
-	case "repeated":
-		return usage("parameter-sweep-mode", "repeated is not supported: loadstar's sweep() runs each step's trials back to back (independent)")
-	default:
-		return usage("parameter-sweep-mode", "must be independent or repeated, got %q", f.SweepMode)
-	}
-	warm := f.WarmupRequestCount != nil || f.WarmupDuration != nil || f.NumWarmupSessions != nil
-	if warm && len(params) > 0 && p.Trials > 1 && f.WarmupFirstRunOnly == nil {
-		p.Notes = append(p.Notes, "every trial of a sweep step warms up (sweep() repeats the whole step; AIPerf warms up before the first trial only)")
-	}
-	if f.SweepSameSeed != nil {
-		if len(params) == 0 {
-			return usage("parameter-sweep-same-seed", "needs a sweep (a comma-separated list on a sweepable flag)")
-		}
-		if *f.SweepSameSeed && f.RandomSeed == nil {
-			return usage("parameter-sweep-same-seed", "needs --random-seed")
-		}
-	}
-	if f.ConsistentSeed != nil && p.Trials < 2 {
-		return usage("set-consistent-seed", "needs --num-profile-runs of 2 or more")
-	}
+	p.VarySeed = f.VarySeedPerTrial
 	if f.WarmupFirstRunOnly != nil {
-		if p.Trials < 2 {
-			return usage("profile-run-disable-warmup-after-first", "needs --num-profile-runs of 2 or more")
-		}
-		if *f.WarmupFirstRunOnly && len(params) > 0 {
-			return usage("profile-run-disable-warmup-after-first", "not supported in a sweep: sweep() warms up before every trial")
-		}
 		p.WarmupEveryTrial = !*f.WarmupFirstRunOnly
 	}
-	runCooldown, err := optSeconds("profile-run-cooldown-seconds", f.ProfileRunCooldown, false)
-	if err != nil {
-		return err
+	var runCooldown, sweepCooldown time.Duration
+	if f.ProfileRunCooldown != nil {
+		runCooldown = seconds(*f.ProfileRunCooldown)
 	}
-	sweepCooldown, err := optSeconds("parameter-sweep-cooldown-seconds", f.SweepCooldown, false)
-	if err != nil {
-		return err
+	if f.SweepCooldown != nil {
+		sweepCooldown = seconds(*f.SweepCooldown)
 	}
-	if f.ProfileRunCooldown != nil && p.Trials < 2 {
-		return usage("profile-run-cooldown-seconds", "needs --num-profile-runs of 2 or more")
-	}
-	if f.SweepCooldown != nil && len(params) == 0 {
-		return usage("parameter-sweep-cooldown-seconds", "needs a sweep (a comma-separated list on a sweepable flag)")
-	}
-	if len(params) > 0 {
-		if f.ProfileRunCooldown != nil && f.SweepCooldown != nil && runCooldown != sweepCooldown {
-			return usage("profile-run-cooldown-seconds", "differs from --parameter-sweep-cooldown-seconds: sweep() pauses the same time before every step and trial")
-		}
+	p.Cooldown = runCooldown
+	if len(b.params) > 0 {
 		p.Cooldown = max(runCooldown, sweepCooldown)
-	} else {
-		p.Cooldown = runCooldown
 	}
-
-	// Logging and UI.
 	p.Verbosity = f.Verbose
 	if f.ExtraVerbose {
 		p.Verbosity = max(p.Verbosity, 2)
 	}
+	if len(f.URL) == 0 {
+		cfg := b.mockConfig()
+		p.Mock = &cfg
+	}
+	b.mode = b.loadMode()
+}
 
-	// Endpoint type.
+// resolveEndpoint finds the endpoint type's plugin and its metadata.
+func (b *builder) resolveEndpoint() error {
+	f := b.f
 	b.epName = "chat"
 	if f.EndpointType != "" {
 		b.epName = plugin.Normalize(f.EndpointType)
@@ -144,156 +319,6 @@ func (b *builder) global(params []sweep.Param) error {
 		return invalid("endpoint-type", "%v", err)
 	}
 	b.epMeta = md
-	if f.Streaming && !md.SupportsStreaming {
-		p.Notes = append(p.Notes, fmt.Sprintf("--streaming: the %s endpoint cannot stream; requests are sent without streaming", b.epName))
-	}
-	if f.PerChunkUsage && (!f.Streaming || !f.UseServerTokenCount || b.epName != "chat") {
-		return usage("per-chunk-usage", "needs --endpoint-type chat, --streaming and --use-server-token-count")
-	}
-	switch f.ModelSelectionStrategy {
-	case "", "round_robin", "round-robin":
-	case "random", "weighted":
-		return usage("model-selection-strategy", "%s is not supported: loadstar assigns several models round-robin by conversation", f.ModelSelectionStrategy)
-	default:
-		return usage("model-selection-strategy", "must be round_robin, got %q", f.ModelSelectionStrategy)
-	}
-	switch f.URLStrategy {
-	case "", "round_robin", "round-robin":
-	default:
-		return usage("url-strategy", "must be round_robin (the only URL strategy), got %q", f.URLStrategy)
-	}
-	switch f.ConnectionReuseStrategy {
-	case "", "pooled", "never":
-	case "sticky-user-sessions", "sticky_user_sessions":
-		return usage("connection-reuse-strategy", "sticky-user-sessions is not supported: loadstar pools connections (pooled) or opens one per request (never)")
-	default:
-		return usage("connection-reuse-strategy", "must be pooled or never, got %q", f.ConnectionReuseStrategy)
-	}
-	switch f.RequestContentType {
-	case "", "application/json":
-	case "multipart/form-data":
-		return usage("request-content-type", "multipart/form-data is not supported: loadstar sends JSON bodies")
-	default:
-		return usage("request-content-type", "must be application/json, got %q", f.RequestContentType)
-	}
-	if t := f.RequestTimeoutSeconds; t != nil && (*t <= 0 || math.IsNaN(*t) || math.IsInf(*t, 0)) {
-		return usage("request-timeout-seconds", "must be > 0, got %v", *t)
-	}
-	switch f.Transport {
-	case "", "http":
-	default:
-		return usage("transport", "must be http (the only transport), got %q", f.Transport)
-	}
-	if _, err := parseHeaders(f.Header); err != nil {
-		return usage("header", "%v", err)
-	}
-	if _, err := endpoint.ParseExtra([]string(f.ExtraInputs)); err != nil {
-		return usage("extra-inputs", "%v", err)
-	}
-	if f.SessionHeader != "" {
-		if _, err := endpoint.ParseHeaders(f.SessionHeader + ": x"); err != nil {
-			return usage("session-header", "%v", err)
-		}
-	}
-
-	// Models: comma-separated and/or several values.
-	var models []string
-	for _, m := range f.Model {
-		for _, part := range strings.Split(m, ",") {
-			if part = strings.TrimSpace(part); part == "" {
-				return usage("model", "empty model name in %q", m)
-			}
-			models = append(models, part)
-		}
-	}
-	f.Model = models
-
-	// Server: --url or the embedded mock.
-	if len(f.URL) == 0 {
-		cfg := mock.DefaultConfig()
-		if err := b.mockFlags(&cfg); err != nil {
-			return err
-		}
-		p.Mock = &cfg
-		if len(f.Model) == 0 {
-			f.Model = []string{DefaultMockModel}
-		}
-	} else {
-		for _, name := range []string{"mock-ttft", "mock-itl", "mock-fast", "mock-seed", "mock-output"} {
-			if b.mockFlagGiven(name) {
-				return usage(name, "configures the embedded mock server, which is used only without --url")
-			}
-		}
-		for _, u := range f.URL {
-			if strings.TrimSpace(u) == "" {
-				return usage("url", "empty URL")
-			}
-		}
-		if len(f.Model) == 0 {
-			return usage("model", "required: the model name(s) to send, e.g. -m Qwen/Qwen3-0.6B")
-		}
-	}
-
-	// Tokenizer.
-	tok, note, err := resolveTokenizer(f, b.opts.getenv)
-	if err != nil {
-		return err
-	}
-	b.tok = tok
-	if note != "" {
-		p.Notes = append(p.Notes, note)
-	}
-	if f.TokenizerTrustRemoteCode {
-		p.Notes = append(p.Notes, "--tokenizer-trust-remote-code has no effect: loadstar reads tokenizer.json files and runs no remote code")
-	}
-
-	// Input file and load mode.
-	if err := b.input(); err != nil {
-		return err
-	}
-	if err := b.loadMode(params); err != nil {
-		return err
-	}
-	if err := b.datasetRules(); err != nil {
-		return err
-	}
-
-	// Goodput: parsed in AIPerf's syntax, kept in the scenario form so the
-	// emitted slos = {...} builds exactly these objectives.
-	if strings.TrimSpace(f.Goodput) != "" {
-		slos, err := metrics.ParseGoodput(f.Goodput)
-		if err != nil {
-			return usage("goodput", "%s", strings.TrimPrefix(err.Error(), "goodput: "))
-		}
-		for _, s := range slos {
-			_, val, _ := strings.Cut(s.Source, ":")
-			slo, err := metrics.ParseSLO(s.Metric, s.Op+" "+val)
-			if err != nil {
-				return usage("goodput", "%v", err)
-			}
-			b.slos = append(b.slos, slo)
-		}
-	}
-
-	// Output.
-	switch f.ExportLevel {
-	case "", "summary", "records", "raw":
-	default:
-		return usage("export-level", "must be summary, records or raw, got %q", f.ExportLevel)
-	}
-	if _, err := optSeconds("slice-duration", f.SliceDuration, true); err != nil {
-		return err
-	}
-	switch f.UIType {
-	case "", "simple", "none":
-	case "dashboard":
-		p.Notes = append(p.Notes, "--ui-type dashboard: loadstar has no dashboard; showing the simple progress display")
-	default:
-		return usage("ui-type", "must be dashboard, simple or none, got %q", f.UIType)
-	}
-	if f.RandomSeed != nil && *f.RandomSeed < 0 {
-		return usage("random-seed", "must be >= 0, got %d", *f.RandomSeed)
-	}
 	return nil
 }
 
@@ -306,117 +331,74 @@ var unsupportedEndpoints = map[string]string{
 	"raw":              "no raw endpoint plugin; use --endpoint-type template with a body template in a scenario",
 }
 
-func (b *builder) mockFlagGiven(name string) bool {
+// resolveModels splits comma-separated model names; without --url the
+// embedded mock's model is the default.
+func (b *builder) resolveModels() error {
 	f := b.f
-	switch name {
-	case "mock-ttft":
-		return f.MockTTFT != ""
-	case "mock-itl":
-		return f.MockITL != ""
-	case "mock-fast":
-		return f.MockFast
-	case "mock-seed":
-		return f.MockSeed != nil
-	case "mock-output":
-		return f.MockOutput != ""
-	}
-	return false
-}
-
-// mockFlags applies --mock-* to cfg.
-func (b *builder) mockFlags(cfg *mock.Config) error {
-	f := b.f
-	dur := func(flag, s string, dst *time.Duration) error {
-		if s == "" {
-			return nil
+	var models []string
+	for _, m := range f.Model {
+		for _, part := range strings.Split(m, ",") {
+			if part = strings.TrimSpace(part); part == "" {
+				return usage("model", "empty model name in %q", m)
+			}
+			models = append(models, part)
 		}
-		d, err := parseMillis(s)
-		if err != nil {
-			return usage(flag, "%v", err)
-		}
-		*dst = d
-		return nil
 	}
-	if err := dur("mock-ttft", f.MockTTFT, &cfg.TTFT); err != nil {
-		return err
-	}
-	if err := dur("mock-itl", f.MockITL, &cfg.ITL); err != nil {
-		return err
-	}
-	cfg.Fast = f.MockFast
-	if f.MockSeed != nil {
-		if *f.MockSeed < 0 {
-			return usage("mock-seed", "must be >= 0, got %d", *f.MockSeed)
-		}
-		cfg.Seed = *f.MockSeed
-	}
-	switch f.MockOutput {
-	case "":
-	case string(mock.OutputExact), string(mock.OutputAIPerf):
-		cfg.OutputRule = mock.OutputRule(f.MockOutput)
-	default:
-		return usage("mock-output", "must be exact or aiperf, got %q", f.MockOutput)
+	f.Model = models
+	if len(f.URL) == 0 && len(f.Model) == 0 {
+		f.Model = []string{defaultMockModel}
 	}
 	return nil
 }
 
-// parseMillis reads a bare number of milliseconds or a Go duration.
-func parseMillis(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if v, err := strconv.ParseFloat(s, 64); err == nil {
-		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
-			return 0, fmt.Errorf("%q must be >= 0 ms", s)
-		}
-		return time.Duration(math.Round(v * float64(time.Millisecond))), nil
+// resolveTokenizer finds the tokenizer (notes a fallback).
+func (b *builder) resolveTokenizer() error {
+	tok, note, err := resolveTokenizer(b.f, b.opts.getenv)
+	if err != nil {
+		return err
 	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("%q is not a duration (milliseconds such as 20, or 20ms, 1.5s)", s)
+	b.tok = tok
+	if note != "" {
+		b.plan.Notes = append(b.plan.Notes, note)
 	}
-	return d, nil
+	return nil
 }
 
-// input checks --input-file and finds whether it carries timestamps.
-func (b *builder) input() error {
-	f := b.f
-	if f.InputFile == "" {
-		if f.CustomDatasetType != "" {
-			return usage("custom-dataset-type", "needs --input-file")
-		}
-		if f.IslBlockSize != nil {
-			return usage("isl-block-size", "needs --input-file (a trace with hash_ids)")
-		}
-		return nil
-	}
-	abs, err := filepath.Abs(f.InputFile)
+// resolveInputFile makes --input-file absolute and checks it exists.
+func (b *builder) resolveInputFile() error {
+	abs, err := filepath.Abs(b.f.InputFile)
 	if err != nil {
 		return invalid("input-file", "%v", err)
 	}
-	st, err := os.Stat(abs)
-	if err != nil {
+	if _, err := os.Stat(abs); err != nil {
 		return invalid("input-file", "%v", errors.Unwrap(err))
 	}
 	b.inputFile = abs
-	if f.CustomDatasetType != "" {
-		typ := plugin.Normalize(f.CustomDatasetType)
-		if why, ok := unsupportedDatasetTypes[typ]; ok {
-			return usage("custom-dataset-type", "%s is not supported: %s", f.CustomDatasetType, why)
-		}
-		if err := b.checkChoice(plugin.DatasetComposer, "custom", "type", typ, "custom-dataset-type"); err != nil {
-			return err
-		}
-	}
-	if f.IslBlockSize != nil && *f.IslBlockSize < 1 {
-		return usage("isl-block-size", "must be >= 1, got %d", *f.IslBlockSize)
-	}
-	if !st.IsDir() {
-		ts, err := fileHasTimestamps(abs)
-		if err != nil {
-			return invalid("input-file", "%v", err)
-		}
-		b.autoFixed = ts
-	}
 	return nil
+}
+
+// detectTimestamps finds whether a dataset file carries timestamps (a trace
+// that switches the load to a fixed schedule).
+func (b *builder) detectTimestamps() error {
+	if st, err := os.Stat(b.inputFile); err != nil || st.IsDir() {
+		return nil
+	}
+	ts, err := fileHasTimestamps(b.inputFile)
+	if err != nil {
+		return invalid("input-file", "%v", err)
+	}
+	b.fileTimestamps = ts
+	return nil
+}
+
+// checkDatasetType checks --custom-dataset-type against the types the
+// custom dataset plugin reads.
+func (b *builder) checkDatasetType() error {
+	typ := plugin.Normalize(b.f.CustomDatasetType)
+	if why, ok := unsupportedDatasetTypes[typ]; ok {
+		return usage("custom-dataset-type", "%s is not supported: %s", b.f.CustomDatasetType, why)
+	}
+	return b.checkChoice(plugin.DatasetComposer, "custom", "type", typ, "custom-dataset-type")
 }
 
 // unsupportedDatasetTypes are AIPerf dataset types loadstar has no loader for.
@@ -450,428 +432,60 @@ func (b *builder) checkChoice(cat plugin.Category, name, param, value, flag stri
 	return usage(flag, "unknown type %q; loadstar reads %s", value, strings.Join(choices, ", "))
 }
 
-// loadMode picks the timing mode by AIPerf's priority (fixed schedule >
-// user-centric > request rate > concurrency) and enforces the rules
-// between load flags.
-func (b *builder) loadMode(params []sweep.Param) error {
-	f := b.f
-	has := func(param string) bool { return b.listGiven(param) }
-	fixed := b.autoFixed
-	if f.FixedSchedule != nil {
-		fixed = *f.FixedSchedule
-		if fixed && b.inputFile == "" {
-			return usage("fixed-schedule", "needs --input-file with timestamps")
-		}
-		b.autoFixed = false
+// resolveGoodput parses --goodput in AIPerf's syntax, kept in the scenario
+// form so that the emitted slos = {...} builds exactly these objectives.
+func (b *builder) resolveGoodput() error {
+	if strings.TrimSpace(b.f.Goodput) == "" {
+		return nil
 	}
-	userCentric := f.UserCentricRate != nil
-	switch {
-	case fixed:
-		b.mode = "fixed"
-	case userCentric:
-		b.mode = "user_centric"
-	case has("request_rate"):
-		b.mode = "rate"
-	default:
-		b.mode = "concurrency"
+	slos, err := metrics.ParseGoodput(b.f.Goodput)
+	if err != nil {
+		return usage("goodput", "%s", strings.TrimPrefix(err.Error(), "goodput: "))
 	}
-	why := "the fixed schedule (--fixed-schedule)"
-	if b.autoFixed {
-		why = "the timestamps of --input-file (fixed schedule; pass --no-fixed-schedule to send by --concurrency or --request-rate instead)"
-	}
-	if fixed {
-		if userCentric {
-			return usage("user-centric-rate", "conflicts with %s", why)
+	for _, s := range slos {
+		_, val, _ := strings.Cut(s.Source, ":")
+		slo, err := metrics.ParseSLO(s.Metric, s.Op+" "+val)
+		if err != nil {
+			return usage("goodput", "%v", err)
 		}
-		if has("request_rate") {
-			return usage("request-rate", "conflicts with %s", why)
-		}
-		if f.ArrivalPattern != "" {
-			return usage("request-rate-mode", "conflicts with %s", why)
-		}
-		if f.DatasetSamplingStrategy != "" {
-			return usage("dataset-sampling-strategy", "not allowed with %s: a schedule is replayed in order", why)
-		}
-		if b.autoFixed && len(params) > 0 {
-			return usage(flagOf(params[0].Name), "a sweep is refused on a trace that switched to a fixed schedule; pass --no-fixed-schedule to sweep the load")
-		}
-	} else {
-		for flag, given := range map[string]bool{
-			"fixed-schedule-auto-offset":  f.FixedScheduleAutoOffset,
-			"fixed-schedule-start-offset": f.FixedScheduleStartOffset != nil,
-			"fixed-schedule-end-offset":   f.FixedScheduleEndOffset != nil,
-		} {
-			if given {
-				return usage(flag, "needs a fixed schedule (--fixed-schedule, or an --input-file with timestamps)")
-			}
-		}
-	}
-	if r := f.ReplaySpeedup; r != nil {
-		if !fixed {
-			return usage("replay-speedup", "needs a fixed schedule (--fixed-schedule, or an --input-file with timestamps)")
-		}
-		if *r <= 0 || math.IsNaN(*r) || math.IsInf(*r, 0) {
-			return usage("replay-speedup", "must be > 0, got %v", *r)
-		}
-	}
-	if f.FixedScheduleAutoOffset && f.FixedScheduleStartOffset != nil {
-		return usage("fixed-schedule-auto-offset", "give it or --fixed-schedule-start-offset, not both")
-	}
-	for _, o := range []struct {
-		flag string
-		v    *int64
-	}{{"fixed-schedule-start-offset", f.FixedScheduleStartOffset}, {"fixed-schedule-end-offset", f.FixedScheduleEndOffset}} {
-		if o.v != nil && *o.v < 0 {
-			return usage(o.flag, "must be >= 0 ms, got %d", *o.v)
-		}
-	}
-	if s, e := f.FixedScheduleStartOffset, f.FixedScheduleEndOffset; s != nil && e != nil && *e < *s {
-		return usage("fixed-schedule-end-offset", "must be >= --fixed-schedule-start-offset (%d), got %d", *s, *e)
-	}
-	if userCentric {
-		if v := *f.UserCentricRate; v <= 0 || math.IsNaN(v) || math.IsInf(v, 0) {
-			return usage("user-centric-rate", "must be > 0, got %v", v)
-		}
-		if has("request_rate") {
-			return usage("user-centric-rate", "conflicts with --request-rate")
-		}
-		if f.ArrivalPattern != "" {
-			return usage("user-centric-rate", "conflicts with --request-rate-mode (users send on their own schedule)")
-		}
-		if !has("num_users") {
-			return usage("user-centric-rate", "needs --num-users")
-		}
-	} else if has("num_users") {
-		return usage("num-users", "needs --user-centric-rate")
-	}
-	switch f.ArrivalPattern {
-	case "", "poisson", "constant", "gamma":
-		if f.ArrivalPattern != "" && !has("request_rate") && !fixed && !userCentric {
-			return usage("request-rate-mode", "%s needs --request-rate", f.ArrivalPattern)
-		}
-	case "concurrency_burst", "concurrency-burst":
-		if has("request_rate") {
-			return usage("request-rate-mode", "concurrency_burst is a closed loop and takes no --request-rate")
-		}
-		if !has("concurrency") {
-			return usage("request-rate-mode", "concurrency_burst needs --concurrency")
-		}
-	default:
-		return usage("request-rate-mode", "must be poisson, constant, gamma or concurrency_burst, got %q", f.ArrivalPattern)
-	}
-	if s := f.ArrivalSmoothness; s != nil {
-		if f.ArrivalPattern != "gamma" {
-			return usage("arrival-smoothness", "needs --request-rate-mode gamma")
-		}
-		if *s <= 0 || math.IsNaN(*s) || math.IsInf(*s, 0) {
-			return usage("arrival-smoothness", "must be > 0, got %v", *s)
-		}
-	}
-	if _, err := optSeconds("concurrency-ramp-duration", f.ConcurrencyRampDuration, true); err != nil {
-		return err
-	}
-	if _, err := optSeconds("request-rate-ramp-duration", f.RequestRateRampDuration, true); err != nil {
-		return err
-	}
-	if f.RequestRateRampDuration != nil {
-		if fixed || userCentric {
-			return usage("request-rate-ramp-duration", "not allowed with a fixed schedule or --user-centric-rate")
-		}
-		if !has("request_rate") {
-			return usage("request-rate-ramp-duration", "needs --request-rate")
-		}
-	}
-	if f.ConcurrencyRampDuration != nil {
-		if !has("concurrency") {
-			return usage("concurrency-ramp-duration", "needs --concurrency")
-		}
-		if fixed || userCentric {
-			return usage("concurrency-ramp-duration", "not allowed with a fixed schedule or --user-centric-rate")
-		}
-	}
-
-	// Stop conditions.
-	if has("request_count") && has("num_conversations") {
-		return usage("request-count", "give --request-count or --conversation-num, not both")
-	}
-	if f.BenchmarkGracePeriod != "" {
-		if !has("benchmark_duration") {
-			return usage("benchmark-grace-period", "needs --benchmark-duration")
-		}
-		if _, err := graceValue("benchmark-grace-period", f.BenchmarkGracePeriod); err != nil {
-			return err
-		}
-	}
-
-	// Cancellation.
-	if r := f.CancellationRate; r != nil && (*r <= 0 || *r > 100 || math.IsNaN(*r)) {
-		return usage("request-cancellation-rate", "must be a percentage in (0, 100], got %v", *r)
-	}
-	if f.CancellationDelay != nil {
-		if f.CancellationRate == nil {
-			return usage("request-cancellation-delay", "needs --request-cancellation-rate")
-		}
-		if _, err := optSeconds("request-cancellation-delay", f.CancellationDelay, false); err != nil {
-			return err
-		}
-	}
-
-	// Warmup.
-	warm := f.WarmupRequestCount != nil || f.WarmupDuration != nil || f.NumWarmupSessions != nil
-	if !warm {
-		for flag, given := range map[string]bool{
-			"warmup-concurrency": f.WarmupConcurrency != nil, "warmup-request-rate": f.WarmupRequestRate != nil,
-			"warmup-arrival-pattern": f.WarmupArrivalPattern != "", "warmup-grace-period": f.WarmupGracePeriod != "",
-			"warmup-concurrency-ramp-duration":  f.WarmupConcurrencyRampDuration != nil,
-			"warmup-request-rate-ramp-duration": f.WarmupRequestRateRampDuration != nil,
-		} {
-			if given {
-				return usage(flag, "needs a warmup (--warmup-request-count, --warmup-duration or --num-warmup-sessions)")
-			}
-		}
-	}
-	if n := f.WarmupRequestCount; n != nil && *n < 1 {
-		return usage("warmup-request-count", "must be >= 1, got %d", *n)
-	}
-	if n := f.NumWarmupSessions; n != nil && *n < 1 {
-		return usage("num-warmup-sessions", "must be >= 1, got %d", *n)
-	}
-	if f.WarmupRequestCount != nil && f.NumWarmupSessions != nil {
-		return usage("num-warmup-sessions", "give --warmup-request-count or --num-warmup-sessions, not both")
-	}
-	if _, err := optSeconds("warmup-duration", f.WarmupDuration, true); err != nil {
-		return err
-	}
-	if n := f.WarmupConcurrency; n != nil && *n < 1 {
-		return usage("warmup-concurrency", "must be >= 1, got %d", *n)
-	}
-	if r := f.WarmupRequestRate; r != nil && (*r <= 0 || math.IsNaN(*r) || math.IsInf(*r, 0)) {
-		return usage("warmup-request-rate", "must be > 0, got %v", *r)
-	}
-	switch f.WarmupArrivalPattern {
-	case "", "poisson", "constant", "gamma":
-	default:
-		return usage("warmup-arrival-pattern", "must be poisson, constant or gamma, got %q", f.WarmupArrivalPattern)
-	}
-	if f.WarmupGracePeriod != "" {
-		if _, err := graceValue("warmup-grace-period", f.WarmupGracePeriod); err != nil {
-			return err
-		}
-	}
-	if _, err := optSeconds("warmup-concurrency-ramp-duration", f.WarmupConcurrencyRampDuration, true); err != nil {
-		return err
-	}
-	if _, err := optSeconds("warmup-request-rate-ramp-duration", f.WarmupRequestRateRampDuration, true); err != nil {
-		return err
+		b.slos = append(b.slos, slo)
 	}
 	return nil
 }
 
-// listGiven reports whether a magic-list flag was given (one value or many).
-func (b *builder) listGiven(param string) bool {
-	for _, l := range listFlags {
-		if l.param == param {
-			return strings.TrimSpace(l.get(b.f)) != ""
-		}
+// fixedSchedule reports whether the load is a fixed schedule: asked for,
+// or a trace's timestamps without --no-fixed-schedule.
+func (b *builder) fixedSchedule() bool {
+	if b.f.FixedSchedule != nil {
+		return *b.f.FixedSchedule
 	}
-	return false
+	return b.fileTimestamps
 }
 
-// datasetRules checks the dataset flags against the input (file, rankings,
-// synthetic) and the endpoint.
-func (b *builder) datasetRules() error {
-	f := b.f
-	switch f.PromptCorpus {
-	case "":
-	case "sonnet":
-		b.plan.Notes = append(b.plan.Notes, "--prompt-corpus sonnet: loadstar's synthetic prompts come from its own public-domain prose corpus (The Adventures of Sherlock Holmes)")
-	case "coding":
-		return usage("prompt-corpus", "coding is not supported: loadstar has one prose corpus")
-	default:
-		return usage("prompt-corpus", "must be sonnet or coding, got %q", f.PromptCorpus)
-	}
-	switch f.CacheBust {
-	case "", "none":
-	case "system_prefix", "system_suffix", "first_turn_prefix", "first_turn_suffix":
-		return usage("cache-bust", "%s is not supported: loadstar inserts no cache-bust markers", f.CacheBust)
-	default:
-		return usage("cache-bust", "must be none, system_prefix, system_suffix, first_turn_prefix or first_turn_suffix, got %q", f.CacheBust)
-	}
-	rankings := strings.Contains(b.epName, "rankings")
-	synthFlags := []struct {
-		flag  string
-		given bool
-	}{
-		{"isl", b.listGiven("isl")}, {"isl-stddev", b.listGiven("isl_stddev")},
-		{"osl", b.listGiven("osl")}, {"osl-stddev", b.listGiven("osl_stddev")},
-		{"seq-dist", f.SeqDist != ""}, {"num-prefix-prompts", f.PrefixPool != nil},
-		{"prompt-prefix-length", f.PrefixLen != nil}, {"shared-system-prompt-length", f.SystemLen != nil},
-		{"user-context-prompt-length", f.ContextLen != nil}, {"conversation-turn-mean", b.listGiven("conversation_turn_mean")},
-		{"conversation-turn-stddev", f.ConversationTurnStddev != nil}, {"conversation-turn-delay-mean", f.ConversationTurnDelayMean != nil},
-		{"conversation-turn-delay-stddev", f.ConversationTurnDelayStdev != nil}, {"conversation-turn-delay-ratio", f.ConversationTurnDelayRatio != nil},
-		{"image-width-mean", f.ImageWidthMean != nil}, {"audio-length-mean", f.AudioLengthMean != nil},
-	}
-	rankFlags := []struct {
-		flag  string
-		given bool
-	}{
-		{"rankings-passages-mean", f.RankingsPassagesMean != nil}, {"rankings-passages-stddev", f.RankingsPassagesStddev != nil},
-		{"rankings-passages-prompt-token-mean", f.RankingsPassageTokensMean != nil}, {"rankings-passages-prompt-token-stddev", f.RankingsPassageTokensStddev != nil},
-		{"rankings-query-prompt-token-mean", f.RankingsQueryTokensMean != nil}, {"rankings-query-prompt-token-stddev", f.RankingsQueryTokensStddev != nil},
-	}
-	switch {
-	case b.inputFile != "":
-		for _, s := range append(synthFlags, rankFlags...) {
-			if s.given {
-				return usage(s.flag, "applies to synthetic data; with --input-file the prompts and lengths come from the file")
-			}
-		}
-		if f.BatchSize != nil {
-			return usage("prompt-batch-size", "applies to synthetic data; with --input-file each line is one request")
-		}
-		if f.NumDatasetEntries != nil && plugin.Normalize(f.CustomDatasetType) != "random_pool" {
-			return usage("num-dataset-entries", "applies to synthetic data and random_pool files (--custom-dataset-type random_pool)")
-		}
-	case rankings:
-		for _, s := range synthFlags {
-			if s.given && s.flag != "isl" {
-				return usage(s.flag, "does not apply to the %s endpoint: rankings send a query and passages (see the --rankings-* options)", b.epName)
-			}
-		}
-		if b.listGiven("isl") {
-			return usage("isl", "does not apply to the %s endpoint; use --rankings-query-prompt-token-mean and --rankings-passages-prompt-token-mean", b.epName)
-		}
-		if f.BatchSize != nil {
-			return usage("prompt-batch-size", "does not apply to the %s endpoint; use --rankings-passages-mean", b.epName)
-		}
-	default:
-		for _, s := range rankFlags {
-			if s.given {
-				return usage(s.flag, "needs a rankings endpoint (--endpoint-type cohere_rankings, hf_tei_rankings or nim_rankings)")
-			}
-		}
-	}
-	for _, c := range []struct {
-		flag string
-		v    *int
-		min  int
-	}{
-		{"num-dataset-entries", f.NumDatasetEntries, 1}, {"prompt-batch-size", f.BatchSize, 1},
-		{"num-prefix-prompts", f.PrefixPool, 0}, {"prompt-prefix-length", f.PrefixLen, 0},
-		{"shared-system-prompt-length", f.SystemLen, 0}, {"user-context-prompt-length", f.ContextLen, 0},
-		{"image-batch-size", f.ImageBatchSize, 0}, {"audio-batch-size", f.AudioBatchSize, 0},
-	} {
-		if c.v != nil && *c.v < c.min {
-			return usage(c.flag, "must be >= %d, got %d", c.min, *c.v)
-		}
-	}
-	if f.SeqDist != "" {
-		if b.listGiven("isl") || b.listGiven("osl") || b.listGiven("isl_stddev") || b.listGiven("osl_stddev") {
-			return usage("seq-dist", "give --seq-dist or --isl/--osl, not both (the distribution sets both lengths)")
-		}
-		if _, err := dist.ParseSequence(f.SeqDist); err != nil {
-			return usage("seq-dist", "%v", err)
-		}
-	}
-	if b.listGiven("isl_stddev") && !b.listGiven("isl") {
-		return usage("isl-stddev", "needs --isl")
-	}
-	if b.listGiven("osl_stddev") && !b.listGiven("osl") {
-		return usage("osl-stddev", "needs --osl")
-	}
-	pool, plen := f.PrefixPool != nil && *f.PrefixPool > 0, f.PrefixLen != nil && *f.PrefixLen > 0
-	if pool != plen {
-		if pool {
-			return usage("num-prefix-prompts", "needs --prompt-prefix-length")
-		}
-		return usage("prompt-prefix-length", "needs --num-prefix-prompts")
-	}
-	if pool && f.SystemLen != nil && *f.SystemLen > 0 {
-		return usage("shared-system-prompt-length", "not with a prefix pool (--num-prefix-prompts)")
-	}
-	if f.ConversationTurnStddev != nil && *f.ConversationTurnStddev < 0 {
-		return usage("conversation-turn-stddev", "must be >= 0")
-	}
-	for _, c := range []struct {
-		flag string
-		v    *float64
-	}{
-		{"conversation-turn-delay-mean", f.ConversationTurnDelayMean}, {"conversation-turn-delay-stddev", f.ConversationTurnDelayStdev},
-		{"conversation-turn-delay-ratio", f.ConversationTurnDelayRatio},
-		{"image-width-stddev", f.ImageWidthStddev}, {"image-height-stddev", f.ImageHeightStdev}, {"audio-length-stddev", f.AudioLengthStdev},
-		{"rankings-passages-stddev", f.RankingsPassagesStddev}, {"rankings-passages-prompt-token-stddev", f.RankingsPassageTokensStddev},
-		{"rankings-query-prompt-token-stddev", f.RankingsQueryTokensStddev},
-	} {
-		if c.v != nil && (*c.v < 0 || math.IsNaN(*c.v) || math.IsInf(*c.v, 0)) {
-			return usage(c.flag, "must be >= 0, got %v", *c.v)
-		}
-	}
-	for _, c := range []struct {
-		flag string
-		v    *float64
-	}{
-		{"image-width-mean", f.ImageWidthMean}, {"image-height-mean", f.ImageHeightMean}, {"audio-length-mean", f.AudioLengthMean},
-		{"rankings-passages-mean", f.RankingsPassagesMean}, {"rankings-passages-prompt-token-mean", f.RankingsPassageTokensMean},
-		{"rankings-query-prompt-token-mean", f.RankingsQueryTokensMean},
-	} {
-		if c.v != nil && (*c.v <= 0 || math.IsNaN(*c.v) || math.IsInf(*c.v, 0)) {
-			return usage(c.flag, "must be > 0, got %v", *c.v)
-		}
-	}
-	if f.DatasetSamplingStrategy != "" {
-		switch s := plugin.Normalize(f.DatasetSamplingStrategy); s {
-		case "sequential", "random", "shuffle":
-		default:
-			return usage("dataset-sampling-strategy", "must be sequential, random or shuffle, got %q", f.DatasetSamplingStrategy)
-		}
-	}
+// autoSchedule reports whether the input file's timestamps switched the
+// load to a fixed schedule.
+func (b *builder) autoSchedule() bool { return b.f.FixedSchedule == nil && b.fileTimestamps }
 
-	// Images and audio, as AIPerf: a batch size (default 1) of items whose
-	// size is given; without a size there are none.
-	imageSized := f.ImageWidthMean != nil || f.ImageHeightMean != nil
-	if imageSized && (f.ImageWidthMean == nil || f.ImageHeightMean == nil) {
-		return usage("image-width-mean", "give --image-width-mean and --image-height-mean together")
+// scheduleReason says what made the load a fixed schedule, for messages.
+func (b *builder) scheduleReason() string {
+	if b.autoSchedule() {
+		return "the timestamps of --input-file (fixed schedule; pass --no-fixed-schedule to send by --concurrency or --request-rate instead)"
 	}
-	imageOpts := f.ImageWidthStddev != nil || f.ImageHeightStdev != nil || f.ImageFormat != "" || f.ImageSource != ""
-	if (imageOpts || f.ImageBatchSize != nil && *f.ImageBatchSize > 0) && !imageSized {
-		return usage("image-width-mean", "needed by the --image-* options: synthetic images need a size (--image-width-mean and --image-height-mean)")
+	return "the fixed schedule (--fixed-schedule)"
+}
+
+// loadMode is the timing mode by AIPerf's priority: "fixed",
+// "user_centric", "rate" or "concurrency".
+func (b *builder) loadMode() string {
+	switch {
+	case b.fixedSchedule():
+		return "fixed"
+	case b.f.UserCentricRate != nil:
+		return "user_centric"
+	case b.given("request-rate"):
+		return "rate"
 	}
-	if b.imagesOn() && !b.epMeta.SupportsImages {
-		return usage("image-width-mean", "the %s endpoint does not accept images", b.epName)
-	}
-	switch f.ImageSource {
-	case "", "noise":
-	default:
-		return usage("image-source", "%s is not supported: synthetic images are random noise; put image files in a dataset file (--input-file)", f.ImageSource)
-	}
-	audioOpts := f.AudioLengthStdev != nil || f.AudioFormat != "" || len(f.AudioSampleRates) > 0 || len(f.AudioDepths) > 0 || f.AudioNumChannels != nil
-	if (audioOpts || f.AudioBatchSize != nil && *f.AudioBatchSize > 0) && f.AudioLengthMean == nil {
-		return usage("audio-length-mean", "needed by the --audio-* options: synthetic audio needs a length")
-	}
-	if b.audioOn() && !b.epMeta.SupportsAudio {
-		return usage("audio-length-mean", "the %s endpoint does not accept audio", b.epName)
-	}
-	if f.AudioFormat != "" && f.AudioFormat != "wav" {
-		return usage("audio-format", "%s is not supported: loadstar generates wav clips", f.AudioFormat)
-	}
-	if len(f.AudioSampleRates) > 1 {
-		return usage("audio-sample-rates", "one rate only: loadstar generates every clip at one sample rate")
-	}
-	if len(f.AudioSampleRates) == 1 {
-		khz, err := strconv.ParseFloat(strings.TrimSpace(f.AudioSampleRates[0]), 64)
-		if err != nil || khz <= 0 {
-			return usage("audio-sample-rates", "%q is not a sample rate in kHz (e.g. 16)", f.AudioSampleRates[0])
-		}
-	}
-	for _, d := range f.AudioDepths {
-		if strings.TrimSpace(d) != "16" {
-			return usage("audio-depths", "%s is not supported: loadstar generates 16-bit clips", d)
-		}
-	}
-	if f.AudioNumChannels != nil && *f.AudioNumChannels != 1 {
-		return usage("audio-num-channels", "%d is not supported: loadstar generates mono clips", *f.AudioNumChannels)
-	}
-	return nil
+	return "concurrency"
 }
 
 // imagesOn reports whether synthetic turns carry images.
@@ -886,69 +500,103 @@ func (b *builder) audioOn() bool {
 	return f.AudioLengthMean != nil && (f.AudioBatchSize == nil || *f.AudioBatchSize > 0)
 }
 
-// checkValues applies the rules that involve the values of magic lists.
-func (b *builder) checkValues(params []sweep.Param, fixed values) error {
-	all := map[string][]any{}
-	for k, v := range fixed {
-		all[k] = []any{v}
+// mockConfig is the embedded mock server's configuration: AIPerf's mock
+// defaults changed by the (checked) --mock-* flags.
+func (b *builder) mockConfig() mock.Config {
+	f := b.f
+	cfg := mock.DefaultConfig()
+	if f.MockTTFT != "" {
+		cfg.TTFT, _ = parseMillis(f.MockTTFT)
 	}
-	for _, p := range params {
-		all[p.Name] = p.Values
+	if f.MockITL != "" {
+		cfg.ITL, _ = parseMillis(f.MockITL)
 	}
-	if b.mode == "user_centric" {
-		if b.inputFile == "" {
-			turns := all["conversation_turn_mean"]
-			if len(turns) == 0 {
-				return usage("user-centric-rate", "needs conversations of 2 or more turns (--conversation-turn-mean 2 or more)")
-			}
-			for _, t := range turns {
-				if toFloat(t) < 2 {
-					return usage("conversation-turn-mean", "--user-centric-rate needs 2 or more turns, got %s", sweep.FormatValue(t))
-				}
-			}
-		}
-		if cs := all["concurrency"]; len(cs) > 0 {
-			minUsers := math.Inf(1)
-			for _, u := range all["num_users"] {
-				minUsers = math.Min(minUsers, toFloat(u))
-			}
-			for _, c := range cs {
-				if toFloat(c) < minUsers {
-					return usage("concurrency", "with --user-centric-rate it must be >= --num-users (loadstar's user-centric timing has no session cap), got %s", sweep.FormatValue(c))
-				}
-			}
-			b.plan.Notes = append(b.plan.Notes, "--concurrency >= --num-users has no effect with --user-centric-rate: users never overlap themselves")
+	cfg.Fast = f.MockFast
+	if f.MockSeed != nil {
+		cfg.Seed = *f.MockSeed
+	}
+	if f.MockOutput != "" {
+		cfg.OutputRule = mock.OutputRule(f.MockOutput)
+	}
+	return cfg
+}
+
+// Parsers of flag values (rules' parse column).
+
+func parseHeaderFlag(_ *builder, v any) error {
+	_, err := parseHeaders(v.([]string))
+	return err
+}
+
+func parseExtraFlag(_ *builder, v any) error {
+	_, err := endpoint.ParseExtra(v.([]string))
+	return err
+}
+
+func parseSessionHeader(_ *builder, v any) error {
+	_, err := endpoint.ParseHeaders(v.(string) + ": x")
+	return err
+}
+
+func parseMockDuration(_ *builder, v any) error {
+	_, err := parseMillis(v.(string))
+	return err
+}
+
+func parseURLs(_ *builder, v any) error {
+	for _, u := range v.([]string) {
+		if strings.TrimSpace(u) == "" {
+			return errors.New("empty URL")
 		}
 	}
 	return nil
 }
 
-func toFloat(v any) float64 {
-	switch x := v.(type) {
-	case int64:
-		return float64(x)
-	case float64:
-		return x
-	}
-	return 0
+func parseGrace(_ *builder, v any) error {
+	_, err := graceValue(v.(string))
+	return err
 }
 
-func optSeconds(flag string, v *float64, positive bool) (time.Duration, error) {
-	if v == nil {
-		return 0, nil
+func parseSequence(_ *builder, v any) error {
+	_, err := dist.ParseSequence(v.(string))
+	return err
+}
+
+func parseSampleRate(_ *builder, v any) error {
+	s := v.([]string)[0]
+	if khz, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err != nil || khz <= 0 {
+		return fmt.Errorf("%q is not a sample rate in kHz (e.g. 16)", s)
 	}
-	x := *v
-	if math.IsNaN(x) || math.IsInf(x, 0) || x < 0 || positive && x == 0 {
-		if positive {
-			return 0, usage(flag, "must be > 0 seconds, got %v", x)
+	return nil
+}
+
+func parseDepths(_ *builder, v any) error {
+	for _, d := range v.([]string) {
+		if strings.TrimSpace(d) != "16" {
+			return fmt.Errorf("%s is not supported: loadstar generates 16-bit clips", d)
 		}
-		return 0, usage(flag, "must be >= 0 seconds, got %v", x)
 	}
-	return seconds(x), nil
+	return nil
+}
+
+// parseMillis reads a bare number of milliseconds or a Go duration.
+func parseMillis(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if v, err := strconv.ParseFloat(s, 64); err == nil {
+		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+			return 0, fmt.Errorf("%q must be >= 0 ms", s)
+		}
+		return time.Duration(math.Round(v * float64(time.Millisecond))), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q is not a duration (milliseconds such as 20, or 20ms, 1.5s)", s)
+	}
+	return d, nil
 }
 
 // graceValue reads a grace period: seconds or "inf".
-func graceValue(flag, s string) (time.Duration, error) {
+func graceValue(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	switch strings.ToLower(s) {
 	case "inf", "infinity", "+inf":
@@ -956,7 +604,7 @@ func graceValue(flag, s string) (time.Duration, error) {
 	}
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
-		return 0, usage(flag, "%q is not a number of seconds >= 0 or inf", s)
+		return 0, fmt.Errorf("%q is not a number of seconds >= 0 or inf", s)
 	}
 	return seconds(v), nil
 }

@@ -48,25 +48,47 @@ func (o *optionalValue) Decode(ctx *kong.DecodeContext) error {
 	return nil
 }
 
+// unsupportedFlag is one field of Unsupported.
+type unsupportedFlag struct {
+	name, short string
+	aliases     []string
+	reason      string // the group's reason; "" for a flag accepted without effect
+	note        string // printed when a flag without effect is given
+	index       []int  // of the field in Unsupported
+}
+
+// unsupportedFlags lists Unsupported's flags in declaration order.
+var unsupportedFlags = func() []unsupportedFlag {
+	var out []unsupportedFlag
+	groups := reflect.TypeOf(Unsupported{})
+	for i := 0; i < groups.NumField(); i++ {
+		g := groups.Field(i)
+		for j := 0; j < g.Type.NumField(); j++ {
+			f := g.Type.Field(j)
+			u := unsupportedFlag{name: f.Tag.Get("name"), short: f.Tag.Get("short"), reason: g.Tag.Get("reason"),
+				note: f.Tag.Get("note"), index: []int{i, j}}
+			if a := f.Tag.Get("aliases"); a != "" {
+				u.aliases = strings.Split(a, ",")
+			}
+			out = append(out, u)
+		}
+	}
+	return out
+}()
+
 // checkUnsupported fails on the first AIPerf flag loadstar cannot honour and
 // notes the ones without effect.
 func (b *builder) checkUnsupported() error {
-	f := b.f
-	v := reflect.ValueOf(f.Unsupported)
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		name := t.Field(i).Tag.Get("name")
-		switch x := v.Field(i).Interface().(type) {
-		case optionalValue:
-			if !x.Given {
-				continue
-			}
-			if note, ok := noOpNotes[name]; ok {
-				b.plan.Notes = append(b.plan.Notes, note)
-				continue
-			}
-			return usage(name, "not supported: %s", unsupportedReasons[name])
+	v := reflect.ValueOf(b.f.Unsupported)
+	for _, u := range unsupportedFlags {
+		if !v.FieldByIndex(u.index).Interface().(optionalValue).Given {
+			continue
 		}
+		if u.note != "" {
+			b.plan.Notes = append(b.plan.Notes, u.note)
+			continue
+		}
+		return usage(u.name, "not supported: %s", u.reason)
 	}
 	return nil
 }

@@ -22,12 +22,39 @@ func seconds(s float64) time.Duration { return time.Duration(math.Round(s * 1e9)
 func (b *builder) benchmark(v values) (*config.Benchmark, error) {
 	f := b.f
 	cfg := config.Defaults()
-	cfg.CLICommand = b.plan.Command
+	cfg.CLICommand = b.plan.command
+	cfg.Endpoint = b.endpointSpec()
+	if f.ConnectionReuseStrategy == "never" {
+		cfg.Transport = &plugin.Spec{Category: plugin.Transport, Name: "http", Args: plugin.Args{"connection_reuse": "never"}}
+	}
+	cfg.ServerTokenCount = f.UseServerTokenCount
+	cfg.Tokenizer = b.tok
+	cfg.Dataset = b.dataset(v)
+	if f.DatasetSamplingStrategy != "" {
+		cfg.Sampler = &plugin.Spec{Category: plugin.DatasetSampler, Name: plugin.Normalize(f.DatasetSamplingStrategy), Args: plugin.Args{}}
+	}
+	cfg.Timing = b.timing(v)
+	b.stop(&cfg, v)
+	cfg.Warmup = b.warmup(v)
+	cfg.SLOs = append([]config.SLO(nil), b.slos...)
+	if f.RandomSeed != nil {
+		cfg.Seed, cfg.SeedSet = uint64(*f.RandomSeed), true
+	} else if b.plan.trials > 1 && (f.ConsistentSeed == nil || *f.ConsistentSeed) {
+		cfg.Seed, cfg.SeedSet = 42, true // AIPerf's consistent multi-run seed
+	}
+	b.output(&cfg)
+	if err := cfg.Validate(); err != nil {
+		return nil, errext.Errorf(errext.InvalidConfig, "%s", strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	return &cfg, nil
+}
 
-	// Endpoint.
+// endpointSpec is the endpoint plugin of every cell.
+func (b *builder) endpointSpec() *plugin.Spec {
+	f := b.f
 	args := plugin.Args{}
 	if b.plan.Mock != nil {
-		args["url"] = []string{MockURL}
+		args["url"] = []string{mockURL}
 	} else {
 		args["url"] = append([]string(nil), f.URL...)
 	}
@@ -67,25 +94,12 @@ func (b *builder) benchmark(v values) (*config.Benchmark, error) {
 	if f.PerChunkUsage {
 		args["per_chunk_usage"] = true
 	}
-	cfg.Endpoint = &plugin.Spec{Category: plugin.Endpoint, Name: b.epName, Args: args}
-	if f.ConnectionReuseStrategy == "never" {
-		cfg.Transport = &plugin.Spec{Category: plugin.Transport, Name: "http", Args: plugin.Args{"connection_reuse": "never"}}
-	}
-	cfg.ServerTokenCount = f.UseServerTokenCount
-	cfg.Tokenizer = b.tok
+	return &plugin.Spec{Category: plugin.Endpoint, Name: b.epName, Args: args}
+}
 
-	// Dataset and sampler.
-	ds, err := b.dataset(v)
-	if err != nil {
-		return nil, err
-	}
-	cfg.Dataset = ds
-	if f.DatasetSamplingStrategy != "" {
-		cfg.Sampler = &plugin.Spec{Category: plugin.DatasetSampler, Name: plugin.Normalize(f.DatasetSamplingStrategy), Args: plugin.Args{}}
-	}
-
-	// Load.
-	cfg.Timing = b.timing(v)
+// stop sets a cell's stop conditions, grace period and cancellation.
+func (b *builder) stop(cfg *config.Benchmark, v values) {
+	f := b.f
 	if v.has("request_count") {
 		cfg.Stop.Requests = int(v.int("request_count"))
 	}
@@ -107,35 +121,37 @@ func (b *builder) benchmark(v values) (*config.Benchmark, error) {
 			cfg.Cancel.Delay = seconds(*f.CancellationDelay)
 		}
 	}
-	if f.WarmupRequestCount != nil || f.WarmupDuration != nil || f.NumWarmupSessions != nil {
-		w := &config.Warmup{}
-		if f.WarmupRequestCount != nil {
-			w.Stop.Requests = *f.WarmupRequestCount
-		}
-		if f.NumWarmupSessions != nil {
-			w.Stop.Sessions = *f.NumWarmupSessions
-		}
-		if f.WarmupDuration != nil {
-			w.Stop.Duration = seconds(*f.WarmupDuration)
-		}
-		if f.WarmupGracePeriod != "" {
-			g, _ := graceValue(f.WarmupGracePeriod)
-			if g != infiniteGrace {
-				w.Grace = g // 0 (the default) already waits for every warmup request
-			}
-		}
-		w.Timing = b.warmupTiming(v)
-		cfg.Warmup = w
-	}
+}
 
-	cfg.SLOs = append([]config.SLO(nil), b.slos...)
-	if f.RandomSeed != nil {
-		cfg.Seed, cfg.SeedSet = uint64(*f.RandomSeed), true
-	} else if b.plan.Trials > 1 && (f.ConsistentSeed == nil || *f.ConsistentSeed) {
-		cfg.Seed, cfg.SeedSet = 42, true // AIPerf's consistent multi-run seed
+// warmup is a cell's warmup phase, nil without one.
+func (b *builder) warmup(v values) *config.Warmup {
+	f := b.f
+	if f.WarmupRequestCount == nil && f.WarmupDuration == nil && f.NumWarmupSessions == nil {
+		return nil
 	}
+	w := &config.Warmup{}
+	if f.WarmupRequestCount != nil {
+		w.Stop.Requests = *f.WarmupRequestCount
+	}
+	if f.NumWarmupSessions != nil {
+		w.Stop.Sessions = *f.NumWarmupSessions
+	}
+	if f.WarmupDuration != nil {
+		w.Stop.Duration = seconds(*f.WarmupDuration)
+	}
+	if f.WarmupGracePeriod != "" {
+		g, _ := graceValue(f.WarmupGracePeriod)
+		if g != infiniteGrace {
+			w.Grace = g // 0 (the default) already waits for every warmup request
+		}
+	}
+	w.Timing = b.warmupTiming(v)
+	return w
+}
 
-	// Output.
+// output sets a cell's artifacts and progress display.
+func (b *builder) output(cfg *config.Benchmark) {
+	f := b.f
 	cfg.Output.ArtifactDir = f.ArtifactDir
 	cfg.Output.Prefix = exportPrefix(f.ProfileExportPrefix)
 	if f.ExportLevel != "" {
@@ -145,15 +161,11 @@ func (b *builder) benchmark(v values) (*config.Benchmark, error) {
 		cfg.Output.SliceDuration = seconds(*f.SliceDuration)
 	}
 	switch {
-	case f.UIType == "dashboard", b.plan.Verbosity > 0 && f.UIType == "":
+	case f.UIType == "dashboard", b.plan.verbosity > 0 && f.UIType == "":
 		cfg.UI = "simple"
 	case f.UIType != "":
 		cfg.UI = f.UIType
 	}
-	if err := cfg.Validate(); err != nil {
-		return nil, errext.Errorf(errext.InvalidConfig, "%s", strings.ReplaceAll(err.Error(), "\n", "; "))
-	}
-	return &cfg, nil
 }
 
 // exportPrefix accepts GenAI-Perf's --profile-export-file form too: a file
@@ -200,10 +212,17 @@ func lengthDist(mean, sd float64, sweptSD bool) dist.Dist {
 }
 
 // dataset builds the dataset composer spec of a cell.
-func (b *builder) dataset(v values) (*plugin.Spec, error) {
+func (b *builder) dataset(v values) *plugin.Spec {
 	f := b.f
+	spec := func(name string, args plugin.Args) *plugin.Spec {
+		return &plugin.Spec{Category: plugin.DatasetComposer, Name: name, Args: args}
+	}
 	args := plugin.Args{}
-	if b.inputFile != "" {
+	if f.NumDatasetEntries != nil {
+		args["entries"] = int64(*f.NumDatasetEntries)
+	}
+	switch {
+	case b.inputFile != "":
 		args["path"] = b.inputFile
 		if f.CustomDatasetType != "" {
 			args["type"] = plugin.Normalize(f.CustomDatasetType)
@@ -211,36 +230,46 @@ func (b *builder) dataset(v values) (*plugin.Spec, error) {
 		if f.IslBlockSize != nil {
 			args["block_size"] = int64(*f.IslBlockSize)
 		}
-		if f.NumDatasetEntries != nil {
-			args["entries"] = int64(*f.NumDatasetEntries)
-		}
-		return &plugin.Spec{Category: plugin.DatasetComposer, Name: "custom", Args: args}, nil
+		return spec("custom", args)
+	case strings.Contains(b.epName, "rankings"):
+		b.rankingsArgs(args)
+		return spec("synthetic_rankings", args)
 	}
-	if f.NumDatasetEntries != nil {
-		args["entries"] = int64(*f.NumDatasetEntries)
+	b.promptArgs(args, v)
+	b.mediaArgs(args)
+	return spec("synthetic", args)
+}
+
+// meanSD is N(mean, sd) of a pair of AIPerf's mean and stddev flags.
+func meanSD(mean, sd *float64, defMean float64) dist.Dist {
+	m, s := defMean, 0.0
+	if mean != nil {
+		m = *mean
 	}
-	meanSD := func(mean, sd *float64, defMean float64) dist.Dist {
-		m, s := defMean, 0.0
-		if mean != nil {
-			m = *mean
-		}
-		if sd != nil {
-			s = *sd
-		}
-		return lengthDist(m, s, false)
+	if sd != nil {
+		s = *sd
 	}
-	if strings.Contains(b.epName, "rankings") {
-		if f.RankingsPassagesMean != nil || f.RankingsPassagesStddev != nil {
-			args["passages"] = meanSD(f.RankingsPassagesMean, f.RankingsPassagesStddev, 1)
-		}
-		if f.RankingsPassageTokensMean != nil || f.RankingsPassageTokensStddev != nil {
-			args["passage_length"] = meanSD(f.RankingsPassageTokensMean, f.RankingsPassageTokensStddev, 550)
-		}
-		if f.RankingsQueryTokensMean != nil || f.RankingsQueryTokensStddev != nil {
-			args["query_length"] = meanSD(f.RankingsQueryTokensMean, f.RankingsQueryTokensStddev, 550)
-		}
-		return &plugin.Spec{Category: plugin.DatasetComposer, Name: "synthetic_rankings", Args: args}, nil
+	return lengthDist(m, s, false)
+}
+
+// rankingsArgs are the arguments of dataset.synthetic_rankings.
+func (b *builder) rankingsArgs(args plugin.Args) {
+	f := b.f
+	if f.RankingsPassagesMean != nil || f.RankingsPassagesStddev != nil {
+		args["passages"] = meanSD(f.RankingsPassagesMean, f.RankingsPassagesStddev, 1)
 	}
+	if f.RankingsPassageTokensMean != nil || f.RankingsPassageTokensStddev != nil {
+		args["passage_length"] = meanSD(f.RankingsPassageTokensMean, f.RankingsPassageTokensStddev, 550)
+	}
+	if f.RankingsQueryTokensMean != nil || f.RankingsQueryTokensStddev != nil {
+		args["query_length"] = meanSD(f.RankingsQueryTokensMean, f.RankingsQueryTokensStddev, 550)
+	}
+}
+
+// promptArgs are the text arguments of dataset.synthetic: lengths, turns,
+// batches, prefixes.
+func (b *builder) promptArgs(args plugin.Args, v values) {
+	f := b.f
 	if v.has("isl") {
 		args["isl"] = lengthDist(v.float("isl"), v.float("isl_stddev"), b.swept["isl_stddev"])
 	}
@@ -280,6 +309,11 @@ func (b *builder) dataset(v values) (*plugin.Spec, error) {
 	if f.ContextLen != nil && *f.ContextLen > 0 {
 		args["user_context_length"] = int64(*f.ContextLen)
 	}
+}
+
+// mediaArgs are the image and audio arguments of dataset.synthetic.
+func (b *builder) mediaArgs(args plugin.Args) {
+	f := b.f
 	if b.imagesOn() {
 		args["images"] = int64(1)
 		if f.ImageBatchSize != nil {
@@ -302,7 +336,6 @@ func (b *builder) dataset(v values) (*plugin.Spec, error) {
 			args["audio_sample_rate"] = int64(math.Round(khz * 1000))
 		}
 	}
-	return &plugin.Spec{Category: plugin.DatasetComposer, Name: "synthetic", Args: args}, nil
 }
 
 func arrivalSpec(pattern string, smoothness *float64) *plugin.Spec {

@@ -16,7 +16,7 @@ const (
 )
 
 // unsupportedSection renders the AIPerf flags loadstar rejects or accepts
-// without effect, from Unsupported and the rules' noEffect notes.
+// without effect, from unsupported and the rules' noEffect notes.
 func unsupportedSection() string {
 	names := func(u unsupportedFlag) string {
 		var n []string

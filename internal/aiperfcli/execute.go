@@ -31,10 +31,10 @@ type StepFunc func(ctx context.Context, cfg *config.Benchmark) (*results.Summary
 // <base>/sweep_summary.{csv,json}. Summary paths are printed to out.
 func (p *Plan) Execute(ctx context.Context, step StepFunc, out io.Writer) error {
 	switch {
-	case len(p.Params) == 0 && p.Trials < 2:
-		_, err := step(ctx, cloneConfig(p.Cells[0].Config))
+	case len(p.params) == 0 && p.trials < 2:
+		_, err := step(ctx, cloneConfig(p.cells[0].Config))
 		return err
-	case len(p.Params) == 0:
+	case len(p.params) == 0:
 		return p.executeTrials(ctx, step, out)
 	}
 	return p.executeSweep(ctx, step, out)
@@ -42,21 +42,21 @@ func (p *Plan) Execute(ctx context.Context, step StepFunc, out io.Writer) error 
 
 func (p *Plan) executeTrials(ctx context.Context, step StepFunc, out io.Writer) error {
 	var sums []*results.Summary
-	for t := 1; t <= p.Trials; t++ {
+	for t := 1; t <= p.trials; t++ {
 		if t > 1 {
-			if err := sweep.Cooldown(ctx, p.Cooldown); err != nil {
+			if err := sweep.Cooldown(ctx, p.cooldown); err != nil {
 				return err
 			}
 		}
 		if err := interrupted(ctx); err != nil {
 			return err
 		}
-		cfg := cloneConfig(p.Cells[0].Config)
-		cfg.Output.ArtifactDir = trialDir(p.BaseDir, t)
-		if t > 1 && !p.WarmupEveryTrial {
+		cfg := cloneConfig(p.cells[0].Config)
+		cfg.Output.ArtifactDir = trialDir(p.baseDir, t)
+		if t > 1 && !p.warmupEveryTrial {
 			cfg.Warmup = nil // AIPerf warms up before the first trial only
 		}
-		if p.VarySeed {
+		if p.varySeed {
 			cfg.Seed += uint64(t - 1)
 		}
 		sum, err := step(ctx, cfg)
@@ -65,7 +65,7 @@ func (p *Plan) executeTrials(ctx context.Context, step StepFunc, out io.Writer) 
 		}
 		sums = append(sums, sum)
 	}
-	jsonPath, err := WriteAggregate(filepath.Join(p.BaseDir, "aggregate"), sums, p.Confidence)
+	jsonPath, err := writeAggregate(filepath.Join(p.baseDir, "aggregate"), sums, p.confidence)
 	if err != nil {
 		return errext.Errorf(errext.Generic, "writing the aggregate over trials: %v", err)
 	}
@@ -76,16 +76,12 @@ func (p *Plan) executeTrials(ctx context.Context, step StepFunc, out io.Writer) 
 // executeSweep mirrors the sweep() builtin: cells in order, each cell's
 // trials back to back, a cooldown before every step but the first.
 func (p *Plan) executeSweep(ctx context.Context, step StepFunc, out io.Writer) error {
-	names := make([]string, len(p.Params))
-	for i, prm := range p.Params {
-		names[i] = prm.Name
-	}
 	var rows []sweep.Row
-	for ci, c := range p.Cells {
+	for ci, c := range p.cells {
 		row := sweep.Row{Cell: c.Cell}
-		for t := 1; t <= p.Trials; t++ {
+		for t := 1; t <= p.trials; t++ {
 			if ci > 0 || t > 1 {
-				if err := sweep.Cooldown(ctx, p.Cooldown); err != nil {
+				if err := sweep.Cooldown(ctx, p.cooldown); err != nil {
 					return err
 				}
 			}
@@ -96,8 +92,8 @@ func (p *Plan) executeSweep(ctx context.Context, step StepFunc, out io.Writer) e
 			if cfg.Name == "" {
 				cfg.Name = c.Name
 			}
-			dir := filepath.Join(p.BaseDir, c.Name)
-			if p.Trials > 1 {
+			dir := filepath.Join(p.baseDir, c.Name)
+			if p.trials > 1 {
 				dir = filepath.Join(dir, fmt.Sprintf("trial_%04d", t))
 			}
 			cfg.Output.ArtifactDir = dir
@@ -109,7 +105,7 @@ func (p *Plan) executeSweep(ctx context.Context, step StepFunc, out io.Writer) e
 		}
 		rows = append(rows, row)
 	}
-	csvPath, _, err := sweep.WriteSummary(p.BaseDir, names, rows, p.Confidence)
+	csvPath, _, err := sweep.WriteSummary(p.baseDir, p.paramNames(), rows, p.confidence)
 	if err != nil {
 		return errext.Errorf(errext.Generic, "writing the sweep summary: %v", err)
 	}
@@ -145,17 +141,36 @@ func interrupted(ctx context.Context) error {
 // aggregateStats are the statistics of a record metric aggregated over trials.
 var aggregateStats = []string{"avg", "min", "max", "std", "p50", "p90", "p95", "p99"}
 
-// WriteAggregate writes dir/profile_export_aiperf_aggregate.json and .csv:
+// metricAggregate is one metric's statistics aggregated over trials.
+type metricAggregate struct {
+	tag, unit string
+	stats     []string
+	aggs      map[string]sweep.Aggregate
+}
+
+// writeAggregate writes dir/profile_export_aiperf_aggregate.json and .csv:
 // for every metric present in every trial, each statistic's mean, standard
 // deviation, min, max, coefficient of variation, standard error and
 // Student-t confidence interval over the trials (AIPerf's multi-run
 // aggregate). It returns the JSON path.
-func WriteAggregate(dir string, sums []*results.Summary, confidence float64) (string, error) {
-	type metricAgg struct {
-		unit  string
-		stats []string
-		aggs  map[string]sweep.Aggregate
+func writeAggregate(dir string, sums []*results.Summary, confidence float64) (string, error) {
+	aggs := aggregateTrials(sums, confidence)
+	js, err := aggregateJSON(sums, aggs, confidence)
+	if err != nil {
+		return "", err
 	}
+	jsonPath := filepath.Join(dir, "profile_export_aiperf_aggregate.json")
+	if err := export.WriteFileAtomic(jsonPath, js); err != nil {
+		return "", err
+	}
+	if err := export.WriteFileAtomic(filepath.Join(dir, "profile_export_aiperf_aggregate.csv"), aggregateCSV(aggs)); err != nil {
+		return "", err
+	}
+	return jsonPath, nil
+}
+
+// aggregateTrials aggregates, by metric tag, the statistics every trial has.
+func aggregateTrials(sums []*results.Summary, confidence float64) []metricAggregate {
 	tags := map[string]int{}
 	for _, s := range sums {
 		for _, m := range s.Metrics {
@@ -169,10 +184,10 @@ func WriteAggregate(dir string, sums []*results.Summary, confidence float64) (st
 		}
 	}
 	sort.Strings(order)
-	metrics := map[string]*metricAgg{}
+	var out []metricAggregate
 	for _, tag := range order {
 		first := sums[0].Metric(tag)
-		ma := &metricAgg{unit: first.Unit, aggs: map[string]sweep.Aggregate{}}
+		ma := metricAggregate{tag: tag, unit: first.Unit, aggs: map[string]sweep.Aggregate{}}
 		stats := []string{"avg"}
 		if first.Stats != nil {
 			stats = aggregateStats
@@ -191,11 +206,14 @@ func WriteAggregate(dir string, sums []*results.Summary, confidence float64) (st
 			}
 		}
 		if len(ma.stats) > 0 {
-			metrics[tag] = ma
+			out = append(out, ma)
 		}
 	}
+	return out
+}
 
-	// JSON: {"metrics": {tag: {"unit": u, stat: aggregate, ...}}, ...}.
+// aggregateJSON renders {"metrics": {tag: {"unit": u, stat: aggregate, ...}}, ...}.
+func aggregateJSON(sums []*results.Summary, aggs []metricAggregate, confidence float64) ([]byte, error) {
 	var js strings.Builder
 	runs := make([]string, len(sums))
 	for i, s := range sums {
@@ -203,49 +221,40 @@ func WriteAggregate(dir string, sums []*results.Summary, confidence float64) (st
 	}
 	head, _ := json.Marshal(runs)
 	fmt.Fprintf(&js, "{\n  \"schema_version\": \"1.0\",\n  \"num_runs\": %d,\n  \"confidence_level\": %s,\n  \"run_dirs\": %s,\n  \"metrics\": {", len(sums), strconv.FormatFloat(confidence, 'g', -1, 64), head)
-	csv := [][]string{{"Metric", "Unit", "Stat", "mean", "std", "min", "max", "cv", "std_err", "ci_low", "ci_high", "t_critical"}}
-	firstTag := true
-	for _, tag := range order {
-		ma, ok := metrics[tag]
-		if !ok {
-			continue
-		}
-		if !firstTag {
+	for i, ma := range aggs {
+		if i > 0 {
 			js.WriteString(",")
 		}
-		firstTag = false
 		unit, _ := json.Marshal(ma.unit)
-		fmt.Fprintf(&js, "\n    %q: {\n      \"unit\": %s", tag, unit)
+		fmt.Fprintf(&js, "\n    %q: {\n      \"unit\": %s", ma.tag, unit)
 		for _, st := range ma.stats {
-			a := ma.aggs[st]
-			b, err := json.Marshal(jsonAggregate(a))
+			b, err := json.Marshal(jsonAggregate(ma.aggs[st]))
 			if err != nil {
-				return "", err
+				return nil, err
 			}
 			fmt.Fprintf(&js, ",\n      %q: %s", st, b)
-			csv = append(csv, []string{tag, ma.unit, st, num(a.Mean), num(a.Std), num(a.Min), num(a.Max), num(a.CV), num(a.StdErr), num(a.CILow), num(a.CIHigh), num(a.TCritical)})
 		}
 		js.WriteString("\n    }")
 	}
 	js.WriteString("\n  }\n}\n")
-	jsonPath := filepath.Join(dir, "profile_export_aiperf_aggregate.json")
-	if err := export.WriteFileAtomic(jsonPath, []byte(js.String())); err != nil {
-		return "", err
+	return []byte(js.String()), nil
+}
+
+// aggregateCSV renders one row per metric and statistic.
+func aggregateCSV(aggs []metricAggregate) []byte {
+	rows := [][]string{{"Metric", "Unit", "Stat", "mean", "std", "min", "max", "cv", "std_err", "ci_low", "ci_high", "t_critical"}}
+	for _, ma := range aggs {
+		for _, st := range ma.stats {
+			a := ma.aggs[st]
+			rows = append(rows, []string{ma.tag, ma.unit, st, num(a.Mean), num(a.Std), num(a.Min), num(a.Max), num(a.CV), num(a.StdErr), num(a.CILow), num(a.CIHigh), num(a.TCritical)})
+		}
 	}
 	var c strings.Builder
-	for _, row := range csv {
-		for i, cell := range row {
-			if i > 0 {
-				c.WriteByte(',')
-			}
-			c.WriteString(cell)
-		}
+	for _, row := range rows {
+		c.WriteString(strings.Join(row, ","))
 		c.WriteString("\r\n")
 	}
-	if err := export.WriteFileAtomic(filepath.Join(dir, "profile_export_aiperf_aggregate.csv"), []byte(c.String())); err != nil {
-		return "", err
-	}
-	return jsonPath, nil
+	return []byte(c.String())
 }
 
 // jsonAggregate writes NaN and infinite values (one trial's CI) as null.

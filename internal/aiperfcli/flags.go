@@ -1,15 +1,3 @@
-// Package profile is the second front-end of loadstar beside the script API:
-// AIPerf's `aiperf profile` command line. It parses AIPerf's flags (names,
-// aliases, defaults, validation rules), turns them into the same plan a
-// scenario's run() or sweep() builds — one config.Benchmark per sweep cell —,
-// runs that plan through the same step function as scenarios, and renders it
-// back as the equivalent .star scenario (--emit-scenario).
-//
-//	plan, err := aiperfcli.Build(&flags, registry, aiperfcli.WithCommandLine(os.Args[1:]))
-//	fmt.Print(plan.Scenario())                 // --emit-scenario
-//	err = plan.Execute(ctx, runStep, os.Stdout) // runStep = builtins.RunStep on a thread
-//
-// docs/profile.md lists every flag with its AIPerf equivalent.
 package aiperfcli
 
 // Flags are the flags of `loadstar profile`: AIPerf's names and aliases, in
@@ -83,14 +71,14 @@ type Flags struct {
 
 	// Images and audio.
 	ImageBatchSize   *int      `name:"image-batch-size" aliases:"batch-size-image" group:"Image input" placeholder:"N" help:"Random images per turn (endpoints that accept images). (Also --batch-size-image.)"`
-	ImageWidthMean   *float64  `name:"image-width-mean" group:"Image input" placeholder:"PX" help:"Mean image width (default 512)."`
+	ImageWidthMean   *float64  `name:"image-width-mean" group:"Image input" placeholder:"PX" help:"Mean image width in pixels; images are sent when a width and a height are given."`
 	ImageWidthStddev *float64  `name:"image-width-stddev" group:"Image input" placeholder:"PX" help:"Standard deviation of the width."`
-	ImageHeightMean  *float64  `name:"image-height-mean" group:"Image input" placeholder:"PX" help:"Mean image height (default 512)."`
+	ImageHeightMean  *float64  `name:"image-height-mean" group:"Image input" placeholder:"PX" help:"Mean image height in pixels (see --image-width-mean)."`
 	ImageHeightStdev *float64  `name:"image-height-stddev" group:"Image input" placeholder:"PX" help:"Standard deviation of the height."`
 	ImageSource      string    `name:"image-source" group:"Image input" placeholder:"noise" help:"Source of synthetic images: noise (random pixels, AIPerf's default and the only one loadstar generates)."`
 	ImageFormat      string    `name:"image-format" group:"Image input" placeholder:"FORMAT" help:"png, jpeg or random (default png)."`
 	AudioBatchSize   *int      `name:"audio-batch-size" aliases:"batch-size-audio" group:"Audio input" placeholder:"N" help:"White-noise audio clips per turn (endpoints that accept audio). (Also --batch-size-audio.)"`
-	AudioLengthMean  *float64  `name:"audio-length-mean" group:"Audio input" placeholder:"SEC" help:"Mean clip length in seconds (default 5)."`
+	AudioLengthMean  *float64  `name:"audio-length-mean" group:"Audio input" placeholder:"SEC" help:"Mean clip length in seconds; audio is sent when a length is given."`
 	AudioLengthStdev *float64  `name:"audio-length-stddev" group:"Audio input" placeholder:"SEC" help:"Standard deviation of the clip length."`
 	AudioFormat      string    `name:"audio-format" group:"Audio input" placeholder:"wav" help:"wav (the only format loadstar generates)."`
 	AudioSampleRates listValue `name:"audio-sample-rates" group:"Audio input" placeholder:"KHZ" help:"Sample rate in kHz (one value; default 16)."`
@@ -171,5 +159,5 @@ type Flags struct {
 	// loadstar.
 	EmitScenario bool `name:"emit-scenario" group:"loadstar" help:"Print the equivalent .star scenario (runnable with loadstar run) and exit without sending."`
 
-	Unsupported
+	unsupported
 }

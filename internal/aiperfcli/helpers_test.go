@@ -59,7 +59,7 @@ func build(t testing.TB, args ...string) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Build(f, registry(t), WithCommandLine(append([]string{"profile"}, args...)), WithGetenv(func(string) string { return "" }))
+	return Build(f, registry(t), WithCommandLine(append([]string{"profile"}, args...)), withGetenv(func(string) string { return "" }))
 }
 
 func mustBuild(t testing.TB, args ...string) *Plan {
@@ -131,9 +131,9 @@ func comparable(c *config.Benchmark) *config.Benchmark {
 
 // describe renders a benchmark for failure messages.
 func describe(c *config.Benchmark) string {
-	r := &Renderer{}
+	r := &renderer{}
 	var b strings.Builder
-	for _, k := range r.RunKwargs(c) {
+	for _, k := range r.runKwargs(c) {
 		fmt.Fprintf(&b, "  %s = %s\n", k.Name, k.Expr)
 	}
 	return b.String()

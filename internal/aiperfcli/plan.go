@@ -18,38 +18,39 @@ import (
 // sweep of cells, and/or repeated trials — each step a config.Benchmark
 // exactly as a scenario's run() or sweep() would build it.
 type Plan struct {
-	// Cells are the benchmarks: one (Name "") without a sweep, else one per
-	// sweep cell in run order.
-	Cells []Cell
-	// Params are the swept parameters (nil without a sweep); Mode how they
-	// combine.
-	Params []sweep.Param
-	Mode   sweep.Mode
-	// Trials per cell (--num-profile-runs); Confidence of their intervals.
-	Trials     int
-	Confidence float64
-	// Cooldown is the pause before every step but the first.
-	Cooldown time.Duration
-	// VarySeed seeds trial N with seed+N-1 (--vary-seed-per-trial).
-	VarySeed bool
-	// BaseDir holds the steps of a sweep or of repeated trials ("" for a
-	// single benchmark, whose directory is its config's).
-	BaseDir string
 	// Mock is the embedded mock server's configuration when no --url was
-	// given (the cells then point at MockURL until UseURL is called).
+	// given (the cells then point at mockURL until UseURL is called).
 	Mock *mock.Config
 	// Notes are remarks for the user (stderr): flags accepted without
 	// effect, defaults chosen on their behalf.
 	Notes []string
-	// WarmupEveryTrial keeps the warmup in every trial of a repeated
-	// benchmark (--no-profile-run-disable-warmup-after-first).
-	WarmupEveryTrial bool
-	// Verbosity is 1 for -v (debug logs), 2 for -vv (trace logs).
-	Verbosity int
 	// EmitScenario is --emit-scenario.
 	EmitScenario bool
-	// Command is the command line with secrets redacted.
-	Command string
+
+	// cells are the benchmarks: one (Name "") without a sweep, else one per
+	// sweep cell in run order.
+	cells []cell
+	// params are the swept parameters (nil without a sweep); sweepMode how
+	// they combine.
+	params    []sweep.Param
+	sweepMode sweep.Mode
+	// trials per cell (--num-profile-runs); confidence of their intervals.
+	trials     int
+	confidence float64
+	// cooldown is the pause before every step but the first.
+	cooldown time.Duration
+	// varySeed seeds trial N with seed+N-1 (--vary-seed-per-trial).
+	varySeed bool
+	// baseDir holds the steps of a sweep or of repeated trials ("" for a
+	// single benchmark, whose directory is its config's).
+	baseDir string
+	// warmupEveryTrial keeps the warmup in every trial of a repeated
+	// benchmark (--no-profile-run-disable-warmup-after-first).
+	warmupEveryTrial bool
+	// verbosity is 1 for -v (debug logs), 2 for -vv (trace logs).
+	verbosity int
+	// command is the command line with secrets redacted.
+	command string
 
 	// template is the benchmark built with a sentinel value per swept
 	// parameter: rendering it and replacing the sentinels gives the sweep's
@@ -60,15 +61,15 @@ type Plan struct {
 	seedPerStep bool
 }
 
-// Cell is one benchmark of a plan.
-type Cell struct {
+// cell is one benchmark of a plan.
+type cell struct {
 	sweep.Cell
 	Config *config.Benchmark
 }
 
-// MockURL is where the cells of a plan on the embedded mock point until
+// mockURL is where the cells of a plan on the embedded mock point until
 // UseURL gives the server's address.
-const MockURL = "http://127.0.0.1:0"
+const mockURL = "http://127.0.0.1:0"
 
 // defaultMockModel is the model name used on the embedded mock when no -m is given.
 const defaultMockModel = "mock-model"
@@ -88,9 +89,9 @@ type options struct {
 // plan's run_info.cli_command.
 func WithCommandLine(args []string) Option { return func(o *options) { o.args = args } }
 
-// WithGetenv replaces os.Getenv (the Hugging Face cache lookup reads
+// withGetenv replaces os.Getenv (the Hugging Face cache lookup reads
 // HF_HUB_CACHE, HF_HOME and HOME).
-func WithGetenv(f func(string) string) Option { return func(o *options) { o.getenv = f } }
+func withGetenv(f func(string) string) Option { return func(o *options) { o.getenv = f } }
 
 // builder carries the state of one Build.
 type builder struct {
@@ -121,14 +122,14 @@ type builder struct {
 // does not work (a missing file, an unknown endpoint type, a tokenizer that
 // cannot be found, plugin arguments the plugin rejects).
 func Build(f *Flags, reg *plugin.Registry, opts ...Option) (*Plan, error) {
-	b := &builder{f: f, reg: reg, plan: &Plan{Trials: 1, Confidence: 0.95, Mode: sweep.Grid}, swept: map[string]bool{}}
+	b := &builder{f: f, reg: reg, plan: &Plan{trials: 1, confidence: 0.95, sweepMode: sweep.Grid}, swept: map[string]bool{}}
 	for _, o := range opts {
 		o(&b.opts)
 	}
 	if b.opts.getenv == nil {
 		b.opts.getenv = os.Getenv
 	}
-	b.plan.Command = RedactedCommand(b.opts.args)
+	b.plan.command = redactedCommand(b.opts.args)
 	b.plan.EmitScenario = f.EmitScenario
 	if err := b.checkUnsupported(); err != nil {
 		return nil, err
@@ -146,7 +147,7 @@ func Build(f *Flags, reg *plugin.Registry, opts ...Option) (*Plan, error) {
 		b.lists[p.Name] = p.Values
 	}
 	if f.NumProfileRuns != nil {
-		b.plan.Trials = *f.NumProfileRuns // rules read it; one checks its range
+		b.plan.trials = *f.NumProfileRuns // rules read it; one checks its range
 	}
 	// Every value of every list must make a valid benchmark: the rules
 	// check them all (a grid of every value covers every rule that
@@ -160,10 +161,10 @@ func Build(f *Flags, reg *plugin.Registry, opts ...Option) (*Plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		b.plan.Cells = []Cell{{Config: cfg}}
+		b.plan.cells = []cell{{Config: cfg}}
 	} else {
-		b.plan.Params = params
-		cells, err := sweep.Cells(params, b.plan.Mode)
+		b.plan.params = params
+		cells, err := sweep.Cells(params, b.plan.sweepMode)
 		if err != nil {
 			return nil, usage("sweep-type", "%s", strings.TrimPrefix(err.Error(), "sweep: "))
 		}
@@ -185,7 +186,7 @@ func Build(f *Flags, reg *plugin.Registry, opts ...Option) (*Plan, error) {
 				cfg.Seed += uint64(c.Index)
 				b.plan.seedPerStep = true
 			}
-			b.plan.Cells = append(b.plan.Cells, Cell{Cell: c, Config: cfg})
+			b.plan.cells = append(b.plan.cells, cell{Cell: c, Config: cfg})
 		}
 		if err := b.buildTemplate(params, fixed); err != nil {
 			return nil, err
@@ -194,7 +195,7 @@ func Build(f *Flags, reg *plugin.Registry, opts ...Option) (*Plan, error) {
 	if err := b.checkSpecs(); err != nil {
 		return nil, err
 	}
-	b.plan.BaseDir = b.baseDir()
+	b.plan.baseDir = b.baseDir()
 	return b.plan, nil
 }
 
@@ -202,7 +203,7 @@ func Build(f *Flags, reg *plugin.Registry, opts ...Option) (*Plan, error) {
 // parameters, and builds the cheap ones (endpoint, timing, sampler,
 // transport) so that their own validation runs before anything starts.
 func (b *builder) checkSpecs() error {
-	for _, c := range b.plan.Cells {
+	for _, c := range b.plan.cells {
 		cfg := c.Config
 		specs := []*plugin.Spec{cfg.Endpoint, cfg.Dataset, cfg.Timing, cfg.Sampler, cfg.Transport}
 		if cfg.Warmup != nil {
@@ -227,27 +228,23 @@ func (b *builder) checkSpecs() error {
 // baseDir is the directory of a sweep's steps or of repeated trials.
 func (b *builder) baseDir() string {
 	p := b.plan
-	if len(p.Params) == 0 && p.Trials < 2 {
+	if len(p.params) == 0 && p.trials < 2 {
 		return ""
 	}
 	if b.f.ArtifactDir != "" {
 		return cleanDir(b.f.ArtifactDir)
 	}
-	cfg := p.Cells[0].Config
+	cfg := p.cells[0].Config
 	stimulus := ""
-	if len(p.Params) > 0 {
-		names := make([]string, len(p.Params))
-		for i, prm := range p.Params {
-			names[i] = prm.Name
-		}
-		stimulus = strings.Join(names, "-") + "_sweep"
+	if len(p.params) > 0 {
+		stimulus = strings.Join(p.paramNames(), "-") + "_sweep"
 	}
 	return cleanDir(export.ArtifactDir(cfg, b.epMeta.ServiceKind, b.epName, stimulus))
 }
 
 // UseURL points every cell of a plan on the embedded mock at the server's url.
 func (p *Plan) UseURL(url string) {
-	for _, c := range p.Cells {
+	for _, c := range p.cells {
 		c.Config.Endpoint = withURL(c.Config.Endpoint, url)
 	}
 	if p.template != nil {

@@ -114,8 +114,8 @@ var pkgDir = func() string { d, _ := os.Getwd(); return d }()
 func TestBuildTranslatesAIPerfFlags(t *testing.T) {
 	t.Run("defaults", func(t *testing.T) {
 		p := mustBuild(t)
-		cfg := p.Cells[0].Config
-		if p.Mock == nil || p.BaseDir != "" || len(p.Cells) != 1 {
+		cfg := p.cells[0].Config
+		if p.Mock == nil || p.baseDir != "" || len(p.cells) != 1 {
 			t.Fatalf("want one benchmark on the mock, got %+v", p)
 		}
 		if got := cfg.Endpoint.String(); got != `endpoint.chat(model=["mock-model"], url=["http://127.0.0.1:0"])` {
@@ -129,14 +129,14 @@ func TestBuildTranslatesAIPerfFlags(t *testing.T) {
 		}
 	})
 	t.Run("request rate with concurrency caps the sessions", func(t *testing.T) {
-		cfg := mustBuild(t, "--request-rate", "10", "--concurrency", "4").Cells[0].Config
+		cfg := mustBuild(t, "--request-rate", "10", "--concurrency", "4").cells[0].Config
 		want := "timing.request_rate(arrival=arrival.poisson(), max_concurrency=4, rate=10)"
 		if got := cfg.Timing.String(); got != want {
 			t.Errorf("timing %s, want %s", got, want)
 		}
 	})
 	t.Run("a timestamped trace switches to a fixed schedule", func(t *testing.T) {
-		cfg := mustBuild(t, "--input-file", mooncake, "--fixed-schedule-auto-offset").Cells[0].Config
+		cfg := mustBuild(t, "--input-file", mooncake, "--fixed-schedule-auto-offset").cells[0].Config
 		if got := cfg.Timing.String(); got != "timing.fixed_schedule(auto_offset=True)" {
 			t.Errorf("timing %s", got)
 		}
@@ -145,13 +145,13 @@ func TestBuildTranslatesAIPerfFlags(t *testing.T) {
 		}
 	})
 	t.Run("concurrency_burst is the closed loop", func(t *testing.T) {
-		cfg := mustBuild(t, "--concurrency", "3", "--request-rate-mode", "concurrency_burst").Cells[0].Config
+		cfg := mustBuild(t, "--concurrency", "3", "--request-rate-mode", "concurrency_burst").cells[0].Config
 		if got := cfg.Timing.String(); got != "timing.concurrency(concurrency=3)" {
 			t.Errorf("timing %s", got)
 		}
 	})
 	t.Run("lengths", func(t *testing.T) {
-		cfg := mustBuild(t, "--isl", "100", "--isl-stddev", "10", "--osl", "20").Cells[0].Config
+		cfg := mustBuild(t, "--isl", "100", "--isl-stddev", "10", "--osl", "20").cells[0].Config
 		if got := cfg.Dataset.Args["isl"]; got != (dist.Normal{Mu: 100, Sigma: 10}) {
 			t.Errorf("isl %v", got)
 		}
@@ -160,7 +160,7 @@ func TestBuildTranslatesAIPerfFlags(t *testing.T) {
 		}
 	})
 	t.Run("extra inputs and headers keep order and types", func(t *testing.T) {
-		cfg := mustBuild(t, "--url", "h:1", "-m", "m", "--extra-inputs", "max_tokens:5,temperature:0.5,stop:none", "-H", `{"X-A": "1", "X-B": "2"}`).Cells[0].Config
+		cfg := mustBuild(t, "--url", "h:1", "-m", "m", "--extra-inputs", "max_tokens:5,temperature:0.5,stop:none", "-H", `{"X-A": "1", "X-B": "2"}`).cells[0].Config
 		extra := cfg.Endpoint.Args["extra"].(*ordered.Map)
 		if got := strings.Join(extra.Keys(), ","); got != "max_tokens,temperature,stop" {
 			t.Errorf("extra keys %s", got)
@@ -174,50 +174,50 @@ func TestBuildTranslatesAIPerfFlags(t *testing.T) {
 		}
 	})
 	t.Run("goodput in display units", func(t *testing.T) {
-		cfg := mustBuild(t, "--goodput", "time_to_first_token:200 output_token_throughput_per_user:50").Cells[0].Config
+		cfg := mustBuild(t, "--goodput", "time_to_first_token:200 output_token_throughput_per_user:50").cells[0].Config
 		if len(cfg.SLOs) != 2 || cfg.SLOs[0].Threshold != 200e6 || cfg.SLOs[0].Op != "<=" || cfg.SLOs[1].Op != ">=" {
 			t.Errorf("slos %+v", cfg.SLOs)
 		}
 	})
 	t.Run("multi-run uses seed 42 and AIPerf's layout", func(t *testing.T) {
 		p := mustBuild(t, "--num-profile-runs", "3", "--artifact-dir", "out/runs/")
-		if c := p.Cells[0].Config; !c.SeedSet || c.Seed != 42 {
+		if c := p.cells[0].Config; !c.SeedSet || c.Seed != 42 {
 			t.Errorf("seed %d (set %v), want 42", c.Seed, c.SeedSet)
 		}
-		if p.BaseDir != "out/runs" || p.Trials != 3 {
-			t.Errorf("base %q trials %d", p.BaseDir, p.Trials)
+		if p.baseDir != "out/runs" || p.trials != 3 {
+			t.Errorf("base %q trials %d", p.baseDir, p.trials)
 		}
 	})
 	t.Run("sweep cells are named as AIPerf's directories", func(t *testing.T) {
 		p := mustBuild(t, "--concurrency", "8,16", "--request-rate", "2.5,5")
 		var names []string
-		for _, c := range p.Cells {
+		for _, c := range p.cells {
 			names = append(names, c.Name)
 		}
 		if got := strings.Join(names, " "); got != "concurrency_8-request_rate_2.5 concurrency_8-request_rate_5 concurrency_16-request_rate_2.5 concurrency_16-request_rate_5" {
 			t.Errorf("cells %s", got)
 		}
-		if p.BaseDir != "artifacts/mock-model-openai-chat-concurrency-request_rate_sweep" {
-			t.Errorf("base %s", p.BaseDir)
+		if p.baseDir != "artifacts/mock-model-openai-chat-concurrency-request_rate_sweep" {
+			t.Errorf("base %s", p.baseDir)
 		}
 	})
 	t.Run("grace inf and seconds", func(t *testing.T) {
-		cfg := mustBuild(t, "--benchmark-duration", "10", "--benchmark-grace-period", "2.5").Cells[0].Config
+		cfg := mustBuild(t, "--benchmark-duration", "10", "--benchmark-grace-period", "2.5").cells[0].Config
 		if cfg.Stop.Duration != 10*time.Second || cfg.Grace != 2500*time.Millisecond {
 			t.Errorf("duration %s grace %s", cfg.Stop.Duration, cfg.Grace)
 		}
 	})
 	t.Run("the API key is redacted in the command", func(t *testing.T) {
 		p := mustBuild(t, "--url", "h:1", "-m", "m", "--api-key", "sk-live-1", "-H", "Authorization: Bearer q", "--header=X-Api-Key:z")
-		if strings.Contains(p.Command, "sk-live-1") || strings.Contains(p.Command, "Bearer q") || strings.Contains(p.Command, ":z") {
-			t.Errorf("command not redacted: %s", p.Command)
+		if strings.Contains(p.command, "sk-live-1") || strings.Contains(p.command, "Bearer q") || strings.Contains(p.command, ":z") {
+			t.Errorf("command not redacted: %s", p.command)
 		}
-		if p.Cells[0].Config.CLICommand != p.Command {
-			t.Errorf("cli command %q", p.Cells[0].Config.CLICommand)
+		if p.cells[0].Config.CLICommand != p.command {
+			t.Errorf("cli command %q", p.cells[0].Config.CLICommand)
 		}
 	})
 	t.Run("list options", func(t *testing.T) {
-		cfg := mustBuild(t, "-m", "a,b", "c", "--extra-inputs", "top_k:5", "temperature:0.5").Cells[0].Config
+		cfg := mustBuild(t, "-m", "a,b", "c", "--extra-inputs", "top_k:5", "temperature:0.5").cells[0].Config
 		if got := cfg.Endpoint.Args["model"]; !reflect.DeepEqual(got, []string{"a", "b", "c"}) {
 			t.Errorf("models %v", got)
 		}
@@ -227,22 +227,22 @@ func TestBuildTranslatesAIPerfFlags(t *testing.T) {
 	})
 	t.Run("sweep steps draw from seed+i", func(t *testing.T) {
 		p := mustBuild(t, "--concurrency", "1,2,3", "--random-seed", "10")
-		for i, c := range p.Cells {
+		for i, c := range p.cells {
 			if c.Config.Seed != uint64(10+i) {
 				t.Errorf("step %d seed %d", i, c.Config.Seed)
 			}
 		}
 		p = mustBuild(t, "--concurrency", "1,2", "--random-seed", "10", "--parameter-sweep-same-seed")
-		if p.Cells[1].Config.Seed != 10 {
-			t.Errorf("same seed: %d", p.Cells[1].Config.Seed)
+		if p.cells[1].Config.Seed != 10 {
+			t.Errorf("same seed: %d", p.cells[1].Config.Seed)
 		}
 	})
 	t.Run("images need a size", func(t *testing.T) {
-		cfg := mustBuild(t, "--image-width-mean", "64", "--image-height-mean", "32").Cells[0].Config
+		cfg := mustBuild(t, "--image-width-mean", "64", "--image-height-mean", "32").cells[0].Config
 		if cfg.Dataset.Args["images"] != int64(1) || cfg.Dataset.Args["image_width"] != (dist.Fixed{V: 64}) {
 			t.Errorf("dataset %s", cfg.Dataset)
 		}
-		cfg = mustBuild(t, "--image-width-mean", "64", "--image-height-mean", "32", "--image-batch-size", "0").Cells[0].Config
+		cfg = mustBuild(t, "--image-width-mean", "64", "--image-height-mean", "32", "--image-batch-size", "0").cells[0].Config
 		if cfg.Dataset.Args.Has("images") {
 			t.Errorf("--image-batch-size 0 still sends images: %s", cfg.Dataset)
 		}
@@ -423,7 +423,7 @@ func TestTokenizerResolution(t *testing.T) {
 }
 
 func TestRedactedCommand(t *testing.T) {
-	got := RedactedCommand([]string{"profile", "--api-key", "sk-1", "--api-key=sk-2", "-H", "Authorization: Bearer x", "-HX-Key:y",
+	got := redactedCommand([]string{"profile", "--api-key", "sk-1", "--api-key=sk-2", "-H", "Authorization: Bearer x", "-HX-Key:y",
 		"-H", `{"Authorization": "Bearer z"}`, "-H", "X-Team: a b", "--goodput", "time_to_first_token:5"})
 	want := `loadstar profile --api-key "<redacted>" --api-key="<redacted>" -H "Authorization:<redacted>" -H"X-Key:<redacted>" -H "<redacted>" -H "X-Team: a b" --goodput time_to_first_token:5`
 	if got != want {
@@ -467,9 +467,9 @@ func TestSpecRendererRoundTripsValueTypes(t *testing.T) {
 	inner.Set("k", "v")
 	m.Set("o", inner)
 	s := &plugin.Spec{Category: plugin.Endpoint, Name: "chat", Args: plugin.Args{"extra": m, "model": []string{"a", "b"}, "timeout": 1500 * time.Millisecond}}
-	r := &Renderer{}
+	r := &renderer{}
 	want := `endpoint.chat(extra = {"f": 1.0, "i": 1, "l": ["a", 2.5, None, True], "o": {"k": "v"}}, model = ["a", "b"], timeout = "1.5s")`
-	if got := r.Spec(s); got != want {
+	if got := r.spec(s); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }

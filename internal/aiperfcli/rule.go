@@ -162,7 +162,7 @@ func exactly(v float64) number {
 // notBelow passes a number >= every value of flag --name.
 func notBelow(name string) number {
 	return number{func(b *builder, x float64) bool {
-		for _, v := range b.values(name) {
+		for _, v := range b.numbers(name) {
 			if x < toFloat(v) {
 				return false
 			}
@@ -202,7 +202,7 @@ func (b *builder) demand(r *rule, flag string) error {
 		}
 	case r.valid.ok != nil:
 		_, list := listFlagOf(flag)
-		for _, x := range b.values(flag) {
+		for _, x := range b.numbers(flag) {
 			if !r.valid.ok(b, toFloat(x)) {
 				if list {
 					x = listElem{x}
@@ -322,9 +322,9 @@ func (b *builder) value(name string) (any, bool) {
 
 func (b *builder) given(name string) bool { _, ok := b.value(name); return ok }
 
-// values returns the numbers of flag --name: every value of a magic list
+// numbers returns the numbers of flag --name: every value of a magic list
 // (parsed), or the one value of a numeric flag; nil when not given.
-func (b *builder) values(name string) []any {
+func (b *builder) numbers(name string) []any {
 	if l, ok := listFlagOf(name); ok {
 		return b.lists[l.param]
 	}

@@ -18,7 +18,7 @@ func ruleBuilder(t *testing.T, f *Flags) *builder {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &builder{f: f, plan: &Plan{Trials: 1}, params: params, lists: map[string][]any{}, epName: "chat"}
+	b := &builder{f: f, plan: &Plan{trials: 1}, params: params, lists: map[string][]any{}, epName: "chat"}
 	for k, v := range fixed {
 		b.lists[k] = []any{v}
 	}

@@ -46,7 +46,7 @@ const (
 // What the builder knows when the rules run.
 var (
 	sweeping      = state(func(b *builder) bool { return len(b.params) > 0 })
-	trials        = state(func(b *builder) bool { return b.plan.Trials > 1 })
+	trials        = state(func(b *builder) bool { return b.plan.trials > 1 })
 	fixedSchedule = state((*builder).fixedSchedule)
 	autoSchedule  = state((*builder).autoSchedule)
 	userCentric   = state(func(b *builder) bool { return b.loadMode() == "user_centric" })
@@ -60,7 +60,7 @@ var (
 	randomPool    = state(func(b *builder) bool { return plugin.Normalize(b.f.CustomDatasetType) == "random_pool" })
 	warmup        = given(warmupFlags)
 	// swept holds when the rule's own flag is a list of several values.
-	swept = cond{holds: func(b *builder, flag string) bool { return len(b.values(flag)) > 1 }}
+	swept = cond{holds: func(b *builder, flag string) bool { return len(b.numbers(flag)) > 1 }}
 	// several holds when the rule's own list flag has several values.
 	several = cond{holds: func(b *builder, flag string) bool { v, _ := b.value(flag); l, _ := v.([]string); return len(l) > 1 }}
 	// cooldownsDiffer holds when the trial and sweep cooldowns are both given and differ.
@@ -270,14 +270,14 @@ var rules = []rule{
 func (b *builder) settle() {
 	f, p := b.f, b.plan
 	if f.SweepType == "zip" {
-		p.Mode = sweep.Zip
+		p.sweepMode = sweep.Zip
 	}
 	if f.ConfidenceLevel != nil {
-		p.Confidence = *f.ConfidenceLevel
+		p.confidence = *f.ConfidenceLevel
 	}
-	p.VarySeed = f.VarySeedPerTrial
+	p.varySeed = f.VarySeedPerTrial
 	if f.WarmupFirstRunOnly != nil {
-		p.WarmupEveryTrial = !*f.WarmupFirstRunOnly
+		p.warmupEveryTrial = !*f.WarmupFirstRunOnly
 	}
 	var runCooldown, sweepCooldown time.Duration
 	if f.ProfileRunCooldown != nil {
@@ -286,13 +286,13 @@ func (b *builder) settle() {
 	if f.SweepCooldown != nil {
 		sweepCooldown = seconds(*f.SweepCooldown)
 	}
-	p.Cooldown = runCooldown
+	p.cooldown = runCooldown
 	if len(b.params) > 0 {
-		p.Cooldown = max(runCooldown, sweepCooldown)
+		p.cooldown = max(runCooldown, sweepCooldown)
 	}
-	p.Verbosity = f.Verbose
+	p.verbosity = f.Verbose
 	if f.ExtraVerbose {
-		p.Verbosity = max(p.Verbosity, 2)
+		p.verbosity = max(p.verbosity, 2)
 	}
 	if len(f.URL) == 0 {
 		cfg := b.mockConfig()

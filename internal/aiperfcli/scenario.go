@@ -19,38 +19,39 @@ import (
 	"github.com/loadstar/loadstar/internal/sweep"
 )
 
-// Kwarg is one keyword argument of a rendered run() call: its name and its
+// kwarg is one keyword argument of a rendered run() call: its name and its
 // Starlark expression.
-type Kwarg struct {
+type kwarg struct {
 	Name, Expr string
 }
 
-// Renderer renders a plan as Starlark. Secrets never appear in its output:
+// renderer renders a plan as Starlark. Secrets never appear in its output:
 // each becomes a call _secret("<name>") that reads --var <name>=... when
-// the scenario runs; Secrets lists their names.
-type Renderer struct {
-	// URLVar renders every endpoint's url argument as this identifier
+// the scenario runs; secrets lists their names.
+type renderer struct {
+	// urlVar renders every endpoint's url argument as this identifier
 	// (the embedded mock's address, known only when the scenario runs).
-	URLVar  string
-	Secrets []string
+	urlVar  string
+	secrets []string
 }
 
-// RunKwargs renders cfg as the keyword arguments of a run() call that
-// builds the same config.Benchmark, in run()'s documentation order,
-// leaving out what equals run()'s defaults. CLICommand has no run()
-// argument: a scenario's steps record where they were called instead.
-func (r *Renderer) RunKwargs(cfg *config.Benchmark) []Kwarg {
-	var out []Kwarg
-	add := func(name, expr string) { out = append(out, Kwarg{name, expr}) }
+// runKwargs renders cfg as the keyword arguments of a run() call that
+// builds the same config.Benchmark, in run()'s documentation order
+// (builtins.RunKwargs; a test keeps them in step), leaving out what equals
+// run()'s defaults. CLICommand has no run() argument: a scenario's steps
+// record where they were called instead.
+func (r *renderer) runKwargs(cfg *config.Benchmark) []kwarg {
+	var out []kwarg
+	add := func(name, expr string) { out = append(out, kwarg{name, expr}) }
 	def := config.Defaults()
 	if cfg.Endpoint != nil {
-		add("endpoint", r.Spec(cfg.Endpoint))
+		add("endpoint", r.spec(cfg.Endpoint))
 	}
 	if cfg.Dataset != nil {
-		add("dataset", r.Spec(cfg.Dataset))
+		add("dataset", r.spec(cfg.Dataset))
 	}
 	if cfg.Timing != nil {
-		add("timing", r.Spec(cfg.Timing))
+		add("timing", r.spec(cfg.Timing))
 	}
 	if cfg.Stop.Requests > 0 {
 		add("requests", strconv.Itoa(cfg.Stop.Requests))
@@ -64,28 +65,8 @@ func (r *Renderer) RunKwargs(cfg *config.Benchmark) []Kwarg {
 	if cfg.Grace != def.Grace {
 		add("grace", durationLit(cfg.Grace))
 	}
-	if w := cfg.Warmup; w != nil {
-		if w.Stop.Sessions == 0 && w.Stop.Duration == 0 && w.Grace == 0 && w.Timing == nil && w.Stop.Requests > 0 {
-			add("warmup", strconv.Itoa(w.Stop.Requests))
-		} else {
-			var parts []string
-			if w.Stop.Requests > 0 {
-				parts = append(parts, fmt.Sprintf("%q: %d", "requests", w.Stop.Requests))
-			}
-			if w.Stop.Sessions > 0 {
-				parts = append(parts, fmt.Sprintf("%q: %d", "sessions", w.Stop.Sessions))
-			}
-			if w.Stop.Duration > 0 {
-				parts = append(parts, fmt.Sprintf("%q: %s", "duration", durationLit(w.Stop.Duration)))
-			}
-			if w.Grace != 0 {
-				parts = append(parts, fmt.Sprintf("%q: %s", "grace", durationLit(w.Grace)))
-			}
-			if w.Timing != nil {
-				parts = append(parts, fmt.Sprintf("%q: %s", "timing", r.Spec(w.Timing)))
-			}
-			add("warmup", "{"+strings.Join(parts, ", ")+"}")
-		}
+	if cfg.Warmup != nil {
+		add("warmup", r.warmup(cfg.Warmup))
 	}
 	if c := cfg.Cancel; c.Percent > 0 {
 		expr := fmt.Sprintf("{%q: %s", "percent", floatLit(c.Percent))
@@ -95,15 +76,7 @@ func (r *Renderer) RunKwargs(cfg *config.Benchmark) []Kwarg {
 		add("cancel", expr+"}")
 	}
 	if len(cfg.SLOs) > 0 {
-		parts := make([]string, len(cfg.SLOs))
-		for i, s := range cfg.SLOs {
-			expr, ok := strings.CutPrefix(s.Source, s.Metric+" ")
-			if !ok || expr == "" {
-				expr = s.Op + " " + strconv.FormatFloat(s.Threshold, 'g', -1, 64) + "ns"
-			}
-			parts[i] = fmt.Sprintf("%q: %q", s.Metric, expr)
-		}
-		add("slos", "{"+strings.Join(parts, ", ")+"}")
+		add("slos", slosLit(cfg.SLOs))
 	}
 	if len(cfg.Thresholds) > 0 {
 		parts := make([]string, len(cfg.Thresholds))
@@ -121,15 +94,59 @@ func (r *Renderer) RunKwargs(cfg *config.Benchmark) []Kwarg {
 	if cfg.ServerTokenCount {
 		add("server_token_count", "True")
 	}
-	if cfg.Sampler != nil {
-		add("sampler", r.Spec(cfg.Sampler))
+	for _, c := range []struct {
+		name string
+		spec *plugin.Spec
+	}{{"sampler", cfg.Sampler}, {"transport", cfg.Transport}, {"url_selection", cfg.URLSelection}} {
+		if c.spec != nil {
+			add(c.name, r.spec(c.spec))
+		}
 	}
-	if cfg.Transport != nil {
-		add("transport", r.Spec(cfg.Transport))
+	return append(out, outputKwargs(cfg, def)...)
+}
+
+// warmup renders a warmup phase: a request count alone, or a dict.
+func (r *renderer) warmup(w *config.Warmup) string {
+	if w.Stop.Sessions == 0 && w.Stop.Duration == 0 && w.Grace == 0 && w.Timing == nil && w.Stop.Requests > 0 {
+		return strconv.Itoa(w.Stop.Requests)
 	}
-	if cfg.URLSelection != nil {
-		add("url_selection", r.Spec(cfg.URLSelection))
+	var parts []string
+	if w.Stop.Requests > 0 {
+		parts = append(parts, fmt.Sprintf("%q: %d", "requests", w.Stop.Requests))
 	}
+	if w.Stop.Sessions > 0 {
+		parts = append(parts, fmt.Sprintf("%q: %d", "sessions", w.Stop.Sessions))
+	}
+	if w.Stop.Duration > 0 {
+		parts = append(parts, fmt.Sprintf("%q: %s", "duration", durationLit(w.Stop.Duration)))
+	}
+	if w.Grace != 0 {
+		parts = append(parts, fmt.Sprintf("%q: %s", "grace", durationLit(w.Grace)))
+	}
+	if w.Timing != nil {
+		parts = append(parts, fmt.Sprintf("%q: %s", "timing", r.spec(w.Timing)))
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// slosLit renders goodput objectives as run()'s slos dict.
+func slosLit(slos []config.SLO) string {
+	parts := make([]string, len(slos))
+	for i, s := range slos {
+		expr, ok := strings.CutPrefix(s.Source, s.Metric+" ")
+		if !ok || expr == "" {
+			expr = s.Op + " " + strconv.FormatFloat(s.Threshold, 'g', -1, 64) + "ns"
+		}
+		parts[i] = fmt.Sprintf("%q: %q", s.Metric, expr)
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// outputKwargs renders the output, UI, validity and name arguments that
+// differ from run()'s defaults.
+func outputKwargs(cfg *config.Benchmark, def config.Benchmark) []kwarg {
+	var out []kwarg
+	add := func(name, expr string) { out = append(out, kwarg{name, expr}) }
 	o := cfg.Output
 	if o.ArtifactDir != "" {
 		add("artifact_dir", strconv.Quote(o.ArtifactDir))
@@ -156,9 +173,9 @@ func (r *Renderer) RunKwargs(cfg *config.Benchmark) []Kwarg {
 	return out
 }
 
-// Spec renders a plugin spec as its constructor call, arguments sorted by
+// spec renders a plugin spec as its constructor call, arguments sorted by
 // name as plugin.Spec.String does, secrets replaced by _secret(...).
-func (r *Renderer) Spec(s *plugin.Spec) string {
+func (r *renderer) spec(s *plugin.Spec) string {
 	names := make([]string, 0, len(s.Args))
 	for k := range s.Args {
 		names = append(names, k)
@@ -169,35 +186,35 @@ func (r *Renderer) Spec(s *plugin.Spec) string {
 		v := s.Args[k]
 		var expr string
 		switch {
-		case k == "url" && s.Category == plugin.Endpoint && r.URLVar != "":
-			expr = r.URLVar
+		case k == "url" && s.Category == plugin.Endpoint && r.urlVar != "":
+			expr = r.urlVar
 		case plugin.IsSecretName(k):
 			expr = r.secret(k)
 		default:
 			if l, ok := v.([]string); ok && len(l) == 1 {
 				v = l[0] // a list-of-strings parameter takes one string as a one-element list
 			}
-			expr = r.Value(k, v)
+			expr = r.value(k, v)
 		}
 		parts[i] = k + " = " + expr
 	}
 	return fmt.Sprintf("%s.%s(%s)", plugin.Namespace(s.Category), s.Name, strings.Join(parts, ", "))
 }
 
-func (r *Renderer) secret(name string) string {
+func (r *renderer) secret(name string) string {
 	n := strings.ToLower(regexp.MustCompile(`[^A-Za-z0-9]+`).ReplaceAllString(name, "_"))
-	for _, s := range r.Secrets {
+	for _, s := range r.secrets {
 		if s == n {
 			return fmt.Sprintf("_secret(%q)", n)
 		}
 	}
-	r.Secrets = append(r.Secrets, n)
+	r.secrets = append(r.secrets, n)
 	return fmt.Sprintf("_secret(%q)", n)
 }
 
-// Value renders a plugin argument value (the Go types of plugin.ParamType)
+// value renders a plugin argument value (the Go types of plugin.ParamType)
 // as a Starlark literal that converts back to the same value.
-func (r *Renderer) Value(key string, v any) string {
+func (r *renderer) value(key string, v any) string {
 	switch x := v.(type) {
 	case nil:
 		return "None"
@@ -220,7 +237,7 @@ func (r *Renderer) Value(key string, v any) string {
 	case dist.Dist:
 		return x.String()
 	case *plugin.Spec:
-		return r.Spec(x)
+		return r.spec(x)
 	case []string:
 		parts := make([]string, len(x))
 		for i, s := range x {
@@ -230,14 +247,14 @@ func (r *Renderer) Value(key string, v any) string {
 	case []any:
 		parts := make([]string, len(x))
 		for i, e := range x {
-			parts[i] = r.Value("", e)
+			parts[i] = r.value("", e)
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
 	case *ordered.Map:
 		parts := make([]string, 0, x.Len())
 		for _, k := range x.Keys() {
 			e, _ := x.Get(k)
-			expr := r.Value(k, e)
+			expr := r.value(k, e)
 			if plugin.IsSecretName(k) {
 				expr = r.secret(key + "_" + k)
 			}
@@ -372,52 +389,40 @@ func isWordByte(c byte) bool {
 // benchmarks: run(...) for one benchmark, a loop of run() for repeated
 // trials, sweep(...) for comma lists. Secrets are read from --var.
 func (p *Plan) Scenario() (string, error) {
-	r := &Renderer{}
+	r := &renderer{}
 	if p.Mock != nil {
-		r.URLVar = "url"
+		r.urlVar = "url"
 	}
-	var body strings.Builder
-	indentKwargs := func(kw []Kwarg, indent string) string {
-		var s strings.Builder
-		for _, k := range kw {
-			fmt.Fprintf(&s, "%s%s = %s,\n", indent, k.Name, k.Expr)
-		}
-		return s.String()
-	}
+	var body string
 	switch {
-	case len(p.Params) == 0 && p.Trials < 2:
-		body.WriteString("run(\n" + indentKwargs(r.RunKwargs(p.Cells[0].Config), "    ") + ")\n")
-	case len(p.Params) == 0:
-		cfg := *p.Cells[0].Config
-		kw := r.RunKwargs(&cfg)
-		body.WriteString("kwargs = dict(\n" + indentKwargs(kw, "    ") + ")\n\n")
-		fmt.Fprintf(&body, "# %d trials in %s/profile_runs/run_NNNN/ (loadstar profile also writes\n# %s/aggregate/ with the confidence intervals over the trials).\n",
-			p.Trials, p.BaseDir, p.BaseDir)
-		dirs := make([]string, p.Trials)
-		for t := range dirs {
-			dirs[t] = strconv.Quote(trialDir(p.BaseDir, t+1))
-		}
-		fmt.Fprintf(&body, "trial_dirs = [%s]\n", strings.Join(dirs, ", "))
-		body.WriteString("for i, run_dir in enumerate(trial_dirs):\n    trial = i + 1\n")
-		body.WriteString("    step = dict(kwargs, artifact_dir = run_dir)\n")
-		if cfg.Warmup != nil && !p.WarmupEveryTrial {
-			body.WriteString("    if trial > 1:\n        step.pop(\"warmup\")  # warm up before the first trial only, as AIPerf does\n")
-		}
-		if p.VarySeed {
-			fmt.Fprintf(&body, "    step[\"seed\"] = %d + trial - 1\n", cfg.Seed)
-		}
-		body.WriteString("    run(**step)\n")
+	case len(p.params) == 0 && p.trials < 2:
+		body = "run(\n" + indentKwargs(r.runKwargs(p.cells[0].Config), "    ") + ")\n"
+	case len(p.params) == 0:
+		body = p.trialsScenario(r)
 	default:
-		text, err := p.sweepScenario(r, indentKwargs)
-		if err != nil {
+		var err error
+		if body, err = p.sweepScenario(r); err != nil {
 			return "", err
 		}
-		body.WriteString(text)
 	}
+	return p.scenarioHeader(r) + body, nil
+}
 
+// indentKwargs renders keyword arguments one per line.
+func indentKwargs(kw []kwarg, indent string) string {
+	var s strings.Builder
+	for _, k := range kw {
+		fmt.Fprintf(&s, "%s%s = %s,\n", indent, k.Name, k.Expr)
+	}
+	return s.String()
+}
+
+// scenarioHeader renders what precedes the benchmarks: where the scenario
+// comes from, how to run it, the _secret helper and the embedded mock.
+func (p *Plan) scenarioHeader(r *renderer) string {
 	var out strings.Builder
-	if p.Command != "" {
-		cmd := p.Command
+	if p.command != "" {
+		cmd := p.command
 		for _, flag := range []string{" --emit-scenario=true", " --emit-scenario"} {
 			cmd = strings.Replace(cmd, flag, "", 1)
 		}
@@ -426,15 +431,15 @@ func (p *Plan) Scenario() (string, error) {
 		out.WriteString("# Generated by `loadstar profile --emit-scenario`.\n")
 	}
 	out.WriteString("# Run it with `loadstar run <this file>")
-	for _, s := range r.Secrets {
+	for _, s := range r.secrets {
 		fmt.Fprintf(&out, " --var %s=...", s)
 	}
 	out.WriteString("`.\n")
-	if p.Cells[0].Config.Stop == (config.Stop{}) {
+	if p.cells[0].Config.Stop == (config.Stop{}) {
 		out.WriteString("# No stop condition is given: the runner applies AIPerf's default (a trace is sent once,\n# otherwise max(10, 2 x concurrency) requests).\n")
 	}
 	out.WriteString("\n")
-	if len(r.Secrets) > 0 {
+	if len(r.secrets) > 0 {
 		out.WriteString(`def _secret(name):
     """A secret given when the scenario runs (--var name=...); secrets are never written into scenarios."""
     if name not in vars:
@@ -447,16 +452,38 @@ func (p *Plan) Scenario() (string, error) {
 		out.WriteString("# No --url was given: benchmark the embedded mock server (--var url=http://host:port to use another).\n")
 		fmt.Fprintf(&out, "url = vars.get(\"url\") or mock.server(%s).url\n\n", mockArgs(*p.Mock))
 	}
-	out.WriteString(body.String())
-	return out.String(), nil
+	return out.String()
 }
 
-// sweepScenario renders a sweep: the arguments common to every cell, a
-// step function of the swept parameters for the rest, and the sweep() call.
-func (p *Plan) sweepScenario(r *Renderer, indentKwargs func([]Kwarg, string) string) (string, error) {
-	kw := r.RunKwargs(p.template)
-	var common, varying []Kwarg
-	for _, k := range kw {
+// trialsScenario renders repeated trials of one benchmark as a loop of run().
+func (p *Plan) trialsScenario(r *renderer) string {
+	var body strings.Builder
+	cfg := p.cells[0].Config
+	body.WriteString("kwargs = dict(\n" + indentKwargs(r.runKwargs(cfg), "    ") + ")\n\n")
+	fmt.Fprintf(&body, "# %d trials in %s/profile_runs/run_NNNN/ (loadstar profile also writes\n# %s/aggregate/ with the confidence intervals over the trials).\n",
+		p.trials, p.baseDir, p.baseDir)
+	dirs := make([]string, p.trials)
+	for t := range dirs {
+		dirs[t] = strconv.Quote(trialDir(p.baseDir, t+1))
+	}
+	fmt.Fprintf(&body, "trial_dirs = [%s]\n", strings.Join(dirs, ", "))
+	body.WriteString("for i, run_dir in enumerate(trial_dirs):\n    trial = i + 1\n")
+	body.WriteString("    step = dict(kwargs, artifact_dir = run_dir)\n")
+	if cfg.Warmup != nil && !p.warmupEveryTrial {
+		body.WriteString("    if trial > 1:\n        step.pop(\"warmup\")  # warm up before the first trial only, as AIPerf does\n")
+	}
+	if p.varySeed {
+		fmt.Fprintf(&body, "    step[\"seed\"] = %d + trial - 1\n", cfg.Seed)
+	}
+	body.WriteString("    run(**step)\n")
+	return body.String()
+}
+
+// sweepKwargs splits the template benchmark's run() arguments into those
+// common to every cell and those that vary with the swept parameters (the
+// sentinels replaced by the parameters' names).
+func (p *Plan) sweepKwargs(r *renderer) (common, varying []kwarg, err error) {
+	for _, k := range r.runKwargs(p.template) {
 		expr := k.Expr
 		changed := 0
 		for _, s := range p.sentinels {
@@ -466,11 +493,11 @@ func (p *Plan) sweepScenario(r *Renderer, indentKwargs func([]Kwarg, string) str
 		}
 		for _, s := range p.sentinels {
 			if strings.Contains(expr, strings.Trim(s.lit, `"`)) {
-				return "", errext.Errorf(errext.Generic, "emit-scenario: the value of --%s appears in %s in a form the scenario cannot express", flagOf(s.param), k.Name)
+				return nil, nil, errext.Errorf(errext.Generic, "emit-scenario: the value of --%s appears in %s in a form the scenario cannot express", flagOf(s.param), k.Name)
 			}
 		}
 		if changed > 0 {
-			varying = append(varying, Kwarg{k.Name, expr})
+			varying = append(varying, kwarg{k.Name, expr})
 		} else {
 			common = append(common, k)
 		}
@@ -484,11 +511,7 @@ func (p *Plan) sweepScenario(r *Renderer, indentKwargs func([]Kwarg, string) str
 			}
 		}
 		common = kept
-		names := make([]string, len(p.Params))
-		for i, prm := range p.Params {
-			names[i] = prm.Name
-		}
-		varying = append(varying, Kwarg{"seed", fmt.Sprintf("%d + _STEPS.index(%s)", p.template.Seed, tupleLit(names))})
+		varying = append(varying, kwarg{"seed", fmt.Sprintf("%d + _STEPS.index(%s)", p.template.Seed, tupleLit(p.paramNames()))})
 	}
 	used := map[string]bool{}
 	for _, k := range varying {
@@ -498,21 +521,39 @@ func (p *Plan) sweepScenario(r *Renderer, indentKwargs func([]Kwarg, string) str
 			}
 		}
 	}
-	names := make([]string, len(p.Params))
-	for i, prm := range p.Params {
-		names[i] = prm.Name
+	for _, prm := range p.params {
 		if !used[prm.Name] {
-			return "", errext.Errorf(errext.Generic, "emit-scenario: swept --%s does not reach the benchmark", flagOf(prm.Name))
+			return nil, nil, errext.Errorf(errext.Generic, "emit-scenario: swept --%s does not reach the benchmark", flagOf(prm.Name))
 		}
 	}
+	return common, varying, nil
+}
+
+// paramNames are the names of the swept parameters.
+func (p *Plan) paramNames() []string {
+	names := make([]string, len(p.params))
+	for i, prm := range p.params {
+		names[i] = prm.Name
+	}
+	return names
+}
+
+// sweepScenario renders a sweep: the arguments common to every cell, a
+// step function of the swept parameters for the rest, and the sweep() call.
+func (p *Plan) sweepScenario(r *renderer) (string, error) {
+	common, varying, err := p.sweepKwargs(r)
+	if err != nil {
+		return "", err
+	}
+	names := p.paramNames()
 	var b strings.Builder
 	b.WriteString("common = dict(\n" + indentKwargs(common, "    ") + ")\n\n")
 	if p.seedPerStep {
-		tuples := make([]string, len(p.Cells))
-		for i, c := range p.Cells {
+		tuples := make([]string, len(p.cells))
+		for i, c := range p.cells {
 			vals := make([]string, len(c.Values))
 			for j, v := range c.Values {
-				vals[j] = r.Value("", v.Value)
+				vals[j] = r.value("", v.Value)
 			}
 			tuples[i] = tupleLit(vals)
 		}
@@ -521,23 +562,23 @@ func (p *Plan) sweepScenario(r *Renderer, indentKwargs func([]Kwarg, string) str
 	fmt.Fprintf(&b, "def step(%s):\n", strings.Join(names, ", "))
 	b.WriteString("    return dict(\n        common,\n" + indentKwargs(varying, "        ") + "    )\n\n")
 	var lists []string
-	for _, prm := range p.Params {
+	for _, prm := range p.params {
 		vals := make([]string, len(prm.Values))
 		for i, v := range prm.Values {
-			vals[i] = r.Value("", v)
+			vals[i] = r.value("", v)
 		}
 		lists = append(lists, fmt.Sprintf("%q: [%s]", prm.Name, strings.Join(vals, ", ")))
 	}
 	mode := "grid"
-	if p.Mode == sweep.Zip {
+	if p.sweepMode == sweep.Zip {
 		mode = "zip"
 	}
-	fmt.Fprintf(&b, "sweep(\n    step,\n    %s = {%s},\n    artifact_dir = %s,\n", mode, strings.Join(lists, ", "), strconv.Quote(p.BaseDir))
-	if p.Trials > 1 {
-		fmt.Fprintf(&b, "    repeat = %d,\n    confidence = %s,\n", p.Trials, floatLit(p.Confidence))
+	fmt.Fprintf(&b, "sweep(\n    step,\n    %s = {%s},\n    artifact_dir = %s,\n", mode, strings.Join(lists, ", "), strconv.Quote(p.baseDir))
+	if p.trials > 1 {
+		fmt.Fprintf(&b, "    repeat = %d,\n    confidence = %s,\n", p.trials, floatLit(p.confidence))
 	}
-	if p.Cooldown > 0 {
-		fmt.Fprintf(&b, "    cooldown = %s,\n", durationLit(p.Cooldown))
+	if p.cooldown > 0 {
+		fmt.Fprintf(&b, "    cooldown = %s,\n", durationLit(p.cooldown))
 	}
 	b.WriteString(")\n")
 	return b.String(), nil

@@ -10,6 +10,10 @@ import (
 	"github.com/loadstar/loadstar/engine/tokenizer"
 )
 
+// defaultRevision is the Hugging Face revision looked up without
+// --tokenizer-revision.
+const defaultRevision = "main"
+
 // resolveTokenizer turns AIPerf's --tokenizer (default: the model name)
 // into a tokenizer that works offline: "builtin" or a built-in encoding
 // name, a tokenizer.json file or a directory holding one, or a model id
@@ -43,7 +47,7 @@ func resolveTokenizer(f *Flags, getenv func(string) string) (config.Tokenizer, s
 	}
 	rev := f.TokenizerRevision
 	if rev == "" {
-		rev = "main"
+		rev = defaultRevision
 	}
 	if p, ok := hfCacheTokenizer(name, rev, getenv); ok {
 		return config.Tokenizer{Kind: "file", Path: p}, "", nil

@@ -48,19 +48,19 @@ func (o *optionalValue) Decode(ctx *kong.DecodeContext) error {
 	return nil
 }
 
-// unsupportedFlag is one field of Unsupported.
+// unsupportedFlag is one field of unsupported.
 type unsupportedFlag struct {
 	name, short string
 	aliases     []string
 	reason      string // the group's reason; "" for a flag accepted without effect
 	note        string // printed when a flag without effect is given
-	index       []int  // of the field in Unsupported
+	index       []int  // of the field in unsupported
 }
 
-// unsupportedFlags lists Unsupported's flags in declaration order.
+// unsupportedFlags lists unsupported's flags in declaration order.
 var unsupportedFlags = func() []unsupportedFlag {
 	var out []unsupportedFlag
-	groups := reflect.TypeOf(Unsupported{})
+	groups := reflect.TypeOf(unsupported{})
 	for i := 0; i < groups.NumField(); i++ {
 		g := groups.Field(i)
 		for j := 0; j < g.Type.NumField(); j++ {
@@ -79,7 +79,7 @@ var unsupportedFlags = func() []unsupportedFlag {
 // checkUnsupported fails on the first AIPerf flag loadstar cannot honour and
 // notes the ones without effect.
 func (b *builder) checkUnsupported() error {
-	v := reflect.ValueOf(b.f.Unsupported)
+	v := reflect.ValueOf(b.f.unsupported)
 	for _, u := range unsupportedFlags {
 		if !v.FieldByIndex(u.index).Interface().(optionalValue).Given {
 			continue
@@ -93,10 +93,10 @@ func (b *builder) checkUnsupported() error {
 	return nil
 }
 
-// RedactedCommand renders a command line for run_info.cli_command and the
+// redactedCommand renders a command line for run_info.cli_command and the
 // emitted scenario's header, with the API key and secret header values
 // replaced by <redacted>.
-func RedactedCommand(args []string) string {
+func redactedCommand(args []string) string {
 	if len(args) == 0 {
 		return ""
 	}

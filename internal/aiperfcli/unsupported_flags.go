@@ -1,13 +1,13 @@
 package aiperfcli
 
-// Unsupported are the AIPerf flags loadstar recognises but does not honour,
+// unsupported are the AIPerf flags loadstar recognises but does not honour,
 // grouped by the reason given when one is used (the group's reason tag), and
 // the few accepted without effect because they ask for what loadstar does
 // anyway (each field's note tag is printed). This struct is the one list:
 // kong declares the flags from it, checkUnsupported reads it, and
 // docs/profile.md's tables are generated from it (go test
 // ./internal/aiperfcli -run TestDocs -update). The flags are hidden from help.
-type Unsupported struct {
+type unsupported struct {
 	Config struct {
 		Config optionalValue `name:"config" short:"f" hidden:""`
 	} `embed:"" reason:"AIPerf YAML configs are not read; write a scenario instead (--emit-scenario prints one for these flags)"`

@@ -17,6 +17,7 @@ import (
 	"github.com/loadstar/loadstar/engine/dist"
 	"github.com/loadstar/loadstar/engine/mock"
 	"github.com/loadstar/loadstar/engine/plugin"
+	"github.com/loadstar/loadstar/stdlib"
 )
 
 // flagField is one supported flag of Flags.
@@ -299,7 +300,7 @@ func sameValue(a, b string) bool {
 }
 
 // TestRunKwargsInRunOrder: the renderer writes run()'s keyword arguments
-// in run()'s documentation order (builtins.RunKwargs) and no other.
+// in run()'s documentation order (loadstar doc run) and no other.
 func TestRunKwargsInRunOrder(t *testing.T) {
 	cfg := mustBuild(t, "--request-count", "5", "--benchmark-duration", "2", "--benchmark-grace-period", "1",
 		"--warmup-request-count", "1", "--request-cancellation-rate", "5", "--goodput", "time_to_first_token:100", "--random-seed", "1",
@@ -311,7 +312,7 @@ func TestRunKwargsInRunOrder(t *testing.T) {
 	cfg.Validity.FailOnInvalid = !cfg.Validity.FailOnInvalid
 	cfg.Name = "n"
 	var order []string
-	for _, k := range builtins.RunKwargs() {
+	for _, k := range builtins.FindDoc(builtins.Reference(registry(t), stdlib.FS), "run")[0].Args {
 		order = append(order, k.Name)
 	}
 	rendered := (&renderer{}).runKwargs(cfg)

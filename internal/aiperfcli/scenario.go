@@ -37,7 +37,7 @@ type renderer struct {
 
 // runKwargs renders cfg as the keyword arguments of a run() call that
 // builds the same config.Benchmark, in run()'s documentation order
-// (builtins.RunKwargs; a test keeps them in step), leaving out what equals
+// (`loadstar doc run`; a test keeps them in step), leaving out what equals
 // run()'s defaults. CLICommand has no run() argument: a scenario's steps
 // record where they were called instead.
 func (r *renderer) runKwargs(cfg *config.Benchmark) []kwarg {

@@ -162,41 +162,46 @@ func Build(f *Flags, reg *plugin.Registry, opts ...Option) (*Plan, error) {
 			return nil, err
 		}
 		b.plan.cells = []cell{{Config: cfg}}
-	} else {
-		b.plan.params = params
-		cells, err := sweep.Cells(params, b.plan.sweepMode)
-		if err != nil {
-			return nil, usage("sweep-type", "%s", strings.TrimPrefix(err.Error(), "sweep: "))
-		}
-		for _, c := range cells {
-			v := values{}
-			for k, x := range fixed {
-				v[k] = x
-			}
-			for _, cv := range c.Values {
-				v[cv.Name] = cv.Value
-			}
-			cfg, err := b.benchmark(v)
-			if err != nil {
-				return nil, fmt.Errorf("sweep step %s: %w", c.Name, err)
-			}
-			if cfg.SeedSet && (f.SweepSameSeed == nil || !*f.SweepSameSeed) {
-				// AIPerf's default: step i draws from seed+i, so that steps
-				// exercise different inputs.
-				cfg.Seed += uint64(c.Index)
-				b.plan.seedPerStep = true
-			}
-			b.plan.cells = append(b.plan.cells, cell{Cell: c, Config: cfg})
-		}
-		if err := b.buildTemplate(params, fixed); err != nil {
-			return nil, err
-		}
+	} else if err := b.sweepCells(fixed); err != nil {
+		return nil, err
 	}
 	if err := b.checkSpecs(); err != nil {
 		return nil, err
 	}
 	b.plan.baseDir = b.baseDir()
 	return b.plan, nil
+}
+
+// sweepCells builds the benchmark of every sweep cell, and the template
+// the emitted scenario's step function is rendered from.
+func (b *builder) sweepCells(fixed values) error {
+	b.plan.params = b.params
+	cells, err := sweep.Cells(b.params, b.plan.sweepMode)
+	if err != nil {
+		return usage("sweep-type", "%s", strings.TrimPrefix(err.Error(), "sweep: "))
+	}
+	sameSeed := b.f.SweepSameSeed != nil && *b.f.SweepSameSeed
+	for _, c := range cells {
+		v := values{}
+		for k, x := range fixed {
+			v[k] = x
+		}
+		for _, cv := range c.Values {
+			v[cv.Name] = cv.Value
+		}
+		cfg, err := b.benchmark(v)
+		if err != nil {
+			return fmt.Errorf("sweep step %s: %w", c.Name, err)
+		}
+		if cfg.SeedSet && !sameSeed {
+			// AIPerf's default: step i draws from seed+i, so that steps
+			// exercise different inputs.
+			cfg.Seed += uint64(c.Index)
+			b.plan.seedPerStep = true
+		}
+		b.plan.cells = append(b.plan.cells, cell{Cell: c, Config: cfg})
+	}
+	return b.buildTemplate(b.params, fixed)
 }
 
 // checkSpecs checks every component of every cell against its plugin's

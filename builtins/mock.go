@@ -106,6 +106,9 @@ func mockOptions() []mockOption {
 			show: showFaults},
 		integer("error_status", "HTTP status of the server_error fault.", func(c *mock.Config) *int { return &c.ErrorStatus }),
 		dur("stall_for", "How long the stall faults stall.", func(c *mock.Config) *time.Duration { return &c.StallFor }),
+		integer("max_running", "Requests running at once (vLLM's max_num_seqs); more wait in a queue. 0 = no cap.", func(c *mock.Config) *int { return &c.MaxRunning }),
+		integer("kv_cache_tokens", "KV-cache capacity in tokens; a request runs only while the cache holds every running prompt and answer (else it waits and counts as preempted).", func(c *mock.Config) *int { return &c.KVCacheTokens }),
+		integer("gpus", "Serve DCGM-like GPU telemetry for this many GPUs at /dcgm/metrics (0 = none).", func(c *mock.Config) *int { return &c.GPUs }),
 		{name: "models", typ: "list[string]", doc: "Models listed by GET /v1/models.",
 			set: func(c *mock.Config, v starlark.Value) (err error) {
 				c.Models, err = stringList(v)
@@ -159,7 +162,8 @@ func showFaults(c *mock.Config) string {
 
 // mockServer implements mock.server(**kwargs): starts the embedded mock LLM
 // server on a free 127.0.0.1 port for the rest of the script and returns
-// struct(url, stats(), close()).
+// struct(url, gpu_url, stats(), close()); gpu_url is its DCGM-like GPU
+// exporter (None without gpus=).
 func mockServer(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	env, err := envOf(thread)
 	if err != nil {
@@ -215,8 +219,12 @@ func mockServer(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tup
 	closeFn := starlark.NewBuiltin("close", func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
 		return starlark.None, srv.Close()
 	})
+	var gpuURL starlark.Value = starlark.None
+	if cfg.GPUs > 0 {
+		gpuURL = starlark.String(srv.URL() + "/dcgm/metrics")
+	}
 	return starlarkstruct.FromStringDict(starlark.String("mock_server"), starlark.StringDict{
-		"url": starlark.String(srv.URL()), "stats": stats, "close": closeFn,
+		"url": starlark.String(srv.URL()), "gpu_url": gpuURL, "stats": stats, "close": closeFn,
 	}), nil
 }
 

@@ -51,6 +51,10 @@ type MockCmd struct {
 	OversizeRate  Probability `help:"Probability of an oversized body (first SSE event when streaming)." default:"0"`
 	OversizeBytes int         `help:"Minimum size of an oversized body, in bytes." default:"1048576"`
 	Record        string      `help:"Write every received request as a JSON line to FILE (credentials redacted)." type:"path" placeholder:"FILE"`
+
+	MaxRunning    int `help:"Requests running at once (vLLM's max_num_seqs); more wait in a queue. 0 = no cap." default:"0"`
+	KVCacheTokens int `name:"kv-cache-tokens" help:"KV-cache capacity in tokens; a request runs only while the cache holds every running prompt and answer." default:"1048576"`
+	GPUs          int `name:"gpus" help:"Serve DCGM-like GPU telemetry for this many GPUs at /dcgm/metrics (0 = none)." default:"0"`
 }
 
 // Run implements the command: it serves until SIGINT or SIGTERM.
@@ -104,6 +108,7 @@ func (c *MockCmd) config(app *App) (mock.Config, func(), error) {
 		},
 		ErrorStatus: c.ErrorStatus, RetryAfter: time.Duration(c.RetryAfter),
 		StallFor: time.Duration(c.StallFor), OversizeBytes: c.OversizeBytes,
+		MaxRunning: c.MaxRunning, KVCacheTokens: c.KVCacheTokens, GPUs: c.GPUs,
 		Logger: app.Logger,
 	}
 	if c.Tokenizer != "chars" {

@@ -88,6 +88,19 @@ type Config struct {
 	// FaultOversized; 0 means 1 MiB.
 	OversizeBytes int
 
+	// MaxRunning caps the requests running at once (vLLM's max_num_seqs);
+	// more wait in a FIFO queue, reported as vllm:num_requests_waiting.
+	// 0 means no cap.
+	MaxRunning int
+	// KVCacheTokens is the KV cache's capacity in tokens; 0 means
+	// DefaultKVCacheTokens. A request runs only while the cache can hold
+	// the prompts and answers of every running request; one that has to
+	// wait for room is counted in vllm:num_preemptions (docs/mock.md).
+	KVCacheTokens int
+	// GPUs > 0 serves a DCGM-exporter-like GPU telemetry endpoint at
+	// /dcgm/metrics with that many GPUs, driven by the engine's load.
+	GPUs int
+
 	// Record, when set, receives one JSON line per received request
 	// (credentials redacted).
 	Record io.Writer
@@ -320,6 +333,18 @@ func (c Config) Resolved() (Config, error) {
 	}
 	if len(c.Models) == 0 {
 		c.Models = []string{"mock-model"}
+	}
+	if c.MaxRunning < 0 {
+		return c, fmt.Errorf("max_running: %d is negative (expected 0 for no cap, or a request count)", c.MaxRunning)
+	}
+	if c.KVCacheTokens < 0 {
+		return c, fmt.Errorf("kv_cache_tokens: %d is negative", c.KVCacheTokens)
+	}
+	if c.KVCacheTokens == 0 {
+		c.KVCacheTokens = DefaultKVCacheTokens
+	}
+	if c.GPUs < 0 || c.GPUs > 64 {
+		return c, fmt.Errorf("gpus: %d is out of range (expected 0 to 64)", c.GPUs)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -79,6 +79,7 @@ func (s *Server) deliver(ctx *fasthttp.RequestCtx, p *plan) {
 	if !s.waitUntil(p.start.Add(p.bodyDelay()), nil, nil) {
 		ctx.SetConnectionClose()
 	}
+	p.emitted = p.n()
 	p.buf = s.body(p.buf[:0], p)
 	ctx.SetContentType(p.bodyContentType())
 	ctx.SetBody(p.buf)
@@ -233,6 +234,7 @@ func (s *Server) emitStream(w frameWriter, p *plan, gone <-chan struct{}) error 
 		if err := write(p.buf); err != nil {
 			return err
 		}
+		p.emitted = i + 1
 		if err := mid(i + 1); err != nil {
 			return err
 		}
@@ -346,6 +348,7 @@ func (s *Server) serveRaw(c net.Conn, p *plan) {
 	if !s.waitUntil(p.start.Add(p.bodyDelay()), gone, &timer) {
 		return
 	}
+	p.emitted = p.n()
 	body := s.body(p.buf[:0], p)
 	p.buf = body
 	head = append(head, "\r\nContent-Type: application/json\r\nContent-Length: "...)

@@ -30,6 +30,15 @@ type plan struct {
 	ttft time.Duration
 	itl  time.Duration // before jitter
 
+	// The engine model's view (engine.go): arrival before any queueing,
+	// time waited for admission, tokens written and ITLs observed.
+	arrival  time.Time
+	waited   time.Duration
+	admitted bool
+	emitted  int
+	itlSeen  int
+	run      engineEntry // while admitted
+
 	evSeq int        // Responses API sequence_number
 	buf   []byte     // frame and body scratch
 	aux   []byte     // malformed-frame scratch
@@ -56,7 +65,8 @@ func (s *Server) serveInference(ctx *fasthttp.RequestCtx, a api, start time.Time
 		}
 	}
 	p := s.plans.Get().(*plan)
-	p.api, p.start = a, start
+	p.api, p.start, p.arrival = a, start, start
+	p.waited, p.admitted, p.emitted, p.itlSeen = 0, false, 0, 0
 	p.in.reset()
 	if err := p.in.parse(a, ctx.PostBody()); err != nil {
 		var br *badRequest
@@ -86,11 +96,20 @@ func (s *Server) serveInference(ctx *fasthttp.RequestCtx, a api, start time.Time
 	if p.fault != FaultNone {
 		s.stats.fault(p.fault)
 	}
+	if p.fault != FaultServerError && p.fault != FaultRateLimit { // those are answered at once
+		p.waited = s.engine.admit(p, s.done)
+		p.start = p.start.Add(p.waited) // its schedule starts when it runs
+		p.admitted = true
+	}
 	s.deliver(ctx, p)
 }
 
 // finish ends a request's life: in-flight count, pooling.
 func (s *Server) finish(p *plan) {
+	if p.admitted {
+		s.engine.done(p, time.Now())
+		p.admitted = false
+	}
 	s.inflight.Add(-1)
 	if cap(p.buf) > 4<<20 || cap(p.out) > 4<<20 { // don't pool oversized-fault buffers
 		p.buf, p.out = nil, nil
@@ -198,7 +217,12 @@ func (p *plan) nextITL() time.Duration {
 	if p.itl == 0 {
 		return 0
 	}
-	return time.Duration(float64(p.itl) * p.s.jitter(&p.rnd))
+	d := time.Duration(float64(p.itl) * p.s.jitter(&p.rnd))
+	if p.itlSeen < p.n()-1 { // the engine sees n-1 gaps, as vLLM does
+		p.itlSeen++
+		p.s.engine.itl.observe(d.Seconds(), 1)
+	}
+	return d
 }
 
 // outputLength applies the output rule to the request's maximum.

@@ -50,6 +50,8 @@ type Server struct {
 	maxInflight atomic.Int64
 	stats       counters
 	rec         *recorder
+	engine      *engineModel
+	gpus        *gpuModel
 
 	modelsMu   sync.Mutex
 	models     []string // Config.Models, then models seen in requests
@@ -89,6 +91,8 @@ func Start(ctx context.Context, cfg Config, opts ...Option) (*Server, error) {
 		s.rec = &recorder{w: cfg.Record}
 	}
 	s.plans.New = func() any { return &plan{s: s} }
+	s.engine = newEngineModel(cfg.MaxRunning, cfg.KVCacheTokens)
+	s.gpus = newGPUModel(cfg.GPUs)
 	s.http = &fasthttp.Server{
 		Handler:            s.handle,
 		Name:               "loadstar-mock",
@@ -270,6 +274,7 @@ const (
 	routeModels = int(numAPIs) + iota
 	routeHealth
 	routeMetrics
+	routeDCGM
 	routeOther
 	numRoutes
 )
@@ -288,6 +293,7 @@ func buildRoutes() {
 	routes[routeModels] = route{"/v1/models", "GET", 0}
 	routes[routeHealth] = route{"/health", "GET", 0}
 	routes[routeMetrics] = route{"/metrics", "GET", 0}
+	routes[routeDCGM] = route{"/dcgm/metrics", "GET", 0}
 	routes[routeOther] = route{"other", "", 0}
 	for i, r := range routes[:routeOther] {
 		routeIndex[r.path] = i
@@ -325,6 +331,11 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		ctx.SetBodyString(`{"status":"healthy"}`)
 	case ri == routeMetrics:
 		s.serveMetrics(ctx)
+	case ri == routeDCGM && s.cfg.GPUs == 0:
+		s.errorReply(ctx, apiChat, fasthttp.StatusNotFound, "not_found_error",
+			"no GPU telemetry: start the mock with gpus (--gpus N) to serve /dcgm/metrics")
+	case ri == routeDCGM:
+		s.serveDCGM(ctx)
 	default:
 		s.serveInference(ctx, r.api, start)
 		return // counts its own status

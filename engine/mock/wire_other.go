@@ -370,7 +370,8 @@ func (s *Server) serveModels(ctx *fasthttp.RequestCtx) {
 	ctx.SetBody(b)
 }
 
-// serveMetrics writes the counters in the Prometheus text format.
+// serveMetrics writes the counters in the Prometheus text format: the
+// mock's own (loadstar_mock_*), then its engine model in vLLM's names.
 func (s *Server) serveMetrics(ctx *fasthttp.RequestCtx) {
 	st := s.Stats()
 	var b bytes.Buffer
@@ -395,6 +396,7 @@ func (s *Server) serveMetrics(ctx *fasthttp.RequestCtx) {
 	fmt.Fprintf(&b, "# HELP loadstar_mock_requests_in_flight_max Most inference requests in flight at once.\n# TYPE loadstar_mock_requests_in_flight_max gauge\nloadstar_mock_requests_in_flight_max %d\n", st.MaxInFlight)
 	fmt.Fprintf(&b, "# HELP loadstar_mock_prompt_tokens_total Input tokens reported in usage.\n# TYPE loadstar_mock_prompt_tokens_total counter\nloadstar_mock_prompt_tokens_total %d\n", st.PromptTokens)
 	fmt.Fprintf(&b, "# HELP loadstar_mock_completion_tokens_total Output tokens generated.\n# TYPE loadstar_mock_completion_tokens_total counter\nloadstar_mock_completion_tokens_total %d\n", st.CompletionTokens)
+	s.appendVLLMMetrics(&b)
 	ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
 	ctx.SetBody(b.Bytes())
 }

@@ -25,8 +25,8 @@ import (
 
 // server serves a small vLLM exposition whose counters the test moves.
 type server struct {
-	mu  sync.Mutex
-	gen int
+	mu   sync.Mutex
+	gen  int
 	ttft []float64
 }
 
@@ -130,8 +130,8 @@ func TestServerMetricsJSONInAIPerfsLayout(t *testing.T) {
 		Schema  string `json:"schema_version"`
 		ID      string `json:"benchmark_id"`
 		Summary struct {
-			Configured []string                   `json:"endpoints_configured"`
-			Successful []string                   `json:"endpoints_successful"`
+			Configured []string                  `json:"endpoints_configured"`
+			Successful []string                  `json:"endpoints_successful"`
 			Info       map[string]map[string]any `json:"endpoint_info"`
 		} `json:"summary"`
 		Metrics map[string]struct {

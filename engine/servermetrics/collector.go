@@ -174,8 +174,10 @@ func Start(ctx context.Context, cfg Config) *Collector {
 // scraped once more (the reference of the counters, waiting at most 1.5 s
 // for a slow one) and what follows is measured.
 func (c *Collector) BeginWindow() {
-	c.toAll(inWindow)
+	// The window starts before the boundary scrapes: an endpoint in the
+	// window may scrape again before a slow one has answered.
 	c.windowStart.Store(time.Now().UnixNano())
+	c.toAll(inWindow)
 }
 
 // EndWindow marks the end of the profiling phase: every endpoint is scraped

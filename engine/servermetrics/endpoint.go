@@ -300,7 +300,11 @@ func (e *endpoint) markSlices(t int64) {
 	if d <= 0 {
 		return
 	}
-	k := int((t - e.c.windowStartNs()) / int64(d))
+	start := e.c.windowStartNs()
+	if start == 0 || t < start {
+		return
+	}
+	k := int((t - start) / int64(d))
 	for e.slice < k {
 		e.slice++
 		for _, fam := range e.families {

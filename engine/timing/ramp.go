@@ -230,15 +230,3 @@ func (b *BuiltinRamp) Steps(target float64, discrete bool, r *rand.Rand) []Step 
 	steps[len(steps)-1] = Step{b.duration, target}
 	return steps
 }
-
-// levelAt returns the level of steps at offset t (the last step at or before t).
-func levelAt(steps []Step, t time.Duration) float64 {
-	v := steps[0].Value
-	for _, s := range steps {
-		if s.At > t {
-			break
-		}
-		v = s.Value
-	}
-	return v
-}

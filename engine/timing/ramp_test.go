@@ -147,3 +147,15 @@ func equal(a, b []float64) bool {
 	}
 	return true
 }
+
+// levelAt returns the level of steps at offset t (the last step at or before t).
+func levelAt(steps []Step, t time.Duration) float64 {
+	v := steps[0].Value
+	for _, s := range steps {
+		if s.At > t {
+			break
+		}
+		v = s.Value
+	}
+	return v
+}

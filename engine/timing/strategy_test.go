@@ -640,7 +640,7 @@ func TestRequestRateRamps(t *testing.T) {
 	clk := newManualClock()
 	gate := make(chan struct{})
 	var inflight atomic.Int64
-	sender := SenderFunc(func(c *Credit) int64 {
+	sender := senderFunc(func(c *Credit) int64 {
 		inflight.Add(1)
 		<-gate
 		inflight.Add(-1)
@@ -748,7 +748,7 @@ func TestStopWakesWaitingSlots(t *testing.T) {
 	// run for the hour.
 	clk := newManualClock()
 	env := &Env{Clock: clk, Seed: testSeed, Stop: config.Stop{Requests: 10}, Dataset: convs(2, 1, 0),
-		Sampler: &seqSampler{n: 2}, URLs: 1, Sender: SenderFunc(func(*Credit) int64 { return clk.Now() })}
+		Sampler: &seqSampler{n: 2}, URLs: 1, Sender: senderFunc(func(*Credit) int64 { return clk.Now() })}
 	ramp, _ := NewLinear(time.Hour, 0, 1, 0)
 	c, _ := NewConcurrency(100, ramp)
 	done := make(chan *Report)
@@ -762,3 +762,9 @@ func TestStopWakesWaitingSlots(t *testing.T) {
 		t.Fatal("the run waited for ramp steps after its last request")
 	}
 }
+
+// senderFunc adapts a function to Sender.
+type senderFunc func(c *Credit) int64
+
+// Send implements Sender.
+func (f senderFunc) Send(c *Credit) int64 { return f(c) }

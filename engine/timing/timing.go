@@ -90,12 +90,6 @@ type Sender interface {
 	Send(c *Credit) (doneNs int64)
 }
 
-// SenderFunc adapts a function to Sender.
-type SenderFunc func(c *Credit) int64
-
-// Send implements Sender.
-func (f SenderFunc) Send(c *Credit) int64 { return f(c) }
-
 // Session is one conversation being sent: its turns go in order, on one
 // correlation id and one URL.
 type Session struct {

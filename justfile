@@ -23,7 +23,7 @@ run FILE *ARGS:
 
 # Run the speed and memory benchmarks (Go benchmarks and .ci/bench scripts).
 bench:
-    go test -run '^$' -bench . -benchmem ./engine/...
+    go test -run '^$' -bench . -benchmem ./engine/... ./internal/...
     for s in .ci/bench/*.sh; do [ -e "$s" ] && echo "== $s" && bash "$s"; done
 
 # Run what CI runs.

@@ -12,6 +12,7 @@ import (
 	"github.com/loadstar/loadstar/engine/results"
 	"github.com/loadstar/loadstar/engine/runner"
 	"github.com/loadstar/loadstar/internal/export"
+	"github.com/loadstar/loadstar/internal/metrics"
 )
 
 // artifacts are the files of one step: the exporters the plan selects,
@@ -110,6 +111,15 @@ func inputSessions(p iter.Seq2[runner.SessionPayloads, error]) iter.Seq2[export.
 			}
 		}
 	}
+}
+
+// sinks is the artifacts as the metrics pipeline's record sinks: none when
+// no record stream is written, so that the pipeline skips building rows.
+func (a *artifacts) sinks() []metrics.RecordSink {
+	if len(a.streams) == 0 {
+		return nil
+	}
+	return []metrics.RecordSink{a}
 }
 
 // WriteRecord implements runner.RecordSink.

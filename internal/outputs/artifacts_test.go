@@ -303,3 +303,20 @@ func TestFailedStreamIsReportedAndTheRestWritten(t *testing.T) {
 }
 
 func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// Without a record stream the pipeline gets no sink, so it builds no rows.
+func TestSummaryOnlyArtifactsTakeNoRecords(t *testing.T) {
+	cfg := benchCfg(t)
+	cfg.Output.Exporters = []string{"json", "csv"}
+	art, err := openArtifacts(cfg, cfg.Output.ArtifactDir, results.RecordSchema{}, discardLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := art.sinks(); s != nil {
+		t.Errorf("summary-only artifacts are a record sink: %v", s)
+	}
+	cfg.Output.Exporters = []string{"json", "jsonl"}
+	if art, err = openArtifacts(cfg, t.TempDir(), results.RecordSchema{}, discardLog()); err != nil || len(art.sinks()) != 1 {
+		t.Errorf("with a JSONL stream: %v, %v", art, err)
+	}
+}

@@ -51,7 +51,7 @@ func benchArtifacts(b *testing.B, exporters []string) {
 	}
 	pool := make(chan *record.Record, 4096)
 	p, err := metrics.NewPipeline(cfg, nil, metrics.Setup{Endpoint: chatMeta, EndpointType: "chat", Streaming: true,
-		Tokenizer: words{}, Sinks: []metrics.RecordSink{art},
+		Tokenizer: words{}, Sinks: art.sinks(),
 		Release: func(r *record.Record) {
 			select {
 			case pool <- r:

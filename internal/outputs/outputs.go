@@ -89,7 +89,10 @@ func Run(ctx context.Context, reg *plugin.Registry, cfg *config.Benchmark, rt *c
 	if err := art.writeInputs(st); err != nil {
 		log.Warn("inputs.json not written", "error", err)
 	}
-	sum, err := st.Run(ctx, append(opts, runner.WithRecordSink(art))...)
+	for _, sink := range art.sinks() {
+		opts = append(opts, runner.WithRecordSink(sink))
+	}
+	sum, err := st.Run(ctx, opts...)
 	if sum == nil {
 		art.abort()
 		return nil, err

@@ -29,7 +29,8 @@ type Env struct {
 	// ArtifactRoot is where runs put their artifact directories unless a
 	// scenario names one ("artifacts" when empty).
 	ArtifactRoot string
-	// Execute runs one step; the command sets it to the engine's runner.
+	// Execute runs one step with its outputs; the command sets it to
+	// internal/outputs.Run (artifacts, progress UI, console report).
 	// Extra options (observers) come from the builtins, e.g. live threshold checks.
 	Execute func(ctx context.Context, cfg *config.Benchmark, opts ...runner.Option) (*results.Summary, error)
 	// PlanStep validates and describes a step without sending (inspect).

@@ -62,3 +62,32 @@ type Wire interface {
 type Configured interface {
 	Settings() *Settings
 }
+
+// CountedInput returns the input sequence length of the payload formatted
+// for r when the dataset already knows it, else -1. The ISL is the token
+// count of every text the payload carries, joined by a space (AIPerf's
+// compute_input_token_count); the composer's count of the turn being sent
+// is that number only when the payload carries that turn's single text and
+// nothing else to tokenize: no system prompt or user context, no earlier
+// turns, no tools, no raw messages. Any other payload is tokenized by the
+// metrics side.
+func (r *Request) CountedInput() int {
+	if len(r.Turns) != 1 {
+		return -1
+	}
+	t := &r.Turns[0]
+	if t.InputTokens < 0 || t.Tools != nil || len(t.RawMessages) > 0 || len(t.RawPayload) > 0 {
+		return -1
+	}
+	if c := r.Conversation; c != nil && (c.SystemPrompt != "" || c.UserContext != "") {
+		return -1
+	}
+	texts := 0
+	for _, g := range t.Texts {
+		texts += len(g.Contents)
+	}
+	if texts != 1 {
+		return -1
+	}
+	return t.InputTokens
+}

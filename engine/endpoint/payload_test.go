@@ -375,3 +375,36 @@ func TestTemplateSources(t *testing.T) {
 		t.Errorf("bad response_field: %v", err)
 	}
 }
+
+func TestCountedInput(t *testing.T) {
+	one := dataset.NewTurn()
+	one.Texts = []dataset.Named{{Name: "text", Contents: []string{"hello world"}}}
+	one.InputTokens = 2
+	two := one
+	two.Texts = []dataset.Named{{Name: "text", Contents: []string{"a", "b"}}}
+	withTools := one
+	withTools.Tools = []any{map[string]any{"type": "function"}}
+	unknown := one
+	unknown.InputTokens = -1
+	conv := &dataset.Conversation{}
+	sys := &dataset.Conversation{SystemPrompt: "be brief"}
+	ctx := &dataset.Conversation{UserContext: "user 7"}
+	for _, c := range []struct {
+		name string
+		req  Request
+		want int
+	}{
+		{"the turn's one text", Request{Turns: []dataset.Turn{one}, Conversation: conv}, 2},
+		{"no conversation", Request{Turns: []dataset.Turn{one}}, 2},
+		{"two texts are joined before counting", Request{Turns: []dataset.Turn{two}, Conversation: conv}, -1},
+		{"system prompt", Request{Turns: []dataset.Turn{one}, Conversation: sys}, -1},
+		{"user context", Request{Turns: []dataset.Turn{one}, Conversation: ctx}, -1},
+		{"earlier turns", Request{Turns: []dataset.Turn{one, one}, Conversation: conv}, -1},
+		{"tools", Request{Turns: []dataset.Turn{withTools}, Conversation: conv}, -1},
+		{"count unknown", Request{Turns: []dataset.Turn{unknown}, Conversation: conv}, -1},
+	} {
+		if got := c.req.CountedInput(); got != c.want {
+			t.Errorf("%s: CountedInput = %d, want %d", c.name, got, c.want)
+		}
+	}
+}

@@ -144,6 +144,19 @@ type Record struct {
 	BytesSent     int64
 	BytesReceived int64
 	Chunks        int32 // network reads of the body
+	// Streamed is set when the answer arrived as an event stream
+	// (text/event-stream), whatever the request asked for: streaming-only
+	// metrics exist only for such records (AIPerf's RequestRecord.streamed).
+	Streamed bool
+
+	// HTTP trace (k6's and AIPerf's http_req_* phases). Durations in ns;
+	// DNSNs, ConnectNs and TLSNs are 0 for a reused connection, where the
+	// phase did not happen. SendStartNs is when the request began to be
+	// written (the connection was ready); FirstByteNs and LastByteNs are the
+	// reads that brought the first and last response body bytes (0 when
+	// the response had no body).
+	BlockedNs, DNSNs, ConnectNs, TLSNs   int64
+	SendStartNs, FirstByteNs, LastByteNs int64
 
 	// Parsed answer.
 	Responses []Response

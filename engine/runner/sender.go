@@ -90,7 +90,6 @@ func (s *sender) Send(c *timing.Credit) int64 {
 	if turn.MaxTokens >= 0 {
 		rec.RequestedOSL = turn.MaxTokens
 	}
-	rec.InputTokens = turn.InputTokens
 	s.counts.sent.Add(1)
 
 	if turn.ResetContext {
@@ -106,6 +105,7 @@ func (s *sender) Send(c *timing.Credit) int64 {
 		return s.finish(rec, sess, c, turn)
 	}
 	rec.Payload = append(rec.Payload[:0], payload...)
+	rec.InputTokens = req.CountedInput()
 
 	hp := s.hdrs.Get().(*[][2]string)
 	hdrs := s.settings.AppendHeaders((*hp)[:0], turn, rec.XRequestID, sess.CorrelationID)
@@ -167,15 +167,15 @@ func (s *sender) model(sess *timing.Session, turn *dataset.Turn) string {
 // conversation.
 func (s *sender) payload(sess *timing.Session, turn *dataset.Turn, req *endpoint.Request) ([]byte, error) {
 	first := len(sess.History) == 0 && req.TurnIndex == 0
-	if first {
-		if p := s.cache[sess.ConvIndex].Load(); p != nil {
-			return *p, nil
-		}
-	}
 	if len(sess.History) == 0 {
 		req.Turns = sess.Conv.Turns[req.TurnIndex : req.TurnIndex+1]
 	} else {
 		req.Turns = append(sess.History, *turn)
+	}
+	if first {
+		if p := s.cache[sess.ConvIndex].Load(); p != nil {
+			return *p, nil
+		}
 	}
 	b, err := s.ep.FormatPayload(req)
 	if err != nil {

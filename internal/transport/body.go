@@ -185,7 +185,12 @@ func unexpectedEOF(err error) error {
 func (c *conn) deliver(p []byte) {
 	if c.sr.reads != c.lastRead {
 		c.lastRead = c.sr.reads
-		*c.recChunks++
+		r := c.recv
+		r.Chunks++
+		if r.FirstByteNs == 0 {
+			r.FirstByteNs = c.sr.ns
+		}
+		r.LastByteNs = c.sr.ns
 	}
 	switch c.sink {
 	case sinkSSE:

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/loadstar/loadstar/engine/clock"
@@ -27,6 +28,7 @@ type target struct {
 	hostHeader string // Host header value
 	serverName string // TLS SNI
 	requestURI string // path?query
+	ipLiteral  bool   // host is an IP address: no name resolution
 	pool       *hostPool
 }
 
@@ -57,6 +59,7 @@ func parseTarget(raw string) (*target, error) {
 		}
 	}
 	tg.addr = net.JoinHostPort(host, port)
+	tg.ipLiteral = net.ParseIP(host) != nil
 	tg.hostHeader = u.Host
 	tg.serverName = host
 	tg.requestURI = u.EscapedPath()
@@ -228,14 +231,14 @@ type conn struct {
 	idleSince int64 // clock ns when last released
 
 	// Per-request state (set in Do, cleared after).
-	h         Handler
-	rec       *record.Record
-	onMsg     func(*sse.Message)
-	sink      sink
-	body      []byte
-	lastRead  int32  // c.sr.reads at the last delivery
-	recChunks *int32 // the record's chunk counter
-	lastCT    string
+	h        Handler
+	rec      *record.Record
+	onMsg    func(*sse.Message)
+	sink     sink
+	body     []byte
+	lastRead int32          // c.sr.reads at the last delivery
+	recv     *record.Record // the record stamped with body reads
+	lastCT   string
 
 	// interrupted is set when the request's context was cancelled while
 	// the connection was in use.
@@ -285,32 +288,63 @@ func (s *stampReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// dial opens a connection to tg, bounded by deadline and ctx.
-func (t *HTTP) dial(ctx context.Context, tg *target, deadline time.Time) (*conn, error) {
+// dialPhases are the measured phases of opening one connection, in ns
+// (http_req_dns_lookup, http_req_connecting, http_req_tls_handshaking).
+type dialPhases struct{ dns, connect, tls int64 }
+
+// socketStamp is the context key under which dial leaves the clock reading
+// taken when the first socket of a dial is about to connect: name
+// resolution ends there.
+type socketStamp struct{}
+
+// stampSocket is the dialer's ControlContext: it runs after the host was
+// resolved, before each connect(2) attempt.
+func (t *HTTP) stampSocket(ctx context.Context, _, _ string, _ syscall.RawConn) error {
+	if p, ok := ctx.Value(socketStamp{}).(*atomic.Int64); ok {
+		p.CompareAndSwap(0, t.clk.Now())
+	}
+	return nil
+}
+
+// dial opens a connection to tg, bounded by deadline and ctx, and measures
+// its phases. A host given as an IP address needs no resolution (DNS 0);
+// a dialer that never creates a socket (tests) reports the whole dial as
+// connecting.
+func (t *HTTP) dial(ctx context.Context, tg *target, deadline time.Time) (*conn, dialPhases, error) {
+	var ph dialPhases
 	if t.cfg.ConnectTimeout > 0 {
 		if d := time.Now().Add(t.cfg.ConnectTimeout); d.Before(deadline) {
 			deadline = d
 		}
 	}
-	dctx, cancel := context.WithDeadline(ctx, deadline)
+	var resolved atomic.Int64
+	dctx, cancel := context.WithDeadline(context.WithValue(ctx, socketStamp{}, &resolved), deadline)
 	defer cancel()
+	t0 := t.clk.Now()
 	nc, err := t.dialContext(dctx, "tcp", tg.addr)
+	t1 := t.clk.Now()
+	ph.connect = t1 - t0
+	if r := resolved.Load(); r > t0 && !tg.ipLiteral {
+		ph.dns, ph.connect = r-t0, t1-r
+	}
 	if err != nil {
-		return nil, err
+		return nil, ph, err
 	}
 	if tc, ok := nc.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
 	if tg.https {
 		tc := tls.Client(nc, t.tlsConfig(tg.serverName))
-		if err := tc.HandshakeContext(dctx); err != nil {
+		err := tc.HandshakeContext(dctx)
+		ph.tls = t.clk.Now() - t1
+		if err != nil {
 			_ = nc.Close()
-			return nil, &tlsError{err}
+			return nil, ph, &tlsError{err}
 		}
 		nc = tc
 	}
 	t.dials.Add(1)
-	return newConn(nc, t.clk, t.cfg.ReadBufferSize), nil
+	return newConn(nc, t.clk, t.cfg.ReadBufferSize), ph, nil
 }
 
 type tlsError struct{ err error }

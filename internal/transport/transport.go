@@ -189,6 +189,7 @@ func New(clk clock.Clock, cfg Config, inFlight int) (*HTTP, error) {
 		t.maxConns = inFlight
 	}
 	t.dialer.KeepAliveConfig = net.KeepAliveConfig{Enable: true, Idle: 60 * time.Second, Interval: 30 * time.Second, Count: 3}
+	t.dialer.ControlContext = t.stampSocket
 	t.dialContext = t.dialer.DialContext
 	t.userAgent, t.sessionHeader, t.affinity = cfg.userAgent(), cfg.sessionHeader(), !cfg.NoSessionAffinity
 	t.verbatimEdits = cfg.UserAgent != "" || cfg.SessionHeader != "" || cfg.NoSessionAffinity || len(cfg.Headers) > 0
@@ -330,6 +331,8 @@ func (t *HTTP) Do(ctx context.Context, req *Request, h Handler, rec *record.Reco
 		}
 		return
 	}
+	// http_req_blocked: the wait for a pooled connection or a slot to dial.
+	rec.BlockedNs = t.clk.Now() - start
 	reused := c != nil
 	if reused && start-c.idleSince >= staleAfter && !alive(c.nc) {
 		c.close()
@@ -342,7 +345,9 @@ func (t *HTTP) Do(ctx context.Context, req *Request, h Handler, rec *record.Reco
 				t.fail(rec, 0, record.ErrConnect, "transport closed")
 				return
 			}
-			c, err = t.dial(ctx, tg, toTime(dl.end))
+			var ph dialPhases
+			c, ph, err = t.dial(ctx, tg, toTime(dl.end))
+			rec.DNSNs, rec.ConnectNs, rec.TLSNs = ph.dns, ph.connect, ph.tls
 			if err != nil {
 				p.forget()
 				t.dialFailed(ctx, rec, tg, err, dl.end)
@@ -350,6 +355,9 @@ func (t *HTTP) Do(ctx context.Context, req *Request, h Handler, rec *record.Reco
 			}
 		}
 		rec.ConnReused = reused
+		if reused {
+			rec.DNSNs, rec.ConnectNs, rec.TLSNs = 0, 0, 0
+		}
 		res := t.exchange(ctx, c, tg, req, method, h, rec, &dl, toTime)
 		switch {
 		case res == resultReuse:
@@ -362,6 +370,7 @@ func (t *HTTP) Do(ctx context.Context, req *Request, h Handler, rec *record.Reco
 			c.close()
 			c, reused = nil, false
 			rec.SentNs, rec.EndNs, rec.BytesSent, rec.BytesReceived = 0, 0, 0, 0
+			rec.SendStartNs, rec.FirstByteNs, rec.LastByteNs = 0, 0, 0
 			continue
 		}
 		if res == resultStale {
@@ -421,6 +430,7 @@ func (t *HTTP) roundTrip(ctx context.Context, c *conn, req *Request, method stri
 	}
 	var werr error
 	var sent int64
+	rec.SendStartNs = t.clk.Now()
 	if len(req.Body) <= maxCopiedBody {
 		c.wbuf = append(c.wbuf, req.Body...)
 		n, err := c.nc.Write(c.wbuf)
@@ -500,12 +510,13 @@ func (t *HTTP) roundTrip(ctx context.Context, c *conn, req *Request, method stri
 		c.sink = sinkSSE
 		c.h, c.rec = h, rec
 		c.sse.Reset()
+		rec.Streamed = true
 	default:
 		c.sink = sinkBody
 	}
 	c.body = c.body[:0]
 	c.lastRead = -1 // bytes left over from the header read count as its chunk
-	c.recChunks = &rec.Chunks
+	c.recv = rec
 	err := c.readBody(method == "HEAD" || status == fasthttp.StatusNoContent || status == fasthttp.StatusNotModified || status == fasthttp.StatusSwitchingProtocols)
 	rec.BytesReceived = c.sr.bytes
 	end := t.clk.Now()

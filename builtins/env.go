@@ -33,6 +33,9 @@ type Env struct {
 	// internal/outputs.Run (artifacts, progress UI, console report).
 	// Extra options (observers) come from the builtins, e.g. live threshold checks.
 	Execute func(ctx context.Context, cfg *config.Benchmark, opts ...runner.Option) (*results.Summary, error)
+	// PlotRuns draws the charts and HTML report of the finished runs in dir
+	// into dir/plots (sweep(plots = True)).
+	PlotRuns func(dir string) error
 	// PlanStep validates and describes a step without sending (inspect).
 	PlanStep func(ctx context.Context, cfg *config.Benchmark) (string, error)
 

@@ -136,6 +136,24 @@ func runKwargs() []Kwarg {
 			}},
 		{Name: "artifact_dir", Type: "string", Default: "artifacts/<model>-<kind>-<endpoint>-<load>/", Doc: "Where artifact files go (used as given).",
 			apply: stringField(func(b *config.Benchmark) *string { return &b.Output.ArtifactDir })},
+		{Name: "overwrite", Type: "bool", Default: "False", Doc: "Replace the files of an existing artifact directory; otherwise a run whose directory holds an earlier run writes beside it (<dir>-2, <dir>-3, ...) and says where.",
+			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
+				x, ok := v.(starlark.Bool)
+				if !ok {
+					return fmt.Errorf("want True or False, got %s", v.Type())
+				}
+				b.Output.Overwrite = bool(x)
+				return nil
+			}},
+		{Name: "plots", Type: "bool", Default: "False", Doc: "Draw the run's charts (PNG, SVG) and its HTML report into <artifact_dir>/plots when it ends (loadstar plot; docs/results.md).",
+			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
+				x, ok := v.(starlark.Bool)
+				if !ok {
+					return fmt.Errorf("want True or False, got %s", v.Type())
+				}
+				b.Output.Plots = bool(x)
+				return nil
+			}},
 		{Name: "export_prefix", Type: "string", Default: "profile_export", Doc: "Renames every profile_export* file (AIPerf --profile-export-prefix).",
 			apply: stringField(func(b *config.Benchmark) *string { return &b.Output.Prefix })},
 		{Name: "export_level", Type: "string", Default: "\"records\"", Doc: "\"summary\", \"records\" (per-request JSONL) or \"raw\" (also raw request/response JSONL).",

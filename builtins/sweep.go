@@ -96,6 +96,7 @@ type sweepArgs struct {
 	repeat                   int
 	confidence               float64
 	onFailure, dir, name     string
+	overwrite, plots         bool
 }
 
 func newSweepArgs() *sweepArgs {
@@ -114,6 +115,8 @@ func (a *sweepArgs) table() []scriptArg {
 		{name: "cooldown", typ: "duration", dst: &a.cooldown, shown: "0", doc: "Pause between steps."},
 		{name: "artifact_dir", typ: "string", dst: &a.dir, shown: "artifacts/sweep-<name or time>", doc: "Directory of the per-step subdirectories and sweep_summary.{csv,json}."},
 		{name: "name", typ: "string", dst: &a.name, doc: "Label of the sweep (directory name)."},
+		{name: "overwrite", typ: "bool", dst: &a.overwrite, doc: "Reuse artifact_dir when it holds an earlier sweep, replacing its files; otherwise the sweep writes beside it (<dir>-2, ...) and says where."},
+		{name: "plots", typ: "bool", dst: &a.plots, doc: "Draw each step's charts into <step>/plots and the comparison charts and HTML report of the whole sweep into <dir>/plots (docs/results.md)."},
 	}
 }
 
@@ -223,6 +226,17 @@ func defaultDir(env *Env, prefix string) string {
 	return filepath.Join(root, prefix+"-"+time.Now().Format("20060102-150405"))
 }
 
+// claimDir takes a sweep's or search's directory as a run takes its own
+// (export.ClaimDir): beside an earlier one unless overwrite or --overwrite.
+func claimDir(env *Env, dir string, overwrite bool) (string, error) {
+	got, err := export.ClaimDir(dir, overwrite || env.Runtime != nil && env.Runtime.Overwrite)
+	if err == nil && got != dir {
+		env.Logger.Warn("the artifact directory holds earlier results: writing beside it (overwrite = True or --overwrite replaces them)",
+			"dir", dir, "artifacts", got)
+	}
+	return got, err
+}
+
 func sweepBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	env, err := envOf(thread)
 	if err != nil {
@@ -236,6 +250,11 @@ func sweepBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starlark.T
 	if err != nil {
 		return nil, err
 	}
+	if !env.DryRun {
+		if sw.dir, err = claimDir(env, sw.dir, a.overwrite); err != nil {
+			return nil, errext.Errorf(errext.InvalidConfig, "%s: artifact_dir: %v", fn.Name(), err)
+		}
+	}
 	rows, steps, stopped, err := sw.run(thread)
 	if err != nil {
 		return nil, err
@@ -246,6 +265,14 @@ func sweepBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starlark.T
 			return nil, errext.Errorf(errext.Generic, "%s: writing the summary: %v", fn.Name(), err)
 		}
 		fmt.Fprintf(env.Stdout, "Sweep summary: %s\n", csvPath)
+		if a.plots {
+			if env.PlotRuns == nil {
+				return nil, errNoEnv
+			}
+			if err := env.PlotRuns(sw.dir); err != nil {
+				return nil, errext.Errorf(errext.Generic, "%s: plots: %v", fn.Name(), err)
+			}
+		}
 	}
 	return starlarkstruct.FromStringDict(starlark.String("sweep_result"), starlark.StringDict{
 		"steps": frozenList(steps), "dir": starlark.String(sw.dir), "summary_csv": starlark.String(csvPath),
@@ -372,7 +399,7 @@ func (sw *sweepPlan) runCell(thread *starlark.Thread, ci int, cell sweep.Cell, v
 				return row, nil, err
 			}
 		}
-		res, err := runCell(thread, sw.fn, sw.base, values, cell, sw.dir, trial, sw.repeat)
+		res, err := runCell(thread, sw.fn, sw.base, values, cell, sw.dir, trial, sw.repeat, sw.overwrite, sw.plots)
 		if err != nil {
 			if sw.onFailure == "stop" {
 				return row, nil, err
@@ -389,7 +416,7 @@ func (sw *sweepPlan) runCell(thread *starlark.Thread, ci int, cell sweep.Cell, v
 	return row, trials, nil
 }
 
-func runCell(thread *starlark.Thread, fnName string, base starlark.Value, values []starlark.Tuple, cell sweep.Cell, dir string, trial, repeat int) (*Result, error) {
+func runCell(thread *starlark.Thread, fnName string, base starlark.Value, values []starlark.Tuple, cell sweep.Cell, dir string, trial, repeat int, overwrite, plots bool) (*Result, error) {
 	kw, err := stepKwargs(thread, fnName, base, values)
 	if err != nil {
 		return nil, err
@@ -406,6 +433,10 @@ func runCell(thread *starlark.Thread, fnName string, base starlark.Value, values
 		stepDir = filepath.Join(stepDir, fmt.Sprintf("trial_%04d", trial))
 	}
 	cfg.Output.ArtifactDir = stepDir
+	// sweep() claimed its directory: a fresh one, or an earlier sweep's
+	// that overwrite = True (or --overwrite) replaces.
+	cfg.Output.Overwrite = cfg.Output.Overwrite || overwrite
+	cfg.Output.Plots = cfg.Output.Plots || plots
 	return RunStep(thread, cfg)
 }
 
@@ -429,6 +460,9 @@ func searchBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starlark.
 			return nil, err
 		}
 		return searchValue(sp.knobValue(sp.spec.Lo), starlark.True, sp.outs[0].res, nil, sp.dir, true), nil
+	}
+	if sp.dir, err = claimDir(env, sp.dir, false); err != nil {
+		return nil, errext.Errorf(errext.InvalidConfig, "%s: artifact_dir: %v", fn.Name(), err)
 	}
 	sr, err := sweep.Search(ctx, sp.spec, func(ctx context.Context, v float64, phase string) (bool, []string, error) {
 		return sp.probe(thread, ctx, v, phase)

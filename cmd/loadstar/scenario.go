@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"strings"
@@ -27,6 +28,7 @@ type ScriptFlags struct {
 	Plugins   []string `name:"plugins" placeholder:"DIR" help:"Plugin package folder, or a folder of packages (repeatable). Also found: LOADSTAR_PLUGINS and ./loadstar_plugins/*/."`
 	MaxSteps  uint64   `name:"max-steps" help:"Execution-step budget of the script (0 = default 100M)." default:"0"`
 	Artifacts string   `name:"artifacts" placeholder:"DIR" help:"Root directory of artifact directories when a run() names none (default ./artifacts)."`
+	Overwrite bool     `name:"overwrite" help:"Replace the files of existing artifact directories; by default a run whose directory holds an earlier run writes beside it (<dir>-2, ...)."`
 }
 
 // scenario is a prepared script execution: the host and the builtins' Env.
@@ -56,6 +58,7 @@ func newScenario(app *App, g *Globals, f ScriptFlags, extra starlark.StringDict,
 		MaxSteps:    f.MaxSteps,
 		DryRun:      dryRun,
 		Interactive: isTerminal(app.Stderr),
+		Overwrite:   f.Overwrite,
 		Vars:        map[string]string{},
 		Libs:        libs,
 		PluginDirs:  f.Plugins,
@@ -66,9 +69,17 @@ func newScenario(app *App, g *Globals, f ScriptFlags, extra starlark.StringDict,
 		Stdout: app.Stdout, Stderr: app.Stderr, DryRun: dryRun,
 		ArtifactRoot: f.Artifacts,
 	}
-	out := outputs.Config{Stdout: app.Stdout, Progress: app.Stderr, Logger: app.Logger}
+	out := outputs.Config{Stdout: app.Stdout, Progress: app.Stderr, Logger: app.Logger, Version: Version}
 	env.Execute = func(ctx context.Context, cfg *config.Benchmark, opts ...runner.Option) (*results.Summary, error) {
 		return outputs.Run(ctx, reg, cfg, rt, out, opts...)
+	}
+	env.PlotRuns = func(dir string) error {
+		p, err := outputs.WritePlots(reg, []string{dir}, "", nil, false, Version)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(app.Stdout, "Plots: %s (%d charts)\nReport: %s\n", p.Dir, len(p.Charts), p.Report)
+		return nil
 	}
 	env.PlanStep = func(ctx context.Context, cfg *config.Benchmark) (string, error) {
 		st, err := runner.Plan(ctx, reg, cfg, rt, runner.WithLogger(app.Logger))

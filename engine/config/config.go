@@ -160,6 +160,13 @@ type Output struct {
 	Exporters []string
 	// Console lists the console_exporter plugins to run; nil = all defaults.
 	Console []string
+	// Overwrite replaces the files of an existing artifact directory;
+	// otherwise a run whose directory holds files writes beside it (dir-2,
+	// dir-3, ...) and says so.
+	Overwrite bool
+	// Plots draws the run's charts and HTML report into <dir>/plots once
+	// its artifacts are written (run(plots = True), profile --auto-plot).
+	Plots bool
 }
 
 // Defaults returns a Benchmark with every default applied and nothing chosen.
@@ -352,6 +359,9 @@ type Runtime struct {
 	MaxSteps uint64
 	// DryRun makes run() record steps instead of sending (loadstar inspect).
 	DryRun bool
+	// Overwrite lets every run of the process replace an existing artifact
+	// directory's files (--overwrite), as Output.Overwrite does for one.
+	Overwrite bool
 	// Interactive is true when stdout is a terminal (UI and colour choice).
 	Interactive bool
 	NoColor     bool

@@ -338,3 +338,34 @@ func TestInputConfigRedactsHeadersAndURLPasswords(t *testing.T) {
 		}
 	}
 }
+
+// A run never overwrites an earlier run's files unless asked to.
+func TestClaimDir(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "run")
+	got, err := ClaimDir(dir, false)
+	if err != nil || got != dir {
+		t.Fatalf("new directory: %q, %v", got, err)
+	}
+	if got, err := ClaimDir(dir, false); err != nil || got != dir {
+		t.Fatalf("empty directory is reused: %q, %v", got, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "profile_export_aiperf.json"), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{dir + "-2", dir + "-3"} {
+		got, err := ClaimDir(dir, false)
+		if err != nil || got != want {
+			t.Fatalf("existing run: %q, %v; want %q", got, err, want)
+		}
+		if st, err := os.Stat(got); err != nil || !st.IsDir() {
+			t.Fatalf("%s not created", got)
+		}
+	}
+	if got, err := ClaimDir(dir, true); err != nil || got != dir {
+		t.Fatalf("overwrite: %q, %v", got, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "profile_export_aiperf.json")); err != nil {
+		t.Fatal("ClaimDir must not delete anything")
+	}
+}

@@ -1,7 +1,11 @@
 package export
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"math"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -120,4 +124,37 @@ func firstArg(a plugin.Args, names ...string) string {
 		}
 	}
 	return ""
+}
+
+// ClaimDir makes the artifact directory of a new run and returns it. A run
+// never loses an earlier one's files silently: when dir exists and is not
+// empty, the run goes beside it, to the first free dir-2, dir-3, …
+// (created here, so that two runs starting together cannot take the same
+// one), unless overwrite is set, in which case dir is used as it is and
+// its files are replaced.
+func ClaimDir(dir string, overwrite bool) (string, error) {
+	if overwrite {
+		return dir, os.MkdirAll(dir, 0o755)
+	}
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return dir, os.MkdirAll(dir, 0o755)
+	case err != nil:
+		return "", err
+	case len(entries) == 0:
+		return dir, nil
+	}
+	base := strings.TrimRight(dir, `/\`)
+	for n := 2; n < 100000; n++ {
+		cand := fmt.Sprintf("%s-%d", base, n)
+		err := os.Mkdir(cand, 0o755)
+		if err == nil {
+			return cand, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", err
+		}
+	}
+	return "", fmt.Errorf("%s: no free numbered directory beside it", dir)
 }

@@ -54,6 +54,8 @@ type Config struct {
 	// Logger receives warnings and the none UI's progress lines (nil =
 	// discard).
 	Logger *slog.Logger
+	// Version is loadstar's version, printed in reports.
+	Version string
 }
 
 // Run plans cfg with reg, opens its artifacts, runs it with the progress
@@ -82,7 +84,17 @@ func Run(ctx context.Context, reg *plugin.Registry, cfg *config.Benchmark, rt *c
 		}
 		opts = append(opts, runner.WithObserver(&progress{ui: u}))
 	}
-	art, err := openArtifacts(cfg, artifactDir(st), st.RecordSchema(), log)
+	dir := artifactDir(st)
+	claimed, err := export.ClaimDir(dir, cfg.Output.Overwrite || rt.Overwrite)
+	if err != nil {
+		return nil, invalid(fmt.Errorf("artifact directory: %w", err))
+	}
+	if claimed != dir {
+		log.Warn("the artifact directory holds an earlier run: writing beside it (overwrite = True or --overwrite replaces it)",
+			"dir", dir, "artifacts", claimed)
+		cfg.Output.ArtifactDir = claimed
+	}
+	art, err := openArtifacts(cfg, claimed, st.RecordSchema(), log)
 	if err != nil {
 		return nil, invalid(err)
 	}
@@ -100,6 +112,14 @@ func Run(ctx context.Context, reg *plugin.Registry, cfg *config.Benchmark, rt *c
 	if xerr := art.finish(context.WithoutCancel(ctx), sum); xerr != nil {
 		err = errors.Join(err, xerr)
 	}
+	var plots *Plots
+	if cfg.Output.Plots {
+		var perr error
+		if plots, perr = WritePlots(reg, []string{claimed}, "", nil, false, c.Version); perr != nil {
+			err = errors.Join(err, fmt.Errorf("plots: %w", perr))
+			plots = nil
+		}
+	}
 	if c.Stdout != nil {
 		style := console.Style{}
 		if f, ok := c.Stdout.(*os.File); ok {
@@ -107,6 +127,9 @@ func Run(ctx context.Context, reg *plugin.Registry, cfg *config.Benchmark, rt *c
 		}
 		if perr := console.Print(c.Stdout, sum, cfg.Output.Console, style); perr != nil {
 			err = errors.Join(err, fmt.Errorf("console report: %w", perr))
+		}
+		if plots != nil {
+			fmt.Fprintf(c.Stdout, "Plots: %s (%d charts)\nReport: %s\n", plots.Dir, len(plots.Charts), plots.Report)
 		}
 	}
 	return sum, err

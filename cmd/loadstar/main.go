@@ -16,6 +16,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/loadstar/loadstar/engine/errext"
+	"github.com/loadstar/loadstar/internal/ui"
 	"github.com/loadstar/loadstar/interp"
 )
 
@@ -76,7 +77,10 @@ type CLI struct {
 type App struct {
 	Stdout io.Writer
 	Stderr io.Writer
-	Logger *slog.Logger
+	// Progress is stderr as the progress UIs and the logger share it: a
+	// full-screen UI holds log lines until it gives the screen back.
+	Progress io.Writer
+	Logger   *slog.Logger
 }
 
 func main() {
@@ -123,7 +127,8 @@ func runMain(args []string, stdout, stderr io.Writer) (code errext.ExitCode) {
 	if kctx.Command() == "" {
 		return errext.Success // --help was printed
 	}
-	app := &App{Stdout: stdout, Stderr: stderr, Logger: newLogger(stderr, cli.Globals)}
+	termw := ui.NewTerminal(stderr)
+	app := &App{Stdout: stdout, Stderr: stderr, Progress: termw, Logger: newLogger(termw, cli.Globals)}
 	err = kctx.Run(&cli.Globals, app)
 	return report(stderr, err)
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"testing"
 	"time"
@@ -26,7 +28,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
 		UpdateScripts: golden.Update(),
-		Cmds: map[string]func(*testscript.TestScript, bool, []string){"exits": cmdExits, "waitfile": cmdWaitFile,
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){"exits": cmdExits, "waitfile": cmdWaitFile, "waitpane": cmdWaitPane,
 			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
 				d, err := time.ParseDuration(args[0])
 				if err != nil || neg || len(args) != 1 {
@@ -36,6 +38,10 @@ func TestScripts(t *testing.T) {
 			}},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("LOADSTAR_LOG_FORMAT", "text")
+			// A tmux server of the script's own: it starts with the
+			// script's environment (PATH to loadstar) and dies with it.
+			env.Setenv("TMUXSOCK", "loadstar-test-"+strconv.Itoa(os.Getpid())+"-"+filepath.Base(env.WorkDir))
+			env.Defer(func() { _ = exec.Command("tmux", "-L", env.Getenv("TMUXSOCK"), "kill-server").Run() })
 			return nil
 		},
 	})
@@ -86,4 +92,34 @@ func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	ts.Fatalf("waitfile: %s did not appear within %s", args[0], limit)
+}
+
+// cmdWaitPane waits until the screen of a tmux session (on its own server
+// socket) matches a regular expression, and leaves the screen in pane.txt
+// for grep:
+//
+//	waitpane SOCKET 'Latency \(ms\)' 30s
+func cmdWaitPane(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: waitpane SOCKET REGEXP TIMEOUT")
+	}
+	re, err := regexp.Compile(args[1])
+	if err != nil {
+		ts.Fatalf("waitpane: %v", err)
+	}
+	limit, err := time.ParseDuration(args[2])
+	if err != nil {
+		ts.Fatalf("waitpane: %v", err)
+	}
+	var screen []byte
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		screen, err = exec.Command("tmux", "-L", args[0], "capture-pane", "-p", "-t", "0").Output()
+		if err == nil && re.Match(screen) {
+			if err := os.WriteFile(ts.MkAbs("pane.txt"), screen, 0o644); err != nil {
+				ts.Fatalf("waitpane: %v", err)
+			}
+			return
+		}
+	}
+	ts.Fatalf("waitpane: %q did not appear within %s; the screen:\n%s", args[1], limit, screen)
 }

@@ -33,7 +33,11 @@ func (c *ProfileCmd) Run(g *Globals, app *App, kctx *kong.Context) error {
 		if c.Verbose > 1 || c.ExtraVerbose {
 			level = slog.LevelDebug - 4 // AIPerf's TRACE
 		}
-		app.Logger = logging.New(app.Stderr, g.LogFormat, level)
+		w := app.Progress
+		if w == nil {
+			w = app.Stderr
+		}
+		app.Logger = logging.New(w, g.LogFormat, level)
 	}
 	sc, err := newScenario(app, g, ScriptFlags{}, nil, false)
 	if err != nil {

@@ -69,7 +69,11 @@ func newScenario(app *App, g *Globals, f ScriptFlags, extra starlark.StringDict,
 		Stdout: app.Stdout, Stderr: app.Stderr, DryRun: dryRun,
 		ArtifactRoot: f.Artifacts,
 	}
-	out := outputs.Config{Stdout: app.Stdout, Progress: app.Stderr, Logger: app.Logger, Version: Version}
+	progress := app.Progress
+	if progress == nil {
+		progress = app.Stderr
+	}
+	out := outputs.Config{Stdout: app.Stdout, Progress: progress, Logger: app.Logger, Version: Version}
 	env.Execute = func(ctx context.Context, cfg *config.Benchmark, opts ...runner.Option) (*results.Summary, error) {
 		return outputs.Run(ctx, reg, cfg, rt, out, opts...)
 	}

@@ -52,6 +52,9 @@ type Progress struct {
 	// (HDR-derived; profiling records only). Computing them costs a pass
 	// over the histograms: call it only when needed (live threshold checks).
 	LiveMetrics func() []results.Metric
+	// LiveErrors returns the error summary so far (profiling records only),
+	// largest groups first.
+	LiveErrors func() []results.ErrorGroup
 }
 
 // InFlight is the number of requests sent but not finished.
@@ -257,6 +260,6 @@ func (st *Step) progress(col *metrics.Pipeline, ph record.Phase, pl *timing.Plan
 		Sent: c.sent - base.sent, Completed: c.done - base.done,
 		Errors: c.errors - base.errors, Cancelled: c.cancelled - base.cancelled}
 	live := col.Live()
-	p.Metrics, p.LiveMetrics = &live, col.LiveMetrics
+	p.Metrics, p.LiveMetrics, p.LiveErrors = &live, col.LiveMetrics, col.LiveErrors
 	return p
 }

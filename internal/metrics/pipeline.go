@@ -228,6 +228,9 @@ func (p *Pipeline) Live() Live { return p.results.Live() }
 // LiveMetrics returns the running statistics (see MetricResults.LiveMetrics).
 func (p *Pipeline) LiveMetrics() []results.Metric { return p.results.LiveMetrics() }
 
+// LiveErrors returns the error summary so far (see MetricResults.LiveErrors).
+func (p *Pipeline) LiveErrors() []results.ErrorGroup { return p.results.LiveErrors() }
+
 func (p *Pipeline) release(rec *record.Record) {
 	if p.setup.Release != nil {
 		p.setup.Release(rec)

@@ -679,6 +679,14 @@ func (g *group) metrics(sloOn bool, app Applicability) []results.Metric {
 	return out
 }
 
+// LiveErrors returns the error summary so far, largest groups first (live
+// displays).
+func (m *MetricResults) LiveErrors() []results.ErrorGroup {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.errorGroups()
+}
+
 // errorGroups returns the error summary, largest groups first.
 func (m *MetricResults) errorGroups() []results.ErrorGroup {
 	out := make([]results.ErrorGroup, 0, len(m.errGroups))

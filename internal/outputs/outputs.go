@@ -32,6 +32,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 
 	"github.com/loadstar/loadstar/engine/catalog"
 	"github.com/loadstar/loadstar/engine/config"
@@ -77,12 +78,19 @@ func Run(ctx context.Context, reg *plugin.Registry, cfg *config.Benchmark, rt *c
 	if err != nil {
 		return nil, err
 	}
+	closeUI := func() {}
 	if c.Progress != nil {
 		u, err := ui.Auto(cfg.UI, rt.Interactive, c.Progress, log)
 		if err != nil {
 			return nil, invalid(err)
 		}
 		opts = append(opts, runner.WithObserver(&progress{ui: u}))
+		// A full-screen UI gives the terminal back when the step ends,
+		// before the console report prints.
+		if cl, ok := u.(interface{ Close() }); ok {
+			closeUI = sync.OnceFunc(cl.Close)
+			defer closeUI()
+		}
 	}
 	dir := artifactDir(st)
 	claimed, err := export.ClaimDir(dir, cfg.Output.Overwrite || rt.Overwrite)
@@ -105,6 +113,7 @@ func Run(ctx context.Context, reg *plugin.Registry, cfg *config.Benchmark, rt *c
 		opts = append(opts, runner.WithRecordSink(sink))
 	}
 	sum, err := st.Run(ctx, opts...)
+	closeUI()
 	if sum == nil {
 		art.abort()
 		return nil, err

@@ -1,8 +1,10 @@
-// Package ui shows a benchmark's progress while it runs. Two plugins of
-// category ui exist: simple (a progress bar: requests done of total, or time
-// left for duration-bound phases, with in-flight and error counts) and none
-// (plain log lines every few seconds, for CI logs and pipes). Auto picks
-// simple on a terminal and none otherwise.
+// Package ui shows a benchmark's progress while it runs. Three plugins of
+// category ui exist: dashboard (a full-screen live view: progress, counts,
+// throughput sparklines, live percentiles, schedule, errors, SLOs and
+// thresholds), simple (a progress bar: requests done of total, or time left
+// for duration-bound phases, with in-flight and error counts) and none
+// (plain log lines every few seconds, for CI logs and pipes). Auto picks the
+// dashboard on a terminal and none otherwise, as AIPerf does.
 //
 // The layer that assembles a run (internal/outputs) drives a UI:
 //
@@ -23,7 +25,9 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/loadstar/loadstar/engine/config"
 	"github.com/loadstar/loadstar/engine/plugin"
+	"github.com/loadstar/loadstar/engine/results"
 )
 
 // UI shows progress. Start, Update and Finish are called from one
@@ -39,19 +43,44 @@ type UI interface {
 
 // Phase describes what is about to run. Total is the expected number of
 // requests (0 = unknown) and Duration the phase's time bound (0 = none).
+// The rest is for the dashboard: what is measured and against what.
 type Phase struct {
 	Name     string
 	Total    int
 	Duration time.Duration
+	// Title names the step (endpoint, URL, model); Load describes the load.
+	Title, Load string
+	// Rate is the scheduled request rate (0 for a closed loop).
+	Rate float64
+	// Validity holds the verdict's limits (issue delay, rate shortfall).
+	Validity config.Validity
+	// SLOs and Thresholds are the step's objectives, checked live.
+	SLOs       []config.SLO
+	Thresholds []config.Threshold
 }
 
 // Snapshot is the state of the running phase.
 type Snapshot struct {
 	Done, Errors, InFlight int
-	Elapsed                time.Duration
+	// Sent counts requests sent; Good those meeting every SLO.
+	Sent, Good int
+	Elapsed    time.Duration
 	// Live medians and totals; NaN (or 0) when unknown.
 	TTFTP50Ms, LatencyP50Ms float64
 	OutputTokens            float64
+	// Detail computes the running statistics of every metric and the error
+	// summary so far; nil when unavailable. It costs a pass over the
+	// histograms: UIs that show them call it.
+	Detail func() Detail
+}
+
+// Detail is the live statistics of a phase (see Snapshot.Detail).
+type Detail struct {
+	// Metrics are every metric measured so far (record metrics with
+	// HDR-derived Stats, in display units).
+	Metrics []results.Metric
+	// Errors are the error groups, largest first.
+	Errors []results.ErrorGroup
 }
 
 func (s Snapshot) rate() float64 {
@@ -65,7 +94,8 @@ func (s Snapshot) rate() float64 {
 // their manifest class path (go:internal/ui.<Key>).
 func Classes() map[string]*plugin.Class {
 	return map[string]*plugin.Class{
-		"Simple": {New: func(plugin.Args) (any, error) { return newSimple(os.Stderr), nil }},
+		"Simple":    {New: func(plugin.Args) (any, error) { return newSimple(os.Stderr), nil }},
+		"Dashboard": {New: func(plugin.Args) (any, error) { return newDashboard(os.Stderr), nil }},
 		"None": {
 			Params: []plugin.Param{{Name: "interval", Type: plugin.TDuration, Default: defaultLogInterval,
 				Doc: "How often a progress line is logged."}},
@@ -80,22 +110,24 @@ func Classes() map[string]*plugin.Class {
 	}
 }
 
-// Auto returns the UI called name: "simple", "none", or "" / "auto" for
-// simple on a terminal and none otherwise. w receives the progress bar,
-// log the progress lines.
+// Auto returns the UI called name: "dashboard", "simple", "none", or "" /
+// "auto" for the dashboard on a terminal and none otherwise (as AIPerf).
+// w receives the dashboard or the progress bar, log the progress lines.
 func Auto(name string, interactive bool, w io.Writer, log *slog.Logger) (UI, error) {
 	switch strings.ToLower(name) {
 	case "", "auto":
 		if interactive {
-			return newSimple(w), nil
+			return newDashboard(w), nil
 		}
 		return newNone(log, defaultLogInterval), nil
+	case "dashboard":
+		return newDashboard(w), nil
 	case "simple":
 		return newSimple(w), nil
 	case "none":
 		return newNone(log, defaultLogInterval), nil
 	}
-	return nil, fmt.Errorf("ui %q: expected simple, none or auto", name)
+	return nil, fmt.Errorf("ui %q: expected dashboard, simple, none or auto", name)
 }
 
 // Simple is the progress-bar UI (plugin simple).

@@ -67,7 +67,8 @@ func TestAuto(t *testing.T) {
 		interactive bool
 		want        string
 	}{
-		{"", true, "*ui.Simple"}, {"auto", false, "*ui.None"}, {"none", true, "*ui.None"}, {"simple", false, "*ui.Simple"},
+		{"", true, "*ui.Dashboard"}, {"auto", false, "*ui.None"}, {"none", true, "*ui.None"}, {"simple", false, "*ui.Simple"},
+		{"dashboard", false, "*ui.Dashboard"},
 	} {
 		u, err := Auto(tc.name, tc.interactive, &bytes.Buffer{}, nil)
 		if err != nil {
@@ -77,8 +78,8 @@ func TestAuto(t *testing.T) {
 			t.Errorf("Auto(%q, %v) = %s", tc.name, tc.interactive, got)
 		}
 	}
-	if _, err := Auto("dashboard", true, nil, nil); err == nil {
-		t.Error("unknown ui accepted")
+	if _, err := Auto("fancy", true, nil, nil); err == nil || !strings.Contains(err.Error(), "expected dashboard, simple, none or auto") {
+		t.Errorf("unknown ui: %v", err)
 	}
 }
 
@@ -88,6 +89,8 @@ func typeName(u UI) string {
 		return "*ui.Simple"
 	case *None:
 		return "*ui.None"
+	case *Dashboard:
+		return "*ui.Dashboard"
 	}
 	return "?"
 }

@@ -375,7 +375,9 @@ func (n UIType) String() string { return string(n) }
 
 // Built-in ui plugins.
 const (
-	// UITypeSimple: Progress bar: requests done of total (or time left), in-flight and error counts. Default on a terminal.
+	// UITypeDashboard: Full-screen live view: progress and ETA, counts, throughput sparklines, live TTFT/ITL/latency percentiles, schedule, errors, SLOs and thresholds. Default on a terminal.
+	UITypeDashboard UIType = "dashboard"
+	// UITypeSimple: Progress bar: requests done of total (or time left), in-flight and error counts.
 	UITypeSimple UIType = "simple"
 	// UITypeNone: Plain log lines every few seconds. Default when not on a terminal.
 	UITypeNone UIType = "none"
@@ -383,7 +385,7 @@ const (
 
 // UITypeValues lists the built-in ui plugins in manifest order.
 func UITypeValues() []UIType {
-	return []UIType{UITypeSimple, UITypeNone}
+	return []UIType{UITypeDashboard, UITypeSimple, UITypeNone}
 }
 
 // URLSelectionStrategy names a built-in url_selection_strategy plugin.

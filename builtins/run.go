@@ -163,7 +163,7 @@ func runKwargs() []Kwarg {
 				b.Output.SliceDuration, err = asDuration(v, "slice_duration")
 				return err
 			}},
-		{Name: "ui", Type: "string", Default: "\"auto\"", Doc: "Progress display: \"simple\" (progress bar), \"none\" (log lines) or \"auto\" (by terminal).",
+		{Name: "ui", Type: "string", Default: "\"auto\"", Doc: "Progress display: \"dashboard\" (full-screen live view), \"simple\" (progress bar), \"none\" (log lines) or \"auto\" (the dashboard on a terminal, else none).",
 			apply: stringField(func(b *config.Benchmark) *string { return &b.UI })},
 		{Name: "validity", Type: "dict", Default: "{\"max_rate_shortfall_pct\": 1, \"max_issue_delay_p99\": \"1ms\"}", Doc: "When a run is INVALID (schedule not met), and {\"fail_on_invalid\": True} to exit with code 11 then.",
 			apply: applyValidity},

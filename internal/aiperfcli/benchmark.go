@@ -160,9 +160,10 @@ func (b *builder) output(cfg *config.Benchmark) {
 	if f.SliceDuration != nil {
 		cfg.Output.SliceDuration = seconds(*f.SliceDuration)
 	}
+	cfg.Output.Plots = f.AutoPlot
 	switch {
-	case f.UIType == "dashboard", b.plan.verbosity > 0 && f.UIType == "":
-		cfg.UI = "simple"
+	case b.plan.verbosity > 0 && f.UIType == "":
+		cfg.UI = "simple" // debug logs would tear the dashboard
 	case f.UIType != "":
 		cfg.UI = f.UIType
 	}

@@ -131,9 +131,10 @@ type Flags struct {
 	ProfileExportPrefix string   `name:"profile-export-prefix" aliases:"profile-export-file" group:"Output" placeholder:"PREFIX" help:"Renames every profile_export* file. (Also --profile-export-file.)"`
 	ExportLevel         string   `name:"export-level" aliases:"profile-export-level" group:"Output" placeholder:"LEVEL" help:"summary, records (default: also per-request JSONL) or raw (also raw request/response JSONL). (Also --profile-export-level.)"`
 	SliceDuration       *float64 `name:"slice-duration" group:"Output" placeholder:"SEC" help:"Also report metrics per time slice of this many seconds."`
+	AutoPlot            bool     `name:"auto-plot" negatable:"" group:"Output" help:"Draw the charts (PNG, SVG) and the HTML report into <artifact dir>/plots when a run ends (as loadstar plot)."`
 
 	// UI and logging.
-	UIType       string `name:"ui-type" aliases:"ui" group:"UI" placeholder:"TYPE" help:"Progress display: simple, none, or dashboard (shown as simple). Default: simple on a terminal, else none. (Also --ui.)"`
+	UIType       string `name:"ui-type" aliases:"ui" group:"UI" placeholder:"TYPE" help:"Progress display: dashboard, simple or none. Default: dashboard on a terminal, else none. (Also --ui.)"`
 	Verbose      int    `short:"v" name:"verbose" type:"counter" group:"UI" help:"-v debug logs, -vv trace logs (both force the simple UI)."`
 	ExtraVerbose bool   `name:"extra-verbose" group:"UI" help:"Same as -vv."`
 

@@ -254,7 +254,6 @@ var rules = []rule{
 	{flag: "export-level", oneOf: "summary records raw", msg: "must be summary, records or raw, got {q}"},
 	{flag: "slice-duration", valid: positive, msg: "must be > 0 seconds, got {}"},
 	{flag: "ui-type", oneOf: "simple none dashboard", msg: "must be dashboard, simple or none, got {q}"},
-	{flag: "ui-type", when: valueIn("dashboard"), note: "--ui-type dashboard: loadstar has no dashboard; showing the simple progress display"},
 	{flag: "random-seed", valid: atLeast(0), msg: "must be >= 0, got {}"},
 
 	// Rules on every value of the magic lists.

@@ -151,6 +151,12 @@ func outputKwargs(cfg *config.Benchmark, def config.Benchmark) []kwarg {
 	if o.ArtifactDir != "" {
 		add("artifact_dir", strconv.Quote(o.ArtifactDir))
 	}
+	if o.Overwrite {
+		add("overwrite", "True")
+	}
+	if o.Plots {
+		add("plots", "True")
+	}
 	if o.Prefix != "" {
 		add("export_prefix", strconv.Quote(o.Prefix))
 	}

@@ -110,9 +110,8 @@ type unsupported struct {
 		UnsafeOverride optionalValue `name:"unsafe-override" hidden:""`
 	} `embed:"" reason:"AIPerf's locked benchmark scenarios are not supported"`
 	Plot struct {
-		AutoPlot     optionalValue `name:"auto-plot" hidden:""`
 		PlotRequired optionalValue `name:"plot-required" hidden:""`
-	} `embed:"" reason:"loadstar has no plot command"`
+	} `embed:"" reason:"plots are drawn with --auto-plot; a chart that cannot be drawn is skipped, never required"`
 	OutputsJSON struct {
 		ExportOutputsJson optionalValue `name:"export-outputs-json" hidden:""`
 	} `embed:"" reason:"outputs.json is not written (--export-level raw keeps every response)"`
@@ -219,7 +218,6 @@ type unsupported struct {
 	NoEffect struct {
 		NoServerMetrics             optionalValue `name:"no-server-metrics" hidden:"" note:"--no-server-metrics: loadstar does not scrape server metrics"`
 		NoGpuTelemetry              optionalValue `name:"no-gpu-telemetry" hidden:"" note:"--no-gpu-telemetry: loadstar does not collect GPU telemetry"`
-		NoAutoPlot                  optionalValue `name:"no-auto-plot" hidden:"" note:"--no-auto-plot: loadstar has no plot command"`
 		NoSweepTable                optionalValue `name:"no-sweep-table" hidden:"" note:"--no-sweep-table: loadstar prints no live sweep table (the summary is written at the end)"`
 		WorkersMax                  optionalValue `name:"workers-max" aliases:"max-workers" hidden:"" note:"--workers-max has no effect: loadstar sends from one process and sizes its connection pool from the load"`
 		RecordProcessorServiceCount optionalValue `name:"record-processor-service-count" aliases:"record-processors" hidden:"" note:"--record-processor-service-count has no effect: loadstar computes metrics in one process"`

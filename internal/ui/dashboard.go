@@ -23,9 +23,10 @@ import (
 // interrupt signal, which stops sending, keeps what was measured and exits
 // with code 7 once the artifacts are written.
 type Dashboard struct {
-	out       io.Writer
-	in        io.Reader
-	noColor   bool
+	out     io.Writer
+	in      io.Reader
+	noColor bool
+	// interrupt replaces the interrupt signal (tests); nil sends it.
 	interrupt func()
 	options   []tea.ProgramOption
 
@@ -38,7 +39,7 @@ type Dashboard struct {
 // newDashboard returns a dashboard drawing on out (a terminal), reading
 // keys from standard input when it is a terminal.
 func newDashboard(out io.Writer) *Dashboard {
-	d := &Dashboard{out: out, noColor: noColor(), interrupt: interruptSelf}
+	d := &Dashboard{out: out, noColor: noColor()}
 	if term.IsTerminal(int(os.Stdin.Fd())) {
 		d.in = os.Stdin
 	}
@@ -77,7 +78,11 @@ func (d *Dashboard) Start(p Phase) {
 			out = t.hold() // log lines wait until the screen is given back
 			d.release = t.release
 		}
-		m := newDashModel(d.noColor, d.interrupt)
+		interrupt := d.interrupt
+		if interrupt == nil {
+			interrupt = interruptSelf
+		}
+		m := newDashModel(d.noColor, interrupt)
 		opts := append([]tea.ProgramOption{tea.WithOutput(out), tea.WithInput(d.in), tea.WithoutSignalHandler()}, d.options...)
 		d.prog = tea.NewProgram(m, opts...)
 		d.done = make(chan struct{})

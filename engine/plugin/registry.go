@@ -119,7 +119,7 @@ func (rv *resolver) resolve(e *Entry) (*Class, error) {
 		if c := rv.goClasses[e.Class]; c != nil {
 			return c, nil
 		}
-		return nil, &ClassNotFoundError{Entry: e, Reason: fmt.Sprintf("Go class %s is not bound: engine/catalog (engine classes) and internal/outputs (exporters, console, ui) bind go: classes from each package's Classes() map (key %q in package %s)", e.Class, e.path.Name, e.path.Package)}
+		return nil, &ClassNotFoundError{Entry: e, Reason: fmt.Sprintf("Go class %s is not bound: engine/catalog (engine classes) and internal/outputs (exporters, console, ui, plots) bind go: classes from each package's Classes() map (key %q in package %s)", e.Class, e.path.Name, e.path.Package)}
 	case ScriptClass:
 		if rv.scripts == nil {
 			return nil, &ClassNotFoundError{Entry: e, Reason: "Starlark plugins need a script loader (build the registry with engine/catalog)"}

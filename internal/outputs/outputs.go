@@ -22,7 +22,7 @@
 // with was_cancelled set.
 //
 // The package also binds the output plugins' Go classes (data_exporter,
-// console_exporter, ui): NewRegistry is engine/catalog's registry with them.
+// console_exporter, ui, plot): NewRegistry is engine/catalog's registry with them.
 package outputs
 
 import (

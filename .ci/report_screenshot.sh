@@ -5,9 +5,9 @@
 #   bash .ci/report_screenshot.sh [OUT_DIR]
 #
 # It draws the report of the sweep fixture and of the single-run fixture
-# (testdata/results), checks that each screenshot is a non-blank PNG, and
+# (testdata/results), checks that each screenshot is a PNG showing charts, and
 # leaves report-*.html and report-*.png in OUT_DIR (default a temporary
-# directory) for a person to look at.
+# directory) for a person to look at. LOADSTAR names a built binary to use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,8 +18,11 @@ if [ -z "$chrome" ]; then
 fi
 out=${1:-$(mktemp -d)}
 mkdir -p "$out"
-bin=$(mktemp -d)/loadstar
-go build -o "$bin" ./cmd/loadstar
+bin=${LOADSTAR:-}
+if [ -z "$bin" ]; then
+    bin=$(mktemp -d)/loadstar
+    go build -o "$bin" ./cmd/loadstar
+fi
 
 shot() { # name, then the report's arguments
     local name=$1; shift

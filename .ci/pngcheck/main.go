@@ -1,5 +1,6 @@
-// Command pngcheck exits non-zero unless each PNG argument decodes and is
-// not blank: a screenshot of a page that drew nothing is one colour.
+// Command pngcheck exits non-zero unless each PNG argument decodes, is not
+// blank (a screenshot of a page that drew nothing is one colour) and shows
+// charts: at least 500 pixels in the charts' first series colour (#0072B2).
 package main
 
 import (
@@ -29,15 +30,24 @@ func check(path string) error {
 	}
 	b := img.Bounds()
 	colours := map[uint32]bool{}
-	for y := b.Min.Y; y < b.Max.Y; y += 3 {
-		for x := b.Min.X; x < b.Max.X; x += 3 {
+	series := 0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
 			r, g, bl, _ := img.At(x, y).RGBA()
 			colours[(r>>11)<<10|(g>>11)<<5|bl>>11] = true
+			if near(r>>8, 0x00) && near(g>>8, 0x72) && near(bl>>8, 0xB2) {
+				series++
+			}
 		}
 	}
 	if len(colours) < 20 {
 		return fmt.Errorf("blank screenshot (%d colours in %v)", len(colours), b)
 	}
-	fmt.Printf("%s: %dx%d, %d colours\n", path, b.Dx(), b.Dy(), len(colours))
+	if series < 500 {
+		return fmt.Errorf("no charts: %d pixels in the series colour #0072B2", series)
+	}
+	fmt.Printf("%s: %dx%d, %d colours, %d chart-blue pixels\n", path, b.Dx(), b.Dy(), len(colours), series)
 	return nil
 }
+
+func near(a, b uint32) bool { return a+6 >= b && a <= b+6 }

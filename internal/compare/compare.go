@@ -297,8 +297,14 @@ func (c *comparer) row(tag, stat string) (Row, bool) {
 			r.Test, r.P = TestBatches, MannWhitney(Batches(sb, k, stat), Batches(sn, k, stat))
 			r.Significant = r.P < alpha && changed
 		} else if isQuantile {
+			sortedB, sortedN := sortedCopy(sb), sortedCopy(sn)
+			if !bounded(sortedB, q, alpha) || !bounded(sortedN, q, alpha) {
+				c.note(fmt.Sprintf("%s: too few requests (%d and %d) to tell its noise; a limit on a %s is judged by the change alone",
+					r.Stat, len(sb), len(sn), r.Stat))
+				break
+			}
 			r.Test = TestQuantileCI
-			r.Significant = QuantilesDiffer(sortedCopy(sb), sortedCopy(sn), q, alpha) && changed
+			r.Significant = QuantilesDiffer(sortedB, sortedN, q, alpha) && changed
 		} else {
 			r.Test, r.P = TestRequests, MannWhitney(sb, sn)
 			r.Significant = r.P < alpha && changed
@@ -315,6 +321,23 @@ func (c *comparer) row(tag, stat string) (Row, bool) {
 		}
 	}
 	return r, true
+}
+
+// bounded reports whether a sorted sample bounds its q-quantile's
+// confidence interval on both sides.
+func bounded(sorted []float64, q, alpha float64) bool {
+	lo, hi := QuantileCI(sorted, q, alpha)
+	return !math.IsInf(lo, 0) && !math.IsInf(hi, 0)
+}
+
+// note adds a note once.
+func (c *comparer) note(n string) {
+	for _, have := range c.rep.Notes {
+		if have == n {
+			return
+		}
+	}
+	c.rep.Notes = append(c.rep.Notes, n)
 }
 
 // quantileOf reads "p99" as 0.99.

@@ -138,6 +138,10 @@ func TestCompareFindsTheChange(t *testing.T) {
 	if r := row(t, rep, "time_to_first_token", "p50"); !r.Crossed || r.Test != compare.TestQuantileCI {
 		t.Errorf("ttft p50 row %+v", r)
 	}
+	// Twelve requests cannot bound a p99: no noise estimate, and a note.
+	if r := row(t, rep, "time_to_first_token", "p99"); r.Tested() || len(rep.Notes) == 0 || !strings.Contains(rep.Notes[0], "p99: too few requests (12 and 48)") {
+		t.Errorf("ttft p99 row %+v, notes %q", r, rep.Notes)
+	}
 	if r := row(t, rep, "request_throughput", "value"); r.Crossed || r.Tested() || r.Better != 1 {
 		t.Errorf("throughput row %+v", r)
 	}

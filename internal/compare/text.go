@@ -77,7 +77,7 @@ func runsWord(s *Side) string {
 
 func noiseNote(row Row) string {
 	if !row.Tested() {
-		return " (single value: no noise estimate)"
+		return " (no noise estimate)"
 	}
 	if row.Significant {
 		return ""

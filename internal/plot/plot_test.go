@@ -248,3 +248,17 @@ func TestParseFormats(t *testing.T) {
 		t.Errorf("jpeg: %v", err)
 	}
 }
+
+// docs/results.md lists every chart by its plugin name.
+func TestEveryChartIsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/results.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, _ := charts(t)
+	for _, c := range cs {
+		if !strings.Contains(string(doc), "`"+c.Name+"`") {
+			t.Errorf("docs/results.md does not list the chart %s", c.Name)
+		}
+	}
+}

@@ -33,6 +33,8 @@ func baseArgs(name string, c *plugin.Class) plugin.Args {
 		args["records"] = []any{}
 	case "go:engine/timing.RequestRate":
 		args["rate"] = 10.0
+	case "go:engine/timing.RequestRateSeries":
+		args["segments"] = []any{[]any{"10s", int64(5)}, []any{"5s", 20.0}}
 	}
 	return args
 }

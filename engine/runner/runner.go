@@ -343,10 +343,14 @@ func (st *Step) RecordSchema() results.RecordSchema {
 }
 
 // defaultStop is AIPerf's default request count when no stop condition is
-// given: a trace is sent once; otherwise max(10, 2·concurrency) requests.
+// given: a trace is sent once; a strategy with a length of its own (a rate
+// series) runs that long; otherwise max(10, 2·concurrency) requests.
 func defaultStop(pl *timing.Plan, ds dataset.Dataset, info dataset.Info) config.Stop {
 	if pl.Load.Mode == "fixed_schedule" {
 		return config.Stop{} // the schedule's end stops it
+	}
+	if pl.DefaultStop.IsSet() {
+		return pl.DefaultStop // the strategy's own length (a rate series)
 	}
 	if info.Timestamps {
 		return config.Stop{Requests: ds.Len()}

@@ -699,3 +699,28 @@ func TestRunTraceReplaysItsSchedule(t *testing.T) {
 		t.Errorf("ScheduledRate = %v, want the trace's 10 req/s", sum.Info.ScheduledRate)
 	}
 }
+
+// A request-rate series without a stop condition runs for its own length,
+// and every segment's schedule holds exactly the arrivals its rate gives.
+func TestRunRequestRateSeries(t *testing.T) {
+	h := newHarness(t, fastMock())
+	series := spec(plugin.TimingStrategy, "request_rate_series", "segments",
+		[]any{[]any{"400ms", int64(50)}, []any{"400ms", int64(200)}, []any{"400ms", int64(100)}})
+	sum := h.run(context.Background(), h.bench(true, series, config.Stop{}), prompts(8, 1))
+	h.checkBalance(sum)
+	recs := h.tally.phase(record.Profiling)
+	if sum.Info.Issued != 140 || len(recs) != 140 {
+		t.Fatalf("issued %d, %d records; want 20 + 80 + 40", sum.Info.Issued, len(recs))
+	}
+	origin := recs[0].ScheduledNs
+	var counts [3]int
+	for _, r := range recs {
+		counts[min(int((r.ScheduledNs-origin)/int64(400*time.Millisecond)), 2)]++
+	}
+	if counts != [3]int{20, 80, 40} {
+		t.Errorf("segments scheduled %v requests, want [20 80 40]", counts)
+	}
+	if sum.Info.ScheduledRate < 116.6 || sum.Info.ScheduledRate > 116.7 {
+		t.Errorf("scheduled rate %v, want 140/1.2 s", sum.Info.ScheduledRate)
+	}
+}

@@ -1,6 +1,10 @@
 package timing
 
-import "github.com/loadstar/loadstar/engine/plugin"
+import (
+	"time"
+
+	"github.com/loadstar/loadstar/engine/plugin"
+)
 
 // Classes returns this package's plugin classes keyed by Go name, as
 // engine/plugin/plugins.yaml refers to them (go:engine/timing.<Key>).
@@ -45,6 +49,29 @@ func Classes() map[string]*plugin.Class {
 				return NewRequestRate(a.Float("rate"), specArg(a, "arrival"), int(a.Int("max_concurrency")),
 					specArg(a, "ramp"), specArg(a, "concurrency_ramp"), a.Bool("exact"))
 			},
+		},
+		"RequestRateSeries": {
+			Params: []plugin.Param{
+				{Name: "points", Type: plugin.TList,
+					Doc: "Control points [(seconds, req/s), ...] (or dicts {\"time_s\": ..., \"qps\": ...}); the rate changes linearly between them, as AIPerf's --request-rate-series. At least two, times strictly increasing, rates > 0."},
+				{Name: "segments", Type: plugin.TList,
+					Doc: "Steps [(duration, req/s), ...]: each rate held for its duration, e.g. [(\"30s\", 5), (\"10s\", 50)]; a rate of 0 pauses."},
+				{Name: "path", Type: plugin.TString,
+					Doc: "AIPerf --request-rate-series JSON file: {\"points\": [{\"time_s\": 0, \"qps\": 1}, ...]}; relative to the scenario."},
+				{Name: "rate", Type: plugin.TFunc,
+					Doc: "Rate function of the elapsed seconds, e.g. lambda t: 5 + t / 10; sampled every step and linear in between."},
+				{Name: "duration", Type: plugin.TDuration,
+					Doc: "How long a rate function runs (default: the phase's duration stop)."},
+				{Name: "step", Type: plugin.TDuration, Default: time.Second,
+					Doc: "Sampling step of a rate function."},
+				{Name: "arrival", Type: plugin.TSpec, SpecCategory: plugin.ArrivalPattern,
+					Doc: "Distribution of the gaps between requests (default arrival.poisson())."},
+				maxConc,
+				rampParam("concurrency_ramp", "Ramps max_concurrency from 1 to its value."),
+				{Name: "exact", Type: plugin.TBool, Default: true,
+					Doc: "Draw each stretch of the series (each segment, or between two points) conditioned on the arrivals its rate holds, so every stretch gets exactly its rate; False draws an unconditioned process."},
+			},
+			New: newRequestRateSeries,
 		},
 		"FixedSchedule": {
 			Params: []plugin.Param{

@@ -218,15 +218,22 @@ func (r *RequestRate) Run(ctx context.Context, env *Env) (*Report, error) {
 		p.stop(StopDuration) // the duration holds no arrival at this rate
 		return p.report(r.load(rp)), nil
 	}
-	ctx = p.issueCtx
 	sched := NewSchedule(rp.arrival, r.Rate, steps, NewRand(env.Seed, "schedule"), exact)
+	r.issue(p, rp, sched, func() string { return exhausted })
+	return p.report(r.load(rp)), nil
+}
 
+// issue releases the slots of an open-loop schedule under the concurrency
+// cap (possibly ramped) and waits until every session it started ended.
+// exhausted says why the schedule ran out.
+func (r *RequestRate) issue(p *phase, rp rateParts, sched arrivals, exhausted func() string) {
+	ctx := p.issueCtx
 	is := &issuer{p: p, ready: newReadyQueue(), stopped: make(chan struct{}), exhausted: exhausted}
 	if r.MaxConcurrency > 0 {
 		initial := r.MaxConcurrency
 		var csteps []Step
 		if rp.concRamp != nil {
-			csteps = rp.concRamp.Steps(float64(r.MaxConcurrency), true, NewRand(env.Seed, "ramp.concurrency"))
+			csteps = rp.concRamp.Steps(float64(r.MaxConcurrency), true, NewRand(p.env.Seed, "ramp.concurrency"))
 			initial = int(csteps[0].Value)
 		}
 		is.slots = newSlots(r.MaxConcurrency, initial)
@@ -243,7 +250,12 @@ func (r *RequestRate) Run(ctx context.Context, env *Env) (*Report, error) {
 	}
 	close(is.stopped)
 	p.wg.Wait()
-	return p.report(r.load(rp)), nil
+}
+
+// arrivals is an open-loop schedule: offsets from the phase start, false
+// once it is exhausted.
+type arrivals interface {
+	Next() (time.Duration, bool)
 }
 
 // issuer releases the slots of an open-loop schedule.
@@ -254,16 +266,16 @@ type issuer struct {
 	stopped chan struct{} // closed when issuing has ended
 	// stopRamp ends the concurrency ramp's goroutine.
 	stopRamp func()
-	// exhausted is the stop reason when an exact schedule runs out.
-	exhausted string
+	// exhausted gives the stop reason when an exact schedule runs out.
+	exhausted func() string
 }
 
-func (is *issuer) run(ctx context.Context, sched *Schedule) {
+func (is *issuer) run(ctx context.Context, sched arrivals) {
 	p := is.p
 	for {
 		off, ok := sched.Next()
 		if !ok {
-			p.stop(is.exhausted)
+			p.stop(is.exhausted())
 			return
 		}
 		at := p.t0 + int64(off)
@@ -288,7 +300,7 @@ func (is *issuer) run(ctx context.Context, sched *Schedule) {
 }
 
 // dropDue counts the slot at and every later one already due as dropped.
-func (is *issuer) dropDue(sched *Schedule, at int64) {
+func (is *issuer) dropDue(sched arrivals, at int64) {
 	p := is.p
 	now := p.env.Clock.Now()
 	for at <= now && (p.deadline == 0 || at < p.deadline) {

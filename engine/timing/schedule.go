@@ -69,7 +69,12 @@ func (s *Schedule) Next() (time.Duration, bool) {
 		}
 	}
 	s.i++
-	return time.Duration(math.Round(s.prof.inverse(s.u) * 1e9)), true
+	t := s.prof.inverse(s.u)
+	if math.IsInf(t, 1) {
+		s.n, s.i = 1, 1 // the rate has ended at 0: nothing more arrives
+		return 0, false
+	}
+	return time.Duration(math.Round(t * 1e9)), true
 }
 
 // expectedCount returns Λ(d): the number of arrivals the rate profile
@@ -79,11 +84,13 @@ func expectedCount(rate float64, ramp []Step, d time.Duration) float64 {
 	return p.lambda(d.Seconds())
 }
 
-// rateProfile is a piecewise-constant rate: the ramp's levels, then the
-// target for ever. Times are seconds from the schedule's start.
+// rateProfile is a piecewise-linear rate: on segment i, from at[i] to
+// at[i+1], the rate goes from rate[i] with slope slope[i] (req/s²); the last
+// segment lasts for ever. Ramps and step series are piecewise constant
+// (every slope 0). Times are seconds from the schedule's start.
 type rateProfile struct {
-	at, rate, cum []float64 // segment start, its rate, Λ at its start
-	cur           int       // inverse's cursor; queries are ascending
+	at, rate, slope, cum []float64 // segment start, its rate and slope, Λ at its start
+	cur                  int       // inverse's cursor; queries are ascending
 }
 
 func newRateProfile(target float64, ramp []Step) rateProfile {
@@ -103,30 +110,58 @@ func newRateProfile(target float64, ramp []Step) rateProfile {
 	}
 	// The last step is the target's: it lasts for ever.
 	p.rate[len(p.rate)-1] = target
-	p.cum = make([]float64, len(p.at))
-	for i := 1; i < len(p.at); i++ {
-		p.cum[i] = p.cum[i-1] + p.rate[i-1]*(p.at[i]-p.at[i-1])
-	}
+	p.slope = make([]float64, len(p.at))
+	p.accumulate()
 	return p
 }
 
-// lambda returns Λ(t).
-func (p *rateProfile) lambda(t float64) float64 {
+// accumulate fills cum from at, rate and slope.
+func (p *rateProfile) accumulate() {
+	p.cum = make([]float64, len(p.at))
+	for i := 1; i < len(p.at); i++ {
+		dt := p.at[i] - p.at[i-1]
+		p.cum[i] = p.cum[i-1] + p.rate[i-1]*dt + p.slope[i-1]*dt*dt/2
+	}
+}
+
+// segmentOf returns the segment holding time t.
+func (p *rateProfile) segmentOf(t float64) int {
 	i := len(p.at) - 1
 	for i > 0 && p.at[i] > t {
 		i--
 	}
-	return p.cum[i] + p.rate[i]*(t-p.at[i])
+	return i
 }
 
-// inverse returns the time t with Λ(t) = u. Calls must have non-decreasing u.
+// lambda returns Λ(t).
+func (p *rateProfile) lambda(t float64) float64 {
+	i := p.segmentOf(t)
+	dt := t - p.at[i]
+	return p.cum[i] + p.rate[i]*dt + p.slope[i]*dt*dt/2
+}
+
+// rateAt returns the rate at time t.
+func (p *rateProfile) rateAt(t float64) float64 {
+	i := p.segmentOf(t)
+	return p.rate[i] + p.slope[i]*(t-p.at[i])
+}
+
+// inverse returns the time t with Λ(t) = u, +Inf when the rate ends at 0
+// before reaching u. Calls must have non-decreasing u.
 func (p *rateProfile) inverse(u float64) float64 {
 	for p.cur+1 < len(p.at) && p.cum[p.cur+1] <= u {
 		p.cur++
 	}
 	i := p.cur
-	if p.rate[i] <= 0 {
+	x := u - p.cum[i]
+	if x <= 0 {
 		return p.at[i]
 	}
-	return p.at[i] + (u-p.cum[i])/p.rate[i]
+	r, a := p.rate[i], p.slope[i]
+	// Solve a/2·dt² + r·dt = x in the form that stays exact as a → 0.
+	disc := r*r + 2*a*x
+	if disc < 0 || r+math.Sqrt(max(disc, 0)) <= 0 {
+		return math.Inf(1)
+	}
+	return p.at[i] + 2*x/(r+math.Sqrt(disc))
 }

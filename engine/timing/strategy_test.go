@@ -532,18 +532,19 @@ func TestClasses(t *testing.T) {
 		return c.Build(key, args)
 	}
 	ok := map[string]plugin.Args{
-		"Concurrency":      {"concurrency": int64(4)},
-		"RequestRate":      {"rate": 2.5, "arrival": &plugin.Spec{Category: plugin.ArrivalPattern, Name: "gamma", Args: plugin.Args{"smoothness": 2.0}}},
-		"FixedSchedule":    {},
-		"UserCentricRate":  {"rate": 1.0, "users": int64(3)},
-		"Constant":         {},
-		"Poisson":          {},
-		"Gamma":            {"smoothness": 0.5},
-		"ConcurrencyBurst": {},
-		"Linear":           {"duration": time.Second},
-		"Exponential":      {"duration": time.Second},
-		"PoissonRamp":      {"duration": time.Second},
-		"RoundRobin":       {},
+		"Concurrency":       {"concurrency": int64(4)},
+		"RequestRate":       {"rate": 2.5, "arrival": &plugin.Spec{Category: plugin.ArrivalPattern, Name: "gamma", Args: plugin.Args{"smoothness": 2.0}}},
+		"RequestRateSeries": {"points": []any{[]any{int64(0), 1.0}, []any{int64(10), 2.0}}},
+		"FixedSchedule":     {},
+		"UserCentricRate":   {"rate": 1.0, "users": int64(3)},
+		"Constant":          {},
+		"Poisson":           {},
+		"Gamma":             {"smoothness": 0.5},
+		"ConcurrencyBurst":  {},
+		"Linear":            {"duration": time.Second},
+		"Exponential":       {"duration": time.Second},
+		"PoissonRamp":       {"duration": time.Second},
+		"RoundRobin":        {},
 	}
 	for key, args := range ok {
 		v, err := build(key, args)

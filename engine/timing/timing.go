@@ -1,7 +1,7 @@
 // Package timing decides when each request of a benchmark is sent: the
-// timing strategies (concurrency, request_rate, fixed_schedule,
-// user_centric_rate), the arrival patterns of open-loop schedules, ramps,
-// and URL selection.
+// timing strategies (concurrency, request_rate, request_rate_series,
+// fixed_schedule, user_centric_rate), the arrival patterns of open-loop
+// schedules, ramps, rate series, and URL selection.
 //
 // Timing is LoadGen-grade: an open-loop schedule is generated from the run's
 // seed before (or, for long runs, incrementally while) it is sent, every
@@ -139,6 +139,9 @@ type Plan struct {
 	Duration time.Duration
 	// Bound names what ends the phase: requests, sessions, duration or schedule.
 	Bound string
+	// DefaultStop is where the phase stops when no stop condition is given
+	// (a rate series: its length); zero leaves it to the runner's default.
+	DefaultStop config.Stop
 }
 
 // Load is the configured load of a strategy.

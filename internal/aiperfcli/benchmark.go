@@ -382,13 +382,21 @@ func (b *builder) timing(v values) *plugin.Spec {
 	case "user_centric":
 		return spec("user_centric_rate", plugin.Args{"rate": *f.UserCentricRate, "users": v.int("num_users")})
 	case "rate":
-		args := plugin.Args{"rate": v.float("request_rate"), "arrival": arrivalSpec(f.ArrivalPattern, f.ArrivalSmoothness)}
+		args := plugin.Args{"arrival": arrivalSpec(f.ArrivalPattern, f.ArrivalSmoothness)}
 		if v.has("concurrency") {
 			args["max_concurrency"] = v.int("concurrency")
 			if f.ConcurrencyRampDuration != nil {
 				args["concurrency_ramp"] = linearRamp(*f.ConcurrencyRampDuration)
 			}
 		}
+		if f.RequestRateSeries != "" {
+			series, _ := rateSeriesArg(f.RequestRateSeries) // checked by the rules
+			for k, x := range series {
+				args[k] = x
+			}
+			return spec("request_rate_series", args)
+		}
+		args["rate"] = v.float("request_rate")
 		if f.RequestRateRampDuration != nil {
 			args["ramp"] = linearRamp(*f.RequestRateRampDuration)
 		}
@@ -413,6 +421,17 @@ func (b *builder) warmupTiming(v values) *plugin.Spec {
 		f.WarmupConcurrencyRampDuration != nil || f.WarmupRequestRateRampDuration != nil
 	if !own && (b.mode == "rate" || b.mode == "concurrency") {
 		return nil
+	}
+	if b.mode == "rate" && f.RequestRateSeries != "" && f.WarmupRequestRate == nil {
+		// The warmup follows the series too, with its own cap if given.
+		s := b.timing(v)
+		if f.WarmupConcurrency != nil {
+			s.Args["max_concurrency"] = int64(*f.WarmupConcurrency)
+		}
+		if f.WarmupArrivalPattern != "" {
+			s.Args["arrival"] = arrivalSpec(f.WarmupArrivalPattern, f.ArrivalSmoothness)
+		}
+		return s
 	}
 	var conc int64
 	switch {

@@ -103,6 +103,7 @@ type Flags struct {
 	BenchmarkGracePeriod    string   `name:"benchmark-grace-period" group:"Load generator" placeholder:"SEC" help:"After --benchmark-duration, how long requests in flight may finish (default 30; inf = no limit)."`
 	ConcurrencyRampDuration *float64 `name:"concurrency-ramp-duration" group:"Load generator" placeholder:"SEC" help:"Ramp the concurrency from 1 to its target over this many seconds."`
 	RequestRateRampDuration *float64 `name:"request-rate-ramp-duration" group:"Load generator" placeholder:"SEC" help:"Ramp the request rate up to its target over this many seconds."`
+	RequestRateSeries       string   `name:"request-rate-series" group:"Load generator" placeholder:"FILE|JSON" help:"Rate that follows control points, linear between them: a JSON file {\"points\": [{\"time_s\": 0, \"qps\": 1}, {\"time_s\": 60, \"qps\": 7}]} or that JSON inline. Instead of --request-rate; without a stop condition the run lasts until the last point."`
 
 	// Request cancellation.
 	CancellationRate  *float64 `name:"request-cancellation-rate" group:"Request cancellation" placeholder:"PCT" help:"Percentage (0-100] of requests cancelled after they are sent (recorded as code 499)."`

@@ -28,6 +28,7 @@ func TestEmittedScenarioBuildsTheSamePlan(t *testing.T) {
 	t.Chdir(t.TempDir()) // sweeps and trials write their summaries under artifacts/
 	mc, _ := filepath.Abs(filepath.Join(wd(t), mooncake))
 	mt, _ := filepath.Abs(filepath.Join(wd(t), multiTurn))
+	rs, _ := filepath.Abs(filepath.Join(wd(t), "testdata/rate_series.json"))
 	cases := []struct {
 		name string
 		args []string
@@ -78,6 +79,10 @@ func TestEmittedScenarioBuildsTheSamePlan(t *testing.T) {
 			"--warmup-request-count", "2", "--warmup-request-rate", "10"}, nil},
 		{"user-centric users sweep", []string{"--user-centric-rate", "2.5", "--num-users", "2,4", "--conversation-turn-mean", "2,3",
 			"--num-conversations", "10", "--sweep-type", "zip"}, nil},
+		{"request-rate series file with a cap", []string{"--request-rate-series", rs, "--concurrency", "4", "--request-rate-mode", "constant",
+			"--warmup-request-count", "2"}, nil},
+		{"inline request-rate series", []string{"--request-rate-series", `{"points": [{"time_s": 0, "qps": 3}, {"time_s": 2, "qps": 1}]}`,
+			"--benchmark-duration", "2"}, nil},
 		{"trials", []string{"--num-profile-runs", "3", "--request-count", "8", "--warmup-request-count", "2", "--profile-run-cooldown-seconds", "0.1"}, nil},
 		{"trials with varied seeds", []string{"--num-profile-runs", "2", "--random-seed", "9", "--vary-seed-per-trial", "--artifact-dir", "out/trials"}, nil},
 	}
@@ -133,6 +138,18 @@ func TestBuildTranslatesAIPerfFlags(t *testing.T) {
 		want := "timing.request_rate(arrival=arrival.poisson(), max_concurrency=4, rate=10)"
 		if got := cfg.Timing.String(); got != want {
 			t.Errorf("timing %s, want %s", got, want)
+		}
+	})
+	t.Run("a request-rate series replaces the rate", func(t *testing.T) {
+		cfg := mustBuild(t, "--request-rate-series", `[{"time_s": 0, "qps": 1}, {"time_s": 60, "qps": 7.5}]`).cells[0].Config
+		want := "timing.request_rate_series(arrival=arrival.poisson(), points=[[0, 1], [60, 7.5]])"
+		if got := cfg.Timing.String(); got != want || cfg.Stop.IsSet() {
+			t.Errorf("timing %s, stop %+v; want %s and the series' own length", got, cfg.Stop, want)
+		}
+		abs, _ := filepath.Abs("testdata/rate_series.json")
+		cfg = mustBuild(t, "--request-rate-series", "testdata/rate_series.json").cells[0].Config
+		if got := cfg.Timing.Args["path"]; got != abs {
+			t.Errorf("path %v, want %s", got, abs)
 		}
 	})
 	t.Run("a timestamped trace switches to a fixed schedule", func(t *testing.T) {
@@ -274,6 +291,11 @@ func TestBuildRejects(t *testing.T) {
 		{[]string{"--warmup-grace-period", "5"}, usageErr, "--warmup-grace-period: needs a warmup"},
 		{[]string{"--request-rate", "5", "--arrival-smoothness", "2"}, usageErr, "--arrival-smoothness: needs --request-rate-mode gamma"},
 		{[]string{"--request-rate-mode", "constant"}, usageErr, "constant needs --request-rate"},
+		{[]string{"--request-rate", "5", "--request-rate-series", "testdata/rate_series.json"}, usageErr, "give --request-rate or --request-rate-series, not both"},
+		{[]string{"--request-rate-series", "no/such.json"}, usageErr, "--request-rate-series: cannot read no/such.json"},
+		{[]string{"--request-rate-series", `{"points": [{"time_s": 0, "qps": 1}]}`}, usageErr, "at least two points"},
+		{[]string{"--input-file", mooncake, "--request-rate-series", "testdata/rate_series.json"}, usageErr, "--request-rate-series: not allowed with a fixed schedule"},
+		{[]string{"--request-rate-series", "testdata/rate_series.json", "--request-rate-ramp-duration", "2"}, usageErr, "--request-rate-ramp-duration: needs --request-rate"},
 		{[]string{"--request-cancellation-delay", "1"}, usageErr, "--request-cancellation-delay: needs --request-cancellation-rate"},
 		{[]string{"--request-cancellation-rate", "150"}, usageErr, "percentage in (0, 100]"},
 		{[]string{"--user-centric-rate", "5"}, usageErr, "--user-centric-rate: needs --num-users"},

@@ -14,6 +14,7 @@ import (
 	"github.com/loadstar/loadstar/engine/endpoint"
 	"github.com/loadstar/loadstar/engine/mock"
 	"github.com/loadstar/loadstar/engine/plugin"
+	"github.com/loadstar/loadstar/engine/timing"
 	"github.com/loadstar/loadstar/internal/metrics"
 	"github.com/loadstar/loadstar/internal/sweep"
 )
@@ -163,9 +164,13 @@ var rules = []rule{
 	{flag: "num-users", requires: given("user-centric-rate"), msg: "needs --user-centric-rate"},
 	{flag: "request-rate-mode", oneOf: "poisson constant gamma concurrency_burst concurrency-burst",
 		msg: "must be poisson, constant, gamma or concurrency_burst, got {q}"},
-	{flag: "request-rate-mode", when: valueIn("poisson constant gamma"), requires: or(given("request-rate"), fixedSchedule, given("user-centric-rate")),
-		msg: "{} needs --request-rate"},
-	{flag: "request-rate-mode", when: valueIn("concurrency_burst concurrency-burst"), conflicts: given("request-rate"),
+	{flag: "request-rate-series", conflicts: given("request-rate"), msg: "give --request-rate or --request-rate-series, not both"},
+	{flag: "request-rate-series", conflicts: or(fixedSchedule, given("user-centric-rate")), msg: notWithLoad},
+	{flag: "request-rate-series", parse: parseRateSeries, msg: "{err}"},
+	{flag: "request-rate-mode", when: valueIn("poisson constant gamma"),
+		requires: or(given("request-rate"), given("request-rate-series"), fixedSchedule, given("user-centric-rate")),
+		msg:      "{} needs --request-rate"},
+	{flag: "request-rate-mode", when: valueIn("concurrency_burst concurrency-burst"), conflicts: given("request-rate request-rate-series"),
 		msg: "concurrency_burst is a closed loop and takes no --request-rate"},
 	{flag: "request-rate-mode", when: valueIn("concurrency_burst concurrency-burst"), requires: given("concurrency"), msg: "concurrency_burst needs --concurrency"},
 	{flag: "arrival-smoothness", requires: flagIs("request-rate-mode", "gamma"), msg: "needs --request-rate-mode gamma"},
@@ -481,7 +486,7 @@ func (b *builder) loadMode() string {
 		return "fixed"
 	case b.f.UserCentricRate != nil:
 		return "user_centric"
-	case b.given("request-rate"):
+	case b.given("request-rate"), b.given("request-rate-series"):
 		return "rate"
 	}
 	return "concurrency"
@@ -554,6 +559,41 @@ func parseURLs(_ *builder, v any) error {
 func parseGrace(_ *builder, v any) error {
 	_, err := graceValue(v.(string))
 	return err
+}
+
+func parseRateSeries(_ *builder, v any) error {
+	_, err := rateSeriesArg(v.(string))
+	return err
+}
+
+// rateSeriesArg reads --request-rate-series: inline JSON (it starts with
+// { or [) becomes the points argument, anything else is a file, read and
+// checked here and passed on as an absolute path.
+func rateSeriesArg(s string) (plugin.Args, error) {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "{") || strings.HasPrefix(s, "[") {
+		rs, err := timing.ParseRateSeries([]byte(s))
+		if err != nil {
+			return nil, fmt.Errorf("inline series: %v", err)
+		}
+		pts := make([]any, len(rs.Points))
+		for i, p := range rs.Points {
+			pts[i] = []any{p.At.Seconds(), p.Rate}
+		}
+		return plugin.Args{"points": pts}, nil
+	}
+	abs, err := filepath.Abs(s)
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(abs)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %v", s, errors.Unwrap(err))
+	}
+	if _, err := timing.ParseRateSeries(data); err != nil {
+		return nil, fmt.Errorf("%s: %v", s, err)
+	}
+	return plugin.Args{"path": abs}, nil
 }
 
 func parseSequence(_ *builder, v any) error {

@@ -90,9 +90,6 @@ type unsupported struct {
 		WarmupPrefillConcurrency             optionalValue `name:"warmup-prefill-concurrency" hidden:""`
 		WarmupPrefillConcurrencyRampDuration optionalValue `name:"warmup-prefill-concurrency-ramp-duration" hidden:""`
 	} `embed:"" reason:"loadstar's timing strategies have no prefill-slot limit"`
-	RateSeries struct {
-		RequestRateSeries optionalValue `name:"request-rate-series" hidden:""`
-	} `embed:"" reason:"piecewise request-rate files are not read (a scenario's ramp plugins shape the rate)"`
 	FailedRequestThreshold struct {
 		FailedRequestThreshold optionalValue `name:"failed-request-threshold" hidden:""`
 	} `embed:"" reason:"runs are not aborted on an error ratio (a scenario's thresholds with abort_on_fail stop a run)"`

@@ -83,6 +83,8 @@ const (
 	TimingModeConcurrency TimingMode = "concurrency"
 	// TimingModeRequestRate: Open loop at a target rate on a seeded schedule (arrival pattern, optional ramp and max_concurrency cap); late requests keep their scheduled time.
 	TimingModeRequestRate TimingMode = "request_rate"
+	// TimingModeRequestRateSeries: Open loop whose rate follows a series (AIPerf --request-rate-series points, segments, or a rate function of time); seeded and exact per segment.
+	TimingModeRequestRateSeries TimingMode = "request_rate_series"
 	// TimingModeFixedSchedule: Replays a trace at its timestamps (offsets, window, speedup); sessions' later turns at their own times or think times.
 	TimingModeFixedSchedule TimingMode = "fixed_schedule"
 	// TimingModeUserCentricRate: N users sending R req/s in total, each user's turns users/rate seconds apart, never overlapping itself (KV-cache TTL tests).
@@ -91,7 +93,7 @@ const (
 
 // TimingModeValues lists the built-in timing_strategy plugins in manifest order.
 func TimingModeValues() []TimingMode {
-	return []TimingMode{TimingModeConcurrency, TimingModeRequestRate, TimingModeFixedSchedule, TimingModeUserCentricRate}
+	return []TimingMode{TimingModeConcurrency, TimingModeRequestRate, TimingModeRequestRateSeries, TimingModeFixedSchedule, TimingModeUserCentricRate}
 }
 
 // ArrivalPattern names a built-in arrival_pattern plugin.

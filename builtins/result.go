@@ -62,7 +62,7 @@ func verdictWord(valid bool) string {
 var resultAttrs = []string{
 	"artifact_dir", "duration", "error_count", "error_rate", "errors", "files", "goodput",
 	"input_token_throughput", "metrics", "name", "output_token_throughput", "planned",
-	"request_count", "request_throughput", "seed", "thresholds", "thresholds_passed",
+	"request_count", "request_throughput", "seed", "server", "thresholds", "thresholds_passed",
 	"token_source", "total_token_throughput", "valid", "verdict", "warnings", "was_cancelled",
 }
 
@@ -137,6 +137,11 @@ func (r *Result) Attr(name string) (starlark.Value, error) {
 		return frozenList(list), nil
 	case "was_cancelled":
 		return starlark.Bool(s.Info.WasCancelled), nil
+	case "server":
+		if s.Server == nil {
+			return starlark.None, nil
+		}
+		return &ServerResult{sm: s.Server}, nil
 	}
 	return nil, nil
 }
@@ -165,6 +170,8 @@ func (r *Result) placeholderAttr(name string) (starlark.Value, error) {
 		return frozenList(nil), nil
 	case "was_cancelled":
 		return starlark.False, nil
+	case "server":
+		return starlark.None, nil
 	}
 	return nil, nil
 }

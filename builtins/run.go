@@ -163,6 +163,8 @@ func runKwargs() []Kwarg {
 				b.Output.SliceDuration, err = asDuration(v, "slice_duration")
 				return err
 			}},
+		{Name: "server_metrics", Type: "bool | dict", Default: "True", Doc: "Scrape the server's own Prometheus metrics while the step runs (its <base_url>/metrics every 333 ms, as AIPerf does) and join them to the results as r.server: False turns it off; a dict sets {\"urls\": [extra endpoints], \"interval\": \"333ms\", \"formats\": [\"json\", \"csv\", \"jsonl\", \"parquet\"], \"gpu\": [DCGM exporter URLs] or False, \"tolerance\": 5}. See docs/server-metrics.md.",
+			apply: applyServerMetrics},
 		{Name: "ui", Type: "string", Default: "\"auto\"", Doc: "Progress display: \"dashboard\" (full-screen live view), \"simple\" (progress bar), \"none\" (log lines) or \"auto\" (the dashboard on a terminal, else none).",
 			apply: stringField(func(b *config.Benchmark) *string { return &b.UI })},
 		{Name: "validity", Type: "dict", Default: "{\"max_rate_shortfall_pct\": 1, \"max_issue_delay_p99\": \"1ms\"}", Doc: "When a run is INVALID (schedule not met), and {\"fail_on_invalid\": True} to exit with code 11 then.",

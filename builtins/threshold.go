@@ -16,6 +16,7 @@ import (
 	"github.com/loadstar/loadstar/engine/record"
 	"github.com/loadstar/loadstar/engine/results"
 	"github.com/loadstar/loadstar/engine/runner"
+	"github.com/loadstar/loadstar/engine/servermetrics"
 	"github.com/loadstar/loadstar/internal/metrics"
 )
 
@@ -34,18 +35,22 @@ func (t *ThresholdValue) Hash() (uint32, error) { return starlark.String(t.Strin
 // a bad expression or an unknown metric is an error at that line, never a
 // silent pass after the run.
 func NewThreshold(thread *starlark.Thread, metric, expr string, abort bool) (config.Threshold, error) {
-	def, ok := metrics.Lookup(metric)
+	unit, kind, ok := serverFigureUnit(metric)
 	if !ok {
-		return config.Threshold{}, fmt.Errorf("threshold on unknown metric %q (known: %s)", metric, knownMetrics())
+		def, found := metrics.Lookup(metric)
+		if !found {
+			return config.Threshold{}, fmt.Errorf("threshold on unknown metric %q (known: %s; and the server figures server.<name>: %s)", metric, knownMetrics(), knownFigures())
+		}
+		unit, kind = def.Unit, def.Kind
 	}
 	e, err := results.ParseThreshold(expr)
 	if err != nil {
 		return config.Threshold{}, err
 	}
-	if err := e.CheckUnit(metric, def.Unit); err != nil {
+	if err := e.CheckUnit(metric, unit); err != nil {
 		return config.Threshold{}, err
 	}
-	if def.Kind != results.RecordMetric && e.Stat != "value" && e.Stat != "avg" {
+	if kind != results.RecordMetric && e.Stat != "value" && e.Stat != "avg" {
 		return config.Threshold{}, fmt.Errorf("threshold %q on %s: it has a single value; use `value` (e.g. \"value %s ...\")", expr, metric, e.Op)
 	}
 	where := ""
@@ -53,6 +58,15 @@ func NewThreshold(thread *starlark.Thread, metric, expr string, abort bool) (con
 		where = thread.CallFrame(1).Pos.String()
 	}
 	return config.Threshold{Metric: metric, Expr: expr, AbortOnFail: abort, Where: where}, nil
+}
+
+// knownFigures lists the named server figures.
+func knownFigures() string {
+	var names []string
+	for _, v := range servermetrics.Views {
+		names = append(names, v.Name)
+	}
+	return strings.Join(names, ", ")
 }
 
 func knownMetrics() string {

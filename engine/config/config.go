@@ -54,6 +54,8 @@ type Benchmark struct {
 	ServerTokenCount bool
 
 	Output Output
+	// ServerMetrics configures scraping the server's own metrics.
+	ServerMetrics ServerMetrics
 	// UI names a `ui` plugin; "" or "auto" picks by terminal detection.
 	UI string
 
@@ -201,6 +203,7 @@ func (b *Benchmark) Validate() error {
 	if b.Stop.Duration < 0 {
 		bad("duration", "must be >= 0, got %s", b.Stop.Duration)
 	}
+	errs = append(errs, b.ServerMetrics.validate()...)
 	if b.Grace < 0 {
 		bad("grace", "must be >= 0, got %s", b.Grace)
 	}
@@ -298,6 +301,9 @@ func (b *Benchmark) Describe() *ordered.Map {
 		m.Set("random_seed", b.Seed)
 	}
 	m.Set("server_token_count", b.ServerTokenCount)
+	if sm := b.ServerMetrics.describe(); sm != nil {
+		m.Set("server_metrics", sm)
+	}
 	return m
 }
 

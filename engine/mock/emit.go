@@ -234,6 +234,9 @@ func (s *Server) emitStream(w frameWriter, p *plan, gone <-chan struct{}) error 
 		if err := write(p.buf); err != nil {
 			return err
 		}
+		if i == 0 && s.paced {
+			p.firstTok = time.Now()
+		}
 		p.emitted = i + 1
 		if err := mid(i + 1); err != nil {
 			return err

@@ -267,7 +267,13 @@ func (m *engineModel) done(p *plan, now time.Time) {
 		m.finished[0].Add(1)
 	}
 	if p.emitted > 0 || completed {
-		m.ttft.observe((p.waited + p.ttft).Seconds(), 1)
+		// A stream's TTFT is when its first token actually went out, late
+		// wake-ups included, as a server measures it; otherwise the schedule's.
+		ttft := p.waited + p.ttft
+		if !p.firstTok.IsZero() {
+			ttft = p.firstTok.Sub(p.arrival)
+		}
+		m.ttft.observe(ttft.Seconds(), 1)
 		m.prefill.observe(p.ttft.Seconds(), 1)
 	}
 	if p.itl == 0 && gen > 1 { // no latency: every gap is 0

@@ -37,6 +37,7 @@ type plan struct {
 	admitted bool
 	emitted  int
 	itlSeen  int
+	firstTok time.Time   // when the first token went out (paced streams)
 	run      engineEntry // while admitted
 
 	evSeq int        // Responses API sequence_number
@@ -66,7 +67,7 @@ func (s *Server) serveInference(ctx *fasthttp.RequestCtx, a api, start time.Time
 	}
 	p := s.plans.Get().(*plan)
 	p.api, p.start, p.arrival = a, start, start
-	p.waited, p.admitted, p.emitted, p.itlSeen = 0, false, 0, 0
+	p.waited, p.admitted, p.emitted, p.itlSeen, p.firstTok = 0, false, 0, 0, time.Time{}
 	p.in.reset()
 	if err := p.in.parse(a, ctx.PostBody()); err != nil {
 		var br *badRequest

@@ -147,6 +147,10 @@ func EvaluateThreshold(s *Summary, t config.Threshold) ThresholdResult {
 		}
 		actual, _ = m.Stats.Get(stat)
 	}
+	if math.IsNaN(actual) {
+		res.Message = fmt.Sprintf("%s FAILED: %s is not available (a server histogram gives avg, count, sum and p1…p99 estimates, not min, max or std)", t.Metric, e.Stat)
+		return res
+	}
 	want := e.Value
 	if e.HasDuration {
 		want = e.DurationNs / displayScale[m.Unit]

@@ -26,6 +26,18 @@ type Observer interface {
 	Progress(p Progress)
 }
 
+// PhaseObserver is an Observer that also hears, on the phase's own
+// goroutine, when a phase is about to start (before its clock starts and
+// before anything is sent) and when it has ended (every request of it
+// finished). A server-metrics collector scrapes there, so what the server
+// counted between the two is exactly the phase's work. Both must return
+// quickly; the phase waits for them.
+type PhaseObserver interface {
+	Observer
+	PhaseStart(ph record.Phase)
+	PhaseEnd(ph record.Phase)
+}
+
 // ObserverFunc adapts a function to Observer.
 type ObserverFunc func(Progress)
 
@@ -177,6 +189,7 @@ func (st *Step) phase(ctx context.Context, o *options, clk clock.Clock, snd *sen
 	sendCtx, cancelSend := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer cancelSend(nil)
 	snd.setContext(sendCtx)
+	o.phaseEdge(ph, true)
 	base := snd.counts.snapshot()
 	mon := startMonitor()
 	start := time.Now()
@@ -210,6 +223,7 @@ func (st *Step) phase(ctx context.Context, o *options, clk clock.Clock, snd *sen
 	env.Clock = clk
 	env.NewSessionID = snd.ids.next
 	rep, err := strat.Run(ctx, env)
+	o.phaseEdge(ph, false)
 	close(done)
 	wg.Wait()
 	health := mon.stop()

@@ -99,6 +99,19 @@ func (o *options) notify(p Progress) {
 	}
 }
 
+// phaseEdge tells the PhaseObservers that phase ph starts (or ended).
+func (o *options) phaseEdge(ph record.Phase, starting bool) {
+	for _, obs := range o.observers {
+		if po, ok := obs.(PhaseObserver); ok {
+			if starting {
+				po.PhaseStart(ph)
+			} else {
+				po.PhaseEnd(ph)
+			}
+		}
+	}
+}
+
 // WithDataset uses ds instead of composing cfg.Dataset (a sweep reusing one
 // dataset across steps, tests).
 func WithDataset(ds dataset.Dataset) Option { return func(o *options) { o.dataset = ds } }

@@ -548,6 +548,36 @@ func TestRunObserver(t *testing.T) {
 	}
 }
 
+// edgeObserver records phase edges with the mock's request counts then.
+type edgeObserver struct {
+	srv    func() int64 // inference requests the mock has received
+	events []string
+}
+
+func (e *edgeObserver) Progress(Progress) {}
+func (e *edgeObserver) PhaseStart(ph record.Phase) {
+	e.events = append(e.events, fmt.Sprintf("start %s %d", ph, e.srv()))
+}
+func (e *edgeObserver) PhaseEnd(ph record.Phase) {
+	e.events = append(e.events, fmt.Sprintf("end %s %d", ph, e.srv()))
+}
+
+// A PhaseObserver hears each phase start before its first request and end
+// after its last one finished.
+func TestRunPhaseObserver(t *testing.T) {
+	h := newHarness(t, fastMock())
+	b := h.bench(true, concurrency(2), config.Stop{Requests: 10})
+	b.Warmup = &config.Warmup{Stop: config.Stop{Requests: 3}}
+	obs := &edgeObserver{srv: func() int64 { return h.srv.Stats().Requests["/v1/chat/completions"] }}
+	if _, err := Run(context.Background(), h.reg, b, nil, WithDataset(prompts(4, 1)), WithObserver(obs)); err != nil {
+		t.Fatal(err)
+	}
+	want := "start warmup 0,end warmup 3,start profiling 3,end profiling 13"
+	if got := strings.Join(obs.events, ","); got != want {
+		t.Errorf("edges %s, want %s", got, want)
+	}
+}
+
 func TestPlan(t *testing.T) {
 	h := newHarness(t, fastMock())
 	b := h.bench(true, spec(plugin.TimingStrategy, "request_rate", "rate", 10.0), config.Stop{Duration: time.Minute})

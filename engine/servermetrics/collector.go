@@ -28,6 +28,8 @@ const (
 	// boundaryWait bounds how long BeginWindow and EndWindow wait for their
 	// scrapes: a slow endpoint must not hold the benchmark back.
 	boundaryWait = 1500 * time.Millisecond
+	// firstWait bounds how long Start waits for the first scrapes.
+	firstWait = time.Second
 )
 
 var nan = math.NaN()
@@ -130,7 +132,8 @@ type Collector struct {
 }
 
 // Start begins scraping every endpoint at once (the first scrape is the
-// reference of the counters) and then every Interval.
+// reference of the counters) and then every Interval. It returns once every
+// endpoint has answered or failed its first scrape, or after a second.
 func Start(ctx context.Context, cfg Config) *Collector {
 	cfg = cfg.withDefaults()
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -167,6 +170,17 @@ func Start(ctx context.Context, cfg Config) *Collector {
 			e.loop(ctx)
 		}()
 	}
+	// The first scrapes are the reference: wait for them, but not for long
+	// (a dead endpoint fails at once, a slow one is left behind).
+	deadline := time.NewTimer(firstWait)
+	defer deadline.Stop()
+	for _, e := range c.eps {
+		select {
+		case <-e.first:
+		case <-deadline.C:
+			return c
+		}
+	}
 	return c
 }
 
@@ -200,6 +214,12 @@ func (c *Collector) toAll(to phase) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if !e.healthy() { // nothing to measure from: no boundary scrape
+				e.mu.Lock()
+				e.enter(to)
+				e.mu.Unlock()
+				return
+			}
 			r := request{to: to, done: make(chan struct{})}
 			select {
 			case e.reqs <- r:

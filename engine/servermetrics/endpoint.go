@@ -35,6 +35,7 @@ type endpoint struct {
 	kind  string
 	quiet bool // failures are logged at debug level (default GPU ports)
 	reqs  chan request
+	first chan struct{} // closed once the first scrape was attempted
 
 	mu sync.Mutex
 
@@ -66,7 +67,8 @@ type endpoint struct {
 }
 
 func newEndpoint(c *Collector, u, kind string, quiet bool) *endpoint {
-	return &endpoint{c: c, url: u, kind: kind, quiet: quiet, reqs: make(chan request), families: map[string]*family{}}
+	return &endpoint{c: c, url: u, kind: kind, quiet: quiet, reqs: make(chan request), first: make(chan struct{}),
+		families: map[string]*family{}}
 }
 
 // loop scrapes every interval (longer after failures) and serves phase
@@ -83,6 +85,11 @@ func (e *endpoint) loop(ctx context.Context) {
 			close(r.done)
 		case <-timer.C:
 			e.scrape(ctx, e.c.cfg.Timeout, 0xff)
+			select {
+			case <-e.first:
+			default:
+				close(e.first)
+			}
 			timer.Reset(e.nextWait())
 		}
 	}
@@ -120,6 +127,9 @@ func (e *endpoint) scrape(ctx context.Context, timeout time.Duration, to phase) 
 	}
 	f, err := fetch(ctx, e.c.client, e.url, timeout, e.c.cfg.MaxBodyBytes, &e.buf)
 	if ctx.Err() != nil {
+		if err != nil && !e.healthy() { // the collection ended first: say so once
+			e.fail(fmt.Errorf("no answer before the collection ended (%v)", time.Since(f.sent).Round(time.Millisecond)))
+		}
 		return
 	}
 	var np *notPrometheus
@@ -233,6 +243,14 @@ func (e *endpoint) record(f fetched, changed bool, h uint64, snap *Snapshot) {
 		e.updateTimes = append(e.updateTimes, now)
 		e.lastHash, e.lastSnap = h, snap
 	}
+}
+
+// healthy reports whether the endpoint answered with metrics and is still
+// scraped: only those are waited for at the window's edges.
+func (e *endpoint) healthy() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.succeeded && e.disabled == ""
 }
 
 // enter moves the endpoint to phase to.

@@ -171,3 +171,27 @@ func TestInferUnit(t *testing.T) {
 }
 
 var _ = time.Second
+
+// When every observation lies in one bucket, the exact mean narrows it:
+// zero queue times give 0, not half the first bound.
+func TestEstimatesInOneBucketUseTheMean(t *testing.T) {
+	inf := math.Inf(1)
+	zero := &results.HistogramStats{Count: 10, Sum: 0, Avg: 0, Buckets: []results.Bucket{{Le: 0.3, Count: 10}, {Le: 0.5, Count: 10}, {Le: inf, Count: 10}}}
+	histogramEstimates(zero)
+	if zero.P50 != 0 || zero.P99 != 0 {
+		t.Errorf("all-zero observations: p50 %v p99 %v", zero.P50, zero.P99)
+	}
+	// Ten requests of about 84 ms in vLLM's (0, 0.3] s bucket: spread over
+	// [0, 0.168] around the mean, not over [0, 0.3].
+	h := &results.HistogramStats{Count: 10, Sum: 0.84, Avg: 0.084, Buckets: []results.Bucket{{Le: 0.3, Count: 10}, {Le: inf, Count: 10}}}
+	histogramEstimates(h)
+	if !near(h.P50, 0.084) || !near(h.P99, 0.168*0.99) {
+		t.Errorf("p50 %v p99 %v", h.P50, h.P99)
+	}
+	// Several buckets: histogram_quantile as is.
+	m := &results.HistogramStats{Count: 100, Sum: 3.84, Avg: 0.0384, Buckets: []results.Bucket{{Le: 0.02, Count: 10}, {Le: 0.04, Count: 60}, {Le: 0.08, Count: 100}, {Le: inf, Count: 100}}}
+	histogramEstimates(m)
+	if !near(m.P50, 0.036) {
+		t.Errorf("p50 %v", m.P50)
+	}
+}

@@ -123,12 +123,59 @@ func HistogramQuantile(q float64, buckets []results.Bucket) float64 {
 	return start + (end-start)*(rank/count)
 }
 
-// histogramEstimates fills the percentile estimates of h from its buckets.
+// histogramEstimates fills the percentile estimates of h (Count, Sum and
+// Avg set) from its buckets: Prometheus' histogram_quantile, except when
+// every observation of the window lies in one bucket. The exact mean then
+// narrows the bucket to the widest interval inside it centred on the mean,
+// where the observations are taken as spread evenly (AIPerf's "shifted
+// uniform"); so observations that are all 0 give 0, not half the first
+// bucket's bound.
 func histogramEstimates(h *results.HistogramStats) {
 	ps := [9]*float64{&h.P1, &h.P5, &h.P10, &h.P25, &h.P50, &h.P75, &h.P90, &h.P95, &h.P99}
+	lo, hi, single := oneBucket(h.Buckets)
+	mu := h.Avg
+	if single && h.Count > 0 && mu >= lo && mu <= hi {
+		a, b := lo, hi
+		if math.IsInf(hi, 1) || mu-lo < hi-mu {
+			b = 2*mu - lo
+		} else {
+			a = 2*mu - hi
+		}
+		for i, q := range percentiles {
+			*ps[i] = a + (b-a)*q/100
+		}
+		return
+	}
 	for i, q := range percentiles {
 		*ps[i] = HistogramQuantile(q/100, h.Buckets)
 	}
+}
+
+// oneBucket reports whether every observation of cumulative buckets lies in
+// one bucket, and its bounds (the lowest starting at 0, as
+// histogram_quantile takes it).
+func oneBucket(bs []results.Bucket) (lo, hi float64, ok bool) {
+	n := len(bs)
+	if n == 0 || bs[n-1].Count <= 0 {
+		return 0, 0, false
+	}
+	total := bs[n-1].Count
+	prev := 0.0
+	for i, b := range bs {
+		if b.Count <= 0 {
+			continue
+		}
+		if b.Count < total {
+			return 0, 0, false
+		}
+		if i > 0 {
+			prev = bs[i-1].Le
+		} else if b.Le <= 0 {
+			prev = b.Le
+		}
+		return prev, b.Le, true
+	}
+	return 0, 0, false
 }
 
 // meanStd returns the mean and the sample standard deviation of xs.

@@ -44,7 +44,7 @@ func Detect(f *os.File, noColor bool) Style {
 }
 
 // defaultExporters are the console exporters run when a plan names none, in order.
-var defaultExporters = []string{"metrics", "errors", "validity", "footer"}
+var defaultExporters = []string{"metrics", "errors", "validity", "server_metrics", "footer"}
 
 // Classes returns the console_exporter plugins of this package, keyed by
 // the Go name of their manifest class path (go:internal/console.<Key>).
@@ -53,10 +53,11 @@ func Classes() map[string]*plugin.Class {
 		return &plugin.Class{New: func(plugin.Args) (any, error) { return e, nil }}
 	}
 	return map[string]*plugin.Class{
-		"Metrics":  mk(Metrics{}),
-		"Errors":   mk(Errors{}),
-		"Validity": mk(Validity{}),
-		"Footer":   mk(Footer{}),
+		"Metrics":       mk(Metrics{}),
+		"Errors":        mk(Errors{}),
+		"Validity":      mk(Validity{}),
+		"ServerMetrics": mk(ServerMetrics{}),
+		"Footer":        mk(Footer{}),
 	}
 }
 
@@ -69,6 +70,8 @@ func newBuiltin(name string) (Exporter, error) {
 		return Errors{}, nil
 	case "validity":
 		return Validity{}, nil
+	case "server_metrics":
+		return ServerMetrics{}, nil
 	case "footer":
 		return Footer{}, nil
 	}

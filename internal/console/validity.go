@@ -89,6 +89,11 @@ var fileLabels = []struct{ kind, label string }{
 	{"timeslices_csv", "Timeslice CSV Export"},
 	{"timeslices_json", "Timeslice JSON Export"},
 	{"inputs", "Inputs"},
+	{"server_metrics_json", "Server Metrics JSON"},
+	{"server_metrics_csv", "Server Metrics CSV"},
+	{"server_metrics_jsonl", "Server Metrics JSONL"},
+	{"server_metrics_parquet", "Server Metrics Parquet"},
+	{"gpu_telemetry_jsonl", "GPU Telemetry JSONL"},
 }
 
 // Print implements Exporter.

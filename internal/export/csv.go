@@ -95,6 +95,7 @@ func summaryCSV(sum *results.Summary) ([]byte, error) {
 			write([]string{metricName(mt), csvNumber(mt.Value, false)})
 		}
 	}
+	writeGPUSection(w, sum.Server)
 	w.Flush()
 	if err := w.Error(); err != nil {
 		return nil, fmt.Errorf("export: profile CSV: %w", err)

@@ -88,6 +88,9 @@ func summaryJSON(sum *results.Summary) ([]byte, error) {
 			m.Set(mt.Tag, metricBlock(mt))
 		}
 	}
+	if td := TelemetryData(sum.Server); td != nil {
+		m.Set("telemetry_data", td)
+	}
 	m.Set("loadstar", loadstarBlock(sum))
 	compact, err := m.MarshalJSON()
 	if err != nil {

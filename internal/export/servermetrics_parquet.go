@@ -332,6 +332,9 @@ func (p *ServerMetricsParquet) Finish(sum *results.Summary) (string, []string, e
 		err = cerr
 	}
 	if err == nil {
+		err = os.Chmod(p.tmp, 0o644)
+	}
+	if err == nil {
 		err = os.Rename(p.tmp, p.path)
 	}
 	p.w = nil

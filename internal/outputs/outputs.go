@@ -10,6 +10,9 @@
 //     fed through runner.WithRecordSink while the step runs;
 //   - the summary artifacts (profile_export_aiperf.json/.csv, time slices),
 //     written from the results;
+//   - the server's own metrics, scraped while the step runs
+//     (engine/servermetrics) and joined to the results, with their files
+//     (server_metrics_export.*, gpu_telemetry_export.jsonl);
 //   - the progress UI (internal/ui), driven by runner.WithObserver;
 //   - the console report (internal/console), printed from the results.
 //
@@ -109,6 +112,14 @@ func Run(ctx context.Context, reg *plugin.Registry, cfg *config.Benchmark, rt *c
 	if err := art.writeInputs(st); err != nil {
 		log.Warn("inputs.json not written", "error", err)
 	}
+	scrape, err := startServerScrape(ctx, st, art.target.Dir, log)
+	if err != nil {
+		art.abort()
+		return nil, invalid(err)
+	}
+	if scrape != nil {
+		opts = append(opts, runner.WithObserver(scrape))
+	}
 	for _, sink := range art.sinks() {
 		opts = append(opts, runner.WithRecordSink(sink))
 	}
@@ -116,7 +127,15 @@ func Run(ctx context.Context, reg *plugin.Registry, cfg *config.Benchmark, rt *c
 	closeUI()
 	if sum == nil {
 		art.abort()
+		if scrape != nil {
+			scrape.abort()
+		}
 		return nil, err
+	}
+	if scrape != nil {
+		if xerr := scrape.finish(sum); xerr != nil {
+			err = errors.Join(err, xerr)
+		}
 	}
 	if xerr := art.finish(context.WithoutCancel(ctx), sum); xerr != nil {
 		err = errors.Join(err, xerr)

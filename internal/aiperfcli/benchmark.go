@@ -161,6 +161,7 @@ func (b *builder) output(cfg *config.Benchmark) {
 		cfg.Output.SliceDuration = seconds(*f.SliceDuration)
 	}
 	cfg.Output.Plots = f.AutoPlot
+	cfg.ServerMetrics = b.serverMetrics
 	switch {
 	case b.plan.verbosity > 0 && f.UIType == "":
 		cfg.UI = "simple" // debug logs would tear the dashboard

@@ -305,8 +305,8 @@ func TestRunKwargsInRunOrder(t *testing.T) {
 	cfg := mustBuild(t, "--request-count", "5", "--benchmark-duration", "2", "--benchmark-grace-period", "1",
 		"--warmup-request-count", "1", "--request-cancellation-rate", "5", "--goodput", "time_to_first_token:100", "--random-seed", "1",
 		"--use-server-token-count", "--dataset-sampling-strategy", "random", "--connection-reuse-strategy", "never",
-		"--artifact-dir", "a", "--profile-export-prefix", "p", "--export-level", "raw", "--slice-duration", "1", "--ui-type", "none",
-		"--auto-plot").cells[0].Config
+		"--artifact-dir", "a", "--profile-export-prefix", "p", "--export-level", "raw", "--slice-duration", "1", "--server-metrics", "h:9100",
+		"--ui-type", "none", "--auto-plot").cells[0].Config
 	cfg.Stop.Sessions = 3
 	cfg.Thresholds = []config.Threshold{{Metric: "m", Expr: "< 1"}}
 	cfg.URLSelection = &plugin.Spec{Category: plugin.URLSelectionStrategy, Name: "round_robin"}

@@ -134,6 +134,13 @@ type Flags struct {
 	SliceDuration       *float64 `name:"slice-duration" group:"Output" placeholder:"SEC" help:"Also report metrics per time slice of this many seconds."`
 	AutoPlot            bool     `name:"auto-plot" negatable:"" group:"Output" help:"Draw the charts (PNG, SVG) and the HTML report into <artifact dir>/plots when a run ends (as loadstar plot)."`
 
+	// Server metrics and GPU telemetry.
+	ServerMetrics        optionalList `name:"server-metrics" group:"Server metrics" placeholder:"[URL ...]" help:"Prometheus endpoints scraped besides the server's own <url>/metrics, which is scraped by default (every 333 ms). See docs/server-metrics.md."`
+	NoServerMetrics      bool         `name:"no-server-metrics" group:"Server metrics" help:"Scrape no server metrics."`
+	ServerMetricsFormats listValue    `name:"server-metrics-formats" group:"Server metrics" placeholder:"FORMAT ..." help:"Server-metrics files: json and csv unless given; jsonl and parquet are time series."`
+	GPUTelemetry         optionalList `name:"gpu-telemetry" group:"Server metrics" placeholder:"[URL ...]" help:"NVIDIA DCGM exporter endpoints scraped besides localhost:9400 and :9401 (tried by default); dashboard is accepted (no live view)."`
+	NoGPUTelemetry       bool         `name:"no-gpu-telemetry" group:"Server metrics" help:"Collect no GPU telemetry, not even from localhost:9400 and :9401."`
+
 	// UI and logging.
 	UIType       string `name:"ui-type" aliases:"ui" group:"UI" placeholder:"TYPE" help:"Progress display: dashboard, simple or none. Default: dashboard on a terminal, else none. (Also --ui.)"`
 	Verbose      int    `short:"v" name:"verbose" type:"counter" group:"UI" help:"-v debug logs, -vv trace logs (both force the simple UI)."`

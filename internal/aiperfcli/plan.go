@@ -113,6 +113,7 @@ type builder struct {
 	fileTimestamps bool
 	inputFile      string
 	slos           []config.SLO
+	serverMetrics  config.ServerMetrics
 }
 
 // Build validates flags with AIPerf's rules and defaults and returns the
@@ -134,6 +135,11 @@ func Build(f *Flags, reg *plugin.Registry, opts ...Option) (*Plan, error) {
 	if err := b.checkUnsupported(); err != nil {
 		return nil, err
 	}
+	sm, err := serverMetricsConfig(f)
+	if err != nil {
+		return nil, err
+	}
+	b.serverMetrics = sm
 	params, fixed, err := expandLists(f)
 	if err != nil {
 		return nil, err

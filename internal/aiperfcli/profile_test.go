@@ -264,10 +264,25 @@ func TestBuildTranslatesAIPerfFlags(t *testing.T) {
 			t.Errorf("--image-batch-size 0 still sends images: %s", cfg.Dataset)
 		}
 	})
+	t.Run("server metrics", func(t *testing.T) {
+		sm := mustBuild(t, "--server-metrics", "h:9100", "http://h2:9100/metrics", "--server-metrics-formats", "json", "jsonl",
+			"--gpu-telemetry", "dashboard", "node1:9400", "--concurrency", "2").cells[0].Config.ServerMetrics
+		if sm.Off || strings.Join(sm.URLs, " ") != "h:9100 http://h2:9100/metrics" || strings.Join(sm.Formats, " ") != "json jsonl" ||
+			strings.Join(sm.GPU, " ") != "node1:9400" || sm.GPUOff {
+			t.Errorf("%+v", sm)
+		}
+		sm = mustBuild(t, "--no-server-metrics", "--no-gpu-telemetry").cells[0].Config.ServerMetrics
+		if !sm.Off || !sm.GPUOff {
+			t.Errorf("off: %+v", sm)
+		}
+		if sm := mustBuild(t).cells[0].Config.ServerMetrics; sm.Off || sm.GPUOff || sm.URLs != nil {
+			t.Errorf("default: %+v", sm)
+		}
+	})
 	t.Run("notes", func(t *testing.T) {
-		p := mustBuild(t, "--endpoint-type", "embeddings", "--streaming", "--no-server-metrics", "--workers-max", "4", "--tokenizer-trust-remote-code")
+		p := mustBuild(t, "--endpoint-type", "embeddings", "--streaming", "--workers-max", "4", "--tokenizer-trust-remote-code")
 		joined := strings.Join(p.Notes, "\n")
-		for _, want := range []string{"cannot stream", "server metrics", "--workers-max has no effect", "trust-remote-code has no effect"} {
+		for _, want := range []string{"cannot stream", "--workers-max has no effect", "trust-remote-code has no effect"} {
 			if !strings.Contains(joined, want) {
 				t.Errorf("notes %q lack %q", joined, want)
 			}
@@ -316,9 +331,10 @@ func TestBuildRejects(t *testing.T) {
 		{[]string{"--custom-dataset-type", "multi_turn"}, usageErr, "--custom-dataset-type: needs --input-file"},
 		{[]string{"--public-dataset", "sharegpt"}, usageErr, "--public-dataset: not supported"},
 		{[]string{"--prefill-concurrency", "4"}, usageErr, "--prefill-concurrency: not supported"},
-		{[]string{"--server-metrics"}, usageErr, "--server-metrics: not supported"},
-		{[]string{"--server-metrics", "http://h:1/metrics"}, usageErr, "--server-metrics: not supported"},
-		{[]string{"--gpu-telemetry", "--concurrency", "2"}, usageErr, "--gpu-telemetry: not supported"},
+		{[]string{"--server-metrics", "ftp://h:1"}, usageErr, "--server-metrics: "},
+		{[]string{"--no-server-metrics", "--server-metrics", "h:1"}, usageErr, "not with --no-server-metrics"},
+		{[]string{"--server-metrics-formats", "xml"}, usageErr, `unknown format "xml"`},
+		{[]string{"--gpu-telemetry", "pynvml", "--concurrency", "2"}, usageErr, "--gpu-telemetry: pynvml is not supported"},
 		{[]string{"-f", "bench.yaml"}, usageErr, "--config: not supported"},
 		{[]string{"--endpoint-type", "image_edit"}, usageErr, "image_edit is not supported"},
 		{[]string{"--endpoint-type", "nope"}, configErr, `unknown endpoint type "nope"`},

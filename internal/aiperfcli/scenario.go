@@ -166,6 +166,9 @@ func outputKwargs(cfg *config.Benchmark, def config.Benchmark) []kwarg {
 	if o.SliceDuration > 0 {
 		add("slice_duration", durationLit(o.SliceDuration))
 	}
+	if sm := serverMetricsLit(&cfg.ServerMetrics); sm != "" {
+		add("server_metrics", sm)
+	}
 	if cfg.UI != "" && cfg.UI != def.UI {
 		add("ui", strconv.Quote(cfg.UI))
 	}

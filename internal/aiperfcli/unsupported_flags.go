@@ -136,13 +136,6 @@ type unsupported struct {
 		WandbRunName optionalValue `name:"wandb-run-name" hidden:""`
 		WandbTag     optionalValue `name:"wandb-tag" hidden:""`
 	} `embed:"" reason:"Weights & Biases export is not supported"`
-	ServerMetrics struct {
-		ServerMetrics        optionalValue `name:"server-metrics" hidden:""`
-		ServerMetricsFormats optionalValue `name:"server-metrics-formats" hidden:""`
-	} `embed:"" reason:"loadstar does not scrape server metrics (Prometheus)"`
-	GPUTelemetry struct {
-		GpuTelemetry optionalValue `name:"gpu-telemetry" hidden:""`
-	} `embed:"" reason:"loadstar does not collect GPU telemetry (DCGM, NVML, AMD SMI)"`
 	NetworkLatency struct {
 		NetworkLatencyAutomatic    optionalValue `name:"network-latency-automatic" hidden:""`
 		NetworkLatencyMean         optionalValue `name:"network-latency-mean" hidden:""`
@@ -213,8 +206,6 @@ type unsupported struct {
 
 	// Accepted without effect: giving one prints its note.
 	NoEffect struct {
-		NoServerMetrics             optionalValue `name:"no-server-metrics" hidden:"" note:"--no-server-metrics: loadstar does not scrape server metrics"`
-		NoGpuTelemetry              optionalValue `name:"no-gpu-telemetry" hidden:"" note:"--no-gpu-telemetry: loadstar does not collect GPU telemetry"`
 		NoSweepTable                optionalValue `name:"no-sweep-table" hidden:"" note:"--no-sweep-table: loadstar prints no live sweep table (the summary is written at the end)"`
 		WorkersMax                  optionalValue `name:"workers-max" aliases:"max-workers" hidden:"" note:"--workers-max has no effect: loadstar sends from one process and sizes its connection pool from the load"`
 		RecordProcessorServiceCount optionalValue `name:"record-processor-service-count" aliases:"record-processors" hidden:"" note:"--record-processor-service-count has no effect: loadstar computes metrics in one process"`

@@ -357,13 +357,15 @@ const (
 	ConsoleExporterTypeErrors ConsoleExporterType = "errors"
 	// ConsoleExporterTypeValidity: Issue delay, schedule-corrected latency, achieved vs scheduled rate and the VALID/INVALID verdict with reasons.
 	ConsoleExporterTypeValidity ConsoleExporterType = "validity"
+	// ConsoleExporterTypeServerMetrics: The server's own figures scraped from its /metrics (KV-cache usage, queue, preemptions, its TTFT/ITL histograms, tokens), GPU telemetry, and the client-vs-server reconciliation.
+	ConsoleExporterTypeServerMetrics ConsoleExporterType = "server_metrics"
 	// ConsoleExporterTypeFooter: CLI command, benchmark duration, token source and artifact paths.
 	ConsoleExporterTypeFooter ConsoleExporterType = "footer"
 )
 
 // ConsoleExporterTypeValues lists the built-in console_exporter plugins in manifest order.
 func ConsoleExporterTypeValues() []ConsoleExporterType {
-	return []ConsoleExporterType{ConsoleExporterTypeMetrics, ConsoleExporterTypeErrors, ConsoleExporterTypeValidity, ConsoleExporterTypeFooter}
+	return []ConsoleExporterType{ConsoleExporterTypeMetrics, ConsoleExporterTypeErrors, ConsoleExporterTypeValidity, ConsoleExporterTypeServerMetrics, ConsoleExporterTypeFooter}
 }
 
 // UIType names a built-in ui plugin.

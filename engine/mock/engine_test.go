@@ -88,8 +88,13 @@ func TestVLLMMetricsCountTheTraffic(t *testing.T) {
 		t.Errorf("ITL observations %v, want one per gap", n)
 	}
 	ttft := f["vllm:time_to_first_token_seconds"].Series[0]
-	if p50 := servermetrics.HistogramQuantile(0.5, ttft.Buckets); p50 < 0.005 || p50 > 0.01 {
-		t.Errorf("TTFT p50 %v s, want within the (5, 10] ms bucket", p50)
+	// Observed when the first token went out: never before 7 ms, later on a
+	// loaded machine.
+	if p50 := servermetrics.HistogramQuantile(0.5, ttft.Buckets); p50 < 0.005 || p50 > 0.25 {
+		t.Errorf("TTFT p50 %v s, want from the (5, 10] ms bucket up", p50)
+	}
+	if ttft.Sum < 7*0.007 {
+		t.Errorf("TTFT sum %v s: a first token went out before its 7 ms", ttft.Sum)
 	}
 	if value(t, f, "vllm:num_requests_running") != 0 || value(t, f, "vllm:num_requests_waiting") != 0 || value(t, f, "vllm:kv_cache_usage_perc") != 0 {
 		t.Error("gauges not back to 0 when idle")

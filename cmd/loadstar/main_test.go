@@ -38,6 +38,11 @@ func TestScripts(t *testing.T) {
 			}},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("LOADSTAR_LOG_FORMAT", "text")
+			scenarios, err := filepath.Abs("../../scenarios")
+			if err != nil {
+				return err
+			}
+			env.Setenv("SCENARIOS", scenarios) // the shipped scenarios, e.g. the README's quickstart
 			// A tmux server of the script's own: it starts with the
 			// script's environment (PATH to loadstar) and dies with it.
 			env.Setenv("TMUXSOCK", "loadstar-test-"+strconv.Itoa(os.Getpid())+"-"+filepath.Base(env.WorkDir))

@@ -94,7 +94,7 @@ func (s *ServerResult) Hash() (uint32, error) {
 	return 0, fmt.Errorf("unhashable type: server_metrics")
 }
 
-var serverDetails = []string{"endpoints", "flagged", "gpus", "raw", "reconciliation", "warnings"}
+var serverDetails = []string{"endpoints", "flagged", "gpus", "raw", "reconciliation", "slices", "warnings"}
 
 // AttrNames implements starlark.HasAttrs.
 func (s *ServerResult) AttrNames() []string {
@@ -140,6 +140,8 @@ func (s *ServerResult) Attr(name string) (starlark.Value, error) {
 		return frozenList(out), nil
 	case "gpus":
 		return s.gpus(), nil
+	case "slices":
+		return s.slices(), nil
 	case "raw":
 		return s.raw(), nil
 	}
@@ -235,4 +237,39 @@ func cutServerPrefix(tag string) (string, bool) {
 		return tag[len(results.ServerPrefix):], true
 	}
 	return "", false
+}
+
+// slices is r.server.slices: per time slice (with slice_duration), its
+// start and end (seconds from the first slice), whether it is complete, and
+// each figure's value there (a gauge's average, a distribution's p99).
+func (s *ServerResult) slices() starlark.Value {
+	n, first := 0, int64(0)
+	for _, f := range s.sm.Figures {
+		if len(f.Slices) > n {
+			n, first = len(f.Slices), f.Slices[0].StartNs
+		}
+	}
+	out := make([]starlark.Value, n)
+	for k := range n {
+		d := starlark.StringDict{}
+		var start, end int64
+		complete := true
+		for _, f := range s.sm.Figures {
+			if k >= len(f.Slices) {
+				continue
+			}
+			sl := f.Slices[k]
+			start, end, complete = sl.StartNs, sl.EndNs, sl.Complete
+			v := sl.Value
+			if f.Kind == results.FigureDistribution {
+				v = sl.P99
+			}
+			d[f.Name] = unitValue(v, f.Unit)
+		}
+		d["start"] = starlark.Float(float64(start-first) / 1e9)
+		d["end"] = starlark.Float(float64(end-first) / 1e9)
+		d["complete"] = starlark.Bool(complete)
+		out[k] = starlarkstruct.FromStringDict(starlarkstruct.Default, d)
+	}
+	return frozenList(out)
 }

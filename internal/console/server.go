@@ -50,6 +50,7 @@ func (ServerMetrics) Print(w io.Writer, sum *results.Summary, st Style) error {
 		_, _ = io.WriteString(w, "\n")
 		totals.render(w, st.Color)
 	}
+	printSlices(w, sm, headline, st)
 	printGPUs(w, sm, st)
 	printReconciliation(w, sm, st)
 	for _, warn := range sm.Warnings {
@@ -146,4 +147,53 @@ func printReconciliation(w io.Writer, sm *results.ServerMetrics, st Style) {
 	t.render(w, st.Color)
 	fmt.Fprintf(w, "%s\n", paint(fmt.Sprintf("Flagged beyond ±%g%%; percentiles when the client's value lies outside the server bucket holding the estimate.",
 		sm.Reconciliation[0].TolerancePct), ansiDim, st.Color))
+}
+
+// printSlices prints the headline figures per time slice (with
+// slice_duration): a gauge's average, a total's value, a distribution's p99.
+func printSlices(w io.Writer, sm *results.ServerMetrics, headline map[string]bool, st Style) {
+	var figs []*results.ServerFigure
+	for i := range sm.Figures {
+		f := &sm.Figures[i]
+		if headline[f.Name] && len(f.Slices) > 0 && f.Server != "dcgm" {
+			figs = append(figs, f)
+		}
+	}
+	if len(figs) == 0 {
+		return
+	}
+	t := &table{title: "loadstar | Server Metrics per Time Slice", headers: []string{"Slice (s)"}, left: []bool{true}}
+	for _, f := range figs {
+		h := f.Header + " (" + f.Unit + ")"
+		switch f.Kind {
+		case results.FigureGauge:
+			h += " avg"
+		case results.FigureDistribution:
+			h += " p99"
+		}
+		t.headers = append(t.headers, h)
+		t.left = append(t.left, false)
+	}
+	start := figs[0].Slices[0].StartNs
+	for k := range figs[0].Slices {
+		sl := figs[0].Slices[k]
+		name := fmt.Sprintf("%.1f–%.1f", float64(sl.StartNs-start)/1e9, float64(sl.EndNs-start)/1e9)
+		if !sl.Complete {
+			name += " (partial)"
+		}
+		row := []cell{{text: name, style: ansiCyan}}
+		for _, f := range figs {
+			v := math.NaN()
+			if k < len(f.Slices) {
+				v = f.Slices[k].Value
+				if f.Kind == results.FigureDistribution {
+					v = f.Slices[k].P99
+				}
+			}
+			row = append(row, cell{text: number(v), style: ansiGreen})
+		}
+		t.add(row...)
+	}
+	_, _ = io.WriteString(w, "\n")
+	t.render(w, st.Color)
 }

@@ -315,6 +315,7 @@ func FigureJSON(f *results.ServerFigure) *ordered.Map {
 	b.Set("source", f.Source)
 	if f.Stats == nil {
 		b.Set("value", pyFloat(f.Value))
+		setFigureSlices(b, f)
 		return b
 	}
 	st := f.Stats
@@ -331,7 +332,40 @@ func FigureJSON(f *results.ServerFigure) *ordered.Map {
 		b.Set("sum", pyFloat(st.Sum))
 	}
 	b.Set("count", st.Count)
+	setFigureSlices(b, f)
 	return b
+}
+
+// setFigureSlices adds a figure's time slices: its value (a gauge's avg,
+// min and max; a distribution's count, p50 and p99) in each.
+func setFigureSlices(b *ordered.Map, f *results.ServerFigure) {
+	if len(f.Slices) == 0 {
+		return
+	}
+	out := make([]any, len(f.Slices))
+	for i, sl := range f.Slices {
+		m := ordered.New(7)
+		m.Set("start_ns", sl.StartNs)
+		m.Set("end_ns", sl.EndNs)
+		if !sl.Complete {
+			m.Set("is_complete", false)
+		}
+		switch f.Kind {
+		case results.FigureGauge:
+			m.Set("avg", pyFloat(sl.Value))
+			m.Set("min", pyFloat(sl.Min))
+			m.Set("max", pyFloat(sl.Max))
+		case results.FigureDistribution:
+			m.Set("count", count(sl.Count))
+			m.Set("avg", pyFloat(sl.Value))
+			m.Set("p50", pyFloat(sl.P50))
+			m.Set("p99", pyFloat(sl.P99))
+		default:
+			m.Set("value", pyFloat(sl.Value))
+		}
+		out[i] = m
+	}
+	b.Set("timeslices", out)
 }
 
 // finite is v, or NaN for infinities (written as null or empty).

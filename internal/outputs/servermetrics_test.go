@@ -240,3 +240,29 @@ func TestServerMetricsOff(t *testing.T) {
 		t.Errorf("scraped with server_metrics off: %+v", sum.Server)
 	}
 }
+
+// With time slices, every figure is summarised per slice too.
+func TestServerMetricsPerTimeSlice(t *testing.T) {
+	reg, cfg, _ := scrapedStep(t, mock.Config{TTFT: 20 * time.Millisecond, ITL: 2 * time.Millisecond})
+	cfg.Output.SliceDuration = 150 * time.Millisecond
+	cfg.Stop = config.Stop{Requests: 40}
+	var report strings.Builder
+	sum, err := outputs.Run(context.Background(), reg, cfg, nil, outputs.Config{Stdout: &report})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := sum.Server.Figure("generation_tokens")
+	total := 0.0
+	for _, sl := range gen.Slices {
+		total += sl.Value
+	}
+	if len(gen.Slices) < 2 || total != gen.Value {
+		t.Errorf("%d slices adding up to %v of %v", len(gen.Slices), total, gen.Value)
+	}
+	if !strings.Contains(report.String(), "Server Metrics per Time Slice") {
+		t.Errorf("no per-slice table:\n%s", report.String())
+	}
+	if js := readFile(t, sum.Files["server_metrics_json"]); !strings.Contains(js, `"timeslices"`) {
+		t.Error("no timeslices in server_metrics_export.json")
+	}
+}

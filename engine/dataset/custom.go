@@ -18,7 +18,7 @@ type Custom struct {
 	Path string
 	// Type names the custom_dataset_loader; "" detects it from the data.
 	Type      string
-	BlockSize int // trace block size (default 512)
+	BlockSize int // tokens per trace hash id (0 = the format's, see DefaultBlockSize)
 	Entries   int // random_pool conversations (default 100)
 	// Records, when set, are the data itself (see FromRecords) and Path is
 	// not read.
@@ -60,7 +60,9 @@ func (c *Custom) Compose(ctx context.Context, env *Env) (Dataset, error) {
 		if err != nil {
 			return nil, err
 		}
-		if name = sample.TypeField; name == "" {
+		if l, err := lookup(sample.TypeField); sample.TypeField != "" && err == nil && l != nil {
+			name = sample.TypeField // the record names its format
+		} else {
 			for _, n := range detectOrder {
 				l, err := lookup(n)
 				if err == nil && l.Detect(sample) {
@@ -70,7 +72,7 @@ func (c *Custom) Compose(ctx context.Context, env *Env) (Dataset, error) {
 			}
 		}
 		if name == "" {
-			return nil, fmt.Errorf("dataset.file %s: cannot tell the dataset type from the first record; give type= (single_turn, multi_turn, random_pool, mooncake_trace, inputs_json)", path)
+			return nil, fmt.Errorf("dataset.file %s: cannot tell the dataset type from the first record; give type= (%s)", path, strings.Join(detectOrder, ", "))
 		}
 	}
 	l, err := lookup(name)
@@ -125,6 +127,31 @@ func SampleOf(path string, isDir bool) (*Sample, error) {
 		}
 		// A one-line inputs.json is a document too.
 		_, s.Document = rec["data"]
+		return s, nil
+	}
+	if bytes.HasPrefix(first, []byte("[")) {
+		// A JSON array (ShareGPT): the keys of its first element.
+		if _, err := f.Seek(0, 0); err != nil {
+			return nil, err
+		}
+		dec := json.NewDecoder(bufio.NewReader(f))
+		s.Document, s.Array, s.Keys = true, true, map[string]bool{}
+		if tok, err := dec.Token(); err == nil && tok == json.Delim('[') && dec.More() {
+			var elem map[string]json.RawMessage
+			if dec.Decode(&elem) == nil {
+				for k := range elem {
+					s.Keys[k] = true
+				}
+			}
+		}
+		return s, nil
+	}
+	if len(first) > 0 && first[0] != '{' && bytes.IndexByte(first, ',') > 0 {
+		// A CSV header line (BurstGPT).
+		s.CSVHeader = map[string]bool{}
+		for _, c := range strings.Split(string(first), ",") {
+			s.CSVHeader[strings.Trim(strings.TrimSpace(strings.TrimPrefix(c, "\ufeff")), `"`)] = true
+		}
 		return s, nil
 	}
 	if bytes.HasPrefix(first, []byte("{")) {

@@ -29,11 +29,17 @@ func builtinLoaders() map[string]Loader {
 		RandomPool:    randomPoolLoader{},
 		MooncakeTrace: mooncakeLoader{},
 		InputsJSON:    inputsJSONLoader{},
+		BailianTrace:  bailianLoader{},
+		BurstGPTTrace: burstGPTLoader{},
+		ShareGPT:      shareGPTLoader{},
+		RawPayload:    rawPayloadLoader{},
 	}
 }
 
-// detectOrder is the order auto-detection tries the formats in.
-var detectOrder = []string{InputsJSON, MultiTurn, MooncakeTrace, SingleTurn, RandomPool}
+// detectOrder is the order auto-detection tries the formats in: the most
+// specific first (a Bailian row also has input_length and hash_ids; a
+// request body has messages like a Mooncake row).
+var detectOrder = []string{InputsJSON, MultiTurn, BailianTrace, RawPayload, MooncakeTrace, SingleTurn, ShareGPT, BurstGPTTrace, RandomPool}
 
 func hasAny(keys map[string]bool, names ...string) bool {
 	for _, n := range names {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"sort"
 	"strings"
 
@@ -46,6 +45,7 @@ type traceTurn struct {
 	inLen, outLen  int32
 	hashLo, hashHi int32 // range in the hash arena
 	line           int32
+	reset          bool // sent without the session's history (a self-contained row)
 	text           string
 	messages       []any
 	tools          any
@@ -243,6 +243,7 @@ func (tr *trace) conversation(i int) *Conversation {
 		t.DelayMs, t.HasDelay = tt.delay, tt.hasDel
 		t.MaxTokens = int(tt.outLen)
 		t.ExtraBody = tt.extra
+		t.ResetContext = tt.reset
 		switch {
 		case tt.inLen > 0:
 			t.Texts = []Named{{Name: "text", Contents: []string{tr.prompt(tt)}}}
@@ -259,9 +260,9 @@ func (tr *trace) conversation(i int) *Conversation {
 	return conv
 }
 
-// prompt builds a row's text. Block j of hash id h is always the same
-// text: drawn from the stream of h, sized to the block (the last block to
-// what remains).
+// prompt builds a row's text. A block of hash id h is always the same
+// text: drawn from the stream of h, sized to the block (a partial last
+// block, to what remains, from a stream of its own).
 func (tr *trace) prompt(t *traceTurn) string {
 	var b strings.Builder
 	ids := tr.arena[t.hashLo:t.hashHi]
@@ -272,12 +273,14 @@ func (tr *trace) prompt(t *traceTurn) string {
 	b.Grow(int(t.inLen) * 5)
 	for j, h := range ids {
 		n := tr.block
-		var r *rand.Rand
 		if j == len(ids)-1 {
 			n = int(t.inLen) - (len(ids)-1)*tr.block
+		}
+		// A whole block is the same text wherever its id appears, the last
+		// block of a row included; a partial last block has its own.
+		r := stream(tr.seed, "hash_block", uint64(h))
+		if n != tr.block {
 			r = stream(tr.seed, fmt.Sprintf("hash_tail/%d", n), uint64(h))
-		} else {
-			r = stream(tr.seed, "hash_block", uint64(h))
 		}
 		tr.gen.Build(&b, r, n, j == 0)
 	}

@@ -117,12 +117,12 @@ func Classes() map[string]*plugin.Class {
 			Params: []plugin.Param{
 				{Name: "path", Type: plugin.TString,
 					Doc: "Dataset file (JSONL, or inputs.json), or a directory for random_pool; relative to the scenario."},
-				{Name: "type", Type: plugin.TString, Choices: []string{"", SingleTurn, MultiTurn, RandomPool, MooncakeTrace, InputsJSON},
-					Doc: "Format: single_turn, multi_turn, random_pool, mooncake_trace or inputs_json; unset = detected from the first record."},
+				{Name: "type", Type: plugin.TString,
+					Doc: "Format: a custom_dataset_loader (single_turn, multi_turn, random_pool, mooncake_trace, inputs_json, bailian_trace, burst_gpt_trace, sharegpt, raw_payload, or a plugin's); unset = detected from the first record."},
 				{Name: "records", Type: plugin.TList,
 					Doc: "The data itself instead of a file: a list of dicts in the single_turn or multi_turn shape."},
-				{Name: "block_size", Type: plugin.TInt, Default: int64(defaultBlockSize),
-					Doc: "Tokens per hash id when a trace builds prompts from hash_ids (AIPerf --isl-block-size)."},
+				{Name: "block_size", Type: plugin.TInt,
+					Doc: "Tokens per hash id when a trace builds prompts from hash_ids (AIPerf --isl-block-size); unset = the format's: 16 for bailian_trace, 512 for mooncake_trace."},
 				{Name: "entries", Type: plugin.TInt, Default: int64(100),
 					Doc: "Conversations a random_pool composes."},
 			},
@@ -137,7 +137,7 @@ func Classes() map[string]*plugin.Class {
 				if c.Path == "" && c.Records == nil {
 					return nil, fmt.Errorf("dataset.custom: give path= (a dataset file) or records= (a list of dicts)")
 				}
-				if c.BlockSize < 1 {
+				if a.Has("block_size") && c.BlockSize < 1 {
 					return nil, fmt.Errorf("dataset.custom: block_size must be >= 1, got %d", c.BlockSize)
 				}
 				return c, nil
@@ -145,7 +145,8 @@ func Classes() map[string]*plugin.Class {
 		},
 		"MemoryStore": {New: func(plugin.Args) (any, error) { return MemoryStore{}, nil }},
 	}
-	for key, name := range map[string]string{"SingleTurn": SingleTurn, "MultiTurn": MultiTurn, "RandomPool": RandomPool, "MooncakeTrace": MooncakeTrace, "InputsJSON": InputsJSON} {
+	for key, name := range map[string]string{"SingleTurn": SingleTurn, "MultiTurn": MultiTurn, "RandomPool": RandomPool, "MooncakeTrace": MooncakeTrace,
+		"InputsJSON": InputsJSON, "BailianTrace": BailianTrace, "BurstGPTTrace": BurstGPTTrace, "ShareGPT": ShareGPT, "RawPayload": RawPayload} {
 		l := builtinLoaders()[name]
 		classes[key] = &plugin.Class{New: func(plugin.Args) (any, error) { return l, nil }}
 	}

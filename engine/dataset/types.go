@@ -169,7 +169,8 @@ type Loader interface {
 type LoadRequest struct {
 	Path string // resolved path of the file or directory
 	Env  *Env
-	// BlockSize is the tokens per hash id of trace prompts (default 512).
+	// BlockSize is the tokens per hash id of trace prompts (0 = the
+	// format's, see DefaultBlockSize).
 	BlockSize int
 	// Entries is the number of conversations a random pool composes
 	// (default 100).
@@ -184,11 +185,16 @@ type Sample struct {
 	// Keys are the top-level keys of the first record, nil if it is not a
 	// JSON object.
 	Keys map[string]bool
-	// Document is true when the file is one JSON document rather than JSONL.
+	// Document is true when the file is one JSON document rather than JSONL;
+	// Array when that document is a list (Keys are its first element's).
 	Document bool
+	Array    bool
 	// TypeField is the first record's "type" field ("" if none); it names
-	// the format outright.
+	// the format outright when it is a format's name.
 	TypeField string
+	// CSVHeader holds the columns of a CSV file's first line (nil when the
+	// file is not CSV).
+	CSVHeader map[string]bool
 }
 
 // SamplerFactory is what a dataset_sampler plugin builds: a strategy that is

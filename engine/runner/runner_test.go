@@ -754,3 +754,27 @@ func TestRunRequestRateSeries(t *testing.T) {
 		t.Errorf("scheduled rate %v, want 140/1.2 s", sum.Info.ScheduledRate)
 	}
 }
+
+// A recorded body (raw_payload, inputs_json) is sent as it is: no history,
+// model or stream flag added.
+func TestRunSendsRawPayloadVerbatim(t *testing.T) {
+	h := newHarness(t, fastMock())
+	body := `{"model":"mock-model","messages":[{"role":"user","content":"hi there"}],"max_tokens":4,"temperature":0}`
+	conv := dataset.Conversation{ID: "raw"}
+	for range 2 {
+		turn := dataset.NewTurn()
+		turn.RawPayload = []byte(body)
+		conv.Turns = append(conv.Turns, turn)
+	}
+	ds := dataset.NewSet([]dataset.Conversation{conv}, dataset.Info{Sampler: dataset.Sequential})
+	sum := h.run(context.Background(), h.bench(true, concurrency(1), config.Stop{Requests: 2}), ds)
+	ok, _, _ := h.checkBalance(sum)
+	for _, r := range h.tally.phase(record.Profiling) {
+		if string(r.Payload) != body {
+			t.Errorf("sent %s, want the recorded body", r.Payload)
+		}
+	}
+	if ok != 2 {
+		t.Errorf("%d requests answered, want 2", ok)
+	}
+}

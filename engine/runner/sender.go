@@ -166,6 +166,9 @@ func (s *sender) model(sess *timing.Session, turn *dataset.Turn) string {
 // payload formats the request body; first turns are formatted once per
 // conversation.
 func (s *sender) payload(sess *timing.Session, turn *dataset.Turn, req *endpoint.Request) ([]byte, error) {
+	if len(turn.RawPayload) > 0 {
+		return turn.RawPayload, nil // a recorded body (inputs_json, raw_payload) goes as it is
+	}
 	first := len(sess.History) == 0 && req.TurnIndex == 0
 	if len(sess.History) == 0 {
 		req.Turns = sess.Conv.Turns[req.TurnIndex : req.TurnIndex+1]
@@ -212,6 +215,10 @@ func (st *Step) Payloads() iter.Seq2[SessionPayloads, error] {
 					hist = hist[:0]
 				}
 				hist = append(hist, *turn)
+				if len(turn.RawPayload) > 0 {
+					in.Payloads = append(in.Payloads, turn.RawPayload)
+					continue
+				}
 				req := endpoint.Request{Turns: hist, Conversation: conv, TurnIndex: k, Model: s.model(sess, turn)}
 				b, err := st.Endpoint.FormatPayload(&req)
 				if err != nil {

@@ -4,6 +4,7 @@ package aiperfcli
 // other places that state it (help texts, docs/profile.md) to it.
 
 import (
+	"fmt"
 	"os"
 	"reflect"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/loadstar/loadstar/builtins"
 	"github.com/loadstar/loadstar/engine/config"
+	"github.com/loadstar/loadstar/engine/dataset"
 	"github.com/loadstar/loadstar/engine/dist"
 	"github.com/loadstar/loadstar/engine/mock"
 	"github.com/loadstar/loadstar/engine/plugin"
@@ -238,7 +240,6 @@ func TestDefaultsHaveOneSource(t *testing.T) {
 		"session-header":                func() string { return param(plugin.Endpoint, "chat", "session_header").(string) },
 		"tokenizer-revision":            func() string { return defaultRevision },
 		"num-dataset-entries":           func() string { return num(param(plugin.DatasetComposer, "synthetic", "entries")) },
-		"isl-block-size":                func() string { return num(param(plugin.DatasetComposer, "custom", "block_size")) },
 		"conversation-turn-mean":        func() string { return num(param(plugin.DatasetComposer, "synthetic", "turns")) },
 		"conversation-turn-delay-ratio": func() string { return num(param(plugin.DatasetComposer, "synthetic", "turn_delay_ratio")) },
 		"isl":                           func() string { return num(param(plugin.DatasetComposer, "synthetic", "isl")) },
@@ -286,6 +287,17 @@ func TestDefaultsHaveOneSource(t *testing.T) {
 	}
 	for name := range sources {
 		t.Errorf("--%s: its help states no default", name)
+	}
+	// The block size's default is the format's (dataset.DefaultBlockSize).
+	for _, f := range supportedFlags() {
+		if f.name != "isl-block-size" {
+			continue
+		}
+		for _, format := range []string{dataset.MooncakeTrace, dataset.BailianTrace} {
+			if want := fmt.Sprintf("%d for %s", dataset.DefaultBlockSize(format), format); !strings.Contains(f.help, want) {
+				t.Errorf("--isl-block-size: help %q does not say %q", f.help, want)
+			}
+		}
 	}
 }
 

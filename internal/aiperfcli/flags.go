@@ -33,11 +33,11 @@ type Flags struct {
 
 	// Input.
 	InputFile               string `name:"input-file" group:"Input" placeholder:"PATH" type:"path" help:"Dataset file (JSONL), or a directory for random_pool."`
-	CustomDatasetType       string `name:"custom-dataset-type" group:"Input" placeholder:"TYPE" help:"Format of --input-file: single_turn, multi_turn, random_pool, mooncake_trace or inputs_json (default: detected)."`
+	CustomDatasetType       string `name:"custom-dataset-type" group:"Input" placeholder:"TYPE" help:"Format of --input-file: single_turn, multi_turn, random_pool, mooncake_trace, bailian_trace, burst_gpt_trace, sharegpt, raw_payload or inputs_json, or a loader plugin's (default: detected)."`
 	DatasetSamplingStrategy string `name:"dataset-sampling-strategy" group:"Input" placeholder:"STRATEGY" help:"Order of dataset entries: sequential, random or shuffle (default: the dataset's)."`
 	RandomSeed              *int64 `name:"random-seed" group:"Input" placeholder:"N" help:"Seed of the dataset and the schedule (>= 0); the same seed reproduces both. Default: drawn (42 with --num-profile-runs)."`
 	NumDatasetEntries       *int   `name:"num-dataset-entries" aliases:"num-prompts" group:"Input" placeholder:"N" help:"Distinct synthetic prompts/conversations (default 100). (Also --num-prompts.)"`
-	IslBlockSize            *int   `name:"isl-block-size" aliases:"prompt-input-tokens-block-size,synthetic-input-tokens-block-size" group:"Input" placeholder:"N" help:"Tokens per hash id when a trace builds prompts from hash_ids (default 512). (Also --prompt-input-tokens-block-size, --synthetic-input-tokens-block-size.)"`
+	IslBlockSize            *int   `name:"isl-block-size" aliases:"prompt-input-tokens-block-size,synthetic-input-tokens-block-size" group:"Input" placeholder:"N" help:"Tokens per hash id when a trace builds prompts from hash_ids (default: the format's, 512 for mooncake_trace, 16 for bailian_trace). (Also --prompt-input-tokens-block-size, --synthetic-input-tokens-block-size.)"`
 
 	PromptCorpus string `name:"prompt-corpus" group:"Input" placeholder:"CORPUS" help:"Source text of synthetic prompts: sonnet (AIPerf's default) is accepted and uses loadstar's prose corpus; coding is not supported."`
 	CacheBust    string `name:"cache-bust" group:"Input" placeholder:"none" help:"Cache-bust markers: none (the only value loadstar supports)."`

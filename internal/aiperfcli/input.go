@@ -12,10 +12,11 @@ import (
 // peekLines bounds how much of a dataset file fileHasTimestamps reads.
 const peekLines = 256
 
-// fileHasTimestamps reports whether a JSONL dataset carries timestamps (a
+// fileHasTimestamps reports whether a dataset file carries timestamps (a
 // trace), as AIPerf's loaders detect them to switch to a fixed schedule:
-// a "timestamp" on a record or on one of its turns, among the first lines.
-// A file that is not JSONL (inputs.json) has none.
+// a "timestamp" on a record or on one of its turns, among the first lines,
+// or a Timestamp column of a CSV trace. A JSON document (inputs.json,
+// ShareGPT) has none.
 func fileHasTimestamps(path string) (bool, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -27,6 +28,9 @@ func fileHasTimestamps(path string) (bool, error) {
 		line, err := r.ReadBytes('\n')
 		line = bytes.TrimSpace(line)
 		if len(line) > 0 {
+			if n == 0 && bytes.IndexByte(line, ',') > 0 && line[0] != '{' && line[0] != '[' {
+				return csvHasTimestamp(line), nil // a CSV trace (BurstGPT)
+			}
 			if line[0] != '{' {
 				return false, nil
 			}
@@ -59,4 +63,14 @@ func fileHasTimestamps(path string) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// csvHasTimestamp reports whether a CSV header has a Timestamp column.
+func csvHasTimestamp(header []byte) bool {
+	for _, c := range bytes.Split(header, []byte(",")) {
+		if string(bytes.Trim(bytes.TrimSpace(c), `"`)) == "Timestamp" {
+			return true
+		}
+	}
+	return false
 }

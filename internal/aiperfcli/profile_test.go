@@ -28,7 +28,8 @@ func TestEmittedScenarioBuildsTheSamePlan(t *testing.T) {
 	t.Chdir(t.TempDir()) // sweeps and trials write their summaries under artifacts/
 	mc, _ := filepath.Abs(filepath.Join(wd(t), mooncake))
 	mt, _ := filepath.Abs(filepath.Join(wd(t), multiTurn))
-	rs, _ := filepath.Abs(filepath.Join(wd(t), "testdata/rate_series.json"))
+	td := func(name string) string { p, _ := filepath.Abs(filepath.Join(wd(t), "testdata", name)); return p }
+	rs := td("rate_series.json")
 	cases := []struct {
 		name string
 		args []string
@@ -79,6 +80,12 @@ func TestEmittedScenarioBuildsTheSamePlan(t *testing.T) {
 			"--warmup-request-count", "2", "--warmup-request-rate", "10"}, nil},
 		{"user-centric users sweep", []string{"--user-centric-rate", "2.5", "--num-users", "2,4", "--conversation-turn-mean", "2,3",
 			"--num-conversations", "10", "--sweep-type", "zip"}, nil},
+		{"bailian trace", []string{"--input-file", td("bailian_sample.jsonl"), "--custom-dataset-type", "bailian_trace", "--fixed-schedule-auto-offset",
+			"--replay-speedup", "5"}, nil},
+		{"burst_gpt trace by rate", []string{"--input-file", td("burstgpt_sample.csv"), "--no-fixed-schedule", "--request-rate", "20",
+			"--isl-block-size", "64"}, nil},
+		{"sharegpt file", []string{"--input-file", td("sharegpt_sample.json"), "--concurrency", "2", "--request-count", "6"}, nil},
+		{"raw payloads", []string{"--input-file", td("raw_payload_sample.jsonl"), "--custom-dataset-type", "raw_payload"}, nil},
 		{"request-rate series file with a cap", []string{"--request-rate-series", rs, "--concurrency", "4", "--request-rate-mode", "constant",
 			"--warmup-request-count", "2"}, nil},
 		{"inline request-rate series", []string{"--request-rate-series", `{"points": [{"time_s": 0, "qps": 3}, {"time_s": 2, "qps": 1}]}`,
@@ -326,7 +333,7 @@ func TestBuildRejects(t *testing.T) {
 		{[]string{"--input-file", mooncake, "--fixed-schedule-start-offset", "50", "--fixed-schedule-end-offset", "10"}, usageErr, "must be >= --fixed-schedule-start-offset"},
 		{[]string{"--input-file", mooncake, "--isl", "100"}, usageErr, "--isl: applies to synthetic data"},
 		{[]string{"--input-file", "no/such/file.jsonl"}, configErr, "--input-file:"},
-		{[]string{"--input-file", multiTurn, "--custom-dataset-type", "bailian_trace"}, usageErr, "bailian_trace is not supported"},
+		{[]string{"--input-file", multiTurn, "--custom-dataset-type", "dag_jsonl"}, usageErr, "dag_jsonl is not supported"},
 		{[]string{"--input-file", multiTurn, "--custom-dataset-type", "nonsense"}, usageErr, `unknown type "nonsense"`},
 		{[]string{"--custom-dataset-type", "multi_turn"}, usageErr, "--custom-dataset-type: needs --input-file"},
 		{[]string{"--public-dataset", "sharegpt"}, usageErr, "--public-dataset: not supported"},

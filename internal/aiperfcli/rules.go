@@ -402,38 +402,19 @@ func (b *builder) checkDatasetType() error {
 	if why, ok := unsupportedDatasetTypes[typ]; ok {
 		return usage("custom-dataset-type", "%s is not supported: %s", b.f.CustomDatasetType, why)
 	}
-	return b.checkChoice(plugin.DatasetComposer, "custom", "type", typ, "custom-dataset-type")
+	if _, err := b.reg.Lookup(plugin.CustomDatasetLoader, typ); err != nil {
+		return usage("custom-dataset-type", "unknown type %q; loadstar reads %s", b.f.CustomDatasetType,
+			strings.Join(b.reg.Names(plugin.CustomDatasetLoader), ", "))
+	}
+	return nil
 }
 
 // unsupportedDatasetTypes are AIPerf dataset types loadstar has no loader for.
 var unsupportedDatasetTypes = map[string]string{
-	"bailian_trace":          "no Bailian trace loader",
-	"burst_gpt_trace":        "no BurstGPT trace loader",
 	"sagemaker_data_capture": "no SageMaker data-capture loader",
-	"raw_payload":            "no raw-payload loader (inputs_json replays exact payloads)",
-	"dag_jsonl":              "no agent-DAG loader",
-}
-
-// checkChoice checks value against the Choices of a plugin parameter.
-func (b *builder) checkChoice(cat plugin.Category, name, param, value, flag string) error {
-	c, err := b.reg.Get(cat, name)
-	if err != nil {
-		return invalid(flag, "%v", err)
-	}
-	p, ok := c.Param(param)
-	if !ok || len(p.Choices) == 0 {
-		return nil
-	}
-	var choices []string
-	for _, ch := range p.Choices {
-		if ch == value {
-			return nil
-		}
-		if ch != "" {
-			choices = append(choices, ch)
-		}
-	}
-	return usage(flag, "unknown type %q; loadstar reads %s", value, strings.Join(choices, ", "))
+	"dag_jsonl":              "no agent-DAG loader (forks, spawns and joins of sub-agent conversations)",
+	"baseten_trace":          "no Baseten trace loader (Parquet)",
+	"weka_trace":             "no Weka agentic trace loader",
 }
 
 // resolveGoodput parses --goodput in AIPerf's syntax, kept in the scenario

@@ -41,7 +41,7 @@ type unsupported struct {
 		HfSubset      optionalValue `name:"hf-subset" hidden:""`
 		HfWekaDataset optionalValue `name:"hf-weka-dataset" hidden:""`
 		DatasetFilter optionalValue `name:"dataset-filter" hidden:""`
-	} `embed:"" reason:"public datasets are downloaded from Hugging Face and loadstar works offline; download the file and pass --input-file"`
+	} `embed:"" reason:"public datasets are downloaded from Hugging Face and loadstar works offline; download the file and pass --input-file (ShareGPT: --custom-dataset-type sharegpt)"`
 	TraceLoaders struct {
 		IgnoreTraceDelays        optionalValue `name:"ignore-trace-delays" hidden:""`
 		UseThinkTimeOnly         optionalValue `name:"use-think-time-only" hidden:""`

@@ -191,11 +191,19 @@ const (
 	CustomDatasetTypeMooncakeTrace CustomDatasetType = "mooncake_trace"
 	// CustomDatasetTypeInputsJSON: Replays an inputs.json written by loadstar or AIPerf: each payload sent verbatim.
 	CustomDatasetTypeInputsJSON CustomDatasetType = "inputs_json"
+	// CustomDatasetTypeBailianTrace: Alibaba Bailian trace: chat_id/parent_chat_id sessions in turn order, timestamps in seconds, 16-token hash_ids; each turn self-contained.
+	CustomDatasetTypeBailianTrace CustomDatasetType = "bailian_trace"
+	// CustomDatasetTypeBurstGptTrace: BurstGPT CSV: Timestamp (s), Request tokens, Response tokens; one synthesized single-turn request per row.
+	CustomDatasetTypeBurstGptTrace CustomDatasetType = "burst_gpt_trace"
+	// CustomDatasetTypeSharegpt: ShareGPT conversation JSON from a local file: human/gpt pairs as turns (multi-turn kept), answer lengths as max tokens, vLLM's length filter.
+	CustomDatasetTypeSharegpt CustomDatasetType = "sharegpt"
+	// CustomDatasetTypeRawPayload: Request bodies sent verbatim: one per JSONL line, or a directory with one conversation per .jsonl file.
+	CustomDatasetTypeRawPayload CustomDatasetType = "raw_payload"
 )
 
 // CustomDatasetTypeValues lists the built-in custom_dataset_loader plugins in manifest order.
 func CustomDatasetTypeValues() []CustomDatasetType {
-	return []CustomDatasetType{CustomDatasetTypeSingleTurn, CustomDatasetTypeMultiTurn, CustomDatasetTypeRandomPool, CustomDatasetTypeMooncakeTrace, CustomDatasetTypeInputsJSON}
+	return []CustomDatasetType{CustomDatasetTypeSingleTurn, CustomDatasetTypeMultiTurn, CustomDatasetTypeRandomPool, CustomDatasetTypeMooncakeTrace, CustomDatasetTypeInputsJSON, CustomDatasetTypeBailianTrace, CustomDatasetTypeBurstGptTrace, CustomDatasetTypeSharegpt, CustomDatasetTypeRawPayload}
 }
 
 // DatasetSamplingStrategy names a built-in dataset_sampler plugin.

@@ -38,6 +38,9 @@ type Reader struct {
 	comment []byte // scratch for Message.Comment
 	other   []byte // scratch for the value of an unknown field (repair target)
 	utf     []byte // scratch for invalid-UTF-8 replacement
+	// searched counts bytes searched for delimiters (the linearity tests
+	// hold it to a small multiple of the bytes fed).
+	searched int64
 }
 
 // Reset discards buffered bytes so the Reader can serve another response.
@@ -56,8 +59,13 @@ func (r *Reader) Feed(chunk []byte, perfNs int64, fn func(*Message)) {
 		data = r.buf
 		from = r.scanned
 	}
+	// Both searches start where the previous read's scan stopped, and once
+	// the remaining bytes hold no "\n\n" no later part of them can: each
+	// byte is searched a bounded number of times, so reassembly stays linear
+	// however the stream is chunked (a 512 KB event in 1-byte reads).
+	noLFLF := false
 	for {
-		i, n := indexDelimiter(data, from)
+		i, n := r.indexDelimiter(data, from, &noLFLF)
 		if i < 0 {
 			break
 		}
@@ -85,14 +93,24 @@ func (r *Reader) Close(perfNs int64, fn func(*Message)) {
 }
 
 // indexDelimiter finds "\n\n" at or after from; only when the buffer holds
-// none does it look for "\r\n\r\n". It returns the index and delimiter length.
-func indexDelimiter(b []byte, from int) (int, int) {
-	if i := bytes.Index(b[from:], lflf); i >= 0 {
-		return from + i, 2
+// none does it look for "\r\n\r\n". It returns the index and delimiter
+// length. The bytes before from were searched for both without a match;
+// *noLFLF is set once b (and so any suffix of it) is known to hold no
+// "\n\n".
+func (r *Reader) indexDelimiter(b []byte, from int, noLFLF *bool) (int, int) {
+	if !*noLFLF {
+		if i := bytes.Index(b[from:], lflf); i >= 0 {
+			r.searched += int64(i + 2)
+			return from + i, 2
+		}
+		r.searched += int64(len(b) - from)
+		*noLFLF = true
 	}
-	if i := bytes.Index(b, crlfcrlf); i >= 0 {
-		return i, 4
+	if i := bytes.Index(b[from:], crlfcrlf); i >= 0 {
+		r.searched += int64(i + 4)
+		return from + i, 4
 	}
+	r.searched += int64(len(b) - from)
 	return -1, 0
 }
 

@@ -150,3 +150,56 @@ func BenchmarkFeedChatChunk(b *testing.B) {
 		r.Feed(chunk, int64(i), fn)
 	}
 }
+
+// A message that arrives in many small reads is searched for its delimiter
+// a bounded number of times per byte: reassembly is linear whatever the
+// chunking (a 512 KB event in 1-byte reads used to rescan the whole buffer
+// on every read for "\r\n\r\n", 15.9 s of CPU).
+func TestFeedLinearInSmallReads(t *testing.T) {
+	for _, delim := range []string{"\n\n", "\r\n\r\n"} {
+		payload := `data: {"choices":[{"delta":{"content":"` + strings.Repeat("x", 512<<10) + `"}}]}` + delim
+		var r Reader
+		var got int
+		for i := 0; i < len(payload); i++ {
+			r.Feed([]byte{payload[i]}, int64(i), func(m *Message) {
+				got++
+				if m.PerfNs != int64(len(payload)-1) {
+					t.Errorf("message stamped %d, want the last read %d", m.PerfNs, len(payload)-1)
+				}
+			})
+		}
+		if got != 1 {
+			t.Fatalf("%q: %d messages, want 1", delim, got)
+		}
+		if limit := int64(8 * len(payload)); r.searched > limit {
+			t.Errorf("%q: searched %d bytes for %d fed (limit %d): reassembly is not linear", delim, r.searched, len(payload), limit)
+		}
+	}
+}
+
+// Many CRLF-delimited messages in one read: after the first search finds no
+// "\n\n", the rest of the read is not searched for it again.
+func TestFeedLinearManyCRLFMessages(t *testing.T) {
+	msg := "data: {\"a\":1}\r\n\r\n"
+	payload := strings.Repeat(msg, 20000)
+	var r Reader
+	n := 0
+	r.Feed([]byte(payload), 1, func(*Message) { n++ })
+	if n != 20000 {
+		t.Fatalf("%d messages, want 20000", n)
+	}
+	if limit := int64(4 * len(payload)); r.searched > limit {
+		t.Errorf("searched %d bytes for %d fed (limit %d)", r.searched, len(payload), limit)
+	}
+}
+
+func BenchmarkFeedOneByteReads(b *testing.B) {
+	payload := []byte(`data: {"choices":[{"delta":{"content":"` + strings.Repeat("x", 512<<10) + `"}}]}` + "\n\n")
+	b.SetBytes(int64(len(payload)))
+	var r Reader
+	for b.Loop() {
+		for i := range payload {
+			r.Feed(payload[i:i+1], 1, func(*Message) {})
+		}
+	}
+}

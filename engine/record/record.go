@@ -97,16 +97,26 @@ type ErrorDetails struct {
 
 // Error types used across the engine. Stable: they appear in artifacts.
 const (
-	ErrCancelled     = "RequestCancellationError"
-	ErrNoContent     = "InvalidInferenceResultError"
-	ErrConnect       = "ConnectionError"
-	ErrTimeout       = "TimeoutError"
-	ErrSendTimeout   = "RequestSendTimeout"
-	ErrDisconnect    = "ServerDisconnectedError"
-	ErrSSE           = "SSEResponseError"
-	ErrParse         = "ResponseParseError"
-	ErrPayload       = "PayloadFormatError"
-	ErrGraceExpired  = "GracePeriodExpired"
+	ErrCancelled    = "RequestCancellationError"
+	ErrNoContent    = "InvalidInferenceResultError"
+	ErrConnect      = "ConnectionError"
+	ErrTimeout      = "TimeoutError"
+	ErrSendTimeout  = "RequestSendTimeout"
+	ErrDisconnect   = "ServerDisconnectedError"
+	ErrSSE          = "SSEResponseError"
+	ErrParse        = "ResponseParseError"
+	ErrPayload      = "PayloadFormatError"
+	ErrGraceExpired = "GracePeriodExpired"
+	// ErrTooLarge: the response body exceeded the transport's
+	// max_response_bytes; reading stopped there (docs/reliability.md).
+	ErrTooLarge = "ResponseTooLarge"
+	// ErrFileLimit: the client could not open a connection because the
+	// process ran out of file descriptors (EMFILE/ENFILE): a limit of
+	// the machine running loadstar, not of the server.
+	ErrFileLimit = "ClientFileLimitError"
+	// ErrRedirect: a redirect that was not followed (another host, a
+	// method change, or more than max_redirects).
+	ErrRedirect      = "RedirectNotFollowed"
 	CodeCancelled    = 499
 	CodeSSEErrorBase = 502
 )

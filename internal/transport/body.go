@@ -23,6 +23,20 @@ func (e *errMalformed) Error() string { return e.msg }
 // maxLine bounds a chunk-size or trailer line.
 const maxLine = 4 << 10
 
+// errTooLarge stops reading a body that would exceed max_response_bytes.
+// declared is the Content-Length when it alone was too large (nothing
+// read), else -1.
+type errTooLarge struct {
+	limit, read, declared int64
+}
+
+func (e *errTooLarge) Error() string {
+	if e.declared >= 0 {
+		return fmt.Sprintf("response declares a %d-byte body, more than max_response_bytes (%d); it was not read", e.declared, e.limit)
+	}
+	return fmt.Sprintf("response body exceeded max_response_bytes (%d): reading stopped after %d bytes", e.limit, e.read)
+}
+
 // readBody reads the response body framed by c.hdr into c's sink. Every
 // delivery happens right after the network read that brought its bytes, so
 // c.sr.ns is that read's arrival stamp.
@@ -31,6 +45,8 @@ func (c *conn) readBody(noBody bool) error {
 		return nil
 	}
 	switch n := c.hdr.ContentLength(); {
+	case n > 0 && int64(n) > c.limit:
+		return &errTooLarge{limit: c.limit, declared: int64(n)}
 	case n >= 0:
 		return c.readN(int64(n))
 	case n == -1:
@@ -52,7 +68,9 @@ func (c *conn) readN(n int64) error {
 		}
 		k := int(min(int64(buffered), n))
 		p, _ := c.br.Peek(k)
-		c.deliver(p)
+		if err := c.deliver(p); err != nil {
+			return err
+		}
 		_, _ = c.br.Discard(k)
 		n -= int64(k)
 	}
@@ -73,7 +91,9 @@ func (c *conn) readToEOF() error {
 			buffered = c.br.Buffered()
 		}
 		p, _ := c.br.Peek(buffered)
-		c.deliver(p)
+		if err := c.deliver(p); err != nil {
+			return err
+		}
 		_, _ = c.br.Discard(buffered)
 	}
 }
@@ -182,7 +202,13 @@ func unexpectedEOF(err error) error {
 }
 
 // deliver hands p, which arrived with the read stamped c.sr.ns, to the sink.
-func (c *conn) deliver(p []byte) {
+// A body growing past max_response_bytes is refused before its excess
+// reaches the sink, so what one response holds (the SSE buffer, the body,
+// the record's text) stays bounded by the limit.
+func (c *conn) deliver(p []byte) error {
+	if c.bodyBytes += int64(len(p)); c.bodyBytes > c.limit {
+		return &errTooLarge{limit: c.limit, read: c.bodyBytes - int64(len(p)), declared: -1}
+	}
 	if c.sr.reads != c.lastRead {
 		c.lastRead = c.sr.reads
 		r := c.recv
@@ -202,6 +228,7 @@ func (c *conn) deliver(p []byte) {
 			c.body = append(c.body, p[:min(room, len(p))]...)
 		}
 	}
+	return nil
 }
 
 // contentType returns the response Content-Type as a string, reusing the

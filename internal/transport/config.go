@@ -23,6 +23,16 @@ const (
 	defaultKeepaliveTimeout = 300 * time.Second
 	defaultReadBufferSize   = 16 << 10
 	defaultSessionHeader    = "X-Correlation-ID"
+	// defaultMaxResponseBytes bounds the memory one response can take
+	// (docs/reliability.md): far above any real answer (a 128k-token
+	// completion streamed as SSE is about 30 MB), far below what would
+	// hurt the machine.
+	defaultMaxResponseBytes = 64 << 20
+	maxMaxResponseBytes     = 1 << 30 // record offsets are int32
+	minMaxResponseBytes     = 1 << 10
+	// defaultMaxRedirects is what aiohttp (AIPerf's client) and Go's
+	// net/http follow.
+	defaultMaxRedirects = 10
 	// maxErrorBody caps the body text kept in a non-2xx error record.
 	maxErrorBody = 4 << 10
 
@@ -54,7 +64,7 @@ type Config struct {
 	// in-flight limit the runner passes to Open (unbounded if that is 0 too).
 	MaxConnections int
 	// ReadBufferSize is the size of one network read. It is not a limit:
-	// larger lines, messages and bodies are accumulated.
+	// larger messages and bodies are accumulated up to MaxResponseBytes.
 	ReadBufferSize int
 	// KeepaliveTimeout is how long an idle pooled connection is kept.
 	KeepaliveTimeout time.Duration
@@ -74,6 +84,12 @@ type Config struct {
 	// Headers are sent with every request, before the request's own
 	// headers; in Verbatim requests they replace headers of the same name.
 	Headers [][2]string
+	// MaxResponseBytes bounds one response body; a larger one fails the
+	// request with record.ErrTooLarge and the run goes on.
+	MaxResponseBytes int64
+	// MaxRedirects is how many same-server redirects one request follows
+	// (0 = none: a redirect fails the request with its Location).
+	MaxRedirects int
 }
 
 // DefaultConfig returns the configuration of transport.http() without
@@ -133,6 +149,10 @@ func (c *Config) Validate() error {
 		return bad("keepalive_timeout", "must be > 0, got %s", c.KeepaliveTimeout)
 	case c.Reuse != reusePooled && c.Reuse != reuseNever:
 		return bad("connection_reuse", "must be %q or %q, got %q", reusePooled, reuseNever, c.Reuse)
+	case c.MaxResponseBytes < minMaxResponseBytes || c.MaxResponseBytes > maxMaxResponseBytes:
+		return bad("max_response_bytes", "must be between %d (1 KiB) and %d (1 GiB), got %d", minMaxResponseBytes, maxMaxResponseBytes, c.MaxResponseBytes)
+	case c.MaxRedirects < 0 || c.MaxRedirects > 100:
+		return bad("max_redirects", "must be between 0 and 100, got %d", c.MaxRedirects)
 	}
 	if err := checkHeaderValue(c.UserAgent); err != nil {
 		return bad("user_agent", "%v", err)
@@ -156,8 +176,8 @@ func (c *Config) Validate() error {
 // String describes the configuration with secret header values redacted.
 func (c Config) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "transport.http(connect_timeout=%s, first_byte_timeout=%s, request_timeout=%s, insecure=%t, max_connections=%d, read_buffer_size=%d, keepalive_timeout=%s, connection_reuse=%q, user_agent=%q, session_header=%q, session_affinity=%t",
-		c.ConnectTimeout, c.FirstByteTimeout, c.RequestTimeout, c.Insecure, c.MaxConnections, c.ReadBufferSize, c.KeepaliveTimeout, c.Reuse, c.userAgent(), c.sessionHeader(), !c.NoSessionAffinity)
+	fmt.Fprintf(&b, "transport.http(connect_timeout=%s, first_byte_timeout=%s, request_timeout=%s, insecure=%t, max_connections=%d, read_buffer_size=%d, keepalive_timeout=%s, connection_reuse=%q, user_agent=%q, session_header=%q, session_affinity=%t, max_response_bytes=%d, max_redirects=%d",
+		c.ConnectTimeout, c.FirstByteTimeout, c.RequestTimeout, c.Insecure, c.MaxConnections, c.ReadBufferSize, c.KeepaliveTimeout, c.Reuse, c.userAgent(), c.sessionHeader(), !c.NoSessionAffinity, c.MaxResponseBytes, c.MaxRedirects)
 	if len(c.Headers) > 0 {
 		b.WriteString(", headers={")
 		for i, h := range redactHeaders(c.Headers) {
@@ -197,7 +217,7 @@ var httpClass = &plugin.Class{
 		{Name: "max_connections", Type: plugin.TInt, Default: int64(0),
 			Doc: "Most connections per host; requests beyond it wait for a free one. 0 sizes the pool from the timing strategy's concurrency (unbounded for open-loop rates)."},
 		{Name: "read_buffer_size", Type: plugin.TInt, Default: int64(defaultReadBufferSize),
-			Doc: "Bytes per network read (4 KiB–16 MiB). Not a limit: longer SSE messages and bodies are accumulated."},
+			Doc: "Bytes per network read (4 KiB–16 MiB). Not a limit: longer SSE messages and bodies are accumulated up to max_response_bytes."},
 		{Name: "keepalive_timeout", Type: plugin.TDuration, Default: defaultKeepaliveTimeout,
 			Doc: "How long an idle pooled connection is kept before it is closed."},
 		{Name: "connection_reuse", Type: plugin.TString, Default: reusePooled, Choices: []string{reusePooled, reuseNever},
@@ -210,6 +230,10 @@ var httpClass = &plugin.Class{
 			Doc: "Also send the session id as X-Session-Affinity (AIPerf's default) so routers keep a session on one replica; False stops it."},
 		{Name: "headers", Type: plugin.TDict,
 			Doc: `Extra headers sent with every request, e.g. {"X-Tenant": "a"}. Secret values (Authorization, keys, tokens) are never printed.`},
+		{Name: "max_response_bytes", Type: plugin.TInt, Default: int64(defaultMaxResponseBytes),
+			Doc: "Largest response body one request may receive (1 KiB–1 GiB, default 64 MiB): the memory a response can hold. A larger one fails that request as ResponseTooLarge and the run goes on (docs/reliability.md)."},
+		{Name: "max_redirects", Type: plugin.TInt, Default: int64(defaultMaxRedirects),
+			Doc: "Redirects one request follows to the same server (307/308 repeat the request; 301/302/303 only for GET). 0 = none. A redirect not followed fails the request as RedirectNotFollowed with its Location."},
 	},
 	New: newFromArgs,
 }
@@ -227,6 +251,8 @@ func newFromArgs(args plugin.Args) (any, error) {
 		UserAgent:         args.String("user_agent"),
 		SessionHeader:     args.String("session_header"),
 		NoSessionAffinity: !args.Bool("session_affinity"),
+		MaxResponseBytes:  args.Int("max_response_bytes"),
+		MaxRedirects:      int(args.Int("max_redirects")),
 	}
 	if m := args.Dict("headers"); m != nil {
 		hs, err := headersFromMap(m)

@@ -60,6 +60,12 @@ func newRawServer(t testing.TB, handle func(c net.Conn, req *rawRequest) bool) *
 		defer s.wg.Done()
 		for {
 			c, err := ln.Accept()
+			if isOutOfFiles(err) {
+				// A test lowered the file limit; accept again once it is
+				// restored (as net/http's server does).
+				time.Sleep(5 * time.Millisecond)
+				continue
+			}
 			if err != nil {
 				return
 			}

@@ -231,14 +231,17 @@ type conn struct {
 	idleSince int64 // clock ns when last released
 
 	// Per-request state (set in Do, cleared after).
-	h        Handler
-	rec      *record.Record
-	onMsg    func(*sse.Message)
-	sink     sink
-	body     []byte
-	lastRead int32          // c.sr.reads at the last delivery
-	recv     *record.Record // the record stamped with body reads
-	lastCT   string
+	h     Handler
+	rec   *record.Record
+	onMsg func(*sse.Message)
+	sink  sink
+	body  []byte
+	// bodyBytes counts the response's body bytes so far; limit is
+	// max_response_bytes.
+	bodyBytes, limit int64
+	lastRead         int32          // c.sr.reads at the last delivery
+	recv             *record.Record // the record stamped with body reads
+	lastCT           string
 
 	// interrupted is set when the request's context was cancelled while
 	// the connection was in use.

@@ -319,6 +319,31 @@ func (t *HTTP) Do(ctx context.Context, req *Request, h Handler, rec *record.Reco
 		rec.XRequestID = uuid.NewString()
 	}
 
+	for hops := 0; ; hops++ {
+		loc := t.send(ctx, start, tg, req, method, h, rec, &dl, toTime, timeout)
+		if loc == "" {
+			return
+		}
+		next, nextReq, ok := t.redirect(tg, req, loc, method, hops, rec)
+		if !ok {
+			return
+		}
+		tg, req, method = next, nextReq, nextReq.Method
+		// The record describes the last hop; StartNs stays the first
+		// request's, so latency includes every hop.
+		rec.SentNs, rec.EndNs, rec.HeadersNs, rec.Status = 0, 0, 0, 0
+		rec.SendStartNs, rec.FirstByteNs, rec.LastByteNs, rec.Chunks = 0, 0, 0, 0
+		dl.firstByte, dl.cancel = math.MaxInt64, math.MaxInt64
+		start = t.clk.Now()
+	}
+}
+
+// send sends req to tg on a pooled or new connection and reads the answer
+// into rec. It returns the Location of a redirect to follow, else "".
+// start is when this hop began.
+func (t *HTTP) send(ctx context.Context, start int64, tg *target, req *Request, method string, h Handler, rec *record.Record,
+	dl *deadlines, toTime func(int64) time.Time, timeout time.Duration) string {
+	sentBefore, receivedBefore := rec.BytesSent, rec.BytesReceived
 	p := tg.pool
 	c, err := p.acquire(ctx, start, toTime(dl.end))
 	if err != nil {
@@ -329,7 +354,7 @@ func (t *HTTP) Do(ctx context.Context, req *Request, h Handler, rec *record.Reco
 		} else {
 			t.fail(rec, 0, record.ErrConnect, err.Error())
 		}
-		return
+		return ""
 	}
 	// http_req_blocked: the wait for a pooled connection or a slot to dial.
 	rec.BlockedNs = t.clk.Now() - start
@@ -343,7 +368,7 @@ func (t *HTTP) Do(ctx context.Context, req *Request, h Handler, rec *record.Reco
 			if t.closed.Load() {
 				p.forget()
 				t.fail(rec, 0, record.ErrConnect, "transport closed")
-				return
+				return ""
 			}
 			var ph dialPhases
 			c, ph, err = t.dial(ctx, tg, toTime(dl.end))
@@ -351,25 +376,27 @@ func (t *HTTP) Do(ctx context.Context, req *Request, h Handler, rec *record.Reco
 			if err != nil {
 				p.forget()
 				t.dialFailed(ctx, rec, tg, err, dl.end)
-				return
+				return ""
 			}
 		}
 		rec.ConnReused = reused
 		if reused {
 			rec.DNSNs, rec.ConnectNs, rec.TLSNs = 0, 0, 0
 		}
-		res := t.exchange(ctx, c, tg, req, method, h, rec, &dl, toTime)
+		var loc string
+		res := t.exchange(ctx, c, tg, req, method, h, rec, dl, toTime, &loc)
 		switch {
 		case res == resultReuse:
 			c.requests++
 			p.release(c, rec.EndNs)
-			return
+			return loc
 		case res == resultStale && attempt == 0:
 			// The server closed this idle keep-alive connection before
 			// reading our request: send it again on a fresh connection.
 			c.close()
 			c, reused = nil, false
-			rec.SentNs, rec.EndNs, rec.BytesSent, rec.BytesReceived = 0, 0, 0, 0
+			rec.SentNs, rec.EndNs = 0, 0
+			rec.BytesSent, rec.BytesReceived = sentBefore, receivedBefore
 			rec.SendStartNs, rec.FirstByteNs, rec.LastByteNs = 0, 0, 0
 			continue
 		}
@@ -378,7 +405,7 @@ func (t *HTTP) Do(ctx context.Context, req *Request, h Handler, rec *record.Reco
 		}
 		c.close()
 		p.forget()
-		return
+		return loc
 	}
 }
 
@@ -397,7 +424,8 @@ const (
 )
 
 // exchange writes the request and reads the response on c.
-func (t *HTTP) exchange(ctx context.Context, c *conn, tg *target, req *Request, method string, h Handler, rec *record.Record, dl *deadlines, toTime func(int64) time.Time) result {
+// A redirect to follow leaves its Location in *loc.
+func (t *HTTP) exchange(ctx context.Context, c *conn, tg *target, req *Request, method string, h Handler, rec *record.Record, dl *deadlines, toTime func(int64) time.Time, loc *string) result {
 	var err error
 	c.wbuf, err = t.appendRequestHead(c.wbuf[:0], tg, req, method, rec.XRequestID, rec.XCorrelationID)
 	if err != nil {
@@ -409,7 +437,7 @@ func (t *HTTP) exchange(ctx context.Context, c *conn, tg *target, req *Request, 
 	if ctx.Done() != nil {
 		stop = context.AfterFunc(ctx, c.interrupt)
 	}
-	res := t.roundTrip(ctx, c, req, method, h, rec, dl, toTime)
+	res := t.roundTrip(ctx, c, req, method, h, rec, dl, toTime, loc)
 	if stop != nil && !stop() {
 		// The interrupt ran (or is running): the connection's deadline is
 		// poisoned.
@@ -420,7 +448,7 @@ func (t *HTTP) exchange(ctx context.Context, c *conn, tg *target, req *Request, 
 	return res
 }
 
-func (t *HTTP) roundTrip(ctx context.Context, c *conn, req *Request, method string, h Handler, rec *record.Record, dl *deadlines, toTime func(int64) time.Time) result {
+func (t *HTTP) roundTrip(ctx context.Context, c *conn, req *Request, method string, h Handler, rec *record.Record, dl *deadlines, toTime func(int64) time.Time, loc *string) result {
 	reused := c.requests > 0
 	// Write.
 	_ = c.nc.SetDeadline(toTime(dl.end))
@@ -439,7 +467,7 @@ func (t *HTTP) roundTrip(ctx context.Context, c *conn, req *Request, method stri
 		bufs := net.Buffers{c.wbuf, req.Body}
 		sent, werr = bufs.WriteTo(c.nc)
 	}
-	rec.BytesSent = sent
+	rec.BytesSent += sent
 	if werr != nil {
 		rec.EndNs = t.clk.Now()
 		switch {
@@ -474,7 +502,7 @@ func (t *HTTP) roundTrip(ctx context.Context, c *conn, req *Request, method stri
 	}
 	for {
 		if err := c.hdr.Read(c.br); err != nil {
-			rec.BytesReceived = c.sr.bytes
+			rec.BytesReceived += c.sr.bytes
 			rec.EndNs = t.clk.Now()
 			if reused && c.sr.bytes == 0 && (c.sr.err == io.EOF || isPeerClosed(c.sr.err)) && !c.interrupted.Load() {
 				return resultStale
@@ -515,17 +543,24 @@ func (t *HTTP) roundTrip(ctx context.Context, c *conn, req *Request, method stri
 		c.sink = sinkBody
 	}
 	c.body = c.body[:0]
+	c.bodyBytes, c.limit = 0, t.cfg.MaxResponseBytes
 	c.lastRead = -1 // bytes left over from the header read count as its chunk
 	c.recv = rec
 	err := c.readBody(method == "HEAD" || status == fasthttp.StatusNoContent || status == fasthttp.StatusNotModified || status == fasthttp.StatusSwitchingProtocols)
-	rec.BytesReceived = c.sr.bytes
+	rec.BytesReceived += c.sr.bytes
 	end := t.clk.Now()
 	rec.EndNs = end
 	if err != nil {
 		c.sse.Reset()
 		c.h, c.rec = nil, nil
-		if !ok {
+		var large *errTooLarge
+		switch {
+		case !ok:
+			// An error answer keeps its first bytes, whatever its size.
 			t.statusError(c, rec, h, status)
+		case errors.As(err, &large):
+			t.fail(rec, 0, record.ErrTooLarge, large.Error()+"; raise it with transport.http(max_response_bytes=...)")
+			return resultClose
 		}
 		t.readFailed(ctx, c, rec, req, dl, err, false)
 		return resultClose
@@ -537,6 +572,12 @@ func (t *HTTP) roundTrip(ctx context.Context, c *conn, req *Request, method stri
 	case sinkBody:
 		h.Body(c.contentType(), c.body, end, rec)
 	case sinkError:
+		if isRedirect(status) {
+			if l := c.hdr.Peek("Location"); len(l) > 0 {
+				*loc = string(l)
+				break
+			}
+		}
 		t.statusError(c, rec, h, status)
 	}
 	if cap(c.body) > maxKeptBody {
@@ -630,6 +671,8 @@ func (t *HTTP) dialFailed(ctx context.Context, rec *record.Record, tg *target, e
 		} else {
 			t.fail(rec, 0, record.ErrTimeout, fmt.Sprintf("connecting to %s timed out after connect_timeout %s", tg.addr, t.cfg.ConnectTimeout))
 		}
+	case isOutOfFiles(err):
+		t.fail(rec, 0, record.ErrFileLimit, outOfFilesMessage(tg.addr))
 	case errors.As(err, &tlsErr):
 		t.fail(rec, 0, record.ErrConnect, fmt.Sprintf("cannot connect to %s: %v", tg.addr, err))
 	default:

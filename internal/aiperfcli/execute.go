@@ -29,18 +29,29 @@ type StepFunc func(ctx context.Context, cfg *config.Benchmark) (*results.Summary
 // in <base>/profile_runs/run_NNNN/ plus <base>/aggregate/; or a sweep in
 // <base>/<param>_<value>/ (…/trial_NNNN/ with trials) plus
 // <base>/sweep_summary.{csv,json}. Summary paths are printed to out.
+//
+// A base directory holding an earlier run's files is not reused: the runs
+// go beside it (<base>-2, ...), as a scenario's sweep() does, and out says
+// where.
 func (p *Plan) Execute(ctx context.Context, step StepFunc, out io.Writer) error {
-	switch {
-	case len(p.params) == 0 && p.trials < 2:
+	if len(p.params) == 0 && p.trials < 2 {
 		_, err := step(ctx, cloneConfig(p.cells[0].Config))
 		return err
-	case len(p.params) == 0:
-		return p.executeTrials(ctx, step, out)
 	}
-	return p.executeSweep(ctx, step, out)
+	base, err := export.ClaimDir(p.baseDir, false)
+	if err != nil {
+		return errext.Errorf(errext.InvalidConfig, "artifact directory: %v", err)
+	}
+	if base != p.baseDir {
+		fmt.Fprintf(out, "%s holds an earlier run: writing to %s\n", p.baseDir, base)
+	}
+	if len(p.params) == 0 {
+		return p.executeTrials(ctx, step, out, base)
+	}
+	return p.executeSweep(ctx, step, out, base)
 }
 
-func (p *Plan) executeTrials(ctx context.Context, step StepFunc, out io.Writer) error {
+func (p *Plan) executeTrials(ctx context.Context, step StepFunc, out io.Writer, base string) error {
 	var sums []*results.Summary
 	for t := 1; t <= p.trials; t++ {
 		if t > 1 {
@@ -52,7 +63,7 @@ func (p *Plan) executeTrials(ctx context.Context, step StepFunc, out io.Writer) 
 			return err
 		}
 		cfg := cloneConfig(p.cells[0].Config)
-		cfg.Output.ArtifactDir = trialDir(p.baseDir, t)
+		cfg.Output.ArtifactDir = trialDir(base, t)
 		if t > 1 && !p.warmupEveryTrial {
 			cfg.Warmup = nil // AIPerf warms up before the first trial only
 		}
@@ -65,7 +76,7 @@ func (p *Plan) executeTrials(ctx context.Context, step StepFunc, out io.Writer) 
 		}
 		sums = append(sums, sum)
 	}
-	jsonPath, err := writeAggregate(filepath.Join(p.baseDir, "aggregate"), sums, p.confidence)
+	jsonPath, err := writeAggregate(filepath.Join(base, "aggregate"), sums, p.confidence)
 	if err != nil {
 		return errext.Errorf(errext.Generic, "writing the aggregate over trials: %v", err)
 	}
@@ -75,7 +86,7 @@ func (p *Plan) executeTrials(ctx context.Context, step StepFunc, out io.Writer) 
 
 // executeSweep mirrors the sweep() builtin: cells in order, each cell's
 // trials back to back, a cooldown before every step but the first.
-func (p *Plan) executeSweep(ctx context.Context, step StepFunc, out io.Writer) error {
+func (p *Plan) executeSweep(ctx context.Context, step StepFunc, out io.Writer, base string) error {
 	var rows []sweep.Row
 	for ci, c := range p.cells {
 		row := sweep.Row{Cell: c.Cell}
@@ -92,7 +103,7 @@ func (p *Plan) executeSweep(ctx context.Context, step StepFunc, out io.Writer) e
 			if cfg.Name == "" {
 				cfg.Name = c.Name
 			}
-			dir := filepath.Join(p.baseDir, c.Name)
+			dir := filepath.Join(base, c.Name)
 			if p.trials > 1 {
 				dir = filepath.Join(dir, fmt.Sprintf("trial_%04d", t))
 			}
@@ -105,7 +116,7 @@ func (p *Plan) executeSweep(ctx context.Context, step StepFunc, out io.Writer) e
 		}
 		rows = append(rows, row)
 	}
-	csvPath, _, err := sweep.WriteSummary(p.baseDir, p.paramNames(), rows, p.confidence)
+	csvPath, _, err := sweep.WriteSummary(base, p.paramNames(), rows, p.confidence)
 	if err != nil {
 		return errext.Errorf(errext.Generic, "writing the sweep summary: %v", err)
 	}

@@ -95,6 +95,9 @@ func TestEmittedScenarioBuildsTheSamePlan(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			// Each case in a directory of its own: an earlier case's
+			// summaries would make this one's runs go beside them.
+			t.Chdir(t.TempDir())
 			p := mustBuild(t, c.args...)
 			text, err := p.Scenario()
 			if err != nil {

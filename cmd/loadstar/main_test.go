@@ -46,7 +46,15 @@ func TestScripts(t *testing.T) {
 			// A tmux server of the script's own: it starts with the
 			// script's environment (PATH to loadstar) and dies with it.
 			env.Setenv("TMUXSOCK", "loadstar-test-"+strconv.Itoa(os.Getpid())+"-"+filepath.Base(env.WorkDir))
-			env.Defer(func() { _ = exec.Command("tmux", "-L", env.Getenv("TMUXSOCK"), "kill-server").Run() })
+			env.Defer(func() {
+				sock := env.Getenv("TMUXSOCK")
+				_ = exec.Command("tmux", "-L", sock, "kill-server").Run()
+				dir := os.Getenv("TMUX_TMPDIR")
+				if dir == "" {
+					dir = "/tmp"
+				}
+				_ = os.Remove(filepath.Join(dir, "tmux-"+strconv.Itoa(os.Getuid()), sock))
+			})
 			return nil
 		},
 	})

@@ -5,13 +5,15 @@
 //
 // Scripts are sandboxed: they see only the predeclared names the caller
 // passes (the builtins package); there is no file, network or environment
-// access except through those builtins. print() goes to the logger with the
-// script's file:line.
+// access except through those builtins. print() writes its line, plain, to
+// the host's stdout (as Bazel's print and k6's console.log), whatever the
+// log level.
 package interp
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -30,17 +32,20 @@ type Options struct {
 	// Libs maps library root names (@name//) to directories.
 	Libs map[string]string
 	// Vars are script variables, already parsed (see ParseVars).
-	Vars *starlark.Dict
+	Vars *Vars
 	// MaxSteps bounds the execution steps of the top-level script and
 	// everything it loads (0 = DefaultMaxSteps).
 	MaxSteps uint64
-	// Logger receives print() output; nil discards it.
+	// Stdout receives print() lines; nil discards them.
+	Stdout io.Writer
+	// Logger receives print() output under QuietPrint; nil discards it.
 	Logger *slog.Logger
 	// Locals are set on every thread the host creates (SetLocal), so that
 	// builtins can reach host-owned state (run context, plan recorder, ...).
 	Locals map[string]any
-	// QuietPrint logs print() at debug level: under `loadstar inspect` the
-	// results a script prints are placeholders.
+	// QuietPrint logs print() at debug level (with the script's file:line)
+	// instead of writing to Stdout: under `loadstar inspect` the results a
+	// script prints are placeholders.
 	QuietPrint bool
 }
 
@@ -66,9 +71,8 @@ func New(opts Options) *Host {
 		opts.MaxSteps = DefaultMaxSteps
 	}
 	if opts.Vars == nil {
-		opts.Vars = new(starlark.Dict)
+		opts.Vars = &Vars{}
 	}
-	opts.Vars.Freeze()
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -148,7 +152,7 @@ func (h *Host) ExecFile(ctx context.Context, path string) (starlark.StringDict, 
 }
 
 // predeclared returns the names visible to module key: the caller's
-// predeclared names plus the frozen `vars` dict.
+// predeclared names plus `vars`.
 func (h *Host) predeclared(key string) starlark.StringDict {
 	d := make(starlark.StringDict, len(h.opts.Predeclared)+1)
 	for k, v := range h.opts.Predeclared {
@@ -158,16 +162,20 @@ func (h *Host) predeclared(key string) starlark.StringDict {
 	return d
 }
 
+// print writes one line per call, in a single write so that it is never
+// split by other output sharing the stream.
 func (h *Host) print(thread *starlark.Thread, msg string) {
-	pos := "?"
-	if thread.CallStackDepth() > 0 {
-		pos = thread.CallFrame(1).Pos.String()
-	}
-	level := slog.LevelInfo
 	if h.opts.QuietPrint {
-		level = slog.LevelDebug
+		pos := "?"
+		if thread.CallStackDepth() > 0 {
+			pos = thread.CallFrame(1).Pos.String()
+		}
+		h.opts.Logger.Log(context.Background(), slog.LevelDebug, msg, "script", pos)
+		return
 	}
-	h.opts.Logger.Log(context.Background(), level, msg, "script", pos)
+	if h.opts.Stdout != nil {
+		_, _ = io.WriteString(h.opts.Stdout, msg+"\n")
+	}
 }
 
 // displayPath shortens an absolute path to one relative to the working

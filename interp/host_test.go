@@ -36,6 +36,9 @@ func run(t *testing.T, opts Options, dir, main string) (starlark.StringDict, str
 	t.Helper()
 	var logs bytes.Buffer
 	opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	if opts.Stdout == nil {
+		opts.Stdout = &logs
+	}
 	h := New(opts)
 	g, err := h.ExecFile(context.Background(), filepath.Join(dir, main))
 	return g, logs.String(), err
@@ -58,11 +61,31 @@ func TestLoadRelativeCachedAndFrozen(t *testing.T) {
 	if n := strings.Count(logs, "loading shared"); n != 1 {
 		t.Fatalf("shared.star executed %d times, want once (cache); logs:\n%s", n, logs)
 	}
-	if !strings.Contains(logs, "/lib/a.star:2:6") {
-		t.Fatalf("print must carry the script position; logs:\n%s", logs)
+	if logs != "loading shared\nloading a\n" {
+		t.Fatalf("print must write its plain lines in order; got:\n%s", logs)
 	}
-	if !g["x"].(starlark.Int).Truth() {
-		t.Fatal("unexpected")
+}
+
+// TestPrintIsPlainWhateverTheLogLevel: print() lines go to Stdout as they
+// are (no timestamp, level or position), even when the logger drops info;
+// under QuietPrint (inspect) they become debug log lines with the position.
+func TestPrintIsPlainWhateverTheLogLevel(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"main.star": "print('p99', 1.5, 'ms')\ndef f():\n    print('in f')\nf()\n"})
+	var out, logs bytes.Buffer
+	quiet := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelError}))
+	if _, err := New(Options{Stdout: &out, Logger: quiet}).ExecFile(context.Background(), filepath.Join(dir, "main.star")); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "p99 1.5 ms\nin f\n" || logs.Len() != 0 {
+		t.Errorf("stdout %q, logs %q", out.String(), logs.String())
+	}
+	out.Reset()
+	debug := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if _, err := New(Options{Stdout: &out, Logger: debug, QuietPrint: true}).ExecFile(context.Background(), filepath.Join(dir, "main.star")); err != nil {
+		t.Fatal(err)
+	}
+	if out.Len() != 0 || !strings.Contains(logs.String(), "main.star:3:10") {
+		t.Errorf("quiet print: stdout %q, logs %q", out.String(), logs.String())
 	}
 }
 
@@ -178,29 +201,56 @@ func TestStepLimitAndCancellation(t *testing.T) {
 	}
 }
 
-func TestVarsVisibleAndTyped(t *testing.T) {
-	vars, err := ParseVars([]string{"rate=10", "ratio=0.5", "stream=true", "model=llama", "empty="})
+func TestVarsKeepTheirTextUntilAsked(t *testing.T) {
+	vars, err := ParseVars([]string{"rate=10", "ratio=0.5", "stream=true", "model=llama", "empty=", "api_key=0123456", "list=a,b", "rates=8, 16", "cfg={\"a\": [1, 2.5]}", "rate=12"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := writeFiles(t, map[string]string{"main.star": `
-r = vars["rate"] + 1
-f = vars["ratio"] * 2
-s = vars["stream"] and vars["model"] == "llama"
+key = vars["api_key"]
+r = vars.get("rate", 1) + 1
+raw = vars["rate"]
+f = vars.get("ratio", 1.0) * 2
+s = vars.get("stream", False) and vars["model"] == "llama"
 d = vars.get("missing", 5)
+n = vars.get("missing")
 e = vars["empty"]
+l = vars["list"]
+rs = vars.get("rates", [1])
+c = vars.get("cfg", {})
+has = "model" in vars and not ("nope" in vars)
+ks = vars.keys()
 `})
 	g, _, err := run(t, Options{Vars: vars}, dir, "main.star")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for k, want := range map[string]string{"r": "11", "f": "1.0", "s": "True", "d": "5", "e": `""`} {
+	for k, want := range map[string]string{
+		"key": `"0123456"`, "r": "13", "raw": `"12"`, "f": "1.0", "s": "True", "d": "5", "n": "None", "e": `""`,
+		"l": `"a,b"`, "rs": "[8, 16]", "c": `{"a": [1, 2.5]}`, "has": "True",
+		"ks": `["rate", "ratio", "stream", "model", "empty", "api_key", "list", "rates", "cfg"]`,
+	} {
 		if got := g[k].String(); got != want {
 			t.Errorf("%s = %s, want %s", k, got, want)
 		}
 	}
 	if _, err := ParseVars([]string{"novalue"}); errext.ExitCodeOf(err) != errext.Usage {
 		t.Errorf("bad --var: %v", err)
+	}
+}
+
+func TestVarsErrorsNameTheVariable(t *testing.T) {
+	vars, _ := ParseVars([]string{"rate=fast", "model=m"})
+	for src, want := range map[string]string{
+		`x = vars.get("rate", 10)`:    `--var rate=fast: not an int (vars.get("rate", 10) wants the type of its default)`,
+		`x = vars.get("rate", False)`: `--var rate=fast: not a bool`,
+		`x = vars["modle"]`:           `vars: no variable "modle" (did you mean model?); give it with --var modle=VALUE`,
+	} {
+		dir := writeFiles(t, map[string]string{"main.star": src + "\n"})
+		_, _, err := run(t, Options{Vars: vars}, dir, "main.star")
+		if err == nil || !strings.Contains(err.Error(), want) || errext.ExitCodeOf(err) != errext.Usage {
+			t.Errorf("%s: code %d, error %v\nwant %q", src, errext.ExitCodeOf(err), err, want)
+		}
 	}
 }
 

@@ -3,50 +3,29 @@ package interp
 import (
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-
-	"go.starlark.net/starlark"
 
 	"github.com/loadstar/loadstar/engine/errext"
 )
 
-// ParseVars turns --var key=value flags into the frozen `vars` dict scripts
-// see. Values are parsed as int, float or bool (true/false, True/False)
-// when they look like one, else kept as strings. A later flag for the same
-// key wins.
-func ParseVars(flags []string) (*starlark.Dict, error) {
-	d := starlark.NewDict(len(flags))
+// ParseVars turns --var key=value flags into the frozen `vars` value
+// scripts see. Values stay the text that was given ("0123" stays "0123");
+// a script asks for another type with vars.get(name, default), which
+// converts to the default's type. A later flag for the same key wins.
+func ParseVars(flags []string) (*Vars, error) {
+	v := &Vars{values: map[string]string{}}
 	for _, f := range flags {
-		k, v, ok := strings.Cut(f, "=")
+		k, val, ok := strings.Cut(f, "=")
 		k = strings.TrimSpace(k)
 		if !ok || k == "" {
 			return nil, errext.Errorf(errext.Usage, "--var %q: want key=value", f)
 		}
-		if err := d.SetKey(starlark.String(k), ParseScalar(v)); err != nil {
-			return nil, err
+		if _, seen := v.values[k]; !seen {
+			v.keys = append(v.keys, k)
 		}
+		v.values[k] = val
 	}
-	d.Freeze()
-	return d, nil
-}
-
-// ParseScalar converts a command-line value to the Starlark value it looks
-// like: int, float, bool or string.
-func ParseScalar(v string) starlark.Value {
-	if i, err := strconv.ParseInt(v, 10, 64); err == nil {
-		return starlark.MakeInt64(i)
-	}
-	if f, err := strconv.ParseFloat(v, 64); err == nil && strings.ContainsAny(v, ".eE") && !strings.ContainsAny(v, "xX") {
-		return starlark.Float(f)
-	}
-	switch v {
-	case "true", "True":
-		return starlark.True
-	case "false", "False":
-		return starlark.False
-	}
-	return starlark.String(v)
+	return v, nil
 }
 
 // EnvPath is the environment variable listing library roots as

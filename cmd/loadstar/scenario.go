@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -17,14 +18,15 @@ import (
 	"github.com/loadstar/loadstar/engine/results"
 	"github.com/loadstar/loadstar/engine/runner"
 	"github.com/loadstar/loadstar/internal/outputs"
+	"github.com/loadstar/loadstar/internal/ui"
 	"github.com/loadstar/loadstar/interp"
 	"github.com/loadstar/loadstar/stdlib"
 )
 
 // ScriptFlags are the flags of every command that executes a scenario.
 type ScriptFlags struct {
-	Vars      []string `name:"var" help:"Script variable key=value (repeatable); visible as vars[\"key\"] (int, float, bool or string)." placeholder:"KEY=VALUE"`
-	Libs      []string `name:"lib" help:"Library root name=DIR (repeatable) for load(\"@name//file.star\"); also LOADSTAR_PATH=name=DIR:name2=DIR2." placeholder:"NAME=DIR"`
+	Vars      []string `name:"var" sep:"none" help:"Script variable key=value (repeatable; commas are part of the value); the script reads the text as vars[\"key\"], or converted with vars.get(\"key\", default)." placeholder:"KEY=VALUE"`
+	Libs      []string `name:"lib" sep:"none" help:"Library root name=DIR (repeatable) for load(\"@name//file.star\"); also LOADSTAR_PATH=name=DIR:name2=DIR2." placeholder:"NAME=DIR"`
 	Plugins   []string `name:"plugins" placeholder:"DIR" help:"Plugin package folder, or a folder of packages (repeatable). Also found: LOADSTAR_PLUGINS and ./loadstar_plugins/*/."`
 	MaxSteps  uint64   `name:"max-steps" help:"Execution-step budget of the script (0 = default 100M)." default:"0"`
 	Artifacts string   `name:"artifacts" placeholder:"DIR" help:"Root directory of artifact directories when a run() names none (default ./artifacts)."`
@@ -107,6 +109,7 @@ func newScenario(app *App, g *Globals, f ScriptFlags, extra starlark.StringDict,
 		Libs:        libs,
 		Vars:        vars,
 		MaxSteps:    f.MaxSteps,
+		Stdout:      printWriter(app),
 		Logger:      app.Logger,
 		Locals:      map[string]any{builtins.EnvKey: env},
 		QuietPrint:  dryRun,
@@ -142,6 +145,15 @@ func (s *scenario) finish(app *App, scriptErr error) error {
 			"check the URL, model name and API key; the artifacts hold each error")
 	}
 	return nil
+}
+
+// printWriter is where print() lines go: stdout, kept out of the progress
+// bar's line and held while the dashboard owns the screen.
+func printWriter(app *App) io.Writer {
+	if t, ok := app.Progress.(*ui.Terminal); ok {
+		return t.Beside(app.Stdout)
+	}
+	return app.Stdout
 }
 
 func isTerminal(w any) bool {

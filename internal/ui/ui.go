@@ -22,8 +22,7 @@ import (
 	"os"
 	"strings"
 	"time"
-
-	"github.com/schollz/progressbar/v3"
+	"unicode/utf8"
 
 	"github.com/loadstar/loadstar/engine/config"
 	"github.com/loadstar/loadstar/engine/plugin"
@@ -130,76 +129,103 @@ func Auto(name string, interactive bool, w io.Writer, log *slog.Logger) (UI, err
 	return nil, fmt.Errorf("ui %q: expected dashboard, simple, none or auto", name)
 }
 
-// Simple is the progress-bar UI (plugin simple).
+// Simple is the progress-bar UI (plugin simple): one status line per phase,
+// redrawn in place at every update and left on screen, complete, when the
+// phase ends. On a *Terminal the line stays below log lines and print()
+// output instead of being written into them.
 type Simple struct {
-	w     io.Writer
-	bar   *progressbar.ProgressBar
-	phase Phase
-	byTim bool
+	w       io.Writer
+	phase   Phase
+	started bool
+	last    Snapshot
+	drawn   string // the line on screen (a plain writer)
 }
 
 // newSimple returns a progress-bar UI writing to w.
 func newSimple(w io.Writer) *Simple { return &Simple{w: w} }
 
+// barWidth is the number of cells of the bar.
+const barWidth = 30
+
 // Start implements UI.
 func (s *Simple) Start(p Phase) {
-	s.phase = p
-	opts := []progressbar.Option{
-		progressbar.OptionSetWriter(s.w),
-		progressbar.OptionSetWidth(30),
-		progressbar.OptionThrottle(100 * time.Millisecond),
-		progressbar.OptionSetDescription(p.Name),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(s.w) }),
-		progressbar.OptionSetRenderBlankState(true),
-		progressbar.OptionShowElapsedTimeOnFinish(),
-	}
-	max := int64(-1)
-	s.byTim = false
-	switch {
-	case p.Total > 0:
-		max = int64(p.Total)
-		opts = append(opts, progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true))
-	case p.Duration > 0:
-		// Time-bound: the bar fills with elapsed time, in whole seconds.
-		s.byTim = true
-		max = int64(math.Ceil(p.Duration.Seconds()))
-		opts = append(opts, progressbar.OptionSetPredictTime(false))
-	default:
-		opts = append(opts, progressbar.OptionSpinnerType(14))
-	}
-	s.bar = progressbar.NewOptions64(max, opts...)
+	s.phase, s.started, s.last, s.drawn = p, true, Snapshot{}, ""
+	s.draw(s.line(Snapshot{}), false)
 }
 
 // Update implements UI.
 func (s *Simple) Update(sn Snapshot) {
-	if s.bar == nil {
+	if !s.started {
 		return
 	}
-	desc := fmt.Sprintf("%s | %d in flight | %d errors | %.1f req/s", s.phase.Name, sn.InFlight, sn.Errors, sn.rate())
-	if s.byTim {
-		left := max(s.phase.Duration-sn.Elapsed, 0).Round(time.Second)
-		desc = fmt.Sprintf("%s | %d done | %s left", desc, sn.Done, left)
-		_ = s.bar.Set64(min(int64(sn.Elapsed.Seconds()), s.bar.GetMax64()))
-	} else {
-		_ = s.bar.Set64(int64(sn.Done))
-	}
-	s.bar.Describe(desc)
+	s.last = sn
+	s.draw(s.line(sn), false)
 }
 
-// Finish implements UI.
+// Finish implements UI: the last state stays on screen as a line of its own.
 func (s *Simple) Finish() {
-	if s.bar == nil {
+	if !s.started {
 		return
 	}
-	if !s.bar.IsFinished() {
-		if s.bar.GetMax64() > 0 {
-			_ = s.bar.Finish()
-		} else {
-			_ = s.bar.Exit()
-			fmt.Fprintln(s.w)
-		}
+	s.started = false
+	s.draw(s.line(s.last), true)
+}
+
+// line renders the status line of snapshot sn:
+//
+//	profiling  45% [█████████░░░░░░░░░░░░░░░░░░░░░] 9/20 | 11 in flight | 0 errors | 6.7 req/s | 1s
+func (s *Simple) line(sn Snapshot) string {
+	var b strings.Builder
+	b.WriteString(s.phase.Name)
+	frac := -1.0
+	switch {
+	case s.phase.Total > 0:
+		frac = float64(sn.Done) / float64(s.phase.Total)
+	case s.phase.Duration > 0:
+		frac = sn.Elapsed.Seconds() / s.phase.Duration.Seconds()
 	}
-	s.bar = nil
+	if frac >= 0 {
+		frac = math.Min(frac, 1)
+		full := int(math.Round(frac * barWidth))
+		fmt.Fprintf(&b, " %3.0f%% [%s%s]", 100*frac, strings.Repeat("█", full), strings.Repeat("░", barWidth-full))
+	}
+	if s.phase.Total > 0 {
+		fmt.Fprintf(&b, " %d/%d", sn.Done, s.phase.Total)
+	} else {
+		fmt.Fprintf(&b, " %d done", sn.Done)
+	}
+	fmt.Fprintf(&b, " | %d in flight | %d errors | %.1f req/s | %s", sn.InFlight, sn.Errors, sn.rate(), sn.Elapsed.Round(time.Second))
+	if s.phase.Duration > 0 {
+		fmt.Fprintf(&b, " | %s left", max(s.phase.Duration-sn.Elapsed, 0).Round(time.Second))
+	}
+	return b.String()
+}
+
+// draw puts line on screen in place of the previous one; final ends it.
+func (s *Simple) draw(line string, final bool) {
+	if t, ok := s.w.(*Terminal); ok {
+		if final {
+			t.EndStatus(line)
+		} else {
+			t.Status(line)
+		}
+		return
+	}
+	if line == s.drawn {
+		if final {
+			_, _ = io.WriteString(s.w, "\n")
+			s.drawn = ""
+		}
+		return
+	}
+	pad := strings.Repeat(" ", max(utf8.RuneCountInString(s.drawn)-utf8.RuneCountInString(line), 0))
+	if final {
+		_, _ = io.WriteString(s.w, "\r"+line+pad+"\n")
+		s.drawn = ""
+		return
+	}
+	_, _ = io.WriteString(s.w, "\r"+line+pad)
+	s.drawn = line
 }
 
 // defaultLogInterval is how often the none UI logs progress.

@@ -14,14 +14,17 @@ func TestSimpleCountsRequests(t *testing.T) {
 	s := newSimple(&b)
 	s.Start(Phase{Name: "profiling", Total: 10})
 	s.Update(Snapshot{Done: 5, InFlight: 3, Errors: 1, Elapsed: time.Second})
-	time.Sleep(120 * time.Millisecond) // past the render throttle
-	s.Update(Snapshot{Done: 6, InFlight: 3, Errors: 1, Elapsed: 2 * time.Second})
+	s.Update(Snapshot{Done: 10, InFlight: 0, Errors: 1, Elapsed: 2 * time.Second})
 	s.Finish()
 	out := b.String()
-	for _, want := range []string{"profiling", "3 in flight", "1 errors", "6/10", "10/10"} {
+	for _, want := range []string{"profiling", "3 in flight", "1 errors", "5/10", " 50% ", "10/10", "100% [██████████████████████████████]"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%q", want, out)
 		}
+	}
+	// The final state is drawn once and ends the line; nothing follows it.
+	if strings.Count(out, "\n") != 1 || !strings.HasSuffix(out, "\n") || strings.Count(out, "10/10") != 1 {
+		t.Errorf("final line not drawn exactly once, ending the output:\n%q", out)
 	}
 }
 
@@ -29,11 +32,74 @@ func TestSimpleShowsTimeLeft(t *testing.T) {
 	var b bytes.Buffer
 	s := newSimple(&b)
 	s.Start(Phase{Name: "profiling", Duration: 10 * time.Second})
-	time.Sleep(120 * time.Millisecond)
 	s.Update(Snapshot{Done: 40, Elapsed: 4 * time.Second})
 	s.Finish()
-	if out := b.String(); !strings.Contains(out, "6s left") || !strings.Contains(out, "40 done") {
+	if out := b.String(); !strings.Contains(out, "6s left") || !strings.Contains(out, "40 done") || !strings.Contains(out, " 40% ") {
 		t.Errorf("output %q", out)
+	}
+}
+
+// TestTerminalKeepsLinesWhole: a log line and a print() line written while
+// the progress bar is on screen each start on a line of their own, and the
+// bar is drawn again below them; the bar's last state ends with a newline,
+// so the next log line is not glued onto it.
+func TestTerminalKeepsLinesWhole(t *testing.T) {
+	var errb, outb bytes.Buffer
+	term := NewTerminal(&errb)
+	stdout := term.Beside(&outb)
+	s := newSimple(term)
+	s.Start(Phase{Name: "warmup", Total: 2})
+	s.Update(Snapshot{Done: 1, InFlight: 1})
+	_, _ = term.Write([]byte("level=INFO msg=\"phase started\"\n"))
+	_, _ = stdout.Write([]byte("printed\n"))
+	s.Update(Snapshot{Done: 2})
+	s.Finish()
+	_, _ = term.Write([]byte("level=INFO msg=\"warmup done\"\n"))
+	if outb.String() != "printed\n" {
+		t.Errorf("stdout %q", outb.String())
+	}
+	// What a terminal shows: each \r returns to the line's start and
+	// overwrites it.
+	var screen []string
+	for _, line := range strings.Split(errb.String(), "\n") {
+		var shown []rune
+		for _, p := range strings.Split(line, "\r") {
+			r := []rune(p)
+			if len(r) >= len(shown) {
+				shown = r
+			} else {
+				shown = append(r, shown[len(r):]...)
+			}
+		}
+		screen = append(screen, strings.TrimRight(string(shown), " "))
+	}
+	want := []string{
+		`level=INFO msg="phase started"`,
+		"warmup 100% [██████████████████████████████] 2/2 | 0 in flight | 0 errors | 0.0 req/s | 0s",
+		`level=INFO msg="warmup done"`,
+		"",
+	}
+	if strings.Join(screen, "\n") != strings.Join(want, "\n") {
+		t.Errorf("screen:\n%s\nwant:\n%s\nraw: %q", strings.Join(screen, "\n"), strings.Join(want, "\n"), errb.String())
+	}
+}
+
+// TestTerminalHoldsPrintsInOrder: while a full-screen UI holds the screen,
+// log and print() lines wait and come out in the order they were written.
+func TestTerminalHoldsPrintsInOrder(t *testing.T) {
+	var both bytes.Buffer
+	term := NewTerminal(&both)
+	stdout := term.Beside(&both)
+	_ = term.hold()
+	_, _ = term.Write([]byte("log 1\n"))
+	_, _ = stdout.Write([]byte("print 1\n"))
+	_, _ = term.Write([]byte("log 2\n"))
+	if both.Len() != 0 {
+		t.Fatalf("written while held: %q", both.String())
+	}
+	term.release()
+	if both.String() != "log 1\nprint 1\nlog 2\n" {
+		t.Errorf("released %q", both.String())
 	}
 }
 

@@ -16,6 +16,8 @@ import (
 //	ms(5), s(2), us(10), minutes(1)   duration values ("250ms" strings work too)
 //	duration("1m30s")                 parse a duration string
 //	dist.normal(mean, stddev), dist.uniform(lo, hi), dist.fixed(v), dist.mix([(w, d), ...])
+//	format(3.14159, ".2f")            Python's format(): precision, width, alignment
+//	env("NAME", default=...)          an environment variable (secret=True redacts it)
 //	struct(a=1, b=2)                  an immutable record
 //	fail(msg)                         stop the script with an error (Starlark's own)
 //	json.encode/decode/indent, math.*
@@ -27,6 +29,7 @@ func core() starlark.StringDict {
 		"s":         durationBuiltin("s", 1e9),
 		"minutes":   durationBuiltin("minutes", 60e9),
 		"duration":  starlark.NewBuiltin("duration", parseDurationBuiltin),
+		"format":    starlark.NewBuiltin("format", formatBuiltin),
 		"dist":      distModule(),
 		"tokenizer": tokenizerModule(),
 		"struct":    starlark.NewBuiltin("struct", starlarkstruct.Make),

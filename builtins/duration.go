@@ -6,6 +6,7 @@ package builtins
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	"go.starlark.net/starlark"
@@ -22,9 +23,12 @@ var (
 	_ starlark.Comparable = Duration(0)
 	_ starlark.HasBinary  = Duration(0)
 	_ starlark.HasAttrs   = Duration(0)
+	_ starlark.HasUnary   = Duration(0)
 )
 
-func (d Duration) String() string        { return time.Duration(d).String() }
+// String is the duration rounded to four significant digits, in Go's
+// notation: "54.17ms", "1.5s", "1m30.12s" (d.ns and format() give more).
+func (d Duration) String() string        { return durationText(d, -1) }
 func (d Duration) Type() string          { return "duration" }
 func (d Duration) Freeze()               {}
 func (d Duration) Truth() starlark.Bool  { return d != 0 }
@@ -43,6 +47,21 @@ func (d Duration) Attr(name string) (starlark.Value, error) {
 		return starlark.Float(float64(d) / 1e9), nil
 	}
 	return nil, nil
+}
+
+// ParseVar implements interp.VarParser: vars.get("timeout", ms(500)) reads
+// "2s" (or a number of seconds) as a duration.
+func (d Duration) ParseVar(text string) (starlark.Value, error) {
+	x, err := asDuration(starlark.String(text), "duration")
+	if err != nil {
+		if f, ferr := strconv.ParseFloat(text, 64); ferr == nil {
+			x, err = asDuration(starlark.Float(f), "duration")
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("not a duration (want e.g. \"250ms\", \"2s\" or seconds)")
+	}
+	return Duration(x), nil
 }
 
 // AttrNames implements starlark.HasAttrs.
@@ -66,6 +85,17 @@ func (d Duration) CompareSameType(op syntax.Token, y starlark.Value, depth int) 
 		return d >= e, nil
 	}
 	return false, fmt.Errorf("unsupported comparison %s", op)
+}
+
+// Unary implements -d and +d.
+func (d Duration) Unary(op syntax.Token) (starlark.Value, error) {
+	switch op {
+	case syntax.MINUS:
+		return -d, nil
+	case syntax.PLUS:
+		return d, nil
+	}
+	return nil, nil
 }
 
 // Binary implements duration arithmetic.
@@ -109,6 +139,43 @@ func (d Duration) Binary(op syntax.Token, y starlark.Value, side starlark.Side) 
 		}
 	}
 	return nil, nil
+}
+
+// durationText renders d: with precision < 0 rounded to four significant
+// digits (Go's notation, trailing zeros dropped); otherwise with precision
+// digits after the point in its largest unit ("54.10ms" for 2), minutes
+// and hours in Go's notation with the seconds rounded to precision.
+func durationText(d Duration, precision int) string {
+	a := time.Duration(d)
+	sign := ""
+	if a < 0 {
+		sign, a = "-", -a
+	}
+	if precision < 0 {
+		if a >= 10000 {
+			step := time.Duration(math.Pow10(int(math.Floor(math.Log10(float64(a)))) - 3))
+			a = a.Round(step)
+		}
+		return sign + a.String()
+	}
+	unit := func(scale float64, name string) string {
+		return sign + strconv.FormatFloat(float64(a)/scale, 'f', precision, 64) + name
+	}
+	switch {
+	case a >= time.Minute:
+		step := time.Second
+		for i := 0; i < precision && step > 1; i++ {
+			step /= 10
+		}
+		return sign + a.Round(step).String()
+	case a >= time.Second:
+		return unit(1e9, "s")
+	case a >= time.Millisecond:
+		return unit(1e6, "ms")
+	case a >= time.Microsecond:
+		return unit(1e3, "µs")
+	}
+	return sign + strconv.FormatInt(int64(a), 10) + "ns"
 }
 
 // asDuration converts a script value to a time.Duration: a Duration, a

@@ -36,6 +36,8 @@ type Env struct {
 	// PlotRuns draws the charts and HTML report of the finished runs in dir
 	// into dir/plots (sweep(plots = True)).
 	PlotRuns func(dir string) error
+	// Getenv reads environment variables for env(); nil reads the process's.
+	Getenv func(name string) (string, bool)
 	// PlanStep validates and describes a step without sending (inspect).
 	PlanStep func(ctx context.Context, cfg *config.Benchmark) (string, error)
 

@@ -130,6 +130,9 @@ func convertParam(thread *starlark.Thread, p plugin.Param, v starlark.Value) (an
 	}
 	switch p.Type {
 	case plugin.TString:
+		if sec, ok := v.(*SecretValue); ok {
+			return sec.value, nil
+		}
 		s, ok := v.(starlark.String)
 		if !ok {
 			return nil, want()
@@ -276,6 +279,8 @@ func scriptHook(v any) (any, bool, error) {
 		return x.D, true, nil
 	case *Spec:
 		return x.spec, true, nil
+	case *SecretValue:
+		return x.value, true, nil
 	}
 	return nil, false, nil
 }
@@ -296,6 +301,8 @@ func toScript(v any) (starlark.Value, error) {
 			return Dist{x}, true, nil
 		case *plugin.Spec:
 			return NewSpec(x, nil), true, nil
+		case plugin.Secret:
+			return &SecretValue{value: x}, true, nil
 		case plugin.Func:
 			return starlark.NewBuiltin("<function>", func(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, _ []starlark.Tuple) (starlark.Value, error) {
 				in := make([]any, len(args))

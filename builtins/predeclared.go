@@ -25,6 +25,7 @@ func Predeclared(env *Env) (starlark.StringDict, error) {
 		"sweep":        starlark.NewBuiltin("sweep", sweepBuiltin),
 		"search":       starlark.NewBuiltin("search", searchBuiltin),
 		"compare":      starlark.NewBuiltin("compare", compareBuiltin),
+		"env":          starlark.NewBuiltin("env", envBuiltin),
 		"load_results": starlark.NewBuiltin("load_results", loadResultsBuiltin),
 		"mock":         mockModule(),
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,15 +38,73 @@ func NewResult(sum *results.Summary) *Result { return &Result{sum: sum} }
 // Summary returns the wrapped summary (nil for a placeholder).
 func (r *Result) Summary() *results.Summary { return r.sum }
 
+// String summarises the run on one line:
+//
+//	result(quickstart: 200 requests, 0 errors, 19.87 req/s, p99 TTFT 54.17ms, VALID, thresholds passed, artifacts/quickstart)
 func (r *Result) String() string {
 	if r.placeholder {
-		return "<result (planned)>"
+		return "result(planned: nothing was sent)"
 	}
-	name := r.sum.Config.Name
+	s := r.sum
+	name := s.Config.Name
 	if name == "" {
-		name = r.sum.Info.BenchmarkID
+		name = s.Info.BenchmarkID
 	}
-	return fmt.Sprintf("<result %s: %d requests, %.2f req/s, %s>", name, int64(r.derived("request_count")), r.derived("request_throughput"), verdictWord(r.sum.Verdict.Valid))
+	var b strings.Builder
+	b.WriteString("result(")
+	if name != "" {
+		b.WriteString(name + ": ")
+	}
+	fmt.Fprintf(&b, "%d requests, %d errors, %s req/s", int64(r.derived("request_count")), int64(r.derived("error_request_count")),
+		readableNumber(r.derived("request_throughput")))
+	if m := s.Metric("time_to_first_token"); m != nil && m.Stats != nil {
+		fmt.Fprintf(&b, ", p99 TTFT %s", readableStat(m.Stats.P99, m.Unit))
+	} else if m := s.Metric("request_latency"); m != nil && m.Stats != nil {
+		fmt.Fprintf(&b, ", p99 latency %s", readableStat(m.Stats.P99, m.Unit))
+	}
+	b.WriteString(", " + verdictWord(s.Verdict.Valid))
+	if len(s.Thresholds) > 0 {
+		if s.ThresholdsPassed() {
+			b.WriteString(", thresholds passed")
+		} else {
+			b.WriteString(", thresholds FAILED")
+		}
+	}
+	if s.Info.WasCancelled {
+		b.WriteString(", interrupted")
+	}
+	if s.Info.ArtifactDir != "" {
+		b.WriteString(", " + s.Info.ArtifactDir)
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// readableNumber renders a statistic for people: four significant digits
+// below 1000, whole numbers above ("12.92", "0.5", "826.6", "1234567").
+func readableNumber(v float64) string {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case math.Abs(v) >= 1000:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return generalFloat(math.Abs(v), 4, false, v < 0)
+}
+
+// readableStat renders a statistic in its display unit: a duration for
+// time units, else the number and its unit ("64 tokens", "0.5%").
+func readableStat(v float64, unit string) string {
+	if d, ok := unitValue(v, unit).(Duration); ok {
+		return d.String()
+	}
+	switch unit {
+	case "", "ratio":
+		return readableNumber(v)
+	case "%":
+		return readableNumber(v) + "%"
+	}
+	return readableNumber(v) + " " + unit
 }
 func (r *Result) Type() string          { return "result" }
 func (r *Result) Freeze()               {}
@@ -218,7 +277,13 @@ type Metrics struct {
 	units func(string) (string, bool) // placeholder mode
 }
 
-func (m *Metrics) String() string        { return "<metrics>" }
+// String lists the metrics the run measured: metrics(time_to_first_token, ...).
+func (m *Metrics) String() string {
+	if m.sum == nil {
+		return "metrics(planned)"
+	}
+	return "metrics(" + strings.Join(m.AttrNames(), ", ") + ")"
+}
 func (m *Metrics) Type() string          { return "metrics" }
 func (m *Metrics) Freeze()               {}
 func (m *Metrics) Truth() starlark.Bool  { return true }
@@ -270,7 +335,33 @@ type Stats struct {
 	single bool // aggregate/derived metric: only value/avg meaningful
 }
 
-func (s *Stats) String() string        { return fmt.Sprintf("<stats %s (%s)>", s.tag, s.unit) }
+// String shows the statistics with their unit:
+//
+//	time_to_first_token: avg 40.69ms, p50 39.66ms, p90 46.55ms, p99 54.17ms, min 32.35ms, max 55.7ms (n=200)
+//	request_throughput: 19.87 requests/sec
+func (s *Stats) String() string {
+	if s.single {
+		return s.tag + ": " + readableStat(s.stats.Avg, s.unit)
+	}
+	if s.stats.Count == 0 {
+		return s.tag + ": no values"
+	}
+	var b strings.Builder
+	b.WriteString(s.tag + ":")
+	for i, name := range []string{"avg", "p50", "p90", "p99", "min", "max"} {
+		v, _ := s.stats.Get(name)
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(" " + name + " " + readableStat(v, s.unit))
+	}
+	fmt.Fprintf(&b, " (n=%d", s.stats.Count)
+	if s.stats.Approx {
+		b.WriteString(", approximate")
+	}
+	b.WriteString(")")
+	return b.String()
+}
 func (s *Stats) Type() string          { return "stats" }
 func (s *Stats) Freeze()               {}
 func (s *Stats) Truth() starlark.Bool  { return true }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"go.starlark.net/starlark"
 
@@ -289,7 +290,7 @@ func applySLOs(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) error 
 		case starlark.Int, starlark.Float:
 			expr = x.String()
 		case Duration:
-			expr = x.String()
+			expr = time.Duration(x).String()
 		default:
 			return fmt.Errorf("slos[%q]: want a string like \"<= 500ms\", got %s", tag, x.Type())
 		}

@@ -21,17 +21,8 @@ const (
 	defaultUserAgent     = "loadstar"
 )
 
-// Secret is a string that never prints: fmt shows plugin.Redacted.
-type Secret string
-
-// String returns plugin.Redacted.
-func (Secret) String() string { return plugin.Redacted }
-
-// GoString returns plugin.Redacted quoted.
-func (Secret) GoString() string { return strconv.Quote(plugin.Redacted) }
-
-// Reveal returns the secret value, for the one place that sends it.
-func (s Secret) Reveal() string { return string(s) }
+// Secret is a string that never prints (plugin.Secret).
+type Secret = plugin.Secret
 
 // Settings are the parsed common parameters of an endpoint: where requests
 // go and how they are sent. Every built-in endpoint exposes them through
@@ -322,6 +313,8 @@ func scalarString(v any) string {
 	switch x := v.(type) {
 	case string:
 		return x
+	case plugin.Secret:
+		return x.Reveal()
 	case bool:
 		if x {
 			return "True"
@@ -494,6 +487,9 @@ func ParseHeaders(v any) ([][2]string, error) {
 	case []any:
 		for _, e := range x {
 			line, ok := e.(string)
+			if sec, isSecret := e.(plugin.Secret); isSecret {
+				line, ok = sec.Reveal(), true
+			}
 			if !ok {
 				return nil, fmt.Errorf("list items must be \"Name: Value\" strings, got %T", e)
 			}

@@ -54,6 +54,9 @@ func (p Param) CheckValue(v any) error {
 	switch p.Type {
 	case TString:
 		s, ok := v.(string)
+		if sec, isSecret := v.(Secret); isSecret {
+			s, ok = sec.Reveal(), true
+		}
 		if !ok {
 			return bad()
 		}

@@ -256,13 +256,16 @@ func wrongType(name, want string, v any) argumentBug {
 // Has reports whether name has a value: given, or a default.
 func (a Args) Has(name string) bool { return a[name] != nil }
 
-// String returns a string parameter ("" when it has no value).
+// String returns a string parameter ("" when it has no value); a Secret's
+// value is revealed.
 func (a Args) String(name string) string {
 	switch v := a.get(name).(type) {
 	case nil:
 		return ""
 	case string:
 		return v
+	case Secret:
+		return v.Reveal()
 	default:
 		panic(wrongType(name, "a string", v))
 	}
@@ -498,6 +501,8 @@ func FormatValue(name string, v any) string {
 		return "None"
 	case string:
 		return fmt.Sprintf("%q", x)
+	case Secret:
+		return fmt.Sprintf("%q", Redacted)
 	case bool:
 		if x {
 			return "True"
@@ -510,6 +515,9 @@ func FormatValue(name string, v any) string {
 	case dist.Dist:
 		return x.String()
 	case []string:
+		if len(x) == 1 { // a list-of-strings argument takes a string too
+			return fmt.Sprintf("%q", x[0])
+		}
 		parts := make([]string, len(x))
 		for i, s := range x {
 			parts[i] = fmt.Sprintf("%q", s)

@@ -133,7 +133,7 @@ func TestBuildTranslatesAIPerfFlags(t *testing.T) {
 		if p.Mock == nil || p.baseDir != "" || len(p.cells) != 1 {
 			t.Fatalf("want one benchmark on the mock, got %+v", p)
 		}
-		if got := cfg.Endpoint.String(); got != `endpoint.chat(model=["mock-model"], url=["http://127.0.0.1:0"])` {
+		if got := cfg.Endpoint.String(); got != `endpoint.chat(model="mock-model", url="http://127.0.0.1:0")` {
 			t.Errorf("endpoint %s", got)
 		}
 		if cfg.Timing.String() != "timing.concurrency(concurrency=1)" || cfg.Stop != (config.Stop{}) || cfg.SeedSet {

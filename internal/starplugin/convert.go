@@ -11,6 +11,7 @@ import (
 	"go.starlark.net/starlarkstruct"
 
 	"github.com/loadstar/loadstar/engine/ordered"
+	"github.com/loadstar/loadstar/engine/plugin"
 )
 
 // Hook converts values a caller knows better (e.g. the script API's
@@ -48,6 +49,9 @@ func ToStarlarkWith(v any, hook Hook) (starlark.Value, error) {
 		return starlark.Bool(x), nil
 	case string:
 		return starlark.String(x), nil
+	case plugin.Secret:
+		// The user gave this plugin the secret: it gets the text.
+		return starlark.String(x.Reveal()), nil
 	case int:
 		return starlark.MakeInt(x), nil
 	case int32:

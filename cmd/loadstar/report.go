@@ -40,6 +40,10 @@ func (c *ReportCmd) Run(app *App) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(app.Stdout, "Report: %s (%d runs, %d KB)\n", out, len(in.Runs()), (st.Size()+1023)/1024)
+	runs := fmt.Sprintf("%d runs", len(in.Runs()))
+	if len(in.Runs()) == 1 {
+		runs = "1 run"
+	}
+	fmt.Fprintf(app.Stdout, "Report: %s (%s, %d KB)\n", out, runs, (st.Size()+1023)/1024)
 	return nil
 }

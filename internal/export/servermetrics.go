@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
 	"path/filepath"
 	"strings"
 
@@ -366,12 +365,4 @@ func setFigureSlices(b *ordered.Map, f *results.ServerFigure) {
 		out[i] = m
 	}
 	b.Set("timeslices", out)
-}
-
-// finite is v, or NaN for infinities (written as null or empty).
-func finite(v float64) float64 {
-	if math.IsInf(v, 0) {
-		return math.NaN()
-	}
-	return v
 }

@@ -411,8 +411,12 @@ func faulty(f mock.Fault, n int) dataset.Dataset {
 }
 
 func TestRunFaults(t *testing.T) {
+	// A stalled answer outlasts the request timeout by far, and the timeout
+	// leaves a loaded machine time to connect and send: the run still takes
+	// under half of what waiting for the stalls would.
+	const timeout = time.Second
 	cfg := fastMock()
-	cfg.StallFor = 2 * time.Second
+	cfg.StallFor = 4 * timeout
 	h := newHarness(t, cfg)
 	cases := []struct {
 		name    string
@@ -437,11 +441,13 @@ func TestRunFaults(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			h.t = t
 			b := h.bench(c.stream, concurrency(2), config.Stop{Requests: 4})
-			b.Endpoint.Args["timeout"] = 300 * time.Millisecond
+			b.Endpoint.Args["timeout"] = timeout
 			start := time.Now()
 			sum := h.run(context.Background(), b, faulty(c.fault, 2))
-			if d := time.Since(start); d > 5*time.Second {
-				t.Errorf("run took %v", d)
+			// 4 requests, 2 at a time: 2 timeouts in a row when they fire,
+			// 2 stalls (8 s) when they do not.
+			if d := time.Since(start); d > 3*cfg.StallFor/2 {
+				t.Errorf("run took %v: the timeout did not cut the stalls", d)
 			}
 			ok, failed, _ := h.checkBalance(sum)
 			if !c.fails {

@@ -89,11 +89,12 @@ func TestReproducesMockLatencies(t *testing.T) {
 		t.Errorf("latency avg %.3f ms, want ≈ %v ms", lat.Avg, want)
 	}
 	// ITL: per request the mean of 15 draws, averaged over 48 requests. A
-	// late first-token read shortens a request's ITL as much as a late last
-	// read lengthens it, so ITL may come out a little under the mock's too.
+	// first-token read that came late (the TTFT above the mock's) shortens
+	// ITL by a fifteenth of its lateness: ITL is the mock's but for that.
 	itlMs := sum.Metric("inter_token_latency").Stats
-	if itlMs.Avg < itl*0.9 || itlMs.Avg > 2*itl {
-		t.Errorf("ITL avg %.3f ms, want ≈ %v ms", itlMs.Avg, itl)
+	late := max(0, ttftMs.Avg-ttft)
+	if itlMs.Avg < itl*0.97-late/(mockOSL-1) || itlMs.Avg > 2*itl {
+		t.Errorf("ITL avg %.3f ms, want ≈ %v ms (less %.3f ms for late first reads)", itlMs.Avg, itl, late/(mockOSL-1))
 	}
 	// ITL = (latency − TTFT) / 15, request by request, so on average too.
 	t.Logf("TTFT avg %.3f p50 %.3f ms; ITL avg %.3f ms; latency avg %.3f ms", ttftMs.Avg, ttftMs.P50, itlMs.Avg, lat.Avg)
@@ -101,10 +102,12 @@ func TestReproducesMockLatencies(t *testing.T) {
 		t.Errorf("latency avg %.3f ms, want TTFT + 15·ITL = %.3f ms", lat.Avg, want)
 	}
 	// Output TPS per user is 1000/ITL per request: its mean is at least
-	// 1000 / mean ITL (Jensen's inequality), and about 125 tokens/s.
+	// 1000 / mean ITL (Jensen's inequality). One request whose first-token
+	// read came late has a tiny ITL and pulls the mean far up, so only the
+	// median is held near 125 tokens/s.
 	tps := sum.Metric("output_token_throughput_per_user").Stats
-	if tps.Avg < 1000/itlMs.Avg*(1-1e-9) || tps.Avg > 2*1000/itl {
-		t.Errorf("output TPS/user %.2f, want at least 1000/ITL avg = %.2f, ≈ %.0f", tps.Avg, 1000/itlMs.Avg, 1000/itl)
+	if tps.Avg < 1000/itlMs.Avg*(1-1e-9) || tps.P50 < 1000/(2*itl) || tps.P50 > 2*1000/itl {
+		t.Errorf("output TPS/user avg %.2f p50 %.2f, want avg at least 1000/ITL avg = %.2f, p50 ≈ %.0f", tps.Avg, tps.P50, 1000/itlMs.Avg, 1000/itl)
 	}
 }
 

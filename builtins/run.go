@@ -168,7 +168,7 @@ func runKwargs() []Kwarg {
 			apply: applyServerMetrics},
 		{Name: "ui", Type: "string", Default: "\"auto\"", Doc: "Progress display: \"dashboard\" (full-screen live view), \"simple\" (progress bar), \"none\" (log lines) or \"auto\" (the dashboard on a terminal, else none).",
 			apply: stringField(func(b *config.Benchmark) *string { return &b.UI })},
-		{Name: "validity", Type: "dict", Default: "{\"max_rate_shortfall_pct\": 1, \"max_issue_delay_p99\": \"1ms\"}", Doc: "When a run is INVALID (schedule not met), and {\"fail_on_invalid\": True} to exit with code 11 then.",
+		{Name: "validity", Type: "dict", Default: config.DefaultValidity().Starlark(), Doc: "When an open-loop run is INVALID: max_rate_shortfall_pct (achieved vs drawn rate), the p99 issue-delay limit (max_issue_delay_p99, or derived: the larger of issue_delay_gap_fraction of the mean inter-arrival gap and issue_delay_latency_fraction of the median latency, at least min_issue_delay_p99); a closed loop is never INVALID for its issue delay. {\"fail_on_invalid\": True} exits with code 11 on an INVALID run.",
 			apply: applyValidity},
 		{Name: "name", Type: "string", Default: "\"\"", Doc: "A label for this step (shown in reports and sweep summaries).",
 			apply: stringField(func(b *config.Benchmark) *string { return &b.Name })},
@@ -361,19 +361,18 @@ func applyValidity(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) er
 	}
 	for _, kv := range items {
 		k, _ := starlark.AsString(kv[0])
+		var err error
 		switch k {
 		case "max_rate_shortfall_pct":
-			f, ok := starlark.AsFloat(kv[1])
-			if !ok {
-				return fmt.Errorf("validity.%s: want a number", k)
-			}
-			b.Validity.MaxRateShortfallPct = f
+			err = validityNumber(kv[1], k, &b.Validity.MaxRateShortfallPct)
+		case "issue_delay_gap_fraction":
+			err = validityNumber(kv[1], k, &b.Validity.IssueDelayGapFraction)
+		case "issue_delay_latency_fraction":
+			err = validityNumber(kv[1], k, &b.Validity.IssueDelayLatencyFraction)
 		case "max_issue_delay_p99":
-			d, err := asDuration(kv[1], "validity.max_issue_delay_p99")
-			if err != nil {
-				return err
-			}
-			b.Validity.MaxIssueDelayP99 = d
+			b.Validity.MaxIssueDelayP99, err = asDuration(kv[1], "validity.max_issue_delay_p99")
+		case "min_issue_delay_p99":
+			b.Validity.MinIssueDelayP99, err = asDuration(kv[1], "validity.min_issue_delay_p99")
 		case "fail_on_invalid":
 			x, ok := kv[1].(starlark.Bool)
 			if !ok {
@@ -381,9 +380,25 @@ func applyValidity(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) er
 			}
 			b.Validity.FailOnInvalid = bool(x)
 		default:
-			return fmt.Errorf("validity: unknown key %q (want max_rate_shortfall_pct, max_issue_delay_p99, fail_on_invalid)", k)
+			return fmt.Errorf("validity: unknown key %q (want %s)", k, strings.Join(validityKeys, ", "))
+		}
+		if err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+// validityKeys are the keys of run()'s validity dict.
+var validityKeys = []string{"max_rate_shortfall_pct", "max_issue_delay_p99", "issue_delay_gap_fraction",
+	"issue_delay_latency_fraction", "min_issue_delay_p99", "fail_on_invalid"}
+
+func validityNumber(v starlark.Value, key string, dst *float64) error {
+	f, ok := starlark.AsFloat(v)
+	if !ok || f < 0 {
+		return fmt.Errorf("validity.%s: want a number >= 0, got %s", key, v)
+	}
+	*dst = f
 	return nil
 }
 
@@ -453,7 +468,6 @@ func RunStep(thread *starlark.Thread, cfg *config.Benchmark) (*Result, error) {
 	if cfg.Output.ArtifactDir == "" && env.ArtifactRoot != "" {
 		cfg.Output.Root = env.ArtifactRoot
 	}
-	cfg.Output.ArtifactDir = env.artifactPath(cfg.Output.ArtifactDir)
 	if env.DryRun {
 		desc := ""
 		if env.PlanStep != nil {

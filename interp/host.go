@@ -18,7 +18,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
@@ -160,9 +159,6 @@ func (h *Host) predeclared(key string) starlark.StringDict {
 		d[k] = v
 	}
 	d["vars"] = h.opts.Vars
-	if strings.HasPrefix(key, stdlibPrefix) {
-		d[nativeName] = native()
-	}
 	return d
 }
 

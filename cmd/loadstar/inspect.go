@@ -14,7 +14,7 @@ type InspectCmd struct {
 func (c *InspectCmd) Run(g *Globals, app *App) error {
 	ctx, stop := interruptible()
 	defer stop()
-	sc, err := newScenario(app, g, c.ScriptFlags, c.File, true)
+	sc, err := newScenario(app, g, c.ScriptFlags, nil, true)
 	if err != nil {
 		return err
 	}

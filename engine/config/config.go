@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -129,21 +130,56 @@ type Threshold struct {
 	Where string
 }
 
-// Validity configures the LoadGen-style verdict.
+// Validity configures the LoadGen-style verdict (docs/metrics.md, "The
+// run's verdict"). Only an open-loop run (a schedule of arrivals) can miss
+// its schedule: a closed loop reports its issue delay but is never INVALID
+// for it.
 type Validity struct {
-	// MaxRateShortfallPct marks the run INVALID when the achieved request
-	// rate falls short of the schedule by more than this percentage (default 1).
+	// MaxRateShortfallPct marks an open-loop run INVALID when the achieved
+	// request rate falls short of the drawn schedule's by more than this
+	// percentage (default 1) — beyond what the accepted lateness explains.
 	MaxRateShortfallPct float64
-	// MaxIssueDelayP99 marks the run INVALID when the p99 issue delay exceeds
-	// it (default 1 ms).
+	// MaxIssueDelayP99, when set, is the open-loop p99 issue delay allowed,
+	// replacing the limit derived from the schedule and the latencies.
 	MaxIssueDelayP99 time.Duration
+	// IssueDelayGapFraction and IssueDelayLatencyFraction derive the
+	// open-loop issue-delay limit when MaxIssueDelayP99 is unset: the p99
+	// issue delay may reach the larger of this fraction of the mean
+	// inter-arrival gap (the schedule keeps its shape) and this fraction of
+	// the median request latency (latency from the schedule barely moves),
+	// and never less than MinIssueDelayP99 (an OS timer's accuracy under
+	// load). Defaults 0.25, 0.05 and 1 ms.
+	IssueDelayGapFraction     float64
+	IssueDelayLatencyFraction float64
+	MinIssueDelayP99          time.Duration
 	// FailOnInvalid makes an INVALID run exit with errext.InvalidRun.
 	FailOnInvalid bool
 }
 
 // DefaultValidity returns the default thresholds of the verdict.
 func DefaultValidity() Validity {
-	return Validity{MaxRateShortfallPct: 1, MaxIssueDelayP99: time.Millisecond}
+	return Validity{MaxRateShortfallPct: 1, IssueDelayGapFraction: 0.25, IssueDelayLatencyFraction: 0.05,
+		MinIssueDelayP99: time.Millisecond}
+}
+
+// Starlark renders v as the run() argument that sets it, e.g.
+// {"max_rate_shortfall_pct": 1, "issue_delay_gap_fraction": 0.25, ...}.
+func (v Validity) Starlark() string {
+	num := func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+	parts := []string{
+		fmt.Sprintf("%q: %s", "max_rate_shortfall_pct", num(v.MaxRateShortfallPct)),
+	}
+	if v.MaxIssueDelayP99 > 0 {
+		parts = append(parts, fmt.Sprintf("%q: %q", "max_issue_delay_p99", v.MaxIssueDelayP99.String()))
+	}
+	parts = append(parts,
+		fmt.Sprintf("%q: %s", "issue_delay_gap_fraction", num(v.IssueDelayGapFraction)),
+		fmt.Sprintf("%q: %s", "issue_delay_latency_fraction", num(v.IssueDelayLatencyFraction)),
+		fmt.Sprintf("%q: %q", "min_issue_delay_p99", v.MinIssueDelayP99.String()))
+	if v.FailOnInvalid {
+		parts = append(parts, fmt.Sprintf("%q: True", "fail_on_invalid"))
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
 }
 
 // Output configures artifacts.
@@ -229,8 +265,12 @@ func (b *Benchmark) Validate() error {
 	default:
 		bad("export_level", "must be summary, records or raw, got %q", b.Output.ExportLevel)
 	}
-	if b.Validity.MaxRateShortfallPct < 0 {
+	if v := b.Validity; v.MaxRateShortfallPct < 0 {
 		bad("validity.max_rate_shortfall_pct", "must be >= 0")
+	} else if v.MaxIssueDelayP99 < 0 || v.MinIssueDelayP99 < 0 {
+		bad("validity.max_issue_delay_p99", "must be >= 0")
+	} else if v.IssueDelayGapFraction < 0 || v.IssueDelayLatencyFraction < 0 {
+		bad("validity.issue_delay_gap_fraction", "fractions must be >= 0")
 	}
 	return errors.Join(errs...)
 }

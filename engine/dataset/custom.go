@@ -23,8 +23,6 @@ type Custom struct {
 	// Records, when set, are the data itself (see FromRecords) and Path is
 	// not read.
 	Records []any
-	// Synthesis, when set, rescales a token-count trace as it is loaded.
-	Synthesis *Synthesis
 }
 
 // Compose resolves the path, picks the loader and loads.
@@ -81,12 +79,7 @@ func (c *Custom) Compose(ctx context.Context, env *Env) (Dataset, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dataset.file %s: %w", path, err)
 	}
-	if c.Synthesis != nil {
-		if _, ok := l.(interface{ tokenTrace() }); !ok {
-			return nil, fmt.Errorf("dataset.file %s: synthesis applies to token-count traces (mooncake_trace, bailian_trace, burst_gpt_trace), not %s", path, name)
-		}
-	}
-	return l.Load(ctx, &LoadRequest{Path: path, Env: env, BlockSize: c.BlockSize, Entries: c.Entries, Synthesis: c.Synthesis})
+	return l.Load(ctx, &LoadRequest{Path: path, Env: env, BlockSize: c.BlockSize, Entries: c.Entries})
 }
 
 func sortedKeys[V any](m map[string]V) []string {

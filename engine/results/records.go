@@ -28,6 +28,10 @@ type MetricValue struct {
 	Tag, Unit string
 	Value     float64
 	Integer   bool
+	// Own marks loadstar's own metrics (issue delay, latencies from the
+	// schedule), which AIPerf does not define: exporters keep them apart
+	// from AIPerf's so their names cannot collide.
+	Own bool
 }
 
 // RecordSchema lists the per-record metrics a step can produce, for
@@ -44,4 +48,6 @@ type RecordSchema struct {
 type Column struct {
 	Tag, Unit string
 	Integer   bool
+	// Own marks loadstar's own metrics (see MetricValue.Own).
+	Own bool
 }

@@ -68,17 +68,27 @@ type ErrorGroup struct {
 type Verdict struct {
 	Valid   bool
 	Reasons []string // why it is INVALID; empty when valid
+	// OpenLoop is true when the load follows a schedule (request rate,
+	// trace, user-centric rate): only then can the client fall behind it.
+	OpenLoop bool
+	// Arrival names the schedule's arrival process ("Poisson", "gamma",
+	// "constant", "trace", ...), "" for closed loop.
+	Arrival string
 	// IssueDelay summarises actual − scheduled send times (ms).
 	IssueDelay *Stats
 	// ScheduledRate is the plan's request rate (req/s), 0 for closed loop.
 	ScheduledRate float64
 	// AchievedRate is requests issued per second over the issuing window.
 	AchievedRate float64
-	// Late counts requests issued more than 1 ms after their schedule;
-	// Dropped counts scheduled requests never sent.
+	// Late counts requests issued later than LateThresholdMs after their
+	// schedule; Dropped counts scheduled requests never sent.
 	Late, Dropped int
-	// Issued counts requests sent in the profiling phase.
-	Issued int
+	// LateThresholdMs is the lateness (ms) beyond which a request counts
+	// as late: the open-loop issue-delay limit of the run.
+	LateThresholdMs float64
+	// Issued counts requests sent in the profiling phase; Scheduled the
+	// arrivals the schedule drew for them (issued + dropped).
+	Issued, Scheduled int
 	// ScheduleRate is the rate of the schedule actually planned for the
 	// issued requests ((n-1) / (last − first scheduled time)); the
 	// shortfall compares AchievedRate with it, so a Poisson schedule's own
@@ -86,6 +96,43 @@ type Verdict struct {
 	ScheduleRate float64
 	// ShortfallPct is 100·(1 − AchievedRate/ScheduleRate), 0 when unscheduled.
 	ShortfallPct float64
+	// Limits are the thresholds the run was judged against.
+	Limits VerdictLimits
+	// Schedule says in one sentence what was asked and what happened, e.g.
+	// "target 10 req/s (Poisson, 300 arrivals drawn: 10.58 req/s), sent
+	// 10.58 req/s, 0 late".
+	Schedule string
+}
+
+// VerdictLimits are the resolved thresholds of a verdict, in the units the
+// reasons print.
+type VerdictLimits struct {
+	// MaxRateShortfallPct: the achieved rate may fall short of the drawn
+	// schedule by this much (%).
+	MaxRateShortfallPct float64
+	// MaxIssueDelayP99Ms: the open-loop p99 issue delay allowed (ms),
+	// resolved from the mean inter-arrival gap and the measured latencies.
+	MaxIssueDelayP99Ms float64
+	// MeanGapMs is the schedule's mean inter-arrival gap (ms); LatencyP50Ms
+	// the median request latency the limit was scaled by.
+	MeanGapMs, LatencyP50Ms float64
+}
+
+// ClientHealth is what the client measured about itself during the
+// profiling phase; the verdict turns it into warnings where it matters.
+type ClientHealth struct {
+	// CPUShare is process CPU time over wall time × CPUs (0..1).
+	CPUShare float64
+	CPUs     int
+	// GCShare is the garbage collector's share of the CPU time the process
+	// used (0..1); GCPauseP99 and GCPauseMax are stop-the-world pauses.
+	GCShare                float64
+	GCPauseP99, GCPauseMax time.Duration
+	// SchedLatencyP99 is how long runnable goroutines waited for a CPU.
+	SchedLatencyP99 time.Duration
+	// RecordBacklog is the most finished records that waited for the
+	// metrics side at once.
+	RecordBacklog int
 }
 
 // ThresholdResult is the outcome of one threshold.
@@ -111,7 +158,17 @@ type RunInfo struct {
 	// schedule slots never issued (stop, cancellation, Ctrl-C).
 	Issued, Dropped int
 	WasCancelled    bool
-	// Warnings are client self-monitoring notes (CPU, GC, scheduler lag).
+	// CancelCause says why a cancelled run stopped ("" when it finished):
+	// an interrupt, or the threshold that aborted it.
+	CancelCause string
+	// OpenLoop is true when the profiling load follows a schedule;
+	// Arrival names its arrival process (see Verdict).
+	OpenLoop bool
+	Arrival  string
+	// Health is the client's self-measurement (nil when not measured).
+	Health *ClientHealth
+	// Warnings are client self-monitoring notes (CPU, GC, scheduler lag)
+	// that apply to the results; the verdict writes them from Health.
 	Warnings []string
 	// ArtifactDir is where the artifacts are written.
 	ArtifactDir string
@@ -135,8 +192,14 @@ type Summary struct {
 	Info    RunInfo
 	Config  *config.Benchmark
 	Metrics []Metric // sorted by tag
-	Errors  []ErrorGroup
-	Verdict Verdict
+	// WarmupMetrics are the metrics of the warmup phase's requests alone
+	// (AIPerf's warmup_metrics); nil without warmup.
+	WarmupMetrics []Metric
+	Errors        []ErrorGroup
+	Verdict       Verdict
+	// Warnings are AIPerf's result warnings (token-count discrepancy,
+	// output-length mismatch) when their thresholds are crossed.
+	Warnings []string
 	// TokenSource is "server" or "client:<tokenizer name>".
 	TokenSource string
 	Thresholds  []ThresholdResult
@@ -173,6 +236,18 @@ func (s *Summary) Metric(tag string) *Metric {
 		}
 	}
 	return nil
+}
+
+// Complete reports whether the run finished as planned, and why not:
+// AIPerf's is_complete / incomplete_reason.
+func (s *Summary) Complete() (bool, string) {
+	if !s.Info.WasCancelled {
+		return true, ""
+	}
+	if c := s.Info.CancelCause; c != "" && c != "context canceled" {
+		return false, "aborted: " + c
+	}
+	return false, "cancelled: the run was interrupted before it finished"
 }
 
 // ThresholdsPassed reports whether every threshold passed.

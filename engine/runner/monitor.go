@@ -1,62 +1,14 @@
 package runner
 
 import (
-	"fmt"
 	"math"
-	"math/bits"
 	"runtime"
 	"runtime/metrics"
-	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/loadstar/loadstar/engine/results"
 )
-
-// Self-monitoring thresholds: beyond them the client may be the bottleneck
-// (AIPerf warns at 85 % worker CPU and 25 ms event-loop lag; a Go client can
-// hold itself to far less).
-const (
-	maxCPUShare      = 0.85
-	maxGCPauseP99    = time.Millisecond
-	maxGCShare       = 0.01
-	maxSchedLatency  = time.Millisecond
-	maxClientLagP99  = time.Millisecond
-	maxRecordBacklog = 10_000
-)
-
-// log2Hist is a lock-free histogram of non-negative ns values in power-of-two
-// buckets: cheap enough to feed from every sender, precise enough (×2) for
-// the self-monitoring warnings.
-type log2Hist struct{ b [64]atomic.Int64 }
-
-func (h *log2Hist) add(v int64) {
-	if v < 0 {
-		v = 0
-	}
-	h.b[bits.Len64(uint64(v))].Add(1)
-}
-
-// quantile returns an upper bound of the q-quantile (0 when empty).
-func (h *log2Hist) quantile(q float64) time.Duration {
-	var n int64
-	for i := range h.b {
-		n += h.b[i].Load()
-	}
-	if n == 0 {
-		return 0
-	}
-	want := int64(math.Ceil(q * float64(n)))
-	var seen int64
-	for i := range h.b {
-		seen += h.b[i].Load()
-		if seen >= want {
-			if i == 0 {
-				return 0
-			}
-			return time.Duration(uint64(1) << i)
-		}
-	}
-	return time.Duration(math.MaxInt64)
-}
 
 // monitor measures the client's own health over a phase: CPU use, GC pauses
 // and goroutine scheduling latency (runtime/metrics).
@@ -65,18 +17,25 @@ type monitor struct {
 	cpu   time.Duration
 	gc    *metrics.Float64Histogram
 	sched *metrics.Float64Histogram
-	gcCPU float64
+	rcpu  runtimeCPU
 }
 
-var monitorSamples = []string{"/gc/pauses:seconds", "/sched/latencies:seconds", "/cpu/classes/gc/total:cpu-seconds"}
+// runtimeCPU is the runtime's estimate of CPU seconds spent (cumulative).
+type runtimeCPU struct{ gc, total, idle float64 }
+
+// monitorSamples: GC pauses, scheduling latency, and the runtime's CPU
+// accounting (GC, total, idle), whose shares are taken within the runtime's
+// own estimate so a share can never exceed the whole.
+var monitorSamples = []string{"/gc/pauses:seconds", "/sched/latencies:seconds", "/cpu/classes/gc/total:cpu-seconds",
+	"/cpu/classes/total:cpu-seconds", "/cpu/classes/idle:cpu-seconds"}
 
 func startMonitor() *monitor {
 	m := &monitor{wall: time.Now(), cpu: processCPU()}
-	m.gc, m.sched, m.gcCPU = readRuntime()
+	m.gc, m.sched, m.rcpu = readRuntime()
 	return m
 }
 
-func readRuntime() (gc, sched *metrics.Float64Histogram, gcCPU float64) {
+func readRuntime() (gc, sched *metrics.Float64Histogram, c runtimeCPU) {
 	s := make([]metrics.Sample, len(monitorSamples))
 	for i, n := range monitorSamples {
 		s[i].Name = n
@@ -88,10 +47,12 @@ func readRuntime() (gc, sched *metrics.Float64Histogram, gcCPU float64) {
 	if s[1].Value.Kind() == metrics.KindFloat64Histogram {
 		sched = s[1].Value.Float64Histogram()
 	}
-	if s[2].Value.Kind() == metrics.KindFloat64 {
-		gcCPU = s[2].Value.Float64()
+	for i, dst := range []*float64{&c.gc, &c.total, &c.idle} {
+		if v := s[2+i].Value; v.Kind() == metrics.KindFloat64 {
+			*dst = v.Float64()
+		}
 	}
-	return gc, sched, gcCPU
+	return gc, sched, c
 }
 
 func processCPU() time.Duration {
@@ -102,39 +63,31 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// clientHealth is what the client measured about itself during a phase.
-type clientHealth struct {
-	Wall time.Duration
-	// CPUShare is process CPU time over wall time × GOMAXPROCS.
-	CPUShare float64
-	CPUs     int
-	// GCPauseP99 and GCPauseMax are stop-the-world pause times; GCShare the
-	// share of CPU time spent in the garbage collector.
-	GCPauseP99, GCPauseMax time.Duration
-	GCShare                float64
-	// SchedLatencyP99 is how long runnable goroutines waited for a CPU.
-	SchedLatencyP99 time.Duration
-	// ClientLagP99 bounds how long requests took to leave the client after
-	// the strategy released them (StartNs − CreditNs).
-	ClientLagP99 time.Duration
-	// RecordBacklog is the most finished records that waited for the
-	// metrics side at once.
-	RecordBacklog int
-}
-
-func (m *monitor) stop() clientHealth {
-	h := clientHealth{Wall: time.Since(m.wall), CPUs: runtime.GOMAXPROCS(0)}
+// stop returns what the client measured about itself since the monitor
+// started; the metrics side judges which of it matters (warnings).
+func (m *monitor) stop() results.ClientHealth {
+	wall := time.Since(m.wall)
+	h := results.ClientHealth{CPUs: runtime.GOMAXPROCS(0)}
 	cpu := processCPU() - m.cpu
-	if h.Wall > 0 {
-		h.CPUShare = float64(cpu) / (float64(h.Wall) * float64(h.CPUs))
+	if wall > 0 {
+		h.CPUShare = float64(cpu) / (float64(wall) * float64(h.CPUs))
 	}
-	gc, sched, gcCPU := readRuntime()
+	gc, sched, rc := readRuntime()
 	h.GCPauseP99, h.GCPauseMax = histDelta(m.gc, gc, 0.99)
 	h.SchedLatencyP99, _ = histDelta(m.sched, sched, 0.99)
-	if cpu > 0 {
-		h.GCShare = (gcCPU - m.gcCPU) / cpu.Seconds()
-	}
+	h.GCShare = gcShare(m.rcpu, rc)
 	return h
+}
+
+// gcShare is the garbage collector's share of the CPU time the runtime
+// spent working between two readings: GC / (total − idle), both from the
+// runtime's own estimate, so the share is within [0, 1].
+func gcShare(a, b runtimeCPU) float64 {
+	gc, used := b.gc-a.gc, (b.total-a.total)-(b.idle-a.idle)
+	if used <= 0 || gc <= 0 {
+		return 0
+	}
+	return min(gc/used, 1)
 }
 
 // histDelta returns the q-quantile and maximum (bucket upper bounds) of the
@@ -172,28 +125,4 @@ func histDelta(a, b *metrics.Float64Histogram, q float64) (quant, maxv time.Dura
 		maxv = upper(i)
 	}
 	return quant, maxv
-}
-
-// Warnings says in words where the client may have been the bottleneck.
-func (h clientHealth) Warnings() []string {
-	var w []string
-	if h.CPUShare > maxCPUShare {
-		w = append(w, fmt.Sprintf("the client used %.0f%% of its %d CPUs: it may be the bottleneck (give it more CPUs or lower the load)", 100*h.CPUShare, h.CPUs))
-	}
-	if h.GCPauseP99 > maxGCPauseP99 {
-		w = append(w, fmt.Sprintf("garbage-collection pauses reached %s (p99 %s): request timestamps may be late by as much", h.GCPauseMax, h.GCPauseP99))
-	}
-	if h.GCShare > maxGCShare && h.CPUShare > 0.5 {
-		w = append(w, fmt.Sprintf("the garbage collector took %.1f%% of the client's CPU time", 100*h.GCShare))
-	}
-	if h.SchedLatencyP99 > maxSchedLatency {
-		w = append(w, fmt.Sprintf("goroutines waited up to %s (p99) for a CPU: the client is CPU-starved and its timestamps may lag", h.SchedLatencyP99))
-	}
-	if h.ClientLagP99 > maxClientLagP99 {
-		w = append(w, fmt.Sprintf("requests left the client up to %s (p99) after their release: the client is falling behind its schedule", h.ClientLagP99))
-	}
-	if h.RecordBacklog > maxRecordBacklog {
-		w = append(w, fmt.Sprintf("up to %d finished records waited for the metrics side: record processing is slower than the request rate", h.RecordBacklog))
-	}
-	return w
 }

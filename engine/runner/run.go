@@ -20,9 +20,8 @@ import (
 // ProgressInterval is how often an Observer hears from a running step.
 const ProgressInterval = 250 * time.Millisecond
 
-// Observer follows a running step (progress UIs). Calls of Progress never
-// overlap: each returns before the next starts (with a happens-before edge),
-// so an observer needs no lock.
+// Observer follows a running step (progress UIs). Progress is called from
+// one goroutine.
 type Observer interface {
 	Progress(p Progress)
 }
@@ -132,7 +131,8 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 
 	info := results.RunInfo{BenchmarkID: uuid.NewString(), Seed: st.Seed, EndpointType: st.Config.Endpoint.Name,
 		Endpoint: st.Settings.Metadata, Streaming: st.Settings.Streaming,
-		Concurrency: st.Profiling.Load.Concurrency, ScheduledRate: st.Profiling.Load.Rate}
+		Concurrency: st.Profiling.Load.Concurrency, ScheduledRate: st.Profiling.Load.Rate,
+		OpenLoop: st.Profiling.Load.OpenLoop, Arrival: arrivalOf(st.Profiling.Load)}
 	o.log.Info("benchmark starting", "endpoint", st.Config.Endpoint.Name, "url", strings.Join(st.Settings.URLs, ","),
 		"load", st.Profiling.Load.Description, "seed", st.Seed)
 
@@ -149,9 +149,8 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 		o.log.Info("warmup done", "requests", rep.Issued, "stop", rep.Stop)
 	}
 	var rep *timing.Report
-	var health clientHealth
+	var health results.ClientHealth
 	if ctx.Err() == nil {
-		snd.lag = &log2Hist{}
 		var start, end time.Time
 		start = time.Now()
 		rep, health, err = st.phase(ctx, o, clk, snd, sampler, col, record.Profiling, st.Strategy, st.Profiling, st.Stop, st.Config.Grace)
@@ -168,17 +167,31 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 		o.log.Info("profiling done", "requests", rep.Issued, "dropped", rep.Dropped, "stop", rep.Stop)
 	}
 	info.WasCancelled = ctx.Err() != nil
+	if info.WasCancelled {
+		info.CancelCause = context.Cause(ctx).Error()
+	}
 	closeQueue()
 	health.RecordBacklog = queue.peakDepth()
-	info.Warnings = health.Warnings()
-	for _, w := range info.Warnings {
-		o.log.Warn(w)
-	}
+	info.Health = &health
 	sum, err := col.Finish(context.WithoutCancel(ctx), info)
-	if sum != nil && sum.Info.Warnings == nil {
-		sum.Info.Warnings = info.Warnings
+	if sum != nil {
+		for _, w := range sum.Info.Warnings {
+			o.log.Warn(w)
+		}
 	}
 	return sum, err
+}
+
+// arrivalOf names a load's arrival process: the arrival pattern of a
+// request rate, "trace" for a fixed schedule, "user-centric" for users.
+func arrivalOf(l timing.Load) string {
+	switch l.Mode {
+	case "fixed_schedule":
+		return "trace"
+	case "user_centric_rate":
+		return "user-centric"
+	}
+	return l.Arrival
 }
 
 // phase runs one phase: it releases requests through the strategy, and when
@@ -186,7 +199,7 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 // grace after a duration stop or cancellation (grace < 0: no limit) —,
 // cancelling the rest.
 func (st *Step) phase(ctx context.Context, o *options, clk clock.Clock, snd *sender, sampler interface{ Next() int },
-	col *metrics.Pipeline, ph record.Phase, strat timing.Strategy, pl *timing.Plan, stop config.Stop, grace time.Duration) (*timing.Report, clientHealth, error) {
+	col *metrics.Pipeline, ph record.Phase, strat timing.Strategy, pl *timing.Plan, stop config.Stop, grace time.Duration) (*timing.Report, results.ClientHealth, error) {
 	sendCtx, cancelSend := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer cancelSend(nil)
 	snd.setContext(sendCtx)
@@ -203,9 +216,6 @@ func (st *Step) phase(ctx context.Context, o *options, clk clock.Clock, snd *sen
 		st.watchGrace(ctx, done, cancelSend, start, stop.Duration, grace)
 	}()
 	if len(o.observers) > 0 {
-		// The first report goes out before the ticker starts and the last
-		// after it stopped, so reports never overlap (Observer's contract).
-		o.notify(st.progress(col, ph, pl, start, snd, base, false))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -220,6 +230,7 @@ func (st *Step) phase(ctx context.Context, o *options, clk clock.Clock, snd *sen
 				}
 			}
 		}()
+		o.notify(st.progress(col, ph, pl, start, snd, base, false))
 	}
 
 	env := st.env(sampler, stop, ph, snd)
@@ -230,7 +241,6 @@ func (st *Step) phase(ctx context.Context, o *options, clk clock.Clock, snd *sen
 	close(done)
 	wg.Wait()
 	health := mon.stop()
-	health.ClientLagP99 = snd.lag.quantile(0.99)
 	o.notify(st.progress(col, ph, pl, start, snd, base, true))
 	if err != nil {
 		return nil, health, invalid(err)

@@ -45,7 +45,6 @@ type sender struct {
 	cacheBytes atomic.Int64
 
 	counts *counters
-	lag    *log2Hist // StartNs − CreditNs: the client's own lag
 	ids    *idGen
 	hdrs   sync.Pool // *[][2]string
 }
@@ -62,7 +61,7 @@ func (c *counters) snapshot() countSnapshot {
 }
 
 func newSender(clk clock.Clock, ep endpoint.Endpoint, st *endpoint.Settings, cl transport.Client, q *recordQueue, convs int) *sender {
-	s := &sender{clk: clk, ep: ep, settings: st, client: cl, queue: q, counts: &counters{}, lag: &log2Hist{}, ids: newIDGen()}
+	s := &sender{clk: clk, ep: ep, settings: st, client: cl, queue: q, counts: &counters{}, ids: newIDGen()}
 	s.cache = make([]atomic.Pointer[[]byte], convs)
 	s.hdrs.New = func() any { h := make([][2]string, 0, 16); return &h }
 	return s
@@ -142,9 +141,6 @@ func (s *sender) finish(rec *record.Record, sess *timing.Session, c *timing.Cred
 		s.counts.errors.Add(1)
 	}
 	s.counts.done.Add(1)
-	if rec.StartNs >= rec.CreditNs {
-		s.lag.add(rec.StartNs - rec.CreditNs)
-	}
 	end := rec.EndNs
 	if end == 0 {
 		end = s.clk.Now()

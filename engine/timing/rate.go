@@ -123,7 +123,7 @@ func (r *RequestRate) parts(env *Env) (rateParts, error) {
 }
 
 func (r *RequestRate) load(rp rateParts) Load {
-	l := Load{Mode: "request_rate", Rate: r.Rate, Concurrency: r.MaxConcurrency, OpenLoop: true,
+	l := Load{Mode: "request_rate", Rate: r.Rate, Concurrency: r.MaxConcurrency, OpenLoop: !isClosedLoop(rp.arrival),
 		Arrival: rp.arrival.String()}
 	name := strings.TrimSuffix(strings.TrimPrefix(rp.arrival.String(), "arrival."), "()")
 	l.Description = fmt.Sprintf("%s req/s, %s arrivals", num(r.Rate), name)

@@ -173,8 +173,7 @@ func outputKwargs(cfg *config.Benchmark, def config.Benchmark) []kwarg {
 		add("ui", strconv.Quote(cfg.UI))
 	}
 	if v := cfg.Validity; v != def.Validity {
-		add("validity", fmt.Sprintf("{%q: %s, %q: %s, %q: %s}", "max_rate_shortfall_pct", floatLit(v.MaxRateShortfallPct),
-			"max_issue_delay_p99", durationLit(v.MaxIssueDelayP99), "fail_on_invalid", boolLit(v.FailOnInvalid)))
+		add("validity", v.Starlark())
 	}
 	if cfg.Name != "" {
 		add("name", strconv.Quote(cfg.Name))

@@ -11,7 +11,6 @@ package console
 import (
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"sort"
 	"strconv"
@@ -116,25 +115,9 @@ func statOf(st *results.Stats, k string) float64 {
 	return st.Std
 }
 
-// number formats as Python's f"{v:,.2f}".
-func number(v float64) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return "N/A"
-	}
-	s := strconv.FormatFloat(math.Abs(v), 'f', 2, 64)
-	intPart, frac, _ := strings.Cut(s, ".")
-	var b strings.Builder
-	if v < 0 && s != "0.00" {
-		b.WriteByte('-')
-	}
-	for i, c := range intPart {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String() + "." + frac
-}
+// number formats a measured value (results.Num: two decimals, thousands
+// separators, N/A when absent).
+func number(v float64) string { return results.Num(v) }
 
 // label is AIPerf's row label: header, then the unit in parentheses on the
 // same line, or on the next when the header is longer than 30 characters.
@@ -244,7 +227,4 @@ func oneLine(s string, n int) string {
 	return s
 }
 
-func thousands(n int64) string {
-	s := number(float64(n))
-	return strings.TrimSuffix(s, ".00")
-}
+func thousands(n int64) string { return results.Count(n) }

@@ -27,12 +27,13 @@ func summary() *results.Summary {
 		return results.Metric{Tag: tag, Header: header, Unit: unit, DisplayOrder: order, Value: v, Kind: results.DerivedMetric}
 	}
 	return &results.Summary{
-		Info:   results.RunInfo{Endpoint: plugin.EndpointMetadata{MetricsTitle: "LLM Metrics"}, Warnings: []string{"GC pauses reached 12 ms"}},
+		Info: results.RunInfo{Endpoint: plugin.EndpointMetadata{MetricsTitle: "LLM Metrics"},
+			Warnings: []string{"garbage-collection pauses reached 12.00 ms (p99 3.00 ms): request timestamps may be late by as much"}},
 		Config: &cfg,
 		Metrics: []results.Metric{
 			val("benchmark_duration", "Benchmark Duration", "sec", 0, 3),
 			rec("inter_token_latency", "Inter Token Latency", "ms", 400, st(150, 100, 200, 199, 190, 150, 50), ""),
-			rec("issue_delay", "Issue Delay", "ms", 0, st(0.05, 0.01, 0.2, 0.19, 0.1, 0.04, 0.07), "loadstar"),
+			rec("issue_delay", "Issue Delay", "ms", 0, st(20.05, 0.01, 160.2, 150, 40.1, 0.04, 40.07), "loadstar"),
 			rec("output_token_throughput_per_user", "Output Token Throughput Per User", "tokens/sec/user", 500, st(7.5, 5, 10, 9.95, 9.5, 7.5, 2.5), ""),
 			val("output_token_throughput", "Output Token Throughput", "tokens/sec", 800, 1234.5678),
 			rec("prefill_throughput_per_user", "Prefill Throughput Per User", "tokens/sec/user", 0, st(1, 1, 1, 1, 1, 1, 0), "none"),
@@ -47,8 +48,12 @@ func summary() *results.Summary {
 			{Details: record.ErrorDetails{Code: 500, Type: "Internal Server Error", Message: "boom\nsecond line"}, Count: 1200},
 			{Details: record.ErrorDetails{Type: "ConnectionError", Message: "refused"}, Count: 3},
 		},
-		Verdict: results.Verdict{Valid: false, Reasons: []string{"p99 issue delay 1.200 ms exceeds 1ms"}, ScheduledRate: 2,
-			ScheduleRate: 2, AchievedRate: 1.98, ShortfallPct: 1, Issued: 5, Late: 1},
+		Verdict: results.Verdict{Valid: false, OpenLoop: true,
+			Reasons:       []string{"p99 issue delay 150.00 ms exceeds the 125.00 ms limit (the larger share of the 500.00 ms mean gap between arrivals and of the 850.00 ms median latency)"},
+			ScheduledRate: 2, ScheduleRate: 2, AchievedRate: 1.98, ShortfallPct: 1, Issued: 5, Scheduled: 5, Late: 1, LateThresholdMs: 125,
+			Limits:   results.VerdictLimits{MaxRateShortfallPct: 1, MaxIssueDelayP99Ms: 125, MeanGapMs: 500, LatencyP50Ms: 850},
+			Schedule: "target 2 req/s (Poisson, 5 arrivals drawn: 2.00 req/s), sent 1.98 req/s, 1 late"},
+		Warnings:    []string{"Output sequence length mismatch: 1 of 4 requests (25.0%) have an output length differing from the requested one"},
 		TokenSource: "client:o200k_base",
 		Files:       map[string]string{"json": "artifacts/x/profile_export_aiperf.json", "csv": "artifacts/x/profile_export_aiperf.csv"},
 	}

@@ -9,9 +9,11 @@ import (
 )
 
 // Validity prints loadstar's schedule block (plugin validity): issue delay
-// and schedule-corrected latencies, achieved versus scheduled rate, late and
-// dropped requests, the verdict with its reasons, client warnings and
-// measurement notes.
+// and schedule-corrected latencies, the schedule in one sentence (what was
+// asked, what was drawn, what was sent, how many late), the verdict with
+// its reasons, AIPerf's result warnings, client warnings that apply, and
+// measurement notes. Every figure is the verdict's own, rounded as the
+// tables round.
 type Validity struct{}
 
 // Print implements Exporter.
@@ -28,18 +30,12 @@ func (Validity) Print(w io.Writer, sum *results.Summary, st Style) error {
 		t.render(&b, st.Color)
 	}
 	v := sum.Verdict
-	switch {
-	case v.ScheduledRate > 0 && v.ScheduleRate > 0 && v.AchievedRate > 0:
-		// The schedule as drawn (a Poisson schedule is never exactly the
-		// target) is what the achieved rate is held to.
-		fmt.Fprintf(&b, "Rate: target %s req/s, scheduled %s req/s, achieved %s req/s (%s%% %s the schedule)\n",
-			number(v.ScheduledRate), number(v.ScheduleRate), number(v.AchievedRate), number(abs(v.ShortfallPct)), belowAbove(v.ShortfallPct))
-	case v.ScheduledRate > 0:
-		fmt.Fprintf(&b, "Rate: target %s req/s, achieved %s req/s\n", number(v.ScheduledRate), number(v.AchievedRate))
-	case v.AchievedRate > 0:
-		fmt.Fprintf(&b, "Issue rate: %s req/s (closed loop, no schedule)\n", number(v.AchievedRate))
+	if v.Schedule != "" {
+		fmt.Fprintf(&b, "Schedule: %s\n", v.Schedule)
 	}
-	fmt.Fprintf(&b, "Issued: %s   Late (>1 ms): %s   Dropped: %s\n", thousands(int64(v.Issued)), thousands(int64(v.Late)), thousands(int64(v.Dropped)))
+	if v.OpenLoop && v.LateThresholdMs > 0 {
+		fmt.Fprintf(&b, "Late: sent more than %s ms after the schedule (%s)\n", number(v.LateThresholdMs), lateBasis(v.Limits))
+	}
 	if v.Valid {
 		fmt.Fprintf(&b, "Verdict: %s\n", paint("VALID", ansiBold+ansiGreen, st.Color))
 	} else {
@@ -47,6 +43,9 @@ func (Validity) Print(w io.Writer, sum *results.Summary, st Style) error {
 		for _, r := range v.Reasons {
 			fmt.Fprintf(&b, "  - %s\n", r)
 		}
+	}
+	for _, x := range sum.Warnings {
+		fmt.Fprintf(&b, "%s %s\n", paint("Warning:", ansiYellow, st.Color), x)
 	}
 	if len(sum.Info.Warnings) > 0 {
 		b.WriteString(paint("Client warnings:", ansiYellow, st.Color) + "\n")
@@ -61,18 +60,19 @@ func (Validity) Print(w io.Writer, sum *results.Summary, st Style) error {
 	return err
 }
 
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
+// lateBasis says where the lateness limit comes from.
+func lateBasis(l results.VerdictLimits) string {
+	if l.MeanGapMs <= 0 && l.LatencyP50Ms <= 0 {
+		return "the validity limit"
 	}
-	return x
-}
-
-func belowAbove(shortfall float64) string {
-	if shortfall < 0 {
-		return "ahead of"
+	var parts []string
+	if l.MeanGapMs > 0 {
+		parts = append(parts, fmt.Sprintf("mean gap between arrivals %s ms", number(l.MeanGapMs)))
 	}
-	return "short of"
+	if l.LatencyP50Ms > 0 {
+		parts = append(parts, fmt.Sprintf("median latency %s ms", number(l.LatencyP50Ms)))
+	}
+	return "limit from the " + strings.Join(parts, " and the ") + "; run(validity = {...}) sets it"
 }
 
 // Footer prints the run facts and artifact paths (plugin footer), as

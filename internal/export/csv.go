@@ -45,8 +45,9 @@ func (CSV) Export(_ context.Context, t *Target, sum *results.Summary) (string, e
 	return path, WriteFileAtomic(path, data)
 }
 
-// metricName is a metric's CSV and console label: the header plus
-// " (unit)" unless the unit is a count.
+// metricName is a metric's CSV label, as AIPerf's _format_metric_name: the
+// header plus " (unit)" unless the unit is a count, e.g. "Request Latency
+// (error-adjusted) (ms)".
 func metricName(mt *results.Metric) string {
 	switch mt.Unit {
 	case "", "count", "requests":
@@ -92,7 +93,7 @@ func summaryCSV(sum *results.Summary) ([]byte, error) {
 	if len(single) > 0 {
 		write([]string{"Metric", "Value"})
 		for _, mt := range single {
-			write([]string{metricName(mt), csvNumber(mt.Value, false)})
+			write([]string{metricName(mt), csvNumber(mt.Value, mt.Integer)})
 		}
 	}
 	writeGPUSection(w, sum.Server)

@@ -1,5 +1,5 @@
 // Package export writes the artifacts of a benchmark step in AIPerf's
-// formats (metrics.md §11): profile_export_aiperf.json (schema 1.3, with
+// formats (metrics.md §11): profile_export_aiperf.json (schema 1.5, with
 // loadstar's additions in a "loadstar" block), profile_export_aiperf.csv,
 // profile_export.jsonl (one line per request, appended as requests finish),
 // profile_export_raw.jsonl, a Parquet file of every record, inputs.json and
@@ -196,11 +196,17 @@ func number(v float64, integer bool) any {
 	return pyFloat(v)
 }
 
-// csvNumber formats a value as AIPerf's CSV does: integers plainly, other
-// numbers with two decimals, missing values empty.
+// csvNumber formats a value as AIPerf's CSV does (its _format_number):
+// integers plainly, other numbers with two decimals (f"{v:.2f}", so an
+// infinite value prints "inf"), missing values empty.
 func csvNumber(v float64, integer bool) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
+	switch {
+	case math.IsNaN(v):
 		return ""
+	case math.IsInf(v, 1):
+		return "inf"
+	case math.IsInf(v, -1):
+		return "-inf"
 	}
 	if integer && v == math.Trunc(v) {
 		return strconv.FormatInt(int64(v), 10)

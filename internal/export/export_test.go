@@ -53,27 +53,35 @@ func sampleSummary() *results.Summary {
 			ScheduledRate: 2, Issued: 5, Warnings: []string{"client CPU above 85% for 2 s"}},
 		Config: &cfg,
 		Metrics: []results.Metric{
-			{Tag: "adj_request_latency", Header: "Adjusted Request Latency", Unit: "ms", Kind: results.DerivedMetric,
+			{Tag: "adj_request_latency", Header: "Request Latency (error-adjusted)", Unit: "ms", Kind: results.DerivedMetric,
 				Stats: &results.Stats{Avg: math.Inf(1), Sum: math.Inf(1), Std: math.NaN(), Count: 5, Min: 500, Max: math.Inf(1),
 					P1: 500, P5: 500, P10: 500, P25: 700, P50: 1000, P75: 1000, P90: math.Inf(1), P95: math.Inf(1), P99: math.Inf(1)}},
 			val("benchmark_duration", "Benchmark Duration", "sec", results.DerivedMetric, 3),
-			val("completed_request_count", "Completed Requests (Success + Error)", "requests", results.DerivedMetric, 5),
+			{Tag: "completed_request_count", Header: "Completed Requests (Success + Error)", Unit: "requests", Kind: results.DerivedMetric, Value: 5, Integer: true},
 			rec("error_isl", "Error Input Sequence Length", "tokens", true, stats(7, 7, 7, 7, 0, 1), ""),
-			val("error_request_count", "Error Request Count", "requests", results.AggregateMetric, 1),
+			{Tag: "error_request_count", Header: "Error Request Count", Unit: "requests", Kind: results.AggregateMetric, Value: 1, Integer: true},
 			rec("inter_token_latency", "Inter Token Latency", "ms", false, stats(150, 100, 200, 600, 50, 4), ""),
 			rec("issue_delay", "Issue Delay", "ms", false, stats(0.05, 0.01, 0.2, 0.25, 0.07, 5), "loadstar"),
 			rec("output_sequence_length", "Output Sequence Length", "tokens", true, stats(5.25, 3, 9, 21, 2.38, 4), ""),
 			val("output_token_throughput", "Output Token Throughput", "tokens/sec", results.DerivedMetric, 7),
-			val("request_count", "Request Count", "requests", results.AggregateMetric, 4),
+			{Tag: "request_count", Header: "Request Count", Unit: "requests", Kind: results.AggregateMetric, Value: 4, Integer: true},
 			val("request_error_rate", "Request Error Rate", "%", results.DerivedMetric, 20),
 			rec("request_latency", "Request Latency", "ms", false, stats(800, 500, 1000, 3200, 212.13, 4), ""),
 			val("request_throughput", "Request Throughput", "requests/sec", results.DerivedMetric, 4.0/3),
 			rec("time_to_first_token", "Time to First Token", "ms", false, stats(250, 100, 400, 1000, 111.80339887498948, 4), ""),
-			val("total_osl", "Total Output Sequence Length", "tokens", results.DerivedMetric, 21),
+			{Tag: "total_osl", Header: "Total Output Sequence Length", Unit: "tokens", Kind: results.DerivedMetric, Value: 21, Integer: true},
 		},
-		Errors: []results.ErrorGroup{{Details: record.ErrorDetails{Code: 500, Type: "Internal Server Error", Message: "boom, \"quoted\""}, Count: 1}},
-		Verdict: results.Verdict{Valid: false, Reasons: []string{"p99 issue delay 1.200 ms exceeds 1ms"}, ScheduledRate: 2,
-			AchievedRate: 1.98, ScheduleRate: 2, ShortfallPct: 1, Issued: 5, Late: 1},
+		Errors: []results.ErrorGroup{
+			{Details: record.ErrorDetails{Code: 500, Type: "Internal Server Error", Message: "boom, \"quoted\""}, Count: 1},
+			{Details: record.ErrorDetails{Type: record.ErrNoContent, Message: "Invalid inference result: no content in the response"}, Count: 1},
+		},
+		Verdict: results.Verdict{Valid: false, Reasons: []string{"p99 issue delay 1.20 ms exceeds the 1.00 ms limit (validity limit)"},
+			OpenLoop: true, Arrival: "Poisson", ScheduledRate: 2, AchievedRate: 1.98, ScheduleRate: 2, ShortfallPct: 1,
+			Issued: 5, Scheduled: 5, Late: 1, LateThresholdMs: 1,
+			Limits:   results.VerdictLimits{MaxRateShortfallPct: 1, MaxIssueDelayP99Ms: 1, MeanGapMs: 500, LatencyP50Ms: 800},
+			Schedule: "target 2 req/s (Poisson, 5 arrivals drawn: 2.00 req/s), sent 1.98 req/s, 1 late"},
+		Warnings:        []string{"Output sequence length mismatch: 1 of 4 requests (25.0%) ..."},
+		WarmupMetrics:   []results.Metric{rec("time_to_first_token", "Time to First Token", "ms", false, stats(300, 300, 300, 300, 0, 1), "")},
 		TokenSource:     "client:o200k_base",
 		Version:         "v0.1.0",
 		ExactStatsLimit: 5_000_000,
@@ -125,7 +133,7 @@ func orderedKeys(t *testing.T, raw json.RawMessage) []string {
 }
 
 // TestSummaryJSONSchema checks the layout field by field against AIPerf's
-// JsonExportData (schema 1.3): top-level order, metric block shapes.
+// JsonExportData (schema 1.5): top-level order, metric block shapes.
 func TestSummaryJSONSchema(t *testing.T) {
 	data, err := summaryJSON(sampleSummary())
 	if err != nil {
@@ -137,7 +145,8 @@ func TestSummaryJSONSchema(t *testing.T) {
 		"request_throughput", "request_latency", "request_count", "time_to_first_token", "inter_token_latency",
 		"output_token_throughput", "output_sequence_length", "benchmark_duration", "total_osl",
 		"error_request_count", "error_isl",
-		"input_config", "run_info", "was_cancelled", "error_summary", "start_time", "end_time",
+		"input_config", "run_info", "was_cancelled", "is_complete", "error_summary", "start_time", "end_time",
+		"runtime_submission_invalid_reasons", "warmup_metrics",
 		// extra metrics after the declared fields, by tag
 		"adj_request_latency", "completed_request_count", "request_error_rate",
 		"loadstar"}
@@ -154,11 +163,9 @@ func TestSummaryJSONSchema(t *testing.T) {
 			t.Errorf("%s block keys %s", tag, got)
 		}
 	}
-	if got := strings.Join(orderedKeys(t, doc["adj_request_latency"]), ","); got != "unit,avg,p1,p5,p10,p25,p50,p75,p90,p95,p99,min,max,sum" {
+	// Non-finite statistics are left out, as AIPerf leaves them out.
+	if got := strings.Join(orderedKeys(t, doc["adj_request_latency"]), ","); got != "unit,p1,p5,p10,p25,p50,p75,min,count" {
 		t.Errorf("adjusted block keys %s", got)
-	}
-	if !bytes.Contains(doc["adj_request_latency"], []byte(`"p90": null`)) {
-		t.Errorf("infinite percentile not null: %s", doc["adj_request_latency"])
 	}
 	for _, tag := range []string{"request_count", "request_throughput", "benchmark_duration", "total_osl"} {
 		if got := strings.Join(orderedKeys(t, doc[tag]), ","); got != "unit,avg" {
@@ -168,17 +175,59 @@ func TestSummaryJSONSchema(t *testing.T) {
 	if got := strings.Join(orderedKeys(t, doc["run_info"]), ","); got != "benchmark_id,random_seed,trial,variation_label,variation_index,variation_values,cli_command" {
 		t.Errorf("run_info keys %s", got)
 	}
-	// Integer metrics keep Python ints for min/max/sum; avg is a float.
+	// Integer metrics keep Python ints for min/max/sum; averages are floats,
+	// a count's too (AIPerf: "request_count": {"unit": "requests", "avg": 20.0}).
 	var osl map[string]json.RawMessage
 	_ = json.Unmarshal(doc["output_sequence_length"], &osl)
 	if string(osl["min"]) != "3" || string(osl["sum"]) != "21" || string(osl["avg"]) != "5.25" || string(osl["count"]) != "4" {
 		t.Errorf("OSL numbers %s", doc["output_sequence_length"])
 	}
-	if string(doc["schema_version"]) != `"1.3"` || bytes.Contains(data, []byte("sk-live-secret")) {
-		t.Error("schema version or secret")
+	if !bytes.Contains(doc["request_count"], []byte(`"avg": 4.0`)) || !bytes.Contains(doc["benchmark_duration"], []byte(`"avg": 3.0`)) {
+		t.Errorf("float values keep their point: %s %s", doc["request_count"], doc["benchmark_duration"])
+	}
+	if string(doc["schema_version"]) != `"1.5"` || string(doc["is_complete"]) != "true" || bytes.Contains(data, []byte("sk-live-secret")) {
+		t.Error("schema version, completeness or secret")
 	}
 	if _, ok := doc["issue_delay"]; ok {
 		t.Error("loadstar metric at top level")
+	}
+	// error_summary: AIPerf's ErrorDetails keys; an error built from an
+	// exception gets its repr as message and its type as cause chain.
+	var errs []struct {
+		Details map[string]json.RawMessage `json:"error_details"`
+	}
+	_ = json.Unmarshal(doc["error_summary"], &errs)
+	if len(errs) != 2 || string(errs[0].Details["code"]) != "500" || errs[0].Details["cause_chain"] != nil ||
+		string(errs[1].Details["message"]) != `"InvalidInferenceResultError('Invalid inference result: no content in the response')"` ||
+		!strings.Contains(string(errs[1].Details["cause_chain"]), `"InvalidInferenceResultError"`) || errs[1].Details["code"] != nil {
+		t.Errorf("error_summary %s", doc["error_summary"])
+	}
+	var ls struct {
+		Verdict map[string]json.RawMessage `json:"verdict"`
+	}
+	_ = json.Unmarshal(doc["loadstar"], &ls)
+	if string(ls.Verdict["status"]) != `"INVALID"` || string(ls.Verdict["valid"]) != "false" ||
+		string(ls.Verdict["schedule"]) != `"target 2 req/s (Poisson, 5 arrivals drawn: 2.00 req/s), sent 1.98 req/s, 1 late"` {
+		t.Errorf("loadstar.verdict %v", ls.Verdict)
+	}
+}
+
+func TestIncompleteRunSaysWhy(t *testing.T) {
+	for cause, want := range map[string]string{
+		"context canceled": "cancelled: the run was interrupted before it finished",
+		"threshold time_to_first_token p99 < 100ms failed (abort_on_fail)": "aborted: threshold time_to_first_token p99 < 100ms failed (abort_on_fail)",
+	} {
+		sum := sampleSummary()
+		sum.Info.WasCancelled, sum.Info.CancelCause = true, cause
+		data, err := summaryJSON(sum)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		_ = json.Unmarshal(data, &doc)
+		if doc["is_complete"] != false || doc["incomplete_reason"] != want {
+			t.Errorf("cause %q: is_complete %v, incomplete_reason %q", cause, doc["is_complete"], doc["incomplete_reason"])
+		}
 	}
 }
 
@@ -205,9 +254,12 @@ func TestCSVLayout(t *testing.T) {
 	for _, want := range []string{
 		"Output Sequence Length (tokens),5.25,3,9,21,3.00,3.00,3.12,4.25,5.25,6.25,8.50,8.75,9.00,2.38",
 		"Time to First Token (ms),250.00,100.00,400.00,1000.00,100.00,100.00,100.12,249.00,250.00,251.00,399.50,399.75,400.00,111.80",
-		"Request Count,4.00",
+		// Counts print as integers, rates with two decimals, infinity as inf
+		// (AIPerf's _format_number), and the adjusted row is labelled as AIPerf's.
+		"Request Count,4",
 		"Request Throughput (requests/sec),1.33",
-		"Completed Requests (Success + Error),5.00",
+		"Completed Requests (Success + Error),5",
+		"Request Latency (error-adjusted) (ms),inf,500.00,inf,inf,500.00,500.00,500.00,700.00,1000.00,1000.00,inf,inf,inf,",
 	} {
 		if !strings.Contains(text, want+"\r\n") {
 			t.Errorf("missing row %q", want)

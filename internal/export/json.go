@@ -14,8 +14,9 @@ import (
 	"github.com/loadstar/loadstar/engine/results"
 )
 
-// schemaVersion is the profile_export_aiperf.json schema written.
-const schemaVersion = "1.3"
+// schemaVersion is the profile_export_aiperf.json schema written: AIPerf's
+// 1.5 (its docs/reference/json-export-schema.md).
+const schemaVersion = "1.5"
 
 // declaredMetrics are the metric fields of AIPerf's JsonExportData, in
 // declaration order: they come right after benchmark_id. Other metrics
@@ -51,7 +52,8 @@ func (JSON) Export(_ context.Context, t *Target, sum *results.Summary) (string, 
 }
 
 // summaryJSON renders sum in the layout of AIPerf's profile_export_aiperf.json
-// schema 1.3: 2-space indent, unset fields omitted, non-finite numbers null.
+// schema 1.5: 2-space indent, unset fields and non-finite statistics
+// omitted.
 func summaryJSON(sum *results.Summary) ([]byte, error) {
 	m := ordered.New(64)
 	m.Set("schema_version", schemaVersion)
@@ -75,12 +77,29 @@ func summaryJSON(sum *results.Summary) ([]byte, error) {
 	}
 	m.Set("run_info", runInfo(sum))
 	m.Set("was_cancelled", sum.Info.WasCancelled)
+	complete, why := sum.Complete()
+	m.Set("is_complete", complete)
+	if !complete {
+		m.Set("incomplete_reason", why)
+	}
 	m.Set("error_summary", errorSummary(sum.Errors))
 	if !sum.Info.Start.IsZero() {
 		m.Set("start_time", isoTime(sum.Info.Start))
 	}
 	if !sum.Info.End.IsZero() {
 		m.Set("end_time", isoTime(sum.Info.End))
+	}
+	// Scenario-submission checks (AIPerf's context-overflow rates) do not
+	// exist in loadstar: no run is submission-invalid.
+	m.Set("runtime_submission_invalid_reasons", []any{})
+	if len(sum.WarmupMetrics) > 0 {
+		w := ordered.New(len(sum.WarmupMetrics))
+		for i := range sum.WarmupMetrics {
+			if mt := &sum.WarmupMetrics[i]; mt.Group != loadstarGroup {
+				w.Set(mt.Tag, metricBlock(mt))
+			}
+		}
+		m.Set("warmup_metrics", w)
 	}
 	for i := range sum.Metrics {
 		mt := &sum.Metrics[i]
@@ -104,33 +123,38 @@ func summaryJSON(sum *results.Summary) ([]byte, error) {
 }
 
 // metricBlock is AIPerf's JsonMetricResult: unit, avg, p1…p99, min, max,
-// std, count, sum for record metrics; unit and avg for the others.
+// std, count, sum for distributions; unit and avg for single values.
+// Statistics that are not finite (a failure-adjusted average is +inf) are
+// left out, as AIPerf leaves them out; count is a distribution's, so a
+// time-weighted one (the effective family) has none, and neither has sum.
 func metricBlock(mt *results.Metric) *ordered.Map {
 	b := ordered.New(16)
 	b.Set("unit", mt.Unit)
 	st := mt.Stats
+	set := func(k string, v float64, integer bool) {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			b.Set(k, number(v, integer))
+		}
+	}
 	if st == nil {
-		b.Set("avg", pyFloat(mt.Value))
+		set("avg", mt.Value, false)
 		return b
 	}
-	b.Set("avg", pyFloat(st.Avg))
+	set("avg", st.Avg, false)
 	for _, p := range []struct {
 		k string
 		v float64
 	}{{"p1", st.P1}, {"p5", st.P5}, {"p10", st.P10}, {"p25", st.P25}, {"p50", st.P50},
 		{"p75", st.P75}, {"p90", st.P90}, {"p95", st.P95}, {"p99", st.P99}} {
-		b.Set(p.k, pyFloat(p.v))
+		set(p.k, p.v, false)
 	}
-	b.Set("min", number(st.Min, mt.Integer))
-	b.Set("max", number(st.Max, mt.Integer))
-	if !math.IsNaN(st.Std) { // absent for failure-adjusted distributions
-		b.Set("std", pyFloat(st.Std))
-	}
-	if mt.Kind == results.RecordMetric {
-		// AIPerf writes count only for record metrics.
+	set("min", st.Min, mt.Integer)
+	set("max", st.Max, mt.Integer)
+	set("std", st.Std, false)
+	if st.Count > 0 {
 		b.Set("count", st.Count)
 	}
-	b.Set("sum", number(st.Sum, mt.Integer))
+	set("sum", st.Sum, mt.Integer)
 	return b
 }
 
@@ -161,18 +185,24 @@ func errorSummary(groups []results.ErrorGroup) []any {
 	return out
 }
 
-// errorDetails is AIPerf's ErrorDetails with unset fields omitted.
+// errorDetails is AIPerf's ErrorDetails (src/aiperf/common/models/
+// error_models.py), fields in its order (message, code, type, cause,
+// cause_chain) with unset ones omitted: see aiperfError.
 func errorDetails(d *record.ErrorDetails) *ordered.Map {
-	e := ordered.New(4)
+	a := aiperfError(d)
+	e := ordered.New(5)
+	e.Set("message", a.message)
 	if d.Code != 0 {
 		e.Set("code", d.Code)
 	}
 	if d.Type != "" {
 		e.Set("type", d.Type)
 	}
-	e.Set("message", d.Message)
 	if d.Cause != "" {
 		e.Set("cause", d.Cause)
+	}
+	if a.chain != "" {
+		e.Set("cause_chain", []any{a.chain})
 	}
 	return e
 }
@@ -195,22 +225,7 @@ func loadstarBlock(sum *results.Summary) *ordered.Map {
 	if sum.TokenSource != "" {
 		l.Set("token_source", sum.TokenSource)
 	}
-	v := sum.Verdict
-	verdict := ordered.New(12)
-	verdict.Set("valid", v.Valid)
-	reasons := make([]any, len(v.Reasons))
-	for i, r := range v.Reasons {
-		reasons[i] = r
-	}
-	verdict.Set("reasons", reasons)
-	verdict.Set("scheduled_rate", pyFloat(v.ScheduledRate))
-	verdict.Set("schedule_rate", pyFloat(v.ScheduleRate))
-	verdict.Set("achieved_rate", pyFloat(v.AchievedRate))
-	verdict.Set("rate_shortfall_pct", pyFloat(v.ShortfallPct))
-	verdict.Set("issued", v.Issued)
-	verdict.Set("late", v.Late)
-	verdict.Set("dropped", v.Dropped)
-	l.Set("verdict", verdict)
+	l.Set("verdict", verdictBlock(&sum.Verdict))
 	for i := range sum.Metrics {
 		if mt := &sum.Metrics[i]; mt.Group == loadstarGroup {
 			l.Set(mt.Tag, metricBlock(mt))
@@ -237,7 +252,16 @@ func loadstarBlock(sum *results.Summary) *ordered.Map {
 		}
 		l.Set("thresholds", th)
 	}
+	if h := sum.Info.Health; h != nil {
+		l.Set("client_health", ordered.FromPairs("cpu_share", pyFloat(h.CPUShare), "cpus", h.CPUs,
+			"gc_share", pyFloat(h.GCShare), "gc_pause_p99_ms", pyFloat(float64(h.GCPauseP99)/1e6),
+			"gc_pause_max_ms", pyFloat(float64(h.GCPauseMax)/1e6), "sched_latency_p99_ms", pyFloat(float64(h.SchedLatencyP99)/1e6),
+			"record_backlog", h.RecordBacklog))
+	}
 	l.Set("warnings", anyStrings(sum.Info.Warnings))
+	if len(sum.Warnings) > 0 {
+		l.Set("result_warnings", anyStrings(sum.Warnings))
+	}
 	if len(sum.Notes) > 0 {
 		l.Set("notes", anyStrings(sum.Notes))
 	}
@@ -254,6 +278,40 @@ func loadstarBlock(sum *results.Summary) *ordered.Map {
 		l.Set("files", files)
 	}
 	return l
+}
+
+// verdictBlock is loadstar.verdict: whether the run is VALID, why not, the
+// schedule in a sentence and every figure the verdict used.
+func verdictBlock(v *results.Verdict) *ordered.Map {
+	b := ordered.New(20)
+	status := "VALID"
+	if !v.Valid {
+		status = "INVALID"
+	}
+	b.Set("status", status)
+	b.Set("valid", v.Valid)
+	b.Set("reasons", anyStrings(v.Reasons))
+	b.Set("schedule", v.Schedule)
+	b.Set("open_loop", v.OpenLoop)
+	if v.Arrival != "" {
+		b.Set("arrival", v.Arrival)
+	}
+	b.Set("scheduled_rate", pyFloat(v.ScheduledRate))
+	b.Set("schedule_rate", pyFloat(v.ScheduleRate))
+	b.Set("achieved_rate", pyFloat(v.AchievedRate))
+	b.Set("rate_shortfall_pct", pyFloat(v.ShortfallPct))
+	b.Set("issued", v.Issued)
+	b.Set("scheduled", v.Scheduled)
+	b.Set("late", v.Late)
+	b.Set("late_threshold_ms", pyFloat(v.LateThresholdMs))
+	b.Set("dropped", v.Dropped)
+	lim := v.Limits
+	b.Set("limits", ordered.FromPairs(
+		"max_rate_shortfall_pct", pyFloat(lim.MaxRateShortfallPct),
+		"max_issue_delay_p99_ms", pyFloat(lim.MaxIssueDelayP99Ms),
+		"mean_gap_ms", pyFloat(lim.MeanGapMs),
+		"latency_p50_ms", pyFloat(lim.LatencyP50Ms)))
+	return b
 }
 
 func anyStrings(s []string) []any {

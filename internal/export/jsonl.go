@@ -85,7 +85,11 @@ func (s *stream) close() (string, error) {
 
 // JSONL writes profile_export.jsonl (plugin jsonl): one AIPerf
 // MetricRecordInfo per request — metadata, metrics in display units,
-// error — appended as requests finish.
+// error — appended as requests finish. As AIPerf's msgspec encoder
+// (omit_defaults), unset fields are left out and keys keep AIPerf's order;
+// loadstar's own per-record metrics (issue delay, latencies from the
+// schedule) follow in a "loadstar" object, where no AIPerf name can meet
+// them.
 type JSONL struct {
 	// PerChunk includes list metrics (inter_chunk_latency) in each line;
 	// AIPerf leaves them out unless per-chunk export is asked for.
@@ -104,19 +108,15 @@ func (j *JSONL) WriteRecord(row *results.RecordRow) error {
 	b := append(j.s.line[:0], `{"metadata":`...)
 	b = appendMetadata(b, row)
 	b = append(b, `,"metrics":{`...)
-	for i, mv := range row.Metrics {
-		if i > 0 {
-			b = append(b, ',')
+	n := 0
+	for i := range row.Metrics {
+		if mv := &row.Metrics[i]; !mv.Own {
+			b = appendMetricValue(b, mv, n > 0)
+			n++
 		}
-		b = appendString(b, mv.Tag)
-		b = append(b, `:{"value":`...)
-		b = appendNumber(b, mv.Value, mv.Integer)
-		b = append(b, `,"unit":`...)
-		b = appendString(b, mv.Unit)
-		b = append(b, '}')
 	}
 	if j.PerChunk && len(row.ICL) > 0 {
-		if len(row.Metrics) > 0 {
+		if n > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, `"inter_chunk_latency":{"value":[`...)
@@ -128,11 +128,41 @@ func (j *JSONL) WriteRecord(row *results.RecordRow) error {
 		}
 		b = append(b, `],"unit":"ms"}`...)
 	}
-	b = append(b, `},"error":`...)
-	b = appendError(b, row.Rec.Error)
+	b = append(b, '}')
+	if e := row.Rec.Error; e != nil {
+		b = append(b, `,"error":`...)
+		b = appendError(b, e)
+	}
+	n = 0
+	for i := range row.Metrics {
+		if mv := &row.Metrics[i]; mv.Own {
+			if n == 0 {
+				b = append(b, `,"loadstar":{`...)
+			}
+			b = appendMetricValue(b, mv, n > 0)
+			n++
+		}
+	}
+	if n > 0 {
+		b = append(b, '}')
+	}
 	b = append(b, '}')
 	j.s.line = b
 	return j.s.writeLine()
+}
+
+// appendMetricValue writes "tag":{"value":v,"unit":u}, after a comma when
+// comma is set.
+func appendMetricValue(b []byte, mv *results.MetricValue, comma bool) []byte {
+	if comma {
+		b = append(b, ',')
+	}
+	b = appendString(b, mv.Tag)
+	b = append(b, `:{"value":`...)
+	b = appendNumber(b, mv.Value, mv.Integer)
+	b = append(b, `,"unit":`...)
+	b = appendString(b, mv.Unit)
+	return append(b, '}')
 }
 
 // Export implements Exporter: it closes the stream.
@@ -146,54 +176,73 @@ func (j *JSONL) Abort() { _, _ = j.s.close() }
 // Flush implements Flusher.
 func (j *JSONL) Flush() error { return j.s.flush() }
 
-// appendMetadata writes AIPerf's MetricRecordMetadata (wall-clock ns).
+// appendMetadata writes AIPerf's MetricRecordMetadata
+// (src/aiperf/common/metric_records_wire.py) in its field order, wall-clock
+// ns, leaving out what is unset or at its default (was_cancelled false).
 func appendMetadata(b []byte, row *results.RecordRow) []byte {
 	r := row.Rec
 	b = append(b, `{"session_num":`...)
 	b = strconv.AppendInt(b, int64(r.SessionNum), 10)
-	b = append(b, `,"x_request_id":`...)
-	b = appendOptString(b, r.XRequestID)
-	b = append(b, `,"x_correlation_id":`...)
-	b = appendOptString(b, r.XCorrelationID)
-	b = append(b, `,"conversation_id":`...)
-	b = appendOptString(b, r.ConversationID)
+	b = appendOptStringField(b, "x_request_id", r.XRequestID)
+	b = appendOptStringField(b, "x_correlation_id", r.XCorrelationID)
+	b = appendOptStringField(b, "conversation_id", r.ConversationID)
 	b = append(b, `,"turn_index":`...)
 	b = strconv.AppendInt(b, int64(r.TurnIndex), 10)
-	b = append(b, `,"credit_issued_ns":`...)
-	b = appendOptInt(b, row.Wall(r.CreditNs))
+	b = appendOptIntField(b, "credit_issued_ns", row.Wall(r.CreditNs))
 	b = append(b, `,"request_start_ns":`...)
 	b = strconv.AppendInt(b, r.StartWallNs, 10)
-	b = append(b, `,"request_ack_ns":`...)
-	b = appendOptInt(b, row.Wall(r.HeadersNs))
+	b = appendOptIntField(b, "request_ack_ns", row.Wall(r.HeadersNs))
 	b = append(b, `,"request_end_ns":`...)
 	b = strconv.AppendInt(b, row.Wall(r.EndNs), 10)
 	b = append(b, `,"worker_id":"loadstar","record_processor_id":"loadstar","benchmark_phase":`...)
 	b = appendString(b, r.Phase.String())
-	b = append(b, `,"was_cancelled":`...)
-	b = strconv.AppendBool(b, r.Cancelled)
-	b = append(b, `,"cancellation_time_ns":`...)
 	if r.Cancelled {
-		b = appendOptInt(b, row.Wall(r.CancelledNs))
-	} else {
-		b = append(b, "null"...)
+		b = append(b, `,"was_cancelled":true`...)
+		b = appendOptIntField(b, "cancellation_time_ns", row.Wall(r.CancelledNs))
 	}
-	b = append(b, `,"agent_depth":0,"parent_correlation_id":null}`...)
-	return b
+	return append(b, '}')
 }
 
+// appendError writes AIPerf's ErrorDetails (message, code, type, cause,
+// cause_chain; unset ones left out), as errorDetails does in the summary.
 func appendError(b []byte, e *record.ErrorDetails) []byte {
-	if e == nil {
-		return append(b, "null"...)
+	a := aiperfError(e)
+	b = append(b, `{"message":`...)
+	b = appendString(b, a.message)
+	if e.Code != 0 {
+		b = append(b, `,"code":`...)
+		b = strconv.AppendInt(b, int64(e.Code), 10)
 	}
-	b = append(b, `{"code":`...)
-	b = appendOptInt(b, int64(e.Code))
-	b = append(b, `,"type":`...)
-	b = appendOptString(b, e.Type)
-	b = append(b, `,"message":`...)
-	b = appendString(b, e.Message)
-	b = append(b, `,"cause":`...)
-	b = appendOptString(b, e.Cause)
+	b = appendOptStringField(b, "type", e.Type)
+	b = appendOptStringField(b, "cause", e.Cause)
+	if a.chain != "" {
+		b = append(b, `,"cause_chain":[`...)
+		b = appendString(b, a.chain)
+		b = append(b, ']')
+	}
 	return append(b, '}')
+}
+
+// appendOptStringField writes ,"key":"s" unless s is empty.
+func appendOptStringField(b []byte, key, s string) []byte {
+	if s == "" {
+		return b
+	}
+	b = append(b, ',', '"')
+	b = append(b, key...)
+	b = append(b, '"', ':')
+	return appendString(b, s)
+}
+
+// appendOptIntField writes ,"key":v unless v is 0 (unset).
+func appendOptIntField(b []byte, key string, v int64) []byte {
+	if v == 0 {
+		return b
+	}
+	b = append(b, ',', '"')
+	b = append(b, key...)
+	b = append(b, '"', ':')
+	return strconv.AppendInt(b, v, 10)
 }
 
 func appendOptInt(b []byte, v int64) []byte {
@@ -306,8 +355,10 @@ func (r *Raw) WriteRecord(row *results.RecordRow) error {
 	}
 	b = append(b, `],"usage":`...)
 	b = appendUsage(b, &rec.Usage)
-	b = append(b, `,"error":`...)
-	b = appendError(b, rec.Error)
+	if rec.Error != nil {
+		b = append(b, `,"error":`...)
+		b = appendError(b, rec.Error)
+	}
 	b = append(b, '}')
 	r.s.line = b
 	return r.s.writeLine()

@@ -34,7 +34,7 @@ func (TimeslicesCSV) Export(_ context.Context, t *Target, sum *results.Summary) 
 			mt := &ts.Metrics[i]
 			name := or(mt.Header, mt.Tag)
 			if mt.Stats == nil {
-				_ = w.Write([]string{idx, name, mt.Unit, "avg", csvNumber(mt.Value, false)})
+				_ = w.Write([]string{idx, name, mt.Unit, "avg", csvNumber(mt.Value, mt.Integer)})
 				continue
 			}
 			for _, k := range statKeys {

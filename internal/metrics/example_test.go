@@ -44,6 +44,7 @@ func Example() {
 		start := int64(i+1) * 1000 * ms
 		rec.StartNs, rec.StartWallNs, rec.ScheduledNs = start, 1_700_000_000_000_000_000+start, start
 		rec.InputTokens = 12
+		rec.Streamed = true // the answer arrived as an event stream
 		rec.AddText(start+ttft*ms, record.KindText, []byte("Hello"), nil)
 		rec.AddText(start+ttft*ms+40*ms, record.KindText, []byte(" there"), nil)
 		rec.AddText(start+ttft*ms+80*ms, record.KindText, []byte(" friend"), nil)

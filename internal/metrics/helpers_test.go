@@ -36,7 +36,7 @@ type chunk struct {
 func streamRecord(start, wall int64, chunks ...chunk) *record.Record {
 	r := record.New()
 	r.StartNs, r.StartWallNs, r.SentNs, r.HeadersNs = start, wall, start+1, start+2
-	r.Status = 200
+	r.Status, r.Streamed = 200, true // an event-stream answer
 	r.XRequestID, r.XCorrelationID, r.ConversationID = "req", "corr", "conv"
 	r.InputTokens = 7
 	end := start

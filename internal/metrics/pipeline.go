@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -47,6 +48,9 @@ type Setup struct {
 	// Sinks receive every record with its metrics once processed (the
 	// per-record artifacts); see RecordSink.
 	Sinks []RecordSink
+	// Getenv reads AIPerf's METRICS environment variables (warning
+	// thresholds); nil means os.Getenv.
+	Getenv func(string) string
 }
 
 // RecordSink receives each processed record with its metrics in display
@@ -151,6 +155,7 @@ func prepare(cfg *config.Benchmark, rt *config.Runtime, s Setup) (*Pipeline, err
 		p.version = buildVersion()
 	}
 	p.app = ApplicabilityOf(s.Endpoint, s.Streaming)
+	p.app.ServerTokens = cfg.ServerTokenCount
 	switch {
 	case !p.app.ProducesTokens && !p.app.TokenizesInput:
 		p.tokenSource = "none"
@@ -165,22 +170,49 @@ func prepare(cfg *config.Benchmark, rt *config.Runtime, s Setup) (*Pipeline, err
 	if err != nil {
 		return nil, err
 	}
+	getenv := s.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	th, err := ThresholdsFromEnv(getenv)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
 	limit := 0
 	if rt != nil {
 		limit = rt.ExactStatsLimit
 	}
 	p.results = NewMetricResults(p.app, slos, limit, cfg.Output.SliceDuration)
+	p.results.thresholds, p.results.cancelOn = th, cfg.Cancel.Percent > 0
 	p.recordProcs = s.RecordProcessors
 	if p.recordProcs == nil {
-		p.recordProcs = []RecordProcessor{NewRecordMetrics(p.app, cfg.ServerTokenCount, s.Tokenizer)}
+		rm := NewRecordMetrics(p.app, cfg.ServerTokenCount, s.Tokenizer).WithPerChunkUsage(perChunkUsage(cfg))
+		p.recordProcs = []RecordProcessor{rm}
 	}
 	p.resultProcs = append([]ResultsProcessor{p.results}, s.ResultsProcessors...)
+	if cfg.Warmup != nil {
+		// AIPerf's warmup_metrics: the same metrics over the warmup
+		// requests alone.
+		w := NewMetricResults(p.app, slos, limit, 0)
+		w.phase, w.thresholds = record.Warmup, th
+		p.resultProcs = append(p.resultProcs, w)
+	}
 	for _, sk := range p.sinks {
 		if f, ok := sk.(interface{ Flush() }); ok {
 			p.flushers = append(p.flushers, f)
 		}
 	}
 	return p, nil
+}
+
+// perChunkUsage reports whether the plan's endpoint asks for usage on
+// every streamed chunk (chat's per_chunk_usage, AIPerf's --per-chunk-usage).
+func perChunkUsage(cfg *config.Benchmark) bool {
+	if cfg.Endpoint == nil {
+		return false
+	}
+	on, _ := cfg.Endpoint.Args["per_chunk_usage"].(bool)
+	return on
 }
 
 // ApplicabilityOf is the metric selection of an endpoint with the given
@@ -194,8 +226,8 @@ func ApplicabilityOf(ep plugin.EndpointMetadata, streaming bool) Applicability {
 func Schema(app Applicability) results.RecordSchema {
 	var s results.RecordSchema
 	for id := range recordDefs {
-		if d := &recordDefs[id]; app.Applies(d.Flags) {
-			s.Metrics = append(s.Metrics, results.Column{Tag: d.Tag, Unit: d.Unit, Integer: d.Integer})
+		if d := &recordDefs[id]; app.Applies(d.Flags) && !d.Flags.Has(NoIndividualRecords) {
+			s.Metrics = append(s.Metrics, results.Column{Tag: d.Tag, Unit: d.Unit, Integer: d.Integer, Own: d.Flags.Has(Loadstar)})
 		}
 	}
 	s.ICL = app.Applies(iclDef.Flags)
@@ -306,7 +338,11 @@ func (p *Pipeline) sinkRecord(rec *record.Record, v *Values) {
 			continue
 		}
 		d := &recordDefs[id]
-		p.metrics = append(p.metrics, results.MetricValue{Tag: d.Tag, Unit: d.Unit, Value: x * d.Scale, Integer: d.Integer})
+		if d.Flags.Has(NoIndividualRecords) {
+			continue
+		}
+		p.metrics = append(p.metrics, results.MetricValue{Tag: d.Tag, Unit: d.Unit, Value: x * d.Scale, Integer: d.Integer,
+			Own: d.Flags.Has(Loadstar)})
 	}
 	p.icl = p.icl[:0]
 	for _, g := range v.ICL {

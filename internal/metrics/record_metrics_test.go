@@ -115,24 +115,39 @@ func TestReasoningTTFO(t *testing.T) {
 	})
 }
 
+// ITL's divisor follows AIPerf's _decode_token_count
+// (src/aiperf/metrics/types/inter_token_latency_metric.py): OSL − the first
+// content chunk's tokens only when per-chunk usage was asked for and token
+// counts are the server's; OSL − 1 otherwise. The record: first content at
+// 100 ns, last at 700 ns, start 1 ns — a 600 ns decode window — and 5
+// output tokens.
 func TestPerChunkUsageDivisor(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		first int64
-		itl   float64
+		name            string
+		server, perChnk bool
+		first           int64
+		itl             float64
 	}{
-		{"bundled first chunk", 2, 600.0 / 3}, // OSL 5, divisor 5-2
-		{"not reported", -1, 600.0 / 4},
-		{"zero", 0, 600.0 / 4},
-		{"inconsistent", 5, 600.0 / 4}, // OSL-first < 1 falls back to OSL-1
+		{"per-chunk usage, bundled first chunk", true, true, 2, 600.0 / 3}, // 5 − 2
+		{"per-chunk usage not asked for", true, false, 2, 600.0 / 4},       // usage volunteered: ignored
+		{"client token counts", false, true, 2, 600.0 / 4},
+		{"per-chunk usage, not reported", true, true, -1, 600.0 / 4},
+		{"per-chunk usage, zero", true, true, 0, 600.0 / 4},
+		{"per-chunk usage, inconsistent", true, true, 5, 600.0 / 4}, // OSL − first < 1 falls back to OSL − 1
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := streamRecord(0, 1, chunk{at: 100, text: "a b"}, chunk{at: 700, text: " c d e"})
-			rec.StartNs = 0
+			usage := record.Usage{PromptTokens: 7, CompletionTokens: 5, TotalTokens: 12, ReasoningTokens: -1,
+				CachedTokens: -1, CacheWriteTokens: -1, FirstContentChunkTokens: tc.first}
+			rec := streamRecord(0, 1, chunk{at: 100, text: "a b"}, chunk{at: 700, text: " c d e"}, chunk{at: 701, usage: &usage})
 			rec.StartNs = 1 // TTFT 99, latency 699
-			rec.Usage.FirstContentChunkTokens = tc.first
-			v := process(t, streamingChat, false, rec)
-			want(t, v, map[int]float64{OSL: 5, ITL: tc.itl})
+			m := NewRecordMetrics(streamingChat, tc.server, words{}).WithPerChunkUsage(tc.perChnk)
+			v := &Values{}
+			if err := m.ProcessRecord(rec, v); err != nil {
+				t.Fatal(err)
+			}
+			// The full-response ITL divides the same tokens into first token → end
+			// of the response (702 − 100 ns).
+			want(t, v, map[int]float64{OSL: 5, ITL: tc.itl, FullITL: 602 * tc.itl / 600, FullDecodeDuration: 602})
 		})
 	}
 }

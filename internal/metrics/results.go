@@ -39,11 +39,16 @@ const sliceDigits = 2
 // computes AIPerf's statistics, aggregates, derived metrics, goodput, time
 // slices and loadstar's validity verdict.
 type MetricResults struct {
-	app   Applicability
-	slos  []slo
-	limit int
-	slice time.Duration
-	iclOn bool
+	// phase is the phase whose records this processor summarizes.
+	phase record.Phase
+	// cancelOn: the plan cancels requests, so cancelled_request_count is
+	// reported even when none was.
+	cancelOn bool
+	app      Applicability
+	slos     []slo
+	limit    int
+	slice    time.Duration
+	iclOn    bool
 
 	mu sync.Mutex // guards everything below against live reads
 
@@ -64,6 +69,14 @@ type MetricResults struct {
 	lastEnd             int64 // wall ns: the latest end of any record
 	outputTokens        float64
 
+	// AIPerf's aggregate counters.
+	streamed, cancelled, sessions int64
+	usageDiscrepancies            int64
+	oslMismatches                 int64
+	// Thresholds of the usage and OSL-mismatch warnings (AIPerf's
+	// environment defaults, see Thresholds).
+	thresholds Thresholds
+
 	// Schedule bookkeeping over every sent profiling request.
 	sent                  int64
 	firstStart, lastStart int64
@@ -78,25 +91,54 @@ type MetricResults struct {
 }
 
 // validRows are the stored bases of valid records, one entry per record:
-// latency and TTFT as int64 ns, token counts as int32, and the rest relative
-// to a value the row already has (relColumn), so a streaming chat record
-// costs about 32 bytes.
+// the start (wall ns), latency and TTFT as int64 ns, token counts as int32,
+// and the rest relative to a value the row already has (relColumn), which
+// costs nothing while rows equal it and 4 bytes a row once one differs.
+// Connection phases (DNS, connect, TLS) happen on few requests and live in
+// sparse maps.
 type validRows struct {
 	n                      int
 	latency, ttft, start   column[int64]
 	out, reas, isl         column[int32]
 	ttst, ttfo, issueDelay relColumn
-	firstChunk             relColumn
+	full, creditLag        relColumn
+	requested, firstChunk  relColumn
 	usage                  [6]relColumn
 	good                   column[int8]
+	tr                     traceRows
 }
 
-// errorRows are the stored bases of error records.
+// traceRows store the HTTP phases of valid records.
+type traceRows struct {
+	on                     column[int8]
+	blocked, sendStart     relColumn
+	sending                relColumn
+	firstByte, lastByte    relColumn
+	sent, received, chunks column[int32]
+	dns, connect, tls      sparse
+}
+
+// sparse holds the rows whose value is not 0; the rest are 0.
+type sparse map[int]int64
+
+func (s *sparse) set(i int, v int64) {
+	if v == 0 {
+		return
+	}
+	if *s == nil {
+		*s = sparse{}
+	}
+	(*s)[i] = v
+}
+
+// errorRows are the stored bases of error records: what error metrics and
+// the concurrency curve need.
 type errorRows struct {
 	n          int
 	isl        column[int32]
 	issueDelay relColumn
-	start      column[int64]
+	start      column[int64] // wall ns
+	end        relColumn     // ns from start
 }
 
 // sliceAcc accumulates one time slice once the run is beyond the exact limit.
@@ -117,17 +159,25 @@ func NewMetricResults(app Applicability, slos []slo, limit int, slice time.Durat
 	r.latency, r.ttft, r.start = newCol64(), newCol64(), newCol64()
 	r.out, r.reas, r.isl = newCol32(), newCol32(), newCol32()
 	r.ttst, r.ttfo, r.issueDelay, r.firstChunk = newRel(), newRel(), newRel(), newRel()
+	r.full, r.creditLag, r.requested = newRel(), newRel(), newRel()
 	for i := range r.usage {
 		r.usage[i] = newRel()
 	}
 	r.good = newCol8()
-	m.errs = errorRows{isl: newCol32(), issueDelay: newRel(), start: newCol64()}
+	t := &r.tr
+	t.on = newCol8()
+	t.blocked, t.sendStart, t.sending, t.firstByte, t.lastByte = newRel(), newRel(), newRel(), newRel(), newRel()
+	t.sent, t.received, t.chunks = newCol32(), newCol32(), newCol32()
+	m.errs = errorRows{isl: newCol32(), issueDelay: newRel(), start: newCol64(), end: newRel()}
+	m.thresholds = DefaultThresholds()
 	return m
 }
 
-// ProcessResult implements ResultsProcessor. Warmup records are ignored.
+// ProcessResult implements ResultsProcessor. Records of another phase
+// than the processor's (warmup records, for the profiling results) are
+// ignored.
 func (m *MetricResults) ProcessResult(rec *record.Record, v *Values) error {
-	if rec.Phase == record.Warmup {
+	if rec.Phase != m.phase {
 		return nil
 	}
 	m.mu.Lock()
@@ -136,72 +186,26 @@ func (m *MetricResults) ProcessResult(rec *record.Record, v *Values) error {
 	if end := rec.StartWallNs + (rec.EndNs - rec.StartNs); rec.EndNs > rec.StartNs && end > m.lastEnd {
 		m.lastEnd = end
 	}
-	b := &v.b
+	if rec.Cancelled {
+		m.cancelled++
+	}
 	for id := range v.V {
 		if x := v.V[id]; !math.IsNaN(x) {
 			m.histOf(id).record(x)
 		}
 	}
 	if !v.Valid {
-		m.errors++
-		m.addError(rec.Error)
-		if m.approx {
-			if s := m.sliceOf(rec.StartWallNs); s != nil {
-				s.errors++
-				s.record(v)
-			}
-			return nil
-		}
-		i := m.errs.n
-		m.errs.isl.set(i, to32(b.isl))
-		m.errs.issueDelay.set(i, b.issueDelay, b.issueDelay != absent64, 0, false)
-		if m.slice > 0 {
-			m.errs.start.set(i, rec.StartWallNs)
-		}
-		m.errs.n++
+		m.addErrorRecord(rec, v)
 		return nil
 	}
-
-	m.valid++
-	if v.UsageMissing {
-		m.usageMissing++
-	}
-	if v.UsageClamped {
-		m.usageClamped++
-	}
-	if b.reas > 0 {
-		m.reasoning = true
-	}
+	m.countValid(rec, v)
 	isGood := len(m.slos) > 0 && good(m.slos, &v.V)
 	if isGood {
 		m.good++
 	}
-	if x := v.V[OSL]; !math.IsNaN(x) {
-		m.outputTokens += x
-	}
-	end := rec.StartWallNs + b.latency
-	if m.valid == 1 || rec.StartWallNs < m.minStart {
-		m.minStart = rec.StartWallNs
-	}
-	if m.valid == 1 || end > m.maxEnd {
-		m.maxEnd = end
-	}
 	if m.iclOn {
-		for _, g := range v.ICL {
-			m.iclHistogram().record(g)
-			if m.iclHit {
-				continue
-			}
-			if m.nICL >= m.limit {
-				m.iclHit = true
-				m.icl.free()
-				continue
-			}
-			m.icl.set(m.nICL, int64(g))
-			m.nICL++
-		}
+		m.addICL(v.ICL)
 	}
-
 	if !m.approx && m.rows.n >= m.limit {
 		m.goApprox()
 	}
@@ -215,18 +219,90 @@ func (m *MetricResults) ProcessResult(rec *record.Record, v *Values) error {
 		}
 		return nil
 	}
-	if r, i := &m.rows, m.rows.n; m.slice > 0 {
-		r.start.set(i, rec.StartWallNs)
-		if len(m.slos) > 0 {
-			g := int8(0)
-			if isGood {
-				g = 1
-			}
-			r.good.set(i, g)
+	if r, i := &m.rows, m.rows.n; len(m.slos) > 0 && m.slice > 0 {
+		g := int8(0)
+		if isGood {
+			g = 1
 		}
+		r.good.set(i, g)
 	}
-	m.rows.add(b)
+	m.rows.add(rec.StartWallNs, &v.b)
 	return nil
+}
+
+// addErrorRecord counts a failed record and stores what error metrics and
+// the concurrency curve need.
+func (m *MetricResults) addErrorRecord(rec *record.Record, v *Values) {
+	b := &v.b
+	m.errors++
+	m.addError(rec.Error)
+	if m.approx {
+		if s := m.sliceOf(rec.StartWallNs); s != nil {
+			s.errors++
+			s.record(v)
+		}
+		return
+	}
+	i := m.errs.n
+	m.errs.isl.set(i, to32(b.isl))
+	m.errs.issueDelay.set(i, b.issueDelay, b.issueDelay != absent64, 0, false)
+	m.errs.start.set(i, rec.StartWallNs)
+	m.errs.end.set(i, rec.EndNs-rec.StartNs, rec.StartNs > 0 && rec.EndNs >= rec.StartNs, 0, false)
+	m.errs.n++
+}
+
+// countValid folds a valid record into the run's counters and bounds.
+func (m *MetricResults) countValid(rec *record.Record, v *Values) {
+	b := &v.b
+	m.valid++
+	if v.UsageMissing {
+		m.usageMissing++
+	}
+	if v.UsageClamped {
+		m.usageClamped++
+	}
+	if b.reas > 0 {
+		m.reasoning = true
+	}
+	if rec.Streamed && m.app.Streaming {
+		m.streamed++
+	}
+	if rec.NumTurns > 0 && rec.TurnIndex == rec.NumTurns-1 {
+		m.sessions++ // the final turn of a conversation completed its session
+	}
+	if m.thresholds.usageDiscrepancy(&v.V) {
+		m.usageDiscrepancies++
+	}
+	if m.thresholds.oslMismatch(b) {
+		m.oslMismatches++
+	}
+	if x := v.V[OSL]; !math.IsNaN(x) {
+		m.outputTokens += x
+	}
+	end := rec.StartWallNs + b.latency
+	if m.valid == 1 || rec.StartWallNs < m.minStart {
+		m.minStart = rec.StartWallNs
+	}
+	if m.valid == 1 || end > m.maxEnd {
+		m.maxEnd = end
+	}
+}
+
+// addICL keeps a record's inter-chunk gaps, exactly up to the limit.
+func (m *MetricResults) addICL(icl []float64) {
+	for _, g := range icl {
+		m.iclHistogram().record(g)
+		if m.iclHit {
+			continue
+		}
+		if m.nICL >= m.limit {
+			m.iclHit = true
+			m.icl.free()
+			continue
+		}
+		m.icl.set(m.nICL, int64(g))
+		m.nICL++
+	}
 }
 
 func (m *MetricResults) histOf(id int) *histogram {
@@ -314,16 +390,18 @@ func (m *MetricResults) goApprox() {
 	for _, c := range []*column[int32]{&r.out, &r.reas, &r.isl} {
 		c.free()
 	}
-	for _, c := range []*relColumn{&r.ttst, &r.ttfo, &r.issueDelay, &r.firstChunk} {
+	for _, c := range []*relColumn{&r.ttst, &r.ttfo, &r.issueDelay, &r.firstChunk, &r.full, &r.creditLag, &r.requested} {
 		c.free()
 	}
 	for k := range r.usage {
 		r.usage[k].free()
 	}
 	r.good.free()
+	r.tr.free()
 	m.errs.isl.free()
 	m.errs.issueDelay.free()
 	m.errs.start.free()
+	m.errs.end.free()
 }
 
 func (m *MetricResults) sliceOrigin() int64 {
@@ -389,9 +467,11 @@ func usageExpected(b *base, k int) (int64, bool) {
 	return 0, false
 }
 
-// add appends b as the next row.
-func (r *validRows) add(b *base) {
+// add appends the bases b of a record started at wall time start as the
+// next row.
+func (r *validRows) add(start int64, b *base) {
 	i := r.n
+	r.start.set(i, start)
 	r.latency.set(i, b.latency)
 	r.ttft.set(i, b.ttft)
 	r.out.set(i, to32(b.out))
@@ -400,25 +480,99 @@ func (r *validRows) add(b *base) {
 	r.ttst.set(i, b.ttst, b.ttst != absent64, 0, false)
 	r.ttfo.set(i, b.ttfo, b.ttfo != absent64, b.ttft, b.ttft != absent64)
 	r.issueDelay.set(i, b.issueDelay, b.issueDelay != absent64, 0, false)
+	r.full.set(i, b.full, b.full != absent64, b.latency, b.latency != absent64)
+	r.creditLag.set(i, b.creditLag, b.creditLag != absent64, b.issueDelay, b.issueDelay != absent64)
+	e, eok := oslExpected(b)
+	r.requested.set(i, b.requested, b.requested >= 0, e, eok)
 	r.firstChunk.set(i, b.firstChunk, b.firstChunk >= 0, 0, false)
 	for k := range r.usage {
 		e, eok := usageExpected(b, k)
 		r.usage[k].set(i, b.usage[k], b.usage[k] >= 0, e, eok)
 	}
+	r.tr.add(i, b)
 	r.n++
 }
 
+// oslExpected is what the requested output length usually equals: the
+// output sequence length (servers that honour max tokens).
+func oslExpected(b *base) (int64, bool) {
+	if b.out < 0 && b.reas < 0 {
+		return 0, false
+	}
+	return max(b.out, 0) + max(b.reas, 0), true
+}
+
+// firstByteExpected is where the first body byte usually arrives: with the
+// first token of a stream, with the whole answer otherwise.
+func firstByteExpected(b *base) (int64, bool) {
+	if b.ttft != absent64 {
+		return b.ttft, true
+	}
+	return b.latency, b.latency != absent64
+}
+
+// add stores row i's phases. Every column gets a value for every row (an
+// unstamped record stores zeros, which cost nothing in relative columns).
+func (t *traceRows) add(i int, b *base) {
+	tr := &b.tr
+	t.sendStart.set(i, tr.sendStart, tr.on, tr.blocked+tr.dns+tr.connect+tr.tls, true)
+	t.blocked.set(i, tr.blocked, true, 0, true)
+	t.sending.set(i, tr.sending, true, 0, true)
+	e, eok := firstByteExpected(b)
+	t.firstByte.set(i, tr.firstByte, tr.on && tr.firstByte != absent64, e, eok)
+	t.lastByte.set(i, tr.lastByte, tr.on && tr.lastByte != absent64, b.full, b.full != absent64)
+	t.sent.set(i, to32(tr.sent))
+	t.received.set(i, to32(tr.received))
+	t.chunks.set(i, to32(tr.chunks))
+	t.dns.set(i, tr.dns)
+	t.connect.set(i, tr.connect)
+	t.tls.set(i, tr.tls)
+}
+
+func (t *traceRows) get(i int, b *base) {
+	tr := &b.tr
+	tr.blocked = countOf(t.blocked.get(i, 0, true))
+	tr.dns, tr.connect, tr.tls = t.dns[i], t.connect[i], t.tls[i]
+	ss, ok := t.sendStart.get(i, tr.blocked+tr.dns+tr.connect+tr.tls, true)
+	if !ok {
+		*tr = httpTrace{}
+		return
+	}
+	tr.on, tr.sendStart = true, ss
+	tr.sending, _ = t.sending.get(i, 0, true)
+	e, eok := firstByteExpected(b)
+	tr.firstByte = timeOf(t.firstByte.get(i, e, eok))
+	tr.lastByte = timeOf(t.lastByte.get(i, b.full, b.full != absent64))
+	tr.sent, tr.received, tr.chunks = from32(t.sent.get(i)), from32(t.received.get(i)), from32(t.chunks.get(i))
+}
+
+func (t *traceRows) free() {
+	for _, c := range []*relColumn{&t.blocked, &t.sendStart, &t.sending, &t.firstByte, &t.lastByte} {
+		c.free()
+	}
+	for _, c := range []*column[int32]{&t.sent, &t.received, &t.chunks} {
+		c.free()
+	}
+	t.dns, t.connect, t.tls = nil, nil, nil
+}
+
 func (r *validRows) base(i int) base {
-	b := base{latency: r.latency.get(i), ttft: r.ttft.get(i),
-		out: from32(r.out.get(i)), reas: from32(r.reas.get(i)), isl: from32(r.isl.get(i))}
+	b := emptyBase
+	b.latency, b.ttft = r.latency.get(i), r.ttft.get(i)
+	b.out, b.reas, b.isl = from32(r.out.get(i)), from32(r.reas.get(i)), from32(r.isl.get(i))
 	b.ttst = timeOf(r.ttst.get(i, 0, false))
 	b.ttfo = timeOf(r.ttfo.get(i, b.ttft, b.ttft != absent64))
 	b.issueDelay = timeOf(r.issueDelay.get(i, 0, false))
+	b.full = timeOf(r.full.get(i, b.latency, b.latency != absent64))
+	b.creditLag = timeOf(r.creditLag.get(i, b.issueDelay, b.issueDelay != absent64))
+	e, eok := oslExpected(&b)
+	b.requested = countOf(r.requested.get(i, e, eok))
 	b.firstChunk = countOf(r.firstChunk.get(i, 0, false))
 	for k := range r.usage {
 		e, eok := usageExpected(&b, k)
 		b.usage[k] = countOf(r.usage[k].get(i, e, eok))
 	}
+	r.tr.get(i, &b)
 	return b
 }
 
@@ -445,19 +599,60 @@ func (r *errorRows) base(i int) base {
 
 // group is the statistics of a set of records: the run or one slice.
 type group struct {
-	stats               [NumRecordMetrics]*results.Stats
-	adjusted            [len(adjusted)]*results.Stats
-	icl                 *results.Stats
-	valid, errors, good int64
-	durationNs          float64 // 0 = no duration
+	// counted: the counters below are known (the whole run, not a slice).
+	counted, cancelOn                 bool
+	streamed, cancelled, sessions     int64
+	usageDiscrepancies, oslMismatches int64
+	stats                             [NumRecordMetrics]*results.Stats
+	adjusted                          []*results.Stats // by index into adjusted
+	icl                               *results.Stats
+	valid, errors, good               int64
+	durationNs                        float64 // 0 = no duration
 }
 
 // Summarize implements ResultsProcessor: it fills s.Metrics, s.Errors,
-// s.Verdict, s.Timeslices and s.Notes.
+// s.Verdict, s.Timeslices, s.Warnings and s.Notes (s.WarmupMetrics for a
+// warmup processor).
 func (m *MetricResults) Summarize(ctx context.Context, s *results.Summary) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	g := group{valid: m.valid, errors: m.errors, good: m.good}
+	if m.phase == record.Warmup {
+		if m.valid+m.errors > 0 {
+			g := m.runGroup()
+			s.WarmupMetrics = g.metrics(len(m.slos) > 0, m.app)
+		}
+		return nil
+	}
+	g := m.runGroup()
+	s.Metrics = g.metrics(len(m.slos) > 0, m.app)
+	if !m.approx {
+		s.Metrics = append(s.Metrics, m.sweeps()...)
+		sort.Slice(s.Metrics, func(i, j int) bool { return s.Metrics[i].Tag < s.Metrics[j].Tag })
+	}
+	s.Errors = m.errorGroups()
+	s.Verdict = m.verdict(s, &g.stats)
+	if m.slice > 0 {
+		s.Timeslices = m.timeslices()
+	}
+	s.ExactStatsLimit = m.limit
+	s.Warnings = append(s.Warnings, m.thresholds.warnings(m.valid, m.usageDiscrepancies, m.oslMismatches, g.stats[OSLMismatchDiff])...)
+	if m.usageMissing > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("%d of %d successful requests carried no usage: their server token counts are absent", m.usageMissing, m.valid))
+	}
+	if m.usageClamped > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("%d requests reported fewer completion than reasoning tokens: their output token count was clamped to 0", m.usageClamped))
+	}
+	if m.approx || m.iclHit {
+		s.Notes = append(s.Notes, fmt.Sprintf("more than %d values per metric: percentiles are HDR-derived (relative error <= %g); count, sum, avg, min, max and std are exact; the effective and active metrics need every record and are left out", m.limit, hdrPrecision))
+	}
+	return nil
+}
+
+// runGroup computes the statistics of every record of the phase.
+func (m *MetricResults) runGroup() group {
+	g := group{valid: m.valid, errors: m.errors, good: m.good, counted: true, cancelOn: m.cancelOn,
+		streamed: m.streamed, cancelled: m.cancelled, sessions: m.sessions,
+		usageDiscrepancies: m.usageDiscrepancies, oslMismatches: m.oslMismatches}
 	if m.valid > 0 && m.maxEnd > m.minStart {
 		g.durationNs = float64(m.maxEnd - m.minStart)
 	}
@@ -486,27 +681,13 @@ func (m *MetricResults) Summarize(ctx context.Context, s *results.Summary) error
 			g.icl = &st
 		}
 	}
-	s.Metrics = g.metrics(len(m.slos) > 0, m.app)
-	s.Errors = m.errorGroups()
-	s.Verdict = m.verdict(s, g.stats[IssueDelay])
-	if m.slice > 0 {
-		s.Timeslices = m.timeslices()
-	}
-	s.ExactStatsLimit = m.limit
-	if m.usageMissing > 0 {
-		s.Notes = append(s.Notes, fmt.Sprintf("%d of %d successful requests carried no usage: their server token counts are absent", m.usageMissing, m.valid))
-	}
-	if m.usageClamped > 0 {
-		s.Notes = append(s.Notes, fmt.Sprintf("%d requests reported fewer completion than reasoning tokens: their output token count was clamped to 0", m.usageClamped))
-	}
-	if m.approx || m.iclHit {
-		s.Notes = append(s.Notes, fmt.Sprintf("more than %d values per metric: percentiles are HDR-derived (relative error <= %g); count, sum, avg, min, max and std are exact", m.limit, hdrPrecision))
-	}
-	return nil
+	return g
 }
 
 // exactStats computes each record metric's exact statistics over the
-// stored rows (all rows when sel is nil) and error rows (errSel).
+// stored rows (all rows when sel is nil) and error rows (errSel). Rows are
+// decoded once per batch of metrics, each metric's values collected in its
+// own buffer.
 func (m *MetricResults) exactStats(g *group, sel, errSel []int32) {
 	nv, ne := m.rows.n, m.errs.n
 	if sel != nil {
@@ -515,44 +696,69 @@ func (m *MetricResults) exactStats(g *group, sel, errSel []int32) {
 	if errSel != nil {
 		ne = len(errSel)
 	}
-	buf := make([]float64, 0, nv+ne)
+	if g.adjusted == nil {
+		g.adjusted = make([]*results.Stats, len(adjusted))
+	}
+	var ids []int
 	for id := range recordDefs {
-		if !m.app.Applies(recordDefs[id].Flags) {
-			continue
+		if m.app.Applies(recordDefs[id].Flags) {
+			ids = append(ids, id)
 		}
-		buf = buf[:0]
-		if id != ErrorISL {
-			for j := 0; j < nv; j++ {
-				i := j
-				if sel != nil {
-					i = int(sel[j])
-				}
-				b := m.rows.base(i)
-				if x := value(&b, true, id); !math.IsNaN(x) {
-					buf = append(buf, x)
+	}
+	const batch = 8
+	bufs := make([][]float64, batch)
+	for from := 0; from < len(ids); from += batch {
+		part := ids[from:min(from+batch, len(ids))]
+		for k := range part {
+			if bufs[k] == nil {
+				bufs[k] = make([]float64, 0, nv+ne)
+			}
+			bufs[k] = bufs[k][:0]
+		}
+		for j := 0; j < nv; j++ {
+			i := j
+			if sel != nil {
+				i = int(sel[j])
+			}
+			b := m.rows.base(i)
+			for k, id := range part {
+				if x := value(&b, true, id); id != ErrorISL && !math.IsNaN(x) {
+					bufs[k] = append(bufs[k], x)
 				}
 			}
 		}
-		if id == ErrorISL || id == IssueDelay {
-			for j := 0; j < ne; j++ {
-				i := j
-				if errSel != nil {
-					i = int(errSel[j])
+		for j := 0; j < ne; j++ {
+			i := j
+			if errSel != nil {
+				i = int(errSel[j])
+			}
+			b := m.errs.base(i)
+			for k, id := range part {
+				if id != ErrorISL && id != IssueDelay {
+					continue
 				}
-				b := m.errs.base(i)
 				if x := value(&b, false, id); !math.IsNaN(x) {
-					buf = append(buf, x)
+					bufs[k] = append(bufs[k], x)
 				}
 			}
 		}
-		if len(buf) > 0 {
-			st := ExactStats(buf, recordDefs[id].Scale)
-			g.stats[id] = &st
-			if k := adjustedIndex(id); k >= 0 && g.errors > 0 {
-				adj := adjustedStats(len(buf), g.errors, func(r int) float64 { return buf[r] }, recordDefs[id].Scale)
-				g.adjusted[k] = &adj
-			}
+		for k, id := range part {
+			g.setStats(id, bufs[k])
 		}
+	}
+}
+
+// setStats computes metric id's statistics (and its failure-adjusted
+// distribution) from its values; it sorts buf.
+func (g *group) setStats(id int, buf []float64) {
+	if len(buf) == 0 {
+		return
+	}
+	st := ExactStats(buf, recordDefs[id].Scale)
+	g.stats[id] = &st
+	if k := adjustedIndex(id); k >= 0 && g.errors > 0 {
+		adj := adjustedStats(len(buf), g.errors, func(r int) float64 { return buf[r] }, recordDefs[id].Scale)
+		g.adjusted[k] = &adj
 	}
 }
 
@@ -569,6 +775,9 @@ func adjustedIndex(id int) int {
 func (g *group) approxAdjusted(hist *[NumRecordMetrics]*histogram) {
 	if g.errors == 0 {
 		return
+	}
+	if g.adjusted == nil {
+		g.adjusted = make([]*results.Stats, len(adjusted))
 	}
 	for k, a := range adjusted {
 		h := hist[a.id]
@@ -636,6 +845,9 @@ func (g *group) metrics(sloOn bool, app Applicability) []results.Metric {
 	if g.errors > 0 {
 		add(&defErrorRequestCount, float64(g.errors))
 	}
+	if g.counted {
+		g.counters(add, app, rate)
+	}
 	total := float64(g.valid + g.errors)
 	add(&defCompletedCount, total)
 	if total > 0 {
@@ -685,6 +897,26 @@ func (m *MetricResults) LiveErrors() []results.ErrorGroup {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.errorGroups()
+}
+
+// counters adds AIPerf's counting metrics of the whole run.
+func (g *group) counters(add func(*Def, float64), app Applicability, rate func(float64) float64) {
+	if app.Applies(defStreamedRequestCount.Flags) {
+		add(&defStreamedRequestCount, float64(g.streamed))
+	}
+	if g.cancelOn || g.cancelled > 0 {
+		add(&defCancelledCount, float64(g.cancelled))
+	}
+	if g.valid > 0 {
+		add(&defSessionCount, float64(g.sessions))
+		add(&defSessionThroughput, rate(float64(g.sessions))*3600)
+	}
+	if g.stats[UsagePromptDiff] != nil || g.stats[UsageCompletionDiff] != nil {
+		add(&defUsageDiscrepancies, float64(g.usageDiscrepancies))
+	}
+	if g.stats[OSLMismatchDiff] != nil {
+		add(&defOSLMismatchCount, float64(g.oslMismatches))
+	}
 }
 
 // errorGroups returns the error summary, largest groups first.

@@ -139,8 +139,17 @@ func TestRowsRoundTripBases(t *testing.T) {
 	var bases []base
 	for i := 0; i < 3000; i++ {
 		b := base{latency: pick(absent64, true), ttft: pick(absent64, true), ttst: pick(absent64, true),
-			ttfo: pick(absent64, true), issueDelay: pick(absent64, true),
+			ttfo: pick(absent64, true), issueDelay: pick(absent64, true), full: pick(absent64, true),
+			creditLag: pick(absent64, true), requested: pick(-1, false),
 			out: pick(-1, false), reas: pick(-1, false), isl: pick(-1, false), firstChunk: pick(-1, false)}
+		if rng.IntN(3) > 0 { // a stamped HTTP exchange, phases on a new connection now and then
+			b.tr = httpTrace{on: true, blocked: pick(0, true), sendStart: pick(0, true), sending: pick(0, false),
+				firstByte: pick(absent64, true), lastByte: pick(absent64, true),
+				sent: pick(0, false), received: pick(0, false), chunks: pick(0, false)}
+			if rng.IntN(4) == 0 {
+				b.tr.dns, b.tr.connect, b.tr.tls = pick(0, false), pick(0, false), pick(0, false)
+			}
+		}
 		if b.issueDelay != absent64 {
 			b.issueDelay -= 100 // issue delays may be negative
 		}
@@ -155,10 +164,10 @@ func TestRowsRoundTripBases(t *testing.T) {
 			}
 		}
 		bases = append(bases, b)
-		m.rows.add(&bases[len(bases)-1])
+		m.rows.add(int64(i), &bases[len(bases)-1])
 	}
 	for i, want := range bases {
-		if got := m.rows.base(i); got != want {
+		if got := m.rows.base(i); got != want || m.rows.start.get(i) != int64(i) {
 			t.Fatalf("row %d: got %+v, want %+v", i, got, want)
 		}
 	}

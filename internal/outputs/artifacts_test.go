@@ -43,7 +43,7 @@ func req(start, ttft, lat int64, osl int) *record.Record {
 	r := record.New()
 	r.StartNs, r.StartWallNs, r.SentNs, r.HeadersNs = start, wall+start, start+1, start+2
 	r.ScheduledNs, r.CreditNs = start, start
-	r.Status, r.InputTokens = 200, 7
+	r.Status, r.InputTokens, r.Streamed = 200, 7, true // an event-stream answer
 	r.XRequestID, r.XCorrelationID, r.ConversationID = "req", "corr", "conv"
 	r.AddText(start+ttft, record.KindText, []byte("w"), nil)
 	r.AddText(start+lat, record.KindText, []byte(strings.Repeat(" w", osl-1)), nil)

@@ -20,7 +20,7 @@ func benchRecord(i int64, r *record.Record) *record.Record {
 	start := 1_000_000_000 + i*1_000_000
 	r.StartNs, r.StartWallNs, r.ScheduledNs, r.CreditNs = start, 1_700_000_000_000_000_000+start, start-10_000, start-10_000
 	r.XRequestID, r.XCorrelationID, r.ConversationID = "0b8d5a4e-3f0c-4c52-9e43-1d1f3a6e7b21", "6a1c2f8e-0d9b-4f3e-8a7c-5b4e3d2c1f0a", "conv-0001"
-	r.Status, r.InputTokens = 200, 128
+	r.Status, r.InputTokens, r.Streamed = 200, 128, true
 	t := start + 30_000_000 + i%7*1_000_000
 	for k := 0; k < 64; k++ {
 		r.AddText(t, record.KindText, []byte(" word"), nil)

@@ -18,7 +18,7 @@ import (
 // several runs (a sweep, trials).
 func loadResultsBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var dir string
-	if err := starlark.UnpackArgs(fn.Name(), args, kwargs, "dir", &dir); err != nil {
+	if err := unpack(fn.Name(), args, kwargs, "dir", &dir); err != nil {
 		return nil, err
 	}
 	runs, _, err := resultsdir.Scan(dir)
@@ -41,7 +41,7 @@ func loadResultsBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args star
 func compareBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var base, next, limits starlark.Value
 	alpha, minChange := compare.DefaultAlpha, compare.DefaultMinChange
-	if err := starlark.UnpackArgs(fn.Name(), args, kwargs, "base", &base, "new", &next, "thresholds?", &limits,
+	if err := unpack(fn.Name(), args, kwargs, "base", &base, "new", &next, "thresholds?", &limits,
 		"alpha?", &alpha, "min_change?", &minChange); err != nil {
 		return nil, err
 	}

@@ -56,7 +56,7 @@ func floatArg(fn string, name string, v starlark.Value) (float64, error) {
 func distModule() *starlarkstruct.Module {
 	normal := starlark.NewBuiltin("dist.normal", func(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		var mean, stddev starlark.Value = nil, starlark.MakeInt(0)
-		if err := starlark.UnpackArgs(fn.Name(), args, kwargs, "mean", &mean, "stddev?", &stddev); err != nil {
+		if err := unpack(fn.Name(), args, kwargs, "mean", &mean, "stddev?", &stddev); err != nil {
 			return nil, err
 		}
 		m, err := floatArg(fn.Name(), "mean", mean)
@@ -75,7 +75,7 @@ func distModule() *starlarkstruct.Module {
 	})
 	uniform := starlark.NewBuiltin("dist.uniform", func(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		var lo, hi starlark.Value
-		if err := starlark.UnpackArgs(fn.Name(), args, kwargs, "lo", &lo, "hi", &hi); err != nil {
+		if err := unpack(fn.Name(), args, kwargs, "lo", &lo, "hi", &hi); err != nil {
 			return nil, err
 		}
 		l, err := floatArg(fn.Name(), "lo", lo)
@@ -94,7 +94,7 @@ func distModule() *starlarkstruct.Module {
 	})
 	fixed := starlark.NewBuiltin("dist.fixed", func(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		var v starlark.Value
-		if err := starlark.UnpackArgs(fn.Name(), args, kwargs, "value", &v); err != nil {
+		if err := unpack(fn.Name(), args, kwargs, "value", &v); err != nil {
 			return nil, err
 		}
 		f, err := floatArg(fn.Name(), "value", v)
@@ -105,7 +105,7 @@ func distModule() *starlarkstruct.Module {
 	})
 	mix := starlark.NewBuiltin("dist.mix", func(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		var pairs *starlark.List
-		if err := starlark.UnpackArgs(fn.Name(), args, kwargs, "choices", &pairs); err != nil {
+		if err := unpack(fn.Name(), args, kwargs, "choices", &pairs); err != nil {
 			return nil, err
 		}
 		var choices []dist.Choice

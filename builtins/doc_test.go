@@ -68,12 +68,12 @@ func TestSweepSearchDocsMatchTheirParsers(t *testing.T) {
 				}
 			}
 			kw := append(append([]starlark.Tuple(nil), required...), starlark.Tuple{starlark.String(d.Name), starlark.None})
-			if err := unpackArgs(tc.fn, nil, kw, tc.table()); err != nil && strings.Contains(err.Error(), "unexpected keyword") {
+			if err := unpackArgs(tc.fn, nil, kw, tc.table()); err != nil && strings.Contains(err.Error(), "unknown argument") {
 				t.Errorf("%s: documented argument %s rejected: %v", tc.fn, d.Name, err)
 			}
 		}
 		kw := append(append([]starlark.Tuple(nil), required...), starlark.Tuple{starlark.String("undocumented"), starlark.None})
-		if err := unpackArgs(tc.fn, nil, kw, tc.table()); err == nil || !strings.Contains(err.Error(), "unexpected keyword") {
+		if err := unpackArgs(tc.fn, nil, kw, tc.table()); err == nil || !strings.Contains(err.Error(), "unknown argument") {
 			t.Errorf("%s accepted an undocumented argument: %v", tc.fn, err)
 		}
 	}

@@ -190,7 +190,7 @@ func mockServer(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tup
 				names = append(names, n)
 			}
 			sort.Strings(names)
-			return nil, errext.Errorf(errext.InvalidConfig, "%s: unknown argument %q; accepted: %v", fn.Name(), name, names)
+			return nil, unknownArg(fn.Name(), name, names)
 		}
 		if err := o.set(&cfg, kv[1]); err != nil {
 			return nil, bad(name, err)

@@ -11,6 +11,7 @@ import (
 	"go.starlark.net/starlarkstruct"
 
 	"github.com/loadstar/loadstar/engine/dist"
+	"github.com/loadstar/loadstar/engine/errext"
 	"github.com/loadstar/loadstar/engine/ordered"
 	"github.com/loadstar/loadstar/engine/plugin"
 	"github.com/loadstar/loadstar/internal/starplugin"
@@ -56,26 +57,26 @@ func constructor(reg *plugin.Registry, cat plugin.Category, name string) *starla
 			return nil, err
 		}
 		if len(args) > 0 {
-			return nil, fmt.Errorf("%s: takes keyword arguments only (%s)", label, acceptedNames(class))
+			return nil, errext.Errorf(errext.InvalidConfig, "%s: takes keyword arguments only (%s)", label, acceptedNames(class))
 		}
 		out := plugin.Args{}
 		for _, kv := range kwargs {
 			k := string(kv[0].(starlark.String))
 			if kv[1] == starlark.None {
 				if _, ok := class.Param(k); !ok {
-					return nil, unknownArg(label, class, k)
+					return nil, unknownParam(label, class, k)
 				}
 				continue
 			}
 			v, err := convertArg(thread, label, class, k, kv[1])
 			if err != nil {
-				return nil, err
+				return nil, withCode(err, errext.InvalidConfig)
 			}
 			out[k] = v
 		}
 		for _, p := range class.Params {
 			if p.Required && !out.Has(p.Name) {
-				return nil, fmt.Errorf("%s: missing required argument %s (%s): %s", label, p.Name, p.Describe(), p.Doc)
+				return nil, errext.Errorf(errext.InvalidConfig, "%s: missing required argument %s (%s): %s", label, p.Name, p.Describe(), p.Doc)
 			}
 		}
 		return NewSpec(&plugin.Spec{Category: cat, Name: name, Args: out}, class), nil
@@ -89,8 +90,8 @@ func acceptedNames(c *plugin.Class) string {
 	return "accepted: " + strings.Join(c.ParamNames(), ", ")
 }
 
-func unknownArg(label string, c *plugin.Class, name string) error {
-	return fmt.Errorf("%s: unknown argument %q (%s)", label, name, acceptedNames(c))
+func unknownParam(label string, c *plugin.Class, name string) error {
+	return unknownArg(label, name, c.ParamNames())
 }
 
 // convertArg converts keyword argument name of plugin label to the Go type
@@ -98,7 +99,7 @@ func unknownArg(label string, c *plugin.Class, name string) error {
 func convertArg(thread *starlark.Thread, label string, c *plugin.Class, name string, v starlark.Value) (any, error) {
 	p, ok := c.Param(name)
 	if !ok {
-		return nil, unknownArg(label, c, name)
+		return nil, unknownParam(label, c, name)
 	}
 	out, err := convertParam(thread, p, v)
 	if err != nil {

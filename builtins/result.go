@@ -11,6 +11,7 @@ import (
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 
+	"github.com/loadstar/loadstar/engine/errext"
 	"github.com/loadstar/loadstar/engine/results"
 )
 
@@ -310,7 +311,7 @@ func (m *Metrics) Attr(name string) (starlark.Value, error) {
 		if m.units != nil {
 			u, ok := m.units(name)
 			if !ok {
-				return nil, fmt.Errorf("unknown metric %q", name)
+				return nil, fmt.Errorf("r.metrics: unknown metric %q%s", name, errext.DidYouMean(name, metricTags()))
 			}
 			unit = u
 		}
@@ -318,7 +319,10 @@ func (m *Metrics) Attr(name string) (starlark.Value, error) {
 	}
 	x := m.sum.Metric(name)
 	if x == nil {
-		return nil, fmt.Errorf("metric %q was not computed for this run (available: %s)", name, strings.Join(m.AttrNames(), ", "))
+		if _, known := metricUnit(name); !known {
+			return nil, fmt.Errorf("r.metrics: unknown metric %q%s", name, errext.DidYouMean(name, m.AttrNames()))
+		}
+		return nil, fmt.Errorf("r.metrics: %s was not computed for this run (print(r.metrics) lists the metrics it has)", name)
 	}
 	if x.Stats == nil {
 		return &Stats{stats: &results.Stats{Avg: x.Value, Min: x.Value, Max: x.Value, Count: 1}, unit: x.Unit, tag: x.Tag, single: true}, nil

@@ -62,7 +62,7 @@ func runKwargs() []Kwarg {
 				}
 				return specArg(plugin.DatasetComposer, &b.Dataset)(t, b, v)
 			}},
-		{Name: "timing", Type: "timing", Default: "timing.concurrency(n=1)", Doc: "The load: timing.concurrency(n=8), timing.request_rate(rate=20, arrival=arrival.poisson()), timing.fixed_schedule(), timing.user_centric_rate(...).",
+		{Name: "timing", Type: "timing", Default: "timing.concurrency(concurrency = 1)", Doc: "The load: timing.concurrency(concurrency = 8), timing.request_rate(rate=20, arrival=arrival.poisson()), timing.fixed_schedule(), timing.user_centric_rate(...).",
 			apply: func(t *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
 				return specArg(plugin.TimingStrategy, &b.Timing)(t, b, v)
 			}},
@@ -414,12 +414,15 @@ func benchmarkFromKwargs(thread *starlark.Thread, fnName string, kwargs []starla
 		name := string(kv[0].(starlark.String))
 		k, ok := table[name]
 		if !ok {
-			return nil, errext.Errorf(errext.InvalidConfig, "%s: unknown argument %q; accepted: %s", fnName, name, strings.Join(kwargNames(), ", "))
+			return nil, unknownArg(fnName, name, kwargNames())
 		}
 		if kv[1] == starlark.None {
 			continue
 		}
 		if err := k.apply(thread, &b, kv[1]); err != nil {
+			if msg := err.Error(); strings.HasPrefix(msg, name) { // already names it: slos["ttft"], warmup.requests
+				return nil, errext.Errorf(errext.InvalidConfig, "%s: %v", fnName, err)
+			}
 			return nil, errext.Errorf(errext.InvalidConfig, "%s: %s: %v", fnName, name, err)
 		}
 	}

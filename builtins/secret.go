@@ -70,8 +70,8 @@ func (s *SecretValue) Binary(op syntax.Token, y starlark.Value, side starlark.Si
 func envBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var name string
 	var def, secret starlark.Value
-	if err := starlark.UnpackArgs(fn.Name(), args, kwargs, "name", &name, "default?", &def, "secret?", &secret); err != nil {
-		return nil, errext.WithExitCode(err, errext.InvalidConfig)
+	if err := unpack(fn.Name(), args, kwargs, "name", &name, "default?", &def, "secret?", &secret); err != nil {
+		return nil, err
 	}
 	isSecret := plugin.IsSecretName(name)
 	if secret != nil && secret != starlark.None {

@@ -43,10 +43,7 @@ func unpackArgs(fn string, args starlark.Tuple, kwargs []starlark.Tuple, table [
 		}
 		pairs = append(pairs, name, a.dst)
 	}
-	if err := starlark.UnpackArgs(fn, args, kwargs, pairs...); err != nil {
-		return errext.WithExitCode(err, errext.InvalidConfig)
-	}
-	return nil
+	return unpack(fn, args, kwargs, pairs...)
 }
 
 // docArgs documents a table of arguments.

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
-	"strings"
 	"sync"
 
 	"go.starlark.net/starlark"
@@ -16,7 +14,6 @@ import (
 	"github.com/loadstar/loadstar/engine/record"
 	"github.com/loadstar/loadstar/engine/results"
 	"github.com/loadstar/loadstar/engine/runner"
-	"github.com/loadstar/loadstar/engine/servermetrics"
 	"github.com/loadstar/loadstar/internal/metrics"
 )
 
@@ -39,7 +36,7 @@ func NewThreshold(thread *starlark.Thread, metric, expr string, abort bool) (con
 	if !ok {
 		def, found := metrics.Lookup(metric)
 		if !found {
-			return config.Threshold{}, fmt.Errorf("threshold on unknown metric %q (known: %s; and the server figures server.<name>: %s)", metric, knownMetrics(), knownFigures())
+			return config.Threshold{}, unknownMetric("threshold on", metric)
 		}
 		unit, kind = def.Unit, def.Kind
 	}
@@ -60,29 +57,11 @@ func NewThreshold(thread *starlark.Thread, metric, expr string, abort bool) (con
 	return config.Threshold{Metric: metric, Expr: expr, AbortOnFail: abort, Where: where}, nil
 }
 
-// knownFigures lists the named server figures.
-func knownFigures() string {
-	var names []string
-	for _, v := range servermetrics.Views {
-		names = append(names, v.Name)
-	}
-	return strings.Join(names, ", ")
-}
-
-func knownMetrics() string {
-	var tags []string
-	for _, d := range metrics.Defs() {
-		tags = append(tags, d.Tag)
-	}
-	sort.Strings(tags)
-	return strings.Join(tags, ", ")
-}
-
 // thresholdBuiltin implements threshold(metric, expr, abort_on_fail=False).
 func thresholdBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var metric, expr string
 	abort := false
-	if err := starlark.UnpackArgs(fn.Name(), args, kwargs, "metric", &metric, "expr", &expr, "abort_on_fail?", &abort); err != nil {
+	if err := unpack(fn.Name(), args, kwargs, "metric", &metric, "expr", &expr, "abort_on_fail?", &abort); err != nil {
 		return nil, err
 	}
 	t, err := NewThreshold(thread, metric, expr, abort)

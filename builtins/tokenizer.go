@@ -55,7 +55,7 @@ func resolvePath(thread *starlark.Thread, p string) string {
 func tokenizerModule() *starlarkstruct.Module {
 	tiktoken := starlark.NewBuiltin("tokenizer.tiktoken", func(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		name := tokenizer.DefaultBuiltin
-		if err := starlark.UnpackArgs(fn.Name(), args, kwargs, "encoding?", &name); err != nil {
+		if err := unpack(fn.Name(), args, kwargs, "encoding?", &name); err != nil {
 			return nil, err
 		}
 		known := tokenizer.BuiltinNames()
@@ -68,7 +68,7 @@ func tokenizerModule() *starlarkstruct.Module {
 	})
 	file := starlark.NewBuiltin("tokenizer.file", func(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		var path string
-		if err := starlark.UnpackArgs(fn.Name(), args, kwargs, "path", &path); err != nil {
+		if err := unpack(fn.Name(), args, kwargs, "path", &path); err != nil {
 			return nil, err
 		}
 		abs := resolvePath(thread, path)

@@ -96,7 +96,7 @@ func render(err error) string {
 	var b strings.Builder
 	switch r := root.(type) {
 	case *starlark.EvalError:
-		b.WriteString(strings.TrimRight(r.Backtrace(), "\n"))
+		b.WriteString(undouble(strings.TrimRight(r.Backtrace(), "\n")))
 	case syntax.Error:
 		b.WriteString(r.Error())
 	case resolve.ErrorList:
@@ -127,4 +127,21 @@ func render(err error) string {
 		}
 	}
 	return b.String()
+}
+
+// undouble drops a builtin's name that its message repeats: Starlark writes
+// "Error in run: " before the message of a failing builtin, and builtins
+// name themselves too ("run: unknown argument ..."), since their errors
+// also travel without a backtrace.
+func undouble(backtrace string) string {
+	i := strings.LastIndex(backtrace, "Error in ")
+	if i < 0 {
+		return backtrace
+	}
+	rest := backtrace[i+len("Error in "):]
+	name, msg, ok := strings.Cut(rest, ": ")
+	if !ok || strings.ContainsAny(name, " \n") || !strings.HasPrefix(msg, name+": ") {
+		return backtrace
+	}
+	return backtrace[:i] + "Error in " + name + ": " + strings.TrimPrefix(msg, name+": ")
 }

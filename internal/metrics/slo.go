@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/loadstar/loadstar/engine/config"
+	"github.com/loadstar/loadstar/engine/errext"
 )
 
 // ParseGoodput parses AIPerf's --goodput syntax, "tag:value tag:value",
@@ -116,6 +117,9 @@ func sloDef(tag string) (Def, error) {
 		}
 	}
 	sort.Strings(names)
+	if hint := errext.DidYouMean(tag, names); hint != "" {
+		return Def{}, fmt.Errorf("unknown metric %q for an SLO%s", tag, hint)
+	}
 	return Def{}, fmt.Errorf("unknown metric %q for an SLO; expected a per-request metric: %s", tag, strings.Join(names, ", "))
 }
 

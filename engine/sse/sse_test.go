@@ -157,7 +157,7 @@ func BenchmarkFeedChatChunk(b *testing.B) {
 // on every read for "\r\n\r\n", 15.9 s of CPU).
 func TestFeedLinearInSmallReads(t *testing.T) {
 	for _, delim := range []string{"\n\n", "\r\n\r\n"} {
-		payload := `data: {"choices":[{"delta":{"content":"` + strings.Repeat("x", 512<<10) + `"}}]}` + delim
+		payload := `data: {"choices":[{"delta":{"content":"` + strings.Repeat("x", 64<<10) + `"}}]}` + delim
 		var r Reader
 		var got int
 		for i := 0; i < len(payload); i++ {

@@ -12,10 +12,13 @@ build:
 test:
     go test ./...
 
-# Check formatting and vet.
+# Static gates: gofmt, go vet, staticcheck (pinned), go mod tidy, fixture checksums.
 lint:
-    @test -z "$(gofmt -l $(git ls-files '*.go'))" || (gofmt -l $(git ls-files '*.go'); echo "gofmt needed"; exit 1)
-    go vet ./...
+    bash .ci/lint
+
+# Run the race detector on the packages that run goroutines.
+race:
+    bash .ci/race
 
 # Run a scenario, e.g. `just run scenarios/quickstart.star`.
 run FILE *ARGS:
@@ -26,7 +29,7 @@ bench:
     go test -run '^$' -bench . -benchmem ./engine/... ./internal/...
     for s in .ci/bench/*.sh; do [ -e "$s" ] && echo "== $s" && bash "$s"; done
 
-# Run what CI runs.
+# Run what CI runs: lint, the tests, the race detector, plugin validation.
 ci:
     bash .ci/run
 

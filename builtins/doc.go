@@ -121,6 +121,9 @@ func stdlibDocs(stdlib fs.FS) []DocEntry {
 	files, _ := fs.Glob(stdlib, "*.star")
 	sort.Strings(files)
 	for _, f := range files {
+		if strings.HasSuffix(f, "_test.star") { // the library's own tests
+			continue
+		}
 		src, err := fs.ReadFile(stdlib, f)
 		if err != nil {
 			continue

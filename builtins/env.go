@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"sync"
 
 	"go.starlark.net/starlark"
@@ -29,6 +30,10 @@ type Env struct {
 	// ArtifactRoot is where runs put their artifact directories unless a
 	// scenario names one ("artifacts" when empty).
 	ArtifactRoot string
+	// ConfineArtifacts places relative artifact directories a scenario
+	// names under ArtifactRoot too (loadstar test: tests leave nothing
+	// behind in the working directory).
+	ConfineArtifacts bool
 	// Execute runs one step with its outputs; the command sets it to
 	// internal/outputs.Run (artifacts, progress UI, console report).
 	// Extra options (observers) come from the builtins, e.g. live threshold checks.
@@ -72,6 +77,15 @@ type envError string
 func (e envError) Error() string { return string(e) }
 
 const errNoEnv = envError("this builtin needs the loadstar engine (not available in this context)")
+
+// artifactPath is where a directory a scenario names goes: as given,
+// or under ArtifactRoot when artifacts are confined and it is relative.
+func (e *Env) artifactPath(dir string) string {
+	if e.ConfineArtifacts && e.ArtifactRoot != "" && dir != "" && !filepath.IsAbs(dir) {
+		return filepath.Join(e.ArtifactRoot, dir)
+	}
+	return dir
+}
 
 // Steps returns the steps recorded in dry-run mode.
 func (e *Env) Steps() []PlannedStep {

@@ -7,6 +7,7 @@ import (
 	"go.starlark.net/starlark"
 
 	"github.com/loadstar/loadstar/engine/mock"
+	"github.com/loadstar/loadstar/interp"
 )
 
 func resolvedMock(t *testing.T, c mock.Config) mock.Config {
@@ -32,7 +33,7 @@ func TestMockKwargsDefaults(t *testing.T) {
 		"dict": `{"server_error": 0.5}`, "list[string]": `["a", "b"]`}
 	th := &starlark.Thread{Name: "test"}
 	eval := func(src string) starlark.Value {
-		v, err := starlark.Eval(th, "default", src, nil)
+		v, err := starlark.EvalOptions(interp.FileOptions, th, "default", src, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", src, err)
 		}

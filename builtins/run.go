@@ -471,6 +471,7 @@ func RunStep(thread *starlark.Thread, cfg *config.Benchmark) (*Result, error) {
 	if cfg.Output.ArtifactDir == "" && env.ArtifactRoot != "" {
 		cfg.Output.Root = env.ArtifactRoot
 	}
+	cfg.Output.ArtifactDir = env.artifactPath(cfg.Output.ArtifactDir)
 	if env.DryRun {
 		desc := ""
 		if env.PlanStep != nil {

@@ -342,6 +342,7 @@ func (a *sweepArgs) plan(env *Env, fn string) (*sweepPlan, error) {
 	if sw.dir == "" {
 		sw.dir = defaultDir(env, sw.name)
 	}
+	sw.dir = env.artifactPath(sw.dir)
 	return sw, nil
 }
 
@@ -531,6 +532,7 @@ func (a *searchArgs) plan(thread *starlark.Thread, env *Env, fn string) (*search
 	if sp.dir == "" {
 		sp.dir = defaultDir(env, "search-"+a.knob)
 	}
+	sp.dir = env.artifactPath(sp.dir)
 	return sp, nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
@@ -159,6 +160,9 @@ func (h *Host) predeclared(key string) starlark.StringDict {
 		d[k] = v
 	}
 	d["vars"] = h.opts.Vars
+	if strings.HasPrefix(key, stdlibPrefix) {
+		d[nativeName] = native()
+	}
 	return d
 }
 

@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"go.starlark.net/starlark"
-	"go.starlark.net/starlarktest"
 )
 
 // TestResult is the outcome of one test_* function of a *_test.star file.
@@ -21,32 +19,11 @@ type TestResult struct {
 	Elapsed  time.Duration
 }
 
-// AssertModule returns the `assert` module for test files (starlarktest's:
-// assert.eq, ne, true, lt, contains, fails, fail).
-func AssertModule() (starlark.Value, error) {
-	d, err := starlarktest.LoadAssertModule()
-	if err != nil {
-		return nil, err
-	}
-	return d["assert"], nil
-}
-
-// collector is a starlarktest.Reporter that records assertion failures.
-type collector struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (c *collector) Error(args ...any) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.msgs = append(c.msgs, strings.TrimSpace(fmt.Sprint(args...)))
-}
-
 // RunTests executes a test file and then each of its top-level test_*
 // functions (in definition order) on a fresh thread. A test fails when an
-// assertion reports an error or the function raises one. The error return is
-// for a file that cannot be loaded at all.
+// assertion of @stdlib//assert.star fails (recorded, and the test goes on)
+// or the function raises an error. The error return is for a file that
+// cannot be loaded at all.
 func (h *Host) RunTests(ctx context.Context, path string, filter func(name string) bool) ([]TestResult, error) {
 	globals, err := h.ExecFile(ctx, path)
 	if err != nil {
@@ -83,14 +60,14 @@ func (h *Host) RunTests(ctx context.Context, path string, filter func(name strin
 			out = append(out, res)
 			continue
 		}
-		rep := &collector{}
+		failures := &Failures{}
 		thread, stop := h.NewThread(ctx, t.name)
-		starlarktest.SetReporter(thread, rep)
+		thread.SetLocal(threadLocalFailures, failures)
 		start := time.Now()
 		_, err := starlark.Call(thread, t.fn, nil, nil)
 		stop()
 		res.Elapsed = time.Since(start)
-		res.Failures = rep.msgs
+		res.Failures = failures.Messages()
 		if err != nil {
 			res.Failures = append(res.Failures, render(err))
 		}

@@ -14,7 +14,7 @@ type InspectCmd struct {
 func (c *InspectCmd) Run(g *Globals, app *App) error {
 	ctx, stop := interruptible()
 	defer stop()
-	sc, err := newScenario(app, g, c.ScriptFlags, nil, true)
+	sc, err := newScenario(app, g, c.ScriptFlags, c.File, true)
 	if err != nil {
 		return err
 	}

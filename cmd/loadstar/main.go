@@ -60,17 +60,19 @@ func (l *LogLevel) Decode(ctx *kong.DecodeContext) error {
 type CLI struct {
 	Globals
 
-	Run     RunCmd     `cmd:"" help:"Run a scenario (.star file)."`
-	Inspect InspectCmd `cmd:"" help:"Print the plan of a scenario without sending anything."`
-	Profile ProfileCmd `cmd:"" help:"Benchmark with AIPerf's command line (aiperf profile flags); --emit-scenario prints the equivalent scenario."`
-	Test    TestCmd    `cmd:"" help:"Run test_* functions of *_test.star files."`
-	Doc     DocCmd     `cmd:"" help:"Print the reference of builtins and plugin constructors."`
-	Plot    PlotCmd    `cmd:"" help:"Draw charts (PNG, SVG) of finished runs: one run over time, or several runs and sweeps compared."`
-	Report  ReportCmd  `cmd:"" help:"Write one self-contained HTML report of finished runs (charts, tables, verdict; comparison of several)."`
-	Compare CompareCmd `cmd:"" help:"Compare two finished runs: changes in percent, significance against noise, limits (exit 12 when crossed)."`
-	Mock    MockCmd    `cmd:"" help:"Run the embedded mock LLM server (OpenAI, Anthropic, TGI, TEI, Cohere, NIM APIs) until Ctrl-C."`
-	Plugins PluginsCmd `cmd:"" help:"List, describe and validate plugins and plugin packages."`
-	Version VersionCmd `cmd:"" help:"Print the version."`
+	Run          RunCmd          `cmd:"" help:"Run a scenario (.star file)."`
+	Inspect      InspectCmd      `cmd:"" help:"Print the plan of a scenario without sending anything."`
+	Profile      ProfileCmd      `cmd:"" help:"Benchmark with AIPerf's command line (aiperf profile flags); --emit-scenario prints the equivalent scenario."`
+	Test         TestCmd         `cmd:"" help:"Run test_* functions of *_test.star files."`
+	Doc          DocCmd          `cmd:"" help:"Print the reference of builtins and plugin constructors."`
+	Plot         PlotCmd         `cmd:"" help:"Draw charts (PNG, SVG) of finished runs: one run over time, or several runs and sweeps compared."`
+	Report       ReportCmd       `cmd:"" help:"Write one self-contained HTML report of finished runs (charts, tables, verdict; comparison of several)."`
+	Compare      CompareCmd      `cmd:"" help:"Compare two finished runs: changes in percent, significance against noise, limits (exit 12 when crossed)."`
+	AnalyzeTrace AnalyzeTraceCmd `cmd:"" name:"analyze-trace" help:"Report what a request trace holds: ISL/OSL distributions, prefix reuse and cache hit rate, arrival rate over time, burstiness, sessions (AIPerf's analyze-trace)."`
+	Synthesize   SynthesizeCmd   `cmd:"" help:"Write a new trace with a trace's statistics rescaled in rate, prompt and answer length, or prefix sharing (AIPerf's trace synthesis)."`
+	Mock         MockCmd         `cmd:"" help:"Run the embedded mock LLM server (OpenAI, Anthropic, TGI, TEI, Cohere, NIM APIs) until Ctrl-C."`
+	Plugins      PluginsCmd      `cmd:"" help:"List, describe and validate plugins and plugin packages."`
+	Version      VersionCmd      `cmd:"" help:"Print the version."`
 }
 
 // App is what commands get bound: the output streams and the logger.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"os/exec"
@@ -135,4 +136,21 @@ func cmdWaitPane(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Fatalf("waitpane: %q did not appear within %s; the screen:\n%s", args[1], limit, screen)
+}
+
+// TestStdlibTests runs the standard library's own tests (stdlib/*_test.star)
+// with loadstar test, as a user runs the tests of a scenario library.
+func TestStdlibTests(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs benchmarks against the mock")
+	}
+	var out, errb bytes.Buffer
+	if code := runMain([]string{"test", "-v", "../../stdlib"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
+	for _, f := range []string{"assert_test.star", "slo_test.star", "sweeps_test.star", "compat_test.star"} {
+		if !regexp.MustCompile(`PASS \S*stdlib/` + f).MatchString(out.String()) {
+			t.Errorf("no passing test of %s:\n%s", f, out.String())
+		}
+	}
 }

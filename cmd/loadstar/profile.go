@@ -39,7 +39,7 @@ func (c *ProfileCmd) Run(g *Globals, app *App, kctx *kong.Context) error {
 		}
 		app.Logger = logging.New(w, g.LogFormat, level)
 	}
-	sc, err := newScenario(app, g, ScriptFlags{}, nil, false)
+	sc, err := newScenario(app, g, ScriptFlags{}, "", false)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ type RunCmd struct {
 func (c *RunCmd) Run(g *Globals, app *App) error {
 	ctx, stop := interruptible()
 	defer stop()
-	sc, err := newScenario(app, g, c.ScriptFlags, nil, false)
+	sc, err := newScenario(app, g, c.ScriptFlags, c.File, false)
 	if err != nil {
 		return err
 	}

@@ -6,10 +6,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
-	"go.starlark.net/starlark"
 	"golang.org/x/term"
 
 	"github.com/loadstar/loadstar/builtins"
@@ -19,6 +19,7 @@ import (
 	"github.com/loadstar/loadstar/engine/runner"
 	"github.com/loadstar/loadstar/internal/outputs"
 	"github.com/loadstar/loadstar/internal/ui"
+	"github.com/loadstar/loadstar/internal/workspace"
 	"github.com/loadstar/loadstar/interp"
 	"github.com/loadstar/loadstar/stdlib"
 )
@@ -26,8 +27,8 @@ import (
 // ScriptFlags are the flags of every command that executes a scenario.
 type ScriptFlags struct {
 	Vars      []string `name:"var" sep:"none" help:"Script variable key=value (repeatable; commas are part of the value); the script reads the text as vars[\"key\"], or converted with vars.get(\"key\", default)." placeholder:"KEY=VALUE"`
-	Libs      []string `name:"lib" sep:"none" help:"Library root name=DIR (repeatable) for load(\"@name//file.star\"); also LOADSTAR_PATH=name=DIR:name2=DIR2." placeholder:"NAME=DIR"`
-	Plugins   []string `name:"plugins" placeholder:"DIR" help:"Plugin package folder, or a folder of packages (repeatable). Also found: LOADSTAR_PLUGINS and ./loadstar_plugins/*/."`
+	Libs      []string `name:"lib" sep:"none" help:"Library root name=DIR (repeatable) for load(\"@name//file.star\"); also LOADSTAR_PATH=name=DIR:name2=DIR2. Both override the roots of the scenario's loadstar.yaml." placeholder:"NAME=DIR"`
+	Plugins   []string `name:"plugins" placeholder:"DIR" help:"Plugin package folder, or a folder of packages (repeatable). Also found: the scenario's loadstar.yaml plugins, LOADSTAR_PLUGINS and ./loadstar_plugins/*/."`
 	MaxSteps  uint64   `name:"max-steps" help:"Execution-step budget of the script (0 = default 100M)." default:"0"`
 	Artifacts string   `name:"artifacts" placeholder:"DIR" help:"Root directory of artifact directories when a run() names none (default ./artifacts)."`
 	Overwrite bool     `name:"overwrite" help:"Replace the files of existing artifact directories; by default a run whose directory holds an earlier run writes beside it (<dir>-2, ...)."`
@@ -37,21 +38,23 @@ type ScriptFlags struct {
 type scenario struct {
 	host *interp.Host
 	env  *builtins.Env
+	// out is how steps print their reports; the test command quiets them.
+	out *outputs.Config
 }
 
-// newScenario builds the Starlark host and the engine hooks for a script.
-// extra adds predeclared names (the assert module for tests); dryRun makes
-// run() plan instead of send (loadstar inspect).
-func newScenario(app *App, g *Globals, f ScriptFlags, extra starlark.StringDict, dryRun bool) (*scenario, error) {
+// newScenario builds the Starlark host and the engine hooks for the script
+// file (its workspace, loadstar.yaml, is found from its directory; "" for
+// none). dryRun makes run() plan instead of send (loadstar inspect).
+func newScenario(app *App, g *Globals, f ScriptFlags, file string, dryRun bool) (*scenario, error) {
 	vars, err := interp.ParseVars(f.Vars)
 	if err != nil {
 		return nil, err
 	}
-	libs, err := interp.ParseLibs(f.Libs, os.Getenv(interp.EnvPath))
+	libs, pluginDirs, err := scriptPaths(f, file)
 	if err != nil {
 		return nil, err
 	}
-	reg, err := PluginRegistry(app, f.Plugins)
+	reg, err := PluginRegistry(app, pluginDirs)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +66,10 @@ func newScenario(app *App, g *Globals, f ScriptFlags, extra starlark.StringDict,
 		Overwrite:   f.Overwrite,
 		Vars:        map[string]string{},
 		Libs:        libs,
-		PluginDirs:  f.Plugins,
+		PluginDirs:  pluginDirs,
+	}
+	for _, k := range vars.Names() {
+		rt.Vars[k], _ = vars.Text(k)
 	}
 	_ = rt.LogLevel.UnmarshalText([]byte(g.LogLevel))
 	env := &builtins.Env{
@@ -75,9 +81,9 @@ func newScenario(app *App, g *Globals, f ScriptFlags, extra starlark.StringDict,
 	if progress == nil {
 		progress = app.Stderr
 	}
-	out := outputs.Config{Stdout: app.Stdout, Progress: progress, Logger: app.Logger, Version: Version}
+	out := &outputs.Config{Stdout: app.Stdout, Progress: progress, Logger: app.Logger, Version: Version}
 	env.Execute = func(ctx context.Context, cfg *config.Benchmark, opts ...runner.Option) (*results.Summary, error) {
-		return outputs.Run(ctx, reg, cfg, rt, out, opts...)
+		return outputs.Run(ctx, reg, cfg, rt, *out, opts...)
 	}
 	env.PlotRuns = func(dir string) error {
 		p, err := outputs.WritePlots(reg, []string{dir}, "", nil, false, Version)
@@ -98,11 +104,6 @@ func newScenario(app *App, g *Globals, f ScriptFlags, extra starlark.StringDict,
 	if err != nil {
 		return nil, errext.WithExitCode(err, errext.PluginError)
 	}
-	if len(extra) > 0 {
-		if predeclared, err = builtins.Merge(predeclared, extra); err != nil {
-			return nil, err
-		}
-	}
 	host := interp.New(interp.Options{
 		Predeclared: predeclared,
 		Stdlib:      stdlib.FS,
@@ -114,7 +115,28 @@ func newScenario(app *App, g *Globals, f ScriptFlags, extra starlark.StringDict,
 		Locals:      map[string]any{builtins.EnvKey: env},
 		QuietPrint:  dryRun,
 	})
-	return &scenario{host: host, env: env}, nil
+	return &scenario{host: host, env: env, out: out}, nil
+}
+
+// scriptPaths are the library roots and plugin folders of the script
+// file: its workspace's (loadstar.yaml), then LOADSTAR_PATH and --lib
+// (overriding a root of the same name), and --plugins (added).
+func scriptPaths(f ScriptFlags, file string) (libs map[string]string, plugins []string, err error) {
+	ws := &workspace.Workspace{Libs: map[string]string{}}
+	if file != "" {
+		if ws, err = workspace.Find(filepath.Dir(file)); err != nil {
+			return nil, nil, err
+		}
+	}
+	given, err := interp.ParseLibs(f.Libs, os.Getenv(interp.EnvPath))
+	if err != nil {
+		return nil, nil, err
+	}
+	libs = ws.Libs
+	for name, dir := range given {
+		libs[name] = dir
+	}
+	return libs, append(ws.Plugins, f.Plugins...), nil
 }
 
 // finish turns what the script left behind into the command's outcome:

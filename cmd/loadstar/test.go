@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 
-	"go.starlark.net/starlark"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,12 +11,12 @@ import (
 	"strings"
 
 	"github.com/loadstar/loadstar/engine/errext"
-	"github.com/loadstar/loadstar/interp"
 )
 
 // TestCmd runs the test_* functions of *_test.star files, so teams test
 // their scenario libraries in CI. Test files see every builtin (including
-// mock.server) plus an `assert` module.
+// mock.server) and load the assertions with
+// load("@stdlib//assert.star", "assert") (docs/testing.md).
 type TestCmd struct {
 	Paths   []string `arg:"" optional:"" help:"Test files or directories (searched recursively for *_test.star); default: current directory." type:"path"`
 	Match   string   `name:"run" help:"Only run tests whose name matches this regular expression." placeholder:"REGEXP"`
@@ -44,12 +43,8 @@ func (c *TestCmd) Run(g *Globals, app *App) error {
 	}
 	ctx, stop := interruptible()
 	defer stop()
-	assert, err := interp.AssertModule()
-	if err != nil {
-		return err
-	}
-	// Runs inside tests write their artifacts to a temporary directory
-	// unless the test names one.
+	// Runs inside tests write their artifacts to a temporary directory,
+	// relative artifact_dirs included (--artifacts keeps them).
 	artifacts, err := os.MkdirTemp("", "loadstar-test-artifacts-")
 	if err != nil {
 		return err
@@ -57,12 +52,15 @@ func (c *TestCmd) Run(g *Globals, app *App) error {
 	defer os.RemoveAll(artifacts)
 	passed, failed := 0, 0
 	for _, file := range files {
-		sc, err := newScenario(app, g, c.ScriptFlags, starlark.StringDict{"assert": assert}, false)
+		sc, err := newScenario(app, g, c.ScriptFlags, file, false)
 		if err != nil {
 			return err
 		}
 		if c.Artifacts == "" {
-			sc.env.ArtifactRoot = artifacts
+			sc.env.ArtifactRoot, sc.env.ConfineArtifacts = artifacts, true
+		}
+		if !c.Verbose {
+			sc.out.Stdout = nil // runs inside tests report only with -v
 		}
 		results, err := sc.host.RunTests(ctx, file, filter)
 		sc.env.Close()

@@ -23,6 +23,8 @@ type Custom struct {
 	// Records, when set, are the data itself (see FromRecords) and Path is
 	// not read.
 	Records []any
+	// Synthesis, when set, rescales a token-count trace as it is loaded.
+	Synthesis *Synthesis
 }
 
 // Compose resolves the path, picks the loader and loads.
@@ -79,7 +81,12 @@ func (c *Custom) Compose(ctx context.Context, env *Env) (Dataset, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dataset.file %s: %w", path, err)
 	}
-	return l.Load(ctx, &LoadRequest{Path: path, Env: env, BlockSize: c.BlockSize, Entries: c.Entries})
+	if c.Synthesis != nil {
+		if _, ok := l.(interface{ tokenTrace() }); !ok {
+			return nil, fmt.Errorf("dataset.file %s: synthesis applies to token-count traces (mooncake_trace, bailian_trace, burst_gpt_trace), not %s", path, name)
+		}
+	}
+	return l.Load(ctx, &LoadRequest{Path: path, Env: env, BlockSize: c.BlockSize, Entries: c.Entries, Synthesis: c.Synthesis})
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -3,6 +3,7 @@ package dataset
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -16,6 +17,7 @@ const defaultBlockSize = 512
 type mooncakeLoader struct{}
 
 func (mooncakeLoader) DefaultSampler() string { return Sequential }
+func (mooncakeLoader) tokenTrace()            {}
 func (mooncakeLoader) Detect(s *Sample) bool {
 	return !s.IsDir && !s.Document && hasAny(s.Keys, "input_length", "hash_ids", "text_input", "messages", "payload")
 }
@@ -65,6 +67,9 @@ type traceSession struct {
 // reuse the trace records). Prompts are built when a conversation is asked
 // for, so memory holds only the compact rows.
 func (mooncakeLoader) Load(ctx context.Context, req *LoadRequest) (Dataset, error) {
+	if req.Synthesis != nil {
+		return synthesizedMooncake(ctx, req)
+	}
 	block := req.BlockSize
 	if block <= 0 {
 		block = defaultBlockSize
@@ -285,4 +290,20 @@ func (tr *trace) prompt(t *traceTurn) string {
 		tr.gen.Build(&b, r, n, j == 0)
 	}
 	return b.String()
+}
+
+// synthesizedMooncake loads a Mooncake trace rescaled by req.Synthesis: it
+// must be all token-count rows (input_length), since text, messages and
+// payloads cannot be rescaled.
+func synthesizedMooncake(ctx context.Context, req *LoadRequest) (Dataset, error) {
+	rows, _, err := ReadTrace(ctx, req.Path, MooncakeTrace)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		if r.InputLength <= 0 {
+			return nil, lineError(req.Path, r.Line, errors.New("synthesis needs input_length on every row (text_input, messages and payload rows cannot be rescaled)"))
+		}
+	}
+	return loadTokenTrace(req, rows, MooncakeTrace)
 }

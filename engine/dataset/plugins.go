@@ -125,6 +125,8 @@ func Classes() map[string]*plugin.Class {
 					Doc: "Tokens per hash id when a trace builds prompts from hash_ids (AIPerf --isl-block-size); unset = the format's: 16 for bailian_trace, 512 for mooncake_trace."},
 				{Name: "entries", Type: plugin.TInt, Default: int64(100),
 					Doc: "Conversations a random_pool composes."},
+				{Name: "synthesis", Type: plugin.TDict,
+					Doc: "Rescale a token-count trace before it is sent (AIPerf's --synthesis-* options, see loadstar synthesize): {\"speedup_ratio\": 2, \"prefix_len_multiplier\": 1.5, \"prefix_root_multiplier\": 4, \"prompt_len_multiplier\": 1, \"output_len_multiplier\": 1, \"max_isl\": 8192, \"max_osl\": 1024}; any subset."},
 			},
 			New: func(a plugin.Args) (any, error) {
 				c := &Custom{
@@ -136,6 +138,13 @@ func Classes() map[string]*plugin.Class {
 				}
 				if c.Path == "" && c.Records == nil {
 					return nil, fmt.Errorf("dataset.custom: give path= (a dataset file) or records= (a list of dicts)")
+				}
+				if m := a.Dict("synthesis"); m != nil {
+					syn, err := SynthesisFromMap(m)
+					if err != nil {
+						return nil, fmt.Errorf("dataset.custom: synthesis: %w", err)
+					}
+					c.Synthesis = &syn
 				}
 				if a.Has("block_size") && c.BlockSize < 1 {
 					return nil, fmt.Errorf("dataset.custom: block_size must be >= 1, got %d", c.BlockSize)

@@ -126,6 +126,7 @@ func readMooncakeRows(ctx context.Context, path string, add func(TraceRow) error
 type bailianLoader struct{}
 
 func (bailianLoader) DefaultSampler() string { return Sequential }
+func (bailianLoader) tokenTrace()            {}
 func (bailianLoader) Detect(s *Sample) bool {
 	return !s.IsDir && !s.Document && s.Keys["chat_id"] && hasAny(s.Keys, "parent_chat_id", "turn", "input_length")
 }
@@ -240,6 +241,7 @@ type burstGPTLoader struct{}
 var burstGPTColumns = []string{"Timestamp", "Request tokens", "Response tokens"}
 
 func (burstGPTLoader) DefaultSampler() string { return Sequential }
+func (burstGPTLoader) tokenTrace()            {}
 func (burstGPTLoader) Detect(s *Sample) bool {
 	if s.IsDir || s.CSVHeader == nil {
 		return false
@@ -330,6 +332,19 @@ func loadTokenTrace(req *LoadRequest, rows []TraceRow, format string) (Dataset, 
 	block := req.BlockSize
 	if block <= 0 {
 		block = DefaultBlockSize(format)
+	}
+	if s := req.Synthesis; s != nil {
+		syn := *s
+		if req.Env != nil {
+			syn.Seed = req.Env.Seed
+		}
+		var err error
+		if rows, _, err = syn.Apply(rows, block); err != nil {
+			return nil, fmt.Errorf("%s: synthesis: %w", req.Path, err)
+		}
+		if len(rows) == 0 {
+			return nil, fmt.Errorf("%s: synthesis: every row's prompt is longer than max_isl %d", req.Path, s.MaxISL)
+		}
 	}
 	tr := &trace{block: block}
 	bySession := map[string]int{}

@@ -192,3 +192,26 @@ func TestNewTraceErrors(t *testing.T) {
 		t.Error("ReadTrace reads a ShareGPT file as a trace")
 	}
 }
+
+// dataset.custom(synthesis=...) rescales a token-count trace as it loads;
+// other formats refuse it.
+func TestCustomSynthesis(t *testing.T) {
+	env := &Env{Tokenizer: builtin(t, "o200k_base"), Seed: 3}
+	syn := Synthesis{Speedup: 4, PrefixLen: 1, PrefixRoots: 1, PromptLen: 1, OutputLen: 2, MaxISL: 4000}
+	ds, err := (&Custom{Path: "../../testdata/datasets/mooncake_sample.jsonl", Synthesis: &syn}).Compose(context.Background(), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 7 of the 40 rows are longer than 4000 tokens.
+	if ds.Len() != 33 {
+		t.Fatalf("Len %d, want 33", ds.Len())
+	}
+	first := ds.Conversation(0).Turns[0]
+	if first.TimestampMs != 55.0/4 || first.MaxTokens != 32 || first.InputTokens != 2913 {
+		t.Errorf("row 0: ts %v, max tokens %d, ISL %d", first.TimestampMs, first.MaxTokens, first.InputTokens)
+	}
+	_, err = (&Custom{Path: "../../testdata/datasets/multi_turn_sample.jsonl", Synthesis: &syn}).Compose(context.Background(), env)
+	if err == nil || !strings.Contains(err.Error(), "synthesis applies to token-count traces") {
+		t.Errorf("synthesis of a multi_turn file: %v", err)
+	}
+}

@@ -175,6 +175,8 @@ type LoadRequest struct {
 	// Entries is the number of conversations a random pool composes
 	// (default 100).
 	Entries int
+	// Synthesis rescales a token-count trace (nil = as it is).
+	Synthesis *Synthesis
 }
 
 // Sample is what format detection looks at: the path and the first

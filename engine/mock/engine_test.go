@@ -107,13 +107,16 @@ func TestVLLMMetricsCountTheTraffic(t *testing.T) {
 // TestQueueAndKVCache: with one running slot, others wait; with a small KV
 // cache, a request that does not fit waits and counts as preempted.
 func TestQueueAndKVCache(t *testing.T) {
+	// Long enough that the scrapes below see the queue on a loaded machine
+	// under the race detector.
+	const ttft = 300 * time.Millisecond
 	for _, c := range []struct {
 		name        string
 		cfg         Config
 		preemptions float64
 	}{
-		{"max_running", Config{TTFT: 40 * time.Millisecond, MaxRunning: 1}, 0},
-		{"kv_cache", Config{TTFT: 40 * time.Millisecond, KVCacheTokens: 32}, 2},
+		{"max_running", Config{TTFT: ttft, MaxRunning: 1}, 0},
+		{"kv_cache", Config{TTFT: ttft, KVCacheTokens: 32}, 2},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			srv := start(t, c.cfg)
@@ -126,7 +129,7 @@ func TestQueueAndKVCache(t *testing.T) {
 				}()
 			}
 			var running, waiting, kv float64
-			for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline) && waiting == 0; {
+			for deadline := time.Now().Add(10 * ttft); time.Now().Before(deadline) && waiting == 0; {
 				f := scrape(t, srv.URL()+"/metrics")
 				running, waiting, kv = value(t, f, "vllm:num_requests_running"), value(t, f, "vllm:num_requests_waiting"), value(t, f, "vllm:kv_cache_usage_perc")
 			}
@@ -139,7 +142,7 @@ func TestQueueAndKVCache(t *testing.T) {
 				t.Errorf("preemptions %v, want %v", got, c.preemptions)
 			}
 			q := f["vllm:request_queue_time_seconds"].Series[0]
-			if q.Count != 3 || q.Sum < 0.06 { // waits of about 40 and 80 ms
+			if q.Count != 3 || q.Sum < 1.5*ttft.Seconds() { // waits of about 1 and 2 TTFTs
 				t.Errorf("queue time: %v observations, sum %v s", q.Count, q.Sum)
 			}
 			if got := value(t, f, "vllm:generation_tokens"); got != 30 {

@@ -28,13 +28,13 @@ func TestStreamTiming(t *testing.T) {
 	if want := ttft + 5*itl; last < want-5*time.Millisecond || last > want+300*time.Millisecond {
 		t.Fatalf("token 5 at %v, want about %v", last, want)
 	}
+	// Pacing: no token comes before its due time. A client (or server) that
+	// wakes up late on a loaded machine reads several due tokens at once, so
+	// the gaps it sees may be shorter than ITL: only lateness is load.
 	for k := 1; k < 6; k++ {
 		if due := ttft + time.Duration(k)*itl; times[k] < due-5*time.Millisecond {
 			t.Fatalf("token %d at %v, before it is due at %v", k, times[k], due)
 		}
-	}
-	if mean := (times[5] - times[0]) / 5; mean < itl-3*time.Millisecond || mean > itl+60*time.Millisecond {
-		t.Fatalf("mean ITL %v, want about %v", mean, itl)
 	}
 }
 

@@ -20,8 +20,9 @@ import (
 // ProgressInterval is how often an Observer hears from a running step.
 const ProgressInterval = 250 * time.Millisecond
 
-// Observer follows a running step (progress UIs). Progress is called from
-// one goroutine.
+// Observer follows a running step (progress UIs). Calls of Progress never
+// overlap: each returns before the next starts (with a happens-before edge),
+// so an observer needs no lock.
 type Observer interface {
 	Progress(p Progress)
 }
@@ -216,6 +217,9 @@ func (st *Step) phase(ctx context.Context, o *options, clk clock.Clock, snd *sen
 		st.watchGrace(ctx, done, cancelSend, start, stop.Duration, grace)
 	}()
 	if len(o.observers) > 0 {
+		// The first report goes out before the ticker starts and the last
+		// after it stopped, so reports never overlap (Observer's contract).
+		o.notify(st.progress(col, ph, pl, start, snd, base, false))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -230,7 +234,6 @@ func (st *Step) phase(ctx context.Context, o *options, clk clock.Clock, snd *sen
 				}
 			}
 		}()
-		o.notify(st.progress(col, ph, pl, start, snd, base, false))
 	}
 
 	env := st.env(sampler, stop, ph, snd)

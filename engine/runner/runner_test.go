@@ -412,8 +412,12 @@ func faulty(f mock.Fault, n int) dataset.Dataset {
 }
 
 func TestRunFaults(t *testing.T) {
+	// A stalled answer outlasts the request timeout by far, and the timeout
+	// leaves a loaded machine time to connect and send: the run still takes
+	// under half of what waiting for the stalls would.
+	const timeout = time.Second
 	cfg := fastMock()
-	cfg.StallFor = 2 * time.Second
+	cfg.StallFor = 4 * timeout
 	h := newHarness(t, cfg)
 	cases := []struct {
 		name    string
@@ -438,11 +442,13 @@ func TestRunFaults(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			h.t = t
 			b := h.bench(c.stream, concurrency(2), config.Stop{Requests: 4})
-			b.Endpoint.Args["timeout"] = 300 * time.Millisecond
+			b.Endpoint.Args["timeout"] = timeout
 			start := time.Now()
 			sum := h.run(context.Background(), b, faulty(c.fault, 2))
-			if d := time.Since(start); d > 5*time.Second {
-				t.Errorf("run took %v", d)
+			// 4 requests, 2 at a time: 2 timeouts in a row when they fire,
+			// 2 stalls (8 s) when they do not.
+			if d := time.Since(start); d > 3*cfg.StallFor/2 {
+				t.Errorf("run took %v: the timeout did not cut the stalls", d)
 			}
 			ok, failed, _ := h.checkBalance(sum)
 			if !c.fails {
@@ -519,9 +525,10 @@ func TestRunObserver(t *testing.T) {
 	cfg.Fast = false
 	cfg.TTFT = 20 * time.Millisecond
 	h := newHarness(t, cfg)
-	var mu sync.Mutex
+	// No lock: reports never overlap (Observer's contract), which
+	// `go test -race` checks here (the step outlasts ProgressInterval).
 	var seen []Progress
-	obs := ObserverFunc(func(p Progress) { mu.Lock(); seen = append(seen, p); mu.Unlock() })
+	obs := ObserverFunc(func(p Progress) { seen = append(seen, p) })
 	b := h.bench(true, concurrency(2), config.Stop{Requests: 40})
 	b.Warmup = &config.Warmup{Stop: config.Stop{Requests: 2}}
 	if _, err := Run(context.Background(), h.reg, b, nil, WithDataset(prompts(4, 1)), WithObserver(obs)); err != nil {

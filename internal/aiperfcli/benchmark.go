@@ -232,6 +232,9 @@ func (b *builder) dataset(v values) *plugin.Spec {
 		if f.IslBlockSize != nil {
 			args["block_size"] = int64(*f.IslBlockSize)
 		}
+		if syn := b.synthesis(); syn.Len() > 0 {
+			args["synthesis"] = syn
+		}
 		return spec("custom", args)
 	case strings.Contains(b.epName, "rankings"):
 		b.rankingsArgs(args)
@@ -477,4 +480,31 @@ func (b *builder) warmupTiming(v values) *plugin.Spec {
 		args["ramp"] = linearRamp(*concRamp)
 	}
 	return &plugin.Spec{Category: plugin.TimingStrategy, Name: "concurrency", Args: args}
+}
+
+// synthesis is the dict of dataset.custom's synthesis argument: the
+// --synthesis-* flags given, by AIPerf's option names.
+func (b *builder) synthesis() *ordered.Map {
+	f := b.f
+	m := ordered.New(7)
+	for _, o := range []struct {
+		key string
+		v   any
+	}{
+		{"speedup_ratio", f.SynthesisSpeedupRatio}, {"prefix_len_multiplier", f.SynthesisPrefixLenMultiplier},
+		{"prefix_root_multiplier", f.SynthesisPrefixRootMultiplier}, {"prompt_len_multiplier", f.SynthesisPromptLenMultiplier},
+		{"output_len_multiplier", f.SynthesisOutputLenMultiplier}, {"max_isl", f.SynthesisMaxIsl}, {"max_osl", f.SynthesisMaxOsl},
+	} {
+		switch x := o.v.(type) {
+		case *float64:
+			if x != nil {
+				m.Set(o.key, *x)
+			}
+		case *int:
+			if x != nil {
+				m.Set(o.key, int64(*x))
+			}
+		}
+	}
+	return m
 }

@@ -260,9 +260,14 @@ func TestDefaultsHaveOneSource(t *testing.T) {
 			}
 			return "not inf"
 		},
-		"confidence-level": func() string { return num(mustBuild(t, "--num-profile-runs", "2").confidence) },
-		"mock-ttft":        func() string { return mock.DefaultConfig().TTFT.String() },
-		"mock-itl":         func() string { return mock.DefaultConfig().ITL.String() },
+		"confidence-level":                 func() string { return num(mustBuild(t, "--num-profile-runs", "2").confidence) },
+		"synthesis-speedup-ratio":          func() string { return num(dataset.NoSynthesis().Speedup) },
+		"synthesis-prefix-len-multiplier":  func() string { return num(dataset.NoSynthesis().PrefixLen) },
+		"synthesis-prefix-root-multiplier": func() string { return num(int64(dataset.NoSynthesis().PrefixRoots)) },
+		"synthesis-prompt-len-multiplier":  func() string { return num(dataset.NoSynthesis().PromptLen) },
+		"synthesis-output-len-multiplier":  func() string { return num(dataset.NoSynthesis().OutputLen) },
+		"mock-ttft":                        func() string { return mock.DefaultConfig().TTFT.String() },
+		"mock-itl":                         func() string { return mock.DefaultConfig().ITL.String() },
 	}
 	stated := regexp.MustCompile(`\bdefault ([A-Za-z0-9._-]+)[;,.)]`)
 	rows := supportedRows(t)

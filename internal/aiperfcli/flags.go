@@ -93,6 +93,15 @@ type Flags struct {
 	RankingsQueryTokensMean     *float64 `name:"rankings-query-prompt-token-mean" group:"Rankings" placeholder:"N" help:"Mean tokens per query (default 550)."`
 	RankingsQueryTokensStddev   *float64 `name:"rankings-query-prompt-token-stddev" group:"Rankings" placeholder:"N" help:"Standard deviation of the tokens per query."`
 
+	// Synthesis.
+	SynthesisSpeedupRatio         *float64 `name:"synthesis-speedup-ratio" group:"Synthesis" placeholder:"X" help:"Divide a token-count trace's timestamps and think times by X (its rate times X; default 1)."`
+	SynthesisPrefixLenMultiplier  *float64 `name:"synthesis-prefix-len-multiplier" group:"Synthesis" placeholder:"X" help:"Stretch every shared prefix of the trace by X (rows sharing k blocks share k·X; default 1)."`
+	SynthesisPrefixRootMultiplier *int     `name:"synthesis-prefix-root-multiplier" group:"Synthesis" placeholder:"N" help:"Spread the trace's sessions over N disjoint copies of its prefix tree (less sharing; default 1)."`
+	SynthesisPromptLenMultiplier  *float64 `name:"synthesis-prompt-len-multiplier" group:"Synthesis" placeholder:"X" help:"Scale each row's own (unshared) prompt blocks by X (default 1)."`
+	SynthesisOutputLenMultiplier  *float64 `name:"synthesis-output-len-multiplier" group:"Synthesis" placeholder:"X" help:"Scale the trace's answer lengths by X (default 1)."`
+	SynthesisMaxIsl               *int     `name:"synthesis-max-isl" group:"Synthesis" placeholder:"N" help:"Skip trace rows whose (rescaled) prompt is longer than N tokens."`
+	SynthesisMaxOsl               *int     `name:"synthesis-max-osl" group:"Synthesis" placeholder:"N" help:"Cap the trace's answer lengths at N tokens."`
+
 	// Load generator.
 	Concurrency             string   `name:"concurrency" group:"Load generator" placeholder:"N" help:"Sessions in flight at once (closed loop; with --request-rate a cap). Comma list: sweep."`
 	RequestRate             string   `name:"request-rate" group:"Load generator" placeholder:"RPS" help:"Requests per second (open loop; fractions allowed). Comma list: sweep."`

@@ -40,7 +40,9 @@ const (
 	warmupFlags  = "warmup-request-count warmup-duration num-warmup-sessions"
 	warmupTuning = "warmup-concurrency warmup-request-rate warmup-arrival-pattern warmup-grace-period " +
 		"warmup-concurrency-ramp-duration warmup-request-rate-ramp-duration"
-	imageOptions = "image-width-stddev image-height-stddev image-format image-source"
+	imageOptions   = "image-width-stddev image-height-stddev image-format image-source"
+	synthesisFlags = "synthesis-speedup-ratio synthesis-prefix-len-multiplier synthesis-prefix-root-multiplier " +
+		"synthesis-prompt-len-multiplier synthesis-output-len-multiplier synthesis-max-isl synthesis-max-osl"
 	audioOptions = "audio-length-stddev audio-format audio-sample-rates audio-depths audio-num-channels"
 )
 
@@ -142,6 +144,10 @@ var rules = []rule{
 	{flag: "custom-dataset-type", check: (*builder).checkDatasetType},
 	{flag: "isl-block-size", valid: atLeast(1), msg: "must be >= 1, got {}"},
 	{flag: "input-file", check: (*builder).detectTimestamps},
+	{flag: synthesisFlags, requires: given("input-file"), msg: "needs --input-file (a token-count trace: mooncake_trace, bailian_trace or burst_gpt_trace)"},
+	{flag: "synthesis-speedup-ratio synthesis-prefix-len-multiplier synthesis-prompt-len-multiplier synthesis-output-len-multiplier",
+		valid: positive, msg: "must be > 0, got {}"},
+	{flag: "synthesis-prefix-root-multiplier synthesis-max-isl synthesis-max-osl", valid: atLeast(1), msg: "must be >= 1, got {}"},
 
 	// Load mode, by AIPerf's priority: fixed schedule > user-centric >
 	// request rate > concurrency.

@@ -75,15 +75,6 @@ type unsupported struct {
 		VideoAudioCodec       optionalValue `name:"video-audio-codec" hidden:""`
 		VideoAudioDepth       optionalValue `name:"video-audio-depth" hidden:""`
 	} `embed:"" reason:"loadstar does not generate video inputs"`
-	Synthesis struct {
-		SynthesisSpeedupRatio         optionalValue `name:"synthesis-speedup-ratio" hidden:""`
-		SynthesisPrefixLenMultiplier  optionalValue `name:"synthesis-prefix-len-multiplier" hidden:""`
-		SynthesisPrefixRootMultiplier optionalValue `name:"synthesis-prefix-root-multiplier" hidden:""`
-		SynthesisPromptLenMultiplier  optionalValue `name:"synthesis-prompt-len-multiplier" hidden:""`
-		SynthesisOutputLenMultiplier  optionalValue `name:"synthesis-output-len-multiplier" hidden:""`
-		SynthesisMaxIsl               optionalValue `name:"synthesis-max-isl" hidden:""`
-		SynthesisMaxOsl               optionalValue `name:"synthesis-max-osl" hidden:""`
-	} `embed:"" reason:"trace synthesis is not supported (--replay-speedup replays a trace faster)"`
 	Prefill struct {
 		PrefillConcurrency                   optionalValue `name:"prefill-concurrency" hidden:""`
 		PrefillConcurrencyRampDuration       optionalValue `name:"prefill-concurrency-ramp-duration" hidden:""`

@@ -1,6 +1,7 @@
 package builtins
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strconv"
@@ -196,7 +197,10 @@ func mockServer(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tup
 			return nil, bad(name, err)
 		}
 	}
-	srv, err := mock.Start(interp.ContextOf(thread), cfg)
+	// The server lives until the script ends (env.Close), not until
+	// Ctrl-C: the interrupted run's requests in flight are then recorded
+	// as cancelled by the client, not as connections the server dropped.
+	srv, err := mock.Start(context.WithoutCancel(interp.ContextOf(thread)), cfg)
 	if err != nil {
 		return nil, bad("start", err)
 	}

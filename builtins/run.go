@@ -497,6 +497,9 @@ func RunStep(thread *starlark.Thread, cfg *config.Benchmark) (*Result, error) {
 	}
 	sum, err := env.Execute(ctx, cfg, opts...)
 	if err != nil {
+		if interp.ContextOf(thread).Err() != nil && sum == nil {
+			return nil, withCode(err, errext.Interrupted)
+		}
 		return nil, withCode(err, errext.InvalidConfig)
 	}
 	if abort != nil {

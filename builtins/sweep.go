@@ -254,6 +254,14 @@ func sweepBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starlark.T
 	}
 	rows, steps, stopped, err := sw.run(thread)
 	if err != nil {
+		if errext.ExitCodeOf(err) == errext.Interrupted && !env.DryRun && len(rows) > 0 {
+			// Interrupted: the steps that finished keep their summary.
+			if csvPath, _, werr := sweep.WriteSummary(sw.dir, sw.names, rows, a.confidence); werr == nil {
+				fmt.Fprintf(env.Stdout, "Sweep summary (interrupted; %d of %d steps finished): %s\n", len(rows), len(sw.cells), csvPath)
+			} else {
+				env.Logger.Error("the summary of the finished steps could not be written", "error", werr)
+			}
+		}
 		return nil, err
 	}
 	csvPath, jsonPath := "", ""
@@ -347,16 +355,28 @@ func (a *sweepArgs) plan(env *Env, fn string) (*sweepPlan, error) {
 }
 
 // run runs the cells in order, each cell's trials back to back with a
-// cooldown before every step but the first, until stop_when says so.
+// cooldown before every step but the first, until stop_when says so. Once
+// interrupted (Ctrl-C) it returns the rows of the cells that finished with
+// an error of exit code Interrupted: the interrupted cell is left out.
 func (sw *sweepPlan) run(thread *starlark.Thread) (rows []sweep.Row, steps []starlark.Value, stopped bool, err error) {
+	ctx := interp.ContextOf(thread)
 	for ci, cell := range sw.cells {
+		if err := stepInterrupted(ctx); err != nil {
+			return rows, nil, false, err
+		}
 		// The script values of this cell, in parameter order.
 		var values []starlark.Tuple
 		for _, v := range cell.Values {
 			values = append(values, starlark.Tuple{starlark.String(v.Name), sw.values[v.Name][v.Index]})
 		}
 		row, trials, err := sw.runCell(thread, ci, cell, values)
+		if err == nil {
+			err = stepInterrupted(ctx)
+		}
 		if err != nil {
+			if errext.ExitCodeOf(err) == errext.Interrupted {
+				return rows, nil, false, err
+			}
 			return nil, nil, false, err
 		}
 		rows = append(rows, row)
@@ -412,6 +432,15 @@ func (sw *sweepPlan) runCell(thread *starlark.Thread, ci int, cell sweep.Cell, v
 		}
 	}
 	return row, trials, nil
+}
+
+// stepInterrupted is the error that ends a sweep or search once Ctrl-C
+// cancelled ctx: its cause (errext.Interrupt) with exit code Interrupted.
+func stepInterrupted(ctx context.Context) error {
+	if ctx.Err() == nil {
+		return nil
+	}
+	return errext.WithExitCode(context.Cause(ctx), errext.Interrupted)
 }
 
 func runCell(thread *starlark.Thread, fnName string, base starlark.Value, values []starlark.Tuple, cell sweep.Cell, dir string, trial, repeat int, overwrite, plots bool) (*Result, error) {

@@ -56,14 +56,19 @@ func wrapScriptError(err error, thread *starlark.Thread) error {
 	case strings.Contains(msg, "execution steps"):
 		out.Code = errext.StepLimit
 		out.hint = "a loop ran longer than the step budget; raise it with --max-steps if the work is intended"
-	case strings.Contains(msg, "Starlark computation cancelled: interrupted"),
+	case strings.Contains(msg, "Starlark computation cancelled: interrupted"), out.Code == errext.Interrupted,
 		errors.Is(err, context.Canceled) && ContextOf(thread).Err() != nil:
 		out.Code = errext.Interrupted
+		out.Msg = "interrupted; everything measured was written"
 		var ee *starlark.EvalError
-		if errors.As(err, &ee) && len(ee.CallStack) > 0 {
-			out.Msg = "interrupted at " + ee.CallStack[len(ee.CallStack)-1].Pos.String() + "; everything measured was written"
-		} else {
-			out.Msg = "interrupted; everything measured was written"
+		if errors.As(err, &ee) {
+			// The innermost script position (a builtin has none).
+			for i := len(ee.CallStack) - 1; i >= 0; i-- {
+				if pos := ee.CallStack[i].Pos; pos.IsValid() {
+					out.Msg = "interrupted at " + pos.String() + "; everything measured was written"
+					break
+				}
+			}
 		}
 	}
 	return out

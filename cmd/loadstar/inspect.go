@@ -12,7 +12,7 @@ type InspectCmd struct {
 
 // Run implements the command.
 func (c *InspectCmd) Run(g *Globals, app *App) error {
-	ctx, stop := interruptible()
+	ctx, stop := app.interruptible()
 	defer stop()
 	sc, err := newScenario(app, g, c.ScriptFlags, c.File, true)
 	if err != nil {

@@ -6,6 +6,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -83,10 +84,34 @@ type App struct {
 	// full-screen UI holds log lines until it gives the screen back.
 	Progress io.Writer
 	Logger   *slog.Logger
+
+	// signals takes Ctrl-C and SIGTERM once a command asks for them
+	// (interruptible); nil before.
+	signals *signals
+}
+
+// interruptible returns the command's context, cancelled by Ctrl-C or
+// SIGTERM (a second one exits at once, see signals), and the function
+// that gives the signals back.
+func (app *App) interruptible() (context.Context, func()) {
+	screen := app.Progress
+	if screen == nil {
+		screen = app.Stderr
+	}
+	app.signals = watchSignals(screen, os.Exit)
+	return app.signals.ctx, app.signals.stop
 }
 
 func main() {
-	os.Exit(int(runMain(os.Args[1:], os.Stdout, os.Stderr)))
+	os.Exit(int(processMain()))
+}
+
+// processMain runs loadstar as the process: on its own standard streams,
+// which a closed pipe cannot stop (see pipeOutput).
+func processMain() errext.ExitCode {
+	catchSIGPIPE()
+	stdout, stderr := guardOutputs(os.Stdout, os.Stderr)
+	return runMain(os.Args[1:], stdout, stderr)
 }
 
 // runMain runs the command line and returns the exit code. Tests call it.

@@ -18,7 +18,7 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"loadstar": func() { os.Exit(int(runMain(os.Args[1:], os.Stdout, os.Stderr))) },
+		"loadstar": func() { os.Exit(int(processMain())) },
 	})
 }
 

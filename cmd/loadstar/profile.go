@@ -26,7 +26,7 @@ type ProfileCmd struct {
 
 // Run implements the command.
 func (c *ProfileCmd) Run(g *Globals, app *App, kctx *kong.Context) error {
-	ctx, stop := interruptible()
+	ctx, stop := app.interruptible()
 	defer stop()
 	if c.Verbose > 0 || c.ExtraVerbose {
 		level := slog.LevelDebug
@@ -62,7 +62,7 @@ func (c *ProfileCmd) Run(g *Globals, app *App, kctx *kong.Context) error {
 	if plan.Mock != nil {
 		cfg := *plan.Mock
 		cfg.Logger = app.Logger
-		srv, err := mock.Start(ctx, cfg)
+		srv, err := mock.Start(context.WithoutCancel(ctx), cfg) // until the command ends, not until Ctrl-C
 		if err != nil {
 			return errext.Errorf(errext.Generic, "starting the embedded mock server: %v", err)
 		}
@@ -83,5 +83,5 @@ func (c *ProfileCmd) Run(g *Globals, app *App, kctx *kong.Context) error {
 		}
 		return res.Summary(), nil
 	}
-	return sc.finish(app, plan.Execute(ctx, step, app.Stdout))
+	return sc.finish(app, orInterrupted(ctx, plan.Execute(ctx, step, app.Stdout)))
 }

@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"golang.org/x/term"
 
@@ -82,6 +80,9 @@ func newScenario(app *App, g *Globals, f ScriptFlags, file string, dryRun bool) 
 		progress = app.Stderr
 	}
 	out := &outputs.Config{Stdout: app.Stdout, Progress: progress, Logger: app.Logger, Version: Version}
+	if app.signals != nil {
+		out.OnExit = app.signals.onExit
+	}
 	env.Execute = func(ctx context.Context, cfg *config.Benchmark, opts ...runner.Option) (*results.Summary, error) {
 		return outputs.Run(ctx, reg, cfg, rt, *out, opts...)
 	}
@@ -183,7 +184,12 @@ func isTerminal(w any) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// interruptible returns a context cancelled by Ctrl-C or SIGTERM.
-func interruptible() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+// orInterrupted is err, or — for a command that ended without error after
+// Ctrl-C (the last step was interrupted) — exit code 7: everything
+// measured was written, marked incomplete.
+func orInterrupted(ctx context.Context, err error) error {
+	if err != nil || ctx.Err() == nil {
+		return err
+	}
+	return errext.Errorf(errext.Interrupted, "%v; the interrupted run's artifacts were written with was_cancelled: true", context.Cause(ctx))
 }

@@ -41,7 +41,7 @@ func (c *TestCmd) Run(g *Globals, app *App) error {
 	if len(files) == 0 {
 		return errext.Errorf(errext.Usage, "no *_test.star files under %s", strings.Join(orDot(c.Paths), ", "))
 	}
-	ctx, stop := interruptible()
+	ctx, stop := app.interruptible()
 	defer stop()
 	// Runs inside tests write their artifacts to a temporary directory,
 	// relative artifact_dirs included (--artifacts keeps them).

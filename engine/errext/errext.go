@@ -143,3 +143,20 @@ func HintOf(err error) string {
 	}
 	return ""
 }
+
+// Interrupt is the cause of a context a signal cancelled (Ctrl-C, SIGTERM):
+// context.Cause returns it, so what stops because of it can say why and
+// exit with code Interrupted.
+type Interrupt struct {
+	// Signal names the signal, e.g. "SIGINT (Ctrl-C)".
+	Signal string
+}
+
+func (i *Interrupt) Error() string      { return "interrupted by " + i.Signal }
+func (i *Interrupt) ExitCode() ExitCode { return Interrupted }
+
+// IsInterrupt reports whether err is, or wraps, an *Interrupt.
+func IsInterrupt(err error) bool {
+	var i *Interrupt
+	return errors.As(err, &i)
+}

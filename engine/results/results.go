@@ -244,7 +244,10 @@ func (s *Summary) Complete() (bool, string) {
 	if !s.Info.WasCancelled {
 		return true, ""
 	}
-	if c := s.Info.CancelCause; c != "" && c != "context canceled" {
+	switch c := s.Info.CancelCause; {
+	case strings.HasPrefix(c, "interrupted by "): // Ctrl-C, SIGTERM (errext.Interrupt)
+		return false, "cancelled: " + c + " before the run finished"
+	case c != "" && c != "context canceled":
 		return false, "aborted: " + c
 	}
 	return false, "cancelled: the run was interrupted before it finished"

@@ -2,6 +2,8 @@ package runner
 
 import (
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/loadstar/loadstar/engine/record"
 )
@@ -19,6 +21,10 @@ type recordQueue struct {
 	wake   chan struct{}
 	closed bool
 	peak   int
+	// skip makes drain hand records back unprocessed (closeWithin);
+	// skipped counts them.
+	skip    atomic.Bool
+	skipped atomic.Int64
 }
 
 func newRecordQueue() *recordQueue { return &recordQueue{wake: make(chan struct{}, 1)} }
@@ -72,7 +78,12 @@ func (q *recordQueue) drain(fn func(*record.Record)) {
 		closed := q.closed
 		q.mu.Unlock()
 		for i, r := range batch {
-			fn(r)
+			if q.skip.Load() {
+				q.skipped.Add(1)
+				q.recycle(r)
+			} else {
+				fn(r)
+			}
 			batch[i] = nil
 		}
 		q.mu.Lock()
@@ -88,6 +99,24 @@ func (q *recordQueue) drain(fn func(*record.Record)) {
 			<-q.wake
 		}
 	}
+}
+
+// closeWithin closes the queue and waits up to d for its consumer (wg) to
+// drain it; after d the records it has not reached are recycled without
+// being processed. It returns how many were left out.
+func (q *recordQueue) closeWithin(d time.Duration, wg *sync.WaitGroup) int {
+	q.close()
+	drained := make(chan struct{})
+	go func() { wg.Wait(); close(drained) }()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-drained:
+	case <-t.C:
+		q.skip.Store(true)
+		<-drained
+	}
+	return int(q.skipped.Load())
 }
 
 // recycle takes back a record its consumer is done with, for reuse.

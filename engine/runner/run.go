@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -58,6 +59,10 @@ type Progress struct {
 	Sent, Completed, Errors, Cancelled int64
 	// Done is true in the last report of a phase.
 	Done bool
+	// Stopping is true once the step's context is cancelled (Ctrl-C,
+	// SIGTERM, an abort): sending has stopped and the requests in flight
+	// are being cancelled.
+	Stopping bool
 	// Metrics are the running counters and medians (profiling records
 	// only).
 	Metrics *metrics.Live
@@ -168,8 +173,12 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 		o.log.Info("profiling done", "requests", rep.Issued, "dropped", rep.Dropped, "stop", rep.Stop)
 	}
 	info.WasCancelled = ctx.Err() != nil
+	unprocessed := 0
 	if info.WasCancelled {
 		info.CancelCause = context.Cause(ctx).Error()
+		// Interrupted: the metrics side gets a moment for its backlog, then
+		// the records it has not reached are left out (and said so).
+		unprocessed = queue.closeWithin(interruptDrain, &colWG)
 	}
 	closeQueue()
 	health.RecordBacklog = queue.peakDepth()
@@ -179,6 +188,11 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 		for _, w := range sum.Info.Warnings {
 			o.log.Warn(w)
 		}
+	}
+	if sum != nil && unprocessed > 0 {
+		note := fmt.Sprintf("%d finished requests were not processed: the run was interrupted while the metrics side was %s behind", unprocessed, interruptDrain)
+		o.log.Warn(note)
+		sum.Notes = append(sum.Notes, note)
 	}
 	return sum, err
 }
@@ -194,6 +208,10 @@ func arrivalOf(l timing.Load) string {
 	}
 	return l.Arrival
 }
+
+// interruptDrain is how long an interrupted step's metrics side may keep
+// processing the records already finished before they are left out.
+const interruptDrain = time.Second
 
 // phase runs one phase: it releases requests through the strategy, and when
 // issuing ends (stop condition or ctx) waits for requests in flight — up to
@@ -219,7 +237,7 @@ func (st *Step) phase(ctx context.Context, o *options, clk clock.Clock, snd *sen
 	if len(o.observers) > 0 {
 		// The first report goes out before the ticker starts and the last
 		// after it stopped, so reports never overlap (Observer's contract).
-		o.notify(st.progress(col, ph, pl, start, snd, base, false))
+		o.notify(st.progress(ctx, col, ph, pl, start, snd, base, false))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -230,7 +248,7 @@ func (st *Step) phase(ctx context.Context, o *options, clk clock.Clock, snd *sen
 				case <-done:
 					return
 				case <-t.C:
-					o.notify(st.progress(col, ph, pl, start, snd, base, false))
+					o.notify(st.progress(ctx, col, ph, pl, start, snd, base, false))
 				}
 			}
 		}()
@@ -244,7 +262,7 @@ func (st *Step) phase(ctx context.Context, o *options, clk clock.Clock, snd *sen
 	close(done)
 	wg.Wait()
 	health := mon.stop()
-	o.notify(st.progress(col, ph, pl, start, snd, base, true))
+	o.notify(st.progress(ctx, col, ph, pl, start, snd, base, true))
 	if err != nil {
 		return nil, health, invalid(err)
 	}
@@ -252,7 +270,10 @@ func (st *Step) phase(ctx context.Context, o *options, clk clock.Clock, snd *sen
 }
 
 // watchGrace cancels the requests still in flight grace after the phase's
-// duration ends or ctx is cancelled, whichever comes first.
+// duration ends (grace < 0: never), and at once when ctx is cancelled
+// (Ctrl-C, SIGTERM, an abort): an interrupted run stops within moments
+// whatever its grace period, its requests in flight recorded as cancelled
+// with ctx's cause.
 func (st *Step) watchGrace(ctx context.Context, done <-chan struct{}, cancel context.CancelCauseFunc,
 	start time.Time, dur, grace time.Duration) {
 	var end <-chan time.Time
@@ -263,30 +284,16 @@ func (st *Step) watchGrace(ctx context.Context, done <-chan struct{}, cancel con
 	}
 	select {
 	case <-done:
-		return
 	case <-end:
 		cancel(errGraceExpired)
-		return
 	case <-ctx.Done():
-	}
-	if grace < 0 {
-		<-done
-		return
-	}
-	t := time.NewTimer(grace)
-	defer t.Stop()
-	select {
-	case <-done:
-	case <-t.C:
-		cancel(errGraceExpired)
-	case <-end:
-		cancel(errGraceExpired)
+		cancel(context.Cause(ctx))
 	}
 }
 
-func (st *Step) progress(col *metrics.Pipeline, ph record.Phase, pl *timing.Plan, start time.Time, snd *sender, base countSnapshot, done bool) Progress {
+func (st *Step) progress(ctx context.Context, col *metrics.Pipeline, ph record.Phase, pl *timing.Plan, start time.Time, snd *sender, base countSnapshot, done bool) Progress {
 	c := snd.counts.snapshot()
-	p := Progress{Step: st, Phase: ph, Plan: pl, Elapsed: time.Since(start), Done: done,
+	p := Progress{Step: st, Phase: ph, Plan: pl, Elapsed: time.Since(start), Done: done, Stopping: ctx.Err() != nil,
 		Sent: c.sent - base.sent, Completed: c.done - base.done,
 		Errors: c.errors - base.errors, Cancelled: c.cancelled - base.cancelled}
 	live := col.Live()

@@ -11,9 +11,10 @@
 // Failed requests never fail a run: every failure is a record. Run returns an
 // error only when the step cannot start (invalid plan, a plugin that cannot
 // be built, a dataset that cannot be composed) or its results cannot be
-// produced. Cancelling ctx (Ctrl-C) stops sending, waits up to the grace
-// period for requests in flight, keeps everything measured and marks the
-// results as cancelled.
+// produced. Cancelling ctx (Ctrl-C) stops sending, cancels the requests in
+// flight at once (recorded as cancelled, with ctx's cause), keeps
+// everything measured and marks the results as cancelled; planning under
+// a cancelled ctx fails with exit code errext.Interrupted.
 //
 // Plan builds and validates everything without sending (loadstar inspect).
 //
@@ -215,6 +216,12 @@ func newOptions(opts []Option) *options {
 	return o
 }
 
+// interrupted is the error of a step that ctx stopped before it ran: its
+// cause (an errext.Interrupt from Ctrl-C) with exit code Interrupted.
+func interrupted(ctx context.Context) error {
+	return errext.WithExitCode(fmt.Errorf("stopped before the step ran: %w", context.Cause(ctx)), errext.Interrupted)
+}
+
 // invalid marks a configuration error.
 func invalid(err error) error {
 	if err == nil || errext.ExitCodeOf(err) != errext.Generic {
@@ -229,6 +236,9 @@ func build(ctx context.Context, reg *plugin.Registry, cfg *config.Benchmark, rt 
 	}
 	if cfg == nil {
 		return nil, invalid(errors.New("runner: no benchmark"))
+	}
+	if ctx.Err() != nil {
+		return nil, interrupted(ctx)
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, invalid(err)
@@ -465,6 +475,9 @@ func compose(ctx context.Context, cfg *config.Benchmark, st *Step, o *options) (
 		}}
 	ds, err := comp.Compose(ctx, env)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, interrupted(ctx)
+		}
 		return nil, invalid(fmt.Errorf("dataset %s: %w", spec.Name, err))
 	}
 	return ds, nil

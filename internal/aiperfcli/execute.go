@@ -3,6 +3,7 @@ package aiperfcli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -60,7 +61,7 @@ func (p *Plan) executeTrials(ctx context.Context, step StepFunc, out io.Writer, 
 			}
 		}
 		if err := interrupted(ctx); err != nil {
-			return err
+			return p.finishedTrials(sums, out, err)
 		}
 		cfg := cloneConfig(p.cells[0].Config)
 		cfg.Output.ArtifactDir = trialDir(base, t)
@@ -71,8 +72,11 @@ func (p *Plan) executeTrials(ctx context.Context, step StepFunc, out io.Writer, 
 			cfg.Seed += uint64(t - 1)
 		}
 		sum, err := step(ctx, cfg)
+		if err == nil {
+			err = interrupted(ctx) // the trial was cut short: left out
+		}
 		if err != nil {
-			return err
+			return p.finishedTrials(sums, out, err)
 		}
 		sums = append(sums, sum)
 	}
@@ -84,6 +88,20 @@ func (p *Plan) executeTrials(ctx context.Context, step StepFunc, out io.Writer, 
 	return nil
 }
 
+// finishedTrials ends repeated trials that err stopped: after Ctrl-C the
+// trials that finished still get their aggregate.
+func (p *Plan) finishedTrials(sums []*results.Summary, out io.Writer, err error) error {
+	if errext.ExitCodeOf(err) != errext.Interrupted || len(sums) == 0 {
+		return err
+	}
+	jsonPath, werr := writeAggregate(filepath.Join(p.baseDir, "aggregate"), sums, p.confidence)
+	if werr != nil {
+		return errors.Join(err, fmt.Errorf("writing the aggregate over the finished trials: %w", werr))
+	}
+	fmt.Fprintf(out, "Aggregate over %d finished trials (interrupted): %s\n", len(sums), jsonPath)
+	return err
+}
+
 // executeSweep mirrors the sweep() builtin: cells in order, each cell's
 // trials back to back, a cooldown before every step but the first.
 func (p *Plan) executeSweep(ctx context.Context, step StepFunc, out io.Writer, base string) error {
@@ -93,11 +111,11 @@ func (p *Plan) executeSweep(ctx context.Context, step StepFunc, out io.Writer, b
 		for t := 1; t <= p.trials; t++ {
 			if ci > 0 || t > 1 {
 				if err := sweep.Cooldown(ctx, p.cooldown); err != nil {
-					return err
+					return p.finishedSteps(rows, out, err)
 				}
 			}
 			if err := interrupted(ctx); err != nil {
-				return err
+				return p.finishedSteps(rows, out, err)
 			}
 			cfg := cloneConfig(c.Config)
 			if cfg.Name == "" {
@@ -109,8 +127,11 @@ func (p *Plan) executeSweep(ctx context.Context, step StepFunc, out io.Writer, b
 			}
 			cfg.Output.ArtifactDir = dir
 			sum, err := step(ctx, cfg)
+			if err == nil {
+				err = interrupted(ctx) // the step was cut short: left out
+			}
 			if err != nil {
-				return err
+				return p.finishedSteps(rows, out, err)
 			}
 			row.Trials = append(row.Trials, sum)
 		}
@@ -122,6 +143,20 @@ func (p *Plan) executeSweep(ctx context.Context, step StepFunc, out io.Writer, b
 	}
 	fmt.Fprintf(out, "Sweep summary: %s\n", csvPath)
 	return nil
+}
+
+// finishedSteps ends a sweep that err stopped: after Ctrl-C the steps that
+// finished still get their sweep summary.
+func (p *Plan) finishedSteps(rows []sweep.Row, out io.Writer, err error) error {
+	if errext.ExitCodeOf(err) != errext.Interrupted || len(rows) == 0 {
+		return err
+	}
+	csvPath, _, werr := sweep.WriteSummary(p.baseDir, p.paramNames(), rows, p.confidence)
+	if werr != nil {
+		return errors.Join(err, fmt.Errorf("writing the summary of the finished steps: %w", werr))
+	}
+	fmt.Fprintf(out, "Sweep summary (interrupted; %d of %d steps finished): %s\n", len(rows), len(p.cells), csvPath)
+	return err
 }
 
 // trialDir is AIPerf's directory of trial t of a repeated benchmark.
@@ -143,8 +178,8 @@ func cloneConfig(c *config.Benchmark) *config.Benchmark {
 // interrupted stops a sweep or trials once Ctrl-C cancelled ctx: the
 // interrupted step kept its results; the next ones do not start.
 func interrupted(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return errext.WithExitCode(err, errext.Interrupted)
+	if ctx.Err() != nil {
+		return errext.WithExitCode(context.Cause(ctx), errext.Interrupted)
 	}
 	return nil
 }

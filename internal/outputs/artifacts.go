@@ -7,6 +7,7 @@ import (
 	"iter"
 	"log/slog"
 	"os"
+	"sync"
 
 	"github.com/loadstar/loadstar/engine/config"
 	"github.com/loadstar/loadstar/engine/results"
@@ -20,6 +21,10 @@ import (
 // record sink (runner.RecordSink): WriteRecord and Flush are called from
 // the metrics pipeline's one folding goroutine, finish once at the end.
 type artifacts struct {
+	// mu serializes the record streams between the folding goroutine and
+	// flushForExit (a second Ctrl-C), after which exiting drops records.
+	mu        sync.Mutex
+	exiting   bool
 	target    *export.Target
 	exporters []export.Exporter // in run order, the JSON summary last
 	streams   []recordStream
@@ -124,6 +129,11 @@ func (a *artifacts) sinks() []metrics.RecordSink {
 
 // WriteRecord implements runner.RecordSink.
 func (a *artifacts) WriteRecord(row *results.RecordRow) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.exiting {
+		return
+	}
 	for i := range a.streams {
 		s := &a.streams[i]
 		if s.failed {
@@ -138,6 +148,24 @@ func (a *artifacts) WriteRecord(row *results.RecordRow) {
 // Flush pushes buffered record lines to their files (runner.RecordSink's
 // optional Flush).
 func (a *artifacts) Flush() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.exiting {
+		a.flush()
+	}
+}
+
+// flushForExit pushes what the record streams hold to their files before
+// the process exits at once (a second Ctrl-C); records that come later are
+// dropped, so that no half-written one follows.
+func (a *artifacts) flushForExit() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.flush()
+	a.exiting = true
+}
+
+func (a *artifacts) flush() {
 	for i := range a.streams {
 		s := &a.streams[i]
 		if f, ok := s.RecordExporter.(export.Flusher); ok && !s.failed {
@@ -157,6 +185,8 @@ func (a *artifacts) fail(s *recordStream, err error) {
 // sum.Info.ArtifactDir. A stream that failed during the run is aborted
 // and reported; the other artifacts are still written. Errors are joined.
 func (a *artifacts) finish(ctx context.Context, sum *results.Summary) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	sum.Info.ArtifactDir = a.target.Dir
 	if sum.Files == nil {
 		sum.Files = map[string]string{}
@@ -194,6 +224,8 @@ func (a *artifacts) finish(ctx context.Context, sum *results.Summary) error {
 
 // abort closes the record streams of a step that ended without results.
 func (a *artifacts) abort() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	for _, s := range a.streams {
 		if ab, ok := s.RecordExporter.(export.Aborter); ok {
 			ab.Abort()

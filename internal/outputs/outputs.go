@@ -60,6 +60,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Version is loadstar's version, printed in reports.
 	Version string
+	// OnExit, when set, is handed a function that flushes the running
+	// step's record streams, for a process that must exit at once (a
+	// second Ctrl-C); the function it returns is called when the step's
+	// files are complete, and forgets it.
+	OnExit func(flush func()) (forget func())
 }
 
 // Run plans cfg with reg, opens its artifacts, runs it with the progress
@@ -122,6 +127,11 @@ func Run(ctx context.Context, reg *plugin.Registry, cfg *config.Benchmark, rt *c
 	}
 	for _, sink := range art.sinks() {
 		opts = append(opts, runner.WithRecordSink(sink))
+	}
+	if c.OnExit != nil {
+		// An immediate exit keeps the records written so far and gives
+		// the terminal back.
+		defer c.OnExit(func() { art.flushForExit(); closeUI() })()
 	}
 	sum, err := st.Run(ctx, opts...)
 	closeUI()

@@ -50,7 +50,7 @@ func (o *progress) Progress(p runner.Progress) {
 		o.started = true
 	}
 	s := ui.Snapshot{Done: int(p.Completed), Errors: int(p.Errors), InFlight: int(p.InFlight()), Elapsed: p.Elapsed,
-		Sent: int(p.Sent), TTFTP50Ms: math.NaN(), LatencyP50Ms: math.NaN()}
+		Sent: int(p.Sent), TTFTP50Ms: math.NaN(), LatencyP50Ms: math.NaN(), Stopping: p.Stopping}
 	if m := p.Metrics; m != nil {
 		s.TTFTP50Ms, s.LatencyP50Ms, s.OutputTokens, s.Good = m.TTFTP50Ms, m.LatencyP50Ms, m.OutputTokens, int(m.Good)
 	}

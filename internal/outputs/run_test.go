@@ -2,6 +2,7 @@ package outputs_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,4 +127,41 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// A process that must exit at once (a second Ctrl-C) first flushes the
+// running step's record streams: what the file holds then is whole JSON
+// lines, every record handed over so far.
+func TestRunFlushesForImmediateExit(t *testing.T) {
+	reg, cfg := mockStep(t)
+	cfg.Output.ArtifactDir = filepath.Join(t.TempDir(), "out")
+	cfg.Warmup = nil
+	cfg.Stop = config.Stop{Requests: 1_000_000}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var flush func()
+	var snapshot string
+	exitAfter := runner.WithObserver(runner.ObserverFunc(func(p runner.Progress) {
+		if flush != nil && snapshot == "" && p.Completed >= 50 {
+			flush() // as the second Ctrl-C does, before os.Exit
+			snapshot = readFile(t, filepath.Join(cfg.Output.ArtifactDir, "profile_export.jsonl"))
+			cancel()
+		}
+	}))
+	oc := outputs.Config{OnExit: func(f func()) func() { flush = f; return func() { flush = nil } }}
+	if _, err := outputs.Run(ctx, reg, cfg, nil, oc, exitAfter); err != nil {
+		t.Fatal(err)
+	}
+	if flush != nil {
+		t.Error("the step's flush was not forgotten when it ended")
+	}
+	if snapshot == "" {
+		t.Fatal("nothing was on disk after the flush")
+	}
+	lines := strings.Split(strings.TrimSuffix(snapshot, "\n"), "\n")
+	for i, l := range lines {
+		if !json.Valid([]byte(l)) {
+			t.Fatalf("line %d of %d is not whole JSON: %.80q", i+1, len(lines), l)
+		}
+	}
 }

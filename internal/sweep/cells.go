@@ -155,7 +155,7 @@ func Cooldown(ctx context.Context, d time.Duration) error {
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return errext.WithExitCode(ctx.Err(), errext.Interrupted)
+		return errext.WithExitCode(context.Cause(ctx), errext.Interrupted)
 	case <-t.C:
 		return nil
 	}

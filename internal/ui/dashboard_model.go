@@ -40,7 +40,9 @@ func (m dashModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 	case tea.KeyPressMsg:
-		if msg.String() == "ctrl+c" && !m.stopping {
+		// Every Ctrl-C is the process's interrupt: the first stops the
+		// run, a second exits at once.
+		if msg.String() == "ctrl+c" {
 			m.stopping = true
 			if m.interrupt != nil {
 				m.interrupt()
@@ -68,6 +70,7 @@ func (m *dashModel) observe(msg snapshotMsg) {
 		}
 	}
 	m.last, m.snap = msg, msg.s
+	m.stopping = m.stopping || msg.s.Stopping // SIGTERM, or Ctrl-C outside the view
 	if msg.detail != nil {
 		m.detail = msg.detail
 	}

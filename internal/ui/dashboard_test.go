@@ -125,17 +125,30 @@ func TestDashboardResize(t *testing.T) {
 	}
 }
 
-// Ctrl-C interrupts the process once (as outside raw mode) and says what
-// happens next.
+// Each Ctrl-C interrupts the process (as outside raw mode: the first stops
+// the run, a second exits at once), and the view says what happens next.
 func TestDashboardCtrlC(t *testing.T) {
 	calls := 0
 	ph, _ := feed()
 	m := drive(t, newDashModel(true, func() { calls++ }), phaseMsg(ph))
 	ctrlC := tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
-	m = drive(t, m, ctrlC, ctrlC)
+	m = drive(t, m, ctrlC)
 	if calls != 1 {
-		t.Errorf("interrupt called %d times, want 1", calls)
+		t.Errorf("interrupt called %d times after one Ctrl-C, want 1", calls)
 	}
+	if !strings.Contains(stripANSI(m.View().Content), "stopping: no new requests") {
+		t.Error("the footer does not say the run is stopping")
+	}
+	m = drive(t, m, ctrlC)
+	if calls != 2 {
+		t.Errorf("interrupt called %d times after two, want 2 (the second exits at once)", calls)
+	}
+}
+
+// A run stopped from outside the view (SIGTERM) shows it is stopping.
+func TestDashboardStoppingFromOutside(t *testing.T) {
+	ph, _ := feed()
+	m := drive(t, newDashModel(true, nil), phaseMsg(ph), snapshotMsg{s: Snapshot{Done: 1, Stopping: true}, at: time.Unix(1, 0)})
 	if !strings.Contains(stripANSI(m.View().Content), "stopping: no new requests") {
 		t.Error("the footer does not say the run is stopping")
 	}

@@ -321,7 +321,7 @@ func (m dashModel) mark(ok bool) string {
 func (m dashModel) footer() string {
 	switch {
 	case m.stopping:
-		return m.st.bad.Render(" stopping: no new requests; waiting for the ones in flight (grace period), then writing the results")
+		return m.st.bad.Render(" stopping: no new requests; the ones in flight are cancelled and the results written (ctrl+c again exits at once)")
 	case m.phaseDone:
 		return m.st.muted.Render(" " + m.phase.Name + " done")
 	}

@@ -71,6 +71,11 @@ type Snapshot struct {
 	// summary so far; nil when unavailable. It costs a pass over the
 	// histograms: UIs that show them call it.
 	Detail func() Detail
+	// Stopping is set once the run was interrupted (Ctrl-C, SIGTERM) or
+	// aborted: sending has stopped and requests in flight are cancelled.
+	// The phase then ends short of its total: UIs show it stopping, not
+	// complete.
+	Stopping bool
 }
 
 // Detail is the live statistics of a phase (see Snapshot.Detail).
@@ -168,6 +173,15 @@ func (s *Simple) Finish() {
 		return
 	}
 	s.started = false
+	if s.last.Stopping { // an interrupted phase stays where it stopped
+		total := ""
+		if s.phase.Total > 0 {
+			total = fmt.Sprintf(" of %d", s.phase.Total)
+		}
+		s.draw(fmt.Sprintf("%s interrupted after %s: %d%s done, %d errors", s.phase.Name,
+			s.last.Elapsed.Round(time.Millisecond), s.last.Done, total, s.last.Errors), true)
+		return
+	}
 	s.draw(s.line(s.last), true)
 }
 
@@ -177,6 +191,9 @@ func (s *Simple) Finish() {
 func (s *Simple) line(sn Snapshot) string {
 	var b strings.Builder
 	b.WriteString(s.phase.Name)
+	if sn.Stopping {
+		b.WriteString(" stopping (Ctrl-C again exits at once)")
+	}
 	frac := -1.0
 	switch {
 	case s.phase.Total > 0:
@@ -298,5 +315,9 @@ func (n *None) Finish() {
 		return
 	}
 	n.started = false
+	if n.lastSnap.Stopping {
+		n.line("phase interrupted", n.lastSnap)
+		return
+	}
 	n.line("phase finished", n.lastSnap)
 }

@@ -103,6 +103,35 @@ func TestTerminalHoldsPrintsInOrder(t *testing.T) {
 	}
 }
 
+// An interrupted phase stays where it stopped and says it is stopping;
+// it never jumps to 100 %.
+func TestSimpleInterrupted(t *testing.T) {
+	var b bytes.Buffer
+	s := newSimple(&b)
+	s.Start(Phase{Name: "profiling", Total: 10})
+	s.Update(Snapshot{Done: 4, InFlight: 2, Elapsed: time.Second, Stopping: true})
+	s.Finish()
+	out := b.String()
+	if strings.Contains(out, "10/10") || strings.Contains(out, "100%") {
+		t.Errorf("the interrupted bar shows completion:\n%q", out)
+	}
+	if !strings.Contains(out, "interrupted after 1s: 4 of 10 done") {
+		t.Errorf("the interrupted bar does not show where it stopped:\n%q", out)
+	}
+}
+
+// The none UI's last line of an interrupted phase says so.
+func TestNoneInterrupted(t *testing.T) {
+	var b bytes.Buffer
+	n := newNone(slog.New(slog.NewTextHandler(&b, nil)), 5*time.Second)
+	n.Start(Phase{Name: "profiling", Total: 100})
+	n.Update(Snapshot{Done: 7, Elapsed: time.Second, Stopping: true})
+	n.Finish()
+	if out := b.String(); !strings.Contains(out, "phase interrupted") || strings.Contains(out, "phase finished") {
+		t.Errorf("output %q", out)
+	}
+}
+
 func TestNoneLogsEveryInterval(t *testing.T) {
 	var b bytes.Buffer
 	n := newNone(slog.New(slog.NewTextHandler(&b, nil)), 5*time.Second)

@@ -37,7 +37,7 @@ const stopLimit = 15 * time.Second
 const startLimit = 60 * time.Second
 
 // slowServer is a mock whose first token takes ten minutes.
-func slowServer(t *testing.T) string {
+func slowServer(t *testing.T) *mock.Server {
 	t.Helper()
 	cfg := mock.DefaultConfig()
 	cfg.TTFT = 10 * time.Minute
@@ -46,7 +46,13 @@ func slowServer(t *testing.T) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	return srv.URL()
+	return srv
+}
+
+// waitInFlight waits until srv is answering n requests.
+func (p *proc) waitInFlight(srv *mock.Server, n int64) {
+	p.t.Helper()
+	p.waitUntil(func() bool { return srv.Stats().InFlight >= n }, fmt.Sprintf("%d requests in flight", n))
 }
 
 // proc is a loadstar process under test.
@@ -247,9 +253,9 @@ func writeScenario(t *testing.T, text string) string {
 // Ctrl-C once: the acknowledgement, sending stops, requests in flight are
 // cancelled, the artifacts are written marked cancelled, exit code 7.
 func TestInterruptCtrlC(t *testing.T) {
-	dir := writeScenario(t, slowRun)
-	p := startLoadstar(t, dir, "run", "s.star", "--var", "url="+slowServer(t))
-	p.waitStderr(`phase started.*phase=profiling`)
+	dir, srv := writeScenario(t, slowRun), slowServer(t)
+	p := startLoadstar(t, dir, "run", "s.star", "--var", "url="+srv.URL())
+	p.waitInFlight(srv, 3)
 	p.signal(syscall.SIGINT)
 	p.expectExit(errext.Interrupted)
 	if !strings.Contains(p.stderr.String(), "SIGINT (Ctrl-C): stopping") {
@@ -263,9 +269,9 @@ func TestInterruptCtrlC(t *testing.T) {
 
 // SIGTERM (containers, CI) does what Ctrl-C does.
 func TestInterruptSIGTERM(t *testing.T) {
-	dir := writeScenario(t, slowRun)
-	p := startLoadstar(t, dir, "run", "s.star", "--var", "url="+slowServer(t))
-	p.waitStderr(`phase started.*phase=profiling`)
+	dir, srv := writeScenario(t, slowRun), slowServer(t)
+	p := startLoadstar(t, dir, "run", "s.star", "--var", "url="+srv.URL())
+	p.waitInFlight(srv, 3)
 	p.signal(syscall.SIGTERM)
 	p.expectExit(errext.Interrupted)
 	checkInterrupted(t, filepath.Join(dir, "out"), "SIGTERM")
@@ -274,9 +280,10 @@ func TestInterruptSIGTERM(t *testing.T) {
 // During the warmup, whose grace period is unlimited, Ctrl-C still ends
 // the run at once.
 func TestInterruptWarmup(t *testing.T) {
-	dir := writeScenario(t, slowRun)
-	p := startLoadstar(t, dir, "run", "s.star", "--var", "url="+slowServer(t), "--var", "warmup=true")
+	dir, srv := writeScenario(t, slowRun), slowServer(t)
+	p := startLoadstar(t, dir, "run", "s.star", "--var", "url="+srv.URL(), "--var", "warmup=true")
 	p.waitStderr(`phase started.*phase=warmup`)
+	p.waitInFlight(srv, 3)
 	p.signal(syscall.SIGINT)
 	p.expectExit(errext.Interrupted)
 	if strings.Contains(p.stderr.String(), "phase=profiling") {
@@ -287,9 +294,10 @@ func TestInterruptWarmup(t *testing.T) {
 // loadstar profile: Ctrl-C exits 7 (it exited 0) and the progress bar
 // stops where it was (it jumped to 100 %).
 func TestInterruptProfile(t *testing.T) {
-	dir := t.TempDir()
-	p := startLoadstar(t, dir, "profile", "--url", slowServer(t), "-m", "mock", "--streaming", "--concurrency", "3",
+	dir, srv := t.TempDir(), slowServer(t)
+	p := startLoadstar(t, dir, "profile", "--url", srv.URL(), "-m", "mock", "--streaming", "--concurrency", "3",
 		"--request-count", "100", "--artifact-dir", "out", "--ui-type", "simple")
+	p.waitInFlight(srv, 3)
 	p.waitStderr(`3 in flight`)
 	p.signal(syscall.SIGINT)
 	p.expectExit(errext.Interrupted)
@@ -302,10 +310,10 @@ func TestInterruptProfile(t *testing.T) {
 // With an infinite grace period (AIPerf's --benchmark-grace-period inf),
 // Ctrl-C ends the wait for the requests in flight.
 func TestInterruptProfileInfiniteGrace(t *testing.T) {
-	dir := t.TempDir()
-	p := startLoadstar(t, dir, "profile", "--url", slowServer(t), "-m", "mock", "--streaming", "--concurrency", "3",
+	dir, srv := t.TempDir(), slowServer(t)
+	p := startLoadstar(t, dir, "profile", "--url", srv.URL(), "-m", "mock", "--streaming", "--concurrency", "3",
 		"--benchmark-duration", "1", "--benchmark-grace-period", "inf", "--artifact-dir", "out", "--ui-type", "none")
-	p.waitFile("out/inputs.json")
+	p.waitInFlight(srv, 3)
 	time.Sleep(1500 * time.Millisecond) // past the duration: waiting on the grace period
 	p.signal(syscall.SIGINT)
 	p.expectExit(errext.Interrupted)
@@ -356,8 +364,9 @@ def base(c):
     }
 sweep(base = base, grid = {"c": [1, 2, 3]}, artifact_dir = "out")
 `)
-	p := startLoadstar(t, dir, "run", "s.star", "--var", "url="+slowServer(t))
-	p.waitFile("out/c_2/inputs.json")
+	srv := slowServer(t)
+	p := startLoadstar(t, dir, "run", "s.star", "--var", "url="+srv.URL())
+	p.waitInFlight(srv, 2) // c_2
 	p.signal(syscall.SIGINT)
 	p.expectExit(errext.Interrupted)
 	summary, err := os.ReadFile(filepath.Join(dir, "out", "sweep_summary.csv"))

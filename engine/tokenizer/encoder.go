@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"hash/maphash"
+	"runtime"
 	"strings"
 	"sync"
 )
@@ -20,6 +21,32 @@ type encoder struct {
 	spmSplit string
 	decode   func(tokens []string) string
 	cache    pieceCache
+	// heavy admits the goroutines tokenizing a text of heavyText bytes or
+	// more: GOMAXPROCS-1 at once, created on first use.
+	heavy     chan struct{}
+	heavyOnce sync.Once
+}
+
+// heavyText is the text size from which tokenizing takes one of
+// GOMAXPROCS-1 slots, so that counting huge answers (a hostile server's
+// 64 MiB stream takes tens of seconds of CPU) never occupies every
+// processor: one stays free for the goroutines that send requests and
+// stamp their reads.
+const heavyText = 64 << 10
+
+// admit waits for a heavy-text slot when text needs one and returns the
+// function releasing it.
+func (e *encoder) admit(text string) func() {
+	if len(text) < heavyText {
+		return func() {}
+	}
+	procs := runtime.GOMAXPROCS(0)
+	if procs < 2 {
+		return func() {}
+	}
+	e.heavyOnce.Do(func() { e.heavy = make(chan struct{}, procs-1) })
+	e.heavy <- struct{}{}
+	return func() { <-e.heavy }
 }
 
 var _ Tokenizer = (*encoder)(nil)
@@ -28,26 +55,46 @@ func (e *encoder) Name() string { return e.name }
 
 // Encode returns the token ids of text, without special tokens.
 func (e *encoder) Encode(text string) []int {
+	defer e.admit(text)()
 	ids := make([]int, 0, len(text)/3+1)
+	var sc *mergeScratch
 	e.pieces(text, func(piece string, addedID int) {
 		if addedID >= 0 {
 			ids = append(ids, addedID)
 			return
 		}
-		ids = append(ids, e.pieceIDs(piece)...)
+		if len(piece) <= maxCachedPiece {
+			ids = append(ids, e.pieceIDs(piece)...)
+			return
+		}
+		if sc == nil {
+			sc = &mergeScratch{}
+		}
+		ids = e.m.encodePiece(ids, piece, sc)
 	})
 	return ids
 }
 
-// Count returns the number of tokens of text.
+// Count returns the number of tokens of text. Its working memory is
+// bounded whatever the text: long pieces are counted part by part
+// (maxMergePiece) without keeping their ids.
 func (e *encoder) Count(text string) int {
+	defer e.admit(text)()
 	n := 0
+	var sc *mergeScratch
 	e.pieces(text, func(piece string, addedID int) {
 		if addedID >= 0 {
 			n++
 			return
 		}
-		n += len(e.pieceIDs(piece))
+		if len(piece) <= maxCachedPiece {
+			n += len(e.pieceIDs(piece))
+			return
+		}
+		if sc == nil {
+			sc = &mergeScratch{}
+		}
+		n += e.m.countPiece(piece, sc)
 	})
 	return n
 }
@@ -129,7 +176,7 @@ func (e *encoder) pieceIDs(piece string) []int {
 	if ids, ok := e.cache.get(piece); ok {
 		return ids
 	}
-	ids := e.m.encodePiece(nil, piece)
+	ids := e.m.encodePiece(nil, piece, nil)
 	e.cache.put(piece, ids)
 	return ids
 }

@@ -1,7 +1,11 @@
 // Package tokenizer counts and produces tokens the way the server will:
 // built-in tiktoken encodings (cl100k_base, o200k_base) embedded in the
 // binary, and Hugging Face tokenizer.json files loaded from a path.
-// Tokenization is never on the request hot path.
+// Tokenization is never on the request hot path, and it stays linear in
+// the text with bounded working memory whatever the text: pieces longer
+// than 25,000 bytes are merged in parts (maxMergePiece), and texts of 64 KiB
+// or more are tokenized by at most GOMAXPROCS-1 goroutines at once
+// (docs/reliability.md).
 //
 // One BPE engine serves both kinds. Text is split on added tokens,
 // normalized, cut into pre-token pieces (the tokenizer's split regex; the

@@ -6,8 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"runtime/metrics"
 	"strings"
 	"testing"
+	"time"
 
 	tiktoken "github.com/tiktoken-go/tokenizer"
 )
@@ -198,7 +201,7 @@ func TestLongPiecesUseHeap(t *testing.T) {
 		for _, sym := range e.m.mergeScan(e.m.initial(nil, s), s) {
 			scan = e.m.appendSymbol(scan, s, sym)
 		}
-		for _, sym := range e.m.mergeHeap(e.m.initial(nil, s), s) {
+		for _, sym := range e.m.mergeHeap(e.m.initial(nil, s), s, nil) {
 			hp = e.m.appendSymbol(hp, s, sym)
 		}
 		if !equalIDs(scan, hp) {
@@ -234,4 +237,111 @@ func mustJSON(v any) string {
 		panic(err)
 	}
 	return string(b)
+}
+
+// unbrokenRun is n bytes of lowercase letters without a break: one
+// pre-token piece for every built-in pattern.
+func unbrokenRun(n int) string {
+	b := make([]byte, n)
+	x := uint32(1)
+	for i := range b {
+		x = x*1664525 + 1013904223
+		b[i] = 'a' + byte(x>>24)%26
+	}
+	return string(b)
+}
+
+// One unbroken run of characters is merged in bounded parts: tokenizing it
+// allocates about as much as its ids, not ~120 bytes per input byte (1.2
+// GB for a 10 MB answer before), and the parts' ids are the piece's.
+func TestLongPieceBoundedMemory(t *testing.T) {
+	tok, _ := Builtin("o200k_base")
+	s := unbrokenRun(1 << 20)
+	var n int
+	allocs := allocated(func() { n = tok.Count(s) })
+	if limit := uint64(4 << 20); allocs > limit {
+		t.Errorf("Count of a 1 MiB unbroken run allocated %d MiB, want under %d MiB", allocs>>20, limit>>20)
+	}
+	ids := tok.Encode(s)
+	if len(ids) != n {
+		t.Errorf("Count %d != len(Encode) %d", n, len(ids))
+	}
+	if d := tok.Decode(ids); d != s {
+		t.Error("Decode(Encode(run)) differs from the run")
+	}
+	if got := allocated(func() { tok.Encode(s) }); got > uint64(len(ids))*8*4+4<<20 {
+		t.Errorf("Encode allocated %d MiB for %d ids", got>>20, len(ids))
+	}
+	// A run of exactly maxMergePiece bytes is one part: merged whole.
+	e := tok.(*encoder)
+	whole := unbrokenRun(maxMergePiece)
+	var ref []int
+	for _, sym := range e.m.mergeHeap(e.m.initial(nil, whole), whole, nil) {
+		ref = e.m.appendSymbol(ref, whole, sym)
+	}
+	if got := tok.Encode(whole); !equalIDs(got, ref) {
+		t.Errorf("a %d-byte piece must be merged whole", maxMergePiece)
+	}
+	// Longer: the concatenation of its parts, cut at character boundaries.
+	cjk := strings.Repeat("漢字", maxMergePiece/3)
+	if d := tok.Decode(tok.Encode(cjk)); d != cjk {
+		t.Error("a long CJK run must be cut at character boundaries")
+	}
+}
+
+// allocated returns the bytes allocated while f ran (runtime/metrics).
+func allocated(f func()) uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	before := s[0].Value.Uint64()
+	f()
+	metrics.Read(s)
+	return s[0].Value.Uint64() - before
+}
+
+// Huge texts take one of GOMAXPROCS-1 slots: with every slot taken, a
+// count waits; small texts never do.
+func TestHeavyTextsLeaveAProcessor(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("one processor: no slot to keep free")
+	}
+	tok, _ := Builtin("cl100k_base")
+	e := tok.(*encoder)
+	release := make([]func(), 0, runtime.GOMAXPROCS(0)-1)
+	big := strings.Repeat("word ", heavyText/5+1)
+	for range runtime.GOMAXPROCS(0) - 1 {
+		release = append(release, e.admit(big))
+	}
+	if tok.Count("small text") != 2 {
+		t.Fatal("a small text must not wait for a slot")
+	}
+	done := make(chan int)
+	go func() { done <- tok.Count(big) }()
+	select {
+	case <-done:
+		t.Fatal("a huge text was tokenized while every slot was taken")
+	case <-time.After(time.Second):
+	}
+	release[0]()
+	n := <-done
+	for _, r := range release[1:] {
+		r()
+	}
+	if want := heavyText/5 + 2; n != want { // "word", then " word" each, then " "
+		t.Fatalf("Count = %d, want %d", n, want)
+	}
+}
+
+// Tokenizing a huge answer costs time linear in its size.
+func BenchmarkCountUnbrokenRun(b *testing.B) {
+	tok, _ := Builtin("o200k_base")
+	for _, n := range []int{256 << 10, 1 << 20, 4 << 20} {
+		s := unbrokenRun(n)
+		b.Run(fmt.Sprintf("%dKiB", n>>10), func(b *testing.B) {
+			b.SetBytes(int64(n))
+			for b.Loop() {
+				tok.Count(s)
+			}
+		})
+	}
 }

@@ -11,6 +11,8 @@ import (
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
+
+	"github.com/loadstar/loadstar/engine/clock"
 )
 
 // Duration is a Starlark time span. Scripts make them with ms(5), s(2) or by
@@ -52,11 +54,14 @@ func (d Duration) Attr(name string) (starlark.Value, error) {
 // ParseVar implements interp.VarParser: vars.get("timeout", ms(500)) reads
 // "2s" (or a number of seconds) as a duration.
 func (d Duration) ParseVar(text string) (starlark.Value, error) {
-	x, err := asDuration(starlark.String(text), "duration")
-	if err != nil {
+	x, err := clock.ParseSpan(text)
+	if err != nil && !clock.IsTooLong(err) {
 		if f, ferr := strconv.ParseFloat(text, 64); ferr == nil {
-			x, err = asDuration(starlark.Float(f), "duration")
+			x, err = clock.Seconds(f)
 		}
+	}
+	if clock.IsTooLong(err) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("not a duration (want e.g. \"250ms\", \"2s\" or seconds)")
@@ -91,6 +96,9 @@ func (d Duration) CompareSameType(op syntax.Token, y starlark.Value, depth int) 
 func (d Duration) Unary(op syntax.Token) (starlark.Value, error) {
 	switch op {
 	case syntax.MINUS:
+		if d == math.MinInt64 {
+			return nil, fmt.Errorf("duration %s cannot be negated", time.Duration(d))
+		}
 		return -d, nil
 	case syntax.PLUS:
 		return d, nil
@@ -103,12 +111,12 @@ func (d Duration) Binary(op syntax.Token, y starlark.Value, side starlark.Side) 
 	if e, ok := y.(Duration); ok {
 		switch op {
 		case syntax.PLUS:
-			return d + e, nil
+			return sum(d, e)
 		case syntax.MINUS:
 			if side == starlark.Left {
-				return d - e, nil
+				return sum(d, -e)
 			}
-			return e - d, nil
+			return sum(e, -d)
 		case syntax.SLASH:
 			if side == starlark.Left {
 				if e == 0 {
@@ -129,16 +137,31 @@ func (d Duration) Binary(op syntax.Token, y starlark.Value, side starlark.Side) 
 	}
 	switch op {
 	case syntax.STAR:
-		return Duration(math.Round(float64(d) * f)), nil
+		return scale(d, f)
 	case syntax.SLASH:
 		if side == starlark.Left {
 			if f == 0 {
 				return nil, fmt.Errorf("duration division by zero")
 			}
-			return Duration(math.Round(float64(d) / f)), nil
+			return scale(d, 1/f)
 		}
 	}
 	return nil, nil
+}
+
+// sum and scale refuse results beyond about 292 years, which a
+// time.Duration cannot hold (clock.Span).
+func sum(a, b Duration) (starlark.Value, error) {
+	if b == math.MinInt64 { // -b would wrap
+		return nil, fmt.Errorf("duration %s cannot be negated", time.Duration(b))
+	}
+	d, err := clock.Sum(time.Duration(a), time.Duration(b))
+	return Duration(d), err
+}
+
+func scale(a Duration, f float64) (starlark.Value, error) {
+	d, err := clock.Scale(time.Duration(a), f)
+	return Duration(d), err
 }
 
 // durationText renders d: with precision < 0 rounded to four significant
@@ -186,7 +209,10 @@ func asDuration(v starlark.Value, what string) (time.Duration, error) {
 	case Duration:
 		return time.Duration(x), nil
 	case starlark.String:
-		d, err := time.ParseDuration(string(x))
+		d, err := clock.ParseSpan(string(x))
+		if clock.IsTooLong(err) {
+			return 0, fmt.Errorf("%s: %v", what, err)
+		}
 		if err != nil {
 			return 0, fmt.Errorf("%s: want a duration like \"250ms\" or \"2s\", got %q", what, string(x))
 		}
@@ -196,7 +222,11 @@ func asDuration(v starlark.Value, what string) (time.Duration, error) {
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			return 0, fmt.Errorf("%s: want a finite number of seconds, got %v", what, f)
 		}
-		return time.Duration(math.Round(f * 1e9)), nil
+		d, err := clock.Seconds(f)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %v", what, err)
+		}
+		return d, nil
 	}
 	return 0, fmt.Errorf("%s: want a duration (\"250ms\", ms(250) or seconds), got %s", what, v.Type())
 }
@@ -211,6 +241,10 @@ func durationBuiltin(name string, unit time.Duration) *starlark.Builtin {
 		if !ok {
 			return nil, fmt.Errorf("%s: want a number, got %s", fn.Name(), n.Type())
 		}
-		return Duration(math.Round(f * float64(unit))), nil
+		d, err := clock.Span(f, unit)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", fn.Name(), err)
+		}
+		return Duration(d), nil
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/loadstar/loadstar/engine/dist"
 	"github.com/loadstar/loadstar/engine/ordered"
 	"github.com/loadstar/loadstar/engine/plugin"
+	"github.com/loadstar/loadstar/interp"
 )
 
 // testRegistry has the Starlark chat package plus test classes whose
@@ -164,5 +165,26 @@ func evalErr(reg *plugin.Registry, expr string) (starlark.Value, error) {
 func TestPredeclaredNeedsRegistry(t *testing.T) {
 	if _, err := Predeclared(&Env{}); err == nil || !strings.Contains(err.Error(), "plugin registry") {
 		t.Errorf("Predeclared without a registry: %v", err)
+	}
+}
+
+// A plugin's duration argument and a --var read as a duration refuse spans
+// beyond about 292 years instead of wrapping to negative ones (issue 14).
+func TestDurationsBeyond292YearsRefused(t *testing.T) {
+	reg := testRegistry(t)
+	for _, arg := range []string{`every = 1e10`, `every = "3000000h"`, `every = s(9e9) + s(9e9)`} {
+		_, err := evalErr(reg, `timing.rate(rate = 2, `+arg+`)`)
+		if err == nil || !strings.Contains(err.Error(), "292 years") {
+			t.Errorf("%s: err %v, want a refusal naming the limit", arg, err)
+		}
+	}
+	for _, text := range []string{"1e10", "3000000h", "9223372037s"} {
+		_, err := interp.ConvertVar(text, Duration(time.Second))
+		if err == nil || !strings.Contains(err.Error(), "292 years") {
+			t.Errorf("--var d=%s read as a duration: err %v", text, err)
+		}
+	}
+	if v, err := interp.ConvertVar("2s", Duration(time.Second)); err != nil || v != Duration(2*time.Second) {
+		t.Errorf("--var d=2s: %v, %v", v, err)
 	}
 }

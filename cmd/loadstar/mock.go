@@ -12,6 +12,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	"github.com/loadstar/loadstar/engine/clock"
 	"github.com/loadstar/loadstar/engine/errext"
 	"github.com/loadstar/loadstar/engine/mock"
 )
@@ -154,9 +155,12 @@ func parseMillis(s string) (time.Duration, error) {
 		if f < 0 {
 			return 0, fmt.Errorf("%q is negative (expected milliseconds >= 0 or a duration such as 20ms)", s)
 		}
-		return time.Duration(f * float64(time.Millisecond)), nil
+		return clock.Span(f, time.Millisecond)
 	}
-	d, err := time.ParseDuration(s)
+	d, err := clock.ParseSpan(s)
+	if clock.IsTooLong(err) {
+		return 0, err
+	}
 	if err != nil || d < 0 {
 		return 0, fmt.Errorf("%q is not a duration (expected milliseconds such as 20, or a duration such as 20ms or 1.5s)", s)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loadstar/loadstar/engine/clock"
 	"github.com/loadstar/loadstar/engine/config"
 	"github.com/loadstar/loadstar/engine/ordered"
 	"github.com/loadstar/loadstar/engine/plugin"
@@ -356,7 +357,10 @@ func durationValue(v any) (time.Duration, error) {
 	case time.Duration:
 		return x, nil
 	case string:
-		d, err := time.ParseDuration(x)
+		d, err := clock.ParseSpan(x)
+		if clock.IsTooLong(err) {
+			return 0, err
+		}
 		if err != nil {
 			return 0, fmt.Errorf("want a duration like \"30s\", got %q", x)
 		}
@@ -366,7 +370,7 @@ func durationValue(v any) (time.Duration, error) {
 	if err != nil {
 		return 0, fmt.Errorf("want a duration or a number of seconds, got %v", v)
 	}
-	return time.Duration(math.Round(f * 1e9)), nil
+	return clock.Seconds(f)
 }
 
 func numberValue(v any) (float64, error) {

@@ -5,7 +5,9 @@ import (
 	"math"
 	"reflect"
 	"strings"
+	"time"
 
+	"github.com/loadstar/loadstar/engine/clock"
 	"github.com/loadstar/loadstar/engine/plugin"
 	"github.com/loadstar/loadstar/internal/sweep"
 )
@@ -141,6 +143,10 @@ var (
 	positive    = number{ok: func(_ *builder, x float64) bool { return x > 0 && !math.IsInf(x, 0) }}
 	nonNegative = number{ok: func(_ *builder, x float64) bool { return x >= 0 && !math.IsInf(x, 0) }}
 	percentage  = number{ok: func(_ *builder, x float64) bool { return x > 0 && x <= 100 }}
+	// holdsSeconds and holdsMillis pass a number of seconds or
+	// milliseconds that a duration can hold (clock.Span: about 292 years).
+	holdsSeconds = number{ok: func(_ *builder, x float64) bool { _, err := clock.Seconds(x); return err == nil }}
+	holdsMillis  = number{ok: func(_ *builder, x float64) bool { _, err := clock.Span(x, time.Millisecond); return err == nil }}
 )
 
 func atLeast(min float64) number {

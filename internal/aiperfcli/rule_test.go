@@ -225,3 +225,27 @@ func knownFlagNames() func(string) bool {
 		return false
 	}
 }
+
+// Durations beyond about 292 years would wrap to negative spans: every
+// flag that becomes a duration refuses them (issue 14).
+func TestDurationFlagsRefuseOverflow(t *testing.T) {
+	for _, args := range [][]string{
+		{"--benchmark-duration", "1e10"},
+		{"--benchmark-duration", "10,1e12"},
+		{"--request-timeout-seconds", "9223372037"},
+		{"--warmup-request-count", "1", "--warmup-duration", "1e300"},
+		{"--concurrency", "2", "--concurrency-ramp-duration", "1e11"},
+		{"--slice-duration", "1e10"},
+		{"--benchmark-duration", "10", "--benchmark-grace-period", "1e10"},
+		{"--conversation-turn-mean", "2", "--conversation-turn-delay-mean", "1e16"},
+		{"--mock-ttft", "1e16"},
+	} {
+		_, err := build(t, append([]string{"--model", "m", "--request-count", "4"}, args...)...)
+		if err == nil || !strings.Contains(err.Error(), "292 years") {
+			t.Errorf("%v: err %v, want a refusal naming the 292-year limit", args, err)
+		}
+	}
+	if _, err := build(t, "--model", "m", "--benchmark-duration", "9223372036"); err != nil {
+		t.Errorf("the longest duration is accepted: %v", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loadstar/loadstar/engine/clock"
 	"github.com/loadstar/loadstar/engine/dist"
 	"github.com/loadstar/loadstar/engine/endpoint"
 	"github.com/loadstar/loadstar/engine/mock"
@@ -44,6 +45,13 @@ const (
 	synthesisFlags = "synthesis-speedup-ratio synthesis-prefix-len-multiplier synthesis-prefix-root-multiplier " +
 		"synthesis-prompt-len-multiplier synthesis-output-len-multiplier synthesis-max-isl synthesis-max-osl"
 	audioOptions = "audio-length-stddev audio-format audio-sample-rates audio-depths audio-num-channels"
+	// Flags that become durations (grace periods and --mock-ttft/--mock-itl
+	// are checked by their parsers).
+	secondsFlags = "request-timeout-seconds benchmark-duration request-cancellation-delay warmup-duration " +
+		"concurrency-ramp-duration request-rate-ramp-duration warmup-concurrency-ramp-duration " +
+		"warmup-request-rate-ramp-duration slice-duration profile-run-cooldown-seconds parameter-sweep-cooldown-seconds"
+	millisFlags = "conversation-turn-delay-mean conversation-turn-delay-stddev fixed-schedule-start-offset fixed-schedule-end-offset"
+	tooLong     = "must be at most 9223372036 seconds (about 292 years, the longest duration loadstar can hold), got {}"
 )
 
 // What the builder knows when the rules run.
@@ -104,6 +112,11 @@ var rules = []rule{
 	{flag: "parameter-sweep-cooldown-seconds", requires: sweeping, msg: needsSweep},
 	{flag: "profile-run-cooldown-seconds", when: sweeping, conflicts: cooldownsDiffer,
 		msg: "differs from --parameter-sweep-cooldown-seconds: sweep() pauses the same time before every step and trial"},
+
+	// Durations: a time.Duration holds about 292 years; beyond, it would
+	// wrap to a negative span.
+	{flag: secondsFlags, valid: holdsSeconds, msg: tooLong},
+	{flag: millisFlags, valid: holdsMillis, msg: "must be at most 9223372036854 ms (about 292 years, the longest duration loadstar can hold), got {}"},
 
 	// Endpoint.
 	{flag: "endpoint-type", absentToo: true, check: (*builder).resolveEndpoint},
@@ -612,9 +625,12 @@ func parseMillis(s string) (time.Duration, error) {
 		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 			return 0, fmt.Errorf("%q must be >= 0 ms", s)
 		}
-		return time.Duration(math.Round(v * float64(time.Millisecond))), nil
+		return clock.Span(v, time.Millisecond)
 	}
-	d, err := time.ParseDuration(s)
+	d, err := clock.ParseSpan(s)
+	if clock.IsTooLong(err) {
+		return 0, err
+	}
 	if err != nil || d < 0 {
 		return 0, fmt.Errorf("%q is not a duration (milliseconds such as 20, or 20ms, 1.5s)", s)
 	}
@@ -632,5 +648,5 @@ func graceValue(s string) (time.Duration, error) {
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
 		return 0, fmt.Errorf("%q is not a number of seconds >= 0 or inf", s)
 	}
-	return seconds(v), nil
+	return clock.Seconds(v)
 }

@@ -243,7 +243,7 @@ func durationBuiltin(name string, unit time.Duration) *starlark.Builtin {
 		}
 		d, err := clock.Span(f, unit)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %v", fn.Name(), err)
+			return nil, err // Starlark prefixes the builtin's name
 		}
 		return Duration(d), nil
 	})

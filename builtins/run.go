@@ -96,6 +96,26 @@ func runKwargs() []Kwarg {
 			apply: applySLOs},
 		{Name: "thresholds", Type: "dict | list", Default: "none", Doc: "Pass/fail checks on the results (exit code 5 when one fails): {\"time_to_first_token\": \"p99 < 500ms\"} or [threshold(...), ...].",
 			apply: applyThresholds},
+		{Name: "failed_request_threshold", Type: "float", Default: "none", Doc: "Abort the run (exit code 13) once more than this share (0–1) of its requests failed, checked from the max(concurrency, 10)th finished request on; what was measured is written (AIPerf's --failed-request-threshold).",
+			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
+				f, ok := starlark.AsFloat(v)
+				if !ok {
+					return fmt.Errorf("want a number from 0 to 1, got %s", v.Type())
+				}
+				b.Abort.FailedRequestThreshold = &f
+				return nil
+			}},
+		{Name: "abort_unreachable", Type: "bool", Default: "True", Doc: "Abort the run (exit code 13) when its first max(concurrency, 10) requests all failed to connect and none succeeded, instead of running its whole length at 100 % errors.",
+			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
+				x, ok := v.(starlark.Bool)
+				if !ok {
+					return fmt.Errorf("want True or False, got %s", v.Type())
+				}
+				b.Abort.Unreachable = bool(x)
+				return nil
+			}},
+		{Name: "wait_for_model", Type: "duration | dict", Default: "none", Doc: "Before sending, wait until the server answers, up to this long: a timeout, or {\"timeout\": \"5m\", \"mode\": \"inference\" (a one-token request) | \"models\" (GET /v1/models lists the model) | \"both\", \"interval\": \"5s\"}. Not ready in time: exit code 13 (AIPerf's --wait-for-model-*).",
+			apply: applyWaitForModel},
 		{Name: "seed", Type: "int", Default: "random (reported)", Doc: "Seed of the arrival schedule and the dataset; the same seed reproduces both.",
 			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
 				n, err := intValue(v)
@@ -243,6 +263,37 @@ func applyWarmup(thread *starlark.Thread, b *config.Benchmark, v starlark.Value)
 		}
 	}
 	b.Warmup = w
+	return nil
+}
+
+func applyWaitForModel(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
+	w := &b.WaitForModel
+	if _, ok := v.(*starlark.Dict); !ok {
+		d, err := asDuration(v, "wait_for_model")
+		w.Timeout = d
+		return err
+	}
+	items, _ := dictItems(v, "wait_for_model")
+	for _, kv := range items {
+		k, _ := starlark.AsString(kv[0])
+		var err error
+		switch k {
+		case "timeout":
+			w.Timeout, err = asDuration(kv[1], "wait_for_model.timeout")
+		case "interval":
+			w.Interval, err = asDuration(kv[1], "wait_for_model.interval")
+		case "mode":
+			var ok bool
+			if w.Mode, ok = starlark.AsString(kv[1]); !ok {
+				err = fmt.Errorf("wait_for_model.mode: want a string, got %s", kv[1].Type())
+			}
+		default:
+			err = fmt.Errorf("wait_for_model: unknown key %q (want timeout, mode, interval)", k)
+		}
+		if err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -501,6 +552,11 @@ func RunStep(thread *starlark.Thread, cfg *config.Benchmark) (*Result, error) {
 			return nil, withCode(err, errext.Interrupted)
 		}
 		return nil, withCode(err, errext.InvalidConfig)
+	}
+	if sum.Info.Aborted != "" {
+		env.noteThresholds(sum.Thresholds)
+		return nil, errext.WithHint(errext.Errorf(errext.RunAborted, "run aborted: %s (what was measured is in %s)", sum.Info.Aborted, sum.Info.ArtifactDir),
+			runner.AbortHint(sum.Info.Aborted))
 	}
 	if abort != nil {
 		if msg := abort.fired(); msg != "" {

@@ -44,6 +44,10 @@ type Benchmark struct {
 	// Thresholds are pass/fail assertions on the results (exit code 5).
 	Thresholds []Threshold
 	Validity   Validity
+	// Abort stops the run early when the server fails (exit code 13).
+	Abort Abort
+	// WaitForModel waits, before the run, until the server answers.
+	WaitForModel WaitForModel
 
 	// Seed makes the schedule and the dataset reproducible. When SeedSet is
 	// false a seed is drawn at start and reported in the results.
@@ -130,6 +134,40 @@ type Threshold struct {
 	Where string
 }
 
+// Abort stops a run early, as Ctrl-C does (sending stops, requests in
+// flight get the grace period, everything measured is written), when its
+// requests fail (docs/reliability.md).
+type Abort struct {
+	// FailedRequestThreshold, when set (0–1), aborts the profiling phase
+	// once more than this share of its finished requests failed, checked
+	// from the max(concurrency, 10)th one on (AIPerf's
+	// --failed-request-threshold). nil = never.
+	FailedRequestThreshold *float64
+	// Unreachable aborts the run when the first max(concurrency, 10)
+	// finished requests all failed to connect (connection refused, no
+	// such host, TLS handshake failure, no file descriptor left) and none
+	// succeeded: the server is not there.
+	Unreachable bool
+}
+
+// WaitForModel waits until the server answers before the run starts
+// (AIPerf's --wait-for-model-*). Timeout 0 = do not wait.
+type WaitForModel struct {
+	Timeout time.Duration
+	// Mode is "inference" (a one-token request through the endpoint, the
+	// default), "models" (GET /v1/models lists the model) or "both".
+	Mode string
+	// Interval is the pause between attempts (default 5 s).
+	Interval time.Duration
+}
+
+// Wait-for-model modes.
+const (
+	WaitInference = "inference"
+	WaitModels    = "models"
+	WaitBoth      = "both"
+)
+
 // Validity configures the LoadGen-style verdict (docs/metrics.md, "The
 // run's verdict"). Only an open-loop run (a schedule of arrivals) can miss
 // its schedule: a closed loop reports its issue delay but is never INVALID
@@ -210,10 +248,12 @@ type Output struct {
 // Defaults returns a Benchmark with every default applied and nothing chosen.
 func Defaults() Benchmark {
 	return Benchmark{
-		Grace:    30 * time.Second,
-		Validity: DefaultValidity(),
-		Output:   Output{Root: "artifacts", ExportLevel: "records"},
-		UI:       "auto",
+		Grace:        30 * time.Second,
+		Validity:     DefaultValidity(),
+		Abort:        Abort{Unreachable: true},
+		WaitForModel: WaitForModel{Mode: WaitInference, Interval: 5 * time.Second},
+		Output:       Output{Root: "artifacts", ExportLevel: "records"},
+		UI:           "auto",
 	}
 }
 
@@ -264,6 +304,21 @@ func (b *Benchmark) Validate() error {
 	case "", "summary", "records", "raw":
 	default:
 		bad("export_level", "must be summary, records or raw, got %q", b.Output.ExportLevel)
+	}
+	if f := b.Abort.FailedRequestThreshold; f != nil && !(*f >= 0 && *f <= 1) {
+		bad("failed_request_threshold", "must be a ratio from 0 to 1, got %v", *f)
+	}
+	if w := b.WaitForModel; w.Timeout < 0 {
+		bad("wait_for_model.timeout", "must be >= 0, got %s", w.Timeout)
+	} else if w.Timeout > 0 {
+		switch w.Mode {
+		case WaitInference, WaitModels, WaitBoth:
+		default:
+			bad("wait_for_model.mode", "must be inference, models or both, got %q", w.Mode)
+		}
+		if w.Interval <= 0 {
+			bad("wait_for_model.interval", "must be > 0, got %s", w.Interval)
+		}
 	}
 	if v := b.Validity; v.MaxRateShortfallPct < 0 {
 		bad("validity.max_rate_shortfall_pct", "must be >= 0")
@@ -326,6 +381,12 @@ func (b *Benchmark) Describe() *ordered.Map {
 			wm.Set("timing", w.Timing.String())
 		}
 		m.Set("warmup", wm)
+	}
+	if f := b.Abort.FailedRequestThreshold; f != nil {
+		m.Set("failed_request_threshold", *f)
+	}
+	if w := b.WaitForModel; w.Timeout > 0 {
+		m.Set("wait_for_model", ordered.FromPairs("timeout_sec", w.Timeout.Seconds(), "mode", w.Mode, "interval_sec", w.Interval.Seconds()))
 	}
 	if b.Cancel.Percent > 0 {
 		m.Set("cancellation", ordered.FromPairs("percent", b.Cancel.Percent, "delay_sec", b.Cancel.Delay.Seconds()))

@@ -47,6 +47,11 @@ const (
 	// ComparisonFailed: `loadstar compare` (or a script's compare(..., limits))
 	// found a change beyond a given limit.
 	ComparisonFailed ExitCode = 12
+	// RunAborted: the run stopped early because the server failed: no
+	// request could connect, the failed-request ratio passed
+	// failed_request_threshold, or the server was not ready within
+	// wait_for_model's timeout. What was measured is written.
+	RunAborted ExitCode = 13
 )
 
 // String names the code as documented.
@@ -78,6 +83,8 @@ func (c ExitCode) String() string {
 		return "run invalid"
 	case ComparisonFailed:
 		return "comparison failed"
+	case RunAborted:
+		return "run aborted"
 	}
 	return fmt.Sprintf("exit code %d", int(c))
 }

@@ -165,6 +165,9 @@ type RunInfo struct {
 	// Arrival names its arrival process (see Verdict).
 	OpenLoop bool
 	Arrival  string
+	// Aborted says why the run was stopped early because the server failed
+	// (config.Abort); "" otherwise. WasCancelled is then true too.
+	Aborted string
 	// Health is the client's self-measurement (nil when not measured).
 	Health *ClientHealth
 	// Warnings are client self-monitoring notes (CPU, GC, scheduler lag)

@@ -126,6 +126,11 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 	defer client.Close()
 
 	snd := newSender(clk, st.Endpoint, st.Settings, client, queue, st.Dataset.Len())
+	// The failure watch aborts the run (runCtx) when the server fails;
+	// the run then ends as on Ctrl-C.
+	ctx, abortRun := context.WithCancelCause(ctx)
+	defer abortRun(nil)
+	snd.watch = newFailureWatch(st.Config.Abort, st.Profiling.Load.Concurrency, abortRun)
 	var colWG sync.WaitGroup
 	colWG.Add(1)
 	go func() {
@@ -141,6 +146,9 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 		OpenLoop: st.Profiling.Load.OpenLoop, Arrival: arrivalOf(st.Profiling.Load)}
 	o.log.Info("benchmark starting", "endpoint", st.Config.Endpoint.Name, "url", strings.Join(st.Settings.URLs, ","),
 		"load", st.Profiling.Load.Description, "seed", st.Seed)
+	if err := st.waitForModel(ctx, o, client); err != nil {
+		return nil, err
+	}
 
 	if st.Warmup != nil {
 		w := st.Config.Warmup
@@ -180,11 +188,13 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 		// the records it has not reached are left out (and said so).
 		unprocessed = queue.closeWithin(interruptDrain, &colWG)
 	}
+	info.Aborted = snd.watch.aborted()
 	closeQueue()
 	health.RecordBacklog = queue.peakDepth()
 	info.Health = &health
 	sum, err := col.Finish(context.WithoutCancel(ctx), info)
 	if sum != nil {
+		sum.Info.Warnings = append(sum.Info.Warnings, snd.watch.warnings()...)
 		for _, w := range sum.Info.Warnings {
 			o.log.Warn(w)
 		}

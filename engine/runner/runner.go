@@ -59,6 +59,15 @@ type options struct {
 	observers []Observer
 	sinks     []metrics.RecordSink
 	dataset   dataset.Dataset
+	// host replaces the machine's limits (tests).
+	host *machine
+}
+
+func (o *options) machine() machine {
+	if o.host != nil {
+		return *o.host
+	}
+	return thisMachine()
 }
 
 // WithClock stamps every time on clk (default a new timing.PreciseClock per
@@ -252,6 +261,9 @@ func build(ctx context.Context, reg *plugin.Registry, cfg *config.Benchmark, rt 
 	}
 	if err := st.buildClient(); err != nil {
 		return nil, err
+	}
+	if err := checkConcurrency(cfg, st.transport, o.machine()); err != nil {
+		return nil, invalid(err)
 	}
 	var err error
 	if st.Tokenizer, err = loadTokenizer(cfg.Tokenizer); err != nil {

@@ -45,6 +45,7 @@ type sender struct {
 	cacheBytes atomic.Int64
 
 	counts *counters
+	watch  *failureWatch // nil: no abort rules (Payloads)
 	ids    *idGen
 	hdrs   sync.Pool // *[][2]string
 }
@@ -141,6 +142,9 @@ func (s *sender) finish(rec *record.Record, sess *timing.Session, c *timing.Cred
 		s.counts.errors.Add(1)
 	}
 	s.counts.done.Add(1)
+	if s.watch != nil {
+		s.watch.note(rec)
+	}
 	end := rec.EndNs
 	if end == 0 {
 		end = s.clk.Now()

@@ -85,24 +85,33 @@ func (c *Concurrency) Run(ctx context.Context, env *Env) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Worker i starts when the concurrency reaches i+1.
-	starts := make([]int64, c.N)
-	if ramp != nil {
-		steps := ramp.Steps(float64(c.N), true, NewRand(env.Seed, "ramp.concurrency"))
-		for i := range starts {
-			starts[i] = p.t0 + int64(stepTime(steps, float64(i+1)))
-		}
-	} else {
-		for i := range starts {
-			starts[i] = p.t0
+	// Slot i starts when the concurrency reaches i+1. Its goroutine is
+	// started then, never ahead for every configured slot: a ramp to a
+	// large concurrency holds only the slots it reached.
+	open := 0
+	spawn := func(upto int, at int64) {
+		for ; open < upto; open++ {
+			p.wg.Add(1)
+			go func() {
+				defer p.wg.Done()
+				p.closedLoop(at)
+			}()
 		}
 	}
-	for _, at := range starts {
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			p.closedLoop(at)
-		}()
+	if ramp == nil {
+		spawn(c.N, p.t0)
+	} else {
+		steps := ramp.Steps(float64(c.N), true, NewRand(env.Seed, "ramp.concurrency"))
+		for _, s := range steps {
+			at := p.t0 + int64(s.At)
+			if !p.waitUntil(p.startCtx, at) {
+				break
+			}
+			spawn(min(c.N, int(s.Value)), at)
+		}
+		if p.startCtx.Err() == nil && !p.pastDeadline(p.env.Clock.Now()) {
+			spawn(c.N, p.t0+int64(steps[len(steps)-1].At))
+		}
 	}
 	p.wg.Wait()
 	return p.report(c.load(ramp)), nil
@@ -115,6 +124,11 @@ func (p *phase) closedLoop(at int64) {
 	}
 	sched := at
 	for p.startCtx.Err() == nil {
+		// A slot that gets to run only after the duration ended (many
+		// thousands of slots on few cores) sends nothing.
+		if p.pastDeadline(p.env.Clock.Now()) {
+			return
+		}
 		s, num, ok := p.startSession(sched, -1, 0)
 		if !ok {
 			return
@@ -145,16 +159,6 @@ func (p *phase) runClosedSession(s *Session, sched, num int64) int64 {
 		done = p.send(s, turn, num, sched)
 	}
 	return done
-}
-
-// stepTime returns when steps first reach level v.
-func stepTime(steps []Step, v float64) int64 {
-	for _, s := range steps {
-		if s.Value >= v {
-			return int64(s.At)
-		}
-	}
-	return int64(steps[len(steps)-1].At)
 }
 
 // describeArg renders a plugin argument (built value or spec).

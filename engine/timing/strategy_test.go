@@ -769,3 +769,36 @@ type senderFunc func(c *Credit) int64
 
 // Send implements Sender.
 func (f senderFunc) Send(c *Credit) int64 { return f(c) }
+
+// tickingClock is a fake clock that moves forward 1 ms every time it is
+// read: goroutines that get to run late see late times, as thousands of
+// slots on a few cores do.
+type tickingClock struct{ *clock.Fake }
+
+func (c tickingClock) Now() int64 { c.Advance(time.Millisecond); return c.Fake.Now() }
+
+// A closed loop honours its duration at any concurrency: a slot that gets
+// to run only after the duration ended sends nothing (with a million slots,
+// sending went on 40 s past a 2 s duration), and slots are started as they
+// open, not allocated ahead.
+func TestConcurrencyHonoursDurationAtAnyConcurrency(t *testing.T) {
+	env, rec := newEnv(convs(4, 1, 0), config.Stop{Duration: 200 * time.Millisecond})
+	tick := tickingClock{rec.clk}
+	env.Clock = tick
+	rec.service = func(*Credit) int64 { return tick.Now() }
+	c, _ := NewConcurrency(5000, nil)
+	rep := run(t, c, env)
+	if rep.Stop != StopDuration {
+		t.Errorf("stop = %q, want duration", rep.Stop)
+	}
+	// Each request reads the clock a few times: about 200 ms / (a few ms)
+	// requests fit; before, every one of the 5000 slots sent one.
+	if rep.Issued > 200 {
+		t.Errorf("issued %d requests in a 200 ms duration: slots that ran after the end still sent", rep.Issued)
+	}
+	for _, s := range rec.byNum() {
+		if s.CreditNs > rep.StartNs+int64(200*time.Millisecond) {
+			t.Fatalf("a request was released %s after the start, past the duration", time.Duration(s.CreditNs-rep.StartNs))
+		}
+	}
+}

@@ -115,6 +115,19 @@ func (b *builder) stop(cfg *config.Benchmark, v values) {
 	if f.BenchmarkGracePeriod != "" {
 		cfg.Grace, _ = graceValue(f.BenchmarkGracePeriod)
 	}
+	if f.FailedRequestThreshold != nil {
+		ratio := *f.FailedRequestThreshold
+		cfg.Abort.FailedRequestThreshold = &ratio
+	}
+	if f.WaitForModelTimeout != nil {
+		cfg.WaitForModel.Timeout = seconds(*f.WaitForModelTimeout)
+		if f.WaitForModelMode != "" {
+			cfg.WaitForModel.Mode = f.WaitForModelMode
+		}
+		if f.WaitForModelInterval != nil {
+			cfg.WaitForModel.Interval = seconds(*f.WaitForModelInterval)
+		}
+	}
 	if f.CancellationRate != nil {
 		cfg.Cancel.Percent = *f.CancellationRate
 		if f.CancellationDelay != nil {

@@ -252,6 +252,8 @@ func TestDefaultsHaveOneSource(t *testing.T) {
 		"rankings-passages-prompt-token-mean": rankingsMean("--rankings-passages-prompt-token-stddev", "passage_length"),
 		"rankings-query-prompt-token-mean":    rankingsMean("--rankings-query-prompt-token-stddev", "query_length"),
 		"benchmark-grace-period":              func() string { return num(config.Defaults().Grace) },
+		"wait-for-model-interval":             func() string { return num(config.Defaults().WaitForModel.Interval) },
+		"wait-for-model-mode":                 func() string { return config.Defaults().WaitForModel.Mode },
 		"warmup-grace-period": func() string {
 			with := mustBuild(t, "--warmup-duration", "1", "--warmup-grace-period", "inf").cells[0].Config.Warmup
 			without := mustBuild(t, "--warmup-duration", "1").cells[0].Config.Warmup
@@ -323,7 +325,8 @@ func TestRunKwargsInRunOrder(t *testing.T) {
 		"--warmup-request-count", "1", "--request-cancellation-rate", "5", "--goodput", "time_to_first_token:100", "--random-seed", "1",
 		"--use-server-token-count", "--dataset-sampling-strategy", "random", "--connection-reuse-strategy", "never",
 		"--artifact-dir", "a", "--profile-export-prefix", "p", "--export-level", "raw", "--slice-duration", "1", "--server-metrics", "h:9100",
-		"--ui-type", "none", "--auto-plot").cells[0].Config
+		"--ui-type", "none", "--auto-plot", "--failed-request-threshold", "0.5", "--wait-for-model-timeout", "60").cells[0].Config
+	cfg.Abort.Unreachable = false
 	cfg.Stop.Sessions = 3
 	cfg.Thresholds = []config.Threshold{{Metric: "m", Expr: "< 1"}}
 	cfg.URLSelection = &plugin.Spec{Category: plugin.URLSelectionStrategy, Name: "round_robin"}

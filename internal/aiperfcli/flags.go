@@ -15,6 +15,9 @@ type Flags struct {
 	URL                     listValue `short:"u" name:"url" group:"Endpoint" placeholder:"URL" help:"Server base URL (repeatable: sessions are spread round-robin). Without --url, loadstar benchmarks its embedded mock server."`
 	URLStrategy             string    `name:"url-strategy" group:"Endpoint" placeholder:"round_robin" help:"How sessions are spread over several URLs: round_robin (default; the only one)."`
 	RequestTimeoutSeconds   *float64  `name:"request-timeout-seconds" group:"Endpoint" placeholder:"SEC" help:"Total time allowed per request (default 21600)."`
+	WaitForModelTimeout     *float64  `name:"wait-for-model-timeout" group:"Endpoint" placeholder:"SEC" help:"Before sending, wait up to this many seconds for the server to answer (default 0: do not wait); not ready in time: exit code 13."`
+	WaitForModelMode        string    `name:"wait-for-model-mode" group:"Endpoint" placeholder:"MODE" help:"How --wait-for-model-timeout probes: inference (a one-token request), models (GET /v1/models lists the model) or both (default inference)."`
+	WaitForModelInterval    *float64  `name:"wait-for-model-interval" group:"Endpoint" placeholder:"SEC" help:"Seconds between readiness probes (default 5)."`
 	APIKey                  string    `name:"api-key" group:"Endpoint" placeholder:"KEY" help:"API key sent as Authorization: Bearer <key>; never printed or exported (--emit-scenario reads it from --var api_key)."`
 	Header                  listValue `short:"H" name:"header" group:"Endpoint" placeholder:"NAME:VALUE" help:"Extra request header, Name:Value or a JSON object (repeatable)."`
 	ExtraInputs             listValue `name:"extra-inputs" group:"Endpoint" placeholder:"K:V,..." help:"Extra fields merged into every request body: key:value,key2:value2 or a JSON object (repeatable)."`
@@ -110,6 +113,7 @@ type Flags struct {
 	RequestCount            string   `name:"request-count" aliases:"num-requests" group:"Load generator" placeholder:"N" help:"Requests to send (default max(10, 2 x concurrency); a trace: its entries). Comma list: sweep. (Also --num-requests.)"`
 	BenchmarkDuration       string   `name:"benchmark-duration" group:"Load generator" placeholder:"SEC" help:"Stop issuing after this many seconds. Comma list: sweep."`
 	BenchmarkGracePeriod    string   `name:"benchmark-grace-period" group:"Load generator" placeholder:"SEC" help:"After --benchmark-duration, how long requests in flight may finish (default 30; inf = no limit)."`
+	FailedRequestThreshold  *float64 `name:"failed-request-threshold" group:"Load generator" placeholder:"RATIO" help:"Abort the run (exit code 13) once more than this share (0-1) of its requests failed, checked from the max(concurrency, 10)th finished request on; what was measured is written."`
 	ConcurrencyRampDuration *float64 `name:"concurrency-ramp-duration" group:"Load generator" placeholder:"SEC" help:"Ramp the concurrency from 1 to its target over this many seconds."`
 	RequestRateRampDuration *float64 `name:"request-rate-ramp-duration" group:"Load generator" placeholder:"SEC" help:"Ramp the request rate up to its target over this many seconds."`
 	RequestRateSeries       string   `name:"request-rate-series" group:"Load generator" placeholder:"FILE|JSON" help:"Rate that follows control points, linear between them: a JSON file {\"points\": [{\"time_s\": 0, \"qps\": 1}, {\"time_s\": 60, \"qps\": 7}]} or that JSON inline. Instead of --request-rate; without a stop condition the run lasts until the last point."`

@@ -47,7 +47,7 @@ const (
 	audioOptions = "audio-length-stddev audio-format audio-sample-rates audio-depths audio-num-channels"
 	// Flags that become durations (grace periods and --mock-ttft/--mock-itl
 	// are checked by their parsers).
-	secondsFlags = "request-timeout-seconds benchmark-duration request-cancellation-delay warmup-duration " +
+	secondsFlags = "request-timeout-seconds wait-for-model-timeout wait-for-model-interval benchmark-duration request-cancellation-delay warmup-duration " +
 		"concurrency-ramp-duration request-rate-ramp-duration warmup-concurrency-ramp-duration " +
 		"warmup-request-rate-ramp-duration slice-duration profile-run-cooldown-seconds parameter-sweep-cooldown-seconds"
 	millisFlags = "conversation-turn-delay-mean conversation-turn-delay-stddev fixed-schedule-start-offset fixed-schedule-end-offset"
@@ -131,6 +131,10 @@ var rules = []rule{
 	{flag: "request-content-type", oneOf: "application/json", refuse: "multipart/form-data", msg: "must be application/json, got {q}",
 		refusal: "multipart/form-data is not supported: loadstar sends JSON bodies"},
 	{flag: "request-timeout-seconds", valid: positive, msg: "must be > 0, got {}"},
+	{flag: "wait-for-model-timeout", valid: nonNegative, msg: "must be >= 0 seconds, got {}"},
+	{flag: "wait-for-model-interval", valid: positive, msg: "must be > 0 seconds, got {}"},
+	{flag: "wait-for-model-mode", oneOf: "inference models both", msg: "must be inference, models or both, got {q}"},
+	{flag: "wait-for-model-mode wait-for-model-interval", requires: given("wait-for-model-timeout"), msg: "has no effect without --wait-for-model-timeout"},
 	{flag: "transport", oneOf: "http", msg: "must be http (the only transport), got {q}"},
 	{flag: "header", parse: parseHeaderFlag, msg: "{err}"},
 	{flag: "extra-inputs", parse: parseExtraFlag, msg: "{err}"},
@@ -205,6 +209,7 @@ var rules = []rule{
 	{flag: "benchmark-grace-period", requires: given("benchmark-duration"), msg: "needs --benchmark-duration"},
 	{flag: "benchmark-grace-period", parse: parseGrace, msg: "{err}"},
 	{flag: "request-cancellation-rate", valid: percentage, msg: "must be a percentage in (0, 100], got {}"},
+	{flag: "failed-request-threshold", valid: between(0, 1), msg: "must be a ratio from 0 to 1, got {}"},
 	{flag: "request-cancellation-delay", requires: given("request-cancellation-rate"), msg: "needs --request-cancellation-rate"},
 	{flag: "request-cancellation-delay", valid: nonNegative, msg: "must be >= 0 seconds, got {}"},
 

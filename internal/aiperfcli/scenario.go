@@ -85,6 +85,19 @@ func (r *renderer) runKwargs(cfg *config.Benchmark) []kwarg {
 		}
 		add("thresholds", "{"+strings.Join(parts, ", ")+"}")
 	}
+	if f := cfg.Abort.FailedRequestThreshold; f != nil {
+		add("failed_request_threshold", floatLit(*f))
+	}
+	if !cfg.Abort.Unreachable {
+		add("abort_unreachable", "False")
+	}
+	if w := cfg.WaitForModel; w.Timeout > 0 {
+		expr := durationLit(w.Timeout)
+		if w != (config.WaitForModel{Timeout: w.Timeout, Mode: def.WaitForModel.Mode, Interval: def.WaitForModel.Interval}) {
+			expr = fmt.Sprintf("{%q: %s, %q: %q, %q: %s}", "timeout", durationLit(w.Timeout), "mode", w.Mode, "interval", durationLit(w.Interval))
+		}
+		add("wait_for_model", expr)
+	}
 	if cfg.SeedSet {
 		add("seed", strconv.FormatUint(cfg.Seed, 10))
 	}

@@ -11,11 +11,6 @@ type unsupported struct {
 	Config struct {
 		Config optionalValue `name:"config" short:"f" hidden:""`
 	} `embed:"" reason:"AIPerf YAML configs are not read; write a scenario instead (--emit-scenario prints one for these flags)"`
-	WaitForModel struct {
-		WaitForModelTimeout  optionalValue `name:"wait-for-model-timeout" hidden:""`
-		WaitForModelMode     optionalValue `name:"wait-for-model-mode" hidden:""`
-		WaitForModelInterval optionalValue `name:"wait-for-model-interval" hidden:""`
-	} `embed:"" reason:"loadstar does not poll the server before a run; start it first (failed requests are recorded as errors)"`
 	ResetKVCache struct {
 		ResetKvCache               optionalValue `name:"reset-kv-cache" hidden:""`
 		ResetKvCacheTimeoutSeconds optionalValue `name:"reset-kv-cache-timeout-seconds" hidden:""`
@@ -81,9 +76,6 @@ type unsupported struct {
 		WarmupPrefillConcurrency             optionalValue `name:"warmup-prefill-concurrency" hidden:""`
 		WarmupPrefillConcurrencyRampDuration optionalValue `name:"warmup-prefill-concurrency-ramp-duration" hidden:""`
 	} `embed:"" reason:"loadstar's timing strategies have no prefill-slot limit"`
-	FailedRequestThreshold struct {
-		FailedRequestThreshold optionalValue `name:"failed-request-threshold" hidden:""`
-	} `embed:"" reason:"runs are not aborted on an error ratio (a scenario's thresholds with abort_on_fail stop a run)"`
 	Agentic struct {
 		TrajectoryStartMinRatio    optionalValue `name:"trajectory-start-min-ratio" hidden:""`
 		TrajectoryStartMaxRatio    optionalValue `name:"trajectory-start-max-ratio" hidden:""`

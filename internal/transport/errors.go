@@ -22,7 +22,7 @@ func isOutOfFiles(err error) bool {
 // outOfFilesMessage says which limit ran out and how to raise it.
 func outOfFilesMessage(addr string) string {
 	limit := "unknown"
-	if n, ok := FileLimit(); ok {
+	if n, _, ok := FileLimit(); ok {
 		limit = fmt.Sprint(n)
 	}
 	return fmt.Sprintf("cannot connect to %s: loadstar ran out of file descriptors (too many open files; limit %s): raise the limit with `ulimit -n` or lower the load's concurrency", addr, limit)

@@ -2,5 +2,5 @@
 
 package transport
 
-// FileLimit reports that the open-file limit is not known on this system.
-func FileLimit() (n uint64, ok bool) { return 0, false }
+// FileLimit reports that the open-file limits are not known on this system.
+func FileLimit() (soft, hard uint64, ok bool) { return 0, 0, false }

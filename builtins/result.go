@@ -172,9 +172,14 @@ func (r *Result) Attr(name string) (starlark.Value, error) {
 	case "thresholds":
 		list := make([]starlark.Value, len(s.Thresholds))
 		for i, t := range s.Thresholds {
+			var actual starlark.Value = starlark.None // nothing measured: message says why
+			if t.Stat != "" {
+				actual = unitValue(t.Actual, t.Unit)
+			}
 			list[i] = starlarkstruct.FromStringDict(starlarkstruct.Default, starlark.StringDict{
 				"metric": starlark.String(t.Threshold.Metric), "expr": starlark.String(t.Threshold.Expr),
-				"passed": starlark.Bool(t.Passed), "actual": starlark.Float(t.Actual), "message": starlark.String(t.Message),
+				"passed": starlark.Bool(t.Passed), "stat": starlark.String(t.Stat), "actual": actual,
+				"unit": starlark.String(t.Unit), "message": starlark.String(t.Message),
 			})
 		}
 		return frozenList(list), nil

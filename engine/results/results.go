@@ -139,8 +139,13 @@ type ClientHealth struct {
 type ThresholdResult struct {
 	Threshold config.Threshold
 	Passed    bool
-	Actual    float64
-	Message   string
+	// Actual is the value of statistic Stat that was compared, in Unit
+	// (the metric's display unit); Stat is "" when nothing could be
+	// compared (the metric was not computed: Message says why).
+	Actual  float64
+	Stat    string
+	Unit    string
+	Message string
 }
 
 // RunInfo is what the engine reports about a run besides its records.

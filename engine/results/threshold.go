@@ -155,7 +155,7 @@ func EvaluateThreshold(s *Summary, t config.Threshold) ThresholdResult {
 	if e.HasDuration {
 		want = e.DurationNs / displayScale[m.Unit]
 	}
-	res.Actual = actual
+	res.Actual, res.Stat, res.Unit = actual, e.Stat, m.Unit
 	switch e.Op {
 	case "<":
 		res.Passed = actual < want
@@ -174,6 +174,17 @@ func EvaluateThreshold(s *Summary, t config.Threshold) ThresholdResult {
 	if !res.Passed {
 		verdict = "FAILED"
 	}
-	res.Message = fmt.Sprintf("%s %s: %s = %s %s (want %s %s %s)", t.Metric, verdict, e.Stat, strconv.FormatFloat(actual, 'f', -1, 64), m.Unit, e.Op, strconv.FormatFloat(want, 'f', -1, 64), m.Unit)
+	res.Message = fmt.Sprintf("%s %s: %s = %s %s (want %s %s %s)", t.Metric, verdict, e.Stat, messageNumber(actual), m.Unit, e.Op, messageNumber(want), m.Unit)
 	return res
+}
+
+// messageNumber writes x with at most 6 significant digits and no exponent
+// (282.179, 2000, 0.000123457): a message is read by people; Actual keeps
+// the exact value.
+func messageNumber(x float64) string {
+	r, err := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 6, 64), 64)
+	if err != nil {
+		r = x
+	}
+	return strconv.FormatFloat(r, 'f', -1, 64)
 }

@@ -69,3 +69,21 @@ func TestEvaluateThreshold(t *testing.T) {
 		}
 	}
 }
+
+// The result carries what a report shows: the statistic compared, its value
+// in the metric's unit, and a message with readable numbers.
+func TestThresholdResultMeasured(t *testing.T) {
+	s := &Summary{Metrics: []Metric{
+		{Tag: "request_latency", Unit: "ms", Kind: RecordMetric, Stats: &Stats{P99: 282.1790920899999, Count: 10}},
+	}}
+	r := EvaluateThreshold(s, config.Threshold{Metric: "request_latency", Expr: "p99 < 2s"})
+	if !r.Passed || r.Stat != "p99" || r.Unit != "ms" || r.Actual != 282.1790920899999 {
+		t.Errorf("got %+v", r)
+	}
+	if want := "request_latency passed: p99 = 282.179 ms (want < 2000 ms)"; r.Message != want {
+		t.Errorf("message %q, want %q", r.Message, want)
+	}
+	if r := EvaluateThreshold(s, config.Threshold{Metric: "ttft_x", Expr: "p99 < 2s"}); r.Stat != "" || r.Passed {
+		t.Errorf("unmeasured: %+v", r)
+	}
+}

@@ -1,7 +1,8 @@
 // Package console prints the end-of-run report: the metrics table in
-// AIPerf's layout, the error summary, loadstar's schedule-validity block and
-// a footer with the artifact paths. Colour is used only when the output is
-// a terminal (and NO_COLOR is unset).
+// AIPerf's layout, the error summary, loadstar's schedule-validity block,
+// the thresholds with ✓/✗, the server's figures and a footer with the
+// artifact paths. Colour is used only when the output is a terminal (and
+// NO_COLOR is unset).
 //
 // Each part is a plugin of category console_exporter; Print runs them:
 //
@@ -43,7 +44,7 @@ func Detect(f *os.File, noColor bool) Style {
 }
 
 // defaultExporters are the console exporters run when a plan names none, in order.
-var defaultExporters = []string{"metrics", "errors", "validity", "server_metrics", "footer"}
+var defaultExporters = []string{"metrics", "errors", "validity", "thresholds", "server_metrics", "footer"}
 
 // Classes returns the console_exporter plugins of this package, keyed by
 // the Go name of their manifest class path (go:internal/console.<Key>).
@@ -55,6 +56,7 @@ func Classes() map[string]*plugin.Class {
 		"Metrics":       mk(Metrics{}),
 		"Errors":        mk(Errors{}),
 		"Validity":      mk(Validity{}),
+		"Thresholds":    mk(Thresholds{}),
 		"ServerMetrics": mk(ServerMetrics{}),
 		"Footer":        mk(Footer{}),
 	}
@@ -69,6 +71,8 @@ func newBuiltin(name string) (Exporter, error) {
 		return Errors{}, nil
 	case "validity":
 		return Validity{}, nil
+	case "thresholds":
+		return Thresholds{}, nil
 	case "server_metrics":
 		return ServerMetrics{}, nil
 	case "footer":

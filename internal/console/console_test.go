@@ -59,9 +59,22 @@ func summary() *results.Summary {
 	}
 }
 
+// withThresholds judges a passing, a failing and an unmeasurable threshold
+// on sum, as a run does.
+func withThresholds(sum *results.Summary) *results.Summary {
+	for _, th := range []config.Threshold{
+		{Metric: "time_to_first_token", Expr: "p99 < 500ms"},
+		{Metric: "request_throughput", Expr: "value >= 2"},
+		{Metric: "time_to_second_token", Expr: "p99 < 50ms"},
+	} {
+		sum.Thresholds = append(sum.Thresholds, results.EvaluateThreshold(sum, th))
+	}
+	return sum
+}
+
 func TestReportGolden(t *testing.T) {
 	var b bytes.Buffer
-	if err := Print(&b, summary(), nil, Style{}); err != nil {
+	if err := Print(&b, withThresholds(summary()), nil, Style{}); err != nil {
 		t.Fatal(err)
 	}
 	golden.Check(t, filepath.Join("testdata", "report.txt"), b.Bytes())
@@ -70,7 +83,9 @@ func TestReportGolden(t *testing.T) {
 		t.Error("colour without a terminal")
 	}
 	for _, want := range []string{"loadstar | LLM Metrics", "Time to First Token (ms)", "Output Token Throughput Per User\n", "1,234.57",
-		"Verdict: INVALID", "Code", "1,200", "boom second line", "CSV Export: artifacts/x/profile_export_aiperf.csv"} {
+		"Verdict: INVALID", "Code", "1,200", "boom second line", "CSV Export: artifacts/x/profile_export_aiperf.csv",
+		"loadstar | Thresholds", "│ ✓ │ time_to_first_token  │ p99 < 500ms │ p99 = 397.00 ms           │", "│ ✗ │ request_throughput", "value = 1.33 requests/sec",
+		"Thresholds: 1 passed, 2 failed", "  - time_to_second_token: metric not computed in this run"} {
 		if !strings.Contains(out, want) && !strings.Contains(strings.ReplaceAll(out, "│", ""), strings.TrimSuffix(want, "\n")) {
 			t.Errorf("report lacks %q", want)
 		}
@@ -124,5 +139,12 @@ func TestNumberFormat(t *testing.T) {
 func TestUnknownExporter(t *testing.T) {
 	if err := Print(&bytes.Buffer{}, summary(), []string{"metrics", "fancy"}, Style{}); err == nil || !strings.Contains(err.Error(), `"fancy"`) {
 		t.Errorf("err = %v", err)
+	}
+}
+
+func TestNoThresholdsNoSection(t *testing.T) {
+	var b bytes.Buffer
+	if err := (Thresholds{}).Print(&b, summary(), Style{}); err != nil || b.Len() != 0 {
+		t.Errorf("printed %q, %v", b.String(), err)
 	}
 }

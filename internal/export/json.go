@@ -247,8 +247,12 @@ func loadstarBlock(sum *results.Summary) *ordered.Map {
 	if len(sum.Thresholds) > 0 {
 		th := make([]any, 0, len(sum.Thresholds))
 		for _, t := range sum.Thresholds {
+			var actual any // null: nothing was measured (the message says why)
+			if t.Stat != "" {
+				actual = pyFloat(t.Actual)
+			}
 			th = append(th, ordered.FromPairs("metric", t.Threshold.Metric, "expression", t.Threshold.Expr,
-				"passed", t.Passed, "actual", pyFloat(t.Actual), "message", t.Message))
+				"passed", t.Passed, "stat", t.Stat, "actual", actual, "unit", t.Unit, "message", t.Message))
 		}
 		l.Set("thresholds", th)
 	}

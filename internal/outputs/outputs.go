@@ -147,6 +147,11 @@ func Run(ctx context.Context, reg *plugin.Registry, cfg *config.Benchmark, rt *c
 			err = errors.Join(err, xerr)
 		}
 	}
+	if len(sum.Thresholds) == 0 { // judged before anything is written: JSON, console
+		for _, t := range cfg.Thresholds {
+			sum.Thresholds = append(sum.Thresholds, results.EvaluateThreshold(sum, t))
+		}
+	}
 	if xerr := art.finish(context.WithoutCancel(ctx), sum); xerr != nil {
 		err = errors.Join(err, xerr)
 	}

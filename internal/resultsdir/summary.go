@@ -187,7 +187,8 @@ func readLoadstarBlock(sum *results.Summary, l []Field) {
 				passed, _ := get(o, "passed").(bool)
 				sum.Thresholds = append(sum.Thresholds, results.ThresholdResult{
 					Threshold: config.Threshold{Metric: str(get(o, "metric")), Expr: str(get(o, "expression"))},
-					Passed:    passed, Actual: num(get(o, "actual")), Message: str(get(o, "message"))})
+					Passed:    passed, Actual: num(get(o, "actual")), Stat: str(get(o, "stat")), Unit: str(get(o, "unit")),
+					Message: str(get(o, "message"))})
 			}
 		case "warnings":
 			sum.Info.Warnings = strs(f.Value)

@@ -365,6 +365,8 @@ const (
 	ConsoleExporterTypeErrors ConsoleExporterType = "errors"
 	// ConsoleExporterTypeValidity: Issue delay, schedule-corrected latency, achieved vs scheduled rate and the VALID/INVALID verdict with reasons.
 	ConsoleExporterTypeValidity ConsoleExporterType = "validity"
+	// ConsoleExporterTypeThresholds: Every threshold of the run with ✓ or ✗, its expression and the value measured, passing ones too (k6's summary); nothing when the run has none.
+	ConsoleExporterTypeThresholds ConsoleExporterType = "thresholds"
 	// ConsoleExporterTypeServerMetrics: The server's own figures scraped from its /metrics (KV-cache usage, queue, preemptions, its TTFT/ITL histograms, tokens), GPU telemetry, and the client-vs-server reconciliation.
 	ConsoleExporterTypeServerMetrics ConsoleExporterType = "server_metrics"
 	// ConsoleExporterTypeFooter: CLI command, benchmark duration, token source and artifact paths.
@@ -373,7 +375,7 @@ const (
 
 // ConsoleExporterTypeValues lists the built-in console_exporter plugins in manifest order.
 func ConsoleExporterTypeValues() []ConsoleExporterType {
-	return []ConsoleExporterType{ConsoleExporterTypeMetrics, ConsoleExporterTypeErrors, ConsoleExporterTypeValidity, ConsoleExporterTypeServerMetrics, ConsoleExporterTypeFooter}
+	return []ConsoleExporterType{ConsoleExporterTypeMetrics, ConsoleExporterTypeErrors, ConsoleExporterTypeValidity, ConsoleExporterTypeThresholds, ConsoleExporterTypeServerMetrics, ConsoleExporterTypeFooter}
 }
 
 // UIType names a built-in ui plugin.

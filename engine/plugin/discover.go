@@ -20,7 +20,7 @@ const localPluginsDir = "loadstar_plugins"
 // registered: each --plugins flag, then each LOADSTAR_PLUGINS entry, then
 // every ./loadstar_plugins/*/ holding a plugins.yaml (sorted by name).
 //
-// A flag or LOADSTAR_PLUGINS entry may name a package folder (it holds
+// A flag, a LOADSTAR_PLUGINS entry or ./loadstar_plugins may name a package folder (it holds
 // plugins.yaml) or a folder of packages (its subfolders do). A folder found
 // twice is listed once. Folders that do not exist or hold no package are
 // errors; the others are still returned.
@@ -73,11 +73,20 @@ func Discover(flags []string, envList string, workDir string) ([]PackageDir, err
 		}
 	}
 	if workDir != "" {
-		for _, s := range packageSubdirs(filepath.Join(workDir, localPluginsDir)) {
-			addPkg(s, "./"+localPluginsDir)
+		// ./loadstar_plugins is optional; once there it is read as a flag
+		// is: a package copied to it (cp -r pkg loadstar_plugins when the
+		// folder did not exist) counts, an empty one is an error, never
+		// ignored in silence.
+		if local := filepath.Join(workDir, localPluginsDir); isDir(local) {
+			addArg(local, "./"+localPluginsDir)
 		}
 	}
 	return out, errors.Join(errs...)
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
 }
 
 func isFile(p string) bool {

@@ -56,3 +56,26 @@ func TestDiscoverErrors(t *testing.T) {
 		}
 	}
 }
+
+// A package copied to ./loadstar_plugins itself (cp -r pkg loadstar_plugins
+// when the folder did not exist) is found; an empty ./loadstar_plugins is an
+// error, not ignored in silence; none at all is fine.
+func TestDiscoverLocalFolderForms(t *testing.T) {
+	const m = "schema_version: \"1.0\"\n"
+	work := t.TempDir()
+	pkg := writePackage(t, filepath.Join(work, "loadstar_plugins"), m)
+	got, err := plugin.Discover(nil, "", work)
+	if err != nil || len(got) != 1 || got[0] != (plugin.PackageDir{Dir: pkg, Source: "./loadstar_plugins"}) {
+		t.Errorf("package at the folder's level: got %v, %v", got, err)
+	}
+	empty := t.TempDir()
+	if err := os.Mkdir(filepath.Join(empty, "loadstar_plugins"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plugin.Discover(nil, "", empty); err == nil || !strings.Contains(err.Error(), "(from ./loadstar_plugins): no plugins.yaml in it or in its subfolders") {
+		t.Errorf("empty folder: %v", err)
+	}
+	if got, err := plugin.Discover(nil, "", t.TempDir()); err != nil || len(got) != 0 {
+		t.Errorf("no folder: %v, %v", got, err)
+	}
+}

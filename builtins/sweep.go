@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/loadstar/loadstar/engine/config"
 	"github.com/loadstar/loadstar/engine/errext"
+	"github.com/loadstar/loadstar/engine/plugin"
 	"github.com/loadstar/loadstar/engine/results"
 	"github.com/loadstar/loadstar/internal/export"
 	"github.com/loadstar/loadstar/internal/sweep"
@@ -183,6 +185,64 @@ func scriptValueToGo(v starlark.Value) any {
 	return v // Specs, durations, dists: labelled by String()
 }
 
+// specLabels names plugin values swept whole by what differs between them:
+// [timing.concurrency(concurrency = 1), timing.concurrency(concurrency = 8)]
+// are "concurrency_1" and "concurrency_8"; plugins of different names lead
+// with the name ("request_rate-rate_5"). nil when a value is not a plugin.
+func specLabels(values []starlark.Value) []string {
+	specs := make([]*plugin.Spec, len(values))
+	for i, v := range values {
+		s, ok := SpecOf(v)
+		if !ok {
+			return nil
+		}
+		specs[i] = s
+	}
+	sameName := true
+	keys := map[string]bool{}
+	for _, s := range specs {
+		sameName = sameName && s.Category == specs[0].Category && s.Name == specs[0].Name
+		for k := range s.Args {
+			keys[k] = true
+		}
+	}
+	text := func(s *plugin.Spec, k string) string {
+		v, ok := s.Args[k]
+		if !ok {
+			return ""
+		}
+		t := strings.Trim(plugin.FormatValue(k, v), `"`)
+		if inner, ok := strings.CutPrefix(t, "dist.fixed("); ok { // isl = 128 is dist.fixed(128)
+			t = strings.TrimSuffix(inner, ")")
+		}
+		return t
+	}
+	var varying []string
+	for k := range keys {
+		for _, s := range specs[1:] {
+			if text(s, k) != text(specs[0], k) {
+				varying = append(varying, k)
+				break
+			}
+		}
+	}
+	sort.Strings(varying)
+	labels := make([]string, len(specs))
+	for i, s := range specs {
+		var parts []string
+		if !sameName || len(varying) == 0 {
+			parts = append(parts, s.Name)
+		}
+		for _, k := range varying {
+			if t := text(s, k); t != "" {
+				parts = append(parts, k+"_"+t)
+			}
+		}
+		labels[i] = strings.Join(parts, "-")
+	}
+	return labels
+}
+
 // stepKwargs builds the run() keyword arguments of one step.
 func stepKwargs(thread *starlark.Thread, fnName string, base starlark.Value, values []starlark.Tuple) ([]starlark.Tuple, error) {
 	switch b := base.(type) {
@@ -254,13 +314,8 @@ func sweepBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starlark.T
 	}
 	rows, steps, stopped, err := sw.run(thread)
 	if err != nil {
-		if errext.ExitCodeOf(err) == errext.Interrupted && !env.DryRun && len(rows) > 0 {
-			// Interrupted: the steps that finished keep their summary.
-			if csvPath, _, werr := sweep.WriteSummary(sw.dir, sw.names, rows, a.confidence); werr == nil {
-				fmt.Fprintf(env.Stdout, "Sweep summary (interrupted; %d of %d steps finished): %s\n", len(rows), len(sw.cells), csvPath)
-			} else {
-				env.Logger.Error("the summary of the finished steps could not be written", "error", werr)
-			}
+		if !env.DryRun && len(rows) > 0 {
+			sw.writeUnfinished(rows, err)
 		}
 		return nil, err
 	}
@@ -283,6 +338,23 @@ func sweepBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starlark.T
 		"steps": frozenList(steps), "dir": starlark.String(sw.dir), "summary_csv": starlark.String(csvPath),
 		"summary_json": starlark.String(jsonPath), "stopped_early": starlark.Bool(stopped),
 	}), nil
+}
+
+// writeUnfinished writes the summary of a sweep that err ended early
+// (Ctrl-C, a step that failed with on_failure = "stop"): the steps that
+// finished, the others listed as not finished, marked incomplete.
+func (sw *sweepPlan) writeUnfinished(rows []sweep.Row, err error) {
+	reason, _, _ := strings.Cut(err.Error(), "\n")
+	csvPath, _, werr := sweep.WriteSummary(sw.dir, sw.names, rows, sw.confidence, sweep.Incomplete(reason, sw.cells[len(rows):]))
+	if werr != nil {
+		sw.env.Logger.Error("the summary of the finished steps could not be written", "error", werr)
+		return
+	}
+	how := "incomplete"
+	if errext.ExitCodeOf(err) == errext.Interrupted {
+		how = "interrupted"
+	}
+	fmt.Fprintf(sw.env.Stdout, "Sweep summary (%s; %d of %d steps finished): %s\n", how, len(rows), len(sw.cells), csvPath)
 }
 
 // sweepPlan is a checked sweep(): its cells in order and where they go.
@@ -337,6 +409,11 @@ func (a *sweepArgs) plan(env *Env, fn string) (*sweepPlan, error) {
 			p.Values = append(p.Values, scriptValueToGo(list.Index(i)))
 			sw.values[pname] = append(sw.values[pname], list.Index(i))
 		}
+		if labels := specLabels(sw.values[pname]); labels != nil {
+			for i, l := range labels {
+				p.Values[i] = sweep.Labeled{Text: sw.values[pname][i].String(), Label: l}
+			}
+		}
 		params = append(params, p)
 		sw.names = append(sw.names, pname)
 	}
@@ -355,9 +432,9 @@ func (a *sweepArgs) plan(env *Env, fn string) (*sweepPlan, error) {
 }
 
 // run runs the cells in order, each cell's trials back to back with a
-// cooldown before every step but the first, until stop_when says so. Once
-// interrupted (Ctrl-C) it returns the rows of the cells that finished with
-// an error of exit code Interrupted: the interrupted cell is left out.
+// cooldown before every step but the first, until stop_when says so. On an
+// error (Ctrl-C: exit code Interrupted) it returns the rows of the cells
+// that finished with it: the cell that failed is left out.
 func (sw *sweepPlan) run(thread *starlark.Thread) (rows []sweep.Row, steps []starlark.Value, stopped bool, err error) {
 	ctx := interp.ContextOf(thread)
 	for ci, cell := range sw.cells {
@@ -373,11 +450,8 @@ func (sw *sweepPlan) run(thread *starlark.Thread) (rows []sweep.Row, steps []sta
 		if err == nil {
 			err = stepInterrupted(ctx)
 		}
-		if err != nil {
-			if errext.ExitCodeOf(err) == errext.Interrupted {
-				return rows, nil, false, err
-			}
-			return nil, nil, false, err
+		if err != nil { // the rows so far keep their summary
+			return rows, nil, false, err
 		}
 		rows = append(rows, row)
 		valDict := starlark.NewDict(len(values))
@@ -395,7 +469,7 @@ func (sw *sweepPlan) run(thread *starlark.Thread) (rows []sweep.Row, steps []sta
 		if sw.stopWhen != nil && sw.stopWhen != starlark.None && last != starlark.None && !sw.env.DryRun {
 			v, err := starlark.Call(thread, sw.stopWhen, starlark.Tuple{last}, nil)
 			if err != nil {
-				return nil, nil, false, err
+				return rows, nil, false, err
 			}
 			if v.Truth() {
 				sw.env.Logger.Info("sweep stopped early", "after", cell.Name)

@@ -373,8 +373,12 @@ sweep(base = base, grid = {"c": [1, 2, 3]}, artifact_dir = "out")
 	if err != nil {
 		t.Fatalf("no summary of the finished steps: %v\nstderr:\n%s", err, p.stderr.String())
 	}
-	if !strings.Contains(string(summary), "\nc_1,") || strings.Contains(string(summary), "c_2") {
-		t.Errorf("sweep_summary.csv should hold c_1 only:\n%s", summary)
+	if !strings.Contains(string(summary), "\nc_1,1,1,") || !strings.Contains(string(summary), "\nc_2,2,0,") ||
+		!strings.Contains(string(summary), ",not finished: interrupted by SIGINT") {
+		t.Errorf("sweep_summary.csv should hold c_1 and list c_2, c_3 as not finished:\n%s", summary)
+	}
+	if js, _ := os.ReadFile(filepath.Join(dir, "out", "sweep_summary.json")); !strings.Contains(string(js), `"complete": false`) {
+		t.Errorf("sweep_summary.json is not marked incomplete:\n%s", js)
 	}
 	if !strings.Contains(p.stdout.String(), "1 of 3 steps finished") {
 		t.Errorf("stdout does not say the sweep was cut short:\n%s", p.stdout.String())
@@ -394,8 +398,9 @@ func TestInterruptProfileSweep(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no summary of the finished steps: %v\nstderr:\n%s", err, p.stderr.String())
 	}
-	if !strings.Contains(string(summary), "concurrency_1") || strings.Contains(string(summary), "concurrency_2") {
-		t.Errorf("sweep_summary.csv should hold concurrency_1 only:\n%s", summary)
+	if !strings.Contains(string(summary), "\nconcurrency_1,1,1,") || !strings.Contains(string(summary), "\nconcurrency_2,2,0,") ||
+		!strings.Contains(string(summary), ",not finished: interrupted by SIGINT") {
+		t.Errorf("sweep_summary.csv should hold concurrency_1 and list the others as not finished:\n%s", summary)
 	}
 }
 

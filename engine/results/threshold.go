@@ -174,15 +174,20 @@ func EvaluateThreshold(s *Summary, t config.Threshold) ThresholdResult {
 	if !res.Passed {
 		verdict = "FAILED"
 	}
-	res.Message = fmt.Sprintf("%s %s: %s = %s %s (want %s %s %s)", t.Metric, verdict, e.Stat, messageNumber(actual), m.Unit, e.Op, messageNumber(want), m.Unit)
+	res.Message = fmt.Sprintf("%s %s: %s = %s %s (want %s %s %s)", t.Metric, verdict, e.Stat, FormatSignificant(actual, 6), m.Unit, e.Op, FormatSignificant(want, 6), m.Unit)
 	return res
 }
 
-// messageNumber writes x with at most 6 significant digits and no exponent
-// (282.179, 2000, 0.000123457): a message is read by people; Actual keeps
-// the exact value.
-func messageNumber(x float64) string {
-	r, err := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 6, 64), 64)
+// FormatSignificant writes x rounded to digits significant digits, without
+// an exponent or trailing zeros, for people to read in messages and CSV
+// cells: FormatSignificant(282.1790920899999, 6) is "282.179", of 2000 "2000",
+// of 0.000123456789 "0.000123457". The integer part is never rounded away
+// (1234567.89 is "1234568"). NaN and ±Inf print as Go prints them.
+func FormatSignificant(x float64, digits int) string {
+	if math.Abs(x) >= math.Pow(10, float64(digits)) {
+		return strconv.FormatFloat(math.Round(x), 'f', 0, 64)
+	}
+	r, err := strconv.ParseFloat(strconv.FormatFloat(x, 'g', digits, 64), 64)
 	if err != nil {
 		r = x
 	}

@@ -87,3 +87,12 @@ func TestThresholdResultMeasured(t *testing.T) {
 		t.Errorf("unmeasured: %+v", r)
 	}
 }
+
+func TestFormatSignificant(t *testing.T) {
+	for x, want := range map[float64]string{282.1790920899999: "282.179", 2000: "2000", 0.000123456789: "0.000123457",
+		19.04345345: "19.0435", 1234567.89: "1234568", 99999.94: "99999.9", 0: "0", -3.14159265: "-3.14159"} {
+		if got := FormatSignificant(x, 6); got != want {
+			t.Errorf("FormatSignificant(%v, 6) = %q, want %q", x, got, want)
+		}
+	}
+}

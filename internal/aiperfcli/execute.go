@@ -151,12 +151,23 @@ func (p *Plan) finishedSteps(rows []sweep.Row, out io.Writer, err error) error {
 	if errext.ExitCodeOf(err) != errext.Interrupted || len(rows) == 0 {
 		return err
 	}
-	csvPath, _, werr := sweep.WriteSummary(p.baseDir, p.paramNames(), rows, p.confidence)
+	notRun := make([]sweep.Cell, 0, len(p.cells)-len(rows))
+	for _, c := range p.cells[len(rows):] {
+		notRun = append(notRun, c.Cell)
+	}
+	csvPath, _, werr := sweep.WriteSummary(p.baseDir, p.paramNames(), rows, p.confidence,
+		sweep.Incomplete(firstLine(err), notRun))
 	if werr != nil {
 		return errors.Join(err, fmt.Errorf("writing the summary of the finished steps: %w", werr))
 	}
 	fmt.Fprintf(out, "Sweep summary (interrupted; %d of %d steps finished): %s\n", len(rows), len(p.cells), csvPath)
 	return err
+}
+
+// firstLine is the first line of err's message, for a summary's reason.
+func firstLine(err error) string {
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	return msg
 }
 
 // trialDir is AIPerf's directory of trial t of a repeated benchmark.

@@ -104,12 +104,28 @@ func Cells(params []Param, mode Mode) ([]Cell, error) {
 	return cells, nil
 }
 
+// Labeled is a swept value whose label in step names differs from its text
+// in summaries: a plugin swept whole (timing.concurrency(concurrency = 8))
+// is labelled by what changes between the values ("concurrency_8").
+type Labeled struct {
+	Text, Label string
+}
+
+// String is the value's text, as the summaries show it.
+func (l Labeled) String() string { return l.Text }
+
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._+-]+`)
 
-// cellName renders values as "<name>_<value>" parts joined by "-".
+// cellName renders values as "<name>_<value>" parts joined by "-"; a
+// Labeled value stands for itself ("concurrency_8", not
+// "timing_timing.concurrency_concurrency_8").
 func cellName(values []Value) string {
 	parts := make([]string, len(values))
 	for i, v := range values {
+		if l, ok := v.Value.(Labeled); ok {
+			parts[i] = l.Label
+			continue
+		}
 		parts[i] = v.Name + "_" + FormatValue(v.Value)
 	}
 	name := strings.Trim(unsafeName.ReplaceAllString(strings.Join(parts, "-"), "_"), "_")

@@ -94,10 +94,37 @@ func (r Row) Valid() bool {
 	return len(r.Trials) > 0
 }
 
+// SummaryOption changes what WriteSummary writes.
+type SummaryOption func(*summaryOptions)
+
+type summaryOptions struct {
+	incomplete string
+	notRun     []Cell
+}
+
+// Incomplete marks a summary of a sweep that ended before its last step
+// (Ctrl-C, a failing step): the JSON says "complete": false with the
+// reason, and the steps in notRun get rows with no trials whose error says
+// they did not finish.
+//
+//	sweep.WriteSummary(dir, params, rows, 0.95, sweep.Incomplete("interrupted by SIGINT (Ctrl-C)", cells[len(rows):]))
+func Incomplete(reason string, notRun []Cell) SummaryOption {
+	return func(o *summaryOptions) { o.incomplete, o.notRun = reason, notRun }
+}
+
 // WriteSummary writes dir/sweep_summary.csv and dir/sweep_summary.json:
 // one row per step with its parameter values and headline metrics (the mean
 // over trials, plus std and confidence interval columns when repeated).
-func WriteSummary(dir string, params []string, rows []Row, confidence float64) (csvPath, jsonPath string, err error) {
+// CSV numbers keep 6 significant digits (never fewer than the integer
+// part); the JSON keeps every digit.
+func WriteSummary(dir string, params []string, rows []Row, confidence float64, opts ...SummaryOption) (csvPath, jsonPath string, err error) {
+	var o summaryOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.incomplete != "" {
+		rows = append(rows[:len(rows):len(rows)], notFinished(o.incomplete, o.notRun)...)
+	}
 	repeated := false
 	for _, r := range rows {
 		if len(r.Trials) > 1 {
@@ -127,10 +154,12 @@ func WriteSummary(dir string, params []string, rows []Row, confidence float64) (
 		Error        string               `json:"error,omitempty"`
 	}
 	doc := struct {
-		Params     []string   `json:"params"`
-		Confidence float64    `json:"confidence"`
-		Steps      []jsonStep `json:"steps"`
-	}{Params: params, Confidence: confidence, Steps: []jsonStep{}}
+		Params           []string   `json:"params"`
+		Confidence       float64    `json:"confidence"`
+		Complete         bool       `json:"complete"`
+		IncompleteReason string     `json:"incomplete_reason,omitempty"`
+		Steps            []jsonStep `json:"steps"`
+	}{Params: params, Confidence: confidence, Complete: o.incomplete == "", IncompleteReason: o.incomplete, Steps: []jsonStep{}}
 
 	for _, r := range rows {
 		agg := r.Aggregates(confidence)
@@ -182,9 +211,18 @@ func WriteSummary(dir string, params []string, rows []Row, confidence float64) (
 	return csvPath, jsonPath, nil
 }
 
+// notFinished are the rows of steps a sweep did not finish.
+func notFinished(reason string, cells []Cell) []Row {
+	out := make([]Row, len(cells))
+	for i, c := range cells {
+		out[i] = Row{Cell: c, Err: "not finished: " + reason}
+	}
+	return out
+}
+
 func num(v float64, ok bool) string {
 	if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
 		return ""
 	}
-	return strconv.FormatFloat(v, 'f', -1, 64)
+	return results.FormatSignificant(v, 6)
 }

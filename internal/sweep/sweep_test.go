@@ -148,3 +148,66 @@ func TestWriteSummary(t *testing.T) {
 		t.Fatalf("json metrics: %v", m)
 	}
 }
+
+// A plugin swept whole is named by its label, not by the parameter and its
+// text; summaries still show the text.
+func TestLabeledValues(t *testing.T) {
+	cells, err := Cells([]Param{{"timing", []any{
+		Labeled{Text: "timing.concurrency(concurrency=1)", Label: "concurrency_1"},
+		Labeled{Text: "timing.concurrency(concurrency=8)", Label: "concurrency_8"},
+	}}, {"isl", []any{int64(128)}}}, Grid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cells[0].Name != "concurrency_1-isl_128" || cells[1].Name != "concurrency_8-isl_128" {
+		t.Errorf("names %q, %q", cells[0].Name, cells[1].Name)
+	}
+	if got := FormatValue(cells[1].Values[0].Value); got != "timing.concurrency(concurrency=8)" {
+		t.Errorf("text %q", got)
+	}
+}
+
+// A sweep that ended early keeps the rows it finished, lists the others as
+// not finished and says so; CSV numbers are rounded, JSON ones are not.
+func TestWriteSummaryIncomplete(t *testing.T) {
+	dir := t.TempDir()
+	cells, _ := Cells([]Param{{"concurrency", []any{int64(1), int64(2), int64(4)}}}, Grid)
+	sum := &results.Summary{Config: &config.Benchmark{}, Verdict: results.Verdict{Valid: true}, Info: results.RunInfo{ArtifactDir: filepath.Join(dir, "concurrency_1")},
+		Metrics: []results.Metric{{Tag: "request_throughput", Kind: results.DerivedMetric, Value: 19.043453453452}}}
+	rows := []Row{{Cell: cells[0], Trials: []*results.Summary{sum}}}
+	csvPath, jsonPath, err := WriteSummary(dir, []string{"concurrency"}, rows, 0.95, Incomplete("interrupted by SIGINT (Ctrl-C)", cells[1:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(csvPath)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[1], "concurrency_1,1,1,true,19.0435,") ||
+		!strings.HasPrefix(lines[2], "concurrency_2,2,0,false,") || !strings.HasSuffix(lines[3], ",not finished: interrupted by SIGINT (Ctrl-C)") {
+		t.Fatalf("csv:\n%s", b)
+	}
+	var doc struct {
+		Complete         bool   `json:"complete"`
+		IncompleteReason string `json:"incomplete_reason"`
+		Steps            []struct {
+			Metrics map[string]Aggregate `json:"metrics"`
+			Error   string               `json:"error"`
+		} `json:"steps"`
+	}
+	jb, _ := os.ReadFile(jsonPath)
+	if err := json.Unmarshal(jb, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Complete || doc.IncompleteReason != "interrupted by SIGINT (Ctrl-C)" || len(doc.Steps) != 3 || doc.Steps[2].Error == "" ||
+		doc.Steps[0].Metrics["request_throughput"].Mean != 19.043453453452 {
+		t.Fatalf("json: %s", jb)
+	}
+	if len(rows) != 1 {
+		t.Errorf("the caller's rows changed: %d", len(rows))
+	}
+	// A finished sweep says it is complete.
+	_, jsonPath, _ = WriteSummary(t.TempDir(), []string{"concurrency"}, rows, 0.95)
+	jb, _ = os.ReadFile(jsonPath)
+	if !strings.Contains(string(jb), `"complete": true`) || strings.Contains(string(jb), "incomplete_reason") {
+		t.Errorf("complete sweep: %s", jb)
+	}
+}

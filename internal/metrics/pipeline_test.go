@@ -203,8 +203,8 @@ func TestVerdictFlagsFallingBehind(t *testing.T) {
 	// issue delays 0, 10, …, 90 ms, p99 = 80 + 0.91·10 = 89.1 ms. The
 	// lateness limit is the larger of 25% of the 100 ms gap (25 ms) and 5%
 	// of the 20 ms median latency: 25 ms. Sent 9 gaps in 0.99 s = 9.09
-	// req/s, 9.09% short of 10; the accepted lateness explains 25 ms over
-	// the 900 ms schedule, 2.78%.
+	// req/s, 9.09% short of 10; the accepted lateness stretches the 900 ms
+	// schedule to at most 925 ms: 25 / 925 = 2.70% shortfall explained.
 	var recs []*record.Record
 	for k := int64(0); k < 10; k++ {
 		sched := sec + k*100*ms
@@ -223,7 +223,7 @@ func TestVerdictFlagsFallingBehind(t *testing.T) {
 	reasons := strings.Join(v.Reasons, "\n")
 	for _, want := range []string{
 		"p99 issue delay 89.10 ms exceeds the 25.00 ms limit (the larger share of the 100.00 ms mean gap between arrivals and of the 20.00 ms median latency)",
-		"sent 9.09 req/s, 9.09% below the 10.00 req/s the schedule drew (limit 2.78%)",
+		"sent 9.09 req/s, 9.09% below the 10.00 req/s the schedule drew (limit 2.70%)",
 	} {
 		if !strings.Contains(reasons, want) {
 			t.Errorf("reasons %q lack %q", reasons, want)
@@ -260,6 +260,35 @@ func TestVerdictAcceptsHealthyLateness(t *testing.T) {
 	v = run(t, cfg, Setup{}, openLoop(10), recs...).Verdict
 	if v.Valid || !strings.Contains(strings.Join(v.Reasons, ";"), "exceeds the 2.00 ms limit") || v.Late != 4 {
 		t.Errorf("explicit limit: verdict %+v", v)
+	}
+}
+
+// A short schedule must not excuse any shortfall: lateness within the
+// limit L stretches a schedule of span S to at most S + L, so it explains a
+// shortfall of L / (S + L), never more (L / S would pass a 50,000 req/s
+// schedule of 60 ms sent at 1,750 req/s). 100 arrivals every 1 ms (S =
+// 99 ms, 1,000 req/s), 1 s latency: L = 5% of 1,000 ms = 50 ms. The last
+// leaves 60 ms late: p99 issue delay 0.6 ms (within L), sent 99 gaps in
+// 159 ms = 622.64 req/s, 37.74% short; explained 50 / 149 = 33.56%.
+func TestVerdictShortfallBeyondWhatLatenessExplains(t *testing.T) {
+	var recs []*record.Record
+	for k := int64(0); k < 100; k++ {
+		sched := sec + k*ms
+		late := int64(0)
+		if k == 99 {
+			late = 60 * ms
+		}
+		r := req(sched+late, 10*ms, sec, 3)
+		r.ScheduledNs = sched
+		recs = append(recs, r)
+	}
+	v := run(t, benchCfg(t), Setup{}, openLoop(1000), recs...).Verdict
+	if v.Valid || v.Late != 1 || v.LateThresholdMs != 50 {
+		t.Fatalf("verdict %+v", v)
+	}
+	reasons := strings.Join(v.Reasons, "\n")
+	if want := "sent 622.64 req/s, 37.74% below the 1,000.00 req/s the schedule drew (limit 33.56%)"; reasons != want {
+		t.Errorf("reasons\n got %q\nwant %q", reasons, want)
 	}
 }
 

@@ -23,8 +23,8 @@ import (
 //     the schedule barely moves), at least a floor (an OS timer's accuracy
 //     under load); or Validity.MaxIssueDelayP99 when set;
 //   - its achieved issue rate falls short of the drawn schedule's by more
-//     than Validity.MaxRateShortfallPct, beyond what the accepted lateness
-//     explains.
+//     than Validity.MaxRateShortfallPct and more than the accepted lateness
+//     explains (the limit over the schedule's span plus the limit).
 //
 // Any run is INVALID when scheduled requests were dropped, when it was
 // cancelled, or when no request succeeded.
@@ -141,11 +141,12 @@ func openLoopReasons(v *results.Verdict, firstSched, lastSched int64) []string {
 			results.Num(st.P99), results.Num(l.MaxIssueDelayP99Ms), limitBasis(l)))
 	}
 	if v.ScheduleRate > 0 && v.AchievedRate > 0 {
-		// Lateness within the limit stretches the issuing window by at most
-		// the limit: that much shortfall is already accepted.
+		// Lateness within the limit L stretches the issuing window of a
+		// schedule spanning S by at most L, so it explains a shortfall of
+		// L / (S + L) — never more, however short the schedule.
 		allowed := l.MaxRateShortfallPct
 		if span := float64(lastSched-firstSched) / 1e6; span > 0 {
-			allowed = max(allowed, 100*l.MaxIssueDelayP99Ms/span)
+			allowed = max(allowed, 100*l.MaxIssueDelayP99Ms/(span+l.MaxIssueDelayP99Ms))
 		}
 		if v.ShortfallPct > allowed {
 			reasons = append(reasons, fmt.Sprintf("sent %s req/s, %s%% below the %s req/s the schedule drew (limit %s%%)",

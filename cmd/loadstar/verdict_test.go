@@ -19,6 +19,9 @@ import (
 
 // verdictJSON is what the tests read of profile_export_aiperf.json.
 type verdictJSON struct {
+	TTFT struct {
+		P99 float64 `json:"p99"`
+	} `json:"time_to_first_token"`
 	Loadstar struct {
 		Verdict struct {
 			Status           string   `json:"status"`
@@ -61,9 +64,14 @@ func runForVerdict(t *testing.T, args ...string) (verdictJSON, string) {
 }
 
 // TestVerdictOfTheQuickstart runs the README's quickstart as it ships
-// (200 requests at 20 req/s, Poisson; about 11 s) and expects VALID
-// whatever else the machine is doing: its lateness limit derives from the
-// 50 ms mean gap and the ~540 ms latency, not from a bare millisecond.
+// (200 requests at 20 req/s, Poisson; about 11 s) and expects VALID on a
+// busy machine: its lateness limit derives from the 50 ms mean gap and the
+// ~540 ms latency, not from a bare millisecond. A machine so overloaded
+// that the operating system stalls the client for tens of milliseconds
+// distorts the results too, and INVALID is then the truthful verdict; the
+// mock's TTFT (40 ms ±10%) is the independent witness: a TTFT p99 beyond
+// 60 ms can only come from a stalled client, and the test then skips.
+// INVALID without that witness is a verdict crying wolf, and fails.
 func TestVerdictOfTheQuickstart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the quickstart (about 11 s)")
@@ -76,8 +84,12 @@ func TestVerdictOfTheQuickstart(t *testing.T) {
 	v, out := runForVerdict(t, filepath.Join("scenarios", "quickstart.star"))
 	ver := v.Loadstar.Verdict
 	if ver.Status != "VALID" || !ver.Valid || len(ver.Reasons) != 0 {
-		t.Fatalf("quickstart verdict %s %q (p99 issue delay %.2f ms, limit %.2f ms)",
-			ver.Status, ver.Reasons, v.Loadstar.IssueDelay.P99, ver.LateThresholdMs)
+		if ttft := v.TTFT.P99; ttft > 60 {
+			t.Skipf("the machine stalled the client: TTFT p99 %.2f ms against the mock's 40 ms ±10%%, so %s (%q) is the truthful verdict",
+				ttft, ver.Status, ver.Reasons)
+		}
+		t.Fatalf("quickstart verdict %s %q (p99 issue delay %.2f ms, limit %.2f ms; TTFT p99 %.2f ms)",
+			ver.Status, ver.Reasons, v.Loadstar.IssueDelay.P99, ver.LateThresholdMs, v.TTFT.P99)
 	}
 	if !strings.Contains(out, "verdict     VALID") {
 		t.Errorf("the quickstart's own line does not say VALID:\n%s", out)

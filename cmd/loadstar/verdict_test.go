@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/loadstar/loadstar/engine/errext"
 	"github.com/loadstar/loadstar/engine/results"
 )
 
@@ -42,10 +43,12 @@ type verdictJSON struct {
 
 // runForVerdict runs a scenario with `loadstar run` in the current
 // directory and reads the verdict of the one run it wrote under ./artifacts.
-func runForVerdict(t *testing.T, args ...string) (verdictJSON, string) {
+// The exit code is 0, or 11 for an INVALID run with fail_on_invalid.
+func runForVerdict(t *testing.T, args ...string) (verdictJSON, string, errext.ExitCode) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	if code := runMain(append([]string{"run"}, args...), &out, &errb); code != 0 {
+	code := runMain(append([]string{"run"}, args...), &out, &errb)
+	if code != 0 && code != errext.InvalidRun {
 		t.Fatalf("run exited %d:\n%s\n%s", code, out.String(), errb.String())
 	}
 	files, _ := filepath.Glob(filepath.Join("artifacts", "*", "profile_export_aiperf.json"))
@@ -60,7 +63,7 @@ func runForVerdict(t *testing.T, args ...string) (verdictJSON, string) {
 	if err := json.Unmarshal(b, &v); err != nil {
 		t.Fatalf("%s: %v", files[0], err)
 	}
-	return v, out.String()
+	return v, out.String(), code
 }
 
 // TestVerdictOfTheQuickstart runs the README's quickstart as it ships
@@ -81,7 +84,10 @@ func TestVerdictOfTheQuickstart(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Chdir(root)
-	v, out := runForVerdict(t, filepath.Join("scenarios", "quickstart.star"))
+	v, out, code := runForVerdict(t, filepath.Join("scenarios", "quickstart.star"))
+	if code != 0 {
+		t.Fatalf("the quickstart exited %d without fail_on_invalid", code)
+	}
 	ver := v.Loadstar.Verdict
 	if ver.Status != "VALID" || !ver.Valid || len(ver.Reasons) != 0 {
 		if ttft := v.TTFT.P99; ttft > 60 {
@@ -110,15 +116,16 @@ run(
     dataset = dataset.synthetic(isl = 64, osl = 16),
     timing = timing.concurrency(concurrency = 2),
     requests = 40,
+    validity = {"fail_on_invalid": True},
 )
 `
 	if err := os.WriteFile("c2.star", []byte(scenario), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	v, _ := runForVerdict(t, "c2.star")
+	v, _, code := runForVerdict(t, "c2.star")
 	ver := v.Loadstar.Verdict
-	if ver.Status != "VALID" || ver.OpenLoop || len(ver.Reasons) != 0 {
-		t.Fatalf("closed-loop verdict %s (open loop %v) %q", ver.Status, ver.OpenLoop, ver.Reasons)
+	if ver.Status != "VALID" || ver.OpenLoop || len(ver.Reasons) != 0 || code != 0 {
+		t.Fatalf("closed-loop verdict %s (open loop %v) %q, exit %d with fail_on_invalid", ver.Status, ver.OpenLoop, ver.Reasons, code)
 	}
 	if !strings.HasPrefix(ver.Schedule, "closed loop (concurrency 2): sent ") ||
 		!strings.HasSuffix(ver.Schedule, "req/s, each as a request finished; issue delay is reported, not judged") {
@@ -143,12 +150,13 @@ run(
     dataset = dataset.synthetic(isl = 64, osl = 8),
     timing = timing.request_rate(rate = 50000, arrival = arrival.poisson()),
     requests = 3000,
+    validity = {"fail_on_invalid": True},
 )
 `
 	if err := os.WriteFile("flood.star", []byte(scenario), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	v, out := runForVerdict(t, "flood.star")
+	v, out, code := runForVerdict(t, "flood.star")
 	ver, p99 := v.Loadstar.Verdict, v.Loadstar.IssueDelay.P99
 	if ver.Valid && p99 <= ver.LateThresholdMs && ver.RateShortfallPct < 50 {
 		t.Skipf("this machine kept a 50,000 req/s schedule (p99 issue delay %.2f ms, limit %.2f ms)", p99, ver.LateThresholdMs)
@@ -156,6 +164,10 @@ run(
 	if ver.Status != "INVALID" || ver.Valid || !ver.OpenLoop {
 		t.Fatalf("verdict %s (open loop %v) with p99 issue delay %.2f ms against %.2f ms, %.2f%% rate shortfall",
 			ver.Status, ver.OpenLoop, p99, ver.LateThresholdMs, ver.RateShortfallPct)
+	}
+	// fail_on_invalid: exit 11, with every artifact written.
+	if code != errext.InvalidRun {
+		t.Errorf("an INVALID run with fail_on_invalid exited %d, want %d", code, errext.InvalidRun)
 	}
 	// Each reason names the figure measured: the p99 of the issue-delay
 	// table, the achieved and drawn rates of the schedule line.

@@ -21,6 +21,16 @@ type DocEntry struct {
 	Doc       string
 	Args      []Kwarg
 	Section   string
+	// Common are arguments every plugin of the entry's category takes
+	// (an endpoint's url, model, ...), documented once on the category's
+	// entry; CommonOf names that entry ("endpoint").
+	Common   []Kwarg
+	CommonOf string
+}
+
+// AllArgs are the entry's own arguments followed by the common ones.
+func (e DocEntry) AllArgs() []Kwarg {
+	return append(append([]Kwarg(nil), e.Args...), e.Common...)
 }
 
 // coreDocs documents the plain helpers and engine builtins; plugin
@@ -78,7 +88,9 @@ func pluginDocs(reg *plugin.Registry) []DocEntry {
 		if len(names) == 0 {
 			catDoc += "\n\nNo plugins of this category are registered in this build; external packages can add them (docs/plugins.md)."
 		}
+		catAt := len(out)
 		out = append(out, DocEntry{Name: c.Namespace, Section: section, Signature: c.Namespace + ".<name>(**kwargs)  # " + strings.Join(names, ", "), Doc: catDoc})
+		first := len(out)
 		for _, e := range reg.All(c.Name) {
 			name := c.Namespace + "." + e.Name
 			d := DocEntry{Name: name, Section: section, Doc: strings.TrimSpace(e.Description)}
@@ -107,8 +119,53 @@ func pluginDocs(reg *plugin.Registry) []DocEntry {
 			d.Signature = name + "(" + strings.Join(sig, ", ") + ")"
 			out = append(out, d)
 		}
+		shareCommonArgs(&out[catAt], out[first:])
 	}
 	return out
+}
+
+// shareCommonArgs moves the arguments every plugin of a category takes
+// alike (same name, type, default and meaning) to the category's entry, so
+// the reference states them once instead of once per plugin.
+func shareCommonArgs(cat *DocEntry, plugins []DocEntry) {
+	if len(plugins) < 2 {
+		return
+	}
+	var common []Kwarg
+	for _, a := range plugins[0].Args {
+		everywhere := true
+		for _, p := range plugins[1:] {
+			found := false
+			for _, b := range p.Args {
+				if b.Name == a.Name && b.Type == a.Type && b.Default == a.Default && b.Doc == a.Doc {
+					found = true
+					break
+				}
+			}
+			everywhere = everywhere && found
+		}
+		if everywhere {
+			common = append(common, a)
+		}
+	}
+	if len(common) < 2 {
+		return
+	}
+	isCommon := map[string]bool{}
+	for _, a := range common {
+		isCommon[a.Name] = true
+	}
+	cat.Args = common
+	cat.Doc += fmt.Sprintf("\n\nEvery %s.<name> takes the arguments below; each plugin's entry lists its own.", cat.Name)
+	for i := range plugins {
+		var own []Kwarg
+		for _, a := range plugins[i].Args {
+			if !isCommon[a.Name] {
+				own = append(own, a)
+			}
+		}
+		plugins[i].Args, plugins[i].Common, plugins[i].CommonOf = own, common, cat.Name
+	}
 }
 
 // stdlibDocs documents the embedded library from the modules' docstrings
@@ -204,13 +261,28 @@ func WriteMarkdown(w io.Writer, entries []DocEntry, title bool) {
 		if e.Doc != "" {
 			fmt.Fprintf(w, "%s\n", e.Doc)
 		}
-		if len(e.Args) > 0 {
+		args := e.Args
+		if !title { // one entry alone: every argument it takes
+			args = e.AllArgs()
+		}
+		if len(args) > 0 {
 			fmt.Fprint(w, "\n| argument | type | default | meaning |\n|---|---|---|---|\n")
-			for _, a := range e.Args {
+			for _, a := range args {
 				fmt.Fprintf(w, "| `%s` | %s | %s | %s |\n", a.Name, mdCell(a.Type), mdCell(a.Default), mdCell(a.Doc))
 			}
 		}
+		if title && len(e.Common) > 0 {
+			fmt.Fprintf(w, "\nAlso the arguments every `%s.<name>` takes (see [`%s`](#%s)): %s.\n", e.CommonOf, e.CommonOf, e.CommonOf, argNames(e.Common))
+		}
 	}
+}
+
+func argNames(args []Kwarg) string {
+	names := make([]string, len(args))
+	for i, a := range args {
+		names[i] = a.Name
+	}
+	return strings.Join(names, ", ")
 }
 
 func mdCell(s string) string {

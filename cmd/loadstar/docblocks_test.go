@@ -203,11 +203,11 @@ func newKwargChecker(t *testing.T) *kwargChecker {
 	}
 	c := &kwargChecker{args: map[string]map[string]bool{}}
 	for _, e := range builtins.Reference(reg, stdlib.FS) {
-		if len(e.Args) == 0 || strings.Contains(e.Signature, "**kwargs)  #") {
+		if len(e.AllArgs()) == 0 || strings.Contains(e.Signature, "**kwargs)  #") {
 			continue
 		}
 		names := map[string]bool{}
-		for _, a := range e.Args {
+		for _, a := range e.AllArgs() {
 			names[a.Name] = true
 		}
 		c.args[e.Name] = names

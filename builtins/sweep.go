@@ -546,6 +546,11 @@ func searchBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starlark.
 	if err != nil {
 		return nil, err
 	}
+	if env.Runtime != nil && !env.Runtime.Shard.Whole() {
+		// Each probe depends on measured results, which a shard sees only
+		// its part of: the shards would choose different probes.
+		return nil, fmt.Errorf("%s: a search cannot run as shard %s: each shard sees only its part of the results and would choose different probes; run the search in one process, or shard the steps it found with run() or sweep()", fn.Name(), env.Runtime.Shard)
+	}
 	a := newSearchArgs()
 	if err := unpackArgs(fn.Name(), args, kwargs, a.table()); err != nil {
 		return nil, err

@@ -481,6 +481,9 @@ type Runtime struct {
 	// ExactStatsLimit is the number of values per metric kept for exact
 	// percentiles before switching to HDR histograms (0 = interp.DefaultMaxSteps).
 	ExactStatsLimit int
+	// Shard is this process's part of every step (loadstar run --shard);
+	// zero: the whole benchmark.
+	Shard Shard
 }
 
 func sortedKeys(a plugin.Args) []string {

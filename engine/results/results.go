@@ -227,6 +227,8 @@ type Summary struct {
 	// Server is what the server's metrics endpoints reported during the
 	// step (nil when scraping was off or found nothing).
 	Server *ServerMetrics
+	// Shard is set when the step ran as one shard of a sharded benchmark.
+	Shard *Shard
 }
 
 // Metric returns the metric with tag, or nil. A tag "server.<name>" is the
@@ -310,4 +312,34 @@ func (s *Stats) Get(name string) (float64, bool) {
 		return s.P99, true
 	}
 	return 0, false
+}
+
+// Shard describes a run that was one part of a sharded benchmark (loadstar
+// run --shard i/N): every shard planned the same steps from the same seed
+// and sent its own part of the load (docs/distributed.md).
+type Shard struct {
+	Index, Count int
+	// StartAt is the wall-clock instant every shard aimed to start the
+	// step's profiling phase at (zero: no common start).
+	StartAt time.Time
+	// Started is when this shard's profiling phase actually began, wall
+	// clock: at StartAt give or take the wake-up, later when the shard
+	// arrived after it (its schedule still starts at StartAt, so what was
+	// due meanwhile went late, as measured).
+	Started time.Time
+	// ClockOffset estimates this host's clock minus the reference clock
+	// named by ClockReference (the collector's URL), within
+	// ±ClockOffsetError (half the round trip of the best probe);
+	// ClockReference is "" when no estimate was made.
+	ClockOffset, ClockOffsetError time.Duration
+	ClockReference                string
+}
+
+// Skew is how late (positive) or early this shard started against the
+// common start, on its own clock; 0 without a common start.
+func (s *Shard) Skew() time.Duration {
+	if s == nil || s.StartAt.IsZero() || s.Started.IsZero() {
+		return 0
+	}
+	return s.Started.Sub(s.StartAt)
 }

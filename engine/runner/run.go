@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/loadstar/loadstar/engine/clock"
 	"github.com/loadstar/loadstar/engine/config"
 	"github.com/loadstar/loadstar/engine/plugin"
@@ -140,7 +138,7 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 	closeQueue := sync.OnceFunc(func() { queue.close(); colWG.Wait() })
 	defer closeQueue()
 
-	info := results.RunInfo{BenchmarkID: uuid.NewString(), Seed: st.Seed, EndpointType: st.Config.Endpoint.Name,
+	info := results.RunInfo{BenchmarkID: st.benchmarkID(o), Seed: st.Seed, EndpointType: st.Config.Endpoint.Name,
 		Endpoint: st.Settings.Metadata, Streaming: st.Settings.Streaming,
 		Concurrency: st.Profiling.Load.Concurrency, ScheduledRate: st.Profiling.Load.Rate,
 		OpenLoop: st.Profiling.Load.OpenLoop, Arrival: arrivalOf(st.Profiling.Load)}
@@ -156,7 +154,11 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 		if grace == 0 {
 			grace = -1 // warmup waits for its requests (AIPerf: infinite grace)
 		}
-		rep, _, err := st.phase(ctx, o, clk, snd, sampler, col, record.Warmup, st.WarmupStrategy, st.Warmup, w.Stop, grace)
+		var start *int64
+		if o.shard != nil {
+			start = monoAt(clk, o.shard.StartAt)
+		}
+		rep, _, err := st.phase(ctx, o, clk, snd, sampler, col, record.Warmup, st.WarmupStrategy, st.Warmup, w.Stop, grace, start)
 		if err != nil {
 			return nil, err
 		}
@@ -167,7 +169,8 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 	if ctx.Err() == nil {
 		var start, end time.Time
 		start = time.Now()
-		rep, health, err = st.phase(ctx, o, clk, snd, sampler, col, record.Profiling, st.Strategy, st.Profiling, st.Stop, st.Config.Grace)
+		rep, health, err = st.phase(ctx, o, clk, snd, sampler, col, record.Profiling, st.Strategy, st.Profiling, st.Stop, st.Config.Grace,
+			monoAt(clk, st.profilingStart(o)))
 		end = time.Now()
 		if err != nil {
 			return nil, err
@@ -204,6 +207,9 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 		o.log.Warn(note)
 		sum.Notes = append(sum.Notes, note)
 	}
+	if sum != nil {
+		sum.Shard = st.shardResult(o, clk, rep)
+	}
 	return sum, err
 }
 
@@ -226,9 +232,23 @@ const interruptDrain = time.Second
 // phase runs one phase: it releases requests through the strategy, and when
 // issuing ends (stop condition or ctx) waits for requests in flight — up to
 // grace after a duration stop or cancellation (grace < 0: no limit) —,
-// cancelling the rest.
+// cancelling the rest. at, when set, is the phase's start on clk (shards
+// starting together): the phase waits for it, and its schedule starts there
+// even when it is already past.
 func (st *Step) phase(ctx context.Context, o *options, clk clock.Clock, snd *sender, sampler interface{ Next() int },
-	col *metrics.Pipeline, ph record.Phase, strat timing.Strategy, pl *timing.Plan, stop config.Stop, grace time.Duration) (*timing.Report, results.ClientHealth, error) {
+	col *metrics.Pipeline, ph record.Phase, strat timing.Strategy, pl *timing.Plan, stop config.Stop, grace time.Duration,
+	at *int64) (*timing.Report, results.ClientHealth, error) {
+	if at != nil {
+		if wait := time.Duration(*at - clk.Now()); wait > 0 {
+			o.log.Info("waiting for the shards' common start", "phase", ph, "in", wait.Round(time.Millisecond))
+		} else if wait < -time.Millisecond {
+			o.log.Warn("the shards' common start has passed: this shard's requests due since then go late", "phase", ph, "late", (-wait).Round(time.Millisecond))
+		}
+		_ = clk.SleepUntil(ctx, *at) // on Ctrl-C the strategy finds ctx done
+	}
+	if ph == record.Profiling {
+		o.began = clk.Now()
+	}
 	sendCtx, cancelSend := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer cancelSend(nil)
 	snd.setContext(sendCtx)
@@ -236,6 +256,9 @@ func (st *Step) phase(ctx context.Context, o *options, clk clock.Clock, snd *sen
 	base := snd.counts.snapshot()
 	mon := startMonitor()
 	start := time.Now()
+	if at != nil {
+		start = start.Add(-time.Duration(clk.Now() - *at)) // the phase began at `at`, late or not
+	}
 
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -267,6 +290,9 @@ func (st *Step) phase(ctx context.Context, o *options, clk clock.Clock, snd *sen
 	env := st.env(sampler, stop, ph, snd)
 	env.Clock = clk
 	env.NewSessionID = snd.ids.next
+	if at != nil {
+		env.Start, env.FixedStart = *at, true
+	}
 	rep, err := strat.Run(ctx, env)
 	o.phaseEdge(ph, false)
 	close(done)

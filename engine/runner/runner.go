@@ -59,6 +59,10 @@ type options struct {
 	observers []Observer
 	sinks     []metrics.RecordSink
 	dataset   dataset.Dataset
+	shard     *ShardSetup
+	// began is when the profiling phase actually began on the run's clock
+	// (after waiting for a fixed start; later when the start had passed).
+	began int64
 	// host replaces the machine's limits (tests).
 	host *machine
 }
@@ -153,6 +157,8 @@ type Step struct {
 	transport   transport.Transport
 	urlSelector timing.URLSelector
 	samplerSpec *plugin.Spec
+	// shard is the process's part of the load (zero: all of it).
+	shard config.Shard
 }
 
 // Describe renders the step for people: one line per fact, as loadstar
@@ -281,7 +287,7 @@ func build(ctx context.Context, reg *plugin.Registry, cfg *config.Benchmark, rt 
 		return nil, invalid(errors.New("dataset: no conversations to send"))
 	}
 	st.Info = dataset.InfoOf(st.Dataset)
-	if err := st.planPhases(); err != nil {
+	if err := st.planPhases(o); err != nil {
 		return nil, err
 	}
 	return st, nil
@@ -335,11 +341,17 @@ func (st *Step) buildClient() error {
 // profiling strategy (a timestamped trace replays its schedule when none is
 // chosen, AIPerf's mode priority) with its stop conditions, defaulted when
 // none is given, and the optional warmup.
-func (st *Step) planPhases() error {
+func (st *Step) planPhases(o *options) error {
 	cfg := st.Config
 	var err error
 	if st.Strategy, err = strategy(st.Registry, cfg.Timing, st.Info.Timestamps); err != nil {
 		return err
+	}
+	if o.shard != nil {
+		st.shard = o.shard.Shard
+		if err := st.checkShard(o); err != nil {
+			return err
+		}
 	}
 	st.Stop = cfg.Stop
 	if st.Profiling, err = st.plan(st.Strategy, st.Stop, record.Profiling); err != nil {
@@ -360,6 +372,9 @@ func (st *Step) planPhases() error {
 		if st.WarmupStrategy, err = strategy(st.Registry, w.Timing, false); err != nil {
 			return err
 		}
+	}
+	if err := st.checkShard(o); err != nil {
+		return err
 	}
 	st.Warmup, err = st.plan(st.WarmupStrategy, w.Stop, record.Warmup)
 	return err
@@ -413,7 +428,7 @@ func (st *Step) env(sampler dataset.Sampler, stop config.Stop, ph record.Phase, 
 		cancel = config.Cancellation{}
 	}
 	return &timing.Env{Seed: seed, Phase: ph, Stop: stop, Cancel: cancel, Dataset: st.Dataset, Sampler: sampler,
-		URLs: len(st.Settings.URLs), URLSelector: st.urlSelector, Sender: snd, Build: st.Registry.Build}
+		URLs: len(st.Settings.URLs), URLSelector: st.urlSelector, Sender: snd, Build: st.Registry.Build, Shard: st.shard}
 }
 
 func strategy(reg *plugin.Registry, spec *plugin.Spec, trace bool) (timing.Strategy, error) {

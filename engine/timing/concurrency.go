@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/loadstar/loadstar/engine/config"
 )
 
 // Concurrency is the closed-loop strategy: Concurrency sessions in flight at
@@ -67,9 +69,46 @@ func (c *Concurrency) Plan(env *Env) (*Plan, error) {
 	if env.Dataset == nil || env.Dataset.Len() == 0 {
 		return nil, errors.New("timing.concurrency: the dataset has no conversations")
 	}
+	if err := c.checkSplit(env); err != nil {
+		return nil, err
+	}
 	pl := &Plan{Load: c.load(ramp)}
 	estimate(pl, env.Stop, 0, meanTurns(env.Dataset))
+	if sh := env.Shard; !sh.Whole() {
+		if pl.Requests > 0 {
+			pl.Requests = slotShare(sh, pl.Requests, int64(c.N))
+		}
+		pl.Load.Description += shardNote(sh, fmt.Sprintf("%d of the %d slots (slot %d and every %s after it)",
+			stripe(sh, int64(c.N)), c.N, sh.Index, ordinal(sh.Count)))
+	}
 	return pl, nil
+}
+
+// checkSplit refuses a closed loop some shard would get no slot or no
+// budget of.
+func (c *Concurrency) checkSplit(env *Env) error {
+	sh := env.Shard
+	if sh.Whole() {
+		return nil
+	}
+	name := "concurrency"
+	if c.mode != "" {
+		name = c.mode
+	}
+	if c.N < sh.Count {
+		return splitError(name, "concurrency", int64(c.N), sh)
+	}
+	for _, budget := range []struct {
+		what string
+		n    int
+	}{{"requests", env.Stop.Requests}, {"sessions", env.Stop.Sessions}} {
+		for i := range sh.Count {
+			if budget.n > 0 && slotShare(config.Shard{Index: i, Count: sh.Count}, int64(budget.n), int64(c.N)) == 0 {
+				return splitError(name, budget.what, int64(budget.n), sh)
+			}
+		}
+	}
+	return nil
 }
 
 // Run implements Strategy.
@@ -81,16 +120,25 @@ func (c *Concurrency) Run(ctx context.Context, env *Env) (*Report, error) {
 	if env.Sampler == nil {
 		return nil, errors.New("timing.concurrency: Env needs a Sampler")
 	}
+	if err := c.checkSplit(env); err != nil {
+		return nil, err
+	}
 	p, err := newPhase(ctx, env)
 	if err != nil {
 		return nil, err
 	}
-	// Slot i starts when the concurrency reaches i+1. Its goroutine is
-	// started then, never ahead for every configured slot: a ramp to a
-	// large concurrency holds only the slots it reached.
+	sh := env.Shard
+	p.budgets(slotShare(sh, int64(env.Stop.Requests), int64(c.N)), slotShare(sh, int64(env.Stop.Sessions), int64(c.N)))
+	// Slot g starts when the concurrency reaches g+1, on the shard that
+	// holds it (g mod Count). Its goroutine is started then, never ahead for
+	// every configured slot: a ramp to a large concurrency holds only the
+	// slots it reached.
 	open := 0
 	spawn := func(upto int, at int64) {
 		for ; open < upto; open++ {
+			if !owns(sh, int64(open)) {
+				continue // another shard's slot
+			}
 			p.wg.Add(1)
 			go func() {
 				defer p.wg.Done()

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/loadstar/loadstar/engine/config"
 )
 
 // FixedSchedule replays a trace: the first turn of each conversation is sent
@@ -169,7 +171,93 @@ func (f *FixedSchedule) Plan(env *Env) (*Plan, error) {
 	if d := env.Stop.Duration; d > 0 && d < pl.Duration {
 		pl.Bound, pl.Duration = StopDuration, d
 	}
+	if sh := env.Shard; !sh.Whole() {
+		if err := f.checkSplit(env, es); err != nil {
+			return nil, err
+		}
+		if pl.Bound == StopRequests {
+			pl.Requests = f.requestShare(env, es, sh)
+		} else {
+			pl.Requests = 0
+			for e := range es {
+				if owns(sh, int64(e)) && (env.Stop.Sessions == 0 || e < env.Stop.Sessions) {
+					pl.Requests += int64(len(env.Dataset.Conversation(es[e].conv).Turns))
+				}
+			}
+		}
+		pl.Load.Description += shardNote(sh, fmt.Sprintf("trace session %d and every %s after it", sh.Index, ordinal(sh.Count)))
+	}
 	return pl, nil
+}
+
+// checkSplit refuses a trace replay some shard would send nothing of.
+func (f *FixedSchedule) checkSplit(env *Env, es []traceEntry) error {
+	sh := env.Shard
+	if sh.Whole() {
+		return nil
+	}
+	if err := checkStopSplit("fixed_schedule", env); err != nil {
+		return err
+	}
+	if len(es) < sh.Count {
+		return splitError("fixed_schedule", "the trace's sessions", int64(len(es)), sh)
+	}
+	if f.MaxConcurrency > 0 && f.MaxConcurrency < sh.Count {
+		return splitError("fixed_schedule", "max_concurrency", int64(f.MaxConcurrency), sh)
+	}
+	if env.Stop.Requests > 0 {
+		for i := range sh.Count {
+			if f.requestShare(env, es, config.Shard{Index: i, Count: sh.Count}) == 0 {
+				return splitError("fixed_schedule", "requests", int64(env.Stop.Requests), sh)
+			}
+		}
+	}
+	return nil
+}
+
+// requestShare is shard sh's part of a requests stop: of the trace's
+// turns in the order they come due — a timestamped turn at its timestamp,
+// another at the previous turn's time plus its think time (response times
+// are not known in advance) —, the first Stop.Requests that fall on its
+// sessions. A single process hands the budget out as turns come due, so
+// this is its split whenever responses are shorter than the gaps.
+func (f *FixedSchedule) requestShare(env *Env, es []traceEntry, sh config.Shard) int64 {
+	type due struct {
+		ms    float64
+		entry int
+	}
+	var turns []due
+	for e := range es {
+		if env.Stop.Sessions > 0 && e >= env.Stop.Sessions {
+			break
+		}
+		t := es[e].ms
+		for k, turn := range env.Dataset.Conversation(es[e].conv).Turns {
+			switch {
+			case turn.HasTimestamp && k > 0:
+				t = turn.TimestampMs
+			case k > 0 && turn.HasDelay:
+				t += turn.DelayMs
+			}
+			turns = append(turns, due{t, e})
+		}
+	}
+	slices.SortStableFunc(turns, func(a, b due) int {
+		switch {
+		case a.ms < b.ms:
+			return -1
+		case a.ms > b.ms:
+			return 1
+		}
+		return a.entry - b.entry
+	})
+	var mine int64
+	for _, d := range turns[:min(len(turns), env.Stop.Requests)] {
+		if owns(sh, int64(d.entry)) {
+			mine++
+		}
+	}
+	return mine
 }
 
 // Run implements Strategy.
@@ -178,13 +266,21 @@ func (f *FixedSchedule) Run(ctx context.Context, env *Env) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := f.checkSplit(env, es); err != nil {
+		return nil, err
+	}
 	p, err := newPhase(ctx, env)
 	if err != nil {
 		return nil, err
 	}
+	sh := env.Shard
+	if !sh.Whole() {
+		p.budgets(f.requestShare(env, es, sh), p.maxSess)
+	}
 	var cap *slots
 	if f.MaxConcurrency > 0 {
-		cap = newSlots(f.MaxConcurrency, f.MaxConcurrency)
+		n := int(stripe(sh, int64(f.MaxConcurrency)))
+		cap = newSlots(n, n)
 	}
 	at := func(s *Session, turn int, prevDone int64) int64 {
 		t := &s.Conv.Turns[turn]
@@ -195,6 +291,9 @@ func (f *FixedSchedule) Run(ctx context.Context, env *Env) (*Report, error) {
 	}
 	i := 0
 	for ; i < len(es); i++ {
+		if !owns(sh, int64(i)) {
+			continue // another shard's session
+		}
 		sched := p.t0 + f.offset(es[i].ms, zero)
 		if !p.waitUntil(p.startCtx, sched) || p.startCtx.Err() != nil {
 			break
@@ -237,6 +336,9 @@ func (f *FixedSchedule) Run(ctx context.Context, env *Env) (*Report, error) {
 		// Entries already due when the run was cancelled are dropped.
 		now := p.env.Clock.Now()
 		for j := i; j < len(es); j++ {
+			if !owns(sh, int64(j)) {
+				continue
+			}
 			sched := p.t0 + f.offset(es[j].ms, zero)
 			if sched > now || (p.deadline > 0 && sched >= p.deadline) {
 				break

@@ -41,6 +41,10 @@ type phase struct {
 	stopMu     sync.Mutex
 	stopReason string
 
+	// shard is the process's part of the load: budgets are the shard's,
+	// request and session numbers are counted over all shards.
+	shard config.Shard
+
 	sampleMu   sync.Mutex
 	selector   URLSelector
 	cancelSeed uint64
@@ -55,19 +59,43 @@ func newPhase(ctx context.Context, env *Env) (*phase, error) {
 		return nil, errors.New("timing: the dataset has no conversations")
 	}
 	p := &phase{env: env, maxReq: int64(env.Stop.Requests), maxSess: int64(env.Stop.Sessions),
-		selector: env.URLSelector, cancelSeed: splitmix64(env.Seed ^ labelHash("cancel"))}
+		selector: env.URLSelector, cancelSeed: splitmix64(env.Seed ^ labelHash("cancel")), shard: env.Shard}
 	if p.selector == nil {
 		p.selector = &RoundRobin{}
+	}
+	if !env.Shard.Whole() {
+		// Budgets split like the slots of an open-loop schedule; strategies
+		// that split otherwise call budgets.
+		p.maxReq, p.maxSess = stripe(env.Shard, p.maxReq), stripe(env.Shard, p.maxSess)
+		if env.Sampler != nil {
+			e := *env
+			e.Sampler = &stridedSampler{all: env.Sampler, sh: env.Shard}
+			p.env = &e
+		}
 	}
 	p.firstSch.Store(math.MaxInt64)
 	p.outer = ctx
 	p.issueCtx, p.endIssue = context.WithCancel(ctx)
 	p.startCtx, p.endStart = context.WithCancel(p.issueCtx)
 	p.t0 = env.Clock.Now()
+	if env.FixedStart {
+		p.t0 = env.Start
+	}
 	if env.Stop.Duration > 0 {
 		p.deadline = p.t0 + int64(env.Stop.Duration)
 	}
 	return p, nil
+}
+
+// budgets sets the shard's request and session budgets (of stops that are
+// set: a zero stop stays unlimited).
+func (p *phase) budgets(req, sess int64) {
+	if p.maxReq > 0 {
+		p.maxReq = req
+	}
+	if p.maxSess > 0 {
+		p.maxSess = sess
+	}
 }
 
 // stop records why issuing ended (the first reason wins) and wakes the
@@ -173,7 +201,7 @@ func (p *phase) startSession(t int64, conv, turns int) (*Session, int64, bool) {
 	} else {
 		id = uuid.NewString()
 	}
-	s := &Session{Num: p.sessNum.Add(1) - 1, ConvIndex: conv, Conv: c, CorrelationID: id,
+	s := &Session{Num: globalNum(p.shard, p.sessNum.Add(1)-1), ConvIndex: conv, Conv: c, CorrelationID: id,
 		URLIndex: url, Turns: turns}
 	p.active.Add(1)
 	return s, num, true
@@ -190,6 +218,7 @@ func (p *phase) send(s *Session, turn int, num, sched int64) int64 {
 
 // sendReleased is send for a credit released at credit by another goroutine.
 func (p *phase) sendReleased(s *Session, turn int, num, sched, credit int64) int64 {
+	num = globalNum(p.shard, num)
 	c := &Credit{Session: s, Turn: turn, Num: num, Phase: p.env.Phase, ScheduledNs: sched, CreditNs: credit}
 	if pc := p.env.Cancel.Percent; pc > 0 && unitFloat(splitmix64(p.cancelSeed+uint64(num)))*100 < pc {
 		c.Cancel, c.CancelAfter = true, p.env.Cancel.Delay

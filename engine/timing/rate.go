@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/loadstar/loadstar/engine/config"
 )
 
 // RequestRate is the open-loop strategy: requests at Rate req/s on a seeded
@@ -153,6 +155,9 @@ func (r *RequestRate) Plan(env *Env) (*Plan, error) {
 	if env.Dataset == nil || env.Dataset.Len() == 0 {
 		return nil, errors.New("timing.request_rate: the dataset has no conversations")
 	}
+	if err := checkRateSplit("request_rate", env, r.MaxConcurrency); err != nil {
+		return nil, err
+	}
 	pl := &Plan{Load: r.load(rp)}
 	estimate(pl, env.Stop, r.Rate, meanTurns(env.Dataset))
 	if rp.ramp != nil {
@@ -172,7 +177,46 @@ func (r *RequestRate) Plan(env *Env) (*Plan, error) {
 			pl.Duration = time.Duration(last)
 		}
 	}
+	shardPlan(pl, env.Shard)
 	return pl, nil
+}
+
+// checkRateSplit refuses an open-loop load some shard would get nothing of.
+func checkRateSplit(strategy string, env *Env, maxConc int) error {
+	if err := checkStopSplit(strategy, env); err != nil {
+		return err
+	}
+	if sh := env.Shard; !sh.Whole() && maxConc > 0 && maxConc < sh.Count {
+		return splitError(strategy, "max_concurrency", int64(maxConc), sh)
+	}
+	return nil
+}
+
+// shardPlan turns the estimates of an open-loop plan into its shard's part:
+// every Count-th slot.
+func shardPlan(pl *Plan, sh config.Shard) {
+	if sh.Whole() {
+		return
+	}
+	if pl.Requests > 0 {
+		pl.Requests = stripe(sh, pl.Requests)
+	}
+	pl.Load.Description += shardNote(sh, fmt.Sprintf("every %s slot of the schedule from slot %d", ordinal(sh.Count), sh.Index))
+}
+
+// ordinal renders 4 as "4th".
+func ordinal(n int) string {
+	suffix := "th"
+	switch {
+	case n%100 >= 11 && n%100 <= 13:
+	case n%10 == 1:
+		suffix = "st"
+	case n%10 == 2:
+		suffix = "nd"
+	case n%10 == 3:
+		suffix = "rd"
+	}
+	return fmt.Sprintf("%d%s", n, suffix)
 }
 
 // Run implements Strategy.
@@ -190,6 +234,9 @@ func (r *RequestRate) Run(ctx context.Context, env *Env) (*Report, error) {
 	}
 	if env.Sampler == nil {
 		return nil, errors.New("timing.request_rate: Env needs a Sampler")
+	}
+	if err := checkRateSplit("request_rate", env, r.MaxConcurrency); err != nil {
+		return nil, err
 	}
 	p, err := newPhase(ctx, env)
 	if err != nil {
@@ -229,14 +276,22 @@ func (r *RequestRate) Run(ctx context.Context, env *Env) (*Report, error) {
 func (r *RequestRate) issue(p *phase, rp rateParts, sched arrivals, exhausted func() string) {
 	ctx := p.issueCtx
 	is := &issuer{p: p, ready: newReadyQueue(), stopped: make(chan struct{}), exhausted: exhausted}
+	if !p.shard.Whole() {
+		sched = &stripedArrivals{all: sched, sh: p.shard}
+	}
 	if r.MaxConcurrency > 0 {
-		initial := r.MaxConcurrency
+		// The cap is split like concurrency slots: slot g is shard g mod N's.
+		capacity := int(stripe(p.shard, int64(r.MaxConcurrency)))
+		initial := capacity
 		var csteps []Step
 		if rp.concRamp != nil {
 			csteps = rp.concRamp.Steps(float64(r.MaxConcurrency), true, NewRand(p.env.Seed, "ramp.concurrency"))
+			for k := range csteps {
+				csteps[k].Value = float64(stripe(p.shard, int64(csteps[k].Value)))
+			}
 			initial = int(csteps[0].Value)
 		}
-		is.slots = newSlots(r.MaxConcurrency, initial)
+		is.slots = newSlots(capacity, initial)
 		if csteps != nil {
 			rampCtx, cancel := context.WithCancel(ctx)
 			p.rampSlots(rampCtx, is.slots, csteps)

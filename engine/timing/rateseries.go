@@ -152,6 +152,9 @@ func (s *RequestRateSeries) Plan(env *Env) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkRateSplit("request_rate_series", env, s.MaxConcurrency); err != nil {
+		return nil, err
+	}
 	pl := &Plan{Load: s.load(rp, rs, env.Stop), DefaultStop: config.Stop{Duration: rs.End()}}
 	stop := env.Stop
 	if !stop.IsSet() {
@@ -170,6 +173,7 @@ func (s *RequestRateSeries) Plan(env *Env) (*Plan, error) {
 			pl.Duration = time.Duration(t * 1e9)
 		}
 	}
+	shardPlan(pl, env.Shard)
 	return pl, nil
 }
 
@@ -184,6 +188,9 @@ func (s *RequestRateSeries) Run(ctx context.Context, env *Env) (*Report, error) 
 	}
 	rs, err := s.series(env.Stop)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkRateSplit("request_rate_series", env, s.MaxConcurrency); err != nil {
 		return nil, err
 	}
 	p, err := newPhase(ctx, env)

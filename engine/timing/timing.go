@@ -81,6 +81,16 @@ type Env struct {
 	Build func(*plugin.Spec) (any, error)
 	// NewSessionID returns a correlation id for a new session (nil = a random UUID).
 	NewSessionID func() string
+
+	// Shard is this process's part of the load (zero: all of it); only
+	// strategies that implement ShardAware honour it.
+	Shard config.Shard
+	// Start is the phase's start on Clock (its schedule's origin) when
+	// FixedStart is set (shards starting together); otherwise the phase
+	// starts at once. A start in the future is waited for; one in the past
+	// makes the requests due since then late, as measured.
+	Start      int64
+	FixedStart bool
 }
 
 // Sender sends one turn. Send returns when the response is finished, failed
@@ -93,7 +103,8 @@ type Sender interface {
 // Session is one conversation being sent: its turns go in order, on one
 // correlation id and one URL.
 type Session struct {
-	// Num numbers the sessions of a phase from 0 in the order they started.
+	// Num numbers the sessions of a phase from 0 in the order they started
+	// (over all shards: a shard's k-th session is k·Count + Index).
 	Num       int64
 	ConvIndex int
 	Conv      *dataset.Conversation
@@ -113,7 +124,7 @@ type Session struct {
 type Credit struct {
 	Session *Session
 	Turn    int   // index into Session.Conv.Turns
-	Num     int64 // request number within the phase, from 0
+	Num     int64 // request number within the phase, from 0 (over all shards, as Session.Num)
 	Phase   record.Phase
 	// ScheduledNs is when the plan wanted the turn sent; CreditNs when the
 	// strategy released it. StartNs − ScheduledNs is the issue delay;

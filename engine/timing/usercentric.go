@@ -7,6 +7,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/loadstar/loadstar/engine/config"
 )
 
 // UserCentric simulates Users users sending Rate requests per second in
@@ -66,9 +68,56 @@ func (u *UserCentric) Plan(env *Env) (*Plan, error) {
 	if env.Dataset == nil || env.Dataset.Len() == 0 {
 		return nil, errors.New("timing.user_centric_rate: the dataset has no conversations")
 	}
+	if err := u.checkSplit(env); err != nil {
+		return nil, err
+	}
 	pl := &Plan{Load: u.load()}
 	estimate(pl, env.Stop, u.Rate, meanTurns(env.Dataset))
+	if sh := env.Shard; !sh.Whole() {
+		if pl.Requests > 0 {
+			pl.Requests = u.requestShare(pl.Requests, sh)
+		}
+		pl.Load.Description += shardNote(sh, fmt.Sprintf("%d of the %d users (user %d and every %s after it)",
+			stripe(sh, int64(u.Users)), u.Users, sh.Index, ordinal(sh.Count)))
+	}
 	return pl, nil
+}
+
+// requestShare is shard sh's part of a budget of n requests: user u's
+// slots are the merged grid's slots u, u+Users, u+2·Users, ... (in time
+// order), so the first n slots hold ⌈(n−u)/Users⌉ of user u's.
+func (u *UserCentric) requestShare(n int64, sh config.Shard) int64 {
+	var mine int64
+	users := int64(u.Users)
+	for user := int64(sh.Index); user < users && user < n; user += int64(sh.Count) {
+		mine += (n - user + users - 1) / users
+	}
+	return mine
+}
+
+// checkSplit refuses a user-centric load some shard would get no user or
+// no budget of.
+func (u *UserCentric) checkSplit(env *Env) error {
+	sh := env.Shard
+	if sh.Whole() {
+		return nil
+	}
+	if err := checkStopSplit("user_centric_rate", env); err != nil {
+		return err
+	}
+	if u.Users < sh.Count {
+		return splitError("user_centric_rate", "users", int64(u.Users), sh)
+	}
+	for i := range sh.Count {
+		s := config.Shard{Index: i, Count: sh.Count}
+		if n := int64(env.Stop.Requests); n > 0 && u.requestShare(n, s) == 0 {
+			return splitError("user_centric_rate", "requests", n, sh)
+		}
+		if n := int64(env.Stop.Sessions); n > 0 && slotShare(s, n, int64(u.Users)) == 0 {
+			return splitError("user_centric_rate", "sessions", n, sh)
+		}
+	}
+	return nil
 }
 
 // goldenFrac spreads users over [0, 1): the fractional parts of u·φ are
@@ -84,12 +133,21 @@ func (u *UserCentric) Run(ctx context.Context, env *Env) (*Report, error) {
 	if env.Sampler == nil {
 		return nil, errors.New("timing.user_centric_rate: Env needs a Sampler")
 	}
+	if err := u.checkSplit(env); err != nil {
+		return nil, err
+	}
 	p, err := newPhase(ctx, env)
 	if err != nil {
 		return nil, err
 	}
+	if sh := env.Shard; !sh.Whole() {
+		p.budgets(u.requestShare(int64(env.Stop.Requests), sh), slotShare(sh, int64(env.Stop.Sessions), int64(u.Users)))
+	}
 	gap := float64(u.Users) / u.Rate * 1e9
 	for user := range u.Users {
+		if !owns(env.Shard, int64(user)) {
+			continue // another shard's user
+		}
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()

@@ -4,6 +4,7 @@ package main
 type RunCmd struct {
 	File string `arg:"" help:"Scenario file (.star)." type:"existingfile"`
 	ScriptFlags
+	ShardFlags
 }
 
 // Run implements the command.
@@ -12,6 +13,9 @@ func (c *RunCmd) Run(g *Globals, app *App) error {
 	defer stop()
 	sc, err := newScenario(app, g, c.ScriptFlags, c.File, false)
 	if err != nil {
+		return err
+	}
+	if err := c.ShardFlags.apply(sc); err != nil {
 		return err
 	}
 	_, err = sc.host.ExecFile(ctx, c.File)

@@ -229,6 +229,11 @@ type Summary struct {
 	Server *ServerMetrics
 	// Shard is set when the step ran as one shard of a sharded benchmark.
 	Shard *Shard
+	// Shards are the shards a merged run joined (loadstar merge), by index.
+	Shards []Shard
+	// InputConfig is the run's input_config as JSON when Config does not
+	// hold the whole plan (a merged run): the artifacts write it as is.
+	InputConfig []byte
 }
 
 // Metric returns the metric with tag, or nil. A tag "server.<name>" is the
@@ -333,6 +338,16 @@ type Shard struct {
 	// ClockReference is "" when no estimate was made.
 	ClockOffset, ClockOffsetError time.Duration
 	ClockReference                string
+	// IssueDelay is the shard's own issue delay (ms) and Requests the
+	// requests it sent; Pod names the attempt that produced it (a
+	// Kubernetes pod), when known. Set for the shards of a merged run.
+	IssueDelay *Stats
+	Requests   int
+	Pod        string
+	// Mergeable is the metrics side's mergeable state of the shard's
+	// records (an *internal/metrics.State): the outputs write it as the
+	// shard's merge file, which loadstar merge reads.
+	Mergeable any
 }
 
 // Skew is how late (positive) or early this shard started against the

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -102,6 +103,11 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 	clk := o.clk
 	if clk == nil {
 		clk = timing.NewClock()
+		if o.shard != nil && !o.shard.StartAt.IsZero() {
+			// Times are positive on a clock: a shard arriving after the
+			// common start must still stamp its schedule from there.
+			clk = timing.NewClockSince(max(time.Since(o.shard.StartAt), 0) + time.Second)
+		}
 	}
 	sampler, err := st.newSampler()
 	if err != nil {
@@ -208,7 +214,13 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 		sum.Notes = append(sum.Notes, note)
 	}
 	if sum != nil {
-		sum.Shard = st.shardResult(o, clk, rep)
+		if sum.Shard = st.shardResult(o, clk, rep); sum.Shard != nil {
+			ms, serr := col.State()
+			if serr != nil {
+				err = errors.Join(err, serr)
+			}
+			sum.Shard.Mergeable = ms
+		}
 	}
 	return sum, err
 }

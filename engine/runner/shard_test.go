@@ -56,6 +56,9 @@ func TestShardsSplitOneStep(t *testing.T) {
 	if len(offsets) != 41 {
 		t.Fatalf("%d scheduled requests, want 41", len(offsets))
 	}
+	if offsets[0] < 0 || offsets[40] > time.Second {
+		t.Errorf("scheduled times from %s to %s after the common start: the schedule does not start there", offsets[0], offsets[40])
+	}
 	for i := 1; i < len(offsets); i++ {
 		if offsets[i] == offsets[i-1] {
 			t.Fatalf("two shards scheduled the same slot at %s", offsets[i])

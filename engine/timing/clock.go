@@ -30,6 +30,12 @@ type PreciseClock struct {
 // NewClock returns a PreciseClock whose origin is now.
 func NewClock() *PreciseClock { return &PreciseClock{Real: clock.New(), fine: newFineSleeper()} }
 
+// NewClockSince returns a PreciseClock whose origin is d ago
+// (clock.NewSince).
+func NewClockSince(d time.Duration) *PreciseClock {
+	return &PreciseClock{Real: clock.NewSince(d), fine: newFineSleeper()}
+}
+
 // The stretches of a wait: beyond coarseWindow a runtime timer (1 ms
 // granularity at worst) brings the wait within it; the fine sleeper covers
 // all but the last spinWindow, which is spun with runtime.Gosched.

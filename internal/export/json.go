@@ -72,8 +72,8 @@ func summaryJSON(sum *results.Summary) ([]byte, error) {
 			done[tag] = true
 		}
 	}
-	if sum.Config != nil {
-		m.Set("input_config", inputConfig(sum.Config))
+	if sum.Config != nil || sum.InputConfig != nil {
+		m.Set("input_config", inputConfigOf(sum))
 	}
 	m.Set("run_info", runInfo(sum))
 	m.Set("was_cancelled", sum.Info.WasCancelled)
@@ -269,6 +269,9 @@ func loadstarBlock(sum *results.Summary) *ordered.Map {
 	if len(sum.Notes) > 0 {
 		l.Set("notes", anyStrings(sum.Notes))
 	}
+	if sh := shardsBlock(sum); sh != nil {
+		l.Set("shards", sh)
+	}
 	if len(sum.Files) > 0 {
 		files := ordered.New(len(sum.Files))
 		keys := make([]string, 0, len(sum.Files))
@@ -322,6 +325,46 @@ func anyStrings(s []string) []any {
 	out := make([]any, len(s))
 	for i, x := range s {
 		out[i] = x
+	}
+	return out
+}
+
+// shardsBlock is loadstar.shards: the shard a run was, or the shards a
+// merged run joined, each with its start and clock figures.
+func shardsBlock(sum *results.Summary) any {
+	list := sum.Shards
+	if sum.Shard != nil {
+		list = []results.Shard{*sum.Shard}
+	}
+	if len(list) == 0 {
+		return nil
+	}
+	out := make([]any, 0, len(list))
+	for _, sh := range list {
+		b := ordered.FromPairs("index", sh.Index, "count", sh.Count)
+		if !sh.StartAt.IsZero() {
+			b.Set("start_at", sh.StartAt.UTC().Format(time.RFC3339Nano))
+			b.Set("start_skew_ms", pyFloat(float64(sh.Skew())/1e6))
+		}
+		if !sh.Started.IsZero() {
+			b.Set("started", sh.Started.UTC().Format(time.RFC3339Nano))
+		}
+		if sh.ClockReference != "" {
+			b.Set("clock_offset_ms", pyFloat(float64(sh.ClockOffset)/1e6))
+			b.Set("clock_offset_error_ms", pyFloat(float64(sh.ClockOffsetError)/1e6))
+			b.Set("clock_reference", sh.ClockReference)
+		}
+		if sh.IssueDelay != nil {
+			b.Set("issue_delay_ms", ordered.FromPairs("p50", pyFloat(sh.IssueDelay.P50), "p99", pyFloat(sh.IssueDelay.P99),
+				"max", pyFloat(sh.IssueDelay.Max)))
+		}
+		if sh.Requests > 0 {
+			b.Set("requests", sh.Requests)
+		}
+		if sh.Pod != "" {
+			b.Set("pod", sh.Pod)
+		}
+		out = append(out, b)
 	}
 	return out
 }

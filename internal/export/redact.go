@@ -1,12 +1,14 @@
 package export
 
 import (
+	"encoding/json"
 	"net/url"
 	"strings"
 
 	"github.com/loadstar/loadstar/engine/config"
 	"github.com/loadstar/loadstar/engine/ordered"
 	"github.com/loadstar/loadstar/engine/plugin"
+	"github.com/loadstar/loadstar/engine/results"
 )
 
 // harmlessHeaders may keep their values in artifacts; every other header
@@ -23,6 +25,21 @@ var harmlessHeaders = map[string]bool{
 // URLs are redacted.
 func inputConfig(cfg *config.Benchmark) *ordered.Map {
 	return redactMap(cfg.Describe(), false)
+}
+
+// InputConfigJSON is the input_config the artifacts write for cfg (secrets
+// redacted), as JSON: a shard keeps it for the merge of its benchmark.
+func InputConfigJSON(cfg *config.Benchmark) ([]byte, error) {
+	return inputConfig(cfg).MarshalJSON()
+}
+
+// inputConfigOf is the summary's input_config: the one it carries (a
+// merged run's), else its plan's.
+func inputConfigOf(sum *results.Summary) any {
+	if sum.InputConfig != nil {
+		return json.RawMessage(sum.InputConfig)
+	}
+	return inputConfig(sum.Config)
 }
 
 func redactMap(m *ordered.Map, inHeaders bool) *ordered.Map {

@@ -75,8 +75,8 @@ func ServerMetricsJSON(sum *results.Summary) ([]byte, error) {
 		metrics.Set(sm.Families[i].Name, familyJSON(&sm.Families[i]))
 	}
 	m.Set("metrics", metrics)
-	if sum.Config != nil {
-		m.Set("input_config", inputConfig(sum.Config))
+	if sum.Config != nil || sum.InputConfig != nil {
+		m.Set("input_config", inputConfigOf(sum))
 	}
 	m.Set("loadstar", serverLoadstarBlock(sm))
 	return indentJSON(m, "server metrics JSON")

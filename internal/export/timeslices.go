@@ -78,8 +78,8 @@ func (TimeslicesJSON) Export(_ context.Context, t *Target, sum *results.Summary)
 		list = append(list, s)
 	}
 	top := ordered.FromPairs("timeslices", list)
-	if sum.Config != nil {
-		top.Set("input_config", inputConfig(sum.Config))
+	if sum.Config != nil || sum.InputConfig != nil {
+		top.Set("input_config", inputConfigOf(sum))
 	}
 	compact, err := top.MarshalJSON()
 	if err != nil {

@@ -254,6 +254,10 @@ func (p *Pipeline) Add(rec *record.Record) {
 	p.in <- rec
 }
 
+// State returns the mergeable state of the profiling results (a shard's
+// part of a sharded benchmark), once Finish has returned.
+func (p *Pipeline) State() (*State, error) { return p.results.State() }
+
 // Live returns the running counters and medians for progress displays.
 func (p *Pipeline) Live() Live { return p.results.Live() }
 

@@ -83,6 +83,8 @@ type MetricResults struct {
 	scheduled             int64
 	firstSched, lastSched int64
 	late                  int64
+	// wallOffset turns the monotonic times above into wall-clock ns.
+	wallOffset int64
 
 	errGroups    map[record.ErrorDetails]int
 	usageMissing int64
@@ -324,6 +326,11 @@ func (m *MetricResults) schedule(rec *record.Record) {
 	if rec.StartNs <= 0 {
 		return // never sent (e.g. the payload could not be built)
 	}
+	if m.sent == 0 {
+		// The run's monotonic clock against the wall clock, for merging
+		// shards (State): fixed for the run, taken once.
+		m.wallOffset = rec.StartWallNs - rec.StartNs
+	}
 	if m.sent == 0 || rec.StartNs < m.firstStart {
 		m.firstStart = rec.StartNs
 	}
@@ -383,6 +390,11 @@ func (m *MetricResults) goApprox() {
 			s.record(&v)
 		}
 	}
+	m.freeColumns()
+}
+
+// freeColumns drops the stored rows (statistics now come from histograms).
+func (m *MetricResults) freeColumns() {
 	r := &m.rows
 	for _, c := range []*column[int64]{&r.latency, &r.ttft, &r.start} {
 		c.free()

@@ -155,6 +155,11 @@ func Run(ctx context.Context, reg *plugin.Registry, cfg *config.Benchmark, rt *c
 	if xerr := art.finish(context.WithoutCancel(ctx), sum); xerr != nil {
 		err = errors.Join(err, xerr)
 	}
+	if sum.Shard != nil {
+		if xerr := writeShardFile(sum, claimed, c.Version); xerr != nil {
+			err = errors.Join(err, xerr)
+		}
+	}
 	var plots *Plots
 	if cfg.Output.Plots {
 		var perr error

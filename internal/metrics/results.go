@@ -23,12 +23,6 @@ type ResultsProcessor interface {
 	Summarize(ctx context.Context, s *results.Summary) error
 }
 
-// maxErrorGroups bounds the distinct (code, type, message) groups kept;
-// further distinct messages are counted under one "other" group per code
-// and type, so a server that puts request ids in its errors cannot grow
-// memory without bound.
-const maxErrorGroups = 1000
-
 // sliceDigits is the HDR precision of per-slice histograms, used only when
 // a run exceeds the exact-stats limit with slicing on.
 const sliceDigits = 2
@@ -86,7 +80,7 @@ type MetricResults struct {
 	// wallOffset turns the monotonic times above into wall-clock ns.
 	wallOffset int64
 
-	errGroups    map[record.ErrorDetails]int
+	errGroups    errorGroups
 	usageMissing int64
 	usageClamped int64
 	reasoning    bool
@@ -156,7 +150,7 @@ func NewMetricResults(app Applicability, slos []slo, limit int, slice time.Durat
 		limit = DefaultExactStatsLimit
 	}
 	m := &MetricResults{app: app, slos: slos, limit: limit, slice: slice, iclOn: app.Applies(iclDef.Flags),
-		icl: newCol64(), errGroups: map[record.ErrorDetails]int{}}
+		icl: newCol64(), errGroups: newErrorGroups()}
 	r := &m.rows
 	r.latency, r.ttft, r.start = newCol64(), newCol64(), newCol64()
 	r.out, r.reas, r.isl = newCol32(), newCol32(), newCol32()
@@ -354,11 +348,7 @@ func (m *MetricResults) schedule(rec *record.Record) {
 }
 
 func (m *MetricResults) addError(e *record.ErrorDetails) {
-	key := record.ErrorDetails{Code: e.Code, Type: e.Type, Message: e.Message}
-	if _, ok := m.errGroups[key]; !ok && len(m.errGroups) >= maxErrorGroups {
-		key.Message = "(other messages: more than 1000 distinct errors)"
-	}
-	m.errGroups[key]++
+	m.errGroups.add(e)
 }
 
 // goApprox switches to histogram statistics: per-slice accumulators are
@@ -933,10 +923,7 @@ func (g *group) counters(add func(*Def, float64), app Applicability, rate func(f
 
 // errorGroups returns the error summary, largest groups first.
 func (m *MetricResults) errorGroups() []results.ErrorGroup {
-	out := make([]results.ErrorGroup, 0, len(m.errGroups))
-	for d, n := range m.errGroups {
-		out = append(out, results.ErrorGroup{Details: d, Count: n})
-	}
+	out := m.errGroups.rows()
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]
 		if a.Count != b.Count {

@@ -151,8 +151,8 @@ func (m *MetricResults) State() (*State, error) {
 	for _, o := range m.slos {
 		s.Setup.SLOs = append(s.Setup.SLOs, StateSLO{Tag: recordDefs[o.id].Tag, AtLeast: o.atLeast, Threshold: o.threshold})
 	}
-	for d, n := range m.errGroups {
-		s.ErrorGroups = append(s.ErrorGroups, StateError{Details: d, Count: n})
+	for _, g := range m.errGroups.rows() {
+		s.ErrorGroups = append(s.ErrorGroups, StateError{Details: g.Details, Count: g.Count})
 	}
 	sort.Slice(s.ErrorGroups, func(i, j int) bool {
 		return fmt.Sprint(s.ErrorGroups[i].Details) < fmt.Sprint(s.ErrorGroups[j].Details)
@@ -371,7 +371,7 @@ func (m *MetricResults) addCounters(s *State) {
 	m.scheduled += s.Scheduled
 	m.late += s.Late
 	for _, e := range s.ErrorGroups {
-		m.errGroups[e.Details] += e.Count
+		m.errGroups.addCount(&e.Details, e.Count)
 	}
 }
 

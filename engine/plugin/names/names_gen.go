@@ -361,7 +361,7 @@ func (n ConsoleExporterType) String() string { return string(n) }
 const (
 	// ConsoleExporterTypeMetrics: The metrics table in AIPerf's layout (avg, min, max, p99, p90, p50, std).
 	ConsoleExporterTypeMetrics ConsoleExporterType = "metrics"
-	// ConsoleExporterTypeErrors: Error summary grouped by code, type and message.
+	// ConsoleExporterTypeErrors: Error summary grouped by code, type and message (messages that differ only in numbers are one row, the numbers that varied shown as <n>).
 	ConsoleExporterTypeErrors ConsoleExporterType = "errors"
 	// ConsoleExporterTypeValidity: Issue delay, schedule-corrected latency, achieved vs scheduled rate and the VALID/INVALID verdict with reasons.
 	ConsoleExporterTypeValidity ConsoleExporterType = "validity"

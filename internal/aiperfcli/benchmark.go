@@ -24,9 +24,7 @@ func (b *builder) benchmark(v values) (*config.Benchmark, error) {
 	cfg := config.Defaults()
 	cfg.CLICommand = b.plan.command
 	cfg.Endpoint = b.endpointSpec()
-	if f.ConnectionReuseStrategy == "never" {
-		cfg.Transport = &plugin.Spec{Category: plugin.Transport, Name: "http", Args: plugin.Args{"connection_reuse": "never"}}
-	}
+	cfg.Transport = b.transportSpec()
 	cfg.ServerTokenCount = f.UseServerTokenCount
 	cfg.Tokenizer = b.tok
 	cfg.Dataset = b.dataset(v)
@@ -47,6 +45,26 @@ func (b *builder) benchmark(v values) (*config.Benchmark, error) {
 		return nil, errext.Errorf(errext.InvalidConfig, "%s", strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	return &cfg, nil
+}
+
+// transportSpec is the transport of every cell: nil (the default http
+// transport) unless a flag sets one of its arguments.
+func (b *builder) transportSpec() *plugin.Spec {
+	f := b.f
+	args := plugin.Args{}
+	if f.ConnectionReuseStrategy == "never" {
+		args["connection_reuse"] = "never"
+	}
+	if f.MaxResponseBytes != nil {
+		args["max_response_bytes"] = *f.MaxResponseBytes
+	}
+	if f.MaxRedirects != nil {
+		args["max_redirects"] = int64(*f.MaxRedirects)
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	return &plugin.Spec{Category: plugin.Transport, Name: "http", Args: args}
 }
 
 // endpointSpec is the endpoint plugin of every cell.
@@ -115,6 +133,7 @@ func (b *builder) stop(cfg *config.Benchmark, v values) {
 	if f.BenchmarkGracePeriod != "" {
 		cfg.Grace, _ = graceValue(f.BenchmarkGracePeriod)
 	}
+	cfg.Abort.Unreachable = cfg.Abort.Unreachable && !f.NoAbortUnreachable
 	if f.FailedRequestThreshold != nil {
 		ratio := *f.FailedRequestThreshold
 		cfg.Abort.FailedRequestThreshold = &ratio

@@ -237,6 +237,7 @@ func TestDefaultsHaveOneSource(t *testing.T) {
 	sources := map[string]func() string{
 		"endpoint-type":                 func() string { return mustBuild(t).cells[0].Config.Endpoint.Name },
 		"request-timeout-seconds":       func() string { return num(param(plugin.Endpoint, "chat", "timeout")) },
+		"max-redirects":                 func() string { return num(param(plugin.Transport, "http", "max_redirects")) },
 		"session-header":                func() string { return param(plugin.Endpoint, "chat", "session_header").(string) },
 		"tokenizer-revision":            func() string { return defaultRevision },
 		"num-dataset-entries":           func() string { return num(param(plugin.DatasetComposer, "synthetic", "entries")) },

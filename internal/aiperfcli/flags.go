@@ -179,7 +179,10 @@ type Flags struct {
 	MockOutput string `name:"mock-output" group:"Embedded mock server (loadstar)" placeholder:"RULE" help:"Without --url: answer length rule, exact (default: the requested maximum) or aiperf."`
 
 	// loadstar.
-	EmitScenario bool `name:"emit-scenario" group:"loadstar" help:"Print the equivalent .star scenario (runnable with loadstar run) and exit without sending."`
+	EmitScenario       bool   `name:"emit-scenario" group:"loadstar" help:"Print the equivalent .star scenario (runnable with loadstar run) and exit without sending."`
+	MaxResponseBytes   *int64 `name:"max-response-bytes" group:"loadstar" placeholder:"BYTES" help:"Largest response body one request may receive (1 KiB-1 GiB, default 64 MiB): a larger one fails that request as ResponseTooLarge and the run goes on."`
+	MaxRedirects       *int   `name:"max-redirects" group:"loadstar" placeholder:"N" help:"Redirects one request follows to the same server (default 10; 0: a redirect fails the request as RedirectNotFollowed)."`
+	NoAbortUnreachable bool   `name:"no-abort-unreachable" group:"loadstar" help:"Run the whole length even when the first max(concurrency, 10) requests all failed to connect (by default the run stops with exit code 13)."`
 
 	unsupported
 }

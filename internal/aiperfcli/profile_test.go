@@ -93,6 +93,8 @@ func TestEmittedScenarioBuildsTheSamePlan(t *testing.T) {
 		{"inline request-rate series", []string{"--request-rate-series", `{"points": [{"time_s": 0, "qps": 3}, {"time_s": 2, "qps": 1}]}`,
 			"--benchmark-duration", "2"}, nil},
 		{"trials", []string{"--num-profile-runs", "3", "--request-count", "8", "--warmup-request-count", "2", "--profile-run-cooldown-seconds", "0.1"}, nil},
+		{"limits and failing servers", []string{"--max-response-bytes", "4096", "--max-redirects", "0", "--no-abort-unreachable",
+			"--failed-request-threshold", "0.2", "--wait-for-model-timeout", "30", "--wait-for-model-mode", "models", "--connection-reuse-strategy", "never"}, nil},
 		{"trials with varied seeds", []string{"--num-profile-runs", "2", "--random-seed", "9", "--vary-seed-per-trial", "--artifact-dir", "out/trials"}, nil},
 	}
 	for _, c := range cases {
@@ -385,6 +387,8 @@ func TestBuildRejects(t *testing.T) {
 		{[]string{"--concurrency", "2,2"}, usageErr, "same label"},
 		{[]string{"--model-selection-strategy", "random"}, usageErr, "random is not supported"},
 		{[]string{"--connection-reuse-strategy", "sticky-user-sessions"}, usageErr, "not supported"},
+		{[]string{"--max-response-bytes", "1023"}, usageErr, "--max-response-bytes: must be between 1024 (1 KiB) and 1073741824 (1 GiB) bytes, got 1023"},
+		{[]string{"--max-redirects=-1"}, usageErr, "--max-redirects: must be between 0 and 100, got -1"},
 		{[]string{"--request-content-type", "multipart/form-data"}, usageErr, "not supported"},
 		{[]string{"--per-chunk-usage"}, usageErr, "needs --endpoint-type chat, --streaming and --use-server-token-count"},
 		{[]string{"--url", "h:1", "-m", "m", "--mock-fast"}, usageErr, "--mock-fast: configures the embedded mock"},

@@ -18,6 +18,7 @@ import (
 	"github.com/loadstar/loadstar/engine/timing"
 	"github.com/loadstar/loadstar/internal/metrics"
 	"github.com/loadstar/loadstar/internal/sweep"
+	"github.com/loadstar/loadstar/internal/transport"
 )
 
 // Messages several rules share.
@@ -136,6 +137,9 @@ var rules = []rule{
 	{flag: "wait-for-model-mode", oneOf: "inference models both", msg: "must be inference, models or both, got {q}"},
 	{flag: "wait-for-model-mode wait-for-model-interval", requires: given("wait-for-model-timeout"), msg: "has no effect without --wait-for-model-timeout"},
 	{flag: "transport", oneOf: "http", msg: "must be http (the only transport), got {q}"},
+	{flag: "max-response-bytes", valid: between(transport.MinMaxResponseBytes, transport.MaxMaxResponseBytes),
+		msg: fmt.Sprintf("must be between %d (1 KiB) and %d (1 GiB) bytes, got {}", transport.MinMaxResponseBytes, transport.MaxMaxResponseBytes)},
+	{flag: "max-redirects", valid: between(0, transport.MaxMaxRedirects), msg: fmt.Sprintf("must be between 0 and %d, got {}", transport.MaxMaxRedirects)},
 	{flag: "header", parse: parseHeaderFlag, msg: "{err}"},
 	{flag: "extra-inputs", parse: parseExtraFlag, msg: "{err}"},
 	{flag: "session-header", parse: parseSessionHeader, msg: "{err}"},

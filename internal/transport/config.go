@@ -17,6 +17,14 @@ import (
 var version string
 
 // Defaults of the http transport parameters.
+// The ranges of max_response_bytes and max_redirects (loadstar profile
+// checks its flags against them).
+const (
+	MinMaxResponseBytes = 1 << 10
+	MaxMaxResponseBytes = 1 << 30 // record offsets are int32
+	MaxMaxRedirects     = 100
+)
+
 const (
 	defaultConnectTimeout   = 30 * time.Second
 	defaultRequestTimeout   = 6 * time.Hour // AIPerf's --request-timeout-seconds default (21600 s)
@@ -28,8 +36,6 @@ const (
 	// completion streamed as SSE is about 30 MB), far below what would
 	// hurt the machine.
 	defaultMaxResponseBytes = 64 << 20
-	maxMaxResponseBytes     = 1 << 30 // record offsets are int32
-	minMaxResponseBytes     = 1 << 10
 	// defaultMaxRedirects is what aiohttp (AIPerf's client) and Go's
 	// net/http follow.
 	defaultMaxRedirects = 10
@@ -149,10 +155,10 @@ func (c *Config) Validate() error {
 		return bad("keepalive_timeout", "must be > 0, got %s", c.KeepaliveTimeout)
 	case c.Reuse != reusePooled && c.Reuse != reuseNever:
 		return bad("connection_reuse", "must be %q or %q, got %q", reusePooled, reuseNever, c.Reuse)
-	case c.MaxResponseBytes < minMaxResponseBytes || c.MaxResponseBytes > maxMaxResponseBytes:
-		return bad("max_response_bytes", "must be between %d (1 KiB) and %d (1 GiB), got %d", minMaxResponseBytes, maxMaxResponseBytes, c.MaxResponseBytes)
-	case c.MaxRedirects < 0 || c.MaxRedirects > 100:
-		return bad("max_redirects", "must be between 0 and 100, got %d", c.MaxRedirects)
+	case c.MaxResponseBytes < MinMaxResponseBytes || c.MaxResponseBytes > MaxMaxResponseBytes:
+		return bad("max_response_bytes", "must be between %d (1 KiB) and %d (1 GiB), got %d", MinMaxResponseBytes, MaxMaxResponseBytes, c.MaxResponseBytes)
+	case c.MaxRedirects < 0 || c.MaxRedirects > MaxMaxRedirects:
+		return bad("max_redirects", "must be between 0 and %d, got %d", MaxMaxRedirects, c.MaxRedirects)
 	}
 	if err := checkHeaderValue(c.UserAgent); err != nil {
 		return bad("user_agent", "%v", err)

@@ -559,7 +559,7 @@ func (t *HTTP) roundTrip(ctx context.Context, c *conn, req *Request, method stri
 			// An error answer keeps its first bytes, whatever its size.
 			t.statusError(c, rec, h, status)
 		case errors.As(err, &large):
-			t.fail(rec, 0, record.ErrTooLarge, large.Error()+"; raise it with transport.http(max_response_bytes=...)")
+			t.fail(rec, 0, record.ErrTooLarge, large.Error()+"; raise it with transport.http(max_response_bytes=...) (loadstar profile: --max-response-bytes)")
 			return resultClose
 		}
 		t.readFailed(ctx, c, rec, req, dl, err, false)

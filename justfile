@@ -20,6 +20,10 @@ lint:
 race:
     bash .ci/race
 
+# Run every fuzz target briefly (FUZZTIME=1m just fuzz for longer).
+fuzz:
+    bash .ci/fuzz
+
 # Run a scenario, e.g. `just run scenarios/quickstart.star`.
 run FILE *ARGS:
     go run ./cmd/loadstar run {{FILE}} {{ARGS}}

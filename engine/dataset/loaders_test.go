@@ -226,6 +226,9 @@ func TestBadLines(t *testing.T) {
 		{MooncakeTrace, `{"timestamp": 1, "output_length": 3}`, "exactly one of input_length, text_input, messages, payload (got 0)"},
 		{MooncakeTrace, `{"input_length": 10, "text_input": "a"}`, "(got 2)"},
 		{MooncakeTrace, `{"input_length": 0}`, `"input_length": must be > 0`},
+		{MooncakeTrace, `{"input_length": 4294967297}`, `"input_length": must be at most 2147483647 tokens`},
+		{MooncakeTrace, `{"input_length": 5, "output_length": 4294967296}`, `"output_length": must be at most 2147483647 tokens`},
+		{BailianTrace, `{"chat_id": 1, "timestamp": 0, "input_length": 2147483648}`, `"input_length": must be at most 2147483647 tokens`},
 		{MooncakeTrace, `{"input_length": 600, "hash_ids": [1, 2, 3]}`, "cannot hold 3 hash_ids of 512-token blocks"},
 		{MooncakeTrace, `{"text_input": "a", "hash_ids": [1]}`, `"hash_ids": needs input_length`},
 		{MooncakeTrace, `{"input_length": 10, "hash_ids": ["a"]}`, `field "hash_ids": expected`},
@@ -249,6 +252,9 @@ func TestBadLines(t *testing.T) {
 		}
 		if c.typ == RandomPool {
 			p = writeFile(t, dir, name, `{"text": "ok"}`+"\n\n"+c.line+"\n")
+		}
+		if c.typ == BailianTrace {
+			p = writeFile(t, dir, name, `{"chat_id": 0, "timestamp": 0, "input_length": 5}`+"\n\n"+c.line+"\n")
 		}
 		_, err := load(t, p, c.typ)
 		if err == nil {

@@ -183,6 +183,9 @@ func (rec *traceRecord) compact(block int, arena *[]int64) (traceTurn, error) {
 		}
 		t.delay, t.hasDel = *rec.Delay, true
 	}
+	if err := tokenLengthsFit(deref(rec.InputLength), deref(rec.OutputLength)); err != nil {
+		return t, err
+	}
 	if rec.OutputLength != nil {
 		if *rec.OutputLength < 0 {
 			return t, fmt.Errorf("field \"output_length\": must be >= 0, got %d", *rec.OutputLength)
@@ -227,6 +230,14 @@ func (rec *traceRecord) compact(block int, arena *[]int64) (traceTurn, error) {
 		return t, err
 	}
 	return t, nil
+}
+
+// deref is *p, or 0 when p is nil.
+func deref(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
 }
 
 type trace struct {

@@ -325,6 +325,21 @@ func (burstGPTLoader) Load(ctx context.Context, req *LoadRequest) (Dataset, erro
 	return loadTokenTrace(req, rows, BurstGPTTrace)
 }
 
+// maxTraceTokens bounds a trace row's input and output lengths: rows keep
+// them as int32 (a larger one would wrap to another length).
+const maxTraceTokens = math.MaxInt32
+
+// tokenLengthsFit refuses lengths a row cannot hold.
+func tokenLengthsFit(in, out int) error {
+	if in > maxTraceTokens {
+		return fmt.Errorf("field \"input_length\": must be at most %d tokens, got %d", maxTraceTokens, in)
+	}
+	if out > maxTraceTokens {
+		return fmt.Errorf("field \"output_length\": must be at most %d tokens, got %d", maxTraceTokens, out)
+	}
+	return nil
+}
+
 // loadTokenTrace builds the lazy dataset of token-count rows: sessions in
 // order of first appearance, turns in turn order, prompts synthesized from
 // lengths and hash ids when a conversation is asked for.
@@ -350,6 +365,9 @@ func loadTokenTrace(req *LoadRequest, rows []TraceRow, format string) (Dataset, 
 	bySession := map[string]int{}
 	groups := [][]int{}
 	for i, r := range rows {
+		if err := tokenLengthsFit(r.InputLength, r.OutputLength); err != nil {
+			return nil, lineError(req.Path, r.Line, err)
+		}
 		if k := len(r.HashIDs); k > 0 && r.InputLength <= (k-1)*block {
 			return nil, lineError(req.Path, r.Line, fmt.Errorf("field \"input_length\": %d tokens cannot hold %d hash_ids of %d-token blocks (needs more than %d)",
 				r.InputLength, k, block, (k-1)*block))

@@ -5,8 +5,10 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
+	"github.com/loadstar/loadstar/engine/clock"
 	"github.com/loadstar/loadstar/engine/config"
 )
 
@@ -93,6 +95,11 @@ func ParseThreshold(src string) (ThresholdExpr, error) {
 		scale, ok := timeUnits[unit]
 		if !ok {
 			return e, fmt.Errorf("threshold %q: unknown unit %q; want a time unit (ns, us, ms, s, m, h), %% or none", src, unit)
+		}
+		// The one duration rule (engine/clock): beyond about 292 years is
+		// refused, not compared as +Inf.
+		if _, err := clock.Span(num, time.Duration(scale)); err != nil {
+			return e, fmt.Errorf("threshold %q: %w", src, err)
 		}
 		e.DurationNs, e.HasDuration = num*scale, true
 	}

@@ -29,11 +29,12 @@ func TestParseThreshold(t *testing.T) {
 		}
 	}
 	bad := map[string]string{
-		"p98 < 1":     "unknown statistic",
-		"p99 500ms":   "want an operator",
-		"p99 < fast":  "want a number",
-		"p99 < 5 lbs": "unknown unit",
-		"":            "unknown statistic",
+		"p98 < 1":      "unknown statistic",
+		"p99 500ms":    "want an operator",
+		"p99 < fast":   "want a number",
+		"p99 < 5 lbs":  "unknown unit",
+		"max < 1e308h": "about 292 years",
+		"":             "unknown statistic",
 	}
 	for src, want := range bad {
 		if _, err := ParseThreshold(src); err == nil || !strings.Contains(err.Error(), want) {

@@ -1,6 +1,7 @@
 package export
 
 import (
+	"context"
 	"testing"
 
 	"github.com/loadstar/loadstar/engine/record"
@@ -38,23 +39,44 @@ func benchRow() *results.RecordRow {
 	return row
 }
 
+// benchSchema is the record schema of benchRow's metrics.
+func benchSchema(row *results.RecordRow) *results.RecordSchema {
+	s := &results.RecordSchema{ICL: true, ICLUnit: "ms"}
+	for _, m := range row.Metrics {
+		s.Metrics = append(s.Metrics, results.Column{Tag: m.Tag, Unit: m.Unit, Integer: m.Integer, Own: m.Own})
+	}
+	return s
+}
+
 // BenchmarkJSONLWriteRecord measures one profile_export.jsonl line: the
-// per-record cost of the default record export.
+// per-record cost of the default record export (the export stage; one op
+// is one record).
 //
-//	go test ./internal/export -run '^$' -bench JSONLWriteRecord
+//	go test ./internal/export -run '^$' -bench 'WriteRecord' -benchmem
 func BenchmarkJSONLWriteRecord(b *testing.B) {
-	j := &JSONL{}
-	if err := j.Begin(&Target{Dir: b.TempDir()}, nil); err != nil {
+	benchRecordExporter(b, &JSONL{})
+}
+
+// BenchmarkParquetWriteRecord measures one profile_export.parquet row,
+// row groups and the footer included.
+func BenchmarkParquetWriteRecord(b *testing.B) {
+	benchRecordExporter(b, &Parquet{})
+}
+
+func benchRecordExporter(b *testing.B, e RecordExporter) {
+	t := &Target{Dir: b.TempDir()}
+	row := benchRow()
+	if err := e.Begin(t, benchSchema(row)); err != nil {
 		b.Fatal(err)
 	}
-	row := benchRow()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if err := j.WriteRecord(row); err != nil {
+		if err := e.WriteRecord(row); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.StopTimer()
-	j.Abort()
+	if _, err := e.Export(context.Background(), t, &results.Summary{}); err != nil {
+		b.Fatal(err)
+	}
 }

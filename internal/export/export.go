@@ -16,6 +16,7 @@
 package export
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -181,7 +182,7 @@ func appendPyFloat(dst []byte, f float64) []byte {
 	}
 	start := len(dst)
 	dst = strconv.AppendFloat(dst, f, 'f', -1, 64)
-	if !strings.ContainsRune(string(dst[start:]), '.') {
+	if bytes.IndexByte(dst[start:], '.') < 0 {
 		dst = append(dst, ".0"...)
 	}
 	return dst
@@ -190,10 +191,16 @@ func appendPyFloat(dst []byte, f float64) []byte {
 // number returns v as the JSON number type AIPerf would write: an int for
 // integral metrics, a float otherwise.
 func number(v float64, integer bool) any {
-	if integer && !math.IsNaN(v) && !math.IsInf(v, 0) && v == math.Trunc(v) && math.Abs(v) < 1<<53 {
+	if integer && isExactInt(v) {
 		return int64(v)
 	}
 	return pyFloat(v)
+}
+
+// isExactInt reports whether v is an integer that int64 and float64 both
+// hold exactly.
+func isExactInt(v float64) bool {
+	return !math.IsNaN(v) && !math.IsInf(v, 0) && v == math.Trunc(v) && math.Abs(v) < 1<<53
 }
 
 // csvNumber formats a value as AIPerf's CSV does (its _format_number):

@@ -95,23 +95,70 @@ type JSONL struct {
 	// AIPerf leaves them out unless per-chunk export is asked for.
 	PerChunk bool
 	s        stream
+	// keys are the schema's metrics JSON-encoded once: appending them is a
+	// copy, not an escape loop per byte (see metricKeys).
+	keys []metricKey
+}
+
+// metricKey is one per-record metric column with its JSON encoded around
+// the value: head is "tag":{"value": and tail ,"unit":"u"}.
+type metricKey struct {
+	tag, unit  string
+	head, tail []byte
+}
+
+// metricKeys encodes the schema's metric columns for appendKnownMetric.
+func metricKeys(schema *results.RecordSchema) []metricKey {
+	if schema == nil {
+		return nil
+	}
+	keys := make([]metricKey, len(schema.Metrics))
+	for i, c := range schema.Metrics {
+		k := &keys[i]
+		k.tag, k.unit = c.Tag, c.Unit
+		k.head = append(appendString(nil, c.Tag), `:{"value":`...)
+		k.tail = append(appendString([]byte(`,"unit":`), c.Unit), '}')
+	}
+	return keys
+}
+
+// appendKnownMetric writes mv as appendMetricValue does, from its
+// pre-encoded key when mv is a schema column at or after keys[*next]
+// (row.Metrics lists its metrics in schema order, so the search resumes
+// where the last one matched and usually hits at once).
+func appendKnownMetric(b []byte, keys []metricKey, next *int, mv *results.MetricValue, comma bool) []byte {
+	for k := *next; k < len(keys); k++ {
+		if key := &keys[k]; key.tag == mv.Tag && key.unit == mv.Unit {
+			*next = k + 1
+			if comma {
+				b = append(b, ',')
+			}
+			b = append(b, key.head...)
+			b = appendNumber(b, mv.Value, mv.Integer)
+			return append(b, key.tail...)
+		}
+	}
+	return appendMetricValue(b, mv, comma)
 }
 
 // Kind implements Exporter.
 func (*JSONL) Kind() string { return KindJSONL }
 
 // Begin implements RecordExporter.
-func (j *JSONL) Begin(t *Target, _ *results.RecordSchema) error { return j.s.open(t.Path(KindJSONL)) }
+func (j *JSONL) Begin(t *Target, schema *results.RecordSchema) error {
+	j.keys = metricKeys(schema)
+	return j.s.open(t.Path(KindJSONL))
+}
 
 // WriteRecord implements RecordExporter.
 func (j *JSONL) WriteRecord(row *results.RecordRow) error {
 	b := append(j.s.line[:0], `{"metadata":`...)
 	b = appendMetadata(b, row)
 	b = append(b, `,"metrics":{`...)
-	n := 0
+	n, next := 0, 0
 	for i := range row.Metrics {
 		if mv := &row.Metrics[i]; !mv.Own {
-			b = appendMetricValue(b, mv, n > 0)
+			b = appendKnownMetric(b, j.keys, &next, mv, n > 0)
 			n++
 		}
 	}
@@ -133,13 +180,13 @@ func (j *JSONL) WriteRecord(row *results.RecordRow) error {
 		b = append(b, `,"error":`...)
 		b = appendError(b, e)
 	}
-	n = 0
+	n, next = 0, 0
 	for i := range row.Metrics {
 		if mv := &row.Metrics[i]; mv.Own {
 			if n == 0 {
 				b = append(b, `,"loadstar":{`...)
 			}
-			b = appendMetricValue(b, mv, n > 0)
+			b = appendKnownMetric(b, j.keys, &next, mv, n > 0)
 			n++
 		}
 	}
@@ -259,9 +306,11 @@ func appendOptString(b []byte, s string) []byte {
 	return appendString(b, s)
 }
 
+// appendNumber writes v as number(v, integer) would be encoded, without
+// boxing it.
 func appendNumber(b []byte, v float64, integer bool) []byte {
-	if n, ok := number(v, integer).(int64); ok {
-		return strconv.AppendInt(b, n, 10)
+	if integer && isExactInt(v) {
+		return strconv.AppendInt(b, int64(v), 10)
 	}
 	return appendPyFloat(b, v)
 }
@@ -271,7 +320,13 @@ func appendNumber(b []byte, v float64, integer bool) []byte {
 func appendString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
-	for i := 0; i < len(s); {
+	// Most strings (ids, names, units) need no escaping: copy them whole.
+	plain := 0
+	for plain < len(s) && s[plain] >= 0x20 && s[plain] < 0x7f && s[plain] != '"' && s[plain] != '\\' {
+		plain++
+	}
+	b = append(b, s[:plain]...)
+	for i := plain; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			switch {

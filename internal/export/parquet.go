@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -27,20 +28,25 @@ type Parquet struct {
 	f         *os.File
 	bw        *bufio.Writer
 	w         *parquet.GenericWriter[any]
-	cols      map[string]int
 	metrics   []results.Column
 	icl       bool
 	batch     []parquet.Row // rows built, not yet handed to the writer
 	vals      [][]parquet.Value
 	rows      int
-	level     map[string]int // max definition level per column
+	// Column indexes and maximum definition levels, resolved once in Begin
+	// so that a row costs no name look-up: meta by parquetMeta position,
+	// metric by schema position, then the inter-chunk latencies.
+	metaCol   [len(parquetMeta)]int
+	metaLevel [len(parquetMeta)]int
+	metricCol []int
+	iclCol    int
 }
 
 // Kind implements Exporter.
 func (*Parquet) Kind() string { return KindParquet }
 
 // parquetMeta are the fixed columns.
-var parquetMeta = []struct {
+var parquetMeta = [...]struct {
 	name string
 	node parquet.Node
 }{
@@ -67,15 +73,36 @@ var parquetMeta = []struct {
 	{"error_message", parquet.Optional(parquet.String())},
 }
 
+// Positions in parquetMeta.
+const (
+	pqSessionNum = iota
+	pqXRequestID
+	pqXCorrelationID
+	pqConversationID
+	pqTurnIndex
+	pqBenchmarkPhase
+	pqScheduledNs
+	pqCreditIssuedNs
+	pqRequestStartNs
+	pqRequestAckNs
+	pqRequestEndNs
+	pqURLIndex
+	pqStatus
+	pqConnReused
+	pqBytesSent
+	pqBytesReceived
+	pqChunks
+	pqWasCancelled
+	pqErrorCode
+	pqErrorType
+	pqErrorMessage
+)
+
 // Begin implements RecordExporter.
 func (p *Parquet) Begin(t *Target, schema *results.RecordSchema) error {
 	group := parquet.Group{}
-	p.level = map[string]int{}
 	for _, m := range parquetMeta {
 		group[m.name] = m.node
-		if m.node.Optional() {
-			p.level[m.name] = 1
-		}
 	}
 	units := map[string]string{}
 	for _, c := range schema.Metrics {
@@ -87,7 +114,6 @@ func (p *Parquet) Begin(t *Target, schema *results.RecordSchema) error {
 		} else {
 			group[c.Tag] = parquet.Optional(parquet.Leaf(parquet.DoubleType))
 		}
-		p.level[c.Tag] = 1
 		units[c.Tag] = c.Unit
 	}
 	if schema.ICL {
@@ -96,10 +122,22 @@ func (p *Parquet) Begin(t *Target, schema *results.RecordSchema) error {
 	}
 	p.metrics, p.icl = schema.Metrics, schema.ICL
 	s := parquet.NewSchema("record", group)
-	p.cols = map[string]int{}
+	cols := map[string]int{}
 	for i, path := range s.Columns() {
-		p.cols[path[0]] = i
+		cols[path[0]] = i
 	}
+	for i, m := range parquetMeta {
+		p.metaCol[i] = cols[m.name]
+		if m.node.Optional() {
+			p.metaLevel[i] = 1
+		}
+	}
+	p.metricCol = make([]int, len(schema.Metrics))
+	for i, c := range schema.Metrics {
+		p.metricCol[i] = cols[c.Tag]
+	}
+	p.iclCol = cols["inter_chunk_latency"]
+	p.vals = make([][]parquet.Value, len(cols))
 	unitJSON, _ := json.Marshal(units)
 
 	p.path = t.Path(KindParquet)
@@ -123,93 +161,66 @@ func (p *Parquet) WriteRecord(row *results.RecordRow) error {
 	if p.w == nil {
 		return fmt.Errorf("export: parquet: not started")
 	}
-	if p.vals == nil {
-		p.vals = make([][]parquet.Value, len(p.cols))
-	}
 	vals := p.vals
 	for i := range vals {
 		vals[i] = vals[i][:0]
 	}
-	set := func(name string, v parquet.Value) {
-		i := p.cols[name]
-		vals[i] = append(vals[i], v.Level(0, p.level[name], i))
-	}
-	null := func(name string) {
-		i := p.cols[name]
-		vals[i] = append(vals[i], parquet.NullValue().Level(0, 0, i))
-	}
-	optInt := func(name string, v int64) {
-		if v == 0 {
-			null(name)
-		} else {
-			set(name, parquet.Int64Value(v))
-		}
-	}
-	optStr := func(name, v string) {
-		if v == "" {
-			null(name)
-		} else {
-			set(name, parquet.ByteArrayValue([]byte(v)))
-		}
-	}
 	r := row.Rec
-	set("session_num", parquet.Int64Value(int64(r.SessionNum)))
-	optStr("x_request_id", r.XRequestID)
-	optStr("x_correlation_id", r.XCorrelationID)
-	optStr("conversation_id", r.ConversationID)
-	set("turn_index", parquet.Int64Value(int64(r.TurnIndex)))
-	set("benchmark_phase", parquet.ByteArrayValue([]byte(r.Phase.String())))
-	optInt("scheduled_ns", row.Wall(r.ScheduledNs))
-	optInt("credit_issued_ns", row.Wall(r.CreditNs))
-	set("request_start_ns", parquet.Int64Value(r.StartWallNs))
-	optInt("request_ack_ns", row.Wall(r.HeadersNs))
-	set("request_end_ns", parquet.Int64Value(row.Wall(r.EndNs)))
-	set("url_index", parquet.Int32Value(int32(r.URLIndex)))
+	p.setInt(pqSessionNum, int64(r.SessionNum))
+	p.optStr(pqXRequestID, r.XRequestID)
+	p.optStr(pqXCorrelationID, r.XCorrelationID)
+	p.optStr(pqConversationID, r.ConversationID)
+	p.setInt(pqTurnIndex, int64(r.TurnIndex))
+	p.set(pqBenchmarkPhase, stringValue(r.Phase.String()))
+	p.optInt(pqScheduledNs, row.Wall(r.ScheduledNs))
+	p.optInt(pqCreditIssuedNs, row.Wall(r.CreditNs))
+	p.setInt(pqRequestStartNs, r.StartWallNs)
+	p.optInt(pqRequestAckNs, row.Wall(r.HeadersNs))
+	p.setInt(pqRequestEndNs, row.Wall(r.EndNs))
+	p.set(pqURLIndex, parquet.Int32Value(int32(r.URLIndex)))
 	if r.Status != 0 {
-		set("status", parquet.Int32Value(int32(r.Status)))
+		p.set(pqStatus, parquet.Int32Value(int32(r.Status)))
 	} else {
-		null("status")
+		p.null(pqStatus)
 	}
-	set("conn_reused", parquet.BooleanValue(r.ConnReused))
-	set("bytes_sent", parquet.Int64Value(r.BytesSent))
-	set("bytes_received", parquet.Int64Value(r.BytesReceived))
-	set("chunks", parquet.Int32Value(r.Chunks))
-	set("was_cancelled", parquet.BooleanValue(r.Cancelled))
+	p.set(pqConnReused, parquet.BooleanValue(r.ConnReused))
+	p.setInt(pqBytesSent, r.BytesSent)
+	p.setInt(pqBytesReceived, r.BytesReceived)
+	p.set(pqChunks, parquet.Int32Value(r.Chunks))
+	p.set(pqWasCancelled, parquet.BooleanValue(r.Cancelled))
 	if e := r.Error; e != nil {
 		if e.Code != 0 {
-			set("error_code", parquet.Int32Value(int32(e.Code)))
+			p.set(pqErrorCode, parquet.Int32Value(int32(e.Code)))
 		} else {
-			null("error_code")
+			p.null(pqErrorCode)
 		}
-		optStr("error_type", e.Type)
-		set("error_message", parquet.ByteArrayValue([]byte(e.Message)))
+		p.optStr(pqErrorType, e.Type)
+		p.set(pqErrorMessage, stringValue(e.Message))
 	} else {
-		null("error_code")
-		null("error_type")
-		null("error_message")
+		p.null(pqErrorCode)
+		p.null(pqErrorType)
+		p.null(pqErrorMessage)
 	}
 	// row.Metrics lists present metrics in schema order.
 	k := 0
-	for _, c := range p.metrics {
-		var mv results.MetricValue
-		ok := false
+	for m, c := range p.metrics {
+		col := p.metricCol[m]
+		v := parquet.NullValue().Level(0, 0, col)
 		for j := k; j < len(row.Metrics); j++ {
-			if row.Metrics[j].Tag == c.Tag {
-				mv, ok, k = row.Metrics[j], true, j+1
+			if mv := &row.Metrics[j]; mv.Tag == c.Tag {
+				if c.Integer {
+					v = parquet.Int64Value(int64(mv.Value)).Level(0, 1, col)
+				} else {
+					v = parquet.DoubleValue(mv.Value).Level(0, 1, col)
+				}
+				k = j + 1
 				break
 			}
 		}
-		switch {
-		case !ok:
-			null(c.Tag)
-		case c.Integer:
-			set(c.Tag, parquet.Int64Value(int64(mv.Value)))
-		default:
-			set(c.Tag, parquet.DoubleValue(mv.Value))
-		}
+		vals[col] = append(vals[col], v)
 	}
 	if p.icl {
-		i := p.cols["inter_chunk_latency"]
+		i := p.iclCol
 		if len(row.ICL) == 0 {
 			vals[i] = append(vals[i], parquet.NullValue().Level(0, 0, i))
 		}
@@ -239,6 +250,48 @@ func (p *Parquet) WriteRecord(row *results.RecordRow) error {
 		return p.flushBatch()
 	}
 	return nil
+}
+
+// set appends v as the value of meta column pos.
+func (p *Parquet) set(pos int, v parquet.Value) {
+	i := p.metaCol[pos]
+	p.vals[i] = append(p.vals[i], v.Level(0, p.metaLevel[pos], i))
+}
+
+func (p *Parquet) setInt(pos int, v int64) { p.set(pos, parquet.Int64Value(v)) }
+
+// null appends a null to meta column pos.
+func (p *Parquet) null(pos int) {
+	i := p.metaCol[pos]
+	p.vals[i] = append(p.vals[i], parquet.NullValue().Level(0, 0, i))
+}
+
+// optInt appends v, or a null when v is 0 (unset).
+func (p *Parquet) optInt(pos int, v int64) {
+	if v == 0 {
+		p.null(pos)
+		return
+	}
+	p.setInt(pos, v)
+}
+
+// optStr appends v, or a null when v is empty.
+func (p *Parquet) optStr(pos int, v string) {
+	if v == "" {
+		p.null(pos)
+		return
+	}
+	p.set(pos, stringValue(v))
+}
+
+// stringValue is a BYTE_ARRAY value of s without copying it: the writer
+// only reads the bytes, and a Go string never changes, so the view stays
+// valid while the row waits in the batch.
+func stringValue(s string) parquet.Value {
+	if s == "" {
+		return parquet.ByteArrayValue([]byte{})
+	}
+	return parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(s), len(s)))
 }
 
 // parquetBatch is the number of rows handed to the writer at once.

@@ -138,6 +138,9 @@ func (r *Reader) emit(raw []byte, perfNs int64, fn func(*Message)) {
 		r.utf = appendValidUTF8(r.utf[:0], raw)
 		raw = r.utf
 	}
+	if r.emitDataLine(raw, perfNs, fn) {
+		return
+	}
 	r.data, r.event, r.comment, r.other = r.data[:0], r.event[:0], r.comment[:0], r.other[:0]
 	hasData, hasEvent, hasComment := false, false, false
 	last := fieldNone
@@ -202,6 +205,24 @@ func (r *Reader) emit(raw []byte, perfNs int64, fn func(*Message)) {
 		m.Comment = r.comment
 	}
 	fn(m)
+}
+
+// emitDataLine handles the message almost every server sends, one line
+// "data: value" (trimmed, valid UTF-8), without the line loop or a copy:
+// Data points into raw. It reports false, having done nothing, for any
+// other message.
+func (r *Reader) emitDataLine(raw []byte, perfNs int64, fn func(*Message)) bool {
+	if !bytes.HasPrefix(raw, dataPrefix) || bytes.IndexByte(raw, '\n') >= 0 || bytes.IndexByte(raw, '\r') >= 0 {
+		return false
+	}
+	value := bytes.TrimSpace(raw[len(dataPrefix):])
+	if len(value) == 0 {
+		return false
+	}
+	m := &r.msg
+	m.Data, m.Event, m.Comment, m.HasData, m.PerfNs = value, nil, nil, true, perfNs
+	fn(m)
+	return true
 }
 
 func (r *Reader) lastValue(f field, dataStart int) []byte {

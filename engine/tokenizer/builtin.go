@@ -87,6 +87,9 @@ func Builtin(name string) (Tokenizer, error) {
 		pre:    splitStage(split, splitIsolated, false),
 		decode: func(t []string) string { return strings.ToValidUTF8(strings.Join(t, ""), "\uFFFD") },
 	}
+	if f, ok := fastSplitFor(b.pattern); ok {
+		e.fast = &f // the same pieces as pre, for Count's direct loop
+	}
 	builtinCache[name] = e
 	return e, nil
 }

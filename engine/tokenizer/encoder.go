@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // encoder is the one Tokenizer implementation: added-token splitting,
@@ -21,6 +22,10 @@ type encoder struct {
 	spmSplit string
 	decode   func(tokens []string) string
 	cache    pieceCache
+	// fast, when set, is the whole pre-tokenization (pre is one isolated
+	// split by this scanner, with no added tokens, normalizer or ▁ cuts):
+	// Count then walks the pieces in a plain loop (countFast).
+	fast *fastSplit
 	// heavy admits the goroutines tokenizing a text of heavyText bytes or
 	// more: GOMAXPROCS-1 at once, created on first use.
 	heavy     chan struct{}
@@ -80,6 +85,9 @@ func (e *encoder) Encode(text string) []int {
 // (maxMergePiece) without keeping their ids.
 func (e *encoder) Count(text string) int {
 	defer e.admit(text)()
+	if e.fast != nil && e.added == nil && e.normalize == nil && e.spmSplit == "" {
+		return e.countFast(text)
+	}
 	n := 0
 	var sc *mergeScratch
 	e.pieces(text, func(piece string, addedID int) {
@@ -97,6 +105,51 @@ func (e *encoder) Count(text string) int {
 		n += e.m.countPiece(piece, sc)
 	})
 	return n
+}
+
+// countFast is Count for an encoder whose pre-tokenization is e.fast
+// alone: the pieces splitStage(e.fast.matches, splitIsolated) yields (each
+// match, and the text between matches), counted without closures, and a
+// piece that is itself a token without the cache (tiktoken's rule: it is
+// one token).
+func (e *encoder) countFast(s string) int {
+	n, prev := 0, 0
+	var sc *mergeScratch
+	for i := 0; i < len(s); {
+		end := e.fast.matchAt(s, i)
+		if end <= i {
+			_, size := utf8.DecodeRuneInString(s[i:])
+			i += size
+			continue
+		}
+		if i > prev {
+			n += e.pieceCount(s[prev:i], &sc)
+		}
+		n += e.pieceCount(s[i:end], &sc)
+		i, prev = end, end
+	}
+	if prev < len(s) {
+		n += e.pieceCount(s[prev:], &sc)
+	}
+	return n
+}
+
+// pieceCount is the token count of one piece as Count's general path
+// takes it: long pieces part by part in bounded memory (*sc made on
+// first need).
+func (e *encoder) pieceCount(piece string, sc **mergeScratch) int {
+	if e.m.rule == rankByConcatenation {
+		if _, ok := e.m.ids[piece]; ok {
+			return 1
+		}
+	}
+	if len(piece) <= maxCachedPiece {
+		return len(e.pieceIDs(piece))
+	}
+	if *sc == nil {
+		*sc = &mergeScratch{}
+	}
+	return e.m.countPiece(piece, *sc)
 }
 
 // Pieces calls yield with each pre-token piece of text and its token ids.

@@ -14,18 +14,24 @@ const qwenPattern = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}
 
 // fastMatcher returns a hand-written matcher for a known pattern.
 func fastMatcher(pattern string) (matcher, bool) {
-	var f fastSplit
-	switch pattern {
-	case cl100kPattern:
-		f = fastSplit{maxDigits: 3}
-	case qwenPattern:
-		f = fastSplit{maxDigits: 1}
-	case o200kPattern:
-		f = fastSplit{maxDigits: 3, o200k: true}
-	default:
+	f, ok := fastSplitFor(pattern)
+	if !ok {
 		return nil, false
 	}
 	return f.matches, true
+}
+
+// fastSplitFor returns the hand-written scanner of a known pattern.
+func fastSplitFor(pattern string) (fastSplit, bool) {
+	switch pattern {
+	case cl100kPattern:
+		return fastSplit{maxDigits: 3}, true
+	case qwenPattern:
+		return fastSplit{maxDigits: 1}, true
+	case o200kPattern:
+		return fastSplit{maxDigits: 3, o200k: true}, true
+	}
+	return fastSplit{}, false
 }
 
 type fastSplit struct {

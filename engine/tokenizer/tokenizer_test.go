@@ -345,3 +345,24 @@ func BenchmarkCountUnbrokenRun(b *testing.B) {
 		})
 	}
 }
+
+// TestCountFastMatchesPieces holds Count's direct loop (countFast) to the
+// general path's pieces on every sample, those with newline runs and
+// invalid UTF-8 included.
+func TestCountFastMatchesPieces(t *testing.T) {
+	for _, name := range []string{"cl100k_base", "o200k_base"} {
+		tok, err := Builtin(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := tok.(*encoder)
+		if e.fast == nil {
+			t.Fatalf("%s: Count has no direct loop", name)
+		}
+		for _, s := range paritySamples(2000, "\n\n", "a\n\n b\r\n", "\xff\xfe bad \xc3", "  \t x ", "it's 12345 o'clock", "x\u00a0\u2028y") {
+			if got, want := e.countFast(s), len(e.Encode(s)); got != want {
+				t.Errorf("%s: countFast(%q) = %d, pieces give %d", name, s, got, want)
+			}
+		}
+	}
+}

@@ -1,9 +1,9 @@
 package metrics
 
 import (
+	"cmp"
 	"math"
 	"slices"
-	"sort"
 
 	"github.com/loadstar/loadstar/engine/results"
 )
@@ -110,7 +110,9 @@ func (m *MetricResults) sweeps() []results.Metric {
 	if len(ev) < 2 {
 		return nil
 	}
-	sort.Slice(ev, func(i, j int) bool { return ev[i].t < ev[j].t })
+	// slices.SortFunc runs the same pdqsort as sort.Slice (the same
+	// permutation, so the same sums), without reflection.
+	slices.SortFunc(ev, func(a, b event) int { return cmp.Compare(a.t, b.t) })
 	segs := make([][]segment, len(sweepMetrics))
 	var c [numCurves]float64
 	for i := 0; i < len(ev); {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // encoder is the one Tokenizer implementation: added-token splitting,
@@ -54,7 +55,10 @@ func (e *encoder) admit(text string) func() {
 	return func() { <-e.heavy }
 }
 
-var _ Tokenizer = (*encoder)(nil)
+var (
+	_ Tokenizer   = (*encoder)(nil)
+	_ ByteCounter = (*encoder)(nil)
+)
 
 func (e *encoder) Name() string { return e.name }
 
@@ -105,6 +109,12 @@ func (e *encoder) Count(text string) int {
 		n += e.m.countPiece(piece, sc)
 	})
 	return n
+}
+
+// CountBytes implements ByteCounter. Counting never keeps the text (the
+// piece cache stores copies), so a view of text serves as the string.
+func (e *encoder) CountBytes(text []byte) int {
+	return e.Count(unsafe.String(unsafe.SliceData(text), len(text)))
 }
 
 // countFast is Count for an encoder whose pre-tokenization is e.fast

@@ -38,6 +38,13 @@ type Tokenizer interface {
 	Count(text string) int
 }
 
+// ByteCounter is implemented by the tokenizers of this package: Count of a
+// byte slice without copying it into a string (the count of a record's
+// answer costs no allocation). The bytes are only read during the call.
+type ByteCounter interface {
+	CountBytes(text []byte) int
+}
+
 // PieceEncoder is implemented by the tokenizers of this package: their
 // encoding of a text is the concatenation of the encodings of its
 // pre-token pieces, which lets the synthetic composer build prompts of an

@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/loadstar/loadstar/engine/config"
@@ -143,5 +144,81 @@ func BenchmarkPipelineO200k(b *testing.B) {
 	}
 	if _, err := p.Finish(context.Background(), results.RunInfo{}); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// mockWords are the words of a loadstar mock answer; stageRecord strings
+// 16 of them into a record as the mock sends them: one chunk per token when
+// streamed, one body otherwise.
+var mockWords = []string{" map", " son", " remain", " time", " shirt", " president", " window", " money",
+	" want", " wood", " time.", " happy", " bed", " window", " stop", " music"}
+
+var mockText = []byte(strings.Join(mockWords, ""))
+
+func stageRecord(i int64, r *record.Record, streamed bool) *record.Record {
+	r.Reset()
+	start := 1_000_000_000 + i*100_000
+	r.StartNs, r.StartWallNs, r.ScheduledNs, r.CreditNs = start, 1_700_000_000_000_000_000+start, start-10_000, start-10_000
+	r.SendStartNs, r.SentNs, r.HeadersNs = start+1_000, start+3_000, start+40_000
+	r.XRequestID, r.XCorrelationID, r.ConversationID = "0b8d5a4e-3f0c-4c52-9e43-1d1f3a6e7b21", "6a1c2f8e-0d9b-4f3e-8a7c-5b4e3d2c1f0a", "session_7"
+	r.Status, r.InputTokens, r.RequestedOSL, r.Streamed = 200, 16, 16, streamed
+	r.BytesSent, r.BytesReceived, r.Chunks = 500, 650, 1
+	t := start + 40_000
+	if streamed {
+		for k, w := range mockWords {
+			r.AddText(t, record.KindText, []byte(w), nil)
+			t += 2_000 + int64(k%3)*100
+		}
+		r.Chunks = int32(len(mockWords) + 2)
+	} else {
+		r.AddText(t, record.KindText, mockText, nil)
+	}
+	r.AddUsage(t, record.Usage{PromptTokens: 16, CompletionTokens: 16, TotalTokens: 32, ReasoningTokens: 0, CachedTokens: 0, CacheWriteTokens: -1, FirstContentChunkTokens: -1})
+	r.EndNs = t + 1_000
+	return r
+}
+
+// BenchmarkStageRecord is the record stage alone: one 16-token answer's
+// record metrics, its output counted client-side with the built-in o200k
+// tokenizer (the default), per record.
+//
+//	go test ./internal/metrics -run '^$' -bench 'Stage' -benchmem
+func BenchmarkStageRecord(b *testing.B) {
+	tok, err := tokenizer.Builtin("o200k_base")
+	if err != nil {
+		b.Skip(err)
+	}
+	for _, streamed := range []bool{false, true} {
+		b.Run(map[bool]string{false: "chat", true: "stream"}[streamed], func(b *testing.B) {
+			app := Applicability{Streaming: streamed, ProducesTokens: true, TokenizesInput: true}
+			rm := NewRecordMetrics(app, false, tok)
+			r := record.New()
+			var v Values
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				_ = rm.ProcessRecord(stageRecord(int64(i), r, streamed), &v)
+			}
+		})
+	}
+}
+
+// BenchmarkStageFold is the summarise stage during the run: folding one
+// processed record into the results (counters, histograms, stored
+// columns); BenchmarkSummarize is its end-of-run part per stored row.
+func BenchmarkStageFold(b *testing.B) {
+	for _, streamed := range []bool{false, true} {
+		b.Run(map[bool]string{false: "chat", true: "stream"}[streamed], func(b *testing.B) {
+			app := Applicability{Streaming: streamed, ProducesTokens: true, TokenizesInput: true}
+			rm := NewRecordMetrics(app, false, words{})
+			m := NewMetricResults(app, nil, 0, 0)
+			r := record.New()
+			var v Values
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				stageRecord(int64(i), r, streamed)
+				_ = rm.ProcessRecord(r, &v)
+				_ = m.ProcessResult(r, &v)
+			}
+		})
 	}
 }

@@ -262,12 +262,21 @@ func (m *RecordMetrics) tokens(rec *record.Record, v *Values) {
 	}
 	if m.app.ProducesTokens && m.tok != nil {
 		if len(rec.Output) > 0 {
-			b.out = int64(m.tok.Count(string(rec.Output)))
+			b.out = int64(m.count(rec.Output))
 		}
 		if len(rec.Reasoning) > 0 {
-			b.reas = int64(m.tok.Count(string(rec.Reasoning)))
+			b.reas = int64(m.count(rec.Reasoning))
 		}
 	}
+}
+
+// count is the client token count of text, without copying it when the
+// tokenizer counts bytes (the built-in ones do).
+func (m *RecordMetrics) count(text []byte) int {
+	if bc, ok := m.tok.(tokenizer.ByteCounter); ok {
+		return bc.CountBytes(text)
+	}
+	return m.tok.Count(string(text))
 }
 
 // inputTokens is the ISL of rec (AIPerf's compute_input_token_count): the

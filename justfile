@@ -33,6 +33,12 @@ bench:
     go test -run '^$' -bench . -benchmem ./engine/... ./internal/...
     for s in .ci/bench/*.sh; do [ -e "$s" ] && echo "== $s" && bash "$s"; done
 
+# The product path against wrk (issue 15): `loadstar profile` with default
+# exports vs wrk on the same mock, pinned and unpinned, client CPU per
+# request, Poisson issue delay; env RUNS, DURATION, MODES, KINDS, SECTIONS.
+bench-product:
+    bash .ci/bench/product-wrk.sh
+
 # Run what CI runs: lint, the tests, the race detector, plugin validation.
 ci:
     bash .ci/run

@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# The product path against the physical limit (issue #15): `loadstar profile`
+# with its default exports (JSON, CSV, JSONL, Parquet, inputs.json, server
+# metrics) against `loadstar mock --fast`, side by side with wrk sending the
+# same request body to the same mock, concurrency 64.
+#
+#   bash .ci/bench/product-wrk.sh                        # everything, 5 runs each
+#   RUNS=3 DURATION=3 MODES=pinned KINDS=chat bash .ci/bench/product-wrk.sh
+#   LOADSTAR=/tmp/old/loadstar bash .ci/bench/product-wrk.sh   # another build
+#
+# Sections (SECTIONS, default all of them):
+#   throughput  non-streaming (chat) and streaming 16 tokens (stream), pinned
+#               (mock on SERVER_CPU, client on CLIENT_CPU) and unpinned: the
+#               median of RUNS alternating wrk/loadstar runs, the median of
+#               the paired ratios (targets >= 0.85 chat, >= 0.7 stream), and
+#               loadstar's client CPU per request;
+#   poisson     Poisson arrivals at POISSON_RATE req/s, streaming, client
+#               pinned: issue delay p99 (target <= 1 ms in every run) and
+#               achieved/target rate (within 0.5 %);
+#   startup     a one-request run, wall time and CPU (the fixed cost).
+#
+# Client CPU per request is given two ways: "phase" is the CPU the run's own
+# monitor measured over the profiling phase (client_health.cpu_share ×
+# cpus × duration) per request; "process" is the whole process's user+sys
+# CPU (getrusage of the child, so the exports written after the phase count)
+# less a one-request run's, per request. Targets: <= 15 us non-streaming,
+# <= 30 us per 16-token stream.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+RUNS=${RUNS:-5}
+DURATION=${DURATION:-5}
+CONNS=${CONNS:-64}
+TOKENS=${TOKENS:-16}
+ISL=${ISL:-16}
+PORT=${PORT:-18110}
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+MODES=${MODES:-"pinned unpinned"}
+KINDS=${KINDS:-"chat stream"}
+SECTIONS=${SECTIONS:-"startup throughput poisson"}
+POISSON_RUNS=${POISSON_RUNS:-5}
+POISSON_RATE=${POISSON_RATE:-2000}
+POISSON_DURATION=${POISSON_DURATION:-10}
+URL="http://127.0.0.1:${PORT}"
+
+if ! command -v wrk >/dev/null; then
+  echo "installing wrk"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get install -y -q wrk >/dev/null 2>&1 || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q wrk >/dev/null; }
+fi
+command -v taskset >/dev/null || { echo "taskset (util-linux) is required" >&2; exit 1; }
+
+tmp=$(mktemp -d)
+server_pid=""
+stop_mock() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  server_pid=""
+}
+cleanup() { stop_mock; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+bin=${LOADSTAR:-}
+if [ -z "$bin" ]; then
+  go build -o "$tmp/loadstar" ./cmd/loadstar
+  bin=$tmp/loadstar
+fi
+
+# start_mock PIN: `loadstar mock --fast`, pinned to SERVER_CPU or not.
+start_mock() {
+  stop_mock
+  local pin=()
+  [ "$1" = pinned ] && pin=(taskset -c "$SERVER_CPU")
+  "${pin[@]}" "$bin" mock --fast --port "$PORT" --log-level warn >"$tmp/mock.out" 2>"$tmp/mock.log" &
+  server_pid=$!
+  for _ in $(seq 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then return 0; fi
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "mock did not start:" >&2; cat "$tmp/mock.log" >&2; exit 1
+}
+
+# jget FILE BLOCK FIELD prints the first "FIELD": value after the first
+# "BLOCK": key of a pretty-printed JSON summary (BLOCK may be "" ).
+jget() {
+  awk -v b="\"$2\":" -v f="\"$3\":" '
+    !in_b && (b == "\"\":" || index($0, b)) { in_b = 1 }
+    in_b && index($0, f) { v = substr($0, index($0, f) + length(f)); gsub(/[ ,]/, "", v); print v; exit }' "$1"
+}
+
+median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "nan"; else print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# profile_args KIND: the loadstar profile command line of a run.
+profile_args() {
+  local a=(profile -m mock-model -u "$URL" --isl "$ISL" --osl "$TOKENS" --ui-type none --log-level warn)
+  [ "$1" = stream ] && a+=(--streaming)
+  printf '%s\n' "${a[@]}"
+}
+
+# run_profile NAME PIN EXTRA... runs loadstar profile into $tmp/NAME and
+# prints "req/s cpu_seconds requests phase_cpu_seconds" (CPU: user+sys of
+# the whole process).
+run_profile() {
+  local name=$1 pin=$2; shift 2
+  local dir=$tmp/$name p=()
+  rm -rf "$dir"
+  [ "$pin" = pinned ] && p=(taskset -c "$CLIENT_CPU")
+  local TIMEFORMAT='%3U %3S'
+  { time "${p[@]}" "$bin" "$@" --artifact-dir "$dir" >"$dir.out" 2>"$dir.err"; } 2>"$dir.time" ||
+    { echo "loadstar failed:" >&2; tail -20 "$dir.err" >&2; exit 1; }
+  local j=$dir/profile_export_aiperf.json
+  local rps n dur share cpus
+  rps=$(jget "$j" request_throughput avg); n=$(jget "$j" request_count avg); dur=$(jget "$j" benchmark_duration avg)
+  share=$(jget "$j" client_health cpu_share); cpus=$(jget "$j" client_health cpus)
+  read -r u sy <"$dir.time"
+  awk -v r="$rps" -v u="$u" -v sy="$sy" -v n="$n" -v s="$share" -v c="$cpus" -v d="$dur" \
+    'BEGIN {printf "%s %.3f %d %.4f\n", r, u + sy, n, s * c * d}'
+}
+
+run_wrk() { # KIND PIN
+  local p=()
+  [ "$2" = pinned ] && p=(taskset -c "$CLIENT_CPU")
+  "${p[@]}" wrk -t1 -c"$CONNS" -d"${DURATION}s" -s "$tmp/$1.lua" "$URL/v1/chat/completions" | awk '/^Requests\/sec:/ {print $2}'
+}
+
+# write_wrk_script KIND: a POST of the first payload loadstar sends.
+write_wrk_script() {
+  local kind=$1
+  mapfile -t args < <(profile_args "$kind")
+  "$bin" "${args[@]}" --request-count 1 --no-server-metrics --artifact-dir "$tmp/body-$kind" >/dev/null 2>&1
+  # The first payload of inputs.json, its lines joined (strings hold no raw
+  # newline): from the line opening it to the line closing it at its indent.
+  local body
+  body=$(awk '/"payloads": \[/ && !f {f = 1; next}
+    f == 1 {ind = $0; sub(/[^ ].*/, "", ind); f = 2}
+    f == 2 {line = $0; sub(/^ +/, "", line); printf "%s", line; if ($0 == ind "}") exit}' "$tmp/body-$kind/inputs.json")
+  # Lua long brackets keep the JSON as it is.
+  cat >"$tmp/$kind.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = [==[$body]==]
+LUA
+  curl -sf "$URL/v1/chat/completions" -H 'Content-Type: application/json' --data-binary "$body" -o "$tmp/check-$kind"
+  if [ "$kind" = stream ]; then grep -q 'data: \[DONE\]' "$tmp/check-$kind"; else grep -q '"completion_tokens":'"$TOKENS" "$tmp/check-$kind"; fi ||
+    { echo "the mock answered the $kind body unexpectedly" >&2; exit 1; }
+}
+
+echo "loadstar: $bin ($("$bin" version 2>/dev/null | head -1 || true))"
+echo "load before: $(loadavg); $(nproc) CPUs"
+
+fixed_cpu=0
+section() { [[ " $SECTIONS " == *" $1 "* ]]; }
+
+if section startup || section throughput; then
+  start_mock unpinned
+  : >"$tmp/startup"
+  for i in 1 2 3; do
+    s=$(date +%s.%N)
+    out=$(run_profile "one-$i" unpinned $(profile_args chat) --request-count 1)
+    e=$(date +%s.%N)
+    echo "$(awk -v s="$s" -v e="$e" 'BEGIN {print e - s}') $(cut -d' ' -f2 <<<"$out")" >>"$tmp/startup"
+  done
+  wall=$(cut -d' ' -f1 "$tmp/startup" | median); fixed_cpu=$(cut -d' ' -f2 "$tmp/startup" | median)
+  section startup && printf "startup: a one-request run takes %.3f s wall, %.3f s CPU (median of 3; was 0.3 s)\n" "$wall" "$fixed_cpu"
+fi
+
+if section throughput; then
+  for mode in $MODES; do
+    start_mock "$mode"
+    for kind in $KINDS; do
+      write_wrk_script "$kind"
+      : >"$tmp/w"; : >"$tmp/l"; : >"$tmp/r"; : >"$tmp/cp"; : >"$tmp/cf"
+      echo "== $kind, $mode (mock $( [ "$mode" = pinned ] && echo "on CPU $SERVER_CPU, clients on CPU $CLIENT_CPU" || echo "and clients unpinned")), c=$CONNS, ${DURATION}s x $RUNS; load $(loadavg)"
+      for i in $(seq "$RUNS"); do
+        mapfile -t args < <(profile_args "$kind")
+        args+=(--concurrency "$CONNS" --benchmark-duration "$DURATION")
+        # Alternate which client goes first so slow drifts in load even out.
+        if [ $((i % 2)) = 1 ]; then w=$(run_wrk "$kind" "$mode"); l=$(run_profile "$kind-$mode-$i" "$mode" "${args[@]}")
+        else l=$(run_profile "$kind-$mode-$i" "$mode" "${args[@]}"); w=$(run_wrk "$kind" "$mode"); fi
+        read -r rps cpu n phase <<<"$l"
+        echo "$w" >>"$tmp/w"; echo "$rps" >>"$tmp/l"
+        awk -v w="$w" -v l="$rps" 'BEGIN {print l / w}' >>"$tmp/r"
+        awk -v c="$phase" -v n="$n" 'BEGIN {print c / n * 1e6}' >>"$tmp/cp"
+        awk -v c="$cpu" -v f="$fixed_cpu" -v n="$n" 'BEGIN {print (c - f) / n * 1e6}' >>"$tmp/cf"
+        printf "  run %d: wrk %.0f req/s, loadstar %.0f req/s (%.3f); client CPU %.2f us/request in the phase, %.2f us in the process (%d requests, %.2f s CPU)\n" \
+          "$i" "$w" "$rps" "$(tail -1 "$tmp/r")" "$(tail -1 "$tmp/cp")" "$(tail -1 "$tmp/cf")" "$n" "$cpu"
+      done
+      target=0.85; cpu_target=15
+      [ "$kind" = stream ] && { target=0.7; cpu_target=30; }
+      awk -v w="$(median <"$tmp/w")" -v l="$(median <"$tmp/l")" -v r="$(median <"$tmp/r")" -v t="$target" \
+        -v cp="$(median <"$tmp/cp")" -v cf="$(median <"$tmp/cf")" -v ct="$cpu_target" -v k="$kind" -v m="$mode" -v ld="$(loadavg)" 'BEGIN {
+        printf "%s %s median: wrk %.0f req/s, loadstar %.0f req/s, paired ratio %.3f (target >= %s) %s; client CPU %.2f us/request phase, %.2f process (target <= %s) %s; load %s\n",
+          k, m, w, l, r, t, (r >= t ? "PASS" : "MISS"), cp, cf, ct, (cf <= ct ? "PASS" : "MISS"), ld
+      }'
+    done
+  done
+fi
+
+if section poisson; then
+  start_mock pinned
+  echo "== poisson $POISSON_RATE req/s streaming ${TOKENS} tokens, ${POISSON_DURATION}s x $POISSON_RUNS; mock on CPU $SERVER_CPU, client on CPU $CLIENT_CPU; load $(loadavg)"
+  pass=0
+  : >"$tmp/pp"; : >"$tmp/pr"
+  for i in $(seq "$POISSON_RUNS"); do
+    mapfile -t args < <(profile_args stream)
+    args+=(--request-rate "$POISSON_RATE" --request-rate-mode poisson --benchmark-duration "$POISSON_DURATION")
+    run_profile "poisson-$i" pinned "${args[@]}" >/dev/null
+    j=$tmp/poisson-$i/profile_export_aiperf.json
+    p99=$(jget "$j" issue_delay p99); ach=$(jget "$j" verdict achieved_rate); sch=$(jget "$j" verdict scheduled_rate)
+    ratio=$(awk -v a="$ach" -v s="$sch" 'BEGIN {print a / s}')
+    ok=$(awk -v p="$p99" -v r="$ratio" 'BEGIN {d = r > 1 ? r - 1 : 1 - r; print (p <= 1 && d <= 0.005) ? 1 : 0}')
+    pass=$((pass + ok))
+    echo "$p99" >>"$tmp/pp"; echo "$ratio" >>"$tmp/pr"
+    printf "  run %d: issue delay p99 %.4f ms, achieved/target %.5f %s\n" "$i" "$p99" "$ratio" "$( [ "$ok" = 1 ] && echo ok || echo MISS)"
+  done
+  worst=$(sort -g "$tmp/pp" | tail -1)
+  printf "poisson: %d of %d runs within p99 <= 1 ms and 0.5 %% of the rate %s; median p99 %.4f ms (worst %.4f), median achieved/target %.5f; load %s\n" \
+    "$pass" "$POISSON_RUNS" "$( [ "$pass" = "$POISSON_RUNS" ] && echo PASS || echo MISS)" "$(median <"$tmp/pp")" "$worst" "$(median <"$tmp/pr")" "$(loadavg)"
+fi
+echo "load after: $(loadavg)"

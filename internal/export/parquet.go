@@ -30,9 +30,11 @@ type Parquet struct {
 	w         *parquet.GenericWriter[any]
 	metrics   []results.Column
 	icl       bool
-	batch     []parquet.Row // rows built, not yet handed to the writer
-	vals      [][]parquet.Value
-	rows      int
+	// vals holds each column's values of the rows not yet handed to the
+	// writer (batched rows; pending counts them).
+	vals    [][]parquet.Value
+	pending int
+	rows    int
 	// Column indexes and maximum definition levels, resolved once in Begin
 	// so that a row costs no name look-up: meta by parquetMeta position,
 	// metric by schema position, then the inter-chunk latencies.
@@ -162,9 +164,6 @@ func (p *Parquet) WriteRecord(row *results.RecordRow) error {
 		return fmt.Errorf("export: parquet: not started")
 	}
 	vals := p.vals
-	for i := range vals {
-		vals[i] = vals[i][:0]
-	}
 	r := row.Rec
 	p.setInt(pqSessionNum, int64(r.SessionNum))
 	p.optStr(pqXRequestID, r.XRequestID)
@@ -232,21 +231,11 @@ func (p *Parquet) WriteRecord(row *results.RecordRow) error {
 			vals[i] = append(vals[i], parquet.DoubleValue(x).Level(rep, 1, i))
 		}
 	}
-	// Rows are handed to the writer in batches: one WriteRows call per
-	// row costs more than building the row.
-	n := len(p.batch)
-	if n < cap(p.batch) {
-		p.batch = p.batch[:n+1]
-	} else {
-		p.batch = append(p.batch, nil)
-	}
-	built := p.batch[n][:0]
-	for _, v := range vals {
-		built = append(built, v...)
-	}
-	p.batch[n] = built
+	// Rows are handed to the column writers in batches: a call per row
+	// costs more than building the row.
+	p.pending++
 	p.rows++
-	if len(p.batch) == parquetBatch {
+	if p.pending == parquetBatch {
 		return p.flushBatch()
 	}
 	return nil
@@ -297,14 +286,23 @@ func stringValue(s string) parquet.Value {
 // parquetBatch is the number of rows handed to the writer at once.
 const parquetBatch = 256
 
+// flushBatch writes the pending rows column by column (what WriteRows does
+// after cutting rows into columns, which they already are), and ends the
+// row group every parquetRowGroup rows (a multiple of parquetBatch).
 func (p *Parquet) flushBatch() error {
-	if len(p.batch) == 0 {
+	if p.pending == 0 {
 		return nil
 	}
-	if _, err := p.w.WriteRows(p.batch); err != nil {
-		return fmt.Errorf("export: parquet: %w", err)
+	for i, cw := range p.w.ColumnWriters() {
+		if n, err := cw.WriteRowValues(p.vals[i]); err != nil || n != p.pending {
+			if err == nil {
+				err = fmt.Errorf("column %d took %d of %d rows", i, n, p.pending)
+			}
+			return fmt.Errorf("export: parquet: %w", err)
+		}
+		p.vals[i] = p.vals[i][:0]
 	}
-	p.batch = p.batch[:0]
+	p.pending = 0
 	if p.rows%parquetRowGroup == 0 {
 		if err := p.w.Flush(); err != nil {
 			return fmt.Errorf("export: parquet: %w", err)

@@ -191,6 +191,82 @@ func TestParquetRoundTrip(t *testing.T) {
 	}
 }
 
+// Rows cross batches and row groups: every row reads back in order with
+// its values, inter-chunk latencies of every length included.
+func TestParquetManyRows(t *testing.T) {
+	tg := &Target{Dir: t.TempDir()}
+	e := &Parquet{}
+	if err := e.Begin(tg, testSchema); err != nil {
+		t.Fatal(err)
+	}
+	const n = 2*parquetRowGroup + 3*parquetBatch + 17
+	base := testRows()[0]
+	for i := 0; i < n; i++ {
+		row := *base
+		rec := *base.Rec
+		rec.SessionNum = i
+		row.Rec = &rec
+		row.ICL = make([]float64, i%4)
+		for k := range row.ICL {
+			row.ICL[k] = float64(i) + float64(k)/10
+		}
+		if err := e.WriteRecord(&row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := e.Export(context.Background(), tg, &results.Summary{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pf.NumRows() != n || len(pf.RowGroups()) != 3 {
+		t.Fatalf("%d rows in %d row groups, want %d in 3", pf.NumRows(), len(pf.RowGroups()), n)
+	}
+	cols := map[string]int{}
+	for i, path := range pf.Schema().Columns() {
+		cols[path[0]] = i
+	}
+	r := parquet.NewReader(pf)
+	rows := make([]parquet.Row, n)
+	if got, err := r.ReadRows(rows); got != n || (err != nil && err != io.EOF) {
+		t.Fatalf("read %d rows: %v", got, err)
+	}
+	for i, row := range rows {
+		var session int64 = -1
+		var icl []parquet.Value
+		for _, v := range row {
+			switch v.Column() {
+			case cols["session_num"]:
+				session = v.Int64()
+			case cols["inter_chunk_latency"]:
+				icl = append(icl, v)
+			}
+		}
+		if session != int64(i) {
+			t.Fatalf("row %d: session_num %d", i, session)
+		}
+		want := i % 4
+		if want == 0 {
+			if len(icl) != 1 || !icl[0].IsNull() {
+				t.Fatalf("row %d: inter_chunk_latency %v, want null", i, icl)
+			}
+			continue
+		}
+		if len(icl) != want || icl[want-1].Double() != float64(i)+float64(want-1)/10 {
+			t.Fatalf("row %d: inter_chunk_latency %v", i, icl)
+		}
+	}
+}
+
 func TestWriteInputs(t *testing.T) {
 	path := t.TempDir() + "/inputs.json"
 	sessions := func(yield func(InputSession, error) bool) {

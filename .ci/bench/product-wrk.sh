@@ -7,6 +7,8 @@
 #   bash .ci/bench/product-wrk.sh                        # everything, 5 runs each
 #   RUNS=3 DURATION=3 MODES=pinned KINDS=chat bash .ci/bench/product-wrk.sh
 #   LOADSTAR=/tmp/old/loadstar bash .ci/bench/product-wrk.sh   # another build
+#   BASELINE=/tmp/old/loadstar bash .ci/bench/product-wrk.sh   # this build and an
+#       older one in the same runs (wrk, loadstar, baseline in turn)
 #
 # Sections (SECTIONS, default all of them):
 #   throughput  non-streaming (chat) and streaming 16 tokens (stream), pinned
@@ -65,6 +67,10 @@ if [ -z "$bin" ]; then
   go build -o "$tmp/loadstar" ./cmd/loadstar
   bin=$tmp/loadstar
 fi
+# The loadstar builds measured: this one, and BASELINE when given.
+clients=(loadstar)
+declare -A binary=([loadstar]=$bin)
+if [ -n "${BASELINE:-}" ]; then clients+=(baseline); binary[baseline]=$BASELINE; fi
 
 # start_mock PIN: `loadstar mock --fast`, pinned to SERVER_CPU or not.
 start_mock() {
@@ -99,16 +105,16 @@ profile_args() {
   printf '%s\n' "${a[@]}"
 }
 
-# run_profile NAME PIN EXTRA... runs loadstar profile into $tmp/NAME and
-# prints "req/s cpu_seconds requests phase_cpu_seconds" (CPU: user+sys of
-# the whole process).
+# run_profile CLIENT NAME PIN EXTRA... runs CLIENT's loadstar profile into
+# $tmp/NAME and prints "req/s cpu_seconds requests phase_cpu_seconds" (CPU:
+# user+sys of the whole process).
 run_profile() {
-  local name=$1 pin=$2; shift 2
+  local exe=${binary[$1]} name=$2 pin=$3; shift 3
   local dir=$tmp/$name p=()
   rm -rf "$dir"
   [ "$pin" = pinned ] && p=(taskset -c "$CLIENT_CPU")
   local TIMEFORMAT='%3U %3S'
-  { time "${p[@]}" "$bin" "$@" --artifact-dir "$dir" >"$dir.out" 2>"$dir.err"; } 2>"$dir.time" ||
+  { time "${p[@]}" "$exe" "$@" --artifact-dir "$dir" >"$dir.out" 2>"$dir.err"; } 2>"$dir.time" ||
     { echo "loadstar failed:" >&2; tail -20 "$dir.err" >&2; exit 1; }
   local j=$dir/profile_export_aiperf.json
   local rps n dur share cpus
@@ -147,53 +153,72 @@ LUA
     { echo "the mock answered the $kind body unexpectedly" >&2; exit 1; }
 }
 
-echo "loadstar: $bin ($("$bin" version 2>/dev/null | head -1 || true))"
+for c in "${clients[@]}"; do echo "$c: ${binary[$c]} ($("${binary[$c]}" version 2>/dev/null | head -1 || true))"; done
 echo "load before: $(loadavg); $(nproc) CPUs"
 
-fixed_cpu=0
 section() { [[ " $SECTIONS " == *" $1 "* ]]; }
+declare -A fixed_cpu
 
 if section startup || section throughput; then
   start_mock unpinned
-  : >"$tmp/startup"
-  for i in 1 2 3; do
-    s=$(date +%s.%N)
-    out=$(run_profile "one-$i" unpinned $(profile_args chat) --request-count 1)
-    e=$(date +%s.%N)
-    echo "$(awk -v s="$s" -v e="$e" 'BEGIN {print e - s}') $(cut -d' ' -f2 <<<"$out")" >>"$tmp/startup"
+  for c in "${clients[@]}"; do
+    : >"$tmp/startup"
+    for i in 1 2 3; do
+      s=$(date +%s.%N)
+      out=$(run_profile "$c" "one-$c-$i" unpinned $(profile_args chat) --request-count 1)
+      e=$(date +%s.%N)
+      echo "$(awk -v s="$s" -v e="$e" 'BEGIN {print e - s}') $(cut -d' ' -f2 <<<"$out")" >>"$tmp/startup"
+    done
+    wall=$(cut -d' ' -f1 "$tmp/startup" | median); fixed_cpu[$c]=$(cut -d' ' -f2 "$tmp/startup" | median)
+    section startup && printf "%s startup: a one-request run takes %.3f s wall, %.3f s CPU (median of 3; target about 0.3 s)\n" "$c" "$wall" "${fixed_cpu[$c]}"
   done
-  wall=$(cut -d' ' -f1 "$tmp/startup" | median); fixed_cpu=$(cut -d' ' -f2 "$tmp/startup" | median)
-  section startup && printf "startup: a one-request run takes %.3f s wall, %.3f s CPU (median of 3; was 0.3 s)\n" "$wall" "$fixed_cpu"
 fi
+
+# measure KIND MODE RUN: one run of wrk and of every client, the order
+# turning with RUN so that slow drifts in load even out; appends to
+# $tmp/<client>.{rps,ratio,cp,cf} and prints the run.
+measure() {
+  local kind=$1 mode=$2 i=$3 order=(wrk "${clients[@]}") w line
+  local k=$(( i % ${#order[@]} ))
+  order=("${order[@]:k}" "${order[@]:0:k}")
+  mapfile -t args < <(profile_args "$kind")
+  args+=(--concurrency "$CONNS" --benchmark-duration "$DURATION")
+  declare -A got
+  for c in "${order[@]}"; do
+    if [ "$c" = wrk ]; then got[wrk]=$(run_wrk "$kind" "$mode"); else got[$c]=$(run_profile "$c" "$kind-$mode-$c-$i" "$mode" "${args[@]}"); fi
+  done
+  w=${got[wrk]}
+  line="  run $i: wrk $(printf %.0f "$w") req/s"
+  for c in "${clients[@]}"; do
+    read -r rps cpu n phase <<<"${got[$c]}"
+    echo "$rps" >>"$tmp/$c.rps"
+    awk -v w="$w" -v l="$rps" 'BEGIN {print l / w}' >>"$tmp/$c.ratio"
+    awk -v c="$phase" -v n="$n" 'BEGIN {print c / n * 1e6}' >>"$tmp/$c.cp"
+    awk -v c="$cpu" -v f="${fixed_cpu[$c]:-0}" -v n="$n" 'BEGIN {print (c - f) / n * 1e6}' >>"$tmp/$c.cf"
+    line+=$(printf "; %s %.0f req/s (%.3f), CPU %.2f us/request phase, %.2f process" "$c" "$rps" "$(tail -1 "$tmp/$c.ratio")" \
+      "$(tail -1 "$tmp/$c.cp")" "$(tail -1 "$tmp/$c.cf")")
+  done
+  echo "$line"
+  echo "$w" >>"$tmp/wrk.rps"
+}
 
 if section throughput; then
   for mode in $MODES; do
     start_mock "$mode"
     for kind in $KINDS; do
       write_wrk_script "$kind"
-      : >"$tmp/w"; : >"$tmp/l"; : >"$tmp/r"; : >"$tmp/cp"; : >"$tmp/cf"
+      rm -f "$tmp"/*.rps "$tmp"/*.ratio "$tmp"/*.cp "$tmp"/*.cf
       echo "== $kind, $mode (mock $( [ "$mode" = pinned ] && echo "on CPU $SERVER_CPU, clients on CPU $CLIENT_CPU" || echo "and clients unpinned")), c=$CONNS, ${DURATION}s x $RUNS; load $(loadavg)"
-      for i in $(seq "$RUNS"); do
-        mapfile -t args < <(profile_args "$kind")
-        args+=(--concurrency "$CONNS" --benchmark-duration "$DURATION")
-        # Alternate which client goes first so slow drifts in load even out.
-        if [ $((i % 2)) = 1 ]; then w=$(run_wrk "$kind" "$mode"); l=$(run_profile "$kind-$mode-$i" "$mode" "${args[@]}")
-        else l=$(run_profile "$kind-$mode-$i" "$mode" "${args[@]}"); w=$(run_wrk "$kind" "$mode"); fi
-        read -r rps cpu n phase <<<"$l"
-        echo "$w" >>"$tmp/w"; echo "$rps" >>"$tmp/l"
-        awk -v w="$w" -v l="$rps" 'BEGIN {print l / w}' >>"$tmp/r"
-        awk -v c="$phase" -v n="$n" 'BEGIN {print c / n * 1e6}' >>"$tmp/cp"
-        awk -v c="$cpu" -v f="$fixed_cpu" -v n="$n" 'BEGIN {print (c - f) / n * 1e6}' >>"$tmp/cf"
-        printf "  run %d: wrk %.0f req/s, loadstar %.0f req/s (%.3f); client CPU %.2f us/request in the phase, %.2f us in the process (%d requests, %.2f s CPU)\n" \
-          "$i" "$w" "$rps" "$(tail -1 "$tmp/r")" "$(tail -1 "$tmp/cp")" "$(tail -1 "$tmp/cf")" "$n" "$cpu"
-      done
+      for i in $(seq "$RUNS"); do measure "$kind" "$mode" "$i"; done
       target=0.85; cpu_target=15
       [ "$kind" = stream ] && { target=0.7; cpu_target=30; }
-      awk -v w="$(median <"$tmp/w")" -v l="$(median <"$tmp/l")" -v r="$(median <"$tmp/r")" -v t="$target" \
-        -v cp="$(median <"$tmp/cp")" -v cf="$(median <"$tmp/cf")" -v ct="$cpu_target" -v k="$kind" -v m="$mode" -v ld="$(loadavg)" 'BEGIN {
-        printf "%s %s median: wrk %.0f req/s, loadstar %.0f req/s, paired ratio %.3f (target >= %s) %s; client CPU %.2f us/request phase, %.2f process (target <= %s) %s; load %s\n",
-          k, m, w, l, r, t, (r >= t ? "PASS" : "MISS"), cp, cf, ct, (cf <= ct ? "PASS" : "MISS"), ld
-      }'
+      for c in "${clients[@]}"; do
+        awk -v w="$(median <"$tmp/wrk.rps")" -v l="$(median <"$tmp/$c.rps")" -v r="$(median <"$tmp/$c.ratio")" -v t="$target" \
+          -v cp="$(median <"$tmp/$c.cp")" -v cf="$(median <"$tmp/$c.cf")" -v ct="$cpu_target" -v k="$kind" -v m="$mode" -v c="$c" -v ld="$(loadavg)" 'BEGIN {
+          printf "%s %s %s median: wrk %.0f req/s, %.0f req/s, paired ratio %.3f (target >= %s) %s; client CPU %.2f us/request phase, %.2f process (target <= %s) %s; load %s\n",
+            c, k, m, w, l, r, t, (r >= t ? "PASS" : "MISS"), cp, cf, ct, (cf <= ct ? "PASS" : "MISS"), ld
+        }'
+      done
     done
   done
 fi
@@ -201,22 +226,27 @@ fi
 if section poisson; then
   start_mock pinned
   echo "== poisson $POISSON_RATE req/s streaming ${TOKENS} tokens, ${POISSON_DURATION}s x $POISSON_RUNS; mock on CPU $SERVER_CPU, client on CPU $CLIENT_CPU; load $(loadavg)"
-  pass=0
-  : >"$tmp/pp"; : >"$tmp/pr"
+  for c in "${clients[@]}"; do : >"$tmp/$c.pp"; : >"$tmp/$c.pr"; : >"$tmp/$c.pass"; done
   for i in $(seq "$POISSON_RUNS"); do
-    mapfile -t args < <(profile_args stream)
-    args+=(--request-rate "$POISSON_RATE" --request-rate-mode poisson --benchmark-duration "$POISSON_DURATION")
-    run_profile "poisson-$i" pinned "${args[@]}" >/dev/null
-    j=$tmp/poisson-$i/profile_export_aiperf.json
-    p99=$(jget "$j" issue_delay p99); ach=$(jget "$j" verdict achieved_rate); sch=$(jget "$j" verdict scheduled_rate)
-    ratio=$(awk -v a="$ach" -v s="$sch" 'BEGIN {print a / s}')
-    ok=$(awk -v p="$p99" -v r="$ratio" 'BEGIN {d = r > 1 ? r - 1 : 1 - r; print (p <= 1 && d <= 0.005) ? 1 : 0}')
-    pass=$((pass + ok))
-    echo "$p99" >>"$tmp/pp"; echo "$ratio" >>"$tmp/pr"
-    printf "  run %d: issue delay p99 %.4f ms, achieved/target %.5f %s\n" "$i" "$p99" "$ratio" "$( [ "$ok" = 1 ] && echo ok || echo MISS)"
+    order=("${clients[@]}")
+    [ $((i % 2)) = 0 ] && order=($(printf '%s\n' "${clients[@]}" | tac))
+    for c in "${order[@]}"; do
+      mapfile -t args < <(profile_args stream)
+      args+=(--request-rate "$POISSON_RATE" --request-rate-mode poisson --benchmark-duration "$POISSON_DURATION")
+      run_profile "$c" "poisson-$c-$i" pinned "${args[@]}" >/dev/null
+      j=$tmp/poisson-$c-$i/profile_export_aiperf.json
+      p99=$(jget "$j" issue_delay p99); ach=$(jget "$j" verdict achieved_rate); sch=$(jget "$j" verdict scheduled_rate)
+      ratio=$(awk -v a="$ach" -v s="$sch" 'BEGIN {print a / s}')
+      ok=$(awk -v p="$p99" -v r="$ratio" 'BEGIN {d = r > 1 ? r - 1 : 1 - r; print (p <= 1 && d <= 0.005) ? 1 : 0}')
+      echo "$p99" >>"$tmp/$c.pp"; echo "$ratio" >>"$tmp/$c.pr"; echo "$ok" >>"$tmp/$c.pass"
+      printf "  run %d %s: issue delay p99 %.4f ms, achieved/target %.5f %s\n" "$i" "$c" "$p99" "$ratio" "$( [ "$ok" = 1 ] && echo ok || echo MISS)"
+    done
   done
-  worst=$(sort -g "$tmp/pp" | tail -1)
-  printf "poisson: %d of %d runs within p99 <= 1 ms and 0.5 %% of the rate %s; median p99 %.4f ms (worst %.4f), median achieved/target %.5f; load %s\n" \
-    "$pass" "$POISSON_RUNS" "$( [ "$pass" = "$POISSON_RUNS" ] && echo PASS || echo MISS)" "$(median <"$tmp/pp")" "$worst" "$(median <"$tmp/pr")" "$(loadavg)"
+  for c in "${clients[@]}"; do
+    pass=$(awk '{s += $1} END {print s + 0}' "$tmp/$c.pass")
+    printf "%s poisson: %d of %d runs within p99 <= 1 ms and 0.5 %% of the rate %s; median p99 %.4f ms (worst %.4f), median achieved/target %.5f; load %s\n" \
+      "$c" "$pass" "$POISSON_RUNS" "$( [ "$pass" = "$POISSON_RUNS" ] && echo PASS || echo MISS)" "$(median <"$tmp/$c.pp")" \
+      "$(sort -g "$tmp/$c.pp" | tail -1)" "$(median <"$tmp/$c.pr")" "$(loadavg)"
+  done
 fi
 echo "load after: $(loadavg)"

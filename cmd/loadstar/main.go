@@ -69,6 +69,7 @@ type CLI struct {
 	Plot         PlotCmd         `cmd:"" help:"Draw charts (PNG, SVG) of finished runs: one run over time, or several runs and sweeps compared."`
 	Report       ReportCmd       `cmd:"" help:"Write one self-contained HTML report of finished runs (charts, tables, verdict; comparison of several)."`
 	Merge        MergeCmd        `cmd:"" help:"Join the results of a sharded benchmark (loadstar run --shard I/N) into the artifacts one process would have written."`
+	Kube         KubeCmd         `cmd:"" help:"Run a sharded benchmark on Kubernetes: generate manifests, run and collect, merge."`
 	Compare      CompareCmd      `cmd:"" help:"Compare two finished runs: changes in percent, significance against noise, limits (exit 12 when crossed)."`
 	AnalyzeTrace AnalyzeTraceCmd `cmd:"" name:"analyze-trace" help:"Report what a request trace holds: ISL/OSL distributions, prefix reuse and cache hit rate, arrival rate over time, burstiness, sessions (AIPerf's analyze-trace)."`
 	Synthesize   SynthesizeCmd   `cmd:"" help:"Write a new trace with a trace's statistics rescaled in rate, prompt and answer length, or prefix sharing (AIPerf's trace synthesis)."`

@@ -3,12 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"path/filepath"
-	"sort"
 
-	"github.com/loadstar/loadstar/engine/errext"
 	"github.com/loadstar/loadstar/internal/outputs"
-	"github.com/loadstar/loadstar/internal/shardmerge"
 )
 
 // MergeCmd joins the shards of a sharded benchmark.
@@ -22,56 +18,24 @@ type MergeCmd struct {
 
 // Run implements the command.
 func (c *MergeCmd) Run(app *App) error {
-	steps, err := shardmerge.Steps(c.Dirs)
+	stdout := app.Stdout
+	if c.Quiet {
+		stdout = nil
+	}
+	merged, err := outputs.MergeDirs(context.Background(), c.Dirs, c.Output, c.Overwrite, stdout, app.Stdout)
+	if err != nil || !c.Plots {
+		return err
+	}
+	reg, err := PluginRegistry(app, nil)
 	if err != nil {
-		return errext.WithExitCode(err, errext.InvalidConfig)
+		return err
 	}
-	names := make([]string, 0, len(steps))
-	for rel := range steps {
-		names = append(names, rel)
-	}
-	sort.Strings(names)
-	for _, rel := range names {
-		var files []*shardmerge.File
-		for _, dir := range steps[rel] {
-			f, err := shardmerge.Read(dir)
-			if err != nil {
-				return errext.WithExitCode(err, errext.InvalidConfig)
-			}
-			files = append(files, f)
-		}
-		m, err := shardmerge.Merge(context.Background(), files)
+	for _, m := range merged {
+		p, err := outputs.WritePlots(reg, []string{m.Summary.Info.ArtifactDir}, "", nil, false, Version)
 		if err != nil {
-			if rel != "." {
-				err = fmt.Errorf("step %s: %w", rel, err)
-			}
-			return errext.WithExitCode(err, errext.InvalidConfig)
+			return fmt.Errorf("merge: plots: %w", err)
 		}
-		out := filepath.Join(c.Output, rel)
-		stdout := app.Stdout
-		if c.Quiet {
-			stdout = nil
-		}
-		if err := outputs.WriteMerged(context.Background(), m, out, c.Overwrite, stdout); err != nil {
-			return err
-		}
-		how := "exact statistics"
-		if !m.Exact {
-			how = "HDR percentiles (relative error <= 0.001), exact counts and moments"
-		}
-		fmt.Fprintf(app.Stdout, "Merged %d shards of benchmark %s into %s: %s; start skew %s\n",
-			len(files), m.Summary.Info.BenchmarkID, out, how, shardmerge.StartSkew(files))
-		if c.Plots {
-			reg, err := PluginRegistry(app, nil)
-			if err != nil {
-				return err
-			}
-			p, err := outputs.WritePlots(reg, []string{out}, "", nil, false, Version)
-			if err != nil {
-				return fmt.Errorf("merge: plots: %w", err)
-			}
-			fmt.Fprintf(app.Stdout, "Plots: %s (%d charts)\nReport: %s\n", p.Dir, len(p.Charts), p.Report)
-		}
+		fmt.Fprintf(app.Stdout, "Plots: %s (%d charts)\nReport: %s\n", p.Dir, len(p.Charts), p.Report)
 	}
 	return nil
 }

@@ -1,5 +1,10 @@
 package main
 
+import (
+	"context"
+	"errors"
+)
+
 // RunCmd executes a scenario.
 type RunCmd struct {
 	File string `arg:"" help:"Scenario file (.star)." type:"existingfile"`
@@ -15,9 +20,16 @@ func (c *RunCmd) Run(g *Globals, app *App) error {
 	if err != nil {
 		return err
 	}
-	if err := c.ShardFlags.apply(sc); err != nil {
+	shard, err := c.ShardFlags.apply(ctx, sc, c.Artifacts)
+	if err != nil {
 		return err
 	}
 	_, err = sc.host.ExecFile(ctx, c.File)
-	return sc.finish(app, orInterrupted(ctx, err))
+	err = sc.finish(app, orInterrupted(ctx, err))
+	// A shard's results go to the collector even when a step failed: the
+	// merge decides what they are worth.
+	if uerr := shard.upload(context.WithoutCancel(ctx)); uerr != nil {
+		err = errors.Join(err, uerr)
+	}
+	return err
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 
 	"github.com/loadstar/loadstar/engine/results"
 	"github.com/loadstar/loadstar/internal/console"
@@ -132,4 +133,50 @@ func concatRecords(files []*shardmerge.File, t *export.Target, kind string) (str
 		}
 	}
 	return dst, out.Close()
+}
+
+// MergeDirs merges the shards under roots (shardmerge.Steps: one step's
+// shard directories, or the shards' artifact roots) into out, step by
+// step, printing each step's console report to stdout (nil: none) and a
+// line saying what was merged to w.
+func MergeDirs(ctx context.Context, roots []string, out string, overwrite bool, stdout, w io.Writer) ([]*shardmerge.Merged, error) {
+	steps, err := shardmerge.Steps(roots)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	names := make([]string, 0, len(steps))
+	for rel := range steps {
+		names = append(names, rel)
+	}
+	sort.Strings(names)
+	var all []*shardmerge.Merged
+	for _, rel := range names {
+		var files []*shardmerge.File
+		for _, dir := range steps[rel] {
+			f, err := shardmerge.Read(dir)
+			if err != nil {
+				return all, invalid(err)
+			}
+			files = append(files, f)
+		}
+		m, err := shardmerge.Merge(ctx, files)
+		if err != nil {
+			if rel != "." {
+				err = fmt.Errorf("step %s: %w", rel, err)
+			}
+			return all, invalid(err)
+		}
+		dir := filepath.Join(out, rel)
+		if err := WriteMerged(ctx, m, dir, overwrite, stdout); err != nil {
+			return all, err
+		}
+		how := "exact statistics"
+		if !m.Exact {
+			how = "HDR percentiles (relative error <= 0.001), exact counts and moments"
+		}
+		fmt.Fprintf(w, "Merged %d shards of benchmark %s into %s: %s; start skew %s\n",
+			len(files), m.Summary.Info.BenchmarkID, dir, how, shardmerge.StartSkew(files))
+		all = append(all, m)
+	}
+	return all, nil
 }

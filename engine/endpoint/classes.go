@@ -42,6 +42,10 @@ func Builtins() []Builtin {
 	nimEmb.SupportsImages = true
 	images := nonStreaming("/v1/images/generations", "Image Generation Metrics")
 	images.SupportsStreaming, images.ProducesImages = true, true
+	imageEdit := nonStreaming("/v1/images/edits", "Image Edit Metrics")
+	imageEdit.SupportsImages, imageEdit.ProducesImages, imageEdit.RequiresFormData = true, true, true
+	raw := llm("")
+	raw.SupportsImages, raw.SupportsAudio, raw.SupportsVideos = true, true, true
 	solido := llm("/rag/api/prompt")
 	solido.MetricsTitle = "SOLIDO RAG Metrics"
 
@@ -68,6 +72,10 @@ func Builtins() []Builtin {
 			Description: "Solido RAG pipeline (/rag/api/prompt)."},
 		{Name: "template", Class: "Template", Metadata: template, params: templateParams, build: newTemplate,
 			Description: "Any JSON API: the body from a template (a function or a JSON template with {{placeholders}}), the answer read with a JMESPath response_field or auto-detected. No path is appended to the URL."},
+		{Name: "raw", Class: "Raw", Metadata: raw, params: rawParams, build: newRaw,
+			Description: "Recorded request bodies sent as they are (raw_payload, inputs_json) to the URL as given; the answer read with a JMESPath response_field or auto-detected (AIPerf's raw)."},
+		{Name: "image_edit", Class: "ImageEdit", Metadata: imageEdit, build: newImageEdit,
+			Description: "OpenAI Image Edit (/v1/images/edits; SGLang, FLUX.2): the turn's image and prompt uploaded as multipart/form-data, b64_json images back."},
 		{Name: "responses", Class: "Responses", Metadata: responses, build: newResponses,
 			Description: "OpenAI Responses API (/v1/responses): input items, instructions, streamed text/reasoning/function-call events."},
 		{Name: "messages", Class: "Messages", Metadata: messages, params: messagesParams, build: newMessages,

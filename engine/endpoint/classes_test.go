@@ -61,8 +61,8 @@ func TestManifestMatchesBuiltins(t *testing.T) {
 
 func TestClasses(t *testing.T) {
 	classes := Classes()
-	if len(classes) != 13 {
-		t.Errorf("%d classes, want 13", len(classes))
+	if len(classes) != 15 {
+		t.Errorf("%d classes, want 15", len(classes))
 	}
 	for _, b := range Builtins() {
 		c := classes[b.Class]
@@ -108,7 +108,7 @@ func TestModelRequired(t *testing.T) {
 			args["body"] = `{"prompt": {{text}}}`
 		}
 		_, err := b.ClassOf().Build("endpoint."+b.Name, args)
-		optional := b.Name == "hf_tei_rankings" || b.Name == "huggingface_generate" || b.Name == "template"
+		optional := b.Name == "hf_tei_rankings" || b.Name == "huggingface_generate" || b.Name == "template" || b.Name == "raw"
 		if optional && err != nil {
 			t.Errorf("%s without model: %v", b.Name, err)
 		}

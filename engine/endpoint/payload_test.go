@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"mime/multipart"
 	"os"
 	"path/filepath"
 	"strings"
@@ -180,11 +181,17 @@ func TestPayloadGolden(t *testing.T) {
 					fmt.Fprintf(&out, "ERROR: %v\n", err)
 					continue
 				}
-				if !json.Valid(body) {
-					t.Errorf("%s: invalid JSON %s", c.name, body)
-				}
-				if bytes.HasSuffix(body, []byte("\n")) {
-					t.Errorf("%s: payload ends with a newline", c.name)
+				if b.Metadata.RequiresFormData {
+					if _, err := multipart.NewReader(bytes.NewReader(body), imageEditBoundary).NextPart(); err != nil {
+						t.Errorf("%s: not multipart/form-data: %v", c.name, err)
+					}
+				} else {
+					if !json.Valid(body) {
+						t.Errorf("%s: invalid JSON %s", c.name, body)
+					}
+					if bytes.HasSuffix(body, []byte("\n")) {
+						t.Errorf("%s: payload ends with a newline", c.name)
+					}
 				}
 				out.Write(body)
 				out.WriteByte('\n')

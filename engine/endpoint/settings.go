@@ -68,6 +68,13 @@ type Settings struct {
 	PayloadTemplate any
 	ResponseField   string
 
+	// Signer signs each request when it is sent (the `sigv4` argument:
+	// AWS Signature Version 4); nil = none.
+	Signer *SigV4
+	// ContentType is the request body's type (default application/json;
+	// image_edit sends multipart/form-data).
+	ContentType string
+
 	wire Wire // set by endpoints with their own auth headers
 }
 
@@ -99,6 +106,8 @@ func CommonParams() []plugin.Param {
 			Doc: "Name of the header carrying the per-session id."},
 		{Name: "session_affinity", Type: plugin.TBool, Default: true,
 			Doc: "Also send the session id as `X-Session-Affinity` (sticky routing in gateways)."},
+		{Name: "sigv4", Type: plugin.TDict,
+			Doc: "Sign every request with AWS Signature Version 4 (API Gateway, SageMaker): {\"region\": \"us-east-1\", \"service\": \"execute-api\"} (\"sagemaker\" for SageMaker), optionally \"profile\". Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, else the profile of ~/.aws/credentials; they are never printed. Not with api_key."},
 	}
 }
 
@@ -119,6 +128,7 @@ func NewSettings(name string, md plugin.EndpointMetadata, args plugin.Args) (*Se
 		URLParams:          args.Dict("url_params"),
 	}
 	var errs []error
+	var err error
 	bad := func(param string, err error) { errs = append(errs, fmt.Errorf("%s: %w", param, err)) }
 	for i, m := range s.Models {
 		if strings.TrimSpace(m) == "" {
@@ -134,6 +144,13 @@ func NewSettings(name string, md plugin.EndpointMetadata, args plugin.Args) (*Se
 	if args.Has("custom_path") {
 		p := args.String("custom_path")
 		s.CustomPath = &p
+	}
+	if m := args.Dict("sigv4"); m != nil {
+		if s.APIKey != "" {
+			bad("sigv4", errors.New("signs the Authorization header; api_key would replace it (give one of them)"))
+		} else if s.Signer, err = newSigV4(m, nil); err != nil {
+			bad("sigv4", err)
+		}
 	}
 	if h, err := ParseHeaders(args["headers"]); err != nil {
 		bad("headers", err)
@@ -576,7 +593,11 @@ func (s *Settings) AppendHeaders(dst [][2]string, turn *dataset.Turn, requestID,
 	} else {
 		h = setHeader(h, "Accept", "application/json")
 	}
-	h = setHeader(h, "Content-Type", "application/json")
+	ct := s.ContentType
+	if ct == "" {
+		ct = "application/json"
+	}
+	h = setHeader(h, "Content-Type", ct)
 	if s.SessionAffinity && correlationID != "" {
 		h = setHeader(h, "X-Session-Affinity", correlationID)
 	}

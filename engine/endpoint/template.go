@@ -101,18 +101,28 @@ func newTemplate(s *Settings, args plugin.Args) (any, error) {
 	default:
 		return nil, fmt.Errorf("body: expected a function or a string, got %T", src)
 	}
+	var err error
+	if t.field, err = responseFieldArg(s, args); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// responseFieldArg compiles the response_field argument (else the
+// reserved extra key); nil means auto-detect.
+func responseFieldArg(s *Settings, args plugin.Args) (*responsePath, error) {
 	field := s.ResponseField // the reserved extra key, unless given
 	if args.Has("response_field") {
 		field = args.String("response_field")
 	}
-	if field != "" && field != "text" {
-		p, err := compileResponsePath(field)
-		if err != nil {
-			return nil, fmt.Errorf("response_field: %w", err)
-		}
-		t.field = p
+	if field == "" || field == "text" {
+		return nil, nil
 	}
-	return t, nil
+	p, err := compileResponsePath(field)
+	if err != nil {
+		return nil, fmt.Errorf("response_field: %w", err)
+	}
+	return p, nil
 }
 
 // templateText resolves a body string: a named template, inline JSON, or a

@@ -16,6 +16,7 @@ const (
 	apiTEIRerank
 	apiCohereRerank
 	apiImages
+	apiImageEdits
 	numAPIs
 )
 
@@ -83,6 +84,8 @@ func init() {
 			body: (*plan).cohereRerankBody, errorBody: openAIError},
 		apiImages: {path: "/v1/images/generations", parse: (*input).parseImages, output: outputImages,
 			token: (*plan).imageEvent, body: (*plan).imagesBody, errorBody: openAIError},
+		apiImageEdits: {path: "/v1/images/edits", parse: (*input).parseImageEdit, output: outputImages,
+			body: (*plan).imagesBody, errorBody: openAIError},
 	}
 	buildRoutes()
 }

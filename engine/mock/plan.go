@@ -69,6 +69,7 @@ func (s *Server) serveInference(ctx *fasthttp.RequestCtx, a api, start time.Time
 	p.api, p.start, p.arrival = a, start, start
 	p.waited, p.admitted, p.emitted, p.itlSeen, p.firstTok = 0, false, 0, 0, time.Time{}
 	p.in.reset()
+	p.in.contentType = string(ctx.Request.Header.ContentType())
 	if err := p.in.parse(a, ctx.PostBody()); err != nil {
 		var br *badRequest
 		if errors.As(err, &br) {

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
+	"mime/multipart"
 	"reflect"
+	"strconv"
 	"strings"
 )
 
@@ -40,10 +43,13 @@ type input struct {
 	size, quality string
 	// solido
 	filters json.RawMessage
+	// contentType is the request's Content-Type (multipart bodies need
+	// its boundary).
+	contentType string
 }
 
 func (in *input) reset() {
-	*in = input{text: in.text[:0], inputs: in.inputs[:0], passages: in.passages[:0],
+	*in = input{text: in.text[:0], inputs: in.inputs[:0], passages: in.passages[:0], contentType: in.contentType,
 		maxTokens: -1, minTokens: -1, thinkingBudget: -1, promptTokens: -1}
 }
 
@@ -632,5 +638,44 @@ func (in *input) parseEmbeddingInput(raw json.RawMessage) error {
 		}
 		return badf("field \"input[%d]\": expected a string or token ids", i)
 	}
+	return nil
+}
+
+// parseImageEdit reads OpenAI's image edit upload: multipart/form-data with
+// prompt, an image file (or SGLang's url field), and optional model, n and
+// response_format.
+func (in *input) parseImageEdit(body []byte) error {
+	mt, params, err := mime.ParseMediaType(in.contentType)
+	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
+		return badf("Content-Type: expected multipart/form-data with a boundary, got %q", in.contentType)
+	}
+	form, err := multipart.NewReader(bytes.NewReader(body), params["boundary"]).ReadForm(32 << 20)
+	if err != nil {
+		return badf("multipart body: %v", err)
+	}
+	defer form.RemoveAll()
+	value := func(k string) string {
+		if v := form.Value[k]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	prompt := value("prompt")
+	if prompt == "" {
+		return badf("field \"prompt\": expected a non-empty string")
+	}
+	if len(form.File["image"]) == 0 && len(form.File["image[]"]) == 0 && value("url") == "" {
+		return badf("field \"image\": expected an image file (or url)")
+	}
+	in.appendText(prompt)
+	in.model, in.urlFormat, in.n = value("model"), value("response_format") == "url", 1
+	if v := value("n"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 16 {
+			return badf("field \"n\": %q is out of range (expected 1 to 16)", v)
+		}
+		in.n = n
+	}
+	in.size = value("size")
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"image/png"
 	"math"
+	"mime/multipart"
 	"strings"
 	"testing"
 )
@@ -488,5 +489,36 @@ func TestClientErrors(t *testing.T) {
 	_, body = post(t, srv.URL()+"/generate", `{"inputs":5}`)
 	if m := obj(t, string(body)); m["error_type"] != "validation" {
 		t.Errorf("TGI error shape: %s", body)
+	}
+}
+
+// Image edits are multipart uploads of a prompt and an image, answered as
+// image generations; a JSON body or a missing image is a 400.
+func TestImageEditShape(t *testing.T) {
+	srv := start(t, Config{Fast: true})
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	_ = w.WriteField("prompt", "make it blue")
+	_ = w.WriteField("model", "flux")
+	_ = w.WriteField("n", "2")
+	part, _ := w.CreateFormFile("image", "in.png")
+	part.Write([]byte("\x89PNG\r\n\x1a\nfake"))
+	w.Close()
+	resp, body := post(t, srv.URL()+"/v1/images/edits", buf.String(), "Content-Type", w.FormDataContentType())
+	m := obj(t, string(body))
+	if resp.StatusCode != 200 || len(m["data"].([]any)) != 2 || str(path(m, "data", 0, "b64_json")) == "" {
+		t.Fatalf("status %d body %.300s", resp.StatusCode, body)
+	}
+	resp, body = post(t, srv.URL()+"/v1/images/edits", `{"prompt":"x"}`)
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "multipart/form-data") {
+		t.Fatalf("JSON body: %d %s", resp.StatusCode, body)
+	}
+	buf.Reset()
+	w = multipart.NewWriter(&buf)
+	_ = w.WriteField("prompt", "make it blue")
+	w.Close()
+	resp, body = post(t, srv.URL()+"/v1/images/edits", buf.String(), "Content-Type", w.FormDataContentType())
+	if resp.StatusCode != 400 || !strings.Contains(string(body), `field \"image\"`) {
+		t.Fatalf("no image: %d %s", resp.StatusCode, body)
 	}
 }

@@ -3,7 +3,10 @@ package runner
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"sort"
 	"strings"
@@ -14,8 +17,10 @@ import (
 	"github.com/loadstar/loadstar/engine/catalog"
 	"github.com/loadstar/loadstar/engine/config"
 	"github.com/loadstar/loadstar/engine/dataset"
+	"github.com/loadstar/loadstar/engine/endpoint"
 	"github.com/loadstar/loadstar/engine/errext"
 	"github.com/loadstar/loadstar/engine/mock"
+	"github.com/loadstar/loadstar/engine/ordered"
 	"github.com/loadstar/loadstar/engine/plugin"
 	"github.com/loadstar/loadstar/engine/record"
 	"github.com/loadstar/loadstar/engine/results"
@@ -784,5 +789,57 @@ func TestRunSendsRawPayloadVerbatim(t *testing.T) {
 	}
 	if ok != 2 {
 		t.Errorf("%d requests answered, want 2", ok)
+	}
+}
+
+// A sigv4 endpoint's requests reach the server signed over what the
+// transport sent: a server recomputing each signature from the request it
+// received (Host, signed headers, path, query, body) agrees.
+func TestRunSignsRequestsSigV4(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+	t.Setenv("AWS_SESSION_TOKEN", "FQoGZXIvYXdzEXAMPLE")
+	var mu sync.Mutex
+	verified, rejected := 0, []string{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		claimed := r.Header.Get("Authorization")
+		i, j := strings.Index(claimed, "SignedHeaders="), strings.Index(claimed, ", Signature=")
+		ok := i >= 0 && j > i
+		var hdrs [][2]string
+		if ok {
+			signed := ";" + claimed[i+len("SignedHeaders="):j] + ";"
+			for name, vs := range r.Header {
+				if strings.Contains(signed, ";"+strings.ToLower(name)+";") && name != "X-Amz-Date" && name != "X-Amz-Security-Token" {
+					hdrs = append(hdrs, [2]string{name, vs[0]})
+				}
+			}
+			at, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
+			v := &endpoint.SigV4{Region: "eu-west-1", Service: "execute-api", AccessKey: "AKIDEXAMPLE",
+				SecretKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", SessionToken: plugin.Secret(r.Header.Get("X-Amz-Security-Token")),
+				Now: func() time.Time { return at }}
+			again, serr := v.Sign(r.Method, "http://"+r.Host+r.URL.RequestURI(), hdrs, body)
+			ok = err == nil && serr == nil && again[len(again)-1][1] == claimed
+		}
+		mu.Lock()
+		if ok {
+			verified++
+		} else {
+			rejected = append(rejected, claimed)
+		}
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"choices":[{"message":{"role":"assistant","content":"signed"}}],"usage":{"prompt_tokens":3,"completion_tokens":1}}`)
+	}))
+	defer srv.Close()
+	h := newHarness(t, fastMock())
+	cfg := h.bench(false, concurrency(2), config.Stop{Requests: 6})
+	cfg.Endpoint.Args["url"] = srv.URL + "/prod/v1"
+	cfg.Endpoint.Args["url_params"] = ordered.FromPairs("api-version", "2024 01")
+	cfg.Endpoint.Args["sigv4"] = ordered.FromPairs("region", "eu-west-1", "service", "execute-api")
+	sum := h.run(context.Background(), cfg, prompts(4, 1))
+	ok, _, _ := h.checkBalance(sum)
+	if verified != 6 || ok != 6 {
+		t.Errorf("%d of 6 requests verified, %d answered; rejected: %q", verified, ok, rejected)
 	}
 }

@@ -109,8 +109,19 @@ func (s *sender) Send(c *timing.Credit) int64 {
 
 	hp := s.hdrs.Get().(*[][2]string)
 	hdrs := s.settings.AppendHeaders((*hp)[:0], turn, rec.XRequestID, sess.CorrelationID)
+	url := s.settings.URLs[sess.URLIndex]
+	if sg := s.settings.Signer; sg != nil {
+		if hdrs, err = sg.Sign("POST", url, hdrs, rec.Payload); err != nil {
+			*hp = hdrs[:0]
+			s.hdrs.Put(hp)
+			now := s.clk.Now()
+			rec.StartNs, rec.EndNs, rec.StartWallNs = now, now, s.clk.Wall(now)
+			rec.SetError(0, record.ErrPayload, err.Error())
+			return s.finish(rec, sess, c, turn)
+		}
+	}
 	treq := transport.Request{
-		URL: s.settings.URLs[sess.URLIndex], Headers: hdrs, Body: rec.Payload, Verbatim: true,
+		URL: url, Headers: hdrs, Body: rec.Payload, Verbatim: true,
 		Stream: s.settings.Streaming, Cancel: c.Cancel, CancelAfter: c.CancelAfter, Timeout: s.settings.Timeout,
 	}
 	s.client.Do(ctx, &treq, apiErrors{s.ep.NewParser()}, rec)

@@ -112,6 +112,13 @@ func (b *builder) endpointSpec() *plugin.Spec {
 	if f.PerChunkUsage {
 		args["per_chunk_usage"] = true
 	}
+	if f.AuthType == "sigv4" {
+		sig := ordered.FromPairs("region", f.AWSRegion, "service", f.AWSService)
+		if f.AWSProfile != "" {
+			sig.Set("profile", f.AWSProfile)
+		}
+		args["sigv4"] = sig
+	}
 	return &plugin.Spec{Category: plugin.Endpoint, Name: b.epName, Args: args}
 }
 

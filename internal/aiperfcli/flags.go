@@ -9,7 +9,7 @@ type Flags struct {
 	// Endpoint.
 	Model                   listValue `short:"m" name:"model" aliases:"model-names" group:"Endpoint" placeholder:"NAME" help:"Model name(s) sent in the payload; comma-separated or repeated for several (assigned round-robin). Required with --url. (Also --model-names.)"`
 	ModelSelectionStrategy  string    `name:"model-selection-strategy" group:"Endpoint" placeholder:"round_robin" help:"How several models are assigned to requests: round_robin (default; the only one loadstar has)."`
-	EndpointType            string    `name:"endpoint-type" group:"Endpoint" placeholder:"chat" help:"API to benchmark (default chat): chat, completions, responses, embeddings, nim_embeddings, cohere_rankings, hf_tei_rankings, nim_rankings, huggingface_generate, image_generation, solido_rag, template, messages, or any endpoint plugin (loadstar plugins endpoint)."`
+	EndpointType            string    `name:"endpoint-type" group:"Endpoint" placeholder:"chat" help:"API to benchmark (default chat): chat, completions, responses, embeddings, nim_embeddings, cohere_rankings, hf_tei_rankings, nim_rankings, huggingface_generate, image_generation, image_edit, solido_rag, template, raw, messages, or any endpoint plugin (loadstar plugins endpoint)."`
 	CustomEndpoint          string    `name:"custom-endpoint" aliases:"endpoint" group:"Endpoint" placeholder:"PATH" help:"Path that replaces the endpoint type's default path (e.g. /v1/my/chat). (Also --endpoint.)"`
 	Streaming               bool      `name:"streaming" group:"Endpoint" help:"Stream answers (SSE); needed for TTFT and inter-token latency. Ignored by endpoints that cannot stream."`
 	URL                     listValue `short:"u" name:"url" group:"Endpoint" placeholder:"URL" help:"Server base URL (repeatable: sessions are spread round-robin). Without --url, loadstar benchmarks its embedded mock server."`
@@ -24,9 +24,13 @@ type Flags struct {
 	UseLegacyMaxTokens      bool      `name:"use-legacy-max-tokens" group:"Endpoint" help:"Send max_tokens instead of max_completion_tokens (chat)."`
 	UseServerTokenCount     bool      `name:"use-server-token-count" group:"Endpoint" help:"Take token counts from the server's usage instead of the tokenizer."`
 	ConnectionReuseStrategy string    `name:"connection-reuse-strategy" group:"Endpoint" placeholder:"pooled" help:"pooled (default: keep-alive connections shared by requests) or never (a new connection per request)."`
-	RequestContentType      string    `name:"request-content-type" group:"Endpoint" placeholder:"application/json" help:"Request body type: application/json (the only one loadstar sends)."`
+	RequestContentType      string    `name:"request-content-type" group:"Endpoint" placeholder:"TYPE" help:"Request body type: application/json, or multipart/form-data for endpoints uploading files (image_edit); each endpoint sends its own."`
 	SessionHeader           string    `name:"session-header" group:"Endpoint" placeholder:"NAME" help:"Name of the per-session id header (default X-Correlation-ID)."`
 	Transport               string    `name:"transport" aliases:"transport-type" group:"Endpoint" placeholder:"http" help:"Transport: http (the only one; detected from the URL). (Also --transport-type.)"`
+	AuthType                string    `name:"auth-type" group:"Endpoint" placeholder:"TYPE" help:"sigv4: sign every request with AWS Signature Version 4 (API Gateway, SageMaker); needs --aws-region and --aws-service. Credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, else --aws-profile of ~/.aws/credentials."`
+	AWSRegion               string    `name:"aws-region" group:"Endpoint" placeholder:"REGION" help:"AWS region of the signature (e.g. us-east-1); with --auth-type sigv4."`
+	AWSService              string    `name:"aws-service" group:"Endpoint" placeholder:"NAME" help:"AWS service of the signature: execute-api (API Gateway) or sagemaker; with --auth-type sigv4."`
+	AWSProfile              string    `name:"aws-profile" group:"Endpoint" placeholder:"NAME" help:"Profile of ~/.aws/credentials whose keys sign requests (default: the environment's keys, else AWS_PROFILE, else default); with --auth-type sigv4."`
 	PerChunkUsage           bool      `name:"per-chunk-usage" group:"Endpoint" help:"Ask for usage on every streamed chunk (chat; needs --streaming and --use-server-token-count)."`
 
 	// Tokenizer.

@@ -55,6 +55,9 @@ const (
 	tooLong     = "must be at most 9223372036 seconds (about 292 years, the longest duration loadstar can hold), got {}"
 )
 
+// endpointIs holds when the endpoint type is name.
+func endpointIs(name string) cond { return state(func(b *builder) bool { return b.epName == name }) }
+
 // What the builder knows when the rules run.
 var (
 	sweeping      = state(func(b *builder) bool { return len(b.params) > 0 })
@@ -68,7 +71,7 @@ var (
 	takesAudio    = state(func(b *builder) bool { return b.epMeta.SupportsAudio })
 	imagesOn      = state((*builder).imagesOn)
 	audioOn       = state((*builder).audioOn)
-	chatEndpoint  = state(func(b *builder) bool { return b.epName == "chat" })
+	chatEndpoint  = endpointIs("chat")
 	randomPool    = state(func(b *builder) bool { return plugin.Normalize(b.f.CustomDatasetType) == "random_pool" })
 	warmup        = given(warmupFlags)
 	// swept holds when the rule's own flag is a list of several values.
@@ -129,8 +132,11 @@ var rules = []rule{
 	{flag: "url-strategy", oneOf: "round_robin round-robin", msg: "must be round_robin (the only URL strategy), got {q}"},
 	{flag: "connection-reuse-strategy", oneOf: "pooled never", refuse: "sticky-user-sessions sticky_user_sessions", msg: "must be pooled or never, got {q}",
 		refusal: "sticky-user-sessions is not supported: loadstar pools connections (pooled) or opens one per request (never)"},
-	{flag: "request-content-type", oneOf: "application/json", refuse: "multipart/form-data", msg: "must be application/json, got {q}",
-		refusal: "multipart/form-data is not supported: loadstar sends JSON bodies"},
+	{flag: "request-content-type", oneOf: "application/json multipart/form-data", msg: "must be application/json or multipart/form-data, got {q}"},
+	{flag: "request-content-type", when: valueIn("multipart/form-data"), requires: state(func(b *builder) bool { return b.epMeta.RequiresFormData }),
+		msg: "multipart/form-data is what endpoints uploading files send (image_edit); the {endpoint} endpoint sends JSON"},
+	{flag: "request-content-type", when: valueIn("application/json"), conflicts: state(func(b *builder) bool { return b.epMeta.RequiresFormData }),
+		msg: "the {endpoint} endpoint uploads a file: it sends multipart/form-data"},
 	{flag: "request-timeout-seconds", valid: positive, msg: "must be > 0, got {}"},
 	{flag: "wait-for-model-timeout", valid: nonNegative, msg: "must be >= 0 seconds, got {}"},
 	{flag: "wait-for-model-interval", valid: positive, msg: "must be > 0 seconds, got {}"},
@@ -140,6 +146,11 @@ var rules = []rule{
 	{flag: "max-response-bytes", valid: between(transport.MinMaxResponseBytes, transport.MaxMaxResponseBytes),
 		msg: fmt.Sprintf("must be between %d (1 KiB) and %d (1 GiB) bytes, got {}", transport.MinMaxResponseBytes, transport.MaxMaxResponseBytes)},
 	{flag: "max-redirects", valid: between(0, transport.MaxMaxRedirects), msg: fmt.Sprintf("must be between 0 and %d, got {}", transport.MaxMaxRedirects)},
+	{flag: "auth-type", oneOf: "sigv4 none", msg: "must be sigv4 or none, got {q}"},
+	{flag: "aws-region aws-service aws-profile", requires: flagIs("auth-type", "sigv4"), msg: "needs --auth-type sigv4"},
+	{flag: "auth-type", when: valueIn("sigv4"), requires: and(given("aws-region"), given("aws-service")),
+		msg: "sigv4 needs --aws-region and --aws-service (execute-api for API Gateway, sagemaker for SageMaker)"},
+	{flag: "api-key", conflicts: flagIs("auth-type", "sigv4"), msg: "conflicts with --auth-type sigv4: the signature is the Authorization header"},
 	{flag: "header", parse: parseHeaderFlag, msg: "{err}"},
 	{flag: "extra-inputs", parse: parseExtraFlag, msg: "{err}"},
 	{flag: "session-header", parse: parseSessionHeader, msg: "{err}"},
@@ -282,6 +293,12 @@ var rules = []rule{
 	{flag: "audio-depths", parse: parseDepths, msg: "{err}"},
 	{flag: "audio-num-channels", valid: exactly(1), msg: "{} is not supported: loadstar generates mono clips"},
 
+	// Endpoints that need particular data.
+	{flag: "endpoint-type", when: and(endpointIs("raw"), not(given("input-file"))), requires: given("input-file"),
+		msg: "raw sends recorded request bodies: give --input-file (raw_payload or inputs_json)"},
+	{flag: "endpoint-type", when: and(endpointIs("image_edit"), not(given("input-file"))), requires: imagesOn,
+		msg: "image_edit uploads a reference image per request: give --image-width-mean and --image-height-mean"},
+
 	// Goodput and output.
 	{flag: "goodput", check: (*builder).resolveGoodput},
 	{flag: "export-level", oneOf: "summary records raw", msg: "must be summary, records or raw, got {q}"},
@@ -357,10 +374,8 @@ func (b *builder) resolveEndpoint() error {
 // unsupportedEndpoints are AIPerf endpoint types loadstar has no plugin for.
 var unsupportedEndpoints = map[string]string{
 	"chat_embeddings":  "no chat-embeddings endpoint plugin (use embeddings)",
-	"image_edit":       "image editing needs multipart/form-data bodies, which loadstar does not send",
 	"video_generation": "no video-generation endpoint plugin (it needs job polling)",
 	"image_retrieval":  "no image-retrieval endpoint plugin",
-	"raw":              "no raw endpoint plugin; use --endpoint-type template with a body template in a scenario",
 }
 
 // resolveModels splits comma-separated model names; without --url the

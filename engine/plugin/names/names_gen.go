@@ -23,6 +23,8 @@ const (
 	EndpointTypeEmbeddings EndpointType = "embeddings"
 	// EndpointTypeImageGeneration: OpenAI Image Generation (/v1/images/generations): a text prompt, b64_json images, streamed partial images.
 	EndpointTypeImageGeneration EndpointType = "image_generation"
+	// EndpointTypeImageEdit: OpenAI Image Edit (/v1/images/edits; SGLang, FLUX.2): the turn's image and prompt uploaded as multipart/form-data, b64_json images back.
+	EndpointTypeImageEdit EndpointType = "image_edit"
 	// EndpointTypeHuggingfaceGenerate: Hugging Face TGI native API: /generate, or /generate_stream token streams when streaming.
 	EndpointTypeHuggingfaceGenerate EndpointType = "huggingface_generate"
 	// EndpointTypeCohereRankings: Cohere Rerank (/v2/rerank): a query and documents.
@@ -35,6 +37,8 @@ const (
 	EndpointTypeNIMRankings EndpointType = "nim_rankings"
 	// EndpointTypeSolidoRAG: Solido RAG pipeline (/rag/api/prompt).
 	EndpointTypeSolidoRAG EndpointType = "solido_rag"
+	// EndpointTypeRaw: Recorded request bodies sent as they are (raw_payload, inputs_json) to the URL as given; the answer read with a JMESPath response_field or auto-detected (AIPerf's raw).
+	EndpointTypeRaw EndpointType = "raw"
 	// EndpointTypeTemplate: Any JSON API: the body from a template (a function or a JSON template with {{placeholders}}), the answer read with a JMESPath response_field or auto-detected. No path is appended to the URL.
 	EndpointTypeTemplate EndpointType = "template"
 	// EndpointTypeResponses: OpenAI Responses API (/v1/responses): input items, instructions, streamed text/reasoning/function-call events.
@@ -45,7 +49,7 @@ const (
 
 // EndpointTypeValues lists the built-in endpoint plugins in manifest order.
 func EndpointTypeValues() []EndpointType {
-	return []EndpointType{EndpointTypeChat, EndpointTypeCompletions, EndpointTypeEmbeddings, EndpointTypeImageGeneration, EndpointTypeHuggingfaceGenerate, EndpointTypeCohereRankings, EndpointTypeHFTEIRankings, EndpointTypeNIMEmbeddings, EndpointTypeNIMRankings, EndpointTypeSolidoRAG, EndpointTypeTemplate, EndpointTypeResponses, EndpointTypeMessages}
+	return []EndpointType{EndpointTypeChat, EndpointTypeCompletions, EndpointTypeEmbeddings, EndpointTypeImageGeneration, EndpointTypeImageEdit, EndpointTypeHuggingfaceGenerate, EndpointTypeCohereRankings, EndpointTypeHFTEIRankings, EndpointTypeNIMEmbeddings, EndpointTypeNIMRankings, EndpointTypeSolidoRAG, EndpointTypeRaw, EndpointTypeTemplate, EndpointTypeResponses, EndpointTypeMessages}
 }
 
 // TransportType names a built-in transport plugin.

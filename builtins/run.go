@@ -88,8 +88,19 @@ func runKwargs() []Kwarg {
 				b.Grace, err = asDuration(v, "grace")
 				return err
 			}},
-		{Name: "warmup", Type: "int | dict", Default: "none", Doc: "A warmup phase excluded from results: a request count, or {\"requests\": n, \"duration\": d, \"sessions\": n, \"timing\": timing..., \"grace\": d}.",
+		{Name: "warmup", Type: "int | dict", Default: "none", Doc: "A warmup phase excluded from results: a request count, or {\"requests\": n, \"duration\": d, \"sessions\": n, \"timing\": timing..., \"grace\": d, \"prefill_concurrency\": n, \"prefill_ramp\": d} (the prefill cap defaults to the run's).",
 			apply: applyWarmup},
+		{Name: "prefill_concurrency", Type: "int", Default: "none", Doc: "At most this many requests waiting for their first token at once, whatever the timing (AIPerf --prefill-concurrency): the rest queue, and the wait shows as issue delay. Needs a streaming endpoint.",
+			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
+				n, err := intValue(v)
+				b.Prefill.Concurrency = n
+				return err
+			}},
+		{Name: "prefill_ramp", Type: "duration", Default: "none", Doc: "Ramp prefill_concurrency from 1 to its value over this long.",
+			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) (err error) {
+				b.Prefill.Ramp, err = asDuration(v, "prefill_ramp")
+				return err
+			}},
 		{Name: "cancel", Type: "dict", Default: "none", Doc: "Cancel a share of requests after they are sent (recorded as code 499): {\"percent\": 10, \"delay\": \"500ms\"}.",
 			apply: applyCancel},
 		{Name: "slos", Type: "dict", Default: "none", Doc: "Per-request objectives for goodput, by metric: {\"time_to_first_token\": \"<= 500ms\", \"inter_token_latency\": \"<= 50ms\"}.",
@@ -255,8 +266,12 @@ func applyWarmup(thread *starlark.Thread, b *config.Benchmark, v starlark.Value)
 			w.Grace, err = asDuration(kv[1], "warmup.grace")
 		case "timing":
 			err = specArg(plugin.TimingStrategy, &w.Timing)(thread, b, kv[1])
+		case "prefill_concurrency":
+			w.Prefill.Concurrency, err = intValue(kv[1])
+		case "prefill_ramp":
+			w.Prefill.Ramp, err = asDuration(kv[1], "warmup.prefill_ramp")
 		default:
-			err = fmt.Errorf("unknown key %q (want requests, sessions, duration, grace, timing)", k)
+			err = fmt.Errorf("unknown key %q (want requests, sessions, duration, grace, timing, prefill_concurrency, prefill_ramp)", k)
 		}
 		if err != nil {
 			return fmt.Errorf("warmup.%s: %w", k, err)

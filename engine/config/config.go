@@ -38,6 +38,8 @@ type Benchmark struct {
 	Grace  time.Duration // in-flight wait after a duration stop; default 30 s
 	Warmup *Warmup       // nil = no warmup
 	Cancel Cancellation
+	// Prefill caps the requests waiting for their first token.
+	Prefill Prefill
 
 	// SLOs drive goodput: a request is good when it meets every one.
 	SLOs []SLO
@@ -100,11 +102,84 @@ type Stop struct {
 // IsSet reports whether any stop condition is given.
 func (s Stop) IsSet() bool { return s.Requests > 0 || s.Sessions > 0 || s.Duration > 0 }
 
+// Prefill caps the requests waiting for their first token (AIPerf
+// --prefill-concurrency): whatever the strategy, a released request first
+// takes one of Concurrency prefill slots and gives it back when the first
+// token of its answer arrives (timing.Credit.FirstToken), or when it ends
+// without one. A request that finds every slot taken waits; it keeps its scheduled
+// time, so the wait shows in its issue delay (held back: CreditNs is when it
+// got the slot). With Ramp the cap rises linearly from 1 to Concurrency over
+// that time, as AIPerf's --prefill-concurrency-ramp-duration.
+//
+// Detecting the first token needs a streamed answer; for a non-streamed one
+// the slot is held until the answer is complete.
+//
+//	cfg.Prefill = config.Prefill{Concurrency: 4, Ramp: 30 * time.Second}
+type Prefill struct {
+	Concurrency int // 0 = no cap
+	Ramp        time.Duration
+}
+
+// String renders the cap for run descriptions, e.g. "prefill concurrency
+// 4, ramped from 1 over 30s"; "" without a cap.
+func (pf Prefill) String() string {
+	if pf.Concurrency <= 0 {
+		return ""
+	}
+	s := fmt.Sprintf("prefill concurrency %d", pf.Concurrency)
+	if pf.Ramp > 0 {
+		s += ", ramped from 1 over " + pf.Ramp.String()
+	}
+	return s
+}
+
+// Describe renders the cap for input_config.
+func (pf Prefill) Describe() *ordered.Map {
+	m := ordered.FromPairs("concurrency", pf.Concurrency)
+	if pf.Ramp > 0 {
+		m.Set("ramp_duration_sec", pf.Ramp.Seconds())
+	}
+	return m
+}
+
+// Validate checks the cap's values.
+func (pf Prefill) Validate() error {
+	if pf.Concurrency < 0 {
+		return fmt.Errorf("prefill concurrency must be >= 0, got %d", pf.Concurrency)
+	}
+	if pf.Ramp < 0 {
+		return fmt.Errorf("prefill ramp must be >= 0, got %s", pf.Ramp)
+	}
+	if pf.Ramp > 0 && pf.Concurrency == 0 {
+		return errors.New("a prefill ramp needs a prefill concurrency")
+	}
+	return nil
+}
+
 // Warmup is a phase run before profiling whose records are excluded.
 type Warmup struct {
 	Stop   Stop
 	Timing *plugin.Spec // nil = the profiling timing
 	Grace  time.Duration
+	// Prefill is the warmup's prefill cap; a zero field takes the run's
+	// (AIPerf: --warmup-prefill-concurrency falls back to the profiling one).
+	Prefill Prefill
+}
+
+// WarmupPrefill is the prefill cap of the warmup phase: its own values,
+// else the run's.
+func (b *Benchmark) WarmupPrefill() Prefill {
+	pf := b.Prefill
+	if b.Warmup == nil {
+		return pf
+	}
+	if w := b.Warmup.Prefill; w.Concurrency > 0 {
+		pf.Concurrency = w.Concurrency
+	}
+	if w := b.Warmup.Prefill; w.Ramp > 0 {
+		pf.Ramp = w.Ramp
+	}
+	return pf
 }
 
 // Cancellation cancels a share of requests after a delay (code 499).
@@ -295,6 +370,14 @@ func (b *Benchmark) Validate() error {
 	if w := b.Warmup; w != nil && !w.Stop.IsSet() {
 		bad("warmup", "needs requests, sessions or duration")
 	}
+	if err := b.Prefill.Validate(); err != nil {
+		bad("prefill_concurrency", "%v", err)
+	}
+	if b.Warmup != nil {
+		if err := b.WarmupPrefill().Validate(); err != nil {
+			bad("warmup.prefill_concurrency", "%v", err)
+		}
+	}
 	for _, s := range b.SLOs {
 		if s.Op != "<=" && s.Op != ">=" {
 			bad("slos", "%s: operator must be <= or >=, got %q", s.Metric, s.Op)
@@ -380,6 +463,9 @@ func (b *Benchmark) Describe() *ordered.Map {
 		if w.Timing != nil {
 			wm.Set("timing", w.Timing.String())
 		}
+		if w.Prefill != (Prefill{}) {
+			wm.Set("prefill", b.WarmupPrefill().Describe())
+		}
 		m.Set("warmup", wm)
 	}
 	if f := b.Abort.FailedRequestThreshold; f != nil {
@@ -387,6 +473,9 @@ func (b *Benchmark) Describe() *ordered.Map {
 	}
 	if w := b.WaitForModel; w.Timeout > 0 {
 		m.Set("wait_for_model", ordered.FromPairs("timeout_sec", w.Timeout.Seconds(), "mode", w.Mode, "interval_sec", w.Interval.Seconds()))
+	}
+	if b.Prefill.Concurrency > 0 {
+		m.Set("prefill", b.Prefill.Describe())
 	}
 	if b.Cancel.Percent > 0 {
 		m.Set("cancellation", ordered.FromPairs("percent", b.Cancel.Percent, "delay_sec", b.Cancel.Delay.Seconds()))

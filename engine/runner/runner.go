@@ -414,6 +414,12 @@ func (st *Step) plan(s timing.Strategy, stop config.Stop, ph record.Phase) (*tim
 	if err != nil {
 		return nil, invalid(err)
 	}
+	if env.Prefill.Concurrency > 0 {
+		if !st.Settings.Streaming {
+			return nil, invalid(fmt.Errorf("prefill_concurrency needs a streamed answer (streaming = True): the first token is what frees a prefill slot"))
+		}
+		pl.Load.Description += ", " + env.Prefill.String()
+	}
 	return pl, nil
 }
 
@@ -423,11 +429,12 @@ func (st *Step) env(sampler dataset.Sampler, stop config.Stop, ph record.Phase, 
 	if ph == record.Warmup {
 		seed ^= 0x9e3779b97f4a7c15 // warmup draws its own schedule
 	}
-	cancel := st.Config.Cancel
+	cancel, prefill := st.Config.Cancel, st.Config.Prefill
 	if ph == record.Warmup {
 		cancel = config.Cancellation{}
+		prefill = st.Config.WarmupPrefill()
 	}
-	return &timing.Env{Seed: seed, Phase: ph, Stop: stop, Cancel: cancel, Dataset: st.Dataset, Sampler: sampler,
+	return &timing.Env{Seed: seed, Phase: ph, Stop: stop, Cancel: cancel, Prefill: prefill, Dataset: st.Dataset, Sampler: sampler,
 		URLs: len(st.Settings.URLs), URLSelector: st.urlSelector, Sender: snd, Build: st.Registry.Build, Shard: st.shard}
 }
 

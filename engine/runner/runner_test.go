@@ -38,7 +38,7 @@ func (t *tally) WriteRecord(row *results.RecordRow) {
 	c := *r
 	c.Output = append([]byte(nil), r.Output...)
 	c.Payload = append([]byte(nil), r.Payload...)
-	c.Responses = nil
+	c.Responses = append([]record.Response(nil), r.Responses...)
 	if r.Error != nil {
 		e := *r.Error
 		c.Error = &e
@@ -765,6 +765,67 @@ func TestRunRequestRateSeries(t *testing.T) {
 	}
 	if sum.Info.ScheduledRate < 116.6 || sum.Info.ScheduledRate > 116.7 {
 		t.Errorf("scheduled rate %v, want 140/1.2 s", sum.Info.ScheduledRate)
+	}
+}
+
+// With a prefill cap of 1, a request starts only once the previous one got
+// its first token; decoding overlaps; the wait shows as issue delay.
+func TestRunPrefillConcurrency(t *testing.T) {
+	mc := mock.DefaultConfig() // TTFT 20 ms, ITL 5 ms: 8 tokens decode for ~40 ms
+	h := newHarness(t, mc)
+	cfg := h.bench(true, concurrency(4), config.Stop{Requests: 12})
+	cfg.Prefill = config.Prefill{Concurrency: 1}
+	sum := h.run(context.Background(), cfg, prompts(4, 1))
+	if ok, _, _ := h.checkBalance(sum); ok != 12 {
+		t.Fatalf("%d of 12 requests completed", ok)
+	}
+	recs := h.tally.phase(record.Profiling)
+	sort.Slice(recs, func(i, j int) bool { return recs[i].StartNs < recs[j].StartNs })
+	firstToken := func(r *record.Record) int64 {
+		for _, resp := range r.Responses {
+			if resp.Kind.IsContent() {
+				return resp.PerfNs
+			}
+		}
+		t.Fatalf("request %s has no content", r.XRequestID)
+		return 0
+	}
+	overlapped, held := 0, 0
+	for i := range recs {
+		if recs[i].CreditNs > recs[i].ScheduledNs {
+			held++
+		}
+		if i == 0 {
+			continue
+		}
+		prev := &recs[i-1]
+		if ft := firstToken(prev); recs[i].StartNs < ft {
+			t.Errorf("request %d started %v before request %d's first token: two in prefill", i, time.Duration(ft-recs[i].StartNs), i-1)
+		}
+		if recs[i].StartNs < prev.EndNs {
+			overlapped++
+		}
+	}
+	if overlapped == 0 {
+		t.Error("no request started while the previous one was still decoding: the cap held whole requests")
+	}
+	if held < 6 {
+		t.Errorf("only %d of 12 requests waited for the prefill slot (CreditNs > ScheduledNs); 4 sessions share 1", held)
+	}
+	// Each of the 4 sessions waits for the 3 others' prefills (~20 ms
+	// each) in turn: the issue delay averages well above a millisecond.
+	if m := sum.Metric("issue_delay"); m == nil || m.Stats == nil || m.Stats.Avg < 5 {
+		t.Errorf("issue_delay %+v: the prefill wait does not show", m)
+	}
+}
+
+func TestRunPrefillNeedsStreaming(t *testing.T) {
+	h := newHarness(t, fastMock())
+	cfg := h.bench(false, concurrency(2), config.Stop{Requests: 2})
+	cfg.Prefill = config.Prefill{Concurrency: 1}
+	_, err := Run(context.Background(), h.reg, cfg, nil, WithDataset(prompts(2, 1)))
+	if err == nil || !strings.Contains(err.Error(), "prefill_concurrency needs a streamed answer") {
+		t.Errorf("err = %v", err)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/loadstar/loadstar/engine/dataset"
 	"github.com/loadstar/loadstar/engine/endpoint"
 	"github.com/loadstar/loadstar/engine/record"
+	"github.com/loadstar/loadstar/engine/sse"
 	"github.com/loadstar/loadstar/engine/timing"
 	"github.com/loadstar/loadstar/internal/transport"
 )
@@ -124,7 +125,11 @@ func (s *sender) Send(c *timing.Credit) int64 {
 		URL: url, Headers: hdrs, Body: rec.Payload, Verbatim: true,
 		Stream: s.settings.Streaming, Cancel: c.Cancel, CancelAfter: c.CancelAfter, Timeout: s.settings.Timeout,
 	}
-	s.client.Do(ctx, &treq, apiErrors{s.ep.NewParser()}, rec)
+	var h transport.Handler = apiErrors{s.ep.NewParser()}
+	if c.HoldsPrefill() {
+		h = &firstTokenWatch{apiErrors: h.(apiErrors), credit: c}
+	}
+	s.client.Do(ctx, &treq, h, rec)
 	*hp = hdrs[:0]
 	s.hdrs.Put(hp)
 
@@ -250,6 +255,29 @@ func (st *Step) Payloads() iter.Seq2[SessionPayloads, error] {
 // apiErrors gives a response parser the endpoint layer's reading of non-2xx
 // answers: the API's error JSON (message, type) instead of the raw body.
 type apiErrors struct{ endpoint.Parser }
+
+// firstTokenWatch tells the credit when the first content of a streamed
+// answer (its first token) arrives, freeing its prefill slot.
+type firstTokenWatch struct {
+	apiErrors
+	credit *timing.Credit
+	seen   int // responses already looked at
+}
+
+// Message implements transport.Handler.
+func (w *firstTokenWatch) Message(m *sse.Message, rec *record.Record) {
+	w.apiErrors.Message(m, rec)
+	if w.credit == nil {
+		return
+	}
+	for ; w.seen < len(rec.Responses); w.seen++ {
+		if rec.Responses[w.seen].Kind.IsContent() {
+			w.credit.FirstToken()
+			w.credit = nil
+			return
+		}
+	}
+}
 
 // StatusError implements transport.StatusErrorHandler.
 func (a apiErrors) StatusError(status int, reason string, body []byte, rec *record.Record) {

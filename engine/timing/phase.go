@@ -3,6 +3,7 @@ package timing
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -29,14 +30,17 @@ type phase struct {
 	maxReq   int64
 	maxSess  int64
 
-	reqs     atomic.Int64 // request numbers handed out
-	sessRes  atomic.Int64 // session budget reserved
-	sessNum  atomic.Int64 // sessions started
-	active   atomic.Int64 // sessions running
-	dropped  atomic.Int64
-	idle     atomic.Int64
-	firstSch atomic.Int64
-	lastSch  atomic.Int64
+	reqs    atomic.Int64 // request numbers handed out
+	sessRes atomic.Int64 // session budget reserved
+	sessNum atomic.Int64 // sessions started
+	active  atomic.Int64 // sessions running
+	dropped atomic.Int64
+	idle    atomic.Int64
+	// withdrawn counts request numbers handed out but never sent (held
+	// for a prefill slot past the phase's end); they count as dropped.
+	withdrawn atomic.Int64
+	firstSch  atomic.Int64
+	lastSch   atomic.Int64
 
 	stopMu     sync.Mutex
 	stopReason string
@@ -44,6 +48,10 @@ type phase struct {
 	// shard is the process's part of the load: budgets are the shard's,
 	// request and session numbers are counted over all shards.
 	shard config.Shard
+	// prefill caps requests waiting for their first token (nil = none);
+	// endPrefillRamp stops its ramp.
+	prefill        *prefillGate
+	endPrefillRamp context.CancelFunc
 
 	sampleMu   sync.Mutex
 	selector   URLSelector
@@ -84,6 +92,13 @@ func newPhase(ctx context.Context, env *Env) (*phase, error) {
 	if env.Stop.Duration > 0 {
 		p.deadline = p.t0 + int64(env.Stop.Duration)
 	}
+	if err := env.Prefill.Validate(); err != nil {
+		p.close()
+		return nil, fmt.Errorf("timing: %w", err)
+	}
+	var rampCtx context.Context
+	rampCtx, p.endPrefillRamp = context.WithCancel(ctx)
+	p.prefill = p.newPrefillGate(rampCtx)
 	return p, nil
 }
 
@@ -117,7 +132,12 @@ func (p *phase) stop(reason string) {
 }
 
 // close releases the phase's contexts.
-func (p *phase) close() { p.endIssue() }
+func (p *phase) close() {
+	p.endIssue()
+	if p.endPrefillRamp != nil {
+		p.endPrefillRamp()
+	}
+}
 
 func (p *phase) reason() string {
 	p.stopMu.Lock()
@@ -217,15 +237,35 @@ func (p *phase) send(s *Session, turn int, num, sched int64) int64 {
 }
 
 // sendReleased is send for a credit released at credit by another goroutine.
+// Under a prefill cap the request first waits for a prefill slot (the wait
+// moves its credit time); when the phase ends meanwhile it is never sent.
 func (p *phase) sendReleased(s *Session, turn int, num, sched, credit int64) int64 {
 	num = globalNum(p.shard, num)
-	c := &Credit{Session: s, Turn: turn, Num: num, Phase: p.env.Phase, ScheduledNs: sched, CreditNs: credit}
+	var slot *prefillSlot
+	if p.prefill != nil {
+		waited, ok := p.acquirePrefill()
+		if !ok {
+			p.withdrawn.Add(1)
+			p.drop(sched)
+			return p.env.Clock.Now()
+		}
+		if waited {
+			credit = p.env.Clock.Now()
+		}
+		slot = &prefillSlot{gate: p.prefill}
+	}
+	c := &Credit{Session: s, Turn: turn, Num: num, Phase: p.env.Phase, ScheduledNs: sched, CreditNs: credit, prefill: slot}
 	if pc := p.env.Cancel.Percent; pc > 0 && unitFloat(splitmix64(p.cancelSeed+uint64(num)))*100 < pc {
 		c.Cancel, c.CancelAfter = true, p.env.Cancel.Delay
 	}
 	p.noteScheduled(sched)
-	return p.env.Sender.Send(c)
+	done := p.env.Sender.Send(c)
+	slot.release() // no first token seen (an error, a non-streamed answer)
+	return done
 }
+
+// issued is the number of requests sent so far.
+func (p *phase) issued() int64 { return p.reqs.Load() - p.withdrawn.Load() }
 
 // noteScheduled widens the scheduled-time bounds with t.
 func (p *phase) noteScheduled(t int64) {
@@ -303,7 +343,7 @@ func (p *phase) report(load Load) *Report {
 		p.stop(StopCancelled)
 	}
 	r := &Report{Load: load, StartNs: p.t0, EndNs: p.env.Clock.Now(),
-		Issued: p.reqs.Load(), Sessions: p.sessNum.Load(), Dropped: p.dropped.Load(),
+		Issued: p.issued(), Sessions: p.sessNum.Load(), Dropped: p.dropped.Load(),
 		Idle: p.idle.Load(), Stop: p.reason()}
 	if f := p.firstSch.Load(); f != math.MaxInt64 {
 		r.FirstScheduledNs, r.LastScheduledNs = f, p.lastSch.Load()

@@ -359,7 +359,7 @@ func (is *issuer) dropDue(sched arrivals, at int64) {
 	p := is.p
 	now := p.env.Clock.Now()
 	for at <= now && (p.deadline == 0 || at < p.deadline) {
-		if p.maxReq > 0 && p.reqs.Load()+p.dropped.Load() >= p.maxReq {
+		if p.maxReq > 0 && p.issued()+p.dropped.Load() >= p.maxReq {
 			return
 		}
 		p.drop(at)

@@ -62,6 +62,8 @@ type Env struct {
 	// schedule (fixed_schedule) or ctx ends.
 	Stop   config.Stop
 	Cancel config.Cancellation
+	// Prefill caps the requests waiting for their first token.
+	Prefill config.Prefill
 
 	Dataset dataset.Dataset
 	// Sampler picks the conversation of each new session (fixed_schedule
@@ -136,6 +138,8 @@ type Credit struct {
 	// body is fully written (record code 499).
 	Cancel      bool
 	CancelAfter time.Duration
+
+	prefill *prefillSlot // the prefill slot held, nil = none (see FirstToken)
 }
 
 // Last reports whether this is the session's final turn.

@@ -34,6 +34,12 @@ func (b *builder) benchmark(v values) (*config.Benchmark, error) {
 	cfg.Timing = b.timing(v)
 	b.stop(&cfg, v)
 	cfg.Warmup = b.warmup(v)
+	if f.PrefillConcurrency != nil {
+		cfg.Prefill.Concurrency = *f.PrefillConcurrency
+	}
+	if f.PrefillConcurrencyRamp != nil {
+		cfg.Prefill.Ramp = seconds(*f.PrefillConcurrencyRamp)
+	}
 	cfg.SLOs = append([]config.SLO(nil), b.slos...)
 	if f.RandomSeed != nil {
 		cfg.Seed, cfg.SeedSet = uint64(*f.RandomSeed), true
@@ -185,6 +191,12 @@ func (b *builder) warmup(v values) *config.Warmup {
 		}
 	}
 	w.Timing = b.warmupTiming(v)
+	if f.WarmupPrefillConcurrency != nil {
+		w.Prefill.Concurrency = *f.WarmupPrefillConcurrency
+	}
+	if f.WarmupPrefillConcurrencyRamp != nil {
+		w.Prefill.Ramp = seconds(*f.WarmupPrefillConcurrencyRamp)
+	}
 	return w
 }
 

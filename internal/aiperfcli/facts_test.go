@@ -326,7 +326,7 @@ func TestRunKwargsInRunOrder(t *testing.T) {
 		"--warmup-request-count", "1", "--request-cancellation-rate", "5", "--goodput", "time_to_first_token:100", "--random-seed", "1",
 		"--use-server-token-count", "--dataset-sampling-strategy", "random", "--connection-reuse-strategy", "never",
 		"--artifact-dir", "a", "--profile-export-prefix", "p", "--export-level", "raw", "--slice-duration", "1", "--server-metrics", "h:9100",
-		"--ui-type", "none", "--auto-plot", "--failed-request-threshold", "0.5", "--wait-for-model-timeout", "60").cells[0].Config
+		"--ui-type", "none", "--auto-plot", "--failed-request-threshold", "0.5", "--wait-for-model-timeout", "60", "--streaming", "--prefill-concurrency", "1", "--prefill-concurrency-ramp-duration", "2").cells[0].Config
 	cfg.Abort.Unreachable = false
 	cfg.Stop.Sessions = 3
 	cfg.Thresholds = []config.Threshold{{Metric: "m", Expr: "< 1"}}

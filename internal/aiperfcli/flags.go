@@ -121,6 +121,8 @@ type Flags struct {
 	ConcurrencyRampDuration *float64 `name:"concurrency-ramp-duration" group:"Load generator" placeholder:"SEC" help:"Ramp the concurrency from 1 to its target over this many seconds."`
 	RequestRateRampDuration *float64 `name:"request-rate-ramp-duration" group:"Load generator" placeholder:"SEC" help:"Ramp the request rate up to its target over this many seconds."`
 	RequestRateSeries       string   `name:"request-rate-series" group:"Load generator" placeholder:"FILE|JSON" help:"Rate that follows control points, linear between them: a JSON file {\"points\": [{\"time_s\": 0, \"qps\": 1}, {\"time_s\": 60, \"qps\": 7}]} or that JSON inline. Instead of --request-rate; without a stop condition the run lasts until the last point."`
+	PrefillConcurrency      *int     `name:"prefill-concurrency" group:"Load generator" placeholder:"N" help:"At most N requests waiting for their first token at once, with any load; the rest queue and the wait shows as issue delay. Needs --streaming; at most --concurrency."`
+	PrefillConcurrencyRamp  *float64 `name:"prefill-concurrency-ramp-duration" group:"Load generator" placeholder:"SEC" help:"Ramp --prefill-concurrency from 1 to its value over this many seconds."`
 
 	// Request cancellation.
 	CancellationRate  *float64 `name:"request-cancellation-rate" group:"Request cancellation" placeholder:"PCT" help:"Percentage (0-100] of requests cancelled after they are sent (recorded as code 499)."`
@@ -136,6 +138,8 @@ type Flags struct {
 	WarmupGracePeriod             string   `name:"warmup-grace-period" group:"Warmup" placeholder:"SEC" help:"How long warmup requests in flight may finish after a warmup duration (default inf)."`
 	WarmupConcurrencyRampDuration *float64 `name:"warmup-concurrency-ramp-duration" group:"Warmup" placeholder:"SEC" help:"Concurrency ramp of the warmup."`
 	WarmupRequestRateRampDuration *float64 `name:"warmup-request-rate-ramp-duration" group:"Warmup" placeholder:"SEC" help:"Request-rate ramp of the warmup."`
+	WarmupPrefillConcurrency      *int     `name:"warmup-prefill-concurrency" group:"Warmup" placeholder:"N" help:"Prefill concurrency of the warmup (default: --prefill-concurrency)."`
+	WarmupPrefillConcurrencyRamp  *float64 `name:"warmup-prefill-concurrency-ramp-duration" group:"Warmup" placeholder:"SEC" help:"Prefill concurrency ramp of the warmup (default: --prefill-concurrency-ramp-duration)."`
 
 	// User-centric rate.
 	UserCentricRate *float64 `name:"user-centric-rate" group:"User-centric rate" placeholder:"QPS" help:"Total requests per second over --num-users simulated users, each sending its turns num_users/rate seconds apart (needs >= 2 turns)."`

@@ -177,6 +177,18 @@ func notBelow(name string) number {
 	}, []string{name}}
 }
 
+// notAbove holds when the value is at most every value of flag name.
+func notAbove(name string) number {
+	return number{func(b *builder, x float64) bool {
+		for _, v := range b.numbers(name) {
+			if x > toFloat(v) {
+				return false
+			}
+		}
+		return true
+	}, []string{name}}
+}
+
 // apply checks the rules in order and returns the first broken one's error.
 func (b *builder) apply(rules []rule) error {
 	for i := range rules {

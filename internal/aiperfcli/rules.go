@@ -41,7 +41,7 @@ const (
 		"rankings-passages-prompt-token-stddev rankings-query-prompt-token-mean rankings-query-prompt-token-stddev"
 	warmupFlags  = "warmup-request-count warmup-duration num-warmup-sessions"
 	warmupTuning = "warmup-concurrency warmup-request-rate warmup-arrival-pattern warmup-grace-period " +
-		"warmup-concurrency-ramp-duration warmup-request-rate-ramp-duration"
+		"warmup-concurrency-ramp-duration warmup-request-rate-ramp-duration warmup-prefill-concurrency warmup-prefill-concurrency-ramp-duration"
 	imageOptions   = "image-width-stddev image-height-stddev image-format image-source"
 	synthesisFlags = "synthesis-speedup-ratio synthesis-prefix-len-multiplier synthesis-prefix-root-multiplier " +
 		"synthesis-prompt-len-multiplier synthesis-output-len-multiplier synthesis-max-isl synthesis-max-osl"
@@ -218,6 +218,15 @@ var rules = []rule{
 	{flag: "request-rate-ramp-duration", requires: given("request-rate"), msg: "needs --request-rate"},
 	{flag: "concurrency-ramp-duration", requires: given("concurrency"), msg: "needs --concurrency"},
 	{flag: "concurrency-ramp-duration", conflicts: or(fixedSchedule, given("user-centric-rate")), msg: notWithLoad},
+	{flag: "prefill-concurrency warmup-prefill-concurrency", valid: atLeast(1), msg: "must be >= 1, got {}"},
+	{flag: "prefill-concurrency warmup-prefill-concurrency", requires: given("streaming"),
+		msg: "needs --streaming: the first token is what frees a prefill slot"},
+	{flag: "prefill-concurrency", when: given("concurrency"), valid: notAbove("concurrency"),
+		msg: "must be <= --concurrency ({=concurrency}), got {}"},
+	{flag: "prefill-concurrency-ramp-duration", requires: given("prefill-concurrency"), msg: "needs --prefill-concurrency"},
+	{flag: "warmup-prefill-concurrency-ramp-duration", requires: or(given("prefill-concurrency"), given("warmup-prefill-concurrency")),
+		msg: "needs --warmup-prefill-concurrency or --prefill-concurrency"},
+	{flag: "prefill-concurrency-ramp-duration warmup-prefill-concurrency-ramp-duration", valid: positive, msg: "must be > 0 seconds, got {}"},
 
 	// Stop conditions and cancellation.
 	{flag: "request-count", conflicts: given("conversation-num"), msg: "give --request-count or --conversation-num, not both"},

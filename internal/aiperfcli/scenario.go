@@ -68,6 +68,12 @@ func (r *renderer) runKwargs(cfg *config.Benchmark) []kwarg {
 	if cfg.Warmup != nil {
 		add("warmup", r.warmup(cfg.Warmup))
 	}
+	if cfg.Prefill.Concurrency > 0 {
+		add("prefill_concurrency", strconv.Itoa(cfg.Prefill.Concurrency))
+	}
+	if cfg.Prefill.Ramp > 0 {
+		add("prefill_ramp", durationLit(cfg.Prefill.Ramp))
+	}
 	if c := cfg.Cancel; c.Percent > 0 {
 		expr := fmt.Sprintf("{%q: %s", "percent", floatLit(c.Percent))
 		if c.Delay > 0 {
@@ -120,7 +126,7 @@ func (r *renderer) runKwargs(cfg *config.Benchmark) []kwarg {
 
 // warmup renders a warmup phase: a request count alone, or a dict.
 func (r *renderer) warmup(w *config.Warmup) string {
-	if w.Stop.Sessions == 0 && w.Stop.Duration == 0 && w.Grace == 0 && w.Timing == nil && w.Stop.Requests > 0 {
+	if w.Stop.Sessions == 0 && w.Stop.Duration == 0 && w.Grace == 0 && w.Timing == nil && w.Prefill == (config.Prefill{}) && w.Stop.Requests > 0 {
 		return strconv.Itoa(w.Stop.Requests)
 	}
 	var parts []string
@@ -138,6 +144,12 @@ func (r *renderer) warmup(w *config.Warmup) string {
 	}
 	if w.Timing != nil {
 		parts = append(parts, fmt.Sprintf("%q: %s", "timing", r.spec(w.Timing)))
+	}
+	if w.Prefill.Concurrency > 0 {
+		parts = append(parts, fmt.Sprintf("%q: %d", "prefill_concurrency", w.Prefill.Concurrency))
+	}
+	if w.Prefill.Ramp > 0 {
+		parts = append(parts, fmt.Sprintf("%q: %s", "prefill_ramp", durationLit(w.Prefill.Ramp)))
 	}
 	return "{" + strings.Join(parts, ", ") + "}"
 }

@@ -70,12 +70,6 @@ type unsupported struct {
 		VideoAudioCodec       optionalValue `name:"video-audio-codec" hidden:""`
 		VideoAudioDepth       optionalValue `name:"video-audio-depth" hidden:""`
 	} `embed:"" reason:"loadstar does not generate video inputs"`
-	Prefill struct {
-		PrefillConcurrency                   optionalValue `name:"prefill-concurrency" hidden:""`
-		PrefillConcurrencyRampDuration       optionalValue `name:"prefill-concurrency-ramp-duration" hidden:""`
-		WarmupPrefillConcurrency             optionalValue `name:"warmup-prefill-concurrency" hidden:""`
-		WarmupPrefillConcurrencyRampDuration optionalValue `name:"warmup-prefill-concurrency-ramp-duration" hidden:""`
-	} `embed:"" reason:"loadstar's timing strategies have no prefill-slot limit"`
 	Agentic struct {
 		TrajectoryStartMinRatio    optionalValue `name:"trajectory-start-min-ratio" hidden:""`
 		TrajectoryStartMaxRatio    optionalValue `name:"trajectory-start-max-ratio" hidden:""`

@@ -108,8 +108,8 @@ func (f fastSplit) matchAt(s string, i int) int {
 		// [^\r\n\p{L}\p{N}]?[Upper]+[Lower]*(contraction)?
 		for _, p := range starts {
 			if p >= 0 {
-				if u := run(s, p, isUpperish); u > p {
-					return withContraction(s, run(s, u, isLowerish))
+				if u := runUpper(s, p); u > p {
+					return withContraction(s, runLower(s, u))
 				}
 			}
 		}
@@ -159,6 +159,29 @@ func (f fastSplit) matchAt(s string, i int) int {
 }
 
 // run returns the end of the longest run of characters from i that are in.
+// runUpper and runLower are run(s, i, isUpperish) and run(s, i,
+// isLowerish) with ASCII letters taken a byte at a time (the only ASCII
+// runes either accepts), the common case of every word.
+func runUpper(s string, i int) int {
+	for i < len(s) && 'A' <= s[i] && s[i] <= 'Z' {
+		i++
+	}
+	if i < len(s) && s[i] >= utf8.RuneSelf {
+		return run(s, i, isUpperish)
+	}
+	return i
+}
+
+func runLower(s string, i int) int {
+	for i < len(s) && 'a' <= s[i] && s[i] <= 'z' {
+		i++
+	}
+	if i < len(s) && s[i] >= utf8.RuneSelf {
+		return run(s, i, isLowerish)
+	}
+	return i
+}
+
 func run(s string, i int, in func(rune) bool) int {
 	for i < len(s) {
 		r, n := utf8.DecodeRuneInString(s[i:])
@@ -173,9 +196,9 @@ func run(s string, i int, in func(rune) bool) int {
 // upperStarLowerPlus matches [Upper]*[Lower]+ at p with the regex's
 // backtracking: the longest upper run that still leaves a lower character.
 func upperStarLowerPlus(s string, p int) int {
-	q := run(s, p, isUpperish)
+	q := runUpper(s, p)
 	for {
-		if e := run(s, q, isLowerish); e > q {
+		if e := runLower(s, q); e > q {
 			return e
 		}
 		if q == p {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/loadstar/loadstar/engine/mock"
+	"github.com/loadstar/loadstar/internal/collector"
 	"github.com/loadstar/loadstar/internal/metrics"
 	"github.com/loadstar/loadstar/internal/resultsdir"
 )
@@ -206,6 +208,110 @@ func closeTo(a, b float64) bool {
 func writeFile(t *testing.T, path, text string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// With a collector (what the Kubernetes pods run), the shards start every
+// step together at the collector's start, report their clock offset, and
+// upload their artifacts, which merge into the benchmark.
+func TestShardProcessesThroughTheCollector(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs shard processes")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := mock.Start(context.Background(), mock.DefaultConfig(), mock.WithAddr("127.0.0.1", 0), mock.WithFast())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	col, err := collector.NewServer(2, t.TempDir(), collector.WithMargin(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(col.Handler())
+	defer hs.Close()
+	dir := t.TempDir()
+	// Two steps without a seed: the collector's run key seeds them alike.
+	writeFile(t, filepath.Join(dir, "bench.star"), `
+for rate in [100, 200]:
+    run(endpoint = endpoint.chat(url = vars["url"], model = "mock"), dataset = dataset.synthetic(isl = 16, osl = 4),
+        timing = timing.request_rate(rate = rate), requests = 40, artifact_dir = "out/rate-%d" % rate)
+`)
+	var wg sync.WaitGroup
+	outs := make([]bytes.Buffer, 2)
+	errs := make([]error, 2)
+	for i := range 2 {
+		must(t, os.MkdirAll(filepath.Join(dir, fmt.Sprint(i)), 0o755))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.Command(self, "run", filepath.Join(dir, "bench.star"), "--var", "url="+srv.URL(), "--shards", "2",
+				"--collector", hs.URL, "--pod", fmt.Sprintf("bench-%d-abcde", i))
+			cmd.Args[0] = "loadstar"
+			cmd.Dir = filepath.Join(dir, fmt.Sprint(i))
+			cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d", EnvJobIndex, i))
+			cmd.Stdout, cmd.Stderr = &outs[i], &outs[i]
+			errs[i] = cmd.Run()
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil || !strings.Contains(outs[i].String(), "Clock offset against the collector") || !strings.Contains(outs[i].String(), "Uploaded shard") {
+			t.Fatalf("shard %d: %v\n%s", i, err, outs[i].String())
+		}
+	}
+	st := col.Status()
+	if len(st.Uploads) != 2 || len(st.Steps) != 2 || st.Steps[1].Start.IsZero() {
+		t.Fatalf("collector status %+v", st)
+	}
+	c, err := collector.NewClient(hs.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var roots []string
+	for _, up := range st.Uploads {
+		d := filepath.Join(dir, "collected", fmt.Sprint(up.Shard))
+		if err := collector.Fetch(context.Background(), c, up, d); err != nil {
+			t.Fatal(err)
+		}
+		roots = append(roots, d)
+	}
+	merge := exec.Command(self, append(append([]string{"merge"}, roots...), "-o", filepath.Join(dir, "merged"), "-q")...)
+	merge.Args[0] = "loadstar"
+	out, err := merge.CombinedOutput()
+	if err != nil || strings.Count(string(out), "Merged 2 shards") != 2 {
+		t.Fatalf("merge: %v\n%s", err, out)
+	}
+	for _, rate := range []string{"rate-100", "rate-200"} {
+		raw, err := os.ReadFile(filepath.Join(dir, "merged", "out", rate, resultsdir.SummaryFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			RequestCount struct{ Avg float64 } `json:"request_count"`
+			Loadstar     struct {
+				Shards []struct {
+					ClockReference string  `json:"clock_reference"`
+					SkewMs         float64 `json:"start_skew_ms"`
+				} `json:"shards"`
+			} `json:"loadstar"`
+		}
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			t.Fatal(err)
+		}
+		if doc.RequestCount.Avg != 40 || len(doc.Loadstar.Shards) != 2 || doc.Loadstar.Shards[1].ClockReference != hs.URL {
+			t.Errorf("%s: %+v", rate, doc)
+		}
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
 		t.Fatal(err)
 	}
 }

@@ -121,7 +121,7 @@ func verdictWord(valid bool) string {
 
 var resultAttrs = []string{
 	"artifact_dir", "duration", "error_count", "error_rate", "errors", "files", "goodput",
-	"input_token_throughput", "metrics", "name", "output_token_throughput", "planned",
+	"input_token_throughput", "metrics", "name", "output_token_throughput", "phases", "planned",
 	"request_count", "request_throughput", "seed", "server", "thresholds", "thresholds_passed",
 	"token_source", "total_token_throughput", "valid", "verdict", "warnings", "was_cancelled",
 }
@@ -207,8 +207,28 @@ func (r *Result) Attr(name string) (starlark.Value, error) {
 			return starlark.None, nil
 		}
 		return &ServerResult{sm: s.Server}, nil
+	case "phases":
+		return phasesValue(s), nil
 	}
 	return nil, nil
+}
+
+// phasesValue is r.phases: the profiling phases of a multi-phase run by
+// name, in order, each a Result of its own (its name is the phase's).
+func phasesValue(s *results.Summary) *starlark.Dict {
+	d := starlark.NewDict(len(s.Phases))
+	for i := range s.Phases {
+		ph := &s.Phases[i]
+		ps := ph.Summary(s)
+		if s.Config != nil {
+			cfg := *s.Config
+			cfg.Name = ph.Name
+			ps.Config = &cfg
+		}
+		_ = d.SetKey(starlark.String(ph.Name), NewResult(ps))
+	}
+	d.Freeze()
+	return d
 }
 
 func (r *Result) placeholderAttr(name string) (starlark.Value, error) {
@@ -233,6 +253,10 @@ func (r *Result) placeholderAttr(name string) (starlark.Value, error) {
 		return d, nil
 	case "thresholds", "errors", "warnings":
 		return frozenList(nil), nil
+	case "phases":
+		d := new(starlark.Dict)
+		d.Freeze()
+		return d, nil
 	case "was_cancelled":
 		return starlark.False, nil
 	case "server":

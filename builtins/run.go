@@ -90,6 +90,8 @@ func runKwargs() []Kwarg {
 			}},
 		{Name: "warmup", Type: "int | dict", Default: "none", Doc: "A warmup phase excluded from results: a request count, or {\"requests\": n, \"duration\": d, \"sessions\": n, \"timing\": timing..., \"grace\": d, \"prefill_concurrency\": n, \"prefill_ramp\": d} (the prefill cap defaults to the run's).",
 			apply: applyWarmup},
+		{Name: "phases", Type: "list[dict]", Default: "none", Doc: "Several phases run one after the other instead of one profiling phase (and requests, sessions, duration, warmup): each {\"name\": ..., \"timing\": timing..., \"requests\": n, \"sessions\": n, \"duration\": d, \"grace\": d, \"warmup\": True/False}, timing defaulting to the run's. Every profiling phase gets its own results block (r.phases[name], \"phases\" in the JSON export); the run's results cover them all.",
+			apply: applyPhases},
 		{Name: "prefill_concurrency", Type: "int", Default: "none", Doc: "At most this many requests waiting for their first token at once, whatever the timing (AIPerf --prefill-concurrency): the rest queue, and the wait shows as issue delay. Needs a streaming endpoint.",
 			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
 				n, err := intValue(v)
@@ -308,6 +310,55 @@ func applyWaitForModel(_ *starlark.Thread, b *config.Benchmark, v starlark.Value
 		if err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+func applyPhases(thread *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
+	l, ok := v.(*starlark.List)
+	if !ok {
+		return fmt.Errorf("want a list of dicts, got %s", v.Type())
+	}
+	for i := range l.Len() {
+		items, err := dictItems(l.Index(i), fmt.Sprintf("phases[%d]", i))
+		if err != nil {
+			return err
+		}
+		ph := config.Phase{Name: fmt.Sprintf("phase%d", i+1)}
+		for _, kv := range items {
+			k, _ := starlark.AsString(kv[0])
+			var err error
+			switch k {
+			case "name":
+				s, ok := starlark.AsString(kv[1])
+				if !ok {
+					err = fmt.Errorf("want a string, got %s", kv[1].Type())
+				}
+				ph.Name = s
+			case "warmup":
+				w, ok := kv[1].(starlark.Bool)
+				if !ok {
+					err = fmt.Errorf("want True or False, got %s", kv[1].Type())
+				}
+				ph.Warmup = bool(w)
+			case "requests":
+				ph.Stop.Requests, err = intValue(kv[1])
+			case "sessions":
+				ph.Stop.Sessions, err = intValue(kv[1])
+			case "duration":
+				ph.Stop.Duration, err = asDuration(kv[1], "duration")
+			case "grace":
+				ph.Grace, err = asDuration(kv[1], "grace")
+			case "timing":
+				err = specArg(plugin.TimingStrategy, &ph.Timing)(thread, b, kv[1])
+			default:
+				err = fmt.Errorf("unknown key %q (want name, warmup, timing, requests, sessions, duration, grace)", k)
+			}
+			if err != nil {
+				return fmt.Errorf("phases[%d].%s: %w", i, k, err)
+			}
+		}
+		b.Phases = append(b.Phases, ph)
 	}
 	return nil
 }

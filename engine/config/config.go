@@ -40,6 +40,11 @@ type Benchmark struct {
 	Cancel Cancellation
 	// Prefill caps the requests waiting for their first token.
 	Prefill Prefill
+	// Phases, when given, replace the single profiling phase (and Stop,
+	// Warmup): they run one after the other, each with its own load and
+	// stop conditions; every profiling phase gets its own results block
+	// (results.Summary.Phases) besides the run's, which covers them all.
+	Phases []Phase
 
 	// SLOs drive goodput: a request is good when it meets every one.
 	SLOs []SLO
@@ -99,6 +104,21 @@ type Stop struct {
 	Duration time.Duration // wall time of the phase (0 = unset)
 }
 
+// describe renders the stop conditions for input_config.
+func (s Stop) describe() *ordered.Map {
+	stop := ordered.New(3)
+	if s.Requests > 0 {
+		stop.Set("requests", s.Requests)
+	}
+	if s.Sessions > 0 {
+		stop.Set("sessions", s.Sessions)
+	}
+	if s.Duration > 0 {
+		stop.Set("duration_sec", s.Duration.Seconds())
+	}
+	return stop
+}
+
 // IsSet reports whether any stop condition is given.
 func (s Stop) IsSet() bool { return s.Requests > 0 || s.Sessions > 0 || s.Duration > 0 }
 
@@ -154,6 +174,63 @@ func (pf Prefill) Validate() error {
 		return errors.New("a prefill ramp needs a prefill concurrency")
 	}
 	return nil
+}
+
+// Phase is one stage of a multi-phase run (Benchmark.Phases): a warmup,
+// whose records are excluded from the results, or a profiling phase with
+// its own results block.
+//
+//	cfg.Phases = []config.Phase{
+//		{Name: "warmup", Warmup: true, Stop: config.Stop{Requests: 20}},
+//		{Name: "steady", Timing: rate(5), Stop: config.Stop{Duration: time.Minute}},
+//		{Name: "burst", Timing: rate(50), Stop: config.Stop{Duration: 10 * time.Second}},
+//	}
+type Phase struct {
+	Name   string
+	Warmup bool
+	// Timing is the phase's load; nil = the run's timing.
+	Timing *plugin.Spec
+	Stop   Stop
+	// Grace is how long requests in flight may finish after a duration
+	// stop; 0 = the run's grace (a warmup waits for its requests).
+	Grace time.Duration
+}
+
+// validatePhases checks the phases of a multi-phase run.
+func (b *Benchmark) validatePhases(bad func(field, format string, args ...any)) {
+	if len(b.Phases) == 0 {
+		return
+	}
+	if b.Stop.IsSet() || b.Warmup != nil {
+		bad("phases", "replace requests, sessions, duration and warmup: give the stop conditions and warmups as phases")
+	}
+	seen := map[string]bool{}
+	profiling := 0
+	for i, ph := range b.Phases {
+		field := fmt.Sprintf("phases[%d]", i)
+		switch {
+		case strings.TrimSpace(ph.Name) == "":
+			bad(field, "needs a name")
+		case seen[ph.Name]:
+			bad(field, "name %q is used twice", ph.Name)
+		}
+		seen[ph.Name] = true
+		if !ph.Stop.IsSet() {
+			bad(field, "needs requests, sessions or duration")
+		}
+		if ph.Stop.Requests > 0 && ph.Stop.Sessions > 0 {
+			bad(field, "give requests or sessions, not both")
+		}
+		if ph.Grace < 0 {
+			bad(field+".grace", "must be >= 0, got %s", ph.Grace)
+		}
+		if !ph.Warmup {
+			profiling++
+		}
+	}
+	if profiling == 0 {
+		bad("phases", "need at least one profiling phase (warmup = False)")
+	}
 }
 
 // Warmup is a phase run before profiling whose records are excluded.
@@ -370,6 +447,7 @@ func (b *Benchmark) Validate() error {
 	if w := b.Warmup; w != nil && !w.Stop.IsSet() {
 		bad("warmup", "needs requests, sessions or duration")
 	}
+	b.validatePhases(bad)
 	if err := b.Prefill.Validate(); err != nil {
 		bad("prefill_concurrency", "%v", err)
 	}
@@ -437,17 +515,7 @@ func (b *Benchmark) Describe() *ordered.Map {
 	spec("timing", b.Timing)
 	spec("url_selection", b.URLSelection)
 	m.Set("tokenizer", b.Tokenizer.String())
-	stop := ordered.New(3)
-	if b.Stop.Requests > 0 {
-		stop.Set("requests", b.Stop.Requests)
-	}
-	if b.Stop.Sessions > 0 {
-		stop.Set("sessions", b.Stop.Sessions)
-	}
-	if b.Stop.Duration > 0 {
-		stop.Set("duration_sec", b.Stop.Duration.Seconds())
-	}
-	m.Set("stop", stop)
+	m.Set("stop", b.Stop.describe())
 	m.Set("grace_period_sec", b.Grace.Seconds())
 	if w := b.Warmup; w != nil {
 		wm := ordered.New(4)
@@ -476,6 +544,21 @@ func (b *Benchmark) Describe() *ordered.Map {
 	}
 	if b.Prefill.Concurrency > 0 {
 		m.Set("prefill", b.Prefill.Describe())
+	}
+	if len(b.Phases) > 0 {
+		phases := make([]any, len(b.Phases))
+		for i, ph := range b.Phases {
+			pm := ordered.FromPairs("name", ph.Name, "warmup", ph.Warmup)
+			if ph.Timing != nil {
+				pm.Set("timing", ph.Timing.String())
+			}
+			pm.Set("stop", ph.Stop.describe())
+			if ph.Grace > 0 {
+				pm.Set("grace_period_sec", ph.Grace.Seconds())
+			}
+			phases[i] = pm
+		}
+		m.Set("phases", phases)
 	}
 	if b.Cancel.Percent > 0 {
 		m.Set("cancellation", ordered.FromPairs("percent", b.Cancel.Percent, "delay_sec", b.Cancel.Delay.Seconds()))

@@ -126,7 +126,10 @@ const (
 // transport, Responses/Output/Usage by the endpoint's parser.
 type Record struct {
 	// Identity.
-	Phase          Phase
+	Phase Phase
+	// PhaseIndex numbers the phase of a multi-phase run (config.Phases)
+	// from 0; 0 otherwise.
+	PhaseIndex     int
 	SessionNum     int    // request index (single-turn) or session index
 	ConversationID string // dataset conversation id
 	TurnIndex      int

@@ -234,6 +234,41 @@ type Summary struct {
 	// InputConfig is the run's input_config as JSON when Config does not
 	// hold the whole plan (a merged run): the artifacts write it as is.
 	InputConfig []byte
+	// Phases are the results blocks of a multi-phase run's profiling
+	// phases (config.Benchmark.Phases), in order; the Summary's own
+	// metrics cover them all.
+	Phases []PhaseResult
+}
+
+// PhaseResult is the results block of one profiling phase of a
+// multi-phase run: the run's figures over the phase's requests alone, with
+// the phase's own bounds, load and verdict.
+type PhaseResult struct {
+	Name     string
+	Info     RunInfo
+	Metrics  []Metric // sorted by tag
+	Errors   []ErrorGroup
+	Verdict  Verdict
+	Warnings []string
+	Notes    []string
+}
+
+// Summary returns the phase as a Summary of its own (metrics, errors,
+// verdict; the run's configuration and token source), for what renders
+// or queries one step's results.
+func (p *PhaseResult) Summary(run *Summary) *Summary {
+	return &Summary{Info: p.Info, Config: run.Config, Metrics: p.Metrics, Errors: p.Errors, Verdict: p.Verdict,
+		Warnings: p.Warnings, Notes: p.Notes, TokenSource: run.TokenSource, Version: run.Version, ExactStatsLimit: run.ExactStatsLimit}
+}
+
+// Phase returns the results block of the phase named name, or nil.
+func (s *Summary) Phase(name string) *PhaseResult {
+	for i := range s.Phases {
+		if s.Phases[i].Name == name {
+			return &s.Phases[i]
+		}
+	}
+	return nil
 }
 
 // Metric returns the metric with tag, or nil. A tag "server.<name>" is the

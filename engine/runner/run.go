@@ -113,17 +113,7 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	inFlight := st.Profiling.Load.Concurrency
-	if st.Warmup != nil {
-		inFlight = max(inFlight, st.Warmup.Load.Concurrency)
-		if st.Warmup.Load.Concurrency == 0 {
-			inFlight = 0
-		}
-	}
-	if st.Profiling.Load.Concurrency == 0 {
-		inFlight = 0
-	}
-	client, err := st.transport.Open(clk, inFlight)
+	client, err := st.transport.Open(clk, st.inFlight())
 	if err != nil {
 		return nil, invalid(err)
 	}
@@ -154,40 +144,14 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 		return nil, err
 	}
 
-	if st.Warmup != nil {
-		w := st.Config.Warmup
-		grace := w.Grace
-		if grace == 0 {
-			grace = -1 // warmup waits for its requests (AIPerf: infinite grace)
-		}
-		var start *int64
-		if o.shard != nil {
-			start = monoAt(clk, o.shard.StartAt)
-		}
-		rep, _, err := st.phase(ctx, o, clk, snd, sampler, col, record.Warmup, st.WarmupStrategy, st.Warmup, w.Stop, grace, start)
-		if err != nil {
-			return nil, err
-		}
-		o.log.Info("warmup done", "requests", rep.Issued, "stop", rep.Stop)
-	}
-	var rep *timing.Report
 	var health results.ClientHealth
-	if ctx.Err() == nil {
-		var start, end time.Time
-		start = time.Now()
-		rep, health, err = st.phase(ctx, o, clk, snd, sampler, col, record.Profiling, st.Strategy, st.Profiling, st.Stop, st.Config.Grace,
-			monoAt(clk, st.profilingStart(o)))
-		end = time.Now()
-		if err != nil {
+	var rep *timing.Report // the (last) profiling phase's
+	if len(st.Phases) > 0 {
+		if rep, health, err = st.runPhases(ctx, o, clk, snd, sampler, col, &info); err != nil {
 			return nil, err
 		}
-		info.Start, info.End = start, end
-		info.Issued, info.Dropped = int(rep.Issued), int(rep.Dropped)
-		if info.ScheduledRate == 0 && rep.Load.OpenLoop && rep.Issued+rep.Dropped > 1 && rep.LastScheduledNs > rep.FirstScheduledNs {
-			// A trace has no nominal rate: its schedule's is the target.
-			info.ScheduledRate = float64(rep.Issued+rep.Dropped-1) / (float64(rep.LastScheduledNs-rep.FirstScheduledNs) / 1e9)
-		}
-		o.log.Info("profiling done", "requests", rep.Issued, "dropped", rep.Dropped, "stop", rep.Stop)
+	} else if rep, health, err = st.runWarmupAndProfiling(ctx, o, clk, snd, sampler, col, &info); err != nil {
+		return nil, err
 	}
 	info.WasCancelled = ctx.Err() != nil
 	unprocessed := 0
@@ -225,6 +189,163 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 	return sum, err
 }
 
+// inFlight is the most requests the step keeps in flight (0 = unbounded:
+// an open loop), which sizes the transport's pools.
+func (st *Step) inFlight() int {
+	plans := []*timing.Plan{st.Profiling, st.Warmup}
+	for _, ph := range st.Phases {
+		plans = append(plans, ph.Plan)
+	}
+	n := 0
+	for _, pl := range plans {
+		if pl == nil {
+			continue
+		}
+		if pl.Load.Concurrency == 0 {
+			return 0
+		}
+		n = max(n, pl.Load.Concurrency)
+	}
+	return n
+}
+
+// runWarmupAndProfiling runs the optional warmup, then the profiling
+// phase, and fills info with the profiling phase's bounds and counts.
+func (st *Step) runWarmupAndProfiling(ctx context.Context, o *options, clk clock.Clock, snd *sender, sampler interface{ Next() int },
+	col *metrics.Pipeline, info *results.RunInfo) (*timing.Report, results.ClientHealth, error) {
+	var health results.ClientHealth
+	if st.Warmup != nil {
+		w := st.Config.Warmup
+		grace := w.Grace
+		if grace == 0 {
+			grace = -1 // warmup waits for its requests (AIPerf: infinite grace)
+		}
+		var start *int64
+		if o.shard != nil {
+			start = monoAt(clk, o.shard.StartAt)
+		}
+		rep, _, err := st.runPhase(ctx, o, clk, snd, sampler, col, record.Warmup, 0, phaseEdges{}, st.WarmupStrategy, st.Warmup, w.Stop, grace, start)
+		if err != nil {
+			return nil, health, err
+		}
+		o.log.Info("warmup done", "requests", rep.Issued, "stop", rep.Stop)
+	}
+	if ctx.Err() != nil {
+		return nil, health, nil
+	}
+	start := time.Now()
+	rep, health, err := st.runPhase(ctx, o, clk, snd, sampler, col, record.Profiling, 0, phaseEdges{}, st.Strategy, st.Profiling, st.Stop, st.Config.Grace,
+		monoAt(clk, st.profilingStart(o)))
+	end := time.Now()
+	if err != nil {
+		return nil, health, err
+	}
+	info.Start, info.End = start, end
+	info.Issued, info.Dropped = int(rep.Issued), int(rep.Dropped)
+	if info.ScheduledRate == 0 {
+		info.ScheduledRate = scheduledRate(rep) // a trace: its schedule's
+	}
+	o.log.Info("profiling done", "requests", rep.Issued, "dropped", rep.Dropped, "stop", rep.Stop)
+	return rep, health, nil
+}
+
+// runPhases runs the phases of a multi-phase run one after the other.
+// Each profiling phase's bounds, load and counts go to its results block
+// (col.PhaseDone); info gets the whole: from the first profiling phase's
+// start to the last one's end, their requests summed, and their scheduled
+// rate when every one follows a schedule.
+func (st *Step) runPhases(ctx context.Context, o *options, clk clock.Clock, snd *sender, sampler interface{ Next() int },
+	col *metrics.Pipeline, info *results.RunInfo) (*timing.Report, results.ClientHealth, error) {
+	var health results.ClientHealth
+	var last *timing.Report
+	var scheduled int64
+	var spanNs float64
+	openLoop := true
+	firstProf, lastProf := -1, -1
+	for i, ph := range st.Phases {
+		if !ph.Config.Warmup {
+			lastProf = i
+			if firstProf < 0 {
+				firstProf = i
+			}
+		}
+	}
+	windowOpen := false
+	defer func() {
+		if windowOpen { // interrupted between profiling phases
+			o.phaseEdge(record.Profiling, false)
+		}
+	}()
+	for i, ph := range st.Phases {
+		if ctx.Err() != nil {
+			break
+		}
+		kind, grace := record.Profiling, ph.Config.Grace
+		if ph.Config.Warmup {
+			kind = record.Warmup
+			if grace == 0 {
+				grace = -1 // a warmup waits for its requests
+			}
+		} else if grace == 0 {
+			grace = st.Config.Grace
+		}
+		start := time.Now()
+		// The observers (server scrapes) see one profiling window: from the
+		// first profiling phase's start to the last one's end.
+		edges := phaseEdges{noStart: !ph.Config.Warmup && i != firstProf, noEnd: !ph.Config.Warmup && i != lastProf}
+		var at *int64
+		if i == 0 && o.shard != nil {
+			at = monoAt(clk, o.shard.StartAt) // shards start together
+		}
+		rep, h, err := st.runPhase(ctx, o, clk, snd, sampler, col, kind, i, edges, ph.Strategy, ph.Plan, ph.Config.Stop, grace, at)
+		end := time.Now()
+		if !ph.Config.Warmup {
+			windowOpen = i != lastProf
+		}
+		if err != nil {
+			return nil, health, err
+		}
+		o.log.Info("phase done", "phase", ph.Config.Name, "requests", rep.Issued, "dropped", rep.Dropped, "stop", rep.Stop)
+		if ph.Config.Warmup {
+			continue
+		}
+		last = rep
+		pi := results.RunInfo{Start: start, End: end, Issued: int(rep.Issued), Dropped: int(rep.Dropped),
+			Concurrency: rep.Load.Concurrency, ScheduledRate: scheduledRate(rep), OpenLoop: rep.Load.OpenLoop,
+			Arrival: arrivalOf(rep.Load), WasCancelled: ctx.Err() != nil}
+		hc := h
+		pi.Health = &hc
+		col.PhaseDone(i, pi)
+		if info.Start.IsZero() {
+			info.Start = start
+		}
+		info.End = end
+		info.Issued += pi.Issued
+		info.Dropped += pi.Dropped
+		openLoop = openLoop && rep.Load.OpenLoop
+		scheduled += rep.Issued + rep.Dropped
+		spanNs += float64(rep.EndNs - rep.StartNs)
+		health = worseHealth(health, h)
+	}
+	info.OpenLoop, info.ScheduledRate, info.Arrival = openLoop, 0, "phases"
+	if openLoop && spanNs > 0 {
+		info.ScheduledRate = float64(scheduled) / (spanNs / 1e9)
+	}
+	return last, health, nil
+}
+
+// scheduledRate is a phase's target rate: its nominal one, else (a trace)
+// its schedule's.
+func scheduledRate(rep *timing.Report) float64 {
+	if rep.Load.Rate > 0 || !rep.Load.OpenLoop {
+		return rep.Load.Rate
+	}
+	if n := rep.Issued + rep.Dropped; n > 1 && rep.LastScheduledNs > rep.FirstScheduledNs {
+		return float64(n-1) / (float64(rep.LastScheduledNs-rep.FirstScheduledNs) / 1e9)
+	}
+	return 0
+}
+
 // arrivalOf names a load's arrival process: the arrival pattern of a
 // request rate, "trace" for a fixed schedule, "user-centric" for users.
 func arrivalOf(l timing.Load) string {
@@ -241,15 +362,18 @@ func arrivalOf(l timing.Load) string {
 // processing the records already finished before they are left out.
 const interruptDrain = time.Second
 
-// phase runs one phase: it releases requests through the strategy, and when
+// phaseEdges silences a phase's start or end for the PhaseObservers.
+type phaseEdges struct{ noStart, noEnd bool }
+
+// runPhase runs one phase (idx: its index in a multi-phase run): it releases requests through the strategy, and when
 // issuing ends (stop condition or ctx) waits for requests in flight — up to
 // grace after a duration stop or cancellation (grace < 0: no limit) —,
 // cancelling the rest. at, when set, is the phase's start on clk (shards
 // starting together): the phase waits for it, and its schedule starts there
 // even when it is already past.
-func (st *Step) phase(ctx context.Context, o *options, clk clock.Clock, snd *sender, sampler interface{ Next() int },
-	col *metrics.Pipeline, ph record.Phase, strat timing.Strategy, pl *timing.Plan, stop config.Stop, grace time.Duration,
-	at *int64) (*timing.Report, results.ClientHealth, error) {
+func (st *Step) runPhase(ctx context.Context, o *options, clk clock.Clock, snd *sender, sampler interface{ Next() int },
+	col *metrics.Pipeline, ph record.Phase, idx int, edges phaseEdges, strat timing.Strategy, pl *timing.Plan, stop config.Stop,
+	grace time.Duration, at *int64) (*timing.Report, results.ClientHealth, error) {
 	if at != nil {
 		if wait := time.Duration(*at - clk.Now()); wait > 0 {
 			o.log.Info("waiting for the shards' common start", "phase", ph, "in", wait.Round(time.Millisecond))
@@ -264,7 +388,9 @@ func (st *Step) phase(ctx context.Context, o *options, clk clock.Clock, snd *sen
 	sendCtx, cancelSend := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer cancelSend(nil)
 	snd.setContext(sendCtx)
-	o.phaseEdge(ph, true)
+	if !edges.noStart {
+		o.phaseEdge(ph, true)
+	}
 	base := snd.counts.snapshot()
 	mon := startMonitor()
 	start := time.Now()
@@ -300,13 +426,15 @@ func (st *Step) phase(ctx context.Context, o *options, clk clock.Clock, snd *sen
 	}
 
 	env := st.env(sampler, stop, ph, snd)
-	env.Clock = clk
+	env.Clock, env.PhaseIndex = clk, idx
 	env.NewSessionID = snd.ids.next
 	if at != nil {
 		env.Start, env.FixedStart = *at, true
 	}
 	rep, err := strat.Run(ctx, env)
-	o.phaseEdge(ph, false)
+	if !edges.noEnd {
+		o.phaseEdge(ph, false)
+	}
 	close(done)
 	wg.Wait()
 	health := mon.stop()
@@ -347,4 +475,13 @@ func (st *Step) progress(ctx context.Context, col *metrics.Pipeline, ph record.P
 	live := col.Live()
 	p.Metrics, p.LiveMetrics, p.LiveErrors = &live, col.LiveMetrics, col.LiveErrors
 	return p
+}
+
+// worseHealth combines the client's self-measurement over two phases: each
+// figure's worse value.
+func worseHealth(a, b results.ClientHealth) results.ClientHealth {
+	a.CPUShare, a.CPUs, a.GCShare = max(a.CPUShare, b.CPUShare), max(a.CPUs, b.CPUs), max(a.GCShare, b.GCShare)
+	a.GCPauseP99, a.GCPauseMax = max(a.GCPauseP99, b.GCPauseP99), max(a.GCPauseMax, b.GCPauseMax)
+	a.SchedLatencyP99, a.RecordBacklog = max(a.SchedLatencyP99, b.SchedLatencyP99), max(a.RecordBacklog, b.RecordBacklog)
+	return a
 }

@@ -150,6 +150,9 @@ type Step struct {
 	Warmup    *timing.Plan
 	// Stop is the profiling phase's stop conditions after defaults.
 	Stop config.Stop
+	// Phases are the plans of a multi-phase run (config.Phases), in order;
+	// Strategy, Profiling and Stop are then its first profiling phase's.
+	Phases []PhasePlan
 
 	Registry *plugin.Registry
 	Log      *slog.Logger
@@ -159,6 +162,13 @@ type Step struct {
 	samplerSpec *plugin.Spec
 	// shard is the process's part of the load (zero: all of it).
 	shard config.Shard
+}
+
+// PhasePlan is one phase of a multi-phase run, built and planned.
+type PhasePlan struct {
+	Config   config.Phase
+	Strategy timing.Strategy
+	Plan     *timing.Plan
 }
 
 // Describe renders the step for people: one line per fact, as loadstar
@@ -184,10 +194,21 @@ func (s *Step) Describe() string {
 	phase := func(name string, st timing.Strategy, pl *timing.Plan) {
 		fmt.Fprintf(&b, "%-10s %s — %s; %s\n", name, st, pl.Load.Description, describePlan(pl))
 	}
-	if s.Warmup != nil {
-		phase("warmup", s.WarmupStrategy, s.Warmup)
+	switch {
+	case len(s.Phases) > 0:
+		for _, ph := range s.Phases {
+			label := ph.Config.Name
+			if ph.Config.Warmup {
+				label += " (warmup)"
+			}
+			phase(label, ph.Strategy, ph.Plan)
+		}
+	default:
+		if s.Warmup != nil {
+			phase("warmup", s.WarmupStrategy, s.Warmup)
+		}
+		phase("profiling", s.Strategy, s.Profiling)
 	}
-	phase("profiling", s.Strategy, s.Profiling)
 	seed := fmt.Sprint(s.Seed)
 	if !s.Config.SeedSet {
 		seed += " (drawn; pass seed= to reproduce)"
@@ -343,6 +364,9 @@ func (st *Step) buildClient() error {
 // none is given, and the optional warmup.
 func (st *Step) planPhases(o *options) error {
 	cfg := st.Config
+	if len(cfg.Phases) > 0 {
+		return st.planMultiPhase()
+	}
 	var err error
 	if st.Strategy, err = strategy(st.Registry, cfg.Timing, st.Info.Timestamps); err != nil {
 		return err
@@ -421,6 +445,36 @@ func (st *Step) plan(s timing.Strategy, stop config.Stop, ph record.Phase) (*tim
 		pl.Load.Description += ", " + env.Prefill.String()
 	}
 	return pl, nil
+}
+
+// planMultiPhase builds and plans each phase of a multi-phase run; the
+// first profiling phase stands for the run where one plan is asked for.
+func (st *Step) planMultiPhase() error {
+	cfg := st.Config
+	st.Phases = make([]PhasePlan, len(cfg.Phases))
+	for i, ph := range cfg.Phases {
+		spec := ph.Timing
+		if spec == nil {
+			spec = cfg.Timing
+		}
+		strat, err := strategy(st.Registry, spec, st.Info.Timestamps && spec == nil)
+		if err != nil {
+			return fmt.Errorf("phase %s: %w", ph.Name, err)
+		}
+		kind := record.Profiling
+		if ph.Warmup {
+			kind = record.Warmup
+		}
+		pl, err := st.plan(strat, ph.Stop, kind)
+		if err != nil {
+			return fmt.Errorf("phase %s: %w", ph.Name, err)
+		}
+		st.Phases[i] = PhasePlan{Config: ph, Strategy: strat, Plan: pl}
+		if !ph.Warmup && st.Profiling == nil {
+			st.Strategy, st.Profiling, st.Stop = strat, pl, ph.Stop
+		}
+	}
+	return nil
 }
 
 // env is the timing environment of one phase.

@@ -829,6 +829,58 @@ func TestRunPrefillNeedsStreaming(t *testing.T) {
 	}
 }
 
+// A multi-phase run: a warmup, a low-rate and a burst phase, each
+// profiling phase with its own results block; the run's covers both.
+func TestRunPhases(t *testing.T) {
+	h := newHarness(t, fastMock())
+	cfg := h.bench(true, nil, config.Stop{})
+	rate := func(r float64) *plugin.Spec { return spec(plugin.TimingStrategy, "request_rate", "rate", r) }
+	cfg.Phases = []config.Phase{
+		{Name: "warm", Warmup: true, Timing: concurrency(2), Stop: config.Stop{Requests: 5}},
+		{Name: "low", Timing: rate(50), Stop: config.Stop{Duration: 400 * time.Millisecond}},
+		{Name: "burst", Timing: rate(200), Stop: config.Stop{Duration: 400 * time.Millisecond}},
+	}
+	sum := h.run(context.Background(), cfg, prompts(8, 1))
+	if n := len(h.tally.phase(record.Warmup)); n != 5 {
+		t.Errorf("%d warmup records, want 5", n)
+	}
+	prof := h.tally.phase(record.Profiling)
+	byIndex := map[int]int{}
+	for _, r := range prof {
+		byIndex[r.PhaseIndex]++
+	}
+	if byIndex[1] != 20 || byIndex[2] != 80 || len(prof) != 100 {
+		t.Errorf("records by phase %v (%d in all), want 20 of low and 80 of burst", byIndex, len(prof))
+	}
+	if m := sum.Metric("request_count"); m == nil || m.Value != 100 || sum.Info.Issued != 100 {
+		t.Errorf("run: request_count %+v, issued %d; want 100 (warmup excluded)", m, sum.Info.Issued)
+	}
+	if len(sum.Phases) != 2 {
+		t.Fatalf("%d phase results, want low and burst", len(sum.Phases))
+	}
+	for i, want := range []struct {
+		name      string
+		n         float64
+		rate      float64
+		minTputRS float64
+	}{{"low", 20, 50, 40}, {"burst", 80, 200, 160}} {
+		ph := sum.Phases[i]
+		if ph.Name != want.name || ph.Info.ScheduledRate != want.rate || ph.Info.Issued != int(want.n) {
+			t.Errorf("phase %d: %s at %v req/s, %d issued; want %s at %v, %v", i, ph.Name, ph.Info.ScheduledRate, ph.Info.Issued, want.name, want.rate, want.n)
+		}
+		ps := ph.Summary(sum)
+		if m := ps.Metric("request_count"); m == nil || m.Value != want.n {
+			t.Errorf("phase %s: request_count %+v, want %v", ph.Name, m, want.n)
+		}
+		if m := ps.Metric("request_throughput"); m == nil || m.Value < want.minTputRS {
+			t.Errorf("phase %s: request_throughput %+v, want about %v req/s", ph.Name, m, want.rate)
+		}
+	}
+	if sum.Phase("burst") != &sum.Phases[1] || sum.Phase("warm") != nil {
+		t.Error("Summary.Phase finds profiling phases by name only")
+	}
+}
+
 // A recorded body (raw_payload, inputs_json) is sent as it is: no history,
 // model or stream flag added.
 func TestRunSendsRawPayloadVerbatim(t *testing.T) {

@@ -77,7 +77,7 @@ func (s *sender) Send(c *timing.Credit) int64 {
 	sess := c.Session
 	turn := &sess.Conv.Turns[c.Turn]
 	rec := s.queue.get()
-	rec.Phase = c.Phase
+	rec.Phase, rec.PhaseIndex = c.Phase, c.PhaseIndex
 	rec.SessionNum = int(sess.Num)
 	rec.ConversationID = sess.Conv.ID
 	rec.TurnIndex = c.Turn

@@ -254,7 +254,8 @@ func (p *phase) sendReleased(s *Session, turn int, num, sched, credit int64) int
 		}
 		slot = &prefillSlot{gate: p.prefill}
 	}
-	c := &Credit{Session: s, Turn: turn, Num: num, Phase: p.env.Phase, ScheduledNs: sched, CreditNs: credit, prefill: slot}
+	c := &Credit{Session: s, Turn: turn, Num: num, Phase: p.env.Phase, PhaseIndex: p.env.PhaseIndex,
+		ScheduledNs: sched, CreditNs: credit, prefill: slot}
 	if pc := p.env.Cancel.Percent; pc > 0 && unitFloat(splitmix64(p.cancelSeed+uint64(num)))*100 < pc {
 		c.Cancel, c.CancelAfter = true, p.env.Cancel.Delay
 	}

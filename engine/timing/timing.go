@@ -58,6 +58,8 @@ type Env struct {
 	// with NewRand(Seed, concern).
 	Seed  uint64
 	Phase record.Phase
+	// PhaseIndex numbers the phase in a multi-phase run (config.Phases).
+	PhaseIndex int
 	// Stop conditions of the phase; the first met wins. None = run until the
 	// schedule (fixed_schedule) or ctx ends.
 	Stop   config.Stop
@@ -128,6 +130,8 @@ type Credit struct {
 	Turn    int   // index into Session.Conv.Turns
 	Num     int64 // request number within the phase, from 0 (over all shards, as Session.Num)
 	Phase   record.Phase
+	// PhaseIndex numbers the phase in a multi-phase run (config.Phases).
+	PhaseIndex int
 	// ScheduledNs is when the plan wanted the turn sent; CreditNs when the
 	// strategy released it. StartNs − ScheduledNs is the issue delay;
 	// CreditNs − ScheduledNs the part of it spent held back (a concurrency

@@ -329,6 +329,7 @@ func TestRunKwargsInRunOrder(t *testing.T) {
 		"--ui-type", "none", "--auto-plot", "--failed-request-threshold", "0.5", "--wait-for-model-timeout", "60", "--streaming", "--prefill-concurrency", "1", "--prefill-concurrency-ramp-duration", "2").cells[0].Config
 	cfg.Abort.Unreachable = false
 	cfg.Stop.Sessions = 3
+	cfg.Phases = []config.Phase{{Name: "p", Stop: config.Stop{Requests: 1}}}
 	cfg.Thresholds = []config.Threshold{{Metric: "m", Expr: "< 1"}}
 	cfg.URLSelection = &plugin.Spec{Category: plugin.URLSelectionStrategy, Name: "round_robin"}
 	cfg.Validity.FailOnInvalid = !cfg.Validity.FailOnInvalid

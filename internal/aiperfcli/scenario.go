@@ -68,6 +68,9 @@ func (r *renderer) runKwargs(cfg *config.Benchmark) []kwarg {
 	if cfg.Warmup != nil {
 		add("warmup", r.warmup(cfg.Warmup))
 	}
+	if len(cfg.Phases) > 0 {
+		add("phases", r.phases(cfg.Phases))
+	}
 	if cfg.Prefill.Concurrency > 0 {
 		add("prefill_concurrency", strconv.Itoa(cfg.Prefill.Concurrency))
 	}
@@ -152,6 +155,34 @@ func (r *renderer) warmup(w *config.Warmup) string {
 		parts = append(parts, fmt.Sprintf("%q: %s", "prefill_ramp", durationLit(w.Prefill.Ramp)))
 	}
 	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// phases renders a multi-phase run's phases as run()'s list of dicts.
+func (r *renderer) phases(phs []config.Phase) string {
+	items := make([]string, len(phs))
+	for i, ph := range phs {
+		parts := []string{fmt.Sprintf("%q: %q", "name", ph.Name)}
+		if ph.Warmup {
+			parts = append(parts, fmt.Sprintf("%q: True", "warmup"))
+		}
+		if ph.Timing != nil {
+			parts = append(parts, fmt.Sprintf("%q: %s", "timing", r.spec(ph.Timing)))
+		}
+		if ph.Stop.Requests > 0 {
+			parts = append(parts, fmt.Sprintf("%q: %d", "requests", ph.Stop.Requests))
+		}
+		if ph.Stop.Sessions > 0 {
+			parts = append(parts, fmt.Sprintf("%q: %d", "sessions", ph.Stop.Sessions))
+		}
+		if ph.Stop.Duration > 0 {
+			parts = append(parts, fmt.Sprintf("%q: %s", "duration", durationLit(ph.Stop.Duration)))
+		}
+		if ph.Grace > 0 {
+			parts = append(parts, fmt.Sprintf("%q: %s", "grace", durationLit(ph.Grace)))
+		}
+		items[i] = "{" + strings.Join(parts, ", ") + "}"
+	}
+	return "[" + strings.Join(items, ", ") + "]"
 }
 
 // slosLit renders goodput objectives as run()'s slos dict.

@@ -44,7 +44,7 @@ func Detect(f *os.File, noColor bool) Style {
 }
 
 // defaultExporters are the console exporters run when a plan names none, in order.
-var defaultExporters = []string{"metrics", "errors", "validity", "thresholds", "server_metrics", "footer"}
+var defaultExporters = []string{"metrics", "phases", "errors", "validity", "thresholds", "server_metrics", "footer"}
 
 // Classes returns the console_exporter plugins of this package, keyed by
 // the Go name of their manifest class path (go:internal/console.<Key>).
@@ -56,6 +56,7 @@ func Classes() map[string]*plugin.Class {
 		"Metrics":       mk(Metrics{}),
 		"Errors":        mk(Errors{}),
 		"Validity":      mk(Validity{}),
+		"Phases":        mk(Phases{}),
 		"Thresholds":    mk(Thresholds{}),
 		"ServerMetrics": mk(ServerMetrics{}),
 		"Footer":        mk(Footer{}),
@@ -71,6 +72,8 @@ func newBuiltin(name string) (Exporter, error) {
 		return Errors{}, nil
 	case "validity":
 		return Validity{}, nil
+	case "phases":
+		return Phases{}, nil
 	case "thresholds":
 		return Thresholds{}, nil
 	case "server_metrics":

@@ -101,6 +101,9 @@ func summaryJSON(sum *results.Summary) ([]byte, error) {
 		}
 		m.Set("warmup_metrics", w)
 	}
+	if len(sum.Phases) > 0 {
+		m.Set("phases", phasesJSON(sum.Phases))
+	}
 	for i := range sum.Metrics {
 		mt := &sum.Metrics[i]
 		if !done[mt.Tag] && mt.Group != loadstarGroup {
@@ -120,6 +123,40 @@ func summaryJSON(sum *results.Summary) ([]byte, error) {
 		return nil, fmt.Errorf("export: profile JSON: %w", err)
 	}
 	return out.Bytes(), nil
+}
+
+// phasesJSON renders a multi-phase run's profiling phases, each block
+// laid out as the run's own: the metric blocks by tag (as warmup_metrics),
+// error_summary, start and end, and loadstar's verdict and counts.
+func phasesJSON(phases []results.PhaseResult) []any {
+	out := make([]any, len(phases))
+	for i := range phases {
+		ph := &phases[i]
+		b := ordered.New(len(ph.Metrics) + 6)
+		b.Set("name", ph.Name)
+		if !ph.Info.Start.IsZero() {
+			b.Set("start_time", isoTime(ph.Info.Start))
+		}
+		if !ph.Info.End.IsZero() {
+			b.Set("end_time", isoTime(ph.Info.End))
+		}
+		for j := range ph.Metrics {
+			if mt := &ph.Metrics[j]; mt.Group != loadstarGroup {
+				b.Set(mt.Tag, metricBlock(mt))
+			}
+		}
+		b.Set("error_summary", errorSummary(ph.Errors))
+		l := ordered.FromPairs("scheduled_rate", pyFloat(ph.Info.ScheduledRate), "issued", ph.Info.Issued,
+			"dropped", ph.Info.Dropped, "verdict", verdictBlock(&ph.Verdict))
+		for j := range ph.Metrics {
+			if mt := &ph.Metrics[j]; mt.Group == loadstarGroup {
+				l.Set(mt.Tag, metricBlock(mt))
+			}
+		}
+		b.Set("loadstar", l)
+		out[i] = b
+	}
+	return out
 }
 
 // metricBlock is AIPerf's JsonMetricResult: unit, avg, p1…p99, min, max,

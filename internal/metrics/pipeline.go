@@ -82,8 +82,11 @@ type Pipeline struct {
 	recordProcs []RecordProcessor
 	resultProcs []ResultsProcessor
 	results     *MetricResults
-	sinks       []RecordSink
-	flushers    []interface{ Flush() }
+	// phaseInfo is each phase's run information (multi-phase runs), by
+	// config.Phases index, set by PhaseDone.
+	phaseInfo []results.RunInfo
+	sinks     []RecordSink
+	flushers  []interface{ Flush() }
 
 	in   chan *record.Record
 	out  chan processed
@@ -196,6 +199,17 @@ func prepare(cfg *config.Benchmark, rt *config.Runtime, s Setup) (*Pipeline, err
 		w := NewMetricResults(p.app, slos, limit, 0)
 		w.phase, w.thresholds = record.Warmup, th
 		p.resultProcs = append(p.resultProcs, w)
+	}
+	p.phaseInfo = make([]results.RunInfo, len(cfg.Phases))
+	for i, ph := range cfg.Phases {
+		if ph.Warmup {
+			continue
+		}
+		// Each profiling phase's results block: the same metrics over the
+		// phase's requests alone.
+		mr := NewMetricResults(p.app, slos, limit, 0)
+		mr.byIndex, mr.index, mr.thresholds, mr.cancelOn = true, i, th, p.results.cancelOn
+		p.resultProcs = append(p.resultProcs, &phaseProc{MetricResults: mr, name: ph.Name, info: &p.phaseInfo[i]})
 	}
 	for _, sk := range p.sinks {
 		if f, ok := sk.(interface{ Flush() }); ok {
@@ -356,6 +370,37 @@ func (p *Pipeline) sinkRecord(rec *record.Record, v *Values) {
 	for _, sk := range p.sinks {
 		sk.WriteRecord(&p.row)
 	}
+}
+
+// PhaseDone records what the runner knows of phase i of a multi-phase run
+// (its bounds, load, issued and dropped requests) for its results block.
+// Call it before Finish, from the goroutine that calls Finish.
+func (p *Pipeline) PhaseDone(i int, info results.RunInfo) {
+	if i >= 0 && i < len(p.phaseInfo) {
+		p.phaseInfo[i] = info
+	}
+}
+
+// phaseProc summarizes one profiling phase of a multi-phase run into
+// Summary.Phases.
+type phaseProc struct {
+	*MetricResults
+	name string
+	info *results.RunInfo
+}
+
+// Summarize implements ResultsProcessor.
+func (pp *phaseProc) Summarize(ctx context.Context, s *results.Summary) error {
+	info := *pp.info
+	info.BenchmarkID, info.Seed, info.EndpointType, info.Endpoint = s.Info.BenchmarkID, s.Info.Seed, s.Info.EndpointType, s.Info.Endpoint
+	info.Streaming, info.ArtifactDir = s.Info.Streaming, s.Info.ArtifactDir
+	sub := &results.Summary{Info: info, Config: s.Config, TokenSource: s.TokenSource, Version: s.Version}
+	if err := pp.MetricResults.Summarize(ctx, sub); err != nil {
+		return err
+	}
+	s.Phases = append(s.Phases, results.PhaseResult{Name: pp.name, Info: sub.Info, Metrics: sub.Metrics,
+		Errors: sub.Errors, Verdict: sub.Verdict, Warnings: sub.Warnings, Notes: sub.Notes})
+	return nil
 }
 
 // Finish drains the records added so far and computes the Summary.

@@ -33,8 +33,11 @@ const sliceDigits = 2
 // computes AIPerf's statistics, aggregates, derived metrics, goodput, time
 // slices and loadstar's validity verdict.
 type MetricResults struct {
-	// phase is the phase whose records this processor summarizes.
-	phase record.Phase
+	// phase is the phase whose records this processor summarizes; with
+	// byIndex, only those of the multi-phase run's phase index.
+	phase   record.Phase
+	byIndex bool
+	index   int
 	// cancelOn: the plan cancels requests, so cancelled_request_count is
 	// reported even when none was.
 	cancelOn bool
@@ -173,7 +176,7 @@ func NewMetricResults(app Applicability, slos []slo, limit int, slice time.Durat
 // than the processor's (warmup records, for the profiling results) are
 // ignored.
 func (m *MetricResults) ProcessResult(rec *record.Record, v *Values) error {
-	if rec.Phase != m.phase {
+	if rec.Phase != m.phase || m.byIndex && rec.PhaseIndex != m.index {
 		return nil
 	}
 	m.mu.Lock()

@@ -365,6 +365,8 @@ func (n ConsoleExporterType) String() string { return string(n) }
 const (
 	// ConsoleExporterTypeMetrics: The metrics table in AIPerf's layout (avg, min, max, p99, p90, p50, std).
 	ConsoleExporterTypeMetrics ConsoleExporterType = "metrics"
+	// ConsoleExporterTypePhases: One row per profiling phase of a multi-phase run (run(phases = [...])): requests, duration, scheduled and achieved rate, TTFT p50/p99, errors, verdict; nothing for a single phase.
+	ConsoleExporterTypePhases ConsoleExporterType = "phases"
 	// ConsoleExporterTypeErrors: Error summary grouped by code, type and message (messages that differ only in numbers are one row, the numbers that varied shown as <n>).
 	ConsoleExporterTypeErrors ConsoleExporterType = "errors"
 	// ConsoleExporterTypeValidity: Issue delay, schedule-corrected latency, achieved vs scheduled rate and the VALID/INVALID verdict with reasons.
@@ -379,7 +381,7 @@ const (
 
 // ConsoleExporterTypeValues lists the built-in console_exporter plugins in manifest order.
 func ConsoleExporterTypeValues() []ConsoleExporterType {
-	return []ConsoleExporterType{ConsoleExporterTypeMetrics, ConsoleExporterTypeErrors, ConsoleExporterTypeValidity, ConsoleExporterTypeThresholds, ConsoleExporterTypeServerMetrics, ConsoleExporterTypeFooter}
+	return []ConsoleExporterType{ConsoleExporterTypeMetrics, ConsoleExporterTypePhases, ConsoleExporterTypeErrors, ConsoleExporterTypeValidity, ConsoleExporterTypeThresholds, ConsoleExporterTypeServerMetrics, ConsoleExporterTypeFooter}
 }
 
 // UIType names a built-in ui plugin.

@@ -152,6 +152,21 @@ func (e *Env) noteOutcome(sum *results.Summary) {
 	}
 }
 
+// forgetAllFailed drops the steps of dirs from those in which every
+// request failed: a search that found its answer counts a probe that
+// overloaded the server as a failed probe, not as a failed script.
+func (e *Env) forgetAllFailed(dirs map[string]bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	kept := e.allFailed[:0]
+	for _, d := range e.allFailed {
+		if !dirs[d] {
+			kept = append(kept, d)
+		}
+	}
+	e.allFailed = kept
+}
+
 // AllFailedSteps returns the artifact directories of steps in which every
 // request failed.
 func (e *Env) AllFailedSteps() []string {

@@ -576,6 +576,15 @@ func searchBuiltin(thread *starlark.Thread, fn *starlark.Builtin, args starlark.
 	if err != nil {
 		return nil, err
 	}
+	if sr.Found { // probes beyond the answer may fail whole: that is how they fail
+		probes := map[string]bool{}
+		for _, o := range sp.outs {
+			if o.res.sum != nil {
+				probes[o.res.sum.Info.ArtifactDir] = true
+			}
+		}
+		env.forgetAllFailed(probes)
+	}
 	return sp.report(sr)
 }
 

@@ -323,7 +323,7 @@ func (c *cluster) kubelet(t *testing.T, ctx context.Context, attempts []attempt,
 	}
 }
 
-func runOn(t *testing.T, shards int, attempts []attempt) (*kube.Outcome, string, string, error, *cluster) {
+func runOn(t *testing.T, shards int, attempts []attempt) (*kube.Outcome, string, string, *cluster, error) {
 	t.Helper()
 	c := newCluster(t, shards)
 	m, _ := generate(t, shards)
@@ -339,11 +339,11 @@ func runOn(t *testing.T, shards int, attempts []attempt) (*kube.Outcome, string,
 	}()
 	o, err := kube.Run(ctx, c.cs, m, kube.RunOptions{Out: out, Every: 10 * time.Millisecond, Log: &log})
 	wg.Wait()
-	return o, out, log.String(), err, c
+	return o, out, log.String(), c, err
 }
 
 func TestRunSucceeds(t *testing.T) {
-	o, out, log, err, c := runOn(t, 3, []attempt{{index: 0}, {index: 1}, {index: 2}})
+	o, out, log, c, err := runOn(t, 3, []attempt{{index: 0}, {index: 1}, {index: 2}})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log)
 	}
@@ -376,7 +376,7 @@ func TestRunSucceeds(t *testing.T) {
 // A retried index is named with its failed attempt, and only the attempt
 // that completed it is merged (the failed one's partial upload is not).
 func TestRunRetriedIndex(t *testing.T) {
-	o, _, log, err, _ := runOn(t, 3, []attempt{{index: 0}, {index: 1, fail: true, upload: true}, {index: 2}, {index: 1}})
+	o, _, log, _, err := runOn(t, 3, []attempt{{index: 0}, {index: 1, fail: true, upload: true}, {index: 2}, {index: 1}})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log)
 	}
@@ -392,7 +392,7 @@ func TestRunRetriedIndex(t *testing.T) {
 // A failed index is reported by name; nothing is merged, what the other
 // shards measured is kept.
 func TestRunFailedIndex(t *testing.T) {
-	o, out, log, err, _ := runOn(t, 3, []attempt{{index: 0}, {index: 1, fail: true}, {index: 1, fail: true}, {index: 2}})
+	o, out, log, _, err := runOn(t, 3, []attempt{{index: 0}, {index: 1, fail: true}, {index: 1, fail: true}, {index: 2}})
 	if err == nil || !strings.Contains(err.Error(), "shard(s) 1 of 3 left no results") {
 		t.Fatalf("err = %v\n%s", err, log)
 	}

@@ -76,7 +76,7 @@ func TestMockCommandServes(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(rec), `"path":"/v1/chat/completions"`) || strings.Contains(string(rec), "sk-cli-secret") ||
-		!strings.Contains(string(rec), `"Authorization":"[REDACTED]"`) {
+		!strings.Contains(string(rec), `"Authorization":"<redacted>"`) {
 		t.Fatalf("record:\n%s", rec)
 	}
 }

@@ -48,6 +48,12 @@ func PluginRegistry(app *App, dirs []string) (*plugin.Registry, error) {
 func loadPlugins(app *App, dirs []string) (reg *plugin.Registry, discoverErr, loadErr error) {
 	wd, _ := os.Getwd()
 	found, derr := plugin.Discover(dirs, os.Getenv(plugin.EnvPlugins), wd)
+	for _, p := range found {
+		if p.Source == plugin.LocalPluginsSource {
+			// Code from the working directory is never loaded silently.
+			app.Logger.Info("loading plugin package from the working directory", "dir", p.Dir)
+		}
+	}
 	reg, lerr := outputs.NewRegistry(plugin.WithPackages(found...), plugin.WithLogger(app.Logger), plugin.WithBuiltinVersion(binaryVersion()))
 	return reg, derr, lerr
 }

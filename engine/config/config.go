@@ -18,6 +18,7 @@ import (
 
 	"github.com/loadstar/loadstar/engine/ordered"
 	"github.com/loadstar/loadstar/engine/plugin"
+	"github.com/loadstar/loadstar/engine/redact"
 )
 
 // Benchmark is one benchmark step: the validated plan of a run.
@@ -581,10 +582,26 @@ func (b *Benchmark) Describe() *ordered.Map {
 }
 
 func describeValue(name string, v any) any {
-	if plugin.IsSecretName(name) {
-		return plugin.Redacted
+	return describeIn(name, v, false)
+}
+
+// describeIn is describeValue inside a headers argument (inHeaders: keys are
+// header names, strings "Name: value" lines) or not; secrets are hidden by
+// package redact's rules.
+func describeIn(name string, v any, inHeaders bool) any {
+	if redact.IsSecretName(name) {
+		return redact.Redacted
 	}
+	inHeaders = inHeaders || strings.Contains(strings.ToLower(name), "header")
+	params := name == "url_params"
 	switch x := v.(type) {
+	case string:
+		if inHeaders {
+			return redact.HeaderLine(x)
+		}
+		return redact.URL(x)
+	case plugin.Secret:
+		return redact.Redacted
 	case time.Duration:
 		return x.String()
 	case *plugin.Spec:
@@ -593,7 +610,14 @@ func describeValue(name string, v any) any {
 		c := ordered.New(x.Len())
 		for _, k := range x.Keys() {
 			e, _ := x.Get(k)
-			c.Set(k, describeValue(k, e))
+			switch s, isStr := e.(string); {
+			case inHeaders && isStr:
+				c.Set(k, redact.Header(k, s))
+			case inHeaders && redact.IsSecretHeader(k), params && redact.IsSecretParam(k):
+				c.Set(k, redact.Redacted)
+			default:
+				c.Set(k, describeIn(k, e, inHeaders))
+			}
 		}
 		return c
 	case plugin.Func:
@@ -601,33 +625,19 @@ func describeValue(name string, v any) any {
 	case []string:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = redactHeaderLine(e)
+			out[i] = describeIn("", e, inHeaders)
 		}
 		return out
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			if s, ok := e.(string); ok {
-				out[i] = redactHeaderLine(s)
-			} else {
-				out[i] = describeValue("", e)
-			}
+			out[i] = describeIn("", e, inHeaders)
 		}
 		return out
 	case fmt.Stringer:
 		return x.String()
 	}
 	return v
-}
-
-// redactHeaderLine hides the value of a "Name: value" header line whose name
-// holds a secret (Authorization, x-api-key, ...).
-func redactHeaderLine(s string) string {
-	name, _, ok := strings.Cut(s, ":")
-	if ok && plugin.IsSecretName(strings.TrimSpace(name)) {
-		return strings.TrimSpace(name) + ": " + plugin.Redacted
-	}
-	return s
 }
 
 // Runtime is how this process runs (AIPerf's ServiceConfig).

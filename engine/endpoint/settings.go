@@ -11,6 +11,7 @@ import (
 	"github.com/loadstar/loadstar/engine/dataset"
 	"github.com/loadstar/loadstar/engine/ordered"
 	"github.com/loadstar/loadstar/engine/plugin"
+	"github.com/loadstar/loadstar/engine/redact"
 )
 
 // Defaults of the common parameters.
@@ -200,6 +201,16 @@ func NewSettings(name string, md plugin.EndpointMetadata, args plugin.Args) (*Se
 	return s, nil
 }
 
+// ShownURLs returns the request URLs joined by sep for messages and
+// reports, with secrets hidden (secret url_params; redact.URL).
+func (s *Settings) ShownURLs(sep string) string {
+	shown := make([]string, len(s.URLs))
+	for i, u := range s.URLs {
+		shown[i] = redact.URL(u)
+	}
+	return strings.Join(shown, sep)
+}
+
 // Model returns the model of req: Request.Model, else the turn's model,
 // else the first configured model.
 func (s *Settings) Model(req *Request) string {
@@ -253,12 +264,18 @@ func buildURL(base, subPath string, custom *string, params *ordered.Map) (string
 	if strings.TrimSpace(base) == "" {
 		return "", errors.New("empty URL")
 	}
+	shown := redact.URL(base) // error messages never quote a credential
 	u, err := url.Parse(withScheme(strings.TrimSpace(base)))
 	if err != nil {
-		return "", fmt.Errorf("bad URL %q: %v", base, err)
+		return "", fmt.Errorf("bad URL %q: %v", shown, redact.URL(err.Error()))
 	}
 	if u.Host == "" {
-		return "", fmt.Errorf("bad URL %q: no host", base)
+		return "", fmt.Errorf("bad URL %q: no host", shown)
+	}
+	if u.User != nil {
+		// The transport never sends user information; refusing it here
+		// beats a run of 100 % errors.
+		return "", fmt.Errorf("bad URL %q: user information (user:password@) is not sent; give credentials as a header, e.g. headers = {\"Authorization\": \"Basic <base64 of user:password>\"}", shown)
 	}
 	basePath := strings.TrimRight(u.Path, "/")
 	sub := subPath
@@ -279,7 +296,7 @@ func buildURL(base, subPath string, custom *string, params *ordered.Map) (string
 	if u.RawQuery != "" || params.Len() > 0 {
 		q, err := mergeQuery(u.RawQuery, params)
 		if err != nil {
-			return "", fmt.Errorf("bad URL %q: %v", base, err)
+			return "", fmt.Errorf("bad URL %q: %v", shown, err)
 		}
 		u.RawQuery = q
 	}

@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/loadstar/loadstar/engine/redact"
 )
 
 // recorder writes one JSON line per received request to w, each line in a
@@ -31,29 +32,21 @@ type RecordedRequest struct {
 	Body json.RawMessage `json:"body,omitempty"`
 }
 
-// Redacted replaces the value of every credential header in records.
-const Redacted = "[REDACTED]"
-
-// secretHeaders are never written to a record (lower case).
-var secretHeaders = map[string]bool{
-	"authorization": true, "proxy-authorization": true, "x-api-key": true, "api-key": true,
-	"cookie": true, "x-goog-api-key": true, "openai-api-key": true, "x-auth-token": true,
-}
+// Redacted replaces the value of every credential header and secret query
+// parameter in records (package redact's rules).
+const Redacted = redact.Redacted
 
 func (r *recorder) record(ctx *fasthttp.RequestCtx, log *slog.Logger) {
 	rec := RecordedRequest{
 		Time:    time.Now().UTC(),
 		Method:  string(ctx.Method()),
 		Path:    string(ctx.Path()),
-		Query:   string(ctx.QueryArgs().QueryString()),
+		Query:   redact.Query(string(ctx.QueryArgs().QueryString())),
 		Headers: map[string]string{},
 	}
 	for k, v := range ctx.Request.Header.All() {
 		name := string(k)
-		val := string(v)
-		if secretHeaders[strings.ToLower(name)] {
-			val = Redacted
-		}
+		val := redact.Header(name, string(v))
 		if prev, ok := rec.Headers[name]; ok {
 			val = prev + ", " + val
 		}
@@ -67,11 +60,13 @@ func (r *recorder) record(ctx *fasthttp.RequestCtx, log *slog.Logger) {
 			rec.Body, _ = json.Marshal(string(body))
 		}
 	}
-	line, err := json.Marshal(rec)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // <redacted> stays readable
+	if enc.Encode(rec) != nil {
 		return
 	}
-	line = append(line, '\n')
+	line := buf.Bytes() // Encode ends the line
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, err := r.w.Write(line); err != nil && !r.failed {

@@ -11,6 +11,7 @@ import (
 	"github.com/loadstar/loadstar/engine/dist"
 	"github.com/loadstar/loadstar/engine/errext"
 	"github.com/loadstar/loadstar/engine/ordered"
+	"github.com/loadstar/loadstar/engine/redact"
 )
 
 // Category names a kind of plugin (a section of plugins.yaml).
@@ -467,40 +468,53 @@ func Namespace(c Category) string {
 	return string(c)
 }
 
-// IsSecretName reports whether an argument or header name holds a secret:
-// api keys, authorization headers, passwords, secrets, bearer and access
-// tokens — but not token counts (max_tokens) or metric names
-// (time_to_first_token).
-func IsSecretName(name string) bool {
-	n := strings.ToLower(strings.ReplaceAll(name, "-", "_"))
-	switch {
-	case strings.Contains(n, "key") && !strings.Contains(n, "keepalive"),
-		strings.Contains(n, "secret"), strings.Contains(n, "authorization"),
-		strings.Contains(n, "password"), strings.Contains(n, "credential"),
-		strings.Contains(n, "bearer"), n == "token":
-		return true
-	}
-	for _, p := range []string{"access", "auth", "api", "hf", "refresh", "session", "id", "bearer", "oauth", "github", "gitlab"} {
-		if n == p+"_token" || strings.HasSuffix(n, "_"+p+"_token") {
-			return true
-		}
-	}
-	return false
-}
+// IsSecretName reports whether an argument name holds a secret; it is
+// redact.IsSecretName, loadstar's one rule (kept here for plugin authors).
+func IsSecretName(name string) bool { return redact.IsSecretName(name) }
 
 // Redacted is what secrets are replaced with wherever they could be printed.
-const Redacted = "<redacted>"
+const Redacted = redact.Redacted
 
-// FormatValue renders an argument value in Starlark syntax, redacting secrets.
+// FormatValue renders an argument value in Starlark syntax, redacting
+// secrets (the rules of package redact: secret-named arguments, secret
+// headers in a headers dict or list, secret url_params, URL passwords).
 func FormatValue(name string, v any) string {
-	if IsSecretName(name) {
+	return formatValue(name, v, contextOf(name, plainValue))
+}
+
+// valueContext says how the strings and keys of an argument are read.
+type valueContext int
+
+const (
+	plainValue  valueContext = iota
+	headerValue              // keys are header names, strings "Name: value" lines
+	paramValue               // keys are URL query parameters
+)
+
+func contextOf(name string, outer valueContext) valueContext {
+	n := strings.ToLower(name)
+	switch {
+	case strings.Contains(n, "header"):
+		return headerValue
+	case n == "url_params" || n == "query" || n == "params":
+		return paramValue
+	}
+	return outer
+}
+
+func formatValue(name string, v any, ctx valueContext) string {
+	if redact.IsSecretName(name) {
 		return fmt.Sprintf("%q", Redacted)
 	}
 	switch x := v.(type) {
 	case nil:
 		return "None"
 	case string:
-		return fmt.Sprintf("%q", x)
+		switch ctx {
+		case headerValue:
+			return fmt.Sprintf("%q", redact.HeaderLine(x))
+		}
+		return fmt.Sprintf("%q", redact.URL(x))
 	case Secret:
 		return fmt.Sprintf("%q", Redacted)
 	case bool:
@@ -516,24 +530,38 @@ func FormatValue(name string, v any) string {
 		return x.String()
 	case []string:
 		if len(x) == 1 { // a list-of-strings argument takes a string too
-			return fmt.Sprintf("%q", x[0])
+			return formatValue("", x[0], ctx)
 		}
 		parts := make([]string, len(x))
 		for i, s := range x {
-			parts[i] = fmt.Sprintf("%q", s)
+			parts[i] = formatValue("", s, ctx)
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
 	case []any:
 		parts := make([]string, len(x))
 		for i, e := range x {
-			parts[i] = FormatValue("", e)
+			parts[i] = formatValue("", e, ctx)
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
 	case *ordered.Map:
 		parts := make([]string, 0, x.Len())
 		for _, k := range x.Keys() {
 			e, _ := x.Get(k)
-			parts = append(parts, fmt.Sprintf("%q: %s", k, FormatValue(k, e)))
+			var val string
+			switch {
+			case ctx == headerValue && redact.IsSecretHeader(k),
+				ctx == paramValue && redact.IsSecretParam(k):
+				val = fmt.Sprintf("%q", Redacted)
+			case ctx == headerValue:
+				if str, ok := e.(string); ok {
+					val = fmt.Sprintf("%q", redact.Header(k, str))
+					break
+				}
+				fallthrough
+			default:
+				val = formatValue(k, e, contextOf(k, ctx))
+			}
+			parts = append(parts, fmt.Sprintf("%q: %s", k, val))
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
 	case Func:

@@ -16,6 +16,10 @@ const EnvPlugins = "LOADSTAR_PLUGINS"
 // relative to the working directory.
 const localPluginsDir = "loadstar_plugins"
 
+// LocalPluginsSource is the PackageDir.Source of the packages found in
+// ./loadstar_plugins/ of the working directory.
+const LocalPluginsSource = "./" + localPluginsDir
+
 // Discover lists the plugin package folders, in the order they are
 // registered: each --plugins flag, then each LOADSTAR_PLUGINS entry, then
 // every ./loadstar_plugins/*/ holding a plugins.yaml (sorted by name).
@@ -78,7 +82,7 @@ func Discover(flags []string, envList string, workDir string) ([]PackageDir, err
 		// folder did not exist) counts, an empty one is an error, never
 		// ignored in silence.
 		if local := filepath.Join(workDir, localPluginsDir); isDir(local) {
-			addArg(local, "./"+localPluginsDir)
+			addArg(local, LocalPluginsSource)
 		}
 	}
 	return out, errors.Join(errs...)

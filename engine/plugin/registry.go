@@ -417,12 +417,12 @@ func (r *Registry) add(e *Entry) {
 	switch {
 	case e.Priority > cur.Priority:
 		w[e.Name] = e
-		r.log.Debug("plugin overridden by higher priority", "plugin", e.Ref(), "winner", describe(e), "shadowed", describe(cur))
+		r.shadowed(e, cur, describe)
 	case e.Priority < cur.Priority:
 		r.log.Debug("plugin shadowed by higher priority", "plugin", e.Ref(), "winner", describe(cur), "shadowed", describe(e))
 	case !e.Package.Builtin && cur.Package.Builtin:
 		w[e.Name] = e
-		r.log.Debug("built-in plugin overridden by external package", "plugin", e.Ref(), "winner", describe(e), "shadowed", describe(cur))
+		r.shadowed(e, cur, describe)
 	case e.Package.Builtin && !cur.Package.Builtin:
 		r.log.Debug("built-in plugin shadowed by external package", "plugin", e.Ref(), "winner", describe(cur), "shadowed", describe(e))
 	default:
@@ -431,6 +431,19 @@ func (r *Registry) add(e *Entry) {
 		r.st.warnings = append(r.st.warnings, msg)
 		r.log.Warn(msg)
 	}
+}
+
+// shadowed reports that winner replaces loser: a warning when an external
+// package replaces a built-in plugin (a ./loadstar_plugins/ folder in the
+// working directory must not change what a name means silently), a debug
+// message otherwise.
+func (r *Registry) shadowed(winner, loser *Entry, describe func(*Entry) string) {
+	if loser.Package.Builtin && !winner.Package.Builtin {
+		r.log.Warn(fmt.Sprintf("plugin %s: the built-in one is replaced by package %s (%s); the built-in stays reachable by its class path %s",
+			winner.Ref(), winner.Package.Name, winner.Where(), loser.FullClass()))
+		return
+	}
+	r.log.Debug("plugin overridden by higher priority", "plugin", winner.Ref(), "winner", describe(winner), "shadowed", describe(loser))
 }
 
 // Categories returns the categories in categories.yaml order.

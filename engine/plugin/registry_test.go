@@ -145,7 +145,7 @@ func TestPriorityHigherWins(t *testing.T) {
 	if len(cands) != 3 || cands[0].Package.Name != "high" || cands[1].Package.Name != "loadstar" || cands[2].Package.Name != "low" {
 		t.Errorf("candidates = %v", refs(cands))
 	}
-	if !strings.Contains(logs.String(), "overridden by higher priority") {
+	if !strings.Contains(logs.String(), "the built-in one is replaced by package high") || !strings.Contains(logs.String(), "level=WARN") {
 		t.Errorf("no override log: %s", logs.String())
 	}
 	if len(r.Warnings()) != 0 {

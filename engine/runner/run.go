@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -138,7 +137,7 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 		Endpoint: st.Settings.Metadata, Streaming: st.Settings.Streaming,
 		Concurrency: st.Profiling.Load.Concurrency, ScheduledRate: st.Profiling.Load.Rate,
 		OpenLoop: st.Profiling.Load.OpenLoop, Arrival: arrivalOf(st.Profiling.Load)}
-	o.log.Info("benchmark starting", "endpoint", st.Config.Endpoint.Name, "url", strings.Join(st.Settings.URLs, ","),
+	o.log.Info("benchmark starting", "endpoint", st.Config.Endpoint.Name, "url", st.Settings.ShownURLs(","),
 		"load", st.Profiling.Load.Description, "seed", st.Seed)
 	if err := st.waitForModel(ctx, o, client); err != nil {
 		return nil, err

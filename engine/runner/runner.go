@@ -178,7 +178,7 @@ func (s *Step) Describe() string {
 	if s.Config.Name != "" {
 		fmt.Fprintf(&b, "step %s\n", s.Config.Name)
 	}
-	fmt.Fprintf(&b, "endpoint   %s %s", s.Config.Endpoint.Name, strings.Join(s.Settings.URLs, ", "))
+	fmt.Fprintf(&b, "endpoint   %s %s", s.Config.Endpoint.Name, s.Settings.ShownURLs(", "))
 	if len(s.Settings.Models) > 0 {
 		fmt.Fprintf(&b, " (model %s)", strings.Join(s.Settings.Models, ", "))
 	}

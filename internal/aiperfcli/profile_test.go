@@ -491,7 +491,7 @@ func TestTokenizerResolution(t *testing.T) {
 func TestRedactedCommand(t *testing.T) {
 	got := redactedCommand([]string{"profile", "--api-key", "sk-1", "--api-key=sk-2", "-H", "Authorization: Bearer x", "-HX-Key:y",
 		"-H", `{"Authorization": "Bearer z"}`, "-H", "X-Team: a b", "--goodput", "time_to_first_token:5"})
-	want := `loadstar profile --api-key "<redacted>" --api-key="<redacted>" -H "Authorization:<redacted>" -H"X-Key:<redacted>" -H "<redacted>" -H "X-Team: a b" --goodput time_to_first_token:5`
+	want := `loadstar profile --api-key "<redacted>" --api-key="<redacted>" -H "Authorization: <redacted>" -H"X-Key: <redacted>" -H "{\"Authorization\": \"<redacted>\"}" -H "X-Team: a b" --goodput time_to_first_token:5`
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/loadstar/loadstar/engine/mock"
 	"github.com/loadstar/loadstar/engine/ordered"
 	"github.com/loadstar/loadstar/engine/plugin"
+	"github.com/loadstar/loadstar/engine/redact"
 	"github.com/loadstar/loadstar/internal/sweep"
 )
 
@@ -252,7 +253,7 @@ func (r *renderer) spec(s *plugin.Spec) string {
 		switch {
 		case k == "url" && s.Category == plugin.Endpoint && r.urlVar != "":
 			expr = r.urlVar
-		case plugin.IsSecretName(k):
+		case plugin.IsSecretName(k), hidesSecret(k, v):
 			expr = r.secret(k)
 		default:
 			if l, ok := v.([]string); ok && len(l) == 1 {
@@ -263,6 +264,36 @@ func (r *renderer) spec(s *plugin.Spec) string {
 		parts[i] = k + " = " + expr
 	}
 	return fmt.Sprintf("%s.%s(%s)", plugin.Namespace(s.Category), s.Name, strings.Join(parts, ", "))
+}
+
+// hidesSecret reports whether a string argument (or a list of them) holds a
+// secret in a URL: a password or a secret query parameter.
+func hidesSecret(name string, v any) bool {
+	switch x := v.(type) {
+	case string:
+		return redact.URL(x) != x || (strings.Contains(strings.ToLower(name), "header") && redact.HeaderLine(x) != x)
+	case []string:
+		for _, s := range x {
+			if hidesSecret(name, s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isSecretEntry reports whether the entry k of the dict argument named arg
+// is a secret: a secret header of a headers dict, a secret url_params
+// parameter, or a credential-looking value.
+func isSecretEntry(arg, k string, v any) bool {
+	s, _ := v.(string)
+	switch {
+	case strings.Contains(strings.ToLower(arg), "header"):
+		return redact.Header(k, s) == redact.Redacted
+	case arg == "url_params":
+		return redact.IsSecretParam(k)
+	}
+	return redact.LooksLikeCredential(s) || hidesSecret(k, v)
 }
 
 func (r *renderer) secret(name string) string {
@@ -319,7 +350,7 @@ func (r *renderer) value(key string, v any) string {
 		for _, k := range x.Keys() {
 			e, _ := x.Get(k)
 			expr := r.value(k, e)
-			if plugin.IsSecretName(k) {
+			if plugin.IsSecretName(k) || isSecretEntry(key, k, e) {
 				expr = r.secret(key + "_" + k)
 			}
 			parts = append(parts, strconv.Quote(k)+": "+expr)

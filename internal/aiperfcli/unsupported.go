@@ -7,7 +7,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
-	"github.com/loadstar/loadstar/engine/plugin"
+	"github.com/loadstar/loadstar/engine/redact"
 )
 
 // listValue is a flag taking one or more values, as AIPerf's list options
@@ -101,69 +101,20 @@ func redactedCommand(args []string) string {
 		return ""
 	}
 	out := []string{"loadstar"}
-	redactNext := ""
-	for _, a := range args {
-		if redactNext != "" {
-			out = append(out, quoteArg(redactArg(redactNext, a)))
-			redactNext = ""
-			continue
+	for i, r := range redact.Args(args) {
+		name, val, hasVal := strings.Cut(r, "=")
+		switch {
+		case r == args[i] || !strings.HasPrefix(r, "-"):
+			out = append(out, quoteArg(r))
+		case strings.HasPrefix(r, "-H") && !strings.HasPrefix(r, "--"):
+			out = append(out, "-H"+quoteArg(r[2:]))
+		case hasVal:
+			out = append(out, name+"="+quoteArg(val))
+		default:
+			out = append(out, quoteArg(r))
 		}
-		name, val, hasVal := strings.Cut(a, "=")
-		switch name {
-		case "--api-key", "-H", "--header":
-			if hasVal {
-				out = append(out, name+"="+quoteArg(redactArg(name, val)))
-			} else {
-				out = append(out, a)
-				redactNext = name
-			}
-			continue
-		}
-		if strings.HasPrefix(a, "-H") && len(a) > 2 && !strings.HasPrefix(a, "--") {
-			out = append(out, "-H"+quoteArg(redactArg("-H", a[2:])))
-			continue
-		}
-		out = append(out, quoteArg(a))
 	}
 	return strings.Join(out, " ")
-}
-
-func redactArg(flag, v string) string {
-	if flag == "--api-key" {
-		return plugin.Redacted
-	}
-	if strings.HasPrefix(strings.TrimSpace(v), "{") {
-		for _, k := range jsonKeys(v) {
-			if plugin.IsSecretName(k) {
-				return plugin.Redacted
-			}
-		}
-		return v
-	}
-	name, _, _ := strings.Cut(v, ":")
-	if plugin.IsSecretName(strings.TrimSpace(name)) {
-		return strings.TrimSpace(name) + ":" + plugin.Redacted
-	}
-	return v
-}
-
-// jsonKeys returns the quoted words of a JSON object text (good enough to
-// spot a secret header name without parsing a possibly invalid value).
-func jsonKeys(s string) []string {
-	var keys []string
-	for {
-		i := strings.IndexByte(s, '"')
-		if i < 0 {
-			return keys
-		}
-		s = s[i+1:]
-		j := strings.IndexByte(s, '"')
-		if j < 0 {
-			return keys
-		}
-		keys = append(keys, s[:j])
-		s = s[j+1:]
-	}
 }
 
 func quoteArg(a string) string {

@@ -370,7 +370,7 @@ func TestInputConfigRedactsHeadersAndURLPasswords(t *testing.T) {
 		"model":   "m",
 	}}
 	cfg.Transport = &plugin.Spec{Category: plugin.Transport, Name: "http", Args: plugin.Args{
-		"headers": ordered.FromPairs("X-Custom", "tok123", "User-Agent", "bench/1"),
+		"headers": ordered.FromPairs("X-Custom-Token", "tok123", "X-Proxy", "Bearer tok456", "X-Tenant", "team-a", "User-Agent", "bench/1"),
 	}}
 	sum := sampleSummary()
 	sum.Config = &cfg
@@ -379,12 +379,12 @@ func TestInputConfigRedactsHeadersAndURLPasswords(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := string(data)
-	for _, secret := range []string{"sk-abc", "session=xyz", "hunter2", "tok123"} {
+	for _, secret := range []string{"sk-abc", "session=xyz", "hunter2", "tok123", "tok456"} {
 		if strings.Contains(text, secret) {
 			t.Errorf("secret %q written:\n%s", secret, text)
 		}
 	}
-	for _, kept := range []string{"Accept: text/plain", `"User-Agent": "bench/1"`, "Authorization: <redacted>", "user:redacted@127.0.0.1"} {
+	for _, kept := range []string{"Accept: text/plain", `"User-Agent": "bench/1"`, "Authorization: <redacted>", "user:<redacted>@127.0.0.1", `"X-Tenant": "team-a"`} {
 		if !strings.Contains(text, kept) {
 			t.Errorf("%q missing", kept)
 		}

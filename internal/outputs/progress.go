@@ -31,7 +31,7 @@ func phaseOf(p runner.Progress) ui.Phase {
 		ph.Validity, ph.SLOs, ph.Thresholds = cfg.Validity, cfg.SLOs, cfg.Thresholds
 		ph.Title = cfg.Endpoint.Name
 		if st.Settings != nil {
-			ph.Title += " " + strings.Join(st.Settings.URLs, ", ")
+			ph.Title += " " + st.Settings.ShownURLs(", ")
 			if len(st.Settings.Models) > 0 {
 				ph.Title += " · " + strings.Join(st.Settings.Models, ", ")
 			}

@@ -6,12 +6,13 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/loadstar/loadstar/engine/plugin"
+	"github.com/loadstar/loadstar/engine/redact"
 )
 
 // redactHeaders returns a copy of hs with the values of secret headers
-// (Authorization, Proxy-Authorization, x-api-key, api-key, Cookie and any name
-// containing key, token, secret or password) replaced by plugin.Redacted.
+// (by redact.Header: Authorization, x-api-key, Cookie, X-Amz-Security-Token,
+// any name containing key, token, secret, auth, cookie, password or
+// signature, any "Bearer ..." value) replaced by redact.Redacted.
 // Use it wherever headers could be printed: logs, errors, exported configs.
 //
 //	redactHeaders([][2]string{{"Authorization", "Bearer sk-1"}, {"X-Tenant", "a"}})
@@ -20,16 +21,9 @@ func redactHeaders(hs [][2]string) [][2]string {
 	out := make([][2]string, len(hs))
 	for i, h := range hs {
 		out[i] = h
-		if isSecretHeader(h[0]) {
-			out[i][1] = plugin.Redacted
-		}
+		out[i][1] = redact.Header(h[0], h[1])
 	}
 	return out
-}
-
-// isSecretHeader reports whether a header's value must never be printed.
-func isSecretHeader(name string) bool {
-	return plugin.IsSecretName(name) || strings.EqualFold(name, "cookie") || strings.EqualFold(name, "set-cookie")
 }
 
 // managed names the headers the transport itself sends; a caller header with

@@ -5,7 +5,9 @@
 //
 // Scripts are sandboxed: they see only the predeclared names the caller
 // passes (the builtins package); there is no file, network or environment
-// access except through those builtins. print() writes its line, plain, to
+// access except through those builtins, and a memory budget and a nesting
+// limit (sandbox.go) end runaway scripts with an error at their file:line
+// before they can take the process down. print() writes its line, plain, to
 // the host's stdout (as Bazel's print and k6's console.log), whatever the
 // log level.
 package interp
@@ -37,6 +39,13 @@ type Options struct {
 	// MaxSteps bounds the execution steps of the top-level script and
 	// everything it loads (0 = DefaultMaxSteps).
 	MaxSteps uint64
+	// MaxMemory is the script memory budget in bytes (0 = DefaultMaxMemory):
+	// how far the heap may grow while script code runs (sandbox.go).
+	MaxMemory uint64
+	// AbortScript ends the process when a script passes twice its memory
+	// budget inside a builtin call that cancellation cannot stop; nil
+	// leaves it running (tests).
+	AbortScript func(error)
 	// Stdout receives print() lines; nil discards them.
 	Stdout io.Writer
 	// Logger receives print() output under QuietPrint; nil discards it.
@@ -70,6 +79,9 @@ type Host struct {
 func New(opts Options) *Host {
 	if opts.MaxSteps == 0 {
 		opts.MaxSteps = DefaultMaxSteps
+	}
+	if opts.MaxMemory == 0 {
+		opts.MaxMemory = DefaultMaxMemory
 	}
 	if opts.Vars == nil {
 		opts.Vars = &Vars{}
@@ -107,6 +119,9 @@ func (h *Host) NewThread(ctx context.Context, name string) (*starlark.Thread, fu
 	thread.OnMaxSteps = func(t *starlark.Thread) {
 		t.Cancel(fmt.Sprintf("exceeded the limit of %d execution steps", h.opts.MaxSteps))
 	}
+	mem := &memoryWatch{budget: h.opts.MaxMemory, thread: thread, abort: h.opts.AbortScript}
+	mem.baseline.Store(heapBytes())
+	ctx = context.WithValue(ctx, memoryWatchKey{}, mem)
 	thread.SetLocal(threadLocalHost, h)
 	thread.SetLocal(threadLocalContext, ctx)
 	for k, v := range h.opts.Locals {
@@ -120,6 +135,7 @@ func (h *Host) NewThread(ctx context.Context, name string) (*starlark.Thread, fu
 		case <-done:
 		}
 	}()
+	go mem.watch(done)
 	return thread, func() { close(done) }
 }
 
@@ -160,6 +176,7 @@ func (h *Host) predeclared(key string) starlark.StringDict {
 		d[k] = v
 	}
 	d["vars"] = h.opts.Vars
+	h.guardedBuiltins(d)
 	if strings.HasPrefix(key, stdlibPrefix) {
 		d[nativeName] = native()
 	}
@@ -171,8 +188,13 @@ func (h *Host) predeclared(key string) starlark.StringDict {
 func (h *Host) print(thread *starlark.Thread, msg string) {
 	if h.opts.QuietPrint {
 		pos := "?"
-		if thread.CallStackDepth() > 0 {
-			pos = thread.CallFrame(1).Pos.String()
+		// The innermost frame of the script (print's and the sandbox's
+		// wrapper are builtins).
+		for i := 1; i < thread.CallStackDepth(); i++ {
+			if p := thread.CallFrame(i).Pos; p.Filename() != "<builtin>" {
+				pos = p.String()
+				break
+			}
 		}
 		h.opts.Logger.Log(context.Background(), slog.LevelDebug, msg, "script", pos)
 		return

@@ -448,3 +448,25 @@ for i in range(3):
 		t.Errorf("the closed stdout was not noted:\n%s", stderr.String())
 	}
 }
+
+// Ctrl-C during script work (no run() in progress: a long computation)
+// stops the script at the statement it was running, exit code 7.
+func TestInterruptScriptWork(t *testing.T) {
+	dir := writeScenario(t, `
+def spin():
+    n = 0
+    for i in range(1 << 40):
+        n += i % 7
+    return n
+print("started")
+spin()
+print("not reached")
+`)
+	p := startLoadstar(t, dir, "run", "s.star", "--max-steps", "100000000000000")
+	p.waitUntil(func() bool { return strings.Contains(p.stdout.String(), "started") }, "the script to start")
+	p.signal(syscall.SIGINT)
+	p.expectExit(errext.Interrupted)
+	if !regexp.MustCompile(`interrupted at s\.star:[45]:`).MatchString(p.stderr.String()) || strings.Contains(p.stdout.String(), "not reached") {
+		t.Errorf("want the script stopped at its loop\nstdout:\n%s\nstderr:\n%s", p.stdout.String(), p.stderr.String())
+	}
+}

@@ -28,6 +28,7 @@ type ScriptFlags struct {
 	Libs      []string `name:"lib" sep:"none" help:"Library root name=DIR (repeatable) for load(\"@name//file.star\"); also LOADSTAR_PATH=name=DIR:name2=DIR2. Both override the roots of the scenario's loadstar.yaml." placeholder:"NAME=DIR"`
 	Plugins   []string `name:"plugins" placeholder:"DIR" help:"Plugin package folder, or a folder of packages (repeatable). Also found: the scenario's loadstar.yaml plugins, LOADSTAR_PLUGINS and ./loadstar_plugins/*/."`
 	MaxSteps  uint64   `name:"max-steps" help:"Execution-step budget of the script (0 = default 100M)." default:"0"`
+	MaxMemory uint64   `name:"max-script-memory" help:"Memory budget of the script's own work in MiB (0 = default 1024): beyond it the script stops with an error at its file:line (docs/reliability.md)." default:"0" placeholder:"MIB"`
 	Artifacts string   `name:"artifacts" placeholder:"DIR" help:"Root directory of artifact directories when a run() names none (default ./artifacts)."`
 	Overwrite bool     `name:"overwrite" help:"Replace the files of existing artifact directories; by default a run whose directory holds an earlier run writes beside it (<dir>-2, ...)."`
 }
@@ -84,6 +85,7 @@ func newScenario(app *App, g *Globals, f ScriptFlags, file string, dryRun bool) 
 		out.OnExit = app.signals.onExit
 	}
 	env.Execute = func(ctx context.Context, cfg *config.Benchmark, opts ...runner.Option) (*results.Summary, error) {
+		defer interp.PauseMemoryBudget(ctx)() // the engine's memory has its own limits
 		return outputs.Run(ctx, reg, cfg, rt, *out, opts...)
 	}
 	env.PlotRuns = func(dir string) error {
@@ -95,6 +97,7 @@ func newScenario(app *App, g *Globals, f ScriptFlags, file string, dryRun bool) 
 		return nil
 	}
 	env.PlanStep = func(ctx context.Context, cfg *config.Benchmark) (string, error) {
+		defer interp.PauseMemoryBudget(ctx)()
 		st, err := runner.Plan(ctx, reg, cfg, rt, runner.WithLogger(app.Logger))
 		if err != nil {
 			return "", err
@@ -111,10 +114,17 @@ func newScenario(app *App, g *Globals, f ScriptFlags, file string, dryRun bool) 
 		Libs:        libs,
 		Vars:        vars,
 		MaxSteps:    f.MaxSteps,
-		Stdout:      printWriter(app),
-		Logger:      app.Logger,
-		Locals:      map[string]any{builtins.EnvKey: env},
-		QuietPrint:  dryRun,
+		MaxMemory:   f.MaxMemory << 20,
+		AbortScript: func(err error) {
+			fmt.Fprintf(app.Stderr, "loadstar: %v\n", err)
+			if app.signals != nil {
+				app.signals.exit(int(errext.ScriptError))
+			}
+		},
+		Stdout:     printWriter(app),
+		Logger:     app.Logger,
+		Locals:     map[string]any{builtins.EnvKey: env},
+		QuietPrint: dryRun,
 	})
 	return &scenario{host: host, env: env, out: out}, nil
 }

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -432,6 +433,9 @@ func (b *Benchmark) Validate() error {
 	if b.Stop.Duration < 0 {
 		bad("duration", "must be >= 0, got %s", b.Stop.Duration)
 	}
+	if p := b.Output.Prefix; p != "" && !isFileName(p) {
+		bad("export_prefix", "%q is not a file name: the export files are written inside the artifact directory, so the prefix may not hold / or \\ nor be . or .. (choose the directory with artifact_dir)", p)
+	}
 	errs = append(errs, b.ServerMetrics.validate()...)
 	if b.Grace < 0 {
 		bad("grace", "must be >= 0, got %s", b.Grace)
@@ -490,6 +494,12 @@ func (b *Benchmark) Validate() error {
 		bad("validity.issue_delay_gap_fraction", "fractions must be >= 0")
 	}
 	return errors.Join(errs...)
+}
+
+// isFileName reports whether s names a file in a directory, not a path
+// that could lead out of it.
+func isFileName(s string) bool {
+	return s != "." && s != ".." && !strings.ContainsAny(s, "/\\\x00") && filepath.Base(s) == s
 }
 
 // Describe returns the resolved configuration as an ordered JSON-able map,
@@ -596,10 +606,9 @@ func describeIn(name string, v any, inHeaders bool) any {
 	params := name == "url_params"
 	switch x := v.(type) {
 	case string:
-		if inHeaders {
-			return redact.HeaderLine(x)
-		}
-		return redact.URL(x)
+		// A header line may come in any list ("api-key: sk-…"), and a
+		// URL in any argument.
+		return redact.HeaderLine(redact.URL(x))
 	case plugin.Secret:
 		return redact.Redacted
 	case time.Duration:

@@ -50,3 +50,17 @@ func TestValidateNamesFields(t *testing.T) {
 		}
 	}
 }
+
+// export_prefix names files inside the artifact directory; a path that
+// could lead out of it is refused, naming the field.
+func TestValidateExportPrefixIsAFileName(t *testing.T) {
+	for p, ok := range map[string]bool{"run1": true, "run1.json": true, "../x": false, "/tmp/x": false, "..": false, ".": false, `a\b`: false, "sub/x": false} {
+		b := Defaults()
+		b.Endpoint = &plugin.Spec{Category: plugin.Endpoint, Name: "chat"}
+		b.Output.Prefix = p
+		err := b.Validate()
+		if got := err == nil || !strings.Contains(err.Error(), "export_prefix"); got != ok {
+			t.Errorf("export_prefix %q: err %v", p, err)
+		}
+	}
+}

@@ -86,9 +86,15 @@ const (
 
 // Path returns the file of an artifact kind in t.
 func (t *Target) Path(kind string) string {
-	p := strings.TrimSuffix(t.Prefix, filepath.Ext(t.Prefix))
-	if t.Prefix != "" && !knownExt(filepath.Ext(t.Prefix)) {
-		p = t.Prefix
+	// Only a file name: config.Validate refuses a prefix with a path,
+	// and no prefix may lead a file out of the artifact directory.
+	prefix := filepath.Base(t.Prefix)
+	if t.Prefix == "" || prefix == "." || prefix == ".." || prefix == string(filepath.Separator) {
+		prefix = ""
+	}
+	p := strings.TrimSuffix(prefix, filepath.Ext(prefix))
+	if prefix != "" && !knownExt(filepath.Ext(prefix)) {
+		p = prefix
 	}
 	name := ""
 	switch kind {

@@ -132,6 +132,9 @@ func cellName(values []Value) string {
 	if len(name) > 120 {
 		name = name[:120]
 	}
+	if strings.Trim(name, ".") == "" { // never ".", ".." or empty: a folder outside the sweep's
+		name = "cell" + name
+	}
 	return name
 }
 

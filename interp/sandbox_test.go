@@ -1,0 +1,114 @@
+package interp
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.starlark.net/lib/json"
+	"go.starlark.net/starlark"
+)
+
+// sandboxBudget keeps the memory cases small: the script is stopped once
+// its heap grows 64 MiB.
+const sandboxBudget = 64 << 20
+
+// runSandboxed runs src under the budget and returns its error and the
+// peak heap growth seen while it ran (runtime metrics, not wall time).
+func runSandboxed(t *testing.T, src string) (error, uint64) {
+	t.Helper()
+	dir := writeFiles(t, map[string]string{"s.star": src})
+	h := New(Options{MaxMemory: sandboxBudget, Predeclared: starlark.StringDict{"json": json.Module}})
+	base := heapBytes()
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			if h := heapBytes(); h > base && h-base > peak.Load() {
+				peak.Store(h - base)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}()
+	_, err := h.ExecFile(context.Background(), filepath.Join(dir, "s.star"))
+	close(stop)
+	<-sampled
+	return err, peak.Load()
+}
+
+// Scripts that would take the process down end in a script error naming
+// the file and line, the heap growth bounded as docs/reliability.md says:
+// the budget, plus the doubling in progress when the watch samples, plus
+// the garbage of earlier values not yet collected — a few times the budget
+// at this small one, 8× allowing for a loaded machine's late samples;
+// without the watch the doublings go on to the end of the machine's memory.
+func TestSandboxStopsMemoryGrowth(t *testing.T) {
+	for name, c := range map[string]struct{ src, want string }{
+		"string doubling": {"def f():\n    s = \"x\"\n    for i in range(64):\n        s = s + s\nf()\n", "memory passed its budget of 64 MiB"},
+		"list doubling":   {"def f():\n    l = [1]\n    for i in range(64):\n        l = l + l\nf()\n", "memory passed its budget of 64 MiB"},
+		"list of a range": {"l = list(range(1 << 40))\n", "list: 1099511627776 elements would pass the script memory budget of 64 MiB"},
+		"sorted range":    {"l = sorted(range(1 << 40))\n", "sorted: 1099511627776 elements"},
+		"tuple of range":  {"l = tuple(range(1 << 40))\n", "tuple: 1099511627776 elements"},
+		"deep json":       {"x = json.decode(\"[\" * 5000000 + \"]\" * 5000000)\n", "json.decode: the text nests deeper than 10000 levels"},
+		"deep str":        {"def f():\n    l = []\n    for i in range(1000000):\n        l = [l]\n    return str(l)\nf()\n", "str: the value nests deeper than 10000 levels"},
+		"deep encode":     {"def f():\n    l = []\n    for i in range(20000):\n        l = [l]\n    return json.encode(l)\nf()\n", "json.encode: the value nests deeper"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err, peak := runSandboxed(t, c.src)
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "s.star:") {
+				t.Fatalf("err = %v; want %q with the script's file:line", err, c.want)
+			}
+			if peak > 8*sandboxBudget {
+				t.Errorf("heap grew %d MiB; the budget is %d MiB", peak>>20, sandboxBudget>>20)
+			}
+		})
+	}
+}
+
+// Within the limits scripts run as before: nesting to the limit, lists
+// below the element bound, a pause for the engine's work.
+func TestSandboxAllowsOrdinaryWork(t *testing.T) {
+	src := `
+x = json.decode("[" * 100 + "]" * 100)
+def f():
+    l = []
+    for i in range(1000):
+        l = [l]
+    return str(l), repr(l), json.encode(l)
+s, r, j = f()
+n = len(list(range(100000)))
+`
+	if err, _ := runSandboxed(t, src); err != nil {
+		t.Fatal(err)
+	}
+	if jsonDepth(`["[[[", {"a": [1]}]`) != 3 {
+		t.Errorf("jsonDepth counts brackets in strings or misses objects: %d", jsonDepth(`["[[[", {"a": [1]}]`))
+	}
+}
+
+// The engine's memory is not the script's: while PauseMemoryBudget holds,
+// growth is not counted, and what stays afterwards is the new baseline.
+func TestPauseMemoryBudget(t *testing.T) {
+	h := New(Options{MaxMemory: 1 << 20})
+	th, stop := h.NewThread(context.Background(), "t")
+	defer stop()
+	ctx := ContextOf(th)
+	resume := PauseMemoryBudget(ctx)
+	kept := make([]byte, 16<<20) // the engine's allocation
+	time.Sleep(50 * time.Millisecond)
+	resume()
+	time.Sleep(50 * time.Millisecond)
+	if _, err := starlark.ExecFileOptions(FileOptions, th, "x.star", "x = 1\n", nil); err != nil {
+		t.Fatalf("the engine's memory was counted against the script: %v", err)
+	}
+	_ = kept[len(kept)-1]
+}

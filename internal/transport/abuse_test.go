@@ -240,6 +240,11 @@ func TestRedirects(t *testing.T) {
 		rec := do(newClient(t, nil, 0), &Request{URL: srv.url("/r/2")}, &recorder{})
 		wantNoError(t, rec)
 	})
+	t.Run("a signed Location is recorded without its signature", func(t *testing.T) {
+		srv := redirectServer(t, 307, "http://u:pw-s3cr3t@elsewhere.invalid/o?X-Amz-Signature=s3cr3t&part=1")
+		rec := do(newClient(t, nil, 0), &Request{URL: srv.url("/away"), Body: []byte("{}")}, &recorder{})
+		wantError(t, rec, 307, record.ErrRedirect, "redirect to http://u:<redacted>@elsewhere.invalid/o?X-Amz-Signature=<redacted>&part=1 not followed")
+	})
 	t.Run("another server is not followed", func(t *testing.T) {
 		srv := redirectServer(t, 307, other.url("/"))
 		rec := do(newClient(t, nil, 0), &Request{URL: srv.url("/away"), Body: []byte("{}"), APIKey: "sk-secret"}, &recorder{})

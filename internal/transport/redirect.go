@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"github.com/loadstar/loadstar/engine/record"
+	"github.com/loadstar/loadstar/engine/redact"
 )
 
 // isRedirect reports the statuses that carry a Location to follow.
@@ -27,7 +28,7 @@ func isRedirect(status int) bool {
 func (t *HTTP) redirect(tg *target, req *Request, loc, method string, hops int, rec *record.Record) (*target, *Request, bool) {
 	status := rec.Status
 	refuse := func(why string) (*target, *Request, bool) {
-		t.fail(rec, status, record.ErrRedirect, fmt.Sprintf("HTTP %d redirect to %s not followed: %s", status, truncate(loc, 200), why))
+		t.fail(rec, status, record.ErrRedirect, fmt.Sprintf("HTTP %d redirect to %s not followed: %s", status, truncate(redact.URL(loc), 200), why))
 		return nil, nil, false
 	}
 	if t.cfg.MaxRedirects == 0 {

@@ -64,13 +64,9 @@ func (k kubeJob) manifests() (*kube.Manifests, error) {
 		}
 		libs[n] = dir
 	}
-	var args []string
-	for _, v := range k.Vars {
-		args = append(args, "--var", v)
-	}
 	m, err := kube.Generate(kube.Options{Name: name, Namespace: k.Namespace, Image: k.Image, Shards: k.Shards,
 		BackoffLimitPerIndex: k.BackoffLimitPerIndex, CPU: k.CPU, Memory: k.Memory, Scenario: k.File, Libs: libs,
-		Plugins: k.Plugins, Args: args, ServiceAccount: k.ServiceAccount})
+		Plugins: k.Plugins, Vars: k.Vars, ServiceAccount: k.ServiceAccount})
 	if err != nil {
 		return nil, errext.WithExitCode(err, errext.InvalidConfig)
 	}

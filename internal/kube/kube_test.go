@@ -420,3 +420,66 @@ func must(t *testing.T, err error) {
 }
 
 var _ runtime.Object = &batchv1.Job{}
+
+// A secret variable (--var api_key=...) goes into a Secret that the shard
+// pods read from their environment: its value is in no other manifest, and
+// kube run creates and cleans the Secret with the rest.
+func TestSecretVariablesStayInASecret(t *testing.T) {
+	const key = "sk-kube-sentinel-7f3a"
+	dir := scenarioDir(t)
+	m, err := kube.Generate(kube.Options{Name: "bench-2", Namespace: "perf", Image: "registry.example/loadstar:v1", Shards: 2,
+		Scenario: filepath.Join(dir, "bench.star"), Vars: []string{"rate=50", "api_key=" + key}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Secret == nil || m.Secret.Name != "bench-2-vars" || m.Secret.StringData["var0"] != key {
+		t.Fatalf("secret %+v", m.Secret)
+	}
+	for _, obj := range []any{m.ConfigMap, m.Service, m.Collector, m.Job} {
+		b, err := yaml.Marshal(obj)
+		must(t, err)
+		if strings.Contains(string(b), key) {
+			t.Errorf("the secret is in %T:\n%s", obj, b)
+		}
+	}
+	c := m.Job.Spec.Template.Spec.Containers[0]
+	args := strings.Join(c.Args, " ")
+	if !strings.Contains(args, "--var rate=50") || !strings.Contains(args, "--var api_key=$(LOADSTAR_VAR_0)") {
+		t.Errorf("args %s", args)
+	}
+	var ref *corev1.SecretKeySelector
+	for _, e := range c.Env {
+		if e.Name == "LOADSTAR_VAR_0" && e.ValueFrom != nil {
+			ref = e.ValueFrom.SecretKeyRef
+		}
+	}
+	if ref == nil || ref.Name != "bench-2-vars" || ref.Key != "var0" {
+		t.Errorf("env %+v", c.Env)
+	}
+	y, err := m.YAML()
+	must(t, err)
+	if !strings.HasPrefix(string(y), "apiVersion: v1\nkind: Secret\n") {
+		t.Errorf("the Secret is not applied first:\n%.200s", y)
+	}
+	var s corev1.Secret
+	if err := yaml.UnmarshalStrict([]byte(strings.Split(string(y), "\n---\n")[0]), &s); err != nil {
+		t.Fatalf("Secret does not decode strictly: %v", err)
+	}
+
+	cs := fake.NewClientset()
+	ctx := context.Background()
+	must(t, kube.Apply(ctx, cs, m))
+	got, err := cs.CoreV1().Secrets("perf").Get(ctx, "bench-2-vars", metav1.GetOptions{})
+	if err != nil || got.StringData["var0"] != key {
+		t.Fatalf("secret after apply: %v %+v", err, got)
+	}
+	must(t, kube.Clean(ctx, cs, "perf", "bench-2"))
+	if _, err := cs.CoreV1().Secrets("perf").Get(ctx, "bench-2-vars", metav1.GetOptions{}); err == nil {
+		t.Error("the Secret is left after Clean")
+	}
+
+	if _, err := kube.Generate(kube.Options{Name: "bench-3", Image: "i", Shards: 1, Scenario: filepath.Join(dir, "bench.star"),
+		Vars: []string{key}}); err == nil || strings.Contains(err.Error(), key) {
+		t.Errorf("a --var without KEY=: %v", err)
+	}
+}

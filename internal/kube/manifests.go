@@ -25,6 +25,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 
+	"github.com/loadstar/loadstar/engine/redact"
 	"github.com/loadstar/loadstar/internal/collector"
 )
 
@@ -66,7 +67,12 @@ type Options struct {
 	// folders, shipped in the ConfigMap too.
 	Libs    map[string]string
 	Plugins []string
-	// Args are further arguments of loadstar run (--var k=v, ...).
+	// Vars are the script variables passed to every shard (KEY=VALUE,
+	// as --var). A variable whose name says it is a secret (api_key,
+	// token, password: redact.IsSecretName) goes into a Secret, never into
+	// the Job's arguments: the pods read it from the environment.
+	Vars []string
+	// Args are further arguments of loadstar run.
 	Args []string
 	// ServiceAccount runs the pods (empty: the namespace's default).
 	ServiceAccount string
@@ -75,6 +81,8 @@ type Options struct {
 // Manifests are the generated objects.
 type Manifests struct {
 	ConfigMap *corev1.ConfigMap
+	// Secret holds the secret variables; nil when there are none.
+	Secret    *corev1.Secret
 	Collector *appsv1.Deployment
 	Service   *corev1.Service
 	Job       *batchv1.Job
@@ -128,9 +136,49 @@ func Generate(o Options) (*Manifests, error) {
 		return nil, fmt.Errorf("kube: the scenario's files take %d bytes, more than a ConfigMap holds (1 MiB): keep large data sets out of the scenario's directory and give them to the pods another way", size)
 	}
 	m := &Manifests{ConfigMap: cm}
+	varArgs, env, secret, err := o.vars(meta)
+	if err != nil {
+		return nil, err
+	}
+	m.Secret = secret
 	m.Collector, m.Service = o.collector(meta, labels)
-	m.Job = o.job(meta, items, args, res)
+	m.Job = o.job(meta, items, append(args, varArgs...), env, res)
 	return m, nil
+}
+
+// SecretName is the name of the Secret holding a run's secret variables.
+func SecretName(run string) string { return run + "-vars" }
+
+// vars turns the script variables into loadstar run arguments. A secret
+// one becomes --var NAME=$(LOADSTAR_VAR_i), which the kubelet expands from
+// an environment variable filled from the run's Secret, so its value
+// appears in no manifest, pod spec or log.
+func (o Options) vars(meta func(string) metav1.ObjectMeta) ([]string, []corev1.EnvVar, *corev1.Secret, error) {
+	var args []string
+	var env []corev1.EnvVar
+	var secret *corev1.Secret
+	for i, v := range o.Vars {
+		name, value, ok := strings.Cut(v, "=")
+		if !ok || name == "" {
+			// The text is not echoed: it may be a secret given without its name.
+			return nil, nil, nil, fmt.Errorf("kube: --var number %d has no KEY=: want KEY=VALUE", i+1)
+		}
+		if !redact.IsSecretName(name) {
+			args = append(args, "--var", v)
+			continue
+		}
+		if secret == nil {
+			secret = &corev1.Secret{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}, ObjectMeta: meta(SecretName(o.Name)),
+				Type: corev1.SecretTypeOpaque, StringData: map[string]string{}}
+		}
+		key := fmt.Sprintf("var%d", len(env))
+		envName := fmt.Sprintf("LOADSTAR_VAR_%d", len(env))
+		secret.StringData[key] = value
+		env = append(env, corev1.EnvVar{Name: envName, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: SecretName(o.Name)}, Key: key}}})
+		args = append(args, "--var", name+"=$("+envName+")")
+	}
+	return args, env, secret, nil
 }
 
 // files collects what the pods need and the loadstar run arguments that
@@ -241,7 +289,7 @@ func (o Options) collector(meta func(string) metav1.ObjectMeta, labels map[strin
 	return dep, svc
 }
 
-func (o Options) job(meta func(string) metav1.ObjectMeta, items []corev1.KeyToPath, args []string, res corev1.ResourceRequirements) *batchv1.Job {
+func (o Options) job(meta func(string) metav1.ObjectMeta, items []corev1.KeyToPath, args []string, env []corev1.EnvVar, res corev1.ResourceRequirements) *batchv1.Job {
 	n := int32(o.Shards)
 	backoff := o.BackoffLimitPerIndex
 	indexed := batchv1.IndexedCompletion
@@ -254,7 +302,7 @@ func (o Options) job(meta func(string) metav1.ObjectMeta, items []corev1.KeyToPa
 			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: podLabels},
 				Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, ServiceAccountName: o.ServiceAccount,
 					Containers: []corev1.Container{{Name: "shard", Image: o.Image, Args: args, WorkingDir: workDir, Resources: res,
-						Env: []corev1.EnvVar{{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}}},
+						Env: append([]corev1.EnvVar{{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}}}, env...),
 						VolumeMounts: []corev1.VolumeMount{{Name: "scenario", MountPath: workDir, ReadOnly: true},
 							{Name: "results", MountPath: resultsDir}}}},
 					Volumes: []corev1.Volume{
@@ -282,5 +330,9 @@ func (m *Manifests) YAML() ([]byte, error) {
 
 // Objects are the manifests in the order they are applied.
 func (m *Manifests) Objects() []any {
-	return []any{m.ConfigMap, m.Service, m.Collector, m.Job}
+	objs := []any{m.ConfigMap, m.Service, m.Collector, m.Job}
+	if m.Secret != nil {
+		objs = append([]any{m.Secret}, objs...)
+	}
+	return objs
 }

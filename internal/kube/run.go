@@ -31,6 +31,11 @@ func Apply(ctx context.Context, cs kubernetes.Interface, m *Manifests) error {
 		}
 		return fmt.Errorf("kube: creating %s %s/%s: %w", kind, ns, name, err)
 	}
+	if m.Secret != nil {
+		if _, err := cs.CoreV1().Secrets(ns).Create(ctx, m.Secret, metav1.CreateOptions{}); err != nil {
+			return wrap("Secret", m.Secret.Name, err)
+		}
+	}
 	if _, err := cs.CoreV1().ConfigMaps(ns).Create(ctx, m.ConfigMap, metav1.CreateOptions{}); err != nil {
 		return wrap("ConfigMap", m.ConfigMap.Name, err)
 	}
@@ -240,6 +245,7 @@ func Clean(ctx context.Context, cs kubernetes.Interface, ns, run string) error {
 	keep(cs.AppsV1().Deployments(ns).Delete(ctx, CollectorName(run), opts))
 	keep(cs.CoreV1().Services(ns).Delete(ctx, CollectorName(run), opts))
 	keep(cs.CoreV1().ConfigMaps(ns).Delete(ctx, run, opts))
+	keep(cs.CoreV1().Secrets(ns).Delete(ctx, SecretName(run), opts))
 	if len(errs) > 0 {
 		return fmt.Errorf("kube: cleaning up %s: %w", run, errors.Join(errs...))
 	}

@@ -16,9 +16,9 @@ import (
 // its heap grows 64 MiB.
 const sandboxBudget = 64 << 20
 
-// runSandboxed runs src under the budget and returns its error and the
-// peak heap growth seen while it ran (runtime metrics, not wall time).
-func runSandboxed(t *testing.T, src string) (error, uint64) {
+// runSandboxed runs src under the budget and returns the peak heap growth
+// seen while it ran (runtime metrics, not wall time) and its error.
+func runSandboxed(t *testing.T, src string) (uint64, error) {
 	t.Helper()
 	dir := writeFiles(t, map[string]string{"s.star": src})
 	h := New(Options{MaxMemory: sandboxBudget, Predeclared: starlark.StringDict{"json": json.Module}})
@@ -42,7 +42,7 @@ func runSandboxed(t *testing.T, src string) (error, uint64) {
 	_, err := h.ExecFile(context.Background(), filepath.Join(dir, "s.star"))
 	close(stop)
 	<-sampled
-	return err, peak.Load()
+	return peak.Load(), err
 }
 
 // Scripts that would take the process down end in a script error naming
@@ -63,7 +63,7 @@ func TestSandboxStopsMemoryGrowth(t *testing.T) {
 		"deep encode":     {"def f():\n    l = []\n    for i in range(20000):\n        l = [l]\n    return json.encode(l)\nf()\n", "json.encode: the value nests deeper"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			err, peak := runSandboxed(t, c.src)
+			peak, err := runSandboxed(t, c.src)
 			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "s.star:") {
 				t.Fatalf("err = %v; want %q with the script's file:line", err, c.want)
 			}
@@ -87,7 +87,7 @@ def f():
 s, r, j = f()
 n = len(list(range(100000)))
 `
-	if err, _ := runSandboxed(t, src); err != nil {
+	if _, err := runSandboxed(t, src); err != nil {
 		t.Fatal(err)
 	}
 	if jsonDepth(`["[[[", {"a": [1]}]`) != 3 {

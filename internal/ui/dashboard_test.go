@@ -139,7 +139,7 @@ func TestDashboardCtrlC(t *testing.T) {
 	if !strings.Contains(stripANSI(m.View().Content), "stopping: no new requests") {
 		t.Error("the footer does not say the run is stopping")
 	}
-	m = drive(t, m, ctrlC)
+	drive(t, m, ctrlC)
 	if calls != 2 {
 		t.Errorf("interrupt called %d times after two, want 2 (the second exits at once)", calls)
 	}

@@ -119,14 +119,7 @@ func runKwargs() []Kwarg {
 				return nil
 			}},
 		{Name: "abort_unreachable", Type: "bool", Default: "True", Doc: "Abort the run (exit code 13) when its first max(concurrency, 10) requests all failed to connect and none succeeded, instead of running its whole length at 100 % errors.",
-			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
-				x, ok := v.(starlark.Bool)
-				if !ok {
-					return fmt.Errorf("want True or False, got %s", v.Type())
-				}
-				b.Abort.Unreachable = bool(x)
-				return nil
-			}},
+			apply: boolField(func(b *config.Benchmark) *bool { return &b.Abort.Unreachable })},
 		{Name: "wait_for_model", Type: "duration | dict", Default: "none", Doc: "Before sending, wait until the server answers, up to this long: a timeout, or {\"timeout\": \"5m\", \"mode\": \"inference\" (a one-token request) | \"models\" (GET /v1/models lists the model) | \"both\", \"interval\": \"5s\"}. Not ready in time: exit code 13 (AIPerf's --wait-for-model-*).",
 			apply: applyWaitForModel},
 		{Name: "seed", Type: "int", Default: "random (reported)", Doc: "Seed of the arrival schedule and the dataset; the same seed reproduces both.",
@@ -148,14 +141,7 @@ func runKwargs() []Kwarg {
 				return nil
 			}},
 		{Name: "server_token_count", Type: "bool", Default: "False", Doc: "Take token counts from the server's usage instead of the tokenizer.",
-			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
-				x, ok := v.(starlark.Bool)
-				if !ok {
-					return fmt.Errorf("want True or False, got %s", v.Type())
-				}
-				b.ServerTokenCount = bool(x)
-				return nil
-			}},
+			apply: boolField(func(b *config.Benchmark) *bool { return &b.ServerTokenCount })},
 		{Name: "sampler", Type: "sampler", Default: "the dataset's", Doc: "Order of dataset entries: sampler.sequential(), sampler.random(), sampler.shuffle().",
 			apply: func(t *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
 				return specArg(plugin.DatasetSampler, &b.Sampler)(t, b, v)
@@ -171,23 +157,9 @@ func runKwargs() []Kwarg {
 		{Name: "artifact_dir", Type: "string", Default: "artifacts/<model>-<kind>-<endpoint>-<load>/", Doc: "Where artifact files go (used as given).",
 			apply: stringField(func(b *config.Benchmark) *string { return &b.Output.ArtifactDir })},
 		{Name: "overwrite", Type: "bool", Default: "False", Doc: "Replace the files of an existing artifact directory; otherwise a run whose directory holds an earlier run writes beside it (<dir>-2, <dir>-3, ...) and says where.",
-			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
-				x, ok := v.(starlark.Bool)
-				if !ok {
-					return fmt.Errorf("want True or False, got %s", v.Type())
-				}
-				b.Output.Overwrite = bool(x)
-				return nil
-			}},
+			apply: boolField(func(b *config.Benchmark) *bool { return &b.Output.Overwrite })},
 		{Name: "plots", Type: "bool", Default: "False", Doc: "Draw the run's charts (PNG, SVG) and its HTML report into <artifact_dir>/plots when it ends (loadstar plot; docs/results.md).",
-			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
-				x, ok := v.(starlark.Bool)
-				if !ok {
-					return fmt.Errorf("want True or False, got %s", v.Type())
-				}
-				b.Output.Plots = bool(x)
-				return nil
-			}},
+			apply: boolField(func(b *config.Benchmark) *bool { return &b.Output.Plots })},
 		{Name: "export_prefix", Type: "string", Default: "profile_export", Doc: "Renames every profile_export* file (AIPerf --profile-export-prefix).",
 			apply: stringField(func(b *config.Benchmark) *string { return &b.Output.Prefix })},
 		{Name: "export_level", Type: "string", Default: "\"records\"", Doc: "\"summary\", \"records\" (per-request JSONL) or \"raw\" (also raw request/response JSONL).",
@@ -215,6 +187,17 @@ func stringField(field func(*config.Benchmark) *string) func(*starlark.Thread, *
 			return fmt.Errorf("want a string, got %s", v.Type())
 		}
 		*field(b) = s
+		return nil
+	}
+}
+
+func boolField(field func(*config.Benchmark) *bool) func(*starlark.Thread, *config.Benchmark, starlark.Value) error {
+	return func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
+		x, ok := v.(starlark.Bool)
+		if !ok {
+			return fmt.Errorf("want True or False, got %s", v.Type())
+		}
+		*field(b) = bool(x)
 		return nil
 	}
 }

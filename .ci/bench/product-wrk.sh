@@ -46,12 +46,8 @@ POISSON_RATE=${POISSON_RATE:-2000}
 POISSON_DURATION=${POISSON_DURATION:-10}
 URL="http://127.0.0.1:${PORT}"
 
-if ! command -v wrk >/dev/null; then
-  echo "installing wrk"
-  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-  $sudo apt-get install -y -q wrk >/dev/null 2>&1 || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q wrk >/dev/null; }
-fi
-command -v taskset >/dev/null || { echo "taskset (util-linux) is required" >&2; exit 1; }
+. .ci/bench/lib/wrk.bash # the working directory is the repository root
+require_wrk_and_taskset
 
 tmp=$(mktemp -d)
 server_pid=""

@@ -21,11 +21,8 @@ CLIENT_CPU=${CLIENT_CPU:-1}
 URL="http://127.0.0.1:${PORT}/v1/chat/completions"
 BODY='{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":16}'
 
-if ! command -v wrk >/dev/null; then
-  echo "installing wrk"
-  if [ "$(id -u)" = 0 ]; then apt-get install -y -q wrk >/dev/null; else sudo apt-get install -y -q wrk >/dev/null; fi
-fi
-command -v taskset >/dev/null || { echo "taskset (util-linux) is required" >&2; exit 1; }
+. .ci/bench/lib/wrk.bash # the working directory is the repository root
+require_wrk_and_taskset
 
 tmp=$(mktemp -d)
 server_pid=""

@@ -94,8 +94,7 @@ func WithObserver(obs Observer) Option {
 // profile_export.jsonl and Parquet from it). WriteRecord is called from one
 // goroutine; the row and the record it points to are valid only during the
 // call (the runner reuses them). A slow sink slows the metrics side, never
-// the senders. A sink may also implement Flush(), called when no record
-// arrived for a second.
+// the senders. A sink may also implement Flush(), called every second.
 type RecordSink interface {
 	WriteRecord(row *results.RecordRow)
 }

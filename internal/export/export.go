@@ -1,13 +1,14 @@
 // Package export writes the artifacts of a benchmark step in AIPerf's
 // formats (metrics.md §11): profile_export_aiperf.json (schema 1.5, with
 // loadstar's additions in a "loadstar" block), profile_export_aiperf.csv,
-// profile_export.jsonl (one line per request, appended as requests finish),
+// profile_export.jsonl (one line per request),
 // profile_export_raw.jsonl, a Parquet file of every record, inputs.json and
 // the time-slice CSV/JSON.
 //
 // Summary files are written atomically (a temporary file renamed into
-// place); record streams are appended while the run goes, so an
-// interrupted run keeps everything it measured.
+// place). Record streams receive every record (internal/outputs hands the
+// Spoolable ones their records after the run, or whenever the run is
+// slow), so an interrupted run keeps everything it measured.
 //
 // Exporters are plugins of category data_exporter. internal/outputs drives
 // them: record exporters receive each record with its metrics as it
@@ -48,11 +49,21 @@ type RecordExporter interface {
 }
 
 // Flusher is implemented by record exporters whose file is readable at any
-// time (JSONL): Flush pushes buffered lines to the file. It is called when
-// no record arrived for a while, so a killed run loses at most the last
-// second.
+// time (JSONL): Flush pushes buffered lines to the file. It is called
+// every second while the run goes and before an immediate exit.
 type Flusher interface {
 	Flush() error
+}
+
+// Spoolable is implemented by record exporters whose WriteRecord reads
+// only the row's metrics and inter-chunk latencies and its record's scalar
+// fields (ids, timestamps, status, sizes, usage, error): never the
+// payload or the parsed responses. Their records can be kept compactly
+// while the run goes and written after it, off the sending path
+// (internal/outputs spools them).
+type Spoolable interface {
+	RecordExporter
+	Spoolable()
 }
 
 // Aborter is implemented by record exporters that can drop a partial file

@@ -18,7 +18,7 @@ import (
 // reach the file.
 const flushEvery = time.Second
 
-// stream is a file appended while the run goes.
+// stream is a record file appended record by record.
 type stream struct {
 	path      string
 	f         *os.File
@@ -85,7 +85,7 @@ func (s *stream) close() (string, error) {
 
 // JSONL writes profile_export.jsonl (plugin jsonl): one AIPerf
 // MetricRecordInfo per request — metadata, metrics in display units,
-// error — appended as requests finish. As AIPerf's msgspec encoder
+// error. As AIPerf's msgspec encoder
 // (omit_defaults), unset fields are left out and keys keep AIPerf's order;
 // loadstar's own per-record metrics (issue delay, latencies from the
 // schedule) follow in a "loadstar" object, where no AIPerf name can meet
@@ -143,6 +143,9 @@ func appendKnownMetric(b []byte, keys []metricKey, next *int, mv *results.Metric
 
 // Kind implements Exporter.
 func (*JSONL) Kind() string { return KindJSONL }
+
+// Spoolable implements Spoolable.
+func (*JSONL) Spoolable() {}
 
 // Begin implements RecordExporter.
 func (j *JSONL) Begin(t *Target, schema *results.RecordSchema) error {

@@ -47,6 +47,9 @@ type Parquet struct {
 // Kind implements Exporter.
 func (*Parquet) Kind() string { return KindParquet }
 
+// Spoolable implements Spoolable.
+func (*Parquet) Spoolable() {}
+
 // parquetMeta are the fixed columns.
 var parquetMeta = [...]struct {
 	name string

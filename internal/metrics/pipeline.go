@@ -57,8 +57,8 @@ type Setup struct {
 // units: the per-record outputs (profile_export.jsonl, Parquet) that the
 // caller constructs. WriteRecord is called from one goroutine, in the order
 // records are folded; the row is valid only during the call. A sink that
-// buffers may also implement Flush() (called when no record arrived for a
-// second, so that a killed run loses at most that second). A sink handles
+// buffers may also implement Flush() (called every second from the same
+// goroutine). A sink handles
 // its own failures: the pipeline computes metrics, it never exports.
 type RecordSink interface {
 	WriteRecord(row *results.RecordRow)

@@ -7,6 +7,7 @@ import (
 	"iter"
 	"log/slog"
 	"os"
+	"runtime"
 	"sync"
 
 	"github.com/loadstar/loadstar/engine/config"
@@ -20,6 +21,12 @@ import (
 // their directory, and the record streams among them. It is the step's
 // record sink (runner.RecordSink): WriteRecord and Flush are called from
 // the metrics pipeline's one folding goroutine, finish once at the end.
+//
+// Spoolable streams (profile_export.jsonl, Parquet) get their records
+// through a spool: kept compactly during the run, written when it ends,
+// or every second while the run is slow (see Flush). The others (the raw
+// export, which needs each record's payload and answer) get each record
+// as it comes.
 type artifacts struct {
 	// mu serializes the record streams between the folding goroutine and
 	// flushForExit (a second Ctrl-C), after which exiting drops records.
@@ -30,19 +37,26 @@ type artifacts struct {
 	streams   []recordStream
 	inputs    *export.Inputs
 	log       *slog.Logger
+	// spool holds the spooled streams' records not yet written (nil when
+	// no stream is spooled); sinceFlush counts the records since the last
+	// Flush.
+	spool      *spool
+	schema     results.RecordSchema
+	sinceFlush int
 }
 
 // recordStream is a record exporter and whether it has failed: a failed
-// stream gets no further records and is aborted at the end.
+// stream gets no further records and is aborted at the end. A spooled one
+// gets its records from the spool.
 type recordStream struct {
 	export.RecordExporter
-	failed bool
+	failed, spooled bool
 }
 
 // openArtifacts resolves the plan's exporters (cfg.Output.Exporters, or the
 // defaults of its export level), creates dir and begins the record streams.
 func openArtifacts(cfg *config.Benchmark, dir string, schema results.RecordSchema, log *slog.Logger) (*artifacts, error) {
-	a := &artifacts{target: &export.Target{Dir: dir, Prefix: cfg.Output.Prefix, Config: cfg}, log: log}
+	a := &artifacts{target: &export.Target{Dir: dir, Prefix: cfg.Output.Prefix, Config: cfg}, log: log, schema: schema}
 	if err := a.resolve(cfg); err != nil {
 		return nil, err
 	}
@@ -51,16 +65,29 @@ func openArtifacts(cfg *config.Benchmark, dir string, schema results.RecordSchem
 	}
 	for i := range a.streams {
 		s := &a.streams[i]
-		if err := s.Begin(a.target, &schema); err != nil {
-			for _, prev := range a.streams[:i] {
-				if ab, ok := prev.RecordExporter.(export.Aborter); ok {
-					ab.Abort()
-				}
-			}
+		if err := s.Begin(a.target, &a.schema); err != nil {
+			a.abortStreams(a.streams[:i])
 			return nil, fmt.Errorf("outputs: %s export: %w", s.Kind(), err)
 		}
+		if _, ok := s.RecordExporter.(export.Spoolable); ok && a.spool == nil {
+			sp, err := openSpool(dir, &a.schema)
+			if err != nil {
+				a.abortStreams(a.streams[:i+1])
+				return nil, fmt.Errorf("outputs: %w", err)
+			}
+			a.spool = sp
+		}
+		_, s.spooled = s.RecordExporter.(export.Spoolable)
 	}
 	return a, nil
+}
+
+func (a *artifacts) abortStreams(streams []recordStream) {
+	for _, s := range streams {
+		if ab, ok := s.RecordExporter.(export.Aborter); ok {
+			ab.Abort()
+		}
+	}
 }
 
 // resolve builds the exporters by name; the JSON summary goes last so it
@@ -134,33 +161,57 @@ func (a *artifacts) WriteRecord(row *results.RecordRow) {
 	if a.exiting {
 		return
 	}
+	a.sinceFlush++
+	spool := false
 	for i := range a.streams {
 		s := &a.streams[i]
-		if s.failed {
-			continue
+		switch {
+		case s.failed:
+		case s.spooled:
+			spool = true
+		default:
+			if err := s.RecordExporter.WriteRecord(row); err != nil {
+				a.fail(s, err)
+			}
 		}
-		if err := s.RecordExporter.WriteRecord(row); err != nil {
-			a.fail(s, err)
+	}
+	if spool && a.spool != nil { // nil once the step's files are written
+		if err := a.spool.append(row); err != nil {
+			a.failSpooled(err)
 		}
 	}
 }
 
-// Flush pushes buffered record lines to their files (runner.RecordSink's
-// optional Flush).
+// drainBelow is the record rate (per Flush, that is per second) under
+// which Flush drains the spool during the run: writing that many records
+// costs a few milliseconds, spread by drain's yields, so slow runs keep
+// their record files current (tail -f, a killed process) while fast ones
+// spend their CPU on sending.
+const drainBelow = 1000
+
+// Flush pushes records to their files (runner.RecordSink's optional
+// Flush, called every second): the spooled ones too when fewer than
+// drainBelow records came since the last call.
 func (a *artifacts) Flush() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if !a.exiting {
-		a.flush()
+	if a.exiting {
+		return
 	}
+	if a.sinceFlush < drainBelow {
+		a.drain(true)
+	}
+	a.sinceFlush = 0
+	a.flush()
 }
 
-// flushForExit pushes what the record streams hold to their files before
+// flushForExit writes what the record streams hold to their files before
 // the process exits at once (a second Ctrl-C); records that come later are
 // dropped, so that no half-written one follows.
 func (a *artifacts) flushForExit() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.drain(false)
 	a.flush()
 	a.exiting = true
 }
@@ -176,6 +227,45 @@ func (a *artifacts) flush() {
 	}
 }
 
+// drainYield is how many records drain writes between yields when it
+// runs during the run.
+const drainYield = 16
+
+// drain writes the spooled records to the spooled streams. During the
+// run (yield) it lets other goroutines run every drainYield records, so
+// that a single-core client's schedule is not held up behind it.
+func (a *artifacts) drain(yield bool) {
+	if a.spool == nil || !a.spool.pending() {
+		return
+	}
+	n := 0
+	err := a.spool.drain(func(row *results.RecordRow) {
+		for i := range a.streams {
+			if s := &a.streams[i]; s.spooled && !s.failed {
+				if err := s.RecordExporter.WriteRecord(row); err != nil {
+					a.fail(s, err)
+				}
+			}
+		}
+		if n++; yield && n%drainYield == 0 {
+			runtime.Gosched()
+		}
+	})
+	if err != nil {
+		a.failSpooled(err)
+	}
+}
+
+// failSpooled fails every spooled stream (the spool could not be written
+// or read).
+func (a *artifacts) failSpooled(err error) {
+	for i := range a.streams {
+		if s := &a.streams[i]; s.spooled && !s.failed {
+			a.fail(s, err)
+		}
+	}
+}
+
 func (a *artifacts) fail(s *recordStream, err error) {
 	s.failed = true
 	a.log.Error("record export failed; later records are not written to it", "kind", s.Kind(), "error", err)
@@ -187,6 +277,7 @@ func (a *artifacts) fail(s *recordStream, err error) {
 func (a *artifacts) finish(ctx context.Context, sum *results.Summary) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.closeSpool()
 	sum.Info.ArtifactDir = a.target.Dir
 	if sum.Files == nil {
 		sum.Files = map[string]string{}
@@ -223,12 +314,20 @@ func (a *artifacts) finish(ctx context.Context, sum *results.Summary) error {
 }
 
 // abort closes the record streams of a step that ended without results.
+// What was spooled is written first: the JSONL keeps every record.
 func (a *artifacts) abort() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for _, s := range a.streams {
-		if ab, ok := s.RecordExporter.(export.Aborter); ok {
-			ab.Abort()
-		}
+	a.closeSpool()
+	a.abortStreams(a.streams)
+}
+
+// closeSpool writes what the spool holds to the streams and removes it.
+func (a *artifacts) closeSpool() {
+	if a.spool == nil {
+		return
 	}
+	a.drain(false)
+	a.spool.close()
+	a.spool = nil
 }

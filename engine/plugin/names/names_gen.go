@@ -333,7 +333,7 @@ const (
 	DataExporterTypeJSON DataExporterType = "json"
 	// DataExporterTypeCSV: profile_export_aiperf.csv: AIPerf's two-section CSV (statistics, then single values).
 	DataExporterTypeCSV DataExporterType = "csv"
-	// DataExporterTypeJSONL: profile_export.jsonl: one AIPerf record per request (metadata, metrics, error), appended as requests finish.
+	// DataExporterTypeJSONL: profile_export.jsonl: one AIPerf record per request (metadata, metrics, error), written from the run's record spool.
 	DataExporterTypeJSONL DataExporterType = "jsonl"
 	// DataExporterTypeRaw: profile_export_raw.jsonl: per request the exact payload, status and every parsed response with its arrival time (export level raw).
 	DataExporterTypeRaw DataExporterType = "raw"

@@ -87,3 +87,24 @@ func BenchmarkChatPayload(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkChatBody is a whole non-streaming chat completion (the mock's,
+// with usage), parsed as an answer.
+func BenchmarkChatBody(b *testing.B) {
+	body := []byte(`{"id":"chatcmpl-8cbdd3ac96a288727cc60f6c","object":"chat.completion","created":1796316319,` +
+		`"model":"mock-model","system_fingerprint":"fp_loadstar_mock","choices":[{"index":0,"message":{"role":"assistant",` +
+		`"content":" movie, simple no allow sweet happen industry interest computer been, know bath head."},` +
+		`"logprobs":null,"finish_reason":"length"}],"usage":{"prompt_tokens":4,"completion_tokens":16,"total_tokens":20}}`)
+	p := newEndpoint(b, "chat", plugin.Args{"model": []string{"m"}}).NewParser()
+	rec := record.New()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		rec.Reset()
+		p.Body("application/json", body, 1, rec)
+	}
+	if len(rec.Responses) == 0 || rec.Usage.CompletionTokens != 16 {
+		b.Fatalf("parsed %+v", rec)
+	}
+}

@@ -230,6 +230,26 @@ func keyIs(raw []byte, name string) bool {
 	return ok && string(dec) == name
 }
 
+// matchField sets out[k] to val when the member named key is names[k] and
+// out[k] is still unset. The key is unescaped once, not once per name:
+// usage objects are matched against two dozen names.
+func matchField(key, val []byte, names []string, out [][]byte) {
+	var buf [64]byte
+	if bytes.IndexByte(key, '\\') >= 0 {
+		dec, ok := appendUnescaped(buf[:0], key)
+		if !ok {
+			return
+		}
+		key = dec
+	}
+	for k, name := range names {
+		if out[k] == nil && string(key) == name {
+			out[k] = val
+			return
+		}
+	}
+}
+
 // fields fills out[k] with the raw value of member names[k] of obj (nil when
 // absent; the first occurrence wins). It reports whether obj is an object.
 func fields(obj []byte, names []string, out [][]byte) bool {
@@ -245,12 +265,7 @@ func fields(obj []byte, names []string, out [][]byte) bool {
 		if !ok {
 			return !it.bad
 		}
-		for k, name := range names {
-			if out[k] == nil && keyIs(key, name) {
-				out[k] = val
-				break
-			}
-		}
+		matchField(key, val, names, out)
 	}
 }
 
@@ -270,12 +285,7 @@ func elemFields(elem []byte, names []string, out [][]byte) bool {
 		if !ok {
 			return !it.bad
 		}
-		for k, name := range names {
-			if out[k] == nil && keyIs(key, name) {
-				out[k] = val
-				break
-			}
-		}
+		matchField(key, val, names, out)
 	}
 }
 

@@ -113,6 +113,7 @@ func main() {
 func processMain() errext.ExitCode {
 	catchSIGPIPE()
 	stdout, stderr := guardOutputs(os.Stdout, os.Stderr)
+	defer startDiagnostics(os.Getenv, stderr)()
 	return runMain(os.Args[1:], stdout, stderr)
 }
 

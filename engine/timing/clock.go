@@ -21,7 +21,13 @@ import (
 // the last stretch is waited on a Linux timerfd (a kernel hrtimer) read
 // through the netpoller, with the same deadline set on the read so that the
 // runtime timer wakes it first if the process is busy; only the final
-// 50 µs are spun. Elsewhere the final 1.2 ms are spun.
+// few microseconds are spun, without yielding. Elsewhere the final 1.2 ms
+// are spun.
+//
+// Nothing here yields with runtime.Gosched: a yielding goroutine waits in
+// the global run queue, which a busy single-P process serves only every
+// 61st scheduling round, so on a client pinned to one core every yield
+// could delay a release by milliseconds.
 type PreciseClock struct {
 	*clock.Real
 	fine fineSleeper
@@ -38,20 +44,18 @@ func NewClockSince(d time.Duration) *PreciseClock {
 
 // The stretches of a wait: beyond coarseWindow a runtime timer (1 ms
 // granularity at worst) brings the wait within it; the fine sleeper covers
-// all but the last spinWindow, which is spun with runtime.Gosched.
+// the rest to the deadline itself, and a wake-up less than spinWindow
+// early is spun out.
 const (
 	coarseWindow = 2 * time.Millisecond
-	spinWindow   = 50 * time.Microsecond
-	// spinFallback is spun when no fine sleeper is available.
+	spinWindow   = 5 * time.Microsecond
+	// spinFallback is waited out with runtime.Gosched when no fine
+	// sleeper is available.
 	spinFallback = 1200 * time.Microsecond
 )
 
 // SleepUntil implements clock.Clock.
 func (c *PreciseClock) SleepUntil(ctx context.Context, deadline int64) error {
-	spin := spinWindow
-	if c.fine == nil {
-		spin = spinFallback
-	}
 	for {
 		left := time.Duration(deadline - c.Now())
 		if left <= 0 {
@@ -70,10 +74,14 @@ func (c *PreciseClock) SleepUntil(ctx context.Context, deadline int64) error {
 				return ctx.Err()
 			case <-t.C:
 			}
-		case left > spin && c.fine != nil:
-			c.fine.sleep(left - spin)
-		case left > spin:
-			time.Sleep(left - spin) // no fine sleeper: up to 1 ms late, spun off below
+		case left <= spinWindow:
+			for c.Now() < deadline { // a few microseconds: not worth a sleep
+			}
+			return nil
+		case c.fine != nil:
+			c.fine.sleep(left)
+		case left > spinFallback:
+			time.Sleep(left - spinFallback) // no fine sleeper: up to 1 ms late, spun off below
 		default:
 			runtime.Gosched()
 		}

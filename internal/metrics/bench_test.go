@@ -2,7 +2,9 @@ package metrics
 
 import (
 	"context"
+	"fmt"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -156,6 +158,11 @@ var mockWords = []string{" map", " son", " remain", " time", " shirt", " preside
 var mockText = []byte(strings.Join(mockWords, ""))
 
 func stageRecord(i int64, r *record.Record, streamed bool) *record.Record {
+	return stageRecordText(i, r, streamed, mockText)
+}
+
+// stageRecordText is stageRecord with answer as the non-streamed body.
+func stageRecordText(i int64, r *record.Record, streamed bool, answer []byte) *record.Record {
 	r.Reset()
 	start := 1_000_000_000 + i*100_000
 	r.StartNs, r.StartWallNs, r.ScheduledNs, r.CreditNs = start, 1_700_000_000_000_000_000+start, start-10_000, start-10_000
@@ -171,16 +178,52 @@ func stageRecord(i int64, r *record.Record, streamed bool) *record.Record {
 		}
 		r.Chunks = int32(len(mockWords) + 2)
 	} else {
-		r.AddText(t, record.KindText, mockText, nil)
+		r.AddText(t, record.KindText, answer, nil)
 	}
 	r.AddUsage(t, record.Usage{PromptTokens: 16, CompletionTokens: 16, TotalTokens: 32, ReasoningTokens: 0, CachedTokens: 0, CacheWriteTokens: -1, FirstContentChunkTokens: -1})
 	r.EndNs = t + 1_000
 	return r
 }
 
+// stageTexts returns n different 16-word answers drawn from mockWords (a
+// fixed sequence: the benchmark counts the same texts in every run).
+func stageTexts(n int) [][]byte {
+	texts := make([][]byte, n)
+	x := uint64(0x9e3779b97f4a7c15)
+	for i := range texts {
+		var t []byte
+		for range 16 {
+			x ^= x << 13
+			x ^= x >> 7
+			x ^= x << 17
+			t = append(t, mockWords[x%uint64(len(mockWords))]...)
+		}
+		// The index makes every text different whatever the draws.
+		texts[i] = strconv.AppendInt(append(t, " #"...), int64(i), 10)
+	}
+	return texts
+}
+
+// stagePayloads returns n chat payloads of a system prompt and one user
+// message each: their ISL is counted from the payload (the dataset could
+// not count it: the payload holds more than the turn's text).
+func stagePayloads(n int) [][]byte {
+	texts := stageTexts(n)
+	payloads := make([][]byte, n)
+	for i, t := range texts {
+		payloads[i] = fmt.Appendf(nil, `{"model":"mock-model","messages":[{"role":"system","content":"You are a helpful assistant. Answer briefly."},{"role":"user","content":%q}],"max_tokens":16,"stream":false}`, t)
+	}
+	return payloads
+}
+
 // BenchmarkStageRecord is the record stage alone: one 16-token answer's
 // record metrics, its output counted client-side with the built-in o200k
-// tokenizer (the default), per record.
+// tokenizer (the default), per record. chat and stream count the same
+// answer every time; chat-repeat one of 100 answers in turn (a 100-prompt
+// dataset against a deterministic server); chat-unique a different answer
+// every time (drawn from 65,536); chat-isl adds the input tokens counted
+// from the payload (a system prompt and the user's text, 100 payloads in
+// turn).
 //
 //	go test ./internal/metrics -run '^$' -bench 'Stage' -benchmem
 func BenchmarkStageRecord(b *testing.B) {
@@ -188,15 +231,31 @@ func BenchmarkStageRecord(b *testing.B) {
 	if err != nil {
 		b.Skip(err)
 	}
-	for _, streamed := range []bool{false, true} {
-		b.Run(map[bool]string{false: "chat", true: "stream"}[streamed], func(b *testing.B) {
-			app := Applicability{Streaming: streamed, ProducesTokens: true, TokenizesInput: true}
+	repeat, unique, payloads := stageTexts(100), stageTexts(1<<16), stagePayloads(100)
+	for _, c := range []struct {
+		name     string
+		streamed bool
+		texts    [][]byte
+		payloads [][]byte
+	}{
+		{"chat", false, [][]byte{mockText}, nil},
+		{"stream", true, [][]byte{mockText}, nil},
+		{"chat-repeat", false, repeat, nil},
+		{"chat-unique", false, unique, nil},
+		{"chat-isl", false, repeat, payloads},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			app := Applicability{Streaming: c.streamed, ProducesTokens: true, TokenizesInput: true}
 			rm := NewRecordMetrics(app, false, tok)
 			r := record.New()
 			var v Values
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
-				_ = rm.ProcessRecord(stageRecord(int64(i), r, streamed), &v)
+				stageRecordText(int64(i), r, c.streamed, c.texts[i%len(c.texts)])
+				if c.payloads != nil {
+					r.InputTokens, r.Payload = -1, c.payloads[i%len(c.payloads)]
+				}
+				_ = rm.ProcessRecord(r, &v)
 			}
 		})
 	}

@@ -80,7 +80,19 @@ type RecordMetrics struct {
 	// perChunkUsage: the plan asked for usage on every streamed chunk, so
 	// the first content chunk's token count divides ITL (with serverTokens).
 	perChunkUsage bool
-	tok           tokenizer.Tokenizer
+	// tok counts through a cache of texts counted before (tokenizer.Cached):
+	// a benchmark sends the same prompts and gets the same answers again.
+	tok textCounter
+	// isl caches a payload's input token count by the payload's bytes (the
+	// payload's parsing costs far more than counting its text).
+	isl *tokenizer.CountCache
+}
+
+// textCounter counts the tokens of a string or, without copying it, of a
+// byte slice (what tokenizer.Cached returns).
+type textCounter interface {
+	Count(text string) int
+	tokenizer.ByteCounter
 }
 
 // NewRecordMetrics returns the record processor for a run with the given
@@ -88,7 +100,12 @@ type RecordMetrics struct {
 // endpoint neither produces tokens nor tokenizes input.
 func NewRecordMetrics(app Applicability, serverTokens bool, tok tokenizer.Tokenizer) *RecordMetrics {
 	app.ServerTokens = serverTokens
-	return &RecordMetrics{app: app, serverTokens: serverTokens, tok: tok}
+	m := &RecordMetrics{app: app, serverTokens: serverTokens}
+	if tok != nil && !serverTokens {
+		m.tok = tokenizer.Cached(tok).(textCounter) // Cached always counts bytes too
+		m.isl = tokenizer.NewCountCache()
+	}
+	return m
 }
 
 // WithPerChunkUsage makes the first content chunk's server-reported token
@@ -270,13 +287,9 @@ func (m *RecordMetrics) tokens(rec *record.Record, v *Values) {
 	}
 }
 
-// count is the client token count of text, without copying it when the
-// tokenizer counts bytes (the built-in ones do).
+// count is the client token count of text, without copying it.
 func (m *RecordMetrics) count(text []byte) int {
-	if bc, ok := m.tok.(tokenizer.ByteCounter); ok {
-		return bc.CountBytes(text)
-	}
-	return m.tok.Count(string(text))
+	return m.tok.CountBytes(text)
 }
 
 // inputTokens is the ISL of rec (AIPerf's compute_input_token_count): the
@@ -295,13 +308,18 @@ func (m *RecordMetrics) inputTokens(rec *record.Record, v *Values) int64 {
 	if m.tok == nil || len(rec.Payload) == 0 {
 		return -1
 	}
-	text, pre, ok := payloadText(rec.Payload)
+	return int64(m.isl.Count(rec.Payload, m.payloadTokens))
+}
+
+// payloadTokens is the ISL of a payload, -1 when it has no input text.
+func (m *RecordMetrics) payloadTokens(payload []byte) int {
+	text, pre, ok := payloadText(payload)
 	if !ok {
 		return -1
 	}
-	n := int64(pre)
+	n := pre
 	if text != "" {
-		n += int64(m.tok.Count(text))
+		n += m.tok.Count(text)
 	}
 	return n
 }

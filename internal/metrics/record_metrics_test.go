@@ -211,3 +211,37 @@ func TestISLFromPayloadWhenComposerDidNotKnow(t *testing.T) {
 	v := process(t, streamingChat, false, rec)
 	want(t, v, map[int]float64{ISL: 5})
 }
+
+// One RecordMetrics counts many records: answers and payloads that come
+// again are counted from its caches, and every record still gets its own
+// text's counts (payloads that differ in one byte, an answer that is a
+// payload's text, a payload without text).
+func TestRepeatedTextsKeepTheirCounts(t *testing.T) {
+	m := NewRecordMetrics(streamingChat, false, words{})
+	payload := func(user string) string {
+		return `{"messages":[{"role":"system","content":"be brief"},{"role":"user","content":"` + user + `"}],"model":"m"}`
+	}
+	cases := []struct {
+		answer, payload string
+		osl, isl        float64
+	}{
+		{"one two three", payload("a b"), 3, 4},
+		{"one two three four", payload("a b c"), 4, 5},
+		{"be brief a b", payload("a  b"), 4, 4},
+		{"x", `{"model":"m"}`, 1, nan},
+		{"x y", `{"prompt":[1,2,3],"model":"m"}`, 2, 3},
+	}
+	for round := range 4 {
+		for i, c := range cases {
+			rec := streamRecord(1, 1, chunk{at: 10, text: c.answer})
+			rec.InputTokens, rec.Payload = -1, []byte(c.payload)
+			v := &Values{}
+			if err := m.ProcessRecord(rec, v); err != nil {
+				t.Fatal(err)
+			}
+			if !near(v.V[OSL], c.osl) || !near(v.V[ISL], c.isl) {
+				t.Errorf("round %d case %d: OSL %v ISL %v, want %v %v", round, i, v.V[OSL], v.V[ISL], c.osl, c.isl)
+			}
+		}
+	}
+}

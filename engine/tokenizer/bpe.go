@@ -21,8 +21,8 @@ type model struct {
 	rule mergeRule
 	// tokens maps token id to its text: raw bytes for byte-level models and
 	// tiktoken, the vocabulary string (with ▁) for SentencePiece-style ones.
-	tokens []string
-	ids    map[string]int32
+	tokens tokenTable
+	ids    vocabIndex
 	// merges (rankByMergeList) maps leftID<<32|rightID to rank<<32|mergedID.
 	merges map[uint64]uint64
 	// byteLevel models start from single bytes (every byte is a token);
@@ -107,7 +107,7 @@ func (m *model) encodePart(dst []int, piece string, sc *mergeScratch) []int {
 	if piece == "" {
 		return dst
 	}
-	if id, ok := m.ids[piece]; ok && (m.rule == rankByConcatenation || m.ignoreMerge) {
+	if id, ok := m.ids.get(piece); ok && (m.rule == rankByConcatenation || m.ignoreMerge) {
 		return append(dst, int(id))
 	}
 	var buf [64]symbol
@@ -157,7 +157,7 @@ func (m *model) initial(syms []symbol, piece string) []symbol {
 	}
 	for i := 0; i < len(piece); {
 		_, n := utf8.DecodeRuneInString(piece[i:])
-		id, ok := m.ids[piece[i:i+n]]
+		id, ok := m.ids.get(piece[i : i+n])
 		if !ok {
 			id = -1
 		}
@@ -173,7 +173,7 @@ func (m *model) pair(piece string, a, b *symbol) (rank, id int32, ok bool) {
 		return 0, 0, false
 	}
 	if m.rule == rankByConcatenation {
-		r, ok := m.ids[piece[a.start:b.end]]
+		r, ok := m.ids.get(piece[a.start:b.end])
 		return r, r, ok
 	}
 	v, ok := m.merges[uint64(uint32(a.id))<<32|uint64(uint32(b.id))]

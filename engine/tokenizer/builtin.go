@@ -61,17 +61,20 @@ func Builtin(name string) (Tokenizer, error) {
 		return nil, fmt.Errorf("built-in tokenizer %s: %w", name, err)
 	}
 	// The codec's vocabulary is private; decoding each rank recovers it.
-	m := &model{rule: rankByConcatenation, ids: make(map[string]int32, 200_000), unkID: -1}
+	m := &model{rule: rankByConcatenation, unkID: -1}
+	m.ids.init(200_000)
+	tokens := make([]string, 0, 200_000)
 	for id := 0; ; id++ {
 		s, err := codec.Decode([]uint{uint(id)})
 		if err != nil || s == "" {
 			break
 		}
-		m.tokens = append(m.tokens, s)
-		m.ids[s] = int32(id)
+		tokens = append(tokens, s)
+		m.ids.set(s, int32(id))
 	}
+	m.tokens = newTokenTable(tokens)
 	for c := 0; c < 256; c++ {
-		id, ok := m.ids[string([]byte{byte(c)})]
+		id, ok := m.ids.get(string([]byte{byte(c)}))
 		if !ok {
 			return nil, fmt.Errorf("built-in tokenizer %s: no token for byte 0x%02X", name, c)
 		}

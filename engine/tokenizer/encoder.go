@@ -149,7 +149,7 @@ func (e *encoder) countFast(s string) int {
 // first need).
 func (e *encoder) pieceCount(piece string, sc **mergeScratch) int {
 	if e.m.rule == rankByConcatenation {
-		if _, ok := e.m.ids[piece]; ok {
+		if _, ok := e.m.ids.get(piece); ok {
 			return 1
 		}
 	}
@@ -181,8 +181,8 @@ func (e *encoder) Pieces(text string, yield func(piece string, ids []int)) {
 func (e *encoder) Decode(ids []int) string {
 	toks := make([]string, 0, len(ids))
 	for _, id := range ids {
-		if id >= 0 && id < len(e.m.tokens) {
-			toks = append(toks, e.m.tokens[id])
+		if id >= 0 && id < e.m.tokens.len() {
+			toks = append(toks, e.m.tokens.at(id))
 		}
 	}
 	return e.decode(toks)

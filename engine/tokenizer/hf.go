@@ -118,7 +118,7 @@ func fromJSON(name string, data []byte) (Tokenizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("normalizer: %w", err)
 	}
-	m, err := buildModel(&f, byteLevel)
+	m, tokens, err := buildModel(&f, byteLevel)
 	if err != nil {
 		return nil, err
 	}
@@ -130,13 +130,14 @@ func fromJSON(name string, data []byte) (Tokenizer, error) {
 	var added []addedToken
 	for _, t := range f.AddedTokens {
 		added = append(added, addedToken{content: t.Content, id: t.ID, lstrip: t.Lstrip, rstrip: t.Rstrip})
-		for len(m.tokens) <= t.ID {
-			m.tokens = append(m.tokens, "")
+		for len(tokens) <= t.ID {
+			tokens = append(tokens, "")
 		}
-		m.tokens[t.ID] = t.Content
+		tokens[t.ID] = t.Content
 	}
+	m.tokens = newTokenTable(tokens)
 	e.added = newAddedTokens(added)
-	if !byteLevel && spmSplittable(m) {
+	if !byteLevel && spmSplittable(tokens) {
 		e.spmSplit = spmSpace
 	}
 	return e, nil
@@ -146,9 +147,9 @@ const spmSpace = "▁"
 
 // spmSplittable reports whether no token contains ▁ right after another
 // character, so merges never cross the start of a ▁-word.
-func spmSplittable(m *model) bool {
+func spmSplittable(tokens []string) bool {
 	has := false
-	for _, t := range m.tokens {
+	for _, t := range tokens {
 		for i := 1; i < len(t); i++ {
 			if strings.HasPrefix(t[i:], spmSpace) {
 				has = true
@@ -193,24 +194,26 @@ func fromByteAlphabet(s string) (string, bool) {
 	return b.String(), true
 }
 
-func buildModel(f *hfFile, byteLevel bool) (*model, error) {
+// buildModel returns the model and its tokens by id (the caller adds the
+// added tokens, then sets m.tokens).
+func buildModel(f *hfFile, byteLevel bool) (*model, []string, error) {
 	maxID := 0
 	for _, id := range f.Model.Vocab {
 		maxID = max(maxID, id)
 	}
+	tokens := make([]string, maxID+1)
 	m := &model{
 		rule:        rankByMergeList,
-		tokens:      make([]string, maxID+1),
-		ids:         make(map[string]int32, len(f.Model.Vocab)),
 		byteLevel:   byteLevel,
 		ignoreMerge: f.Model.IgnoreMerges,
 		byteFallbk:  f.Model.ByteFallback,
 		fuseUnk:     f.Model.FuseUnk,
 		unkID:       -1,
 	}
+	m.ids.init(len(f.Model.Vocab))
 	for s, id := range f.Model.Vocab {
 		if id < 0 {
-			return nil, fmt.Errorf("model.vocab: token %q has negative id %d", s, id)
+			return nil, nil, fmt.Errorf("model.vocab: token %q has negative id %d", s, id)
 		}
 		key := s
 		if byteLevel {
@@ -218,14 +221,14 @@ func buildModel(f *hfFile, byteLevel bool) (*model, error) {
 				key = raw
 			}
 		}
-		m.tokens[id] = key
-		m.ids[key] = int32(id)
+		tokens[id] = key
+		m.ids.set(key, int32(id))
 	}
 	if byteLevel {
 		for b := 0; b < 256; b++ {
-			id, ok := m.ids[string([]byte{byte(b)})]
+			id, ok := m.ids.get(string([]byte{byte(b)}))
 			if !ok {
-				return nil, fmt.Errorf("model.vocab: byte-level vocabulary lacks the token for byte 0x%02X", b)
+				return nil, nil, fmt.Errorf("model.vocab: byte-level vocabulary lacks the token for byte 0x%02X", b)
 			}
 			m.byteID[b] = id
 		}
@@ -243,7 +246,7 @@ func buildModel(f *hfFile, byteLevel bool) (*model, error) {
 	}
 	pairs, err := parseMerges(f.Model.Merges)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m.merges = make(map[uint64]uint64, len(pairs))
 	for rank, p := range pairs {
@@ -251,14 +254,14 @@ func buildModel(f *hfFile, byteLevel bool) (*model, error) {
 		b, okB := f.Model.Vocab[p[1]]
 		c, okC := f.Model.Vocab[p[0]+p[1]]
 		if !okA || !okB || !okC {
-			return nil, fmt.Errorf("model.merges[%d] %q %q: merge part or result not in the vocabulary", rank, p[0], p[1])
+			return nil, nil, fmt.Errorf("model.merges[%d] %q %q: merge part or result not in the vocabulary", rank, p[0], p[1])
 		}
 		key := uint64(uint32(a))<<32 | uint64(uint32(b))
 		if _, dup := m.merges[key]; !dup {
 			m.merges[key] = uint64(rank)<<32 | uint64(uint32(c))
 		}
 	}
-	return m, nil
+	return m, tokens, nil
 }
 
 // parseMerges accepts both serializations: ["a b", ...] (tokenizers < 0.20)

@@ -366,3 +366,20 @@ func TestCountFastMatchesPieces(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkGCCycleO200k is one forced garbage collection with the o200k
+// tokenizer loaded: the cost its tables add to every cycle of a run
+// (tiktoken-go's own vocabulary map, which the tables are built from,
+// stays in memory and is part of it).
+//
+//	GOMAXPROCS=1 go test ./engine/tokenizer -run '^$' -bench GCCycle
+func BenchmarkGCCycleO200k(b *testing.B) {
+	tok, err := Builtin("o200k_base")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		runtime.GC()
+	}
+	runtime.KeepAlive(tok)
+}

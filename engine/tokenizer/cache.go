@@ -18,7 +18,7 @@ import (
 // a fixed number of entries (CacheEntries, default 1024) in sets of 4 by
 // the text's maphash, and texts longer than CacheMaxText (default 8 KiB)
 // are never kept. The worst case is entries × (max text + 48) bytes, about
-// 8.4 MiB at the defaults, plus 40 bytes of table per entry. A text enters
+// 8 MiB at the defaults, plus 40 bytes of table per entry. A text enters
 // only when it is seen a second time (a table of recently seen hashes
 // remembers the first), so texts that never repeat cost a hash and a few
 // loads, allocate nothing and never evict the texts that do repeat. A set

@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -255,5 +256,18 @@ func BenchmarkCachedCount(b *testing.B) {
 				c.bc.CountBytes(texts[i%c.n])
 			}
 		})
+	}
+}
+
+// docs/reliability.md states the cache's bounds; they are the defaults.
+func TestCacheBoundsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/reliability.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("| token counts kept by content | %d,%03d texts of up to %d KiB each",
+		defaultCacheEntries/1000, defaultCacheEntries%1000, defaultCacheMaxText>>10)
+	if !strings.Contains(string(doc), want) {
+		t.Errorf("docs/reliability.md lacks %q (the defaults of NewCountCache)", want)
 	}
 }

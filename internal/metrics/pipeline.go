@@ -287,10 +287,20 @@ func (p *Pipeline) release(rec *record.Record) {
 	}
 }
 
+// yieldEvery is how many records the processing goroutines handle in a row
+// before they let others run. Receiving from a channel that holds records
+// never yields, and on a client pinned to one core a backlog worked off in
+// one stretch would hold up the schedule's next release by as long.
+const yieldEvery = 32
+
 // work computes record metrics.
 func (p *Pipeline) work() {
 	defer p.wg.Done()
+	n := 0
 	for rec := range p.in {
+		if n++; n%yieldEvery == 0 {
+			runtime.Gosched()
+		}
 		v := p.pool.Get().(*Values)
 		for _, rp := range p.recordProcs {
 			if err := rp.ProcessRecord(rec, v); err != nil {
@@ -312,6 +322,7 @@ func (p *Pipeline) fold() {
 	defer close(p.done)
 	tick := time.NewTicker(idleFlush)
 	defer tick.Stop()
+	n := 0
 	for {
 		var it processed
 		var ok bool
@@ -323,6 +334,9 @@ func (p *Pipeline) fold() {
 		case <-tick.C:
 			p.flushStreams()
 			continue
+		}
+		if n++; n%yieldEvery == 0 {
+			runtime.Gosched()
 		}
 		for _, rp := range p.resultProcs {
 			if err := rp.ProcessResult(it.rec, it.v); err != nil {

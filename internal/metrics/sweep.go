@@ -113,7 +113,32 @@ func (m *MetricResults) sweeps() []results.Metric {
 	// slices.SortFunc runs the same pdqsort as sort.Slice (the same
 	// permutation, so the same sums), without reflection.
 	slices.SortFunc(ev, func(a, b event) int { return cmp.Compare(a.t, b.t) })
-	segs := make([][]segment, len(sweepMetrics))
+	// One metric at a time: a run of a million requests has millions of
+	// segments per metric, and holding every metric's at once took a
+	// gigabyte at the end of such a run.
+	var segs []segment
+	var out []results.Metric
+	for _, sm := range sweepMetrics {
+		if !m.app.Applies(sm.def.Flags) {
+			continue
+		}
+		if sm.def.Flags.Has(StreamingTokensOnly) && m.streamed == 0 {
+			continue // no first token anywhere: no phase curves
+		}
+		if segs = sweepSegments(ev, &sm, segs[:0]); len(segs) == 0 {
+			continue
+		}
+		st := weightedStats(segs)
+		mt := sm.def.metric()
+		mt.Stats = &st
+		out = append(out, mt)
+	}
+	return out
+}
+
+// sweepSegments appends to segs the level of sm between each two event
+// times of ev (sorted).
+func sweepSegments(ev []event, sm *sweepMetric, segs []segment) []segment {
 	var c [numCurves]float64
 	for i := 0; i < len(ev); {
 		t := ev[i].t
@@ -123,28 +148,12 @@ func (m *MetricResults) sweeps() []results.Metric {
 		if i == len(ev) {
 			break
 		}
-		d := float64(ev[i].t - t)
-		for k, sm := range sweepMetrics {
-			if sm.masked && !(c[sm.active] > 0.5) {
-				continue
-			}
-			segs[k] = append(segs[k], segment{v: sm.value(&c), d: d})
-		}
-	}
-	var out []results.Metric
-	for k, sm := range sweepMetrics {
-		if !m.app.Applies(sm.def.Flags) || len(segs[k]) == 0 {
+		if sm.masked && !(c[sm.active] > 0.5) {
 			continue
 		}
-		if sm.def.Flags.Has(StreamingTokensOnly) && m.streamed == 0 {
-			continue // no first token anywhere: no phase curves
-		}
-		st := weightedStats(segs[k])
-		mt := sm.def.metric()
-		mt.Stats = &st
-		out = append(out, mt)
+		segs = append(segs, segment{v: sm.value(&c), d: float64(ev[i].t - t)})
 	}
-	return out
+	return segs
 }
 
 // sweepEvents lists the phase boundaries of every stored record.

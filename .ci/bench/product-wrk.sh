@@ -26,7 +26,8 @@
 # cpus × duration) per request; "process" is the whole process's user+sys
 # CPU (getrusage of the child, so the exports written after the phase count)
 # less a one-request run's, per request. Targets: <= 15 us non-streaming,
-# <= 30 us per 16-token stream.
+# <= 30 us per 16-token stream. wrk's own user+sys CPU per request is
+# printed beside them: the cost of the loopback itself on this machine.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -121,10 +122,15 @@ run_profile() {
     'BEGIN {printf "%s %.3f %d %.4f\n", r, u + sy, n, s * c * d}'
 }
 
-run_wrk() { # KIND PIN
-  local p=()
+# run_wrk KIND PIN prints "req/s cpu_us_per_request" (wrk's user+sys CPU:
+# the client-side cost of the physical limit, beside loadstar's).
+run_wrk() {
+  local p=() out TIMEFORMAT='%3U %3S'
   [ "$2" = pinned ] && p=(taskset -c "$CLIENT_CPU")
-  "${p[@]}" wrk -t1 -c"$CONNS" -d"${DURATION}s" -s "$tmp/$1.lua" "$URL/v1/chat/completions" | awk '/^Requests\/sec:/ {print $2}'
+  { time "${p[@]}" wrk -t1 -c"$CONNS" -d"${DURATION}s" -s "$tmp/$1.lua" "$URL/v1/chat/completions" >"$tmp/wrk.out"; } 2>"$tmp/wrk.time"
+  read -r u sy <"$tmp/wrk.time"
+  awk -v u="$u" -v sy="$sy" '/^Requests\/sec:/ {r = $2} / requests in / {n = $1}
+    END {printf "%s %.2f\n", r, (n > 0 ? (u + sy) / n * 1e6 : 0)}' "$tmp/wrk.out"
 }
 
 # write_wrk_script KIND: a POST of the first payload loadstar sends.
@@ -183,8 +189,9 @@ measure() {
   for c in "${order[@]}"; do
     if [ "$c" = wrk ]; then got[wrk]=$(run_wrk "$kind" "$mode"); else got[$c]=$(run_profile "$c" "$kind-$mode-$c-$i" "$mode" "${args[@]}"); fi
   done
-  w=${got[wrk]}
-  line="  run $i: wrk $(printf %.0f "$w") req/s"
+  read -r w wcpu <<<"${got[wrk]}"
+  echo "$wcpu" >>"$tmp/wrk.cpu"
+  line="  run $i: wrk $(printf %.0f "$w") req/s, CPU $wcpu us/request"
   for c in "${clients[@]}"; do
     read -r rps cpu n phase <<<"${got[$c]}"
     echo "$rps" >>"$tmp/$c.rps"
@@ -203,16 +210,16 @@ if section throughput; then
     start_mock "$mode"
     for kind in $KINDS; do
       write_wrk_script "$kind"
-      rm -f "$tmp"/*.rps "$tmp"/*.ratio "$tmp"/*.cp "$tmp"/*.cf
+      rm -f "$tmp"/*.rps "$tmp"/*.ratio "$tmp"/*.cp "$tmp"/*.cf "$tmp"/wrk.cpu
       echo "== $kind, $mode (mock $( [ "$mode" = pinned ] && echo "on CPU $SERVER_CPU, clients on CPU $CLIENT_CPU" || echo "and clients unpinned")), c=$CONNS, ${DURATION}s x $RUNS; load $(loadavg)"
       for i in $(seq "$RUNS"); do measure "$kind" "$mode" "$i"; done
       target=0.85; cpu_target=15
       [ "$kind" = stream ] && { target=0.7; cpu_target=30; }
       for c in "${clients[@]}"; do
         awk -v w="$(median <"$tmp/wrk.rps")" -v l="$(median <"$tmp/$c.rps")" -v r="$(median <"$tmp/$c.ratio")" -v t="$target" \
-          -v cp="$(median <"$tmp/$c.cp")" -v cf="$(median <"$tmp/$c.cf")" -v ct="$cpu_target" -v k="$kind" -v m="$mode" -v c="$c" -v ld="$(loadavg)" 'BEGIN {
-          printf "%s %s %s median: wrk %.0f req/s, %.0f req/s, paired ratio %.3f (target >= %s) %s; client CPU %.2f us/request phase, %.2f process (target <= %s) %s; load %s\n",
-            c, k, m, w, l, r, t, (r >= t ? "PASS" : "MISS"), cp, cf, ct, (cf <= ct ? "PASS" : "MISS"), ld
+          -v cp="$(median <"$tmp/$c.cp")" -v wc="$(median <"$tmp/wrk.cpu")" -v cf="$(median <"$tmp/$c.cf")" -v ct="$cpu_target" -v k="$kind" -v m="$mode" -v c="$c" -v ld="$(loadavg)" 'BEGIN {
+          printf "%s %s %s median: wrk %.0f req/s, %.0f req/s, paired ratio %.3f (target >= %s) %s; client CPU %.2f us/request phase, %.2f process (target <= %s) %s; wrk itself %.2f us/request; load %s\n",
+            c, k, m, w, l, r, t, (r >= t ? "PASS" : "MISS"), cp, cf, ct, (cf <= ct ? "PASS" : "MISS"), wc, ld
         }'
       done
     done

@@ -805,3 +805,33 @@ func TestConcurrencyHonoursDurationAtAnyConcurrency(t *testing.T) {
 	// the clock in between (seen on a quiet machine). The count above is
 	// what tells a slot that ran after the end from one that did not.
 }
+
+// goroutineID is the running goroutine's number, from its stack header.
+func goroutineID() string {
+	var buf [64]byte
+	f := strings.Fields(string(buf[:runtime.Stack(buf[:], false)]))
+	return f[1] // "goroutine N [running]:"
+}
+
+// An open-loop issuer hands each new session to a goroutine whose last
+// session has ended, rather than starting one per session (whose stack
+// would grow again through the sender).
+func TestRequestRateReusesSessionGoroutines(t *testing.T) {
+	env, rec := newEnv(convs(10, 1, 0), config.Stop{Requests: 50})
+	env.Clock = NewClock() // real gaps of 1 ms, in which each session ends
+	var mu sync.Mutex
+	ids := map[string]bool{}
+	rec.service = func(*Credit) int64 {
+		mu.Lock()
+		ids[goroutineID()] = true
+		mu.Unlock()
+		return env.Clock.Now()
+	}
+	r, _ := NewRequestRate(1000, Constant{}, 0, nil, nil, true)
+	if rep := run(t, r, env); rep.Issued != 50 {
+		t.Fatalf("issued %d, want 50", rep.Issued)
+	}
+	if len(ids) > 5 {
+		t.Errorf("50 sessions 1 ms apart, each over at once, ran on %d goroutines; want them reused", len(ids))
+	}
+}

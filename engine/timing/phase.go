@@ -210,6 +210,9 @@ func (p *phase) startSession(t int64, conv, turns int) (*Session, int64, bool) {
 	if p.env.URLs > 1 {
 		url = p.selector.Select(p.env.URLs)
 	}
+	// Numbered with the draw, so that session N gets the N-th conversation
+	// of the seeded sequence whichever slot gets here first.
+	sn := p.sessNum.Add(1) - 1
 	p.sampleMu.Unlock()
 	c := p.env.Dataset.Conversation(conv)
 	if turns <= 0 || turns > len(c.Turns) {
@@ -221,7 +224,7 @@ func (p *phase) startSession(t int64, conv, turns int) (*Session, int64, bool) {
 	} else {
 		id = uuid.NewString()
 	}
-	s := &Session{Num: globalNum(p.shard, p.sessNum.Add(1)-1), ConvIndex: conv, Conv: c, CorrelationID: id,
+	s := &Session{Num: globalNum(p.shard, sn), ConvIndex: conv, Conv: c, CorrelationID: id,
 		URLIndex: url, Turns: turns}
 	p.active.Add(1)
 	return s, num, true

@@ -835,3 +835,23 @@ func TestRequestRateReusesSessionGoroutines(t *testing.T) {
 		t.Errorf("50 sessions 1 ms apart, each over at once, ran on %d goroutines; want them reused", len(ids))
 	}
 }
+
+// Session N gets the N-th conversation the sampler draws, however the
+// concurrent slots interleave: a run's session_num and its prompt pair up
+// the same way in every run with the same seed.
+func TestSessionNumbersFollowTheDraws(t *testing.T) {
+	for range 5 {
+		env, rec := newEnv(convs(7, 1, 0), config.Stop{Requests: 400})
+		rec.service = func(*Credit) int64 {
+			runtime.Gosched() // let the slots interleave
+			return rec.clk.Now()
+		}
+		c, _ := NewConcurrency(16, nil)
+		run(t, c, env)
+		for _, s := range rec.byNum() {
+			if want := int(s.session.Num % 7); s.session.ConvIndex != want {
+				t.Fatalf("session %d has conversation %d, want %d (the %d-th draw)", s.session.Num, s.session.ConvIndex, want, s.session.Num)
+			}
+		}
+	}
+}

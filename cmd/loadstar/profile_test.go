@@ -445,8 +445,10 @@ func TestProfileAgainstAURL(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, stderr)
 	}
-	if strings.Contains(stderr, "embedded mock") {
-		t.Errorf("stderr mentions the embedded mock with --url:\n%s", stderr)
+	// (The client-health warning may mention "an embedded mock server" in
+	// its advice when the machine is busy; only the announcement counts.)
+	if strings.Contains(stderr, "benchmarking the embedded mock") {
+		t.Errorf("stderr says the embedded mock is benchmarked with --url:\n%s", stderr)
 	}
 	if !strings.Contains(stderr, "not available offline") {
 		t.Errorf("stderr does not explain the tokenizer fallback:\n%s", stderr)

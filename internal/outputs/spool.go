@@ -37,6 +37,7 @@ type spool struct {
 	written, drained int64
 	schema           *results.RecordSchema
 	buf, rbuf        []byte
+	hdr              [binary.MaxVarintLen64]byte
 
 	// Reused by drain: the decoded record and row.
 	rec  record.Record
@@ -65,9 +66,8 @@ func openSpool(dir string, schema *results.RecordSchema) (*spool, error) {
 func (s *spool) append(row *results.RecordRow) error {
 	b := s.encode(s.buf[:0], row)
 	s.buf = b
-	var n [binary.MaxVarintLen64]byte
-	hdr := binary.PutUvarint(n[:], uint64(len(b)))
-	if _, err := s.w.Write(n[:hdr]); err != nil {
+	hdr := binary.PutUvarint(s.hdr[:], uint64(len(b)))
+	if _, err := s.w.Write(s.hdr[:hdr]); err != nil {
 		return fmt.Errorf("record spool: %w", err)
 	}
 	if _, err := s.w.Write(b); err != nil {

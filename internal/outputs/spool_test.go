@@ -270,3 +270,65 @@ func TestSpooledRecordsSurviveAbortAndExit(t *testing.T) {
 		})
 	}
 }
+
+// benchRow is a streamed record's row as the pipeline hands it over: ids,
+// timestamps, 40 metrics and 16 inter-chunk latencies.
+func benchRow(t testing.TB) *results.RecordRow {
+	r := req(sec, ms, 20*ms, 16)
+	r.XRequestID, r.XCorrelationID, r.ConversationID = "0d5c3f1e-6a2b-4f7e-9c1d-2b8e4a6f0c3d", "7a1e9c2b-3d4f-4e5a-8b6c-1d2e3f4a5b6c", "conv-42"
+	r.Model = "org/mock-model"
+	schema := results.RecordSchema{ICL: true, ICLUnit: "ms"}
+	var mets []results.MetricValue
+	for i := range 40 {
+		c := results.Column{Tag: fmt.Sprintf("metric_%d", i), Unit: "ms", Integer: i%4 == 0}
+		schema.Metrics = append(schema.Metrics, c)
+		mets = append(mets, results.MetricValue{Tag: c.Tag, Unit: c.Unit, Integer: c.Integer, Value: 1.25 * float64(i)})
+	}
+	spoolSchema = schema // for the benchmarks' spools
+	icl := make([]float64, 16)
+	for i := range icl {
+		icl[i] = 0.8 + float64(i)/100
+	}
+	return &results.RecordRow{Rec: r, Metrics: mets, ICL: icl}
+}
+
+// BenchmarkSpoolAppend is what a record costs the run with the default
+// exports: its append to the spool (one op = one record).
+func BenchmarkSpoolAppend(b *testing.B) {
+	row := benchRow(b)
+	sp, err := openSpool(b.TempDir(), &spoolSchema)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sp.close()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if err := sp.append(row); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(sp.written)/float64(b.N), "bytes/record")
+}
+
+// BenchmarkSpoolDrain reads the records back for the exporters after the
+// run (one op = one record; the exporters' own cost is in internal/export).
+func BenchmarkSpoolDrain(b *testing.B) {
+	row := benchRow(b)
+	sp, err := openSpool(b.TempDir(), &spoolSchema)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sp.close()
+	for range b.N {
+		if err := sp.append(row); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	n := 0
+	if err := sp.drain(func(*results.RecordRow) { n++ }); err != nil || n != b.N {
+		b.Fatalf("drained %d of %d: %v", n, b.N, err)
+	}
+}

@@ -11,11 +11,14 @@ import (
 	"time"
 
 	"github.com/loadstar/loadstar/engine/errext"
+	"github.com/loadstar/loadstar/internal/outputs"
 )
 
 // exitFlushLimit bounds how long a second Ctrl-C waits for the running
-// step's record streams to flush before the process exits anyway.
-const exitFlushLimit = 2 * time.Second
+// step's record streams to flush before the process exits anyway: the
+// outputs stop writing spooled records at ExitDrainLimit, on a whole line,
+// and have the rest to flush what they wrote.
+const exitFlushLimit = outputs.ExitDrainLimit + 500*time.Millisecond
 
 // signals is how a command that runs benchmarks takes Ctrl-C and SIGTERM
 // (containers and CI jobs send it): the first cancels the command's

@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/loadstar/loadstar/engine/config"
 	"github.com/loadstar/loadstar/engine/results"
@@ -199,7 +200,7 @@ func (a *artifacts) Flush() {
 		return
 	}
 	if a.sinceFlush < drainBelow {
-		a.drain(true)
+		a.drain(drainDuringRun)
 	}
 	a.sinceFlush = 0
 	a.flush()
@@ -211,7 +212,7 @@ func (a *artifacts) Flush() {
 func (a *artifacts) flushForExit() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.drain(false)
+	a.drain(drainForExit)
 	a.flush()
 	a.exiting = true
 }
@@ -231,25 +232,52 @@ func (a *artifacts) flush() {
 // runs during the run.
 const drainYield = 16
 
-// drain writes the spooled records to the spooled streams. During the
-// run (yield) it lets other goroutines run every drainYield records, so
-// that a single-core client's schedule is not held up behind it.
-func (a *artifacts) drain(yield bool) {
+// How drain runs: after the run it writes everything; during the run it
+// lets other goroutines run every drainYield records, so that a
+// single-core client's schedule is not held up behind it; before an
+// immediate exit it writes only the streams readable at any time (JSONL:
+// a Parquet file without its footer is dropped anyway) and stops at a
+// record's end when ExitDrainLimit has passed.
+type drainMode int
+
+const (
+	drainAll drainMode = iota
+	drainDuringRun
+	drainForExit
+)
+
+// ExitDrainLimit bounds how long a second Ctrl-C's flush writes spooled
+// records, so that it ends on a whole line before the command's own limit
+// for an immediate exit (cmd/loadstar's exitFlushLimit is derived from it).
+const ExitDrainLimit = 1500 * time.Millisecond
+
+// drain writes the spooled records to the spooled streams (see drainMode).
+func (a *artifacts) drain(mode drainMode) {
 	if a.spool == nil || !a.spool.pending() {
 		return
 	}
-	n := 0
-	err := a.spool.drain(func(row *results.RecordRow) {
+	n, until := 0, time.Now().Add(ExitDrainLimit)
+	err := a.spool.drain(func(row *results.RecordRow) bool {
 		for i := range a.streams {
-			if s := &a.streams[i]; s.spooled && !s.failed {
-				if err := s.RecordExporter.WriteRecord(row); err != nil {
-					a.fail(s, err)
-				}
+			s := &a.streams[i]
+			if !s.spooled || s.failed {
+				continue
+			}
+			if _, ok := s.RecordExporter.(export.Flusher); mode == drainForExit && !ok {
+				continue
+			}
+			if err := s.RecordExporter.WriteRecord(row); err != nil {
+				a.fail(s, err)
 			}
 		}
-		if n++; yield && n%drainYield == 0 {
+		n++
+		switch {
+		case mode == drainDuringRun && n%drainYield == 0:
 			runtime.Gosched()
+		case mode == drainForExit && n%drainYield == 0 && time.Now().After(until):
+			return false
 		}
+		return true
 	})
 	if err != nil {
 		a.failSpooled(err)
@@ -327,7 +355,7 @@ func (a *artifacts) closeSpool() {
 	if a.spool == nil {
 		return
 	}
-	a.drain(false)
+	a.drain(drainAll)
 	a.spool.close()
 	a.spool = nil
 }

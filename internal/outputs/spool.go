@@ -81,8 +81,9 @@ func (s *spool) append(row *results.RecordRow) error {
 func (s *spool) pending() bool { return s.drained < s.written }
 
 // drain hands every record appended since the last drain to write, in
-// order. The row and its record are valid only during the call.
-func (s *spool) drain(write func(*results.RecordRow)) error {
+// order, until write returns false (the records after that one stay for the
+// next drain). The row and its record are valid only during the call.
+func (s *spool) drain(write func(*results.RecordRow) bool) error {
 	if !s.pending() {
 		return nil
 	}
@@ -109,7 +110,9 @@ func (s *spool) drain(write func(*results.RecordRow)) error {
 			return fmt.Errorf("record spool: record at %d: %w", s.drained, err)
 		}
 		s.drained += int64(uvarintLen(n)) + int64(n)
-		write(&s.row)
+		if !write(&s.row) {
+			return nil
+		}
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/loadstar/loadstar/engine/record"
 	"github.com/loadstar/loadstar/engine/results"
@@ -92,10 +93,11 @@ func TestSpoolKeepsEveryScalarField(t *testing.T) {
 		}
 	}
 	var got []results.RecordRow
-	err = sp.drain(func(row *results.RecordRow) {
+	err = sp.drain(func(row *results.RecordRow) bool {
 		rec := *row.Rec
 		got = append(got, results.RecordRow{Rec: &rec, Metrics: append([]results.MetricValue(nil), row.Metrics...),
 			ICL: append([]float64(nil), row.ICL...)})
+		return true
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +126,7 @@ func TestSpoolKeepsEveryScalarField(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 0
-	if err := sp.drain(func(*results.RecordRow) { n++ }); err != nil || n != 1 {
+	if err := sp.drain(func(*results.RecordRow) bool { n++; return true }); err != nil || n != 1 {
 		t.Errorf("second drain: %d rows, %v; want 1", n, err)
 	}
 }
@@ -328,7 +330,60 @@ func BenchmarkSpoolDrain(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	n := 0
-	if err := sp.drain(func(*results.RecordRow) { n++ }); err != nil || n != b.N {
+	if err := sp.drain(func(*results.RecordRow) bool { n++; return true }); err != nil || n != b.N {
 		b.Fatalf("drained %d of %d: %v", n, b.N, err)
 	}
 }
+
+// slowLines is a spoolable line stream whose records take 1 ms each.
+type slowLines struct{ n int }
+
+func (*slowLines) Kind() string { return "slow" }
+func (*slowLines) Export(context.Context, *export.Target, *results.Summary) (string, error) {
+	return "", nil
+}
+func (*slowLines) Begin(*export.Target, *results.RecordSchema) error { return nil }
+func (s *slowLines) WriteRecord(*results.RecordRow) error {
+	time.Sleep(time.Millisecond)
+	s.n++
+	return nil
+}
+func (*slowLines) Flush() error { return nil }
+func (*slowLines) Spoolable()   {}
+
+// Before an immediate exit the spool is written for at most
+// ExitDrainLimit, to whole records, and only to streams readable at any
+// time: the Parquet file, which cannot be finished, is not written.
+func TestExitDrainIsBounded(t *testing.T) {
+	dir := t.TempDir()
+	slow, pq := &slowLines{}, &countingParquet{}
+	a := spooledArtifacts(t, dir, slow, pq)
+	row := &results.RecordRow{Rec: req(sec, ms, 2*ms, 2)}
+	const n = 3000 // 3 s of writing at 1 ms a record
+	for range n {
+		a.WriteRecord(row)
+	}
+	start := time.Now()
+	a.flushForExit()
+	if took := time.Since(start); took > ExitDrainLimit+time.Second {
+		t.Errorf("the exit flush took %v, over ExitDrainLimit %v", took, ExitDrainLimit)
+	}
+	if slow.n == 0 || slow.n >= n {
+		t.Errorf("%d of %d records written before the exit, want some but not all", slow.n, n)
+	}
+	if pq.n != 0 {
+		t.Errorf("%d records written to the Parquet file before an exit", pq.n)
+	}
+}
+
+// countingParquet is a spoolable stream that is not readable before its
+// end, as Parquet.
+type countingParquet struct{ n int }
+
+func (*countingParquet) Kind() string { return "parquet-like" }
+func (*countingParquet) Export(context.Context, *export.Target, *results.Summary) (string, error) {
+	return "", nil
+}
+func (*countingParquet) Begin(*export.Target, *results.RecordSchema) error { return nil }
+func (c *countingParquet) WriteRecord(*results.RecordRow) error            { c.n++; return nil }
+func (*countingParquet) Spoolable()                                        {}

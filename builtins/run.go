@@ -67,42 +67,21 @@ func runKwargs() []Kwarg {
 				return specArg(plugin.TimingStrategy, &b.Timing)(t, b, v)
 			}},
 		{Name: "requests", Type: "int", Default: "unset", Doc: "Stop after sending this many requests.",
-			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
-				n, err := intValue(v)
-				b.Stop.Requests = n
-				return err
-			}},
+			apply: intField(func(b *config.Benchmark) *int { return &b.Stop.Requests })},
 		{Name: "sessions", Type: "int", Default: "unset", Doc: "Stop after starting this many conversations (multi-turn).",
-			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
-				n, err := intValue(v)
-				b.Stop.Sessions = n
-				return err
-			}},
+			apply: intField(func(b *config.Benchmark) *int { return &b.Stop.Sessions })},
 		{Name: "duration", Type: "duration", Default: "unset", Doc: "Stop issuing after this long (then wait up to grace for requests in flight).",
-			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) (err error) {
-				b.Stop.Duration, err = asDuration(v, "duration")
-				return err
-			}},
+			apply: durationField("duration", func(b *config.Benchmark) *time.Duration { return &b.Stop.Duration })},
 		{Name: "grace", Type: "duration", Default: "30s", Doc: "After a duration stop, how long requests in flight may finish before they are cancelled.",
-			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) (err error) {
-				b.Grace, err = asDuration(v, "grace")
-				return err
-			}},
+			apply: durationField("grace", func(b *config.Benchmark) *time.Duration { return &b.Grace })},
 		{Name: "warmup", Type: "int | dict", Default: "none", Doc: "A warmup phase excluded from results: a request count, or {\"requests\": n, \"duration\": d, \"sessions\": n, \"timing\": timing..., \"grace\": d, \"prefill_concurrency\": n, \"prefill_ramp\": d} (the prefill cap defaults to the run's).",
 			apply: applyWarmup},
 		{Name: "phases", Type: "list[dict]", Default: "none", Doc: "Several phases run one after the other instead of one profiling phase (and requests, sessions, duration, warmup): each {\"name\": ..., \"timing\": timing..., \"requests\": n, \"sessions\": n, \"duration\": d, \"grace\": d, \"warmup\": True/False}, timing defaulting to the run's. Every profiling phase gets its own results block (r.phases[name], \"phases\" in the JSON export); the run's results cover them all.",
 			apply: applyPhases},
 		{Name: "prefill_concurrency", Type: "int", Default: "none", Doc: "At most this many requests waiting for their first token at once, whatever the timing (AIPerf --prefill-concurrency): the rest queue, and the wait shows as issue delay. Needs a streaming endpoint.",
-			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
-				n, err := intValue(v)
-				b.Prefill.Concurrency = n
-				return err
-			}},
+			apply: intField(func(b *config.Benchmark) *int { return &b.Prefill.Concurrency })},
 		{Name: "prefill_ramp", Type: "duration", Default: "none", Doc: "Ramp prefill_concurrency from 1 to its value over this long.",
-			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) (err error) {
-				b.Prefill.Ramp, err = asDuration(v, "prefill_ramp")
-				return err
-			}},
+			apply: durationField("prefill_ramp", func(b *config.Benchmark) *time.Duration { return &b.Prefill.Ramp })},
 		{Name: "cancel", Type: "dict", Default: "none", Doc: "Cancel a share of requests after they are sent (recorded as code 499): {\"percent\": 10, \"delay\": \"500ms\"}.",
 			apply: applyCancel},
 		{Name: "slos", Type: "dict", Default: "none", Doc: "Per-request objectives for goodput, by metric: {\"time_to_first_token\": \"<= 500ms\", \"inter_token_latency\": \"<= 50ms\"}.",
@@ -165,10 +144,7 @@ func runKwargs() []Kwarg {
 		{Name: "export_level", Type: "string", Default: "\"records\"", Doc: "\"summary\", \"records\" (per-request JSONL) or \"raw\" (also raw request/response JSONL).",
 			apply: stringField(func(b *config.Benchmark) *string { return &b.Output.ExportLevel })},
 		{Name: "slice_duration", Type: "duration", Default: "none", Doc: "Also report results per time slice of this length.",
-			apply: func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) (err error) {
-				b.Output.SliceDuration, err = asDuration(v, "slice_duration")
-				return err
-			}},
+			apply: durationField("slice_duration", func(b *config.Benchmark) *time.Duration { return &b.Output.SliceDuration })},
 		{Name: "server_metrics", Type: "bool | dict", Default: "True", Doc: "Scrape the server's own Prometheus metrics while the step runs (its <base_url>/metrics every 333 ms, as AIPerf does) and join them to the results as r.server: False turns it off; a dict sets {\"urls\": [extra endpoints], \"interval\": \"333ms\", \"formats\": [\"json\", \"csv\", \"jsonl\", \"parquet\"], \"gpu\": [DCGM exporter URLs] or False, \"tolerance\": 5}. See docs/server-metrics.md.",
 			apply: applyServerMetrics},
 		{Name: "ui", Type: "string", Default: "\"auto\"", Doc: "Progress display: \"dashboard\" (full-screen live view), \"simple\" (progress bar), \"none\" (log lines) or \"auto\" (the dashboard on a terminal, else none).",
@@ -199,6 +175,22 @@ func boolField(field func(*config.Benchmark) *bool) func(*starlark.Thread, *conf
 		}
 		*field(b) = bool(x)
 		return nil
+	}
+}
+
+func intField(field func(*config.Benchmark) *int) func(*starlark.Thread, *config.Benchmark, starlark.Value) error {
+	return func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) error {
+		n, err := intValue(v)
+		*field(b) = n
+		return err
+	}
+}
+
+// durationField parses a duration argument named name into field.
+func durationField(name string, field func(*config.Benchmark) *time.Duration) func(*starlark.Thread, *config.Benchmark, starlark.Value) error {
+	return func(_ *starlark.Thread, b *config.Benchmark, v starlark.Value) (err error) {
+		*field(b), err = asDuration(v, name)
+		return err
 	}
 }
 

@@ -110,17 +110,8 @@ func (c *CountCache) Count(text []byte, count func([]byte) int) int {
 
 // CountString is Count for a string.
 func (c *CountCache) CountString(text string, count func(string) int) int {
-	if len(text) > c.maxText {
-		return count(text)
-	}
 	b := unsafe.Slice(unsafe.StringData(text), len(text)) // only read
-	h := c.hashOf(b)
-	if n, ok := c.get(h, b); ok {
-		return n
-	}
-	n := count(text)
-	c.add(h, b, n)
-	return n
+	return c.Count(b, func([]byte) int { return count(text) })
 }
 
 func (c *CountCache) hashOf(text []byte) uint64 {

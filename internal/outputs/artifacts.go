@@ -48,10 +48,11 @@ type artifacts struct {
 
 // recordStream is a record exporter and whether it has failed: a failed
 // stream gets no further records and is aborted at the end. A spooled one
-// gets its records from the spool.
+// gets its records from the spool; a readable one (export.Flusher) can be
+// read before its end, so it is worth writing when the step will not finish.
 type recordStream struct {
 	export.RecordExporter
-	failed, spooled bool
+	failed, spooled, readable bool
 }
 
 // openArtifacts resolves the plan's exporters (cfg.Output.Exporters, or the
@@ -70,7 +71,9 @@ func openArtifacts(cfg *config.Benchmark, dir string, schema results.RecordSchem
 			a.abortStreams(a.streams[:i])
 			return nil, fmt.Errorf("outputs: %s export: %w", s.Kind(), err)
 		}
-		if _, ok := s.RecordExporter.(export.Spoolable); ok && a.spool == nil {
+		_, s.spooled = s.RecordExporter.(export.Spoolable)
+		_, s.readable = s.RecordExporter.(export.Flusher)
+		if s.spooled && a.spool == nil {
 			sp, err := openSpool(dir, &a.schema)
 			if err != nil {
 				a.abortStreams(a.streams[:i+1])
@@ -78,7 +81,6 @@ func openArtifacts(cfg *config.Benchmark, dir string, schema results.RecordSchem
 			}
 			a.spool = sp
 		}
-		_, s.spooled = s.RecordExporter.(export.Spoolable)
 	}
 	return a, nil
 }
@@ -228,22 +230,26 @@ func (a *artifacts) flush() {
 	}
 }
 
-// drainYield is how many records drain writes between yields when it
-// runs during the run.
+// drainYield is how many records drain writes between yields during the
+// run, and between looks at the clock before an immediate exit.
 const drainYield = 16
 
-// How drain runs: after the run it writes everything; during the run it
-// lets other goroutines run every drainYield records, so that a
-// single-core client's schedule is not held up behind it; before an
-// immediate exit it writes only the streams readable at any time (JSONL:
-// a Parquet file without its footer is dropped anyway) and stops at a
-// record's end when ExitDrainLimit has passed.
-type drainMode int
+// drainMode is how drain runs. During the run it lets other goroutines run
+// every drainYield records, so that a single-core client's schedule is not
+// held up behind it. When the step will not finish (a failure, an
+// immediate exit) it writes only the readable streams: a Parquet file
+// without its footer is dropped anyway. Before an immediate exit it stops
+// at a record's end once limit has passed.
+type drainMode struct {
+	yield, readableOnly bool
+	limit               time.Duration
+}
 
-const (
-	drainAll drainMode = iota
-	drainDuringRun
-	drainForExit
+var (
+	drainAll       = drainMode{}
+	drainDuringRun = drainMode{yield: true}
+	drainForAbort  = drainMode{readableOnly: true}
+	drainForExit   = drainMode{readableOnly: true, limit: ExitDrainLimit}
 )
 
 // ExitDrainLimit bounds how long a second Ctrl-C's flush writes spooled
@@ -256,26 +262,24 @@ func (a *artifacts) drain(mode drainMode) {
 	if a.spool == nil || !a.spool.pending() {
 		return
 	}
-	n, until := 0, time.Now().Add(ExitDrainLimit)
+	n, until := 0, time.Now().Add(mode.limit)
 	err := a.spool.drain(func(row *results.RecordRow) bool {
 		for i := range a.streams {
 			s := &a.streams[i]
-			if !s.spooled || s.failed {
-				continue
-			}
-			if _, ok := s.RecordExporter.(export.Flusher); mode == drainForExit && !ok {
+			if !s.spooled || s.failed || mode.readableOnly && !s.readable {
 				continue
 			}
 			if err := s.RecordExporter.WriteRecord(row); err != nil {
 				a.fail(s, err)
 			}
 		}
-		n++
-		switch {
-		case mode == drainDuringRun && n%drainYield == 0:
-			runtime.Gosched()
-		case mode == drainForExit && n%drainYield == 0 && time.Now().After(until):
-			return false
+		if n++; n%drainYield == 0 {
+			if mode.yield {
+				runtime.Gosched()
+			}
+			if mode.limit > 0 && time.Now().After(until) {
+				return false
+			}
 		}
 		return true
 	})
@@ -305,7 +309,7 @@ func (a *artifacts) fail(s *recordStream, err error) {
 func (a *artifacts) finish(ctx context.Context, sum *results.Summary) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.closeSpool()
+	a.closeSpool(drainAll)
 	sum.Info.ArtifactDir = a.target.Dir
 	if sum.Files == nil {
 		sum.Files = map[string]string{}
@@ -346,16 +350,16 @@ func (a *artifacts) finish(ctx context.Context, sum *results.Summary) error {
 func (a *artifacts) abort() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.closeSpool()
+	a.closeSpool(drainForAbort)
 	a.abortStreams(a.streams)
 }
 
 // closeSpool writes what the spool holds to the streams and removes it.
-func (a *artifacts) closeSpool() {
+func (a *artifacts) closeSpool(mode drainMode) {
 	if a.spool == nil {
 		return
 	}
-	a.drain(drainAll)
+	a.drain(mode)
 	a.spool.close()
 	a.spool = nil
 }

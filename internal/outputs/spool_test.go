@@ -204,7 +204,8 @@ func spooledArtifacts(t *testing.T, dir string, streams ...export.RecordExporter
 			t.Fatal(err)
 		}
 		a.exporters = append(a.exporters, s)
-		a.streams = append(a.streams, recordStream{RecordExporter: s, spooled: true})
+		_, readable := s.(export.Flusher)
+		a.streams = append(a.streams, recordStream{RecordExporter: s, spooled: true, readable: readable})
 	}
 	return a
 }
@@ -259,7 +260,7 @@ func TestSpooledRecordsSurviveAbortAndExit(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			pq := &export.Parquet{}
+			pq := &countingParquet{}
 			a := spooledArtifacts(t, dir, &export.JSONL{}, pq)
 			for range drainBelow + 1 {
 				a.WriteRecord(row)
@@ -268,6 +269,9 @@ func TestSpooledRecordsSurviveAbortAndExit(t *testing.T) {
 			a.WriteRecord(row) // after an exit: dropped
 			if n := lineCount(t, filepath.Join(dir, "profile_export.jsonl")); n != drainBelow+1 {
 				t.Errorf("%d lines, want %d", n, drainBelow+1)
+			}
+			if pq.n != 0 { // it will not be finished: not worth writing
+				t.Errorf("%d records written to a Parquet file that is dropped", pq.n)
 			}
 		})
 	}

@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"math"
-	"slices"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
@@ -49,7 +48,7 @@ func ExactStats(vals []float64, scale float64) results.Stats {
 	if n == 0 {
 		return results.Stats{}
 	}
-	slices.Sort(vals)
+	sortFloats(vals)
 	// Sum in ascending order with Kahan compensation: close to numpy's
 	// pairwise sum without its block structure.
 	var sum, c float64

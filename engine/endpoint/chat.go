@@ -110,14 +110,18 @@ func (c *Chat) NewParser() Parser { return &chatParser{} }
 // chatParser reads chat.completion bodies and chat.completion.chunk events.
 type chatParser struct {
 	content, reasoning, tools []byte // decode scratch
+	usage                     usageMembers
 }
 
 var (
-	chatTopNames    = []string{"object", "choices", "usage", "error"}
+	chatTopNames    = choicesTopNames
 	chatChoiceNames = []string{"delta", "message"}
 	chatDeltaNames  = []string{"content", "reasoning_content", "reasoning", "tool_calls"}
 	toolCallNames   = []string{"function"}
 	functionNames   = []string{"name", "arguments"}
+
+	chatChoiceSet = newNameSet(chatChoiceNames)
+	chatDeltaSet  = newNameSet(chatDeltaNames)
 )
 
 func (p *chatParser) Message(m *sse.Message, rec *record.Record) {
@@ -135,8 +139,28 @@ func (p *chatParser) Body(contentType string, body []byte, perfNs int64, rec *re
 }
 
 // parse handles one chat JSON object (wire.md §5 chat): reasoning first,
-// else tool calls, else content; usage kept alongside.
+// else tool calls, else content; usage kept alongside. One pass reads
+// plain JSON; anything else goes to parseLenient, which reads the same.
 func (p *chatParser) parse(obj []byte, perfNs int64, rec *record.Record, errType string) {
+	s := choicesScan{usageMembers: &p.usage}
+	if !s.scan(obj, chatChoiceSet, chatDeltaSet) {
+		p.parseLenient(obj, perfNs, rec, errType)
+		return
+	}
+	if checkPayloadError(s.top[3], obj, errType, rec) {
+		return
+	}
+	added := false
+	if k := chatAnswer(s.top[0], s.choice[0] != nil); k >= 0 && isObject(s.choice[k]) {
+		added = p.message(&s.inner[k], perfNs, rec)
+	}
+	if s.usageOK {
+		setUsage(rec, perfNs, s.usage, added)
+	}
+}
+
+// parseLenient is parse by the lenient scan of jsonscan.go.
+func (p *chatParser) parseLenient(obj []byte, perfNs int64, rec *record.Record, errType string) {
 	var top [4][]byte
 	if !fields(obj, chatTopNames, top[:]) {
 		return
@@ -144,37 +168,14 @@ func (p *chatParser) parse(obj []byte, perfNs int64, rec *record.Record, errType
 	if checkPayloadError(top[3], obj, errType, rec) {
 		return
 	}
-	// The object decides where the answer is; a missing object is
-	// tolerated (some proxies drop it) by taking whichever is present.
-	want := -1
-	switch {
-	case stringEq(top[0], "chat.completion.chunk"):
-		want = 0
-	case stringEq(top[0], "chat.completion"):
-		want = 1
-	case top[0] == nil:
-		want = 2
-	}
 	added := false
-	if want >= 0 {
-		if choice := firstElem(top[1]); choice != nil {
-			var ch [2][]byte
-			elemFields(choice, chatChoiceNames, ch[:])
-			var msg []byte
-			switch want {
-			case 0:
-				msg = ch[0]
-			case 1:
-				msg = ch[1]
-			default:
-				msg = ch[0]
-				if msg == nil {
-					msg = ch[1]
-				}
-			}
-			if isObject(msg) {
-				added = p.message(msg, perfNs, rec)
-			}
+	if choice := firstElem(top[1]); choice != nil {
+		var ch [2][]byte
+		elemFields(choice, chatChoiceNames, ch[:])
+		if k := chatAnswer(top[0], ch[0] != nil); k >= 0 && isObject(ch[k]) {
+			var f [4][]byte
+			fields(ch[k], chatDeltaNames, f[:])
+			added = p.message(&f, perfNs, rec)
 		}
 	}
 	if isObject(top[2]) {
@@ -184,11 +185,28 @@ func (p *chatParser) parse(obj []byte, perfNs int64, rec *record.Record, errType
 	}
 }
 
-// message extracts one delta or message object; it reports whether a
-// content response was added.
-func (p *chatParser) message(msg []byte, perfNs int64, rec *record.Record) bool {
-	var f [4][]byte
-	fields(msg, chatDeltaNames, f[:])
+// chatAnswer says which member of the first choice holds the answer: 0 for
+// delta, 1 for message, -1 for neither. The object decides; a missing
+// object is tolerated (some proxies drop it) by taking whichever is
+// present, delta first.
+func chatAnswer(object []byte, hasDelta bool) int {
+	switch {
+	case stringEq(object, "chat.completion.chunk"):
+		return 0
+	case stringEq(object, "chat.completion"):
+		return 1
+	case object == nil:
+		if hasDelta {
+			return 0
+		}
+		return 1
+	}
+	return -1
+}
+
+// message extracts one delta or message object, given its members named
+// by chatDeltaNames; it reports whether a content response was added.
+func (p *chatParser) message(f *[4][]byte, perfNs int64, rec *record.Record) bool {
 	content, _ := stringValue(f[0], &p.content)
 	if isArray(f[0]) {
 		// Some servers answer with a list of content parts.
@@ -237,8 +255,28 @@ func (p *chatParser) toolText(calls []byte, content []byte) []byte {
 	return out
 }
 
+// isEventStream reports whether a Content-Type names an SSE stream, in any
+// ASCII letter case (no other character lowers to one of its letters), without
+// lowering a copy: it runs on every body.
 func isEventStream(contentType string) bool {
-	return strings.Contains(strings.ToLower(contentType), "text/event-stream")
+	const sse = "text/event-stream"
+	for i := 0; i+len(sse) <= len(contentType); i++ {
+		j := 0
+		for j < len(sse) && lowerASCII(contentType[i+j]) == sse[j] {
+			j++
+		}
+		if j == len(sse) {
+			return true
+		}
+	}
+	return false
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // bodyAsStream parses an SSE body that arrived whole (a server that streams

@@ -46,11 +46,15 @@ func (c *Completions) FormatPayload(req *Request) ([]byte, error) {
 // NewParser returns a completions parser.
 func (c *Completions) NewParser() Parser { return &completionsParser{} }
 
-type completionsParser struct{ text []byte }
+type completionsParser struct {
+	text  []byte // decode scratch
+	usage usageMembers
+}
 
 var (
-	completionsTopNames = []string{"object", "choices", "usage", "error"}
+	completionsTopNames = choicesTopNames
 	textNames           = []string{"text"}
+	textSet             = newNameSet(textNames)
 )
 
 func (p *completionsParser) Message(m *sse.Message, rec *record.Record) {
@@ -68,7 +72,25 @@ func (p *completionsParser) Body(contentType string, body []byte, perfNs int64, 
 }
 
 // parse reads choices[0].text of a completion / text_completion object.
+// One pass reads plain JSON; anything else goes to parseLenient, which
+// reads the same.
 func (p *completionsParser) parse(obj []byte, perfNs int64, rec *record.Record, errType string) {
+	s := choicesScan{usageMembers: &p.usage}
+	if !s.scan(obj, textSet, nil) {
+		p.parseLenient(obj, perfNs, rec, errType)
+		return
+	}
+	if checkPayloadError(s.top[3], obj, errType, rec) {
+		return
+	}
+	added := isCompletion(s.top[0]) && p.addText(s.choice[0], perfNs, rec)
+	if s.usageOK {
+		setUsage(rec, perfNs, s.usage, added)
+	}
+}
+
+// parseLenient is parse by the lenient scan of jsonscan.go.
+func (p *completionsParser) parseLenient(obj []byte, perfNs int64, rec *record.Record, errType string) {
 	var top [4][]byte
 	if !fields(obj, completionsTopNames, top[:]) {
 		return
@@ -77,14 +99,11 @@ func (p *completionsParser) parse(obj []byte, perfNs int64, rec *record.Record, 
 		return
 	}
 	added := false
-	if top[0] == nil || stringEq(top[0], "text_completion") || stringEq(top[0], "completion") {
+	if isCompletion(top[0]) {
 		if choice := firstElem(top[1]); choice != nil {
 			var f [1][]byte
 			elemFields(choice, textNames, f[:])
-			if text, _ := stringValue(f[0], &p.text); len(text) > 0 {
-				rec.AddText(perfNs, record.KindText, text, nil)
-				added = true
-			}
+			added = p.addText(f[0], perfNs, rec)
 		}
 	}
 	if isObject(top[2]) {
@@ -92,4 +111,21 @@ func (p *completionsParser) parse(obj []byte, perfNs int64, rec *record.Record, 
 			setUsage(rec, perfNs, u, added)
 		}
 	}
+}
+
+// isCompletion reports whether the object member (raw, nil when absent)
+// names a completion.
+func isCompletion(object []byte) bool {
+	return object == nil || stringEq(object, "text_completion") || stringEq(object, "completion")
+}
+
+// addText records the raw text of the first choice when it is a non-empty
+// string; it reports whether it did.
+func (p *completionsParser) addText(raw []byte, perfNs int64, rec *record.Record) bool {
+	text, _ := stringValue(raw, &p.text)
+	if len(text) == 0 {
+		return false
+	}
+	rec.AddText(perfNs, record.KindText, text, nil)
+	return true
 }

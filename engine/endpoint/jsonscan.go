@@ -21,7 +21,8 @@ import (
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 func skipSpace(b []byte, i int) int {
-	for i < len(b) && isSpace(b[i]) {
+	// Compact JSON has no whitespace: one comparison finds that out.
+	for i < len(b) && b[i] <= ' ' && isSpace(b[i]) {
 		i++
 	}
 	return i
@@ -40,31 +41,44 @@ func trimJSON(b []byte) []byte {
 }
 
 // skipString returns the index just past the string starting at b[i] == '"',
-// or -1 when it is unterminated. It looks at 8 bytes at a time for a quote
-// or a backslash (SWAR), the hot loop of every parse.
+// or -1 when it is unterminated.
 func skipString(b []byte, i int) int {
+	end, _ := scanString(b, i)
+	return end
+}
+
+// scanString is skipString that also reports whether the string holds a
+// backslash. It looks at 8 bytes at a time for a quote or a backslash
+// (SWAR), the hot loop of every parse.
+func scanString(b []byte, i int) (end int, escaped bool) {
 	i++
 	for i+8 <= len(b) {
-		m := quoteOrBackslash(binary.LittleEndian.Uint64(b[i:]))
-		if m == 0 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		q, s := zeroBytes(x^(swarLo*'"')), zeroBytes(x^(swarLo*'\\'))
+		if q|s == 0 {
 			i += 8
 			continue
 		}
-		i += bits.TrailingZeros64(m) >> 3
-		if b[i] == '"' {
-			return i + 1
+		// The lowest set bit of each mask is exact, so the lowest of both
+		// says which byte comes first without loading it again.
+		low := (q | s) & -(q | s)
+		i += bits.TrailingZeros64(low) >> 3
+		if q&low != 0 {
+			return i + 1, escaped
 		}
+		escaped = true
 		i += 2 // a backslash and the byte it escapes
 	}
 	for ; i < len(b); i++ {
 		switch b[i] {
 		case '"':
-			return i + 1
+			return i + 1, escaped
 		case '\\':
+			escaped = true
 			i++
 		}
 	}
-	return -1
+	return -1, escaped
 }
 
 const (
@@ -72,13 +86,10 @@ const (
 	swarHi = 0x8080808080808080
 )
 
-// quoteOrBackslash has the high bit set in each byte of x (little endian)
-// that may be '"' or '\\'; the lowest set bit is always exact.
-func quoteOrBackslash(x uint64) uint64 {
-	q := x ^ (swarLo * '"')
-	s := x ^ (swarLo * '\\')
-	return ((q-swarLo)&^q | (s-swarLo)&^s) & swarHi
-}
+// zeroBytes has the high bit set in each byte of x (little endian) that may
+// be zero; the lowest set bit is always exact (a false one needs a borrow
+// from a true zero byte below it).
+func zeroBytes(x uint64) uint64 { return (x - swarLo) &^ x & swarHi }
 
 // skipValue returns the index just past the JSON value starting at b[i]
 // (whitespace already skipped), or -1 when it is malformed or truncated.
@@ -362,9 +373,17 @@ func isNumber(v []byte) bool {
 	return len(v) > 0 && (v[0] == '-' || (v[0] >= '0' && v[0] <= '9'))
 }
 
-// stringEq reports whether raw is a JSON string equal to s.
+// stringEq reports whether raw is a JSON string equal to s (which holds no
+// backslash). Escapes only lengthen a string, so one as long as s plus its
+// quotes is compared as it is, and a shorter one never matches.
 func stringEq(raw []byte, s string) bool {
-	return isString(raw) && keyIs(raw[1:len(raw)-1], s)
+	switch {
+	case !isString(raw) || len(raw) < len(s)+2:
+		return false
+	case len(raw) == len(s)+2:
+		return string(raw[1:len(raw)-1]) == s
+	}
+	return keyIs(raw[1:len(raw)-1], s)
 }
 
 // appendString appends the decoded value of the JSON string raw (with its

@@ -1,6 +1,10 @@
 package endpoint
 
-import "github.com/loadstar/loadstar/engine/record"
+import (
+	"math/bits"
+
+	"github.com/loadstar/loadstar/engine/record"
+)
 
 // Token usage parsing (wire.md §10). Servers name the same counts in many
 // ways; the first present (non-null) synonym wins.
@@ -76,41 +80,80 @@ const (
 // holds no recognised count (an empty usage is ignored, as AIPerf does).
 // FirstContentChunkTokens is left absent (-1).
 func parseUsage(raw []byte) (u record.Usage, ok bool) {
-	var v [uCount][]byte
-	if !fields(raw, usageNames, v[:]) {
+	var m usageMembers
+	if !fields(raw, usageNames, m.v[:]) {
 		return record.NoUsage, false
 	}
+	for k, val := range m.v {
+		if val != nil {
+			m.set |= 1 << k
+		}
+	}
+	return usageFrom(&m)
+}
+
+// usageMembers holds the members of one usage object by their index in
+// usageNames. Only those in set are valid: the single pass reuses one
+// without clearing its two dozen slices for every message.
+type usageMembers struct {
+	set uint32
+	v   [uCount][]byte
+}
+
+var _ [32 - uCount]struct{} // usageMembers.set has a bit per name
+
+// get returns member k, or nil when absent.
+func (m *usageMembers) get(k int) []byte {
+	if m.set&(1<<k) == 0 {
+		return nil
+	}
+	return m.v[k]
+}
+
+// usageFrom is parseUsage for the members of a usage object already found
+// (by index in usageNames).
+func usageFrom(m *usageMembers) (u record.Usage, ok bool) {
 	u = record.NoUsage
-	first := func(idx ...int) (int64, int) {
-		for _, i := range idx {
-			if n, ok := intValue(v[i]); ok {
+	// first takes the synonyms of one count as a mask of their bits:
+	// usageNames lists each count's synonyms in the order they win, so the
+	// lowest present one comes first. Only present members are looked at.
+	first := func(synonyms uint32) (int64, int) {
+		for g := m.set & synonyms; g != 0; g &= g - 1 {
+			i := bits.TrailingZeros32(g)
+			if n, ok := intValue(m.v[i]); ok {
 				return n, i
 			}
 		}
 		return -1, -1
 	}
 	var from int
-	u.PromptTokens, from = first(uPrompt, uInput, uPromptCount, uInputTokensCamel, uInputTokenCount)
-	u.CompletionTokens, _ = first(uCompletion, uOutput, uCandidates, uOutputTokensCamel, uGenerated)
-	u.TotalTokens, _ = first(uTotal, uTotalCount, uTotalCamel)
-	u.ReasoningTokens = nestedInt(v[uCompletionDetails], "reasoning_tokens")
+	u.PromptTokens, from = first(1<<uPrompt | 1<<uInput | 1<<uPromptCount | 1<<uInputTokensCamel | 1<<uInputTokenCount)
+	u.CompletionTokens, _ = first(1<<uCompletion | 1<<uOutput | 1<<uCandidates | 1<<uOutputTokensCamel | 1<<uGenerated)
+	u.TotalTokens, _ = first(1<<uTotal | 1<<uTotalCount | 1<<uTotalCamel)
+	nested := func(obj []byte, name string) int64 {
+		if obj == nil {
+			return -1 // most usages have no details: skip the call
+		}
+		return nestedInt(obj, name)
+	}
+	u.ReasoningTokens = nested(m.get(uCompletionDetails), "reasoning_tokens")
 	if u.ReasoningTokens < 0 {
-		u.ReasoningTokens = nestedInt(v[uOutputDetails], "reasoning_tokens")
+		u.ReasoningTokens = nested(m.get(uOutputDetails), "reasoning_tokens")
 	}
 	if u.ReasoningTokens < 0 {
-		u.ReasoningTokens, _ = first(uThoughts)
+		u.ReasoningTokens, _ = first(1 << uThoughts)
 	}
-	u.CachedTokens = nestedInt(v[uPromptDetails], "cached_tokens")
+	u.CachedTokens = nested(m.get(uPromptDetails), "cached_tokens")
 	if u.CachedTokens < 0 {
-		u.CachedTokens = nestedInt(v[uInputDetails], "cached_tokens")
+		u.CachedTokens = nested(m.get(uInputDetails), "cached_tokens")
 	}
 	if u.CachedTokens < 0 {
-		u.CachedTokens, _ = first(uCacheRead, uCacheReadCamel, uCachedContent, uCacheHit)
+		u.CachedTokens, _ = first(1<<uCacheRead | 1<<uCacheReadCamel | 1<<uCachedContent | 1<<uCacheHit)
 	}
-	u.CacheWriteTokens, _ = first(uCacheCreation, uCacheWriteCamel)
+	u.CacheWriteTokens, _ = first(1<<uCacheCreation | 1<<uCacheWriteCamel)
 	if from == uInput || from == uInputTokensCamel {
 		for _, i := range []int{uCacheRead, uCacheCreation, uCacheReadCamel, uCacheWriteCamel} {
-			if n, ok := intValue(v[i]); ok {
+			if n, ok := intValue(m.get(i)); ok {
 				u.PromptTokens += n
 			}
 		}
@@ -119,18 +162,18 @@ func parseUsage(raw []byte) (u record.Usage, ok bool) {
 		return u, true
 	}
 	// No count at this level: look inside the envelopes.
-	if isObject(v[uEnvUsageMetadata]) {
-		if u, ok := parseUsage(v[uEnvUsageMetadata]); ok {
+	if isObject(m.get(uEnvUsageMetadata)) {
+		if u, ok := parseUsage(m.get(uEnvUsageMetadata)); ok {
 			return u, true
 		}
 	}
-	if t := field(v[uEnvMeta], "tokens"); isObject(t) {
+	if t := field(m.get(uEnvMeta), "tokens"); isObject(t) {
 		if u, ok := parseUsage(t); ok {
 			return u, true
 		}
 	}
-	if isObject(v[uEnvTokens]) {
-		if u, ok := parseUsage(v[uEnvTokens]); ok {
+	if isObject(m.get(uEnvTokens)) {
+		if u, ok := parseUsage(m.get(uEnvTokens)); ok {
 			return u, true
 		}
 	}

@@ -368,6 +368,39 @@ func (s *choicesScan) walkUsage(b []byte, i int) int {
 	}
 }
 
+// scanMembers is the single pass for a flat message: it reads the first
+// occurrence of each name of set in the object obj into out and, when
+// member sub of them is an object, the first occurrence of each name of
+// subSet in it into subOut. It returns false when obj is not plain JSON
+// (out and subOut then hold partial results: the caller starts over with
+// the lenient scan, whose fields clears them).
+func scanMembers(obj []byte, set *nameSet, out [][]byte, sub int, subSet *nameSet, subOut [][]byte) bool {
+	i := skipSpace(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return false
+	}
+	i++
+	for first := true; ; first = false {
+		key, word, vi := member(obj, i, first)
+		if key == nil {
+			// Anything but whitespace after the closing brace is not JSON.
+			return vi >= 0 && skipSpace(obj, vi) == len(obj)
+		}
+		k := set.index(key, word)
+		if k == sub && out[k] == nil && vi < len(obj) && obj[vi] == '{' {
+			i = walkMembers(obj, vi, subSet, subOut)
+		} else {
+			i = skipPlain(obj, vi)
+		}
+		if i < 0 {
+			return false
+		}
+		if k >= 0 && out[k] == nil {
+			out[k] = obj[vi:i]
+		}
+	}
+}
+
 // walkMembers reads the first occurrence of each name of set in the object
 // at b[i] into out and returns the index just past it, or -1.
 func walkMembers(b []byte, i int, set *nameSet, out [][]byte) int {

@@ -18,7 +18,7 @@ import (
 // bytes, length or first and last byte.
 func TestNameSets(t *testing.T) {
 	sets := map[string]*nameSet{"top": choicesTopSet, "usage": usageSet, "chatChoice": chatChoiceSet,
-		"chatDelta": chatDeltaSet, "text": textSet}
+		"chatDelta": chatDeltaSet, "text": textSet, "tgiTop": tgiTopSet, "tgiToken": tgiTokenSet}
 	for name, s := range sets {
 		for k, n := range s.names {
 			if got := s.index([]byte(n), keyWord([]byte(n))); got != k {
@@ -243,18 +243,71 @@ func TestPlainScanMatchesLenient(t *testing.T) {
 	}
 }
 
+// checkTGIScan: when the single pass takes a TGI stream event, it finds
+// the members the lenient scan finds; it reports whether it took it.
+func checkTGIScan(t testing.TB, data []byte) bool {
+	t.Helper()
+	var top, ltop [3][]byte
+	var tok, ltok [1][]byte
+	if !scanMembers(data, tgiTopSet, top[:], 0, tgiTokenSet, tok[:]) {
+		return false
+	}
+	ok := fields(data, tgiTopNames, ltop[:])
+	fields(ltop[0], tgiTokenNames, ltok[:])
+	if !ok || !sameMembers(top[:], ltop[:]) || !sameMembers(tok[:], ltok[:]) {
+		t.Fatalf("TGI %q: single pass %q %q; lenient (%v) %q %q", data, top, tok, ok, ltop, ltok)
+	}
+	return true
+}
+
+// sameMembers compares found members, absent (nil) ones included.
+func sameMembers(a, b [][]byte) bool {
+	for i := range a {
+		if (a[i] == nil) != (b[i] == nil) || !bytes.Equal(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestPlainScanTGI(t *testing.T) {
+	for data, plain := range map[string]bool{
+		`{"index":3,"token":{"id":1917,"text":" world","logprob":-0.25,"special":false},"generated_text":null,"details":null}`: true,
+		`{"token":{"text":"a","text":"b"},"token":{"text":"c"}}`:                                                               true,
+		`{"token":"x","generated_text":"all","error":null}`:                                                                    true,
+		`{"error":"overloaded","error_type":"overloaded"}`:                                                                     true,
+		`{"token":{"te\u0078t":"a"}}`:                                                                                          false,
+		`{"token":{"text":"a"`:                                                                                                 false,
+		`{"token":{"text":"a",}}`:                                                                                              false,
+	} {
+		if got := checkTGIScan(t, []byte(data)); got != plain {
+			t.Errorf("%s: single pass took it: %v; want %v", data, got, plain)
+		}
+	}
+	// The parser reads the same through either scan.
+	p := newEndpoint(t, "huggingface_generate", nil).NewParser()
+	for _, data := range []string{`{"token":{"text":"a","text":"b"}}`, `{"token":{"te\u0078t":"a"}}`, `{"token":{"text":"a",}}`} {
+		rec := record.New()
+		p.Message(&sse.Message{Data: []byte(data), HasData: true, PerfNs: 1}, rec)
+		checkEvents(t, rec, "text:a")
+	}
+}
+
 // FuzzPlainScanMatchesLenient: on any input the chat and completions
-// parsers record exactly what the lenient scan alone records.
+// parsers record exactly what the lenient scan alone records, and the TGI
+// single pass finds what the lenient scan finds.
 func FuzzPlainScanMatchesLenient(f *testing.F) {
 	for _, c := range plainCases {
 		f.Add(c.data)
 	}
 	f.Add(mockChatBody)
+	f.Add(`{"index":3,"token":{"id":1917,"text":" world","logprob":-0.25,"special":false},"generated_text":null,"details":null}`)
 	if b, err := os.ReadFile(filepath.Join("testdata", "fixtures", "json", "llamacpp-chat.json")); err == nil {
 		f.Add(string(b))
 	}
 	f.Fuzz(func(t *testing.T, data string) {
 		checkSameParse(t, "chat", []byte(data))
 		checkSameParse(t, "completions", []byte(data))
+		checkTGIScan(t, []byte(data))
 	})
 }

@@ -45,24 +45,31 @@ type tgiParser struct{}
 var (
 	tgiTopNames   = []string{"token", "generated_text", "error"}
 	tgiTokenNames = []string{"text"}
+
+	tgiTopSet   = newNameSet(tgiTopNames)
+	tgiTokenSet = newNameSet(tgiTokenNames)
 )
 
 // Message reads one stream event: only token.text counts (never
-// generated_text, which repeats the whole answer on the last event).
+// generated_text, which repeats the whole answer on the last event). One
+// pass reads plain JSON; anything else goes to the lenient scan, which
+// reads the same.
 func (p tgiParser) Message(m *sse.Message, rec *record.Record) {
 	d, ok := streamData(m, rec)
 	if !ok {
 		return
 	}
 	var top [3][]byte
-	if !fields(d, tgiTopNames, top[:]) {
-		return
+	var tok [1][]byte
+	if !scanMembers(d, tgiTopSet, top[:], 0, tgiTokenSet, tok[:]) {
+		if !fields(d, tgiTopNames, top[:]) {
+			return
+		}
+		fields(top[0], tgiTokenNames, tok[:])
 	}
 	if checkPayloadError(top[2], d, record.ErrSSE, rec) {
 		return
 	}
-	var tok [1][]byte
-	fields(top[0], tgiTokenNames, tok[:])
 	var scratch []byte
 	if text, _ := stringValue(tok[0], &scratch); len(text) > 0 {
 		rec.AddText(m.PerfNs, record.KindText, text, nil)

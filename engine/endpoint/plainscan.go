@@ -8,16 +8,18 @@ import (
 	"github.com/loadstar/loadstar/engine/record"
 )
 
-// This file is the single pass of the hot parsers (chat, completions): it
-// walks an OpenAI-style response object once, descending into the members
-// it needs (choices[0], its delta or message, usage) instead of skipping
-// them whole and walking them again, and finds keys by length first.
+// This file is the single pass of the hot parsers (chat, completions, TGI
+// stream events): it walks a response object once, descending into the
+// members it needs (choices[0], its delta or message, usage, TGI's token)
+// instead of skipping them whole and walking them again, each nested walk
+// returning its end index for the outer one to go on from, and finds a key
+// by its first 8 bytes (nameSet).
 //
 // It takes plain JSON only: one comma between members, unescaped keys,
 // literals made of letters, digits, '+', '-' and '.'. On anything else it
-// gives up, having changed nothing, and the parser runs the lenient scan of
-// jsonscan.go, which stays the reference: on plain JSON both read the same
-// values (a value walked member by member here ends where skipValue's
+// gives up, having recorded nothing, and the parser runs the lenient scan
+// of jsonscan.go, which stays the reference: on plain JSON both read the
+// same values (a value walked member by member here ends where skipValue's
 // bracket count ends it, because a plain literal holds no quote or
 // bracket), and FuzzPlainScanMatchesLenient checks that they agree.
 

@@ -47,3 +47,8 @@ ci:
 # (every package whose tests import internal/golden; check the diff after).
 update-golden:
     go test $(go list -f '{{{{.ImportPath}} {{{{join .TestImports " "}} {{{{join .XTestImports " "}}' ./... | awk '$0 ~ /internal\/golden/ {print $1}') -update
+
+# profile_export.parquet read back by hyparquet and arrow-rs (parquet-wasm),
+# every row compared with profile_export.jsonl; needs node and npm.
+interop-parquet:
+    bash .ci/interop/parquet.sh

@@ -127,10 +127,12 @@ func TestQueueCloseWithinLeavesBacklog(t *testing.T) {
 	processed := 0
 	go func() {
 		defer wg.Done()
-		q.drain(func(r *record.Record) {
-			processed++
-			time.Sleep(20 * time.Millisecond) // a slow metrics side
-			q.recycle(r)
+		q.drain(func(recs []*record.Record) {
+			for _, r := range recs {
+				processed++
+				time.Sleep(5 * time.Millisecond) // a slow metrics side
+				q.recycle(r)
+			}
 		})
 	}()
 	start := time.Now()
@@ -152,8 +154,49 @@ func TestQueueCloseWithinDrained(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	processed := 0
-	go func() { defer wg.Done(); q.drain(func(*record.Record) { processed++ }) }()
+	go func() { defer wg.Done(); q.drain(func(recs []*record.Record) { processed += len(recs) }) }()
 	if skipped := q.closeWithin(10*time.Second, &wg); skipped != 0 || processed != 10 {
 		t.Errorf("processed %d, skipped %d; want 10, 0", processed, skipped)
+	}
+}
+
+// Records pushed one by one reach the metrics side in batches (one wake-up
+// serves many), in push order, and closing ends the drain without waiting
+// out the linger.
+func TestQueueHandsOverBatches(t *testing.T) {
+	q := newRecordQueue()
+	var got []int
+	calls := 0
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		q.drain(func(recs []*record.Record) {
+			calls++
+			for _, r := range recs {
+				got = append(got, r.SessionNum)
+			}
+		})
+	}()
+	for i := range 100 {
+		r := record.New()
+		r.SessionNum = i
+		q.push(r)
+	}
+	q.close()
+	select {
+	case <-done:
+	case <-time.After(stopBound):
+		t.Fatal("drain did not return after close")
+	}
+	if len(got) != 100 {
+		t.Fatalf("drained %d of 100 records", len(got))
+	}
+	for i, n := range got {
+		if n != i {
+			t.Fatalf("record %d arrived as number %d: out of order", n, i)
+		}
+	}
+	if calls > 50 {
+		t.Errorf("100 records took %d hand-overs: not batched", calls)
 	}
 }

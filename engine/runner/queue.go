@@ -13,6 +13,11 @@ import (
 // the queue grows instead, and its peak depth is reported when the metrics
 // side falls behind. Records the consumer is done with come back through
 // recycle, so a long run allocates records only for its peak in flight.
+//
+// The consumer takes records in batches: woken by the first record, it
+// lingers (up to lingerFor, or until lingerMax records wait) so that one
+// wake-up of the metrics side serves many records. A wake-up per record
+// cost more of the client's CPU than the record's metrics.
 type recordQueue struct {
 	mu     sync.Mutex
 	q      []*record.Record
@@ -26,6 +31,19 @@ type recordQueue struct {
 	skip    atomic.Bool
 	skipped atomic.Int64
 }
+
+const (
+	// lingerFor is how long the consumer lets records gather once one
+	// arrived: the metrics side is off the timing path, and live views
+	// lag it by as much.
+	lingerFor = time.Millisecond
+	// lingerMax ends the lingering early: this many records wait.
+	lingerMax = 256
+	// feedLen is the most records handed over at once, so that an
+	// interrupted run's cut-off (closeWithin) takes effect between
+	// handovers.
+	feedLen = 32
+)
 
 func newRecordQueue() *recordQueue { return &recordQueue{wake: make(chan struct{}, 1)} }
 
@@ -47,10 +65,18 @@ func (q *recordQueue) get() *record.Record {
 func (q *recordQueue) push(r *record.Record) {
 	q.mu.Lock()
 	q.q = append(q.q, r)
-	if len(q.q) > q.peak {
-		q.peak = len(q.q)
+	n := len(q.q)
+	if n > q.peak {
+		q.peak = n
 	}
 	q.mu.Unlock()
+	// The consumer waits for the first record, then lingers for more.
+	if n == 1 || n == lingerMax {
+		q.signal()
+	}
+}
+
+func (q *recordQueue) signal() {
 	select {
 	case q.wake <- struct{}{}:
 	default:
@@ -62,41 +88,57 @@ func (q *recordQueue) close() {
 	q.mu.Lock()
 	q.closed = true
 	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
+	q.signal()
 }
 
-// drain calls fn for every record in order until the queue is closed and
-// empty. fn takes ownership of the record (see recycle).
-func (q *recordQueue) drain(fn func(*record.Record)) {
+// drain hands every record, in order and in batches, to fn until the queue
+// is closed and empty. fn takes ownership of the records, not of the slice
+// (see recycle).
+func (q *recordQueue) drain(fn func([]*record.Record)) {
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
 	for {
 		q.mu.Lock()
 		batch := q.q
 		q.q, q.spare = q.spare[:0], nil
 		closed := q.closed
 		q.mu.Unlock()
-		for i, r := range batch {
+		for rest := batch; len(rest) > 0; {
+			n := min(len(rest), feedLen)
 			if q.skip.Load() {
-				q.skipped.Add(1)
-				q.recycle(r)
+				q.skipped.Add(int64(n))
+				for _, r := range rest[:n] {
+					q.recycle(r)
+				}
 			} else {
-				fn(r)
+				fn(rest[:n])
 			}
-			batch[i] = nil
+			rest = rest[n:]
 		}
+		clear(batch)
 		q.mu.Lock()
 		if q.spare == nil {
 			q.spare = batch[:0]
 		}
 		empty := len(q.q) == 0
 		q.mu.Unlock()
-		if empty {
-			if closed {
-				return
+		if !empty {
+			continue
+		}
+		if closed {
+			return
+		}
+		<-q.wake
+		q.mu.Lock()
+		enough := len(q.q) >= lingerMax || q.closed
+		q.mu.Unlock()
+		if !enough {
+			linger.Reset(lingerFor)
+			select {
+			case <-q.wake:
+			case <-linger.C:
 			}
-			<-q.wake
+			linger.Stop()
 		}
 	}
 }

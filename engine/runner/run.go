@@ -128,7 +128,7 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 	colWG.Add(1)
 	go func() {
 		defer colWG.Done()
-		queue.drain(col.Add)
+		queue.drain(col.AddBatch)
 	}()
 	closeQueue := sync.OnceFunc(func() { queue.close(); colWG.Wait() })
 	defer closeQueue()

@@ -197,6 +197,11 @@ func appendPyFloat(dst []byte, f float64) []byte {
 	if abs >= 1e16 || abs < 1e-4 {
 		return strconv.AppendFloat(dst, f, 'e', -1, 64)
 	}
+	if abs < 1<<53 && f == math.Trunc(f) {
+		// An integral value below 2^53 prints as its exact digits in the
+		// shortest form too; AppendInt is several times cheaper.
+		return append(strconv.AppendInt(dst, int64(f), 10), ".0"...)
+	}
 	start := len(dst)
 	dst = strconv.AppendFloat(dst, f, 'f', -1, 64)
 	if bytes.IndexByte(dst[start:], '.') < 0 {

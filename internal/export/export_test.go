@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -269,6 +270,17 @@ func TestCSVLayout(t *testing.T) {
 
 func TestPyFloat(t *testing.T) {
 	for v, want := range map[float64]string{20: "20.0", 0: "0.0", 2.5: "2.5", 1e-5: "1e-05", 1e16: "1e+16", 0.0001: "0.0001", 1234.5678: "1234.5678"} {
+		if got := string(appendPyFloat(nil, v)); got != want {
+			t.Errorf("%v → %s, want %s", v, got, want)
+		}
+	}
+}
+
+// Integral values take appendPyFloat's integer path; it prints what the
+// shortest float formatting prints, up to 2^53 and past it.
+func TestPyFloatIntegral(t *testing.T) {
+	for _, v := range []float64{1, -1, 7, 349, -42, 1e6, 123456789012345, 1<<53 - 1, -(1<<53 - 1), 1 << 53, 1<<53 + 2, 9999999999999998} {
+		want := strconv.FormatFloat(v, 'f', -1, 64) + ".0"
 		if got := string(appendPyFloat(nil, v)); got != want {
 			t.Errorf("%v → %s, want %s", v, got, want)
 		}

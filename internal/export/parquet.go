@@ -2,14 +2,17 @@ package export
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/loadstar/loadstar/engine/results"
 )
@@ -22,26 +25,29 @@ const parquetRowGroup = 4096
 // request with its metadata, wire facts and every per-record metric in
 // display units (column names are metric tags; their units are in the file's
 // key-value metadata under "loadstar.units"). Rows are streamed in row
-// groups; the file is renamed into place when complete.
+// groups of parquetRowGroup rows, each column cut into data pages of
+// parquetBatch rows; the file is renamed into place when complete.
+//
+// parquet-go defines the schema (column order, types, logical types) and
+// the footer's fixed parts; the pages are encoded here (parquet_pages.go)
+// straight from the record, without a parquet.Value per value.
 type Parquet struct {
 	path, tmp string
 	f         *os.File
 	bw        *bufio.Writer
-	w         *parquet.GenericWriter[any]
+	offset    int64
+	footer    format.FileMetaData
 	metrics   []results.Column
 	icl       bool
-	// vals holds each column's values of the rows not yet handed to the
-	// writer (batched rows; pending counts them).
-	vals    [][]parquet.Value
-	pending int
-	rows    int
-	// Column indexes and maximum definition levels, resolved once in Begin
-	// so that a row costs no name look-up: meta by parquetMeta position,
+	// cols are the columns in schema order; meta by parquetMeta position,
 	// metric by schema position, then the inter-chunk latencies.
-	metaCol   [len(parquetMeta)]int
-	metaLevel [len(parquetMeta)]int
-	metricCol []int
-	iclCol    int
+	cols    []*pqColumn
+	meta    [len(parquetMeta)]*pqColumn
+	metric  []*pqColumn
+	iclCol  *pqColumn
+	scratch pqScratch
+	pending int // rows in the current pages
+	group   int // rows in the current row group
 }
 
 // Kind implements Exporter.
@@ -127,23 +133,29 @@ func (p *Parquet) Begin(t *Target, schema *results.RecordSchema) error {
 	}
 	p.metrics, p.icl = schema.Metrics, schema.ICL
 	s := parquet.NewSchema("record", group)
-	cols := map[string]int{}
-	for i, path := range s.Columns() {
-		cols[path[0]] = i
+	unitJSON, _ := json.Marshal(units)
+	opts := []parquet.WriterOption{parquet.KeyValueMetadata("loadstar.units", string(unitJSON)),
+		parquet.CreatedBy("loadstar", "", "")}
+	footer, err := parquetFooter(s, opts)
+	if err != nil {
+		return fmt.Errorf("export: parquet: %w", err)
+	}
+	p.footer = footer
+	byName := map[string]*pqColumn{}
+	p.cols = p.cols[:0]
+	for _, field := range s.Fields() {
+		c := newPQColumn(field.Name(), format.Type(field.Type().Kind()), field.Optional(), field.Repeated())
+		byName[c.name] = c
+		p.cols = append(p.cols, c)
 	}
 	for i, m := range parquetMeta {
-		p.metaCol[i] = cols[m.name]
-		if m.node.Optional() {
-			p.metaLevel[i] = 1
-		}
+		p.meta[i] = byName[m.name]
 	}
-	p.metricCol = make([]int, len(schema.Metrics))
+	p.metric = make([]*pqColumn, len(schema.Metrics))
 	for i, c := range schema.Metrics {
-		p.metricCol[i] = cols[c.Tag]
+		p.metric[i] = byName[c.Tag]
 	}
-	p.iclCol = cols["inter_chunk_latency"]
-	p.vals = make([][]parquet.Value, len(cols))
-	unitJSON, _ := json.Marshal(units)
+	p.iclCol = byName["inter_chunk_latency"]
 
 	p.path = t.Path(KindParquet)
 	if err := os.MkdirAll(filepath.Dir(p.path), 0o755); err != nil {
@@ -155,182 +167,177 @@ func (p *Parquet) Begin(t *Target, schema *results.RecordSchema) error {
 	}
 	p.f, p.tmp = f, f.Name()
 	p.bw = bufio.NewWriterSize(f, 1<<20)
-	p.w = parquet.NewGenericWriter[any](p.bw, s, parquet.Compression(&parquet.Snappy),
-		parquet.MaxRowsPerRowGroup(parquetRowGroup), parquet.KeyValueMetadata("loadstar.units", string(unitJSON)),
-		parquet.CreatedBy("loadstar", "", ""))
+	_, _ = p.bw.WriteString(parquetMagic) // errors surface at the next Write or Flush
+	p.offset = int64(len(parquetMagic))
 	return nil
+}
+
+// parquetMagic opens and closes a Parquet file.
+const parquetMagic = "PAR1"
+
+// parquetFooter is the footer parquet-go writes for an empty file of
+// schema s: the schema elements, column orders, key-value metadata and
+// creator that the record file's footer shares.
+func parquetFooter(s *parquet.Schema, opts []parquet.WriterOption) (format.FileMetaData, error) {
+	var buf bytes.Buffer
+	w := parquet.NewGenericWriter[any](&buf, append(opts, s)...)
+	if err := w.Close(); err != nil {
+		return format.FileMetaData{}, err
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		return format.FileMetaData{}, err
+	}
+	md := *f.Metadata()
+	md.RowGroups, md.NumRows = nil, 0
+	return md, nil
 }
 
 // WriteRecord implements RecordExporter.
 func (p *Parquet) WriteRecord(row *results.RecordRow) error {
-	if p.w == nil {
+	if p.f == nil {
 		return fmt.Errorf("export: parquet: not started")
 	}
-	vals := p.vals
+	m := &p.meta
 	r := row.Rec
-	p.setInt(pqSessionNum, int64(r.SessionNum))
-	p.optStr(pqXRequestID, r.XRequestID)
-	p.optStr(pqXCorrelationID, r.XCorrelationID)
-	p.optStr(pqConversationID, r.ConversationID)
-	p.setInt(pqTurnIndex, int64(r.TurnIndex))
-	p.set(pqBenchmarkPhase, stringValue(r.Phase.String()))
-	p.optInt(pqScheduledNs, row.Wall(r.ScheduledNs))
-	p.optInt(pqCreditIssuedNs, row.Wall(r.CreditNs))
-	p.setInt(pqRequestStartNs, r.StartWallNs)
-	p.optInt(pqRequestAckNs, row.Wall(r.HeadersNs))
-	p.setInt(pqRequestEndNs, row.Wall(r.EndNs))
-	p.set(pqURLIndex, parquet.Int32Value(int32(r.URLIndex)))
-	if r.Status != 0 {
-		p.set(pqStatus, parquet.Int32Value(int32(r.Status)))
-	} else {
-		p.null(pqStatus)
-	}
-	p.set(pqConnReused, parquet.BooleanValue(r.ConnReused))
-	p.setInt(pqBytesSent, r.BytesSent)
-	p.setInt(pqBytesReceived, r.BytesReceived)
-	p.set(pqChunks, parquet.Int32Value(r.Chunks))
-	p.set(pqWasCancelled, parquet.BooleanValue(r.Cancelled))
+	m[pqSessionNum].int64(int64(r.SessionNum))
+	m[pqXRequestID].optStr(r.XRequestID)
+	m[pqXCorrelationID].optStr(r.XCorrelationID)
+	m[pqConversationID].optStr(r.ConversationID)
+	m[pqTurnIndex].int64(int64(r.TurnIndex))
+	m[pqBenchmarkPhase].str(r.Phase.String())
+	m[pqScheduledNs].optInt64(row.Wall(r.ScheduledNs))
+	m[pqCreditIssuedNs].optInt64(row.Wall(r.CreditNs))
+	m[pqRequestStartNs].int64(r.StartWallNs)
+	m[pqRequestAckNs].optInt64(row.Wall(r.HeadersNs))
+	m[pqRequestEndNs].int64(row.Wall(r.EndNs))
+	m[pqURLIndex].int64(int64(r.URLIndex))
+	m[pqStatus].optInt64(int64(r.Status))
+	m[pqConnReused].bool(r.ConnReused)
+	m[pqBytesSent].int64(r.BytesSent)
+	m[pqBytesReceived].int64(r.BytesReceived)
+	m[pqChunks].int64(int64(r.Chunks))
+	m[pqWasCancelled].bool(r.Cancelled)
 	if e := r.Error; e != nil {
-		if e.Code != 0 {
-			p.set(pqErrorCode, parquet.Int32Value(int32(e.Code)))
-		} else {
-			p.null(pqErrorCode)
-		}
-		p.optStr(pqErrorType, e.Type)
-		p.set(pqErrorMessage, stringValue(e.Message))
+		m[pqErrorCode].optInt64(int64(e.Code))
+		m[pqErrorType].optStr(e.Type)
+		m[pqErrorMessage].str(e.Message)
 	} else {
-		p.null(pqErrorCode)
-		p.null(pqErrorType)
-		p.null(pqErrorMessage)
+		m[pqErrorCode].null()
+		m[pqErrorType].null()
+		m[pqErrorMessage].null()
 	}
 	// row.Metrics lists present metrics in schema order.
 	k := 0
-	for m, c := range p.metrics {
-		col := p.metricCol[m]
-		v := parquet.NullValue().Level(0, 0, col)
+	for i, c := range p.metrics {
+		col, found := p.metric[i], false
 		for j := k; j < len(row.Metrics); j++ {
 			if mv := &row.Metrics[j]; mv.Tag == c.Tag {
 				if c.Integer {
-					v = parquet.Int64Value(int64(mv.Value)).Level(0, 1, col)
+					col.int64(int64(mv.Value))
 				} else {
-					v = parquet.DoubleValue(mv.Value).Level(0, 1, col)
+					col.double(mv.Value)
 				}
-				k = j + 1
+				k, found = j+1, true
 				break
 			}
 		}
-		vals[col] = append(vals[col], v)
+		if !found {
+			col.null()
+		}
 	}
 	if p.icl {
-		i := p.iclCol
-		if len(row.ICL) == 0 {
-			vals[i] = append(vals[i], parquet.NullValue().Level(0, 0, i))
-		}
-		for k, x := range row.ICL {
-			rep := 1
-			if k == 0 {
-				rep = 0
-			}
-			vals[i] = append(vals[i], parquet.DoubleValue(x).Level(rep, 1, i))
+		p.iclCol.doubles(row.ICL)
+	}
+	p.pending++
+	p.group++
+	if p.pending == parquetBatch {
+		if err := p.cutPages(); err != nil {
+			return err
 		}
 	}
-	// Rows are handed to the column writers in batches: a call per row
-	// costs more than building the row.
-	p.pending++
-	p.rows++
-	if p.pending == parquetBatch {
-		return p.flushBatch()
+	if p.group == parquetRowGroup {
+		return p.writeRowGroup()
 	}
 	return nil
 }
 
-// set appends v as the value of meta column pos.
-func (p *Parquet) set(pos int, v parquet.Value) {
-	i := p.metaCol[pos]
-	p.vals[i] = append(p.vals[i], v.Level(0, p.metaLevel[pos], i))
-}
+// parquetBatch is the number of rows in a data page: a reader
+// decompresses a page at a time, and the inter-chunk latencies of a row
+// group of streamed records are megabytes.
+const parquetBatch = 1024
 
-func (p *Parquet) setInt(pos int, v int64) { p.set(pos, parquet.Int64Value(v)) }
-
-// null appends a null to meta column pos.
-func (p *Parquet) null(pos int) {
-	i := p.metaCol[pos]
-	p.vals[i] = append(p.vals[i], parquet.NullValue().Level(0, 0, i))
-}
-
-// optInt appends v, or a null when v is 0 (unset).
-func (p *Parquet) optInt(pos int, v int64) {
-	if v == 0 {
-		p.null(pos)
-		return
-	}
-	p.setInt(pos, v)
-}
-
-// optStr appends v, or a null when v is empty.
-func (p *Parquet) optStr(pos int, v string) {
-	if v == "" {
-		p.null(pos)
-		return
-	}
-	p.set(pos, stringValue(v))
-}
-
-// stringValue is a BYTE_ARRAY value of s without copying it: the writer
-// only reads the bytes, and a Go string never changes, so the view stays
-// valid while the row waits in the batch.
-func stringValue(s string) parquet.Value {
-	if s == "" {
-		return parquet.ByteArrayValue([]byte{})
-	}
-	return parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(s), len(s)))
-}
-
-// parquetBatch is the number of rows handed to the writer at once.
-const parquetBatch = 256
-
-// flushBatch writes the pending rows column by column (what WriteRows does
-// after cutting rows into columns, which they already are), and ends the
-// row group every parquetRowGroup rows (a multiple of parquetBatch).
-func (p *Parquet) flushBatch() error {
+// cutPages ends every column's current page.
+func (p *Parquet) cutPages() error {
 	if p.pending == 0 {
 		return nil
 	}
-	for i, cw := range p.w.ColumnWriters() {
-		if n, err := cw.WriteRowValues(p.vals[i]); err != nil || n != p.pending {
-			if err == nil {
-				err = fmt.Errorf("column %d took %d of %d rows", i, n, p.pending)
-			}
+	for _, c := range p.cols {
+		if err := c.cutPage(&p.scratch); err != nil {
 			return fmt.Errorf("export: parquet: %w", err)
 		}
-		p.vals[i] = p.vals[i][:0]
 	}
 	p.pending = 0
-	if p.rows%parquetRowGroup == 0 {
-		if err := p.w.Flush(); err != nil {
+	return nil
+}
+
+// writeRowGroup writes the current row group's column chunks, one after
+// the other, and records them for the footer.
+func (p *Parquet) writeRowGroup() error {
+	if p.group == 0 {
+		return nil
+	}
+	if err := p.cutPages(); err != nil {
+		return err
+	}
+	rg := format.RowGroup{
+		NumRows:    int64(p.group),
+		FileOffset: p.offset,
+		Ordinal:    int16(len(p.footer.RowGroups)),
+	}
+	for _, c := range p.cols {
+		if _, err := p.bw.Write(c.pages); err != nil {
 			return fmt.Errorf("export: parquet: %w", err)
 		}
+		cc := c.chunkMeta(p.offset)
+		p.offset += cc.MetaData.TotalCompressedSize
+		rg.TotalByteSize += cc.MetaData.TotalUncompressedSize
+		rg.TotalCompressedSize += cc.MetaData.TotalCompressedSize
+		rg.Columns = append(rg.Columns, cc)
 	}
+	p.footer.RowGroups = append(p.footer.RowGroups, rg)
+	p.footer.NumRows += rg.NumRows
+	p.group = 0
 	return nil
+}
+
+// writeFooter writes the last row group and the footer.
+func (p *Parquet) writeFooter() error {
+	if err := p.writeRowGroup(); err != nil {
+		return err
+	}
+	b, err := thrift.Marshal(&p.scratch.protocol, &p.footer)
+	if err != nil {
+		return fmt.Errorf("export: parquet: footer: %w", err)
+	}
+	// A bufio.Writer keeps its first error and Flush returns it.
+	_, _ = p.bw.Write(b)
+	_, _ = p.bw.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(b))))
+	_, _ = p.bw.WriteString(parquetMagic)
+	return p.bw.Flush()
 }
 
 // Export implements Exporter: it writes the footer and renames the file
 // into place.
 func (p *Parquet) Export(context.Context, *Target, *results.Summary) (string, error) {
-	if p.w == nil {
+	if p.f == nil {
 		return "", nil
 	}
-	err := p.flushBatch()
-	if err == nil {
-		err = p.w.Close()
-	}
-	if err == nil {
-		err = p.bw.Flush()
-	}
+	err := p.writeFooter()
 	if cerr := p.f.Close(); err == nil {
 		err = cerr
 	}
-	p.w = nil
+	p.f = nil
 	if err == nil {
 		err = os.Chmod(p.tmp, 0o644)
 	}
@@ -346,10 +353,10 @@ func (p *Parquet) Export(context.Context, *Target, *results.Summary) (string, er
 
 // Abort implements Aborter: the partial file is removed.
 func (p *Parquet) Abort() {
-	if p.w == nil {
+	if p.f == nil {
 		return
 	}
 	_ = p.f.Close()
 	_ = os.Remove(p.tmp)
-	p.w = nil
+	p.f = nil
 }

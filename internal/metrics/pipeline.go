@@ -88,11 +88,12 @@ type Pipeline struct {
 	sinks     []RecordSink
 	flushers  []interface{ Flush() }
 
-	in   chan *record.Record
-	out  chan processed
-	wg   sync.WaitGroup
-	done chan struct{}
-	pool sync.Pool
+	in      chan *batch
+	out     chan *batch
+	wg      sync.WaitGroup
+	done    chan struct{}
+	pool    sync.Pool // *Values
+	batches sync.Pool // *batch
 
 	closed   atomic.Bool
 	late     atomic.Int64 // records added after Finish
@@ -104,13 +105,21 @@ type Pipeline struct {
 	icl     []float64
 }
 
-type processed struct {
-	rec *record.Record
-	v   *Values
+// batch is records going through the stages together, with their values
+// once processed: a hand-over between goroutines costs a wake-up, which
+// costs more than a record's metrics, so records travel in batches.
+type batch struct {
+	recs []*record.Record
+	vals []*Values
 }
 
-// queueLen bounds the records waiting between stages.
-const queueLen = 1024
+const (
+	// batchLen is the most records in one batch: the unit the workers
+	// share out.
+	batchLen = 32
+	// queueLen bounds the batches waiting between stages.
+	queueLen = 64
+)
 
 // Check validates the plan's metric settings against the step (SLOs that
 // the endpoint measures, a tokenizer when token counts are the client's)
@@ -136,8 +145,11 @@ func NewPipeline(cfg *config.Benchmark, rt *config.Runtime, s Setup) (*Pipeline,
 		}
 	}
 	p.pool.New = func() any { return &Values{} }
-	p.in = make(chan *record.Record, queueLen)
-	p.out = make(chan processed, queueLen)
+	p.batches.New = func() any {
+		return &batch{recs: make([]*record.Record, 0, batchLen), vals: make([]*Values, 0, batchLen)}
+	}
+	p.in = make(chan *batch, queueLen)
+	p.out = make(chan *batch, queueLen)
 	p.wg.Add(workers)
 	for range workers {
 		go p.work()
@@ -257,15 +269,30 @@ func buildVersion() string {
 }
 
 // Add hands a finished record to the pipeline, which owns it from now on.
-// It blocks only when processing falls a queue behind. Call Add from one
-// goroutine, never after Finish.
+// It blocks only when processing falls a queue behind. Call Add and AddBatch
+// from one goroutine, never after Finish.
 func (p *Pipeline) Add(rec *record.Record) {
+	p.AddBatch([]*record.Record{rec})
+}
+
+// AddBatch hands finished records to the pipeline, which owns them from now
+// on (recs itself stays the caller's). Handing over many records at once
+// costs one wake-up of the processing goroutines instead of one each.
+func (p *Pipeline) AddBatch(recs []*record.Record) {
 	if p.closed.Load() {
-		p.late.Add(1)
-		p.release(rec)
+		p.late.Add(int64(len(recs)))
+		for _, rec := range recs {
+			p.release(rec)
+		}
 		return
 	}
-	p.in <- rec
+	for len(recs) > 0 {
+		n := min(len(recs), batchLen)
+		b := p.batches.Get().(*batch)
+		b.recs = append(b.recs[:0], recs[:n]...)
+		p.in <- b
+		recs = recs[n:]
+	}
 }
 
 // State returns the mergeable state of the profiling results (a shard's
@@ -297,19 +324,23 @@ const yieldEvery = 32
 func (p *Pipeline) work() {
 	defer p.wg.Done()
 	n := 0
-	for rec := range p.in {
-		if n++; n%yieldEvery == 0 {
-			runtime.Gosched()
-		}
-		v := p.pool.Get().(*Values)
-		for _, rp := range p.recordProcs {
-			if err := rp.ProcessRecord(rec, v); err != nil {
-				if p.procErrs.Add(1) == 1 {
-					p.log.Warn("record processor failed", "error", err)
+	for b := range p.in {
+		b.vals = b.vals[:0]
+		for _, rec := range b.recs {
+			if n++; n%yieldEvery == 0 {
+				runtime.Gosched()
+			}
+			v := p.pool.Get().(*Values)
+			for _, rp := range p.recordProcs {
+				if err := rp.ProcessRecord(rec, v); err != nil {
+					if p.procErrs.Add(1) == 1 {
+						p.log.Warn("record processor failed", "error", err)
+					}
 				}
 			}
+			b.vals = append(b.vals, v)
 		}
-		p.out <- processed{rec, v}
+		p.out <- b
 	}
 }
 
@@ -324,10 +355,10 @@ func (p *Pipeline) fold() {
 	defer tick.Stop()
 	n := 0
 	for {
-		var it processed
+		var b *batch
 		var ok bool
 		select {
-		case it, ok = <-p.out:
+		case b, ok = <-p.out:
 			if !ok {
 				return
 			}
@@ -335,22 +366,32 @@ func (p *Pipeline) fold() {
 			p.flushStreams()
 			continue
 		}
-		if n++; n%yieldEvery == 0 {
-			runtime.Gosched()
+		for i, rec := range b.recs {
+			if n++; n%yieldEvery == 0 {
+				runtime.Gosched()
+			}
+			p.foldOne(rec, b.vals[i])
+			b.recs[i], b.vals[i] = nil, nil
 		}
-		for _, rp := range p.resultProcs {
-			if err := rp.ProcessResult(it.rec, it.v); err != nil {
-				if p.procErrs.Add(1) == 1 {
-					p.log.Warn("results processor failed", "error", err)
-				}
+		p.batches.Put(b)
+	}
+}
+
+// foldOne runs the results processors and the sinks on one record, then
+// lets go of it.
+func (p *Pipeline) foldOne(rec *record.Record, v *Values) {
+	for _, rp := range p.resultProcs {
+		if err := rp.ProcessResult(rec, v); err != nil {
+			if p.procErrs.Add(1) == 1 {
+				p.log.Warn("results processor failed", "error", err)
 			}
 		}
-		if len(p.sinks) > 0 {
-			p.sinkRecord(it.rec, it.v)
-		}
-		p.release(it.rec)
-		p.pool.Put(it.v)
 	}
+	if len(p.sinks) > 0 {
+		p.sinkRecord(rec, v)
+	}
+	p.release(rec)
+	p.pool.Put(v)
 }
 
 // flushStreams lets buffering sinks push what they hold.

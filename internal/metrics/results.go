@@ -57,6 +57,12 @@ type MetricResults struct {
 
 	hist    [NumRecordMetrics]*histogram
 	iclHist *histogram
+	// Values waiting to be recorded into the histograms, a metric at a
+	// time (flushHist): recording every value as it came cost a cache miss
+	// per metric and record. npend counts the records they are from.
+	pend    [NumRecordMetrics][]float64
+	pendICL []float64
+	npend   int
 	approx  bool // rows exceeded the limit: columns freed, stats from histograms
 	slices  map[int]*sliceAcc
 	origin  int64
@@ -190,8 +196,11 @@ func (m *MetricResults) ProcessResult(rec *record.Record, v *Values) error {
 	}
 	for id := range v.V {
 		if x := v.V[id]; !math.IsNaN(x) {
-			m.histOf(id).record(x)
+			m.pend[id] = append(m.pend[id], x)
 		}
+	}
+	if m.npend++; m.npend >= pendRecords {
+		m.flushHist()
 	}
 	if !v.Valid {
 		m.addErrorRecord(rec, v)
@@ -289,8 +298,8 @@ func (m *MetricResults) countValid(rec *record.Record, v *Values) {
 
 // addICL keeps a record's inter-chunk gaps, exactly up to the limit.
 func (m *MetricResults) addICL(icl []float64) {
+	m.pendICL = append(m.pendICL, icl...)
 	for _, g := range icl {
-		m.iclHistogram().record(g)
 		if m.iclHit {
 			continue
 		}
@@ -302,6 +311,26 @@ func (m *MetricResults) addICL(icl []float64) {
 		m.icl.set(m.nICL, int64(g))
 		m.nICL++
 	}
+}
+
+// pendRecords is how many records' values wait before they are recorded
+// into the histograms.
+const pendRecords = 256
+
+// flushHist records the waiting values into the histograms. Everything that
+// reads the histograms calls it first (under m.mu).
+func (m *MetricResults) flushHist() {
+	for id := range m.pend {
+		if len(m.pend[id]) > 0 {
+			m.histOf(id).recordBatch(m.pend[id])
+			m.pend[id] = m.pend[id][:0]
+		}
+	}
+	if len(m.pendICL) > 0 {
+		m.iclHistogram().recordBatch(m.pendICL)
+		m.pendICL = m.pendICL[:0]
+	}
+	m.npend = 0
 }
 
 func (m *MetricResults) histOf(id int) *histogram {
@@ -621,6 +650,7 @@ type group struct {
 func (m *MetricResults) Summarize(ctx context.Context, s *results.Summary) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.flushHist()
 	if m.phase == record.Warmup {
 		if m.valid+m.errors > 0 {
 			g := m.runGroup()
@@ -958,6 +988,7 @@ type Live struct {
 func (m *MetricResults) LiveMetrics() []results.Metric {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.flushHist()
 	var out []results.Metric
 	for id, h := range m.hist {
 		if h == nil || h.mom.n == 0 {
@@ -981,6 +1012,7 @@ func (m *MetricResults) LiveMetrics() []results.Metric {
 func (m *MetricResults) Live() Live {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.flushHist()
 	med := func(id int) float64 {
 		if h := m.hist[id]; h != nil && h.mom.n > 0 {
 			return h.quantile(50) * recordDefs[id].Scale

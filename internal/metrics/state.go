@@ -138,6 +138,7 @@ func unflatten(v []int64) base {
 func (m *MetricResults) State() (*State, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.flushHist()
 	s := &State{Format: StateFormat, Phase: m.phase,
 		Setup: StateSetup{App: m.app, Limit: m.limit, SliceNs: int64(m.slice), CancelOn: m.cancelOn, Thresholds: m.thresholds},
 		Valid: m.valid, Errors: m.errors, Good: m.good, MinStart: m.minStart, MaxEnd: m.maxEnd, LastEnd: m.lastEnd,
@@ -376,6 +377,7 @@ func (m *MetricResults) addCounters(s *State) {
 }
 
 func (m *MetricResults) addHists(s *State) error {
+	m.flushHist()
 	for _, hs := range s.Hist {
 		id, ok := stateIndex(hs.Tag)
 		if !ok {

@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"math"
-	"slices"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
@@ -49,7 +48,7 @@ func ExactStats(vals []float64, scale float64) results.Stats {
 	if n == 0 {
 		return results.Stats{}
 	}
-	slices.Sort(vals)
+	sortFloats(vals)
 	// Sum in ascending order with Kahan compensation: close to numpy's
 	// pairwise sum without its block structure.
 	var sum, c float64
@@ -134,6 +133,57 @@ func (h *histogram) record(v float64) {
 		x = hi
 	}
 	_ = h.h.RecordValue(int64(x))
+}
+
+// recordBatch is record for each of vs, cheaper per value: the variance
+// takes the batch's own (two passes, no division per value) and merges it
+// with Chan et al.'s formula, and one histogram's counts stay in cache for
+// the whole batch. The count, sum (compensated), min and max are the same
+// as record's.
+func (h *histogram) recordBatch(vs []float64) {
+	if len(vs) == 0 {
+		return
+	}
+	m := &h.mom
+	if m.n == 0 {
+		m.min, m.max = vs[0], vs[0]
+	}
+	var bsum float64
+	for _, v := range vs {
+		m.min, m.max = min(m.min, v), max(m.max, v)
+		y := v - m.comp
+		t := m.sum + y
+		m.comp = (t - m.sum) - y
+		m.sum = t
+		bsum += v
+	}
+	nb := float64(len(vs))
+	bmean := bsum / nb
+	var bm2 float64
+	for _, v := range vs {
+		d := v - bmean
+		bm2 += d * d
+	}
+	if m.n == 0 {
+		m.mean, m.m2 = bmean, bm2
+	} else {
+		n := float64(m.n) + nb
+		d := bmean - m.mean
+		m.m2 += bm2 + d*d*float64(m.n)*nb/n
+		m.mean += d * nb / n
+	}
+	m.n += int64(len(vs))
+	hi := float64(h.h.HighestTrackableValue())
+	for _, v := range vs {
+		x := math.Round(v * h.scale)
+		if x < 0 || math.IsNaN(x) { // see record
+			x = 0
+		}
+		if x > hi {
+			x = hi
+		}
+		_ = h.h.RecordValue(int64(x))
+	}
 }
 
 // quantile returns the q-th percentile (0..100) in base units.

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/loadstar/loadstar/engine/record"
 )
 
 func TestPercentileLinearInterpolation(t *testing.T) {
@@ -170,5 +172,74 @@ func TestRowsRoundTripBases(t *testing.T) {
 		if got := m.rows.base(i); got != want || m.rows.start.get(i) != int64(i) {
 			t.Fatalf("row %d: got %+v, want %+v", i, got, want)
 		}
+	}
+}
+
+// Recording values in batches gives what recording them one by one gives:
+// the same count, sum, min, max and histogram counts, and the same
+// variance up to rounding.
+func TestHistogramRecordBatchIsRecord(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, unit := range []string{unitNs, unitTokens, "requests/sec"} {
+		one, batched := newHistogram(unit, hdrDigits), newHistogram(unit, hdrDigits)
+		var vs []float64
+		for range 40 {
+			n := rng.IntN(300)
+			vs = vs[:0]
+			for range n {
+				v := rng.NormFloat64()*3e6 + 5e6
+				if rng.IntN(50) == 0 {
+					v = -rng.Float64() * 1000 // an early send's negative issue delay
+				}
+				if rng.IntN(200) == 0 {
+					v = 1e20 // beyond the histogram's range
+				}
+				vs = append(vs, v)
+				one.record(v)
+			}
+			batched.recordBatch(vs)
+		}
+		a, b := one.mom, batched.mom
+		if a.n != b.n || a.sum != b.sum || a.min != b.min || a.max != b.max {
+			t.Fatalf("%s: batched moments n %d sum %g min %g max %g, one by one n %d sum %g min %g max %g", unit, b.n, b.sum, b.min, b.max, a.n, a.sum, a.min, a.max)
+		}
+		if math.Abs(a.m2-b.m2) > 1e-9*math.Abs(a.m2) || math.Abs(a.mean-b.mean) > 1e-9*math.Abs(a.mean) {
+			t.Fatalf("%s: batched mean %g m2 %g, one by one %g %g", unit, b.mean, b.m2, a.mean, a.m2)
+		}
+		if !one.h.Equals(batched.h) {
+			t.Fatalf("%s: the histograms differ", unit)
+		}
+	}
+}
+
+// The live views read the histograms, whose values are recorded in
+// batches: they see every record processed so far, not only whole batches.
+func TestLiveSeesEveryRecord(t *testing.T) {
+	app := Applicability{Streaming: true, ProducesTokens: true, TokenizesInput: true}
+	rm := NewRecordMetrics(app, false, words{})
+	m := NewMetricResults(app, nil, 0, 0)
+	var v Values
+	for i := range 3 {
+		r := stageRecord(int64(i), record.New(), true)
+		if err := rm.ProcessRecord(r, &v); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.ProcessResult(r, &v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	live := m.Live()
+	// stageRecord's first token comes 40 µs after the start.
+	if live.Valid != 3 || math.Abs(live.TTFTP50Ms-0.04) > 0.0001 || math.IsNaN(live.LatencyP50Ms) || math.IsNaN(live.ITLP50Ms) {
+		t.Fatalf("live after 3 records: %+v", live)
+	}
+	var latencies int64
+	for _, mt := range m.LiveMetrics() {
+		if mt.Tag == "request_latency" {
+			latencies = mt.Stats.Count
+		}
+	}
+	if latencies != 3 {
+		t.Fatalf("LiveMetrics counts %d request latencies, want 3", latencies)
 	}
 }

@@ -246,7 +246,64 @@ type conn struct {
 	// interrupted is set when the request's context was cancelled while
 	// the connection was in use.
 	interrupted atomic.Bool
-	interrupt   func()
+	watch       ctxWatch
+}
+
+// ctxWatch interrupts a connection's request when the request's context is
+// cancelled. It registers once per context, not per request: a phase sends
+// every request with one context, and context.AfterFunc per request cost an
+// allocation and a lock on that context, which every connection shares.
+type ctxWatch struct {
+	mu     sync.Mutex
+	done   <-chan struct{} // the watched context's Done channel
+	stop   func() bool     // its registration
+	active bool            // a request of that context is in flight
+}
+
+// begin watches ctx for the request about to be sent on c.
+func (c *conn) begin(ctx context.Context) {
+	c.interrupted.Store(false)
+	d := ctx.Done()
+	if d == nil {
+		return // never cancelled
+	}
+	w := &c.watch
+	w.mu.Lock()
+	if w.done != d {
+		if w.stop != nil {
+			// An earlier context's interrupt that still runs finds done
+			// changed and leaves the connection alone.
+			w.stop()
+		}
+		w.done = d
+		w.stop = context.AfterFunc(ctx, func() { c.interruptFor(d) })
+	}
+	w.active = true
+	w.mu.Unlock()
+}
+
+// end stops watching for the request that began; it reports whether the
+// request was interrupted (the connection's deadline is then poisoned). An
+// interrupt that comes after end finds no request and does nothing.
+func (c *conn) end() bool {
+	w := &c.watch
+	w.mu.Lock()
+	w.active = false
+	w.mu.Unlock()
+	return c.interrupted.Load()
+}
+
+// interruptFor breaks off the request in flight when its context (the one
+// whose Done channel is d) is cancelled.
+func (c *conn) interruptFor(d <-chan struct{}) {
+	w := &c.watch
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.active || w.done != d {
+		return
+	}
+	c.interrupted.Store(true)
+	_ = c.nc.SetDeadline(aLongTimeAgo)
 }
 
 func newConn(nc net.Conn, clk clock.Clock, bufSize int) *conn {
@@ -254,10 +311,6 @@ func newConn(nc net.Conn, clk clock.Clock, bufSize int) *conn {
 	c.sr = stampReader{r: nc, clk: clk}
 	c.br = bufio.NewReaderSize(&c.sr, bufSize)
 	c.onMsg = c.message
-	c.interrupt = func() {
-		c.interrupted.Store(true)
-		_ = c.nc.SetDeadline(aLongTimeAgo)
-	}
 	// Responses are read as sent: no header name normalization work.
 	c.hdr.DisableNormalizing()
 	return c
@@ -267,7 +320,16 @@ var aLongTimeAgo = time.Unix(1, 0)
 
 func (c *conn) message(m *sse.Message) { c.h.Message(m, c.rec) }
 
-func (c *conn) close() { _ = c.nc.Close() }
+func (c *conn) close() {
+	w := &c.watch
+	w.mu.Lock()
+	if w.stop != nil {
+		w.stop() // the context no longer holds the connection
+		w.stop, w.done = nil, nil
+	}
+	w.mu.Unlock()
+	_ = c.nc.Close()
+}
 
 // stampReader stamps every network read with the run clock the moment it
 // returns, before anything parses the bytes (wire.md §7).

@@ -432,18 +432,10 @@ func (t *HTTP) exchange(ctx context.Context, c *conn, tg *target, req *Request, 
 		t.fail(rec, 0, record.ErrPayload, "invalid request: "+err.Error())
 		return resultReuse
 	}
-	c.interrupted.Store(false)
-	var stop func() bool
-	if ctx.Done() != nil {
-		stop = context.AfterFunc(ctx, c.interrupt)
-	}
+	c.begin(ctx)
 	res := t.roundTrip(ctx, c, req, method, h, rec, dl, toTime, loc)
-	if stop != nil && !stop() {
-		// The interrupt ran (or is running): the connection's deadline is
-		// poisoned.
-		if res == resultReuse {
-			res = resultClose
-		}
+	if c.end() && res == resultReuse {
+		res = resultClose // the interrupt poisoned the connection's deadline
 	}
 	return res
 }

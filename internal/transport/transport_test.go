@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -753,6 +754,48 @@ func TestContextCancel(t *testing.T) {
 	wantError(t, rec, record.CodeCancelled, record.ErrCancelled, "before it was sent")
 	if srv.accepts.Load() != before {
 		t.Fatal("a cancelled context still connected")
+	}
+}
+
+// A connection watches each context once, not per request: a context
+// cancelled while the connection sits idle leaves it usable by the next
+// context's requests, whose own cancellation still interrupts them.
+func TestContextWatchedPerConnection(t *testing.T) {
+	var slow atomic.Bool
+	srv := newRawServer(t, func(c net.Conn, req *rawRequest) bool {
+		if slow.Load() {
+			_, _ = c.Write([]byte(sseHead + chunk("data: {\"a\":1}\n\n")))
+			hold(c, 2*time.Second)
+			return false
+		}
+		okJSON(c, req)
+		return true
+	})
+	cl := newClient(t, nil, 1)
+	ctx1, cancel1 := context.WithCancel(context.Background())
+	for range 3 {
+		rec := record.New()
+		cl.Do(ctx1, &Request{URL: srv.url("/")}, &recorder{}, rec)
+		wantNoError(t, rec)
+	}
+	cancel1() // the connection is idle in the pool
+	time.Sleep(20 * time.Millisecond)
+
+	ctx2, cancel2 := context.WithCancelCause(context.Background())
+	rec := record.New()
+	cl.Do(ctx2, &Request{URL: srv.url("/")}, &recorder{}, rec)
+	wantNoError(t, rec)
+	if !rec.ConnReused || srv.accepts.Load() != 1 {
+		t.Fatalf("reused %v after %d accepts: the first context's cancel closed the idle connection", rec.ConnReused, srv.accepts.Load())
+	}
+	slow.Store(true)
+	h := &recorder{seen: make(chan int, 4)}
+	go func() { <-h.seen; cancel2(fmt.Errorf("phase over")) }()
+	rec = record.New()
+	cl.Do(ctx2, &Request{URL: srv.url("/"), Stream: true}, h, rec)
+	wantError(t, rec, record.CodeCancelled, record.ErrCancelled, "phase over")
+	if d := time.Duration(rec.EndNs - rec.StartNs); d > time.Second {
+		t.Fatalf("cancellation took %s", d)
 	}
 }
 

@@ -108,9 +108,9 @@ func (c *Chat) messages(req *Request) ([]any, error) {
 func (c *Chat) NewParser() Parser { return &chatParser{} }
 
 // chatParser reads chat.completion bodies and chat.completion.chunk events.
+// The runner makes one per request: it stays small (scratch slices only).
 type chatParser struct {
 	content, reasoning, tools []byte // decode scratch
-	usage                     usageMembers
 }
 
 var (
@@ -142,7 +142,7 @@ func (p *chatParser) Body(contentType string, body []byte, perfNs int64, rec *re
 // else tool calls, else content; usage kept alongside. One pass reads
 // plain JSON; anything else goes to parseLenient, which reads the same.
 func (p *chatParser) parse(obj []byte, perfNs int64, rec *record.Record, errType string) {
-	s := choicesScan{usageMembers: &p.usage}
+	var s choicesScan
 	if !s.scan(obj, chatChoiceSet, chatDeltaSet) {
 		p.parseLenient(obj, perfNs, rec, errType)
 		return

@@ -47,8 +47,7 @@ func (c *Completions) FormatPayload(req *Request) ([]byte, error) {
 func (c *Completions) NewParser() Parser { return &completionsParser{} }
 
 type completionsParser struct {
-	text  []byte // decode scratch
-	usage usageMembers
+	text []byte // decode scratch
 }
 
 var (
@@ -75,7 +74,7 @@ func (p *completionsParser) Body(contentType string, body []byte, perfNs int64, 
 // One pass reads plain JSON; anything else goes to parseLenient, which
 // reads the same.
 func (p *completionsParser) parse(obj []byte, perfNs int64, rec *record.Record, errType string) {
-	s := choicesScan{usageMembers: &p.usage}
+	var s choicesScan
 	if !s.scan(obj, textSet, nil) {
 		p.parseLenient(obj, perfNs, rec, errType)
 		return

@@ -235,8 +235,6 @@ type choicesScan struct {
 	inner   [2][4][]byte
 	usage   record.Usage
 	usageOK bool // top[2] is an object holding a recognised count
-
-	usageMembers *usageMembers // the parser's, reused
 }
 
 var (
@@ -349,14 +347,13 @@ func (s *choicesScan) walkChoice(b []byte, i int, names, inner *nameSet) int {
 // walkUsage reads the usage object at b[i] as parseUsage does and returns
 // the index just past it, or -1.
 func (s *choicesScan) walkUsage(b []byte, i int) int {
-	m := s.usageMembers
-	m.set = 0
+	var m usageMembers
 	i++
 	for first := true; ; first = false {
 		key, word, vi := member(b, i, first)
 		if key == nil {
 			if vi >= 0 {
-				s.usage, s.usageOK = usageFrom(m)
+				s.usage, s.usageOK = usageFrom(&m)
 			}
 			return vi
 		}

@@ -56,7 +56,7 @@ func parseBoth(t testing.TB, endpoint string, data []byte) (fast, lenient *recor
 	newEndpoint(t, endpoint, args).NewParser().(lenientParser).parse(data, 1, fast, errAPI)
 	newEndpoint(t, endpoint, args).NewParser().(lenientParser).parseLenient(data, 1, lenient, errAPI)
 	sets := plainSets[endpoint]
-	s := choicesScan{usageMembers: new(usageMembers)}
+	var s choicesScan
 	return fast, lenient, s.scan(data, sets[0], sets[1])
 }
 

@@ -93,8 +93,8 @@ func parseUsage(raw []byte) (u record.Usage, ok bool) {
 }
 
 // usageMembers holds the members of one usage object by their index in
-// usageNames. Only those in set are valid: the single pass reuses one
-// without clearing its two dozen slices for every message.
+// usageNames; set has a bit for each one present, so that usageFrom looks
+// only at those.
 type usageMembers struct {
 	set uint32
 	v   [uCount][]byte

@@ -314,8 +314,11 @@ func (m *MetricResults) addICL(icl []float64) {
 }
 
 // pendRecords is how many records' values wait before they are recorded
-// into the histograms.
-const pendRecords = 256
+// into the histograms. Recording 256 records' at once took a few hundred
+// microseconds in one stretch: on a client pinned to one core that held up
+// the schedule's next release (Poisson p99 issue delay 0.41 against 0.25 ms
+// with 32, 2,000 streamed req/s).
+const pendRecords = 32
 
 // flushHist records the waiting values into the histograms. Everything that
 // reads the histograms calls it first (under m.mu).

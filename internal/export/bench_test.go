@@ -50,33 +50,43 @@ func benchSchema(row *results.RecordRow) *results.RecordSchema {
 
 // BenchmarkJSONLWriteRecord measures one profile_export.jsonl line: the
 // per-record cost of the default record export (the export stage; one op
-// is one record).
+// is one record): a streamed record with 63 inter-chunk latencies, and a
+// non-streaming one (the same metrics, no latencies).
 //
 //	go test ./internal/export -run '^$' -bench 'WriteRecord' -benchmem
 func BenchmarkJSONLWriteRecord(b *testing.B) {
-	benchRecordExporter(b, &JSONL{})
+	benchRecordExporter(b, func() RecordExporter { return &JSONL{} })
 }
 
 // BenchmarkParquetWriteRecord measures one profile_export.parquet row,
 // row groups and the footer included.
 func BenchmarkParquetWriteRecord(b *testing.B) {
-	benchRecordExporter(b, &Parquet{})
+	benchRecordExporter(b, func() RecordExporter { return &Parquet{} })
 }
 
-func benchRecordExporter(b *testing.B, e RecordExporter) {
-	t := &Target{Dir: b.TempDir()}
-	row := benchRow()
-	if err := e.Begin(t, benchSchema(row)); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := e.WriteRecord(row); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if _, err := e.Export(context.Background(), t, &results.Summary{}); err != nil {
-		b.Fatal(err)
+func benchRecordExporter(b *testing.B, newExporter func() RecordExporter) {
+	for _, streamed := range []bool{true, false} {
+		b.Run(map[bool]string{true: "stream", false: "chat"}[streamed], func(b *testing.B) {
+			e := newExporter()
+			t := &Target{Dir: b.TempDir()}
+			row := benchRow()
+			schema := benchSchema(row)
+			if !streamed {
+				row.ICL, schema.ICL = nil, false
+			}
+			if err := e.Begin(t, schema); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := e.WriteRecord(row); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if _, err := e.Export(context.Background(), t, &results.Summary{}); err != nil {
+				b.Fatal(err)
+			}
+		})
 	}
 }

@@ -113,15 +113,7 @@ func (c *pqColumn) int64(v int64) {
 		c.plain = binary.LittleEndian.AppendUint64(c.plain, uint64(v))
 	}
 	c.present()
-	s := &c.page
-	switch {
-	case !s.has:
-		s.minI, s.maxI, s.has = v, v, true
-	case v < s.minI:
-		s.minI = v
-	case v > s.maxI:
-		s.maxI = v
-	}
+	c.page.addInt(v)
 }
 
 // optInt64 appends v, or a null when v is 0 (unset).
@@ -140,21 +132,24 @@ func (c *pqColumn) bool(v bool) {
 	}
 	c.plain = append(c.plain, byte(b))
 	c.present()
-	s := &c.page
-	switch {
-	case !s.has:
-		s.minI, s.maxI, s.has = b, b, true
-	case b < s.minI:
-		s.minI = b
-	case b > s.maxI:
-		s.maxI = b
-	}
+	c.page.addInt(b)
 }
 
 func (c *pqColumn) double(v float64) {
 	c.plain = binary.LittleEndian.AppendUint64(c.plain, math.Float64bits(v))
 	c.present()
 	c.page.addDouble(v)
+}
+
+func (s *pqStats) addInt(v int64) {
+	switch {
+	case !s.has:
+		s.minI, s.maxI, s.has = v, v, true
+	case v < s.minI:
+		s.minI = v
+	case v > s.maxI:
+		s.maxI = v
+	}
 }
 
 func (s *pqStats) addDouble(v float64) {

@@ -114,7 +114,6 @@ type chatParser struct {
 }
 
 var (
-	chatTopNames    = choicesTopNames
 	chatChoiceNames = []string{"delta", "message"}
 	chatDeltaNames  = []string{"content", "reasoning_content", "reasoning", "tool_calls"}
 	toolCallNames   = []string{"function"}
@@ -162,7 +161,7 @@ func (p *chatParser) parse(obj []byte, perfNs int64, rec *record.Record, errType
 // parseLenient is parse by the lenient scan of jsonscan.go.
 func (p *chatParser) parseLenient(obj []byte, perfNs int64, rec *record.Record, errType string) {
 	var top [4][]byte
-	if !fields(obj, chatTopNames, top[:]) {
+	if !fields(obj, choicesTopNames, top[:]) {
 		return
 	}
 	if checkPayloadError(top[3], obj, errType, rec) {

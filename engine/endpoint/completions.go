@@ -51,9 +51,8 @@ type completionsParser struct {
 }
 
 var (
-	completionsTopNames = choicesTopNames
-	textNames           = []string{"text"}
-	textSet             = newNameSet(textNames)
+	textNames = []string{"text"}
+	textSet   = newNameSet(textNames)
 )
 
 func (p *completionsParser) Message(m *sse.Message, rec *record.Record) {
@@ -91,7 +90,7 @@ func (p *completionsParser) parse(obj []byte, perfNs int64, rec *record.Record, 
 // parseLenient is parse by the lenient scan of jsonscan.go.
 func (p *completionsParser) parseLenient(obj []byte, perfNs int64, rec *record.Record, errType string) {
 	var top [4][]byte
-	if !fields(obj, completionsTopNames, top[:]) {
+	if !fields(obj, choicesTopNames, top[:]) {
 		return
 	}
 	if checkPayloadError(top[3], obj, errType, rec) {

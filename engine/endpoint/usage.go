@@ -93,22 +93,14 @@ func parseUsage(raw []byte) (u record.Usage, ok bool) {
 }
 
 // usageMembers holds the members of one usage object by their index in
-// usageNames; set has a bit for each one present, so that usageFrom looks
-// only at those.
+// usageNames (nil when absent); set has a bit for each one present, so
+// that usageFrom's synonym look-ups visit only those.
 type usageMembers struct {
 	set uint32
 	v   [uCount][]byte
 }
 
 var _ [32 - uCount]struct{} // usageMembers.set has a bit per name
-
-// get returns member k, or nil when absent.
-func (m *usageMembers) get(k int) []byte {
-	if m.set&(1<<k) == 0 {
-		return nil
-	}
-	return m.v[k]
-}
 
 // usageFrom is parseUsage for the members of a usage object already found
 // (by index in usageNames).
@@ -136,16 +128,16 @@ func usageFrom(m *usageMembers) (u record.Usage, ok bool) {
 		}
 		return nestedInt(obj, name)
 	}
-	u.ReasoningTokens = nested(m.get(uCompletionDetails), "reasoning_tokens")
+	u.ReasoningTokens = nested(m.v[uCompletionDetails], "reasoning_tokens")
 	if u.ReasoningTokens < 0 {
-		u.ReasoningTokens = nested(m.get(uOutputDetails), "reasoning_tokens")
+		u.ReasoningTokens = nested(m.v[uOutputDetails], "reasoning_tokens")
 	}
 	if u.ReasoningTokens < 0 {
 		u.ReasoningTokens, _ = first(1 << uThoughts)
 	}
-	u.CachedTokens = nested(m.get(uPromptDetails), "cached_tokens")
+	u.CachedTokens = nested(m.v[uPromptDetails], "cached_tokens")
 	if u.CachedTokens < 0 {
-		u.CachedTokens = nested(m.get(uInputDetails), "cached_tokens")
+		u.CachedTokens = nested(m.v[uInputDetails], "cached_tokens")
 	}
 	if u.CachedTokens < 0 {
 		u.CachedTokens, _ = first(1<<uCacheRead | 1<<uCacheReadCamel | 1<<uCachedContent | 1<<uCacheHit)
@@ -153,7 +145,7 @@ func usageFrom(m *usageMembers) (u record.Usage, ok bool) {
 	u.CacheWriteTokens, _ = first(1<<uCacheCreation | 1<<uCacheWriteCamel)
 	if from == uInput || from == uInputTokensCamel {
 		for _, i := range []int{uCacheRead, uCacheCreation, uCacheReadCamel, uCacheWriteCamel} {
-			if n, ok := intValue(m.get(i)); ok {
+			if n, ok := intValue(m.v[i]); ok {
 				u.PromptTokens += n
 			}
 		}
@@ -162,18 +154,18 @@ func usageFrom(m *usageMembers) (u record.Usage, ok bool) {
 		return u, true
 	}
 	// No count at this level: look inside the envelopes.
-	if isObject(m.get(uEnvUsageMetadata)) {
-		if u, ok := parseUsage(m.get(uEnvUsageMetadata)); ok {
+	if isObject(m.v[uEnvUsageMetadata]) {
+		if u, ok := parseUsage(m.v[uEnvUsageMetadata]); ok {
 			return u, true
 		}
 	}
-	if t := field(m.get(uEnvMeta), "tokens"); isObject(t) {
+	if t := field(m.v[uEnvMeta], "tokens"); isObject(t) {
 		if u, ok := parseUsage(t); ok {
 			return u, true
 		}
 	}
-	if isObject(m.get(uEnvTokens)) {
-		if u, ok := parseUsage(m.get(uEnvTokens)); ok {
+	if isObject(m.v[uEnvTokens]) {
+		if u, ok := parseUsage(m.v[uEnvTokens]); ok {
 			return u, true
 		}
 	}

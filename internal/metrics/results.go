@@ -57,9 +57,20 @@ type MetricResults struct {
 
 	hist    [NumRecordMetrics]*histogram
 	iclHist *histogram
-	// Values waiting to be recorded into the histograms, a metric at a
-	// time (flushHist): recording every value as it came cost a cache miss
-	// per metric and record. npend counts the records they are from.
+	// While the rows hold every value, the histograms are filled from them
+	// only when something reads the histograms (fill): recording each
+	// record's values as they came cost a cache miss per metric and record
+	// in the run, for live views read a few times a second. histRows and
+	// histErrs are how many valid and error rows each metric's histogram
+	// holds; histICL how many inter-chunk gaps.
+	histRows, histErrs [NumRecordMetrics]int
+	histICL            int
+	// ids are the metrics that apply to the run (derive's), liveIDs those
+	// of them Live reads.
+	ids, liveIDs []int
+	// Beyond the limit, values wait to be recorded into the histograms, a
+	// metric at a time (flushHist). npend counts the records they are
+	// from. The fill uses pend as its scratch space.
 	pend    [NumRecordMetrics][]float64
 	pendICL []float64
 	npend   int
@@ -175,6 +186,14 @@ func NewMetricResults(app Applicability, slos []slo, limit int, slice time.Durat
 	t.sent, t.received, t.chunks = newCol32(), newCol32(), newCol32()
 	m.errs = errorRows{isl: newCol32(), issueDelay: newRel(), start: newCol64(), end: newRel()}
 	m.thresholds = DefaultThresholds()
+	for id := range recordDefs {
+		if app.Applies(recordDefs[id].Flags) {
+			m.ids = append(m.ids, id)
+			if id == TTFT || id == RequestLatency || id == ITL {
+				m.liveIDs = append(m.liveIDs, id)
+			}
+		}
+	}
 	return m
 }
 
@@ -194,14 +213,6 @@ func (m *MetricResults) ProcessResult(rec *record.Record, v *Values) error {
 	if rec.Cancelled {
 		m.cancelled++
 	}
-	for id := range v.V {
-		if x := v.V[id]; !math.IsNaN(x) {
-			m.pend[id] = append(m.pend[id], x)
-		}
-	}
-	if m.npend++; m.npend >= pendRecords {
-		m.flushHist()
-	}
 	if !v.Valid {
 		m.addErrorRecord(rec, v)
 		return nil
@@ -218,6 +229,7 @@ func (m *MetricResults) ProcessResult(rec *record.Record, v *Values) error {
 		m.goApprox()
 	}
 	if m.approx {
+		m.pendValues(v)
 		if s := m.sliceOf(rec.StartWallNs); s != nil {
 			s.valid++
 			if isGood {
@@ -235,7 +247,21 @@ func (m *MetricResults) ProcessResult(rec *record.Record, v *Values) error {
 		r.good.set(i, g)
 	}
 	m.rows.add(rec.StartWallNs, &v.b)
+	m.catchUp()
 	return nil
+}
+
+// pendValues queues a record's values for the histograms (beyond the limit:
+// the rows are gone, so they are recorded as they come).
+func (m *MetricResults) pendValues(v *Values) {
+	for id := range v.V {
+		if x := v.V[id]; !math.IsNaN(x) {
+			m.pend[id] = append(m.pend[id], x)
+		}
+	}
+	if m.npend++; m.npend >= pendRecords {
+		m.flushHist()
+	}
 }
 
 // addErrorRecord counts a failed record and stores what error metrics and
@@ -245,6 +271,7 @@ func (m *MetricResults) addErrorRecord(rec *record.Record, v *Values) {
 	m.errors++
 	m.addError(rec.Error)
 	if m.approx {
+		m.pendValues(v)
 		if s := m.sliceOf(rec.StartWallNs); s != nil {
 			s.errors++
 			s.record(v)
@@ -298,15 +325,16 @@ func (m *MetricResults) countValid(rec *record.Record, v *Values) {
 
 // addICL keeps a record's inter-chunk gaps, exactly up to the limit.
 func (m *MetricResults) addICL(icl []float64) {
-	m.pendICL = append(m.pendICL, icl...)
-	for _, g := range icl {
-		if m.iclHit {
-			continue
-		}
-		if m.nICL >= m.limit {
+	for k, g := range icl {
+		if !m.iclHit && m.nICL >= m.limit {
+			// Beyond the limit the histogram takes the gaps as they come.
+			m.fillICL(m.nICL)
 			m.iclHit = true
 			m.icl.free()
-			continue
+		}
+		if m.iclHit {
+			m.pendICL = append(m.pendICL, icl[k:]...)
+			return
 		}
 		m.icl.set(m.nICL, int64(g))
 		m.nICL++
@@ -320,8 +348,120 @@ func (m *MetricResults) addICL(icl []float64) {
 // with 32, 2,000 streamed req/s).
 const pendRecords = 32
 
-// flushHist records the waiting values into the histograms. Everything that
+// syncHist brings the histograms of metrics ids (and, with all, the
+// inter-chunk gaps') up to every record processed so far. Everything that
 // reads the histograms calls it first (under m.mu).
+func (m *MetricResults) syncHist(ids []int, all bool) {
+	m.flushHist()
+	if m.approx {
+		return // the rows are gone: every value went through pend
+	}
+	m.fillTo(ids, m.rows.n, m.errs.n)
+	if all && !m.iclHit {
+		m.fillICL(m.nICL)
+	}
+}
+
+// catchUpFrom is the share of the limit from which the histograms are
+// filled as the rows grow (catchUp), so that they are complete when the
+// rows reach the limit and are freed: filling millions of rows at that
+// moment would stall the metrics side for seconds.
+const catchUpFrom = 0.75
+
+// catchUp fills the histograms from the rows a few rows per record once the
+// rows near the limit: from catchUpFrom of it, 1/(1-catchUpFrom) rows per
+// record, in chunks every fillEvery records.
+func (m *MetricResults) catchUp() {
+	const fillEvery = 16
+	n := m.rows.n
+	if n%fillEvery != 0 || float64(n) < catchUpFrom*float64(m.limit) {
+		return
+	}
+	k := int(1 / (1 - catchUpFrom))
+	if to := n - (k-1)*(m.limit-n); to > 0 {
+		m.fillTo(m.ids, to, m.errs.n)
+	}
+	if m.iclOn && !m.iclHit {
+		if to := m.nICL - (k-1)*(m.limit-m.nICL); to > 0 {
+			m.fillICL(to)
+		}
+	}
+}
+
+// fillChunk is how many rows are decoded before their values are recorded,
+// a metric at a time.
+const fillChunk = 256
+
+// fillTo records into the histograms of metrics ids the values of the valid
+// rows below rows and the error rows below errs that they do not hold yet:
+// the values derive computed for those records (value of the stored bases).
+func (m *MetricResults) fillTo(ids []int, rows, errs int) {
+	m.fillRows(ids, rows, true)
+	m.fillRows(ids, errs, false)
+}
+
+func (m *MetricResults) fillRows(ids []int, upto int, valid bool) {
+	at := &m.histRows
+	if !valid {
+		at = &m.histErrs
+	}
+	from := upto
+	for _, id := range ids {
+		from = min(from, at[id])
+	}
+	for lo := from; lo < upto; lo += fillChunk {
+		hi := min(lo+fillChunk, upto)
+		for i := lo; i < hi; i++ {
+			var b base
+			if valid {
+				b = m.rows.base(i)
+			} else {
+				b = m.errs.base(i)
+			}
+			for _, id := range ids {
+				if i < at[id] {
+					continue
+				}
+				if x := value(&b, valid, id); !math.IsNaN(x) {
+					m.pend[id] = append(m.pend[id], x)
+				}
+			}
+		}
+		for _, id := range ids {
+			if len(m.pend[id]) > 0 {
+				m.histOf(id).recordBatch(m.pend[id])
+				m.pend[id] = m.pend[id][:0]
+			}
+			at[id] = max(at[id], hi)
+		}
+	}
+}
+
+// fillICL records the stored inter-chunk gaps below upto that the
+// histogram does not hold yet.
+func (m *MetricResults) fillICL(upto int) {
+	for lo := m.histICL; lo < upto; lo += fillChunk {
+		hi := min(lo+fillChunk, upto)
+		for i := lo; i < hi; i++ {
+			m.pendICL = append(m.pendICL, float64(m.icl.get(i)))
+		}
+		m.iclHistogram().recordBatch(m.pendICL)
+		m.pendICL = m.pendICL[:0]
+		m.histICL = hi
+	}
+}
+
+// filled marks every stored row and gap as held by the histograms (merged
+// shards: their histograms came with their rows).
+func (m *MetricResults) filled() {
+	for id := range m.histRows {
+		m.histRows[id], m.histErrs[id] = m.rows.n, m.errs.n
+	}
+	m.histICL = m.nICL
+}
+
+// flushHist records the values waiting beyond the limit into the
+// histograms.
 func (m *MetricResults) flushHist() {
 	for id := range m.pend {
 		if len(m.pend[id]) > 0 {
@@ -389,6 +529,7 @@ func (m *MetricResults) addError(e *record.ErrorDetails) {
 // goApprox switches to histogram statistics: per-slice accumulators are
 // backfilled from the columns, then the columns are freed.
 func (m *MetricResults) goApprox() {
+	m.syncHist(m.ids, false)
 	m.approx = true
 	if m.slice > 0 {
 		m.slices = map[int]*sliceAcc{}
@@ -991,7 +1132,7 @@ type Live struct {
 func (m *MetricResults) LiveMetrics() []results.Metric {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.flushHist()
+	m.syncHist(m.ids, true)
 	var out []results.Metric
 	for id, h := range m.hist {
 		if h == nil || h.mom.n == 0 {
@@ -1015,7 +1156,7 @@ func (m *MetricResults) LiveMetrics() []results.Metric {
 func (m *MetricResults) Live() Live {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.flushHist()
+	m.syncHist(m.liveIDs, false)
 	med := func(id int) float64 {
 		if h := m.hist[id]; h != nil && h.mom.n > 0 {
 			return h.quantile(50) * recordDefs[id].Scale

@@ -138,7 +138,7 @@ func unflatten(v []int64) base {
 func (m *MetricResults) State() (*State, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.flushHist()
+	m.syncHist(m.ids, true)
 	s := &State{Format: StateFormat, Phase: m.phase,
 		Setup: StateSetup{App: m.app, Limit: m.limit, SliceNs: int64(m.slice), CancelOn: m.cancelOn, Thresholds: m.thresholds},
 		Valid: m.valid, Errors: m.errors, Good: m.good, MinStart: m.minStart, MaxEnd: m.maxEnd, LastEnd: m.lastEnd,
@@ -377,7 +377,7 @@ func (m *MetricResults) addCounters(s *State) {
 }
 
 func (m *MetricResults) addHists(s *State) error {
-	m.flushHist()
+	m.syncHist(m.ids, true)
 	for _, hs := range s.Hist {
 		id, ok := stateIndex(hs.Tag)
 		if !ok {
@@ -423,6 +423,7 @@ func (m *MetricResults) addRows(s *State) {
 		m.icl.set(m.nICL, g)
 		m.nICL++
 	}
+	m.filled() // addHists merged the shard's histograms, which hold these
 }
 
 // mergeSlices joins the shards' per-window accumulators beyond the limit.

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -241,5 +242,119 @@ func TestLiveSeesEveryRecord(t *testing.T) {
 	}
 	if latencies != 3 {
 		t.Fatalf("LiveMetrics counts %d request latencies, want 3", latencies)
+	}
+}
+
+// TestHistogramsHoldEveryRecord checks the histograms filled from the rows
+// when read (and, near and beyond the limit, as the rows grow) against
+// histograms fed every record's values as they came: the same counts in
+// every bucket and the same moments, after every few records, for runs
+// that stay exact, cross the limit, and cross it for the inter-chunk gaps
+// only.
+func TestHistogramsHoldEveryRecord(t *testing.T) {
+	app := Applicability{Streaming: true, ProducesTokens: true, TokenizesInput: true}
+	for _, tc := range []struct {
+		name  string
+		limit int
+		n     int
+	}{{"exact", 0, 300}, {"beyond the limit", 100, 300}, {"gaps beyond the limit", 1000, 300}} {
+		t.Run(tc.name, func(t *testing.T) {
+			rm := NewRecordMetrics(app, false, words{})
+			m := NewMetricResults(app, nil, tc.limit, 0)
+			var ref [NumRecordMetrics]*histogram
+			refICL := newHistogram(unitNs, hdrDigits)
+			var v Values
+			for i := range tc.n {
+				r := stageRecord(int64(i), record.New(), true)
+				r.EndNs += int64(i*7919) % 50_000 // a spread of latencies
+				if i%5 == 3 {
+					r.SetError(500, "Internal Server Error", "boom")
+				}
+				if err := rm.ProcessRecord(r, &v); err != nil {
+					t.Fatal(err)
+				}
+				for id, x := range v.V {
+					if !math.IsNaN(x) {
+						if ref[id] == nil {
+							ref[id] = newHistogram(recordDefs[id].BaseUnit, hdrDigits)
+						}
+						ref[id].record(x)
+					}
+				}
+				if v.Valid {
+					for _, g := range v.ICL {
+						refICL.record(g)
+					}
+				}
+				if err := m.ProcessResult(r, &v); err != nil {
+					t.Fatal(err)
+				}
+				switch {
+				case i%37 == 5:
+					m.Live() // fills some metrics only
+				case i%23 == 7 || i == tc.n-1:
+					m.LiveMetrics()
+					for id := range ref {
+						sameHistogram(t, fmt.Sprintf("record %d: %s", i, recordDefs[id].Tag), m.hist[id], ref[id])
+					}
+					sameHistogram(t, fmt.Sprintf("record %d: inter-chunk gaps", i), m.iclHist, refICL)
+				}
+			}
+			if want := tc.limit > 0 && tc.limit < tc.n*4/5; m.approx != want {
+				t.Errorf("approx %v, want %v", m.approx, want)
+			}
+			if !m.iclHit && tc.limit > 0 {
+				t.Errorf("the gaps stayed within the limit of %d: the test does not cross it", tc.limit)
+			}
+		})
+	}
+}
+
+func sameHistogram(t *testing.T, what string, got, want *histogram) {
+	t.Helper()
+	if want == nil {
+		if got != nil && got.mom.n > 0 {
+			t.Errorf("%s: %d values recorded, want none", what, got.mom.n)
+		}
+		return
+	}
+	if got == nil {
+		t.Errorf("%s: no histogram, want %d values", what, want.mom.n)
+		return
+	}
+	g, w := got.mom, want.mom
+	if !got.h.Equals(want.h) || g.n != w.n || g.min != w.min || g.max != w.max ||
+		math.Abs(g.sum-w.sum) > 1e-9*math.Abs(w.sum) || math.Abs(g.m2-w.m2) > 1e-6*math.Abs(w.m2)+1e-9 {
+		t.Errorf("%s: got n=%d min=%v max=%v sum=%v m2=%v (HDR total %d), want n=%d min=%v max=%v sum=%v m2=%v (HDR total %d)",
+			what, g.n, g.min, g.max, g.sum, g.m2, got.h.TotalCount(), w.n, w.min, w.max, w.sum, w.m2, want.h.TotalCount())
+	}
+}
+
+// TestHistogramsFilledLate checks when the histograms are filled from the
+// rows: not while the rows are far from the limit and nothing reads them
+// (recording each record's values cost a cache miss per metric in the run),
+// and nearly all of them just before the limit, where the rows are freed
+// (filling millions of rows at that moment would stall the metrics side).
+func TestHistogramsFilledLate(t *testing.T) {
+	app := Applicability{Streaming: true, ProducesTokens: true, TokenizesInput: true}
+	const limit = 1000
+	rm := NewRecordMetrics(app, false, words{})
+	m := NewMetricResults(app, nil, limit, 0)
+	var v Values
+	r := record.New()
+	for i := range limit - 1 {
+		stageRecord(int64(i), r, false)
+		if err := rm.ProcessRecord(r, &v); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.ProcessResult(r, &v); err != nil {
+			t.Fatal(err)
+		}
+		if n := m.rows.n; n == limit/2 && m.histRows[TTFT] != 0 {
+			t.Fatalf("%d rows, none read: the histograms hold %d already", n, m.histRows[TTFT])
+		}
+	}
+	if n, got := m.rows.n, m.histRows[TTFT]; m.approx || got < n-64 {
+		t.Fatalf("%d rows, one before the limit: the histograms hold %d (approx %v)", n, got, m.approx)
 	}
 }

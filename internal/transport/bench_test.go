@@ -252,3 +252,74 @@ func BenchmarkDoInMemory(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDoStreamLoopbackShort streams 16-message responses, as a 16-token
+// completion is, from an in-process fasthttp server to 16 parallel
+// requesters over loopback; ns/op is per request, so the per-request work
+// (request head, response head, framing) weighs as it does in a run.
+func BenchmarkDoStreamLoopbackShort(b *testing.B) {
+	const perResponse = 16
+	fs := newFastServer(b, func(ctx *fasthttp.RequestCtx) {
+		ctx.SetContentType("text/event-stream")
+		ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+			for range perResponse {
+				_, _ = w.WriteString(chatChunk)
+				_ = w.Flush()
+			}
+		})
+	})
+	cl, err := New(clock.New(), DefaultConfig(), 64)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cl.Close()
+	req := &Request{URL: fs.url("/v1/chat/completions"), Body: []byte(`{"stream":true}`), Stream: true}
+	var errs atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		rec := record.New()
+		h := &nopHandler{}
+		for pb.Next() {
+			rec.Reset()
+			rec.XRequestID = "b"
+			cl.Do(context.Background(), req, h, rec)
+			if rec.Error != nil || rec.Chunks == 0 {
+				errs.Add(1)
+			}
+		}
+	})
+	b.StopTimer()
+	if errs.Load() > 0 {
+		b.Fatalf("%d failed requests", errs.Load())
+	}
+}
+
+// BenchmarkDoStreamInMemory is the client's own CPU per 16-message streamed
+// request — request written, response head parsed, chunks decoded, messages
+// handed over — on an in-memory keep-alive connection, without the kernel.
+func BenchmarkDoStreamInMemory(b *testing.B) {
+	const perResponse = 16
+	sc := newStreamConn(perResponse)
+	sc.head = []byte("HTTP/1.1 200 OK\r\nServer: mock\r\nDate: Tue, 24 Nov 2026 01:33:10 GMT\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n")
+	cl, err := New(clock.New(), DefaultConfig(), 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cl.dialContext = sc.dial
+	req := &Request{URL: "http://127.0.0.1:1/v1/chat/completions", Body: []byte(`{"stream":true}`), Stream: true}
+	rec := record.New()
+	h := &nopHandler{}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		rec.Reset()
+		rec.XRequestID = "b"
+		sc.reset(perResponse)
+		cl.Do(context.Background(), req, h, rec)
+		if rec.Error != nil || rec.Chunks != perResponse+1 {
+			b.Fatalf("error %v, %d chunks", rec.Error, rec.Chunks)
+		}
+	}
+}

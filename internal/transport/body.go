@@ -37,14 +37,14 @@ func (e *errTooLarge) Error() string {
 	return fmt.Sprintf("response body exceeded max_response_bytes (%d): reading stopped after %d bytes", e.limit, e.read)
 }
 
-// readBody reads the response body framed by c.hdr into c's sink. Every
+// readBody reads the response body framed by c.head into c's sink. Every
 // delivery happens right after the network read that brought its bytes, so
 // c.sr.ns is that read's arrival stamp.
 func (c *conn) readBody(noBody bool) error {
 	if noBody {
 		return nil
 	}
-	switch n := c.hdr.ContentLength(); {
+	switch n := c.head.contentLength; {
 	case n > 0 && int64(n) > c.limit:
 		return &errTooLarge{limit: c.limit, declared: int64(n)}
 	case n >= 0:
@@ -234,7 +234,7 @@ func (c *conn) deliver(p []byte) error {
 // contentType returns the response Content-Type as a string, reusing the
 // previous response's string when equal (no allocation per request).
 func (c *conn) contentType() string {
-	ct := c.hdr.ContentType()
+	ct := c.head.contentType
 	if string(ct) != c.lastCT {
 		c.lastCT = string(ct)
 	}

@@ -225,7 +225,8 @@ type conn struct {
 	br        *bufio.Reader
 	sr        stampReader
 	wbuf      []byte
-	hdr       fasthttp.ResponseHeader
+	head      respHead                // the response being read
+	hdr       fasthttp.ResponseHeader // reads the heads readHead leaves to fasthttp
 	sse       sse.Reader
 	requests  int   // requests completed on this connection
 	idleSince int64 // clock ns when last released

@@ -493,7 +493,7 @@ func (t *HTTP) roundTrip(ctx context.Context, c *conn, req *Request, method stri
 		}
 	}
 	for {
-		if err := c.hdr.Read(c.br); err != nil {
+		if err := readHead(c.br, &c.head, &c.hdr); err != nil {
 			rec.BytesReceived += c.sr.bytes
 			rec.EndNs = t.clk.Now()
 			if reused && c.sr.bytes == 0 && (c.sr.err == io.EOF || isPeerClosed(c.sr.err)) && !c.interrupted.Load() {
@@ -503,15 +503,15 @@ func (t *HTTP) roundTrip(ctx context.Context, c *conn, req *Request, method stri
 			return resultClose
 		}
 		// Skip interim responses (100 Continue, 103 Early Hints).
-		if s := c.hdr.StatusCode(); s >= 200 || s == fasthttp.StatusSwitchingProtocols {
+		if s := c.head.status; s >= 200 || s == fasthttp.StatusSwitchingProtocols {
 			break
 		}
 	}
 	rec.HeadersNs = c.sr.ns
-	status := c.hdr.StatusCode()
+	status := c.head.status
 	rec.Status = status
 	// After 101 the connection no longer speaks HTTP/1.1.
-	keepAlive := !c.hdr.ConnectionClose() && t.cfg.Reuse == reusePooled && status != fasthttp.StatusSwitchingProtocols
+	keepAlive := !c.head.connClose && t.cfg.Reuse == reusePooled && status != fasthttp.StatusSwitchingProtocols
 
 	// Body.
 	if d := dl.bodyPhase(); d != dl.headerPhase() {
@@ -526,7 +526,7 @@ func (t *HTTP) roundTrip(ctx context.Context, c *conn, req *Request, method stri
 	switch {
 	case !ok:
 		c.sink = sinkError
-	case isEventStream(c.hdr.ContentType()):
+	case isEventStream(c.head.contentType):
 		c.sink = sinkSSE
 		c.h, c.rec = h, rec
 		c.sse.Reset()
@@ -565,7 +565,7 @@ func (t *HTTP) roundTrip(ctx context.Context, c *conn, req *Request, method stri
 		h.Body(c.contentType(), c.body, end, rec)
 	case sinkError:
 		if isRedirect(status) {
-			if l := c.hdr.Peek("Location"); len(l) > 0 {
+			if l := c.head.location; len(l) > 0 {
 				*loc = string(l)
 				break
 			}
@@ -591,7 +591,7 @@ const (
 )
 
 func (t *HTTP) statusError(c *conn, rec *record.Record, h Handler, status int) {
-	reason := string(c.hdr.StatusMessage())
+	reason := string(c.head.reason)
 	if reason == "" {
 		reason = fasthttp.StatusMessage(status)
 	}

@@ -427,6 +427,7 @@ func (st *Step) runPhase(ctx context.Context, o *options, clk clock.Clock, snd *
 	env := st.env(sampler, stop, ph, snd)
 	env.Clock, env.PhaseIndex = clk, idx
 	env.NewSessionID = snd.ids.next
+	env.ReuseSessions = true // the sender keeps no session or credit past Send
 	if at != nil {
 		env.Start, env.FixedStart = *at, true
 	}

@@ -45,10 +45,22 @@ type sender struct {
 	cache      []atomic.Pointer[[]byte]
 	cacheBytes atomic.Int64
 
-	counts *counters
-	watch  *failureWatch // nil: no abort rules (Payloads)
-	ids    *idGen
-	hdrs   sync.Pool // *[][2]string
+	counts  *counters
+	watch   *failureWatch // nil: no abort rules (Payloads)
+	ids     *idGen
+	scratch sync.Pool // *sendScratch
+}
+
+// sendScratch is what one Send needs besides the record: pooled, so that a
+// request allocates nothing here in steady state. Nothing in it outlives
+// the Send: the transport and the endpoint keep neither the request nor
+// the headers after they return.
+type sendScratch struct {
+	req   endpoint.Request
+	treq  transport.Request
+	hdrs  [][2]string
+	api   apiErrors
+	watch firstTokenWatch
 }
 
 // counters are the live counts of a step, for progress observers.
@@ -65,7 +77,7 @@ func (c *counters) snapshot() countSnapshot {
 func newSender(clk clock.Clock, ep endpoint.Endpoint, st *endpoint.Settings, cl transport.Client, q *recordQueue, convs int) *sender {
 	s := &sender{clk: clk, ep: ep, settings: st, client: cl, queue: q, counts: &counters{}, ids: newIDGen()}
 	s.cache = make([]atomic.Pointer[[]byte], convs)
-	s.hdrs.New = func() any { h := make([][2]string, 0, 16); return &h }
+	s.scratch.New = func() any { return &sendScratch{hdrs: make([][2]string, 0, 16)} }
 	return s
 }
 
@@ -96,47 +108,60 @@ func (s *sender) Send(c *timing.Credit) int64 {
 	if turn.ResetContext {
 		sess.History = sess.History[:0]
 	}
-	req := endpoint.Request{Conversation: sess.Conv, TurnIndex: c.Turn, Model: s.model(sess, turn)}
-	rec.Model = s.settings.Model(&req)
-	payload, err := s.payload(sess, turn, &req)
+	sc := s.scratch.Get().(*sendScratch)
+	defer s.release(sc)
+	sc.req = endpoint.Request{Conversation: sess.Conv, TurnIndex: c.Turn, Model: s.model(sess, turn)}
+	req := &sc.req
+	rec.Model = s.settings.Model(req)
+	payload, err := s.payload(sess, turn, req)
 	if err != nil {
-		now := s.clk.Now()
-		rec.StartNs, rec.EndNs, rec.StartWallNs = now, now, s.clk.Wall(now)
-		rec.SetError(0, record.ErrPayload, err.Error())
-		return s.finish(rec, sess, c, turn)
+		return s.failEarly(rec, sess, c, turn, err)
 	}
 	rec.Payload = append(rec.Payload[:0], payload...)
 	rec.InputTokens = req.CountedInput()
 
-	hp := s.hdrs.Get().(*[][2]string)
-	hdrs := s.settings.AppendHeaders((*hp)[:0], turn, rec.XRequestID, sess.CorrelationID)
+	hdrs := s.settings.AppendHeaders(sc.hdrs[:0], turn, rec.XRequestID, sess.CorrelationID)
+	sc.hdrs = hdrs
 	url := s.settings.URLs[sess.URLIndex]
 	if sg := s.settings.Signer; sg != nil {
 		if hdrs, err = sg.Sign("POST", url, hdrs, rec.Payload); err != nil {
-			*hp = hdrs[:0]
-			s.hdrs.Put(hp)
-			now := s.clk.Now()
-			rec.StartNs, rec.EndNs, rec.StartWallNs = now, now, s.clk.Wall(now)
-			rec.SetError(0, record.ErrPayload, err.Error())
-			return s.finish(rec, sess, c, turn)
+			return s.failEarly(rec, sess, c, turn, err)
 		}
+		sc.hdrs = hdrs
 	}
-	treq := transport.Request{
+	sc.treq = transport.Request{
 		URL: url, Headers: hdrs, Body: rec.Payload, Verbatim: true,
 		Stream: s.settings.Streaming, Cancel: c.Cancel, CancelAfter: c.CancelAfter, Timeout: s.settings.Timeout,
 	}
-	var h transport.Handler = apiErrors{s.ep.NewParser()}
+	sc.api = apiErrors{s.ep.NewParser()}
+	var h transport.Handler = &sc.api
 	if c.HoldsPrefill() {
-		h = &firstTokenWatch{apiErrors: h.(apiErrors), credit: c}
+		sc.watch = firstTokenWatch{apiErrors: sc.api, credit: c}
+		h = &sc.watch
 	}
-	s.client.Do(ctx, &treq, h, rec)
-	*hp = hdrs[:0]
-	s.hdrs.Put(hp)
+	s.client.Do(ctx, &sc.treq, h, rec)
 
 	if rec.Cancelled && context.Cause(ctx) == errGraceExpired && rec.Error != nil {
 		rec.Error.Type = record.ErrGraceExpired
 	}
 	return s.finish(rec, sess, c, turn)
+}
+
+// failEarly records a request that could not be sent (its payload or its
+// signature failed) and hands it over.
+func (s *sender) failEarly(rec *record.Record, sess *timing.Session, c *timing.Credit, turn *dataset.Turn, err error) int64 {
+	now := s.clk.Now()
+	rec.StartNs, rec.EndNs, rec.StartWallNs = now, now, s.clk.Wall(now)
+	rec.SetError(0, record.ErrPayload, err.Error())
+	return s.finish(rec, sess, c, turn)
+}
+
+// release returns a Send's scratch to the pool, without the references of
+// its request (the conversation, the history, the parser).
+func (s *sender) release(sc *sendScratch) {
+	clear(sc.hdrs)
+	*sc = sendScratch{hdrs: sc.hdrs[:0]}
+	s.scratch.Put(sc)
 }
 
 // finish keeps the answer in the session's history, counts the outcome and

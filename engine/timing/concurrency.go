@@ -173,25 +173,28 @@ func (p *phase) closedLoop(at int64) {
 	sched := at
 	for p.startCtx.Err() == nil {
 		// A slot that gets to run only after the duration ended (many
-		// thousands of slots on few cores) sends nothing.
-		if p.pastDeadline(p.env.Clock.Now()) {
+		// thousands of slots on few cores) sends nothing. The same reading
+		// is the first turn's credit time: the slot is free from here on.
+		now := p.env.Clock.Now()
+		if p.pastDeadline(now) {
 			return
 		}
 		s, num, ok := p.startSession(sched, -1, 0)
 		if !ok {
 			return
 		}
-		sched = p.runClosedSession(s, sched, num)
-		p.endSession()
+		sched = p.runClosedSession(s, sched, num, now)
+		p.endSession(s)
 		if sched < 0 {
 			return
 		}
 	}
 }
 
-// runClosedSession sends every turn of s back to back (after think times)
-// and returns when the last one ended, or -1 when a stop cut the session.
-func (p *phase) runClosedSession(s *Session, sched, num int64) int64 {
+// runClosedSession sends every turn of s back to back (after think times),
+// the first one released at credit, and returns when the last one ended,
+// or -1 when a stop cut the session.
+func (p *phase) runClosedSession(s *Session, sched, num, credit int64) int64 {
 	var done int64
 	for turn := 0; turn < s.Turns; turn++ {
 		if turn > 0 {
@@ -203,8 +206,9 @@ func (p *phase) runClosedSession(s *Session, sched, num int64) int64 {
 			if num, ok = p.takeRequest(sched); !ok {
 				return -1
 			}
+			credit = p.env.Clock.Now()
 		}
-		done = p.send(s, turn, num, sched)
+		done = p.sendReleased(s, turn, num, sched, credit)
 	}
 	return done
 }

@@ -324,7 +324,7 @@ func (f *FixedSchedule) Run(ctx context.Context, env *Env) (*Report, error) {
 		go func() {
 			defer p.wg.Done()
 			p.runTurns(s, 0, sched, num, at)
-			p.endSession()
+			p.endSession(s)
 			if cap != nil {
 				cap.release()
 			}

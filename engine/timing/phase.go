@@ -53,8 +53,10 @@ type phase struct {
 	prefill        *prefillGate
 	endPrefillRamp context.CancelFunc
 
-	sampleMu   sync.Mutex
-	selector   URLSelector
+	sampleMu sync.Mutex
+	selector URLSelector
+	// spare holds ended sessions for reuse (Env.ReuseSessions).
+	spare      sync.Pool
 	cancelSeed uint64
 	wg         sync.WaitGroup
 }
@@ -224,14 +226,33 @@ func (p *phase) startSession(t int64, conv, turns int) (*Session, int64, bool) {
 	} else {
 		id = uuid.NewString()
 	}
-	s := &Session{Num: globalNum(p.shard, sn), ConvIndex: conv, Conv: c, CorrelationID: id,
-		URLIndex: url, Turns: turns}
+	s := p.newSession()
+	s.Num, s.ConvIndex, s.Conv, s.CorrelationID = globalNum(p.shard, sn), conv, c, id
+	s.URLIndex, s.Turns = url, turns
 	p.active.Add(1)
 	return s, num, true
 }
 
-// endSession marks a session finished.
-func (p *phase) endSession() { p.active.Add(-1) }
+// newSession returns an empty session: an ended one when sessions are
+// reused, its History emptied but its capacity kept.
+func (p *phase) newSession() *Session {
+	if p.env.ReuseSessions {
+		if s, _ := p.spare.Get().(*Session); s != nil {
+			clear(s.History) // let the last session's answers go
+			*s = Session{History: s.History[:0]}
+			return s
+		}
+	}
+	return &Session{}
+}
+
+// endSession marks s finished; it is reused when sessions are.
+func (p *phase) endSession(s *Session) {
+	p.active.Add(-1)
+	if p.env.ReuseSessions {
+		p.spare.Put(s)
+	}
+}
 
 // send issues turn of s as request num scheduled at sched, and returns when
 // it ended.
@@ -255,9 +276,10 @@ func (p *phase) sendReleased(s *Session, turn int, num, sched, credit int64) int
 		if waited {
 			credit = p.env.Clock.Now()
 		}
-		slot = &prefillSlot{gate: p.prefill}
+		slot = p.prefillSlot(s)
 	}
-	c := &Credit{Session: s, Turn: turn, Num: num, Phase: p.env.Phase, PhaseIndex: p.env.PhaseIndex,
+	c := p.newCredit(s)
+	*c = Credit{Session: s, Turn: turn, Num: num, Phase: p.env.Phase, PhaseIndex: p.env.PhaseIndex,
 		ScheduledNs: sched, CreditNs: credit, prefill: slot}
 	if pc := p.env.Cancel.Percent; pc > 0 && unitFloat(splitmix64(p.cancelSeed+uint64(num)))*100 < pc {
 		c.Cancel, c.CancelAfter = true, p.env.Cancel.Delay
@@ -266,6 +288,26 @@ func (p *phase) sendReleased(s *Session, turn int, num, sched, credit int64) int
 	done := p.env.Sender.Send(c)
 	slot.release() // no first token seen (an error, a non-streamed answer)
 	return done
+}
+
+// newCredit returns the credit for s's next turn: the session's own when
+// sessions are reused (a session has one request in flight at a time).
+func (p *phase) newCredit(s *Session) *Credit {
+	if p.env.ReuseSessions {
+		return &s.credit
+	}
+	return &Credit{}
+}
+
+// prefillSlot returns a prefill slot of the phase's gate for s's next turn,
+// not yet released.
+func (p *phase) prefillSlot(s *Session) *prefillSlot {
+	if p.env.ReuseSessions {
+		s.slot.gate = p.prefill
+		s.slot.done.Store(false)
+		return &s.slot
+	}
+	return &prefillSlot{gate: p.prefill}
 }
 
 // issued is the number of requests sent so far.

@@ -463,7 +463,7 @@ func (is *issuer) sessions(ctx context.Context, t sessionTask) {
 	defer p.wg.Done()
 	for {
 		is.session(ctx, t.s, t.at, t.num, t.credit)
-		p.endSession()
+		p.endSession(t.s)
 		if is.slots != nil {
 			is.slots.release()
 		}

@@ -85,6 +85,12 @@ type Env struct {
 	Build func(*plugin.Spec) (any, error)
 	// NewSessionID returns a correlation id for a new session (nil = a random UUID).
 	NewSessionID func() string
+	// ReuseSessions lets the strategy reuse a Session once it ended, and a
+	// Credit once its Send returned, instead of allocating new ones per
+	// session and per request. Set it only for a Sender that keeps neither
+	// pointer past those points (the runner's keeps none); a Sender that
+	// records credits should copy them (*c), as they are then overwritten.
+	ReuseSessions bool
 
 	// Shard is this process's part of the load (zero: all of it); only
 	// strategies that implement ShardAware honour it.
@@ -120,8 +126,14 @@ type Session struct {
 	Turns int
 	// History is the conversation so far as the endpoint formats it: earlier
 	// user turns and the server's actual answers. It belongs to the Sender,
-	// which appends to it; the strategy never touches it.
+	// which appends to it; the strategy only empties it (keeping its
+	// capacity) when it reuses the Session (Env.ReuseSessions).
 	History []dataset.Turn
+
+	// credit and slot are the session's request in flight when the
+	// strategy reuses sessions: a session sends one turn at a time.
+	credit Credit
+	slot   prefillSlot
 }
 
 // Credit is permission to send one turn now.

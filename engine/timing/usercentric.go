@@ -184,17 +184,17 @@ func (u *UserCentric) Run(ctx context.Context, env *Env) (*Report, error) {
 					sched = slot(j)
 					if !p.waitUntil(p.issueCtx, sched) {
 						dropDue()
-						p.endSession()
+						p.endSession(s)
 						return
 					}
 					if num, ok = p.takeRequest(sched); !ok {
-						p.endSession()
+						p.endSession(s)
 						return
 					}
 					j++
 					p.send(s, turn, num, sched)
 				}
-				p.endSession()
+				p.endSession(s)
 			}
 			dropDue()
 		}()

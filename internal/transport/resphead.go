@@ -3,6 +3,7 @@ package transport
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"io"
 	"strconv"
 
@@ -129,7 +130,7 @@ func (h *respHead) parseBuffered(b []byte) int {
 			return 0
 		}
 		v := b[i : i+e]
-		if !allIn(v, headValue) {
+		if !validValue(v) {
 			return 0
 		}
 		i += e + 2
@@ -211,6 +212,23 @@ func allIn(p []byte, class byte) bool {
 		m &= headBytes[c]
 	}
 	return m != 0
+}
+
+// validValue reports whether every byte of v is allowed in a header value
+// (headValue), eight bytes at a time: a word holding a byte below 0x20 or a
+// 0x7f (the test may also flag a word without one) is checked byte by byte;
+// a tab is the usual cause.
+func validValue(v []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for len(v) >= 8 {
+		x := binary.LittleEndian.Uint64(v)
+		del := x ^ 0x7f*ones
+		if ((x-0x20*ones)&^x|(del-ones)&^del)&highs != 0 && !allIn(v[:8], headValue) {
+			return false
+		}
+		v = v[8:]
+	}
+	return allIn(v, headValue)
 }
 
 // equalFoldASCII compares b with the ASCII string s case-insensitively.

@@ -277,3 +277,19 @@ func TestHeadBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestValidValue puts every byte at every position of a value of each
+// length up to 24 and checks validValue against the byte classes.
+func TestValidValue(t *testing.T) {
+	for n := 1; n <= 24; n++ {
+		for pos := range n {
+			for c := range 256 {
+				v := bytes.Repeat([]byte{'a'}, n)
+				v[pos] = byte(c)
+				if got, want := validValue(v), headBytes[c]&headValue != 0; got != want {
+					t.Fatalf("byte %#x at %d of %d: %v, want %v", c, pos, n, got, want)
+				}
+			}
+		}
+	}
+}

@@ -49,16 +49,18 @@ func (w *failureWatch) note(rec *record.Record) {
 		w.outOfFiles.Add(1)
 	}
 	// Counted only among the first floor requests, connection failures
-	// reach floor exactly when all of those failed to connect.
-	if w.reachable && connFail && w.early.Add(1) <= w.floor {
-		msg := rec.Error.Message
-		w.firstConnErr.CompareAndSwap(nil, &msg)
-		if w.connFails.Add(1) == w.floor {
-			w.fire(fmt.Sprintf("the first %d requests all failed to connect and none succeeded (%s); is the server running at the endpoint's url?",
-				w.floor, *w.firstConnErr.Load()))
+	// reach floor exactly when all of those failed to connect. Past them
+	// the count is only read: a write to it by every request would move
+	// its cache line between the sending cores.
+	if w.reachable && w.early.Load() <= w.floor {
+		if n := w.early.Add(1); connFail && n <= w.floor {
+			msg := rec.Error.Message
+			w.firstConnErr.CompareAndSwap(nil, &msg)
+			if w.connFails.Add(1) == w.floor {
+				w.fire(fmt.Sprintf("the first %d requests all failed to connect and none succeeded (%s); is the server running at the endpoint's url?",
+					w.floor, *w.firstConnErr.Load()))
+			}
 		}
-	} else if w.reachable {
-		w.early.Add(1)
 	}
 	if rec.Phase != record.Profiling || w.threshold == nil || rec.Cancelled {
 		return

@@ -163,6 +163,9 @@ func (p *phase) takeRequest(t int64) (int64, bool) {
 	if p.pastDeadline(t) {
 		return 0, false
 	}
+	if p.maxReq == 0 {
+		return p.reqs.Add(1) - 1, true // no budget: no compare-and-swap to retry
+	}
 	for {
 		n := p.reqs.Load()
 		if p.maxReq > 0 && n >= p.maxReq {
@@ -177,6 +180,10 @@ func (p *phase) takeRequest(t int64) (int64, bool) {
 
 // reserveSession takes one unit of the sessions budget.
 func (p *phase) reserveSession() bool {
+	if p.maxSess == 0 {
+		p.sessRes.Add(1)
+		return true
+	}
 	for {
 		n := p.sessRes.Load()
 		if p.maxSess > 0 && n >= p.maxSess {

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 
@@ -259,7 +260,17 @@ func TestSendLoopAllocations(t *testing.T) {
 	defer l.close()
 	const n = 2000
 	l.run(t, 4, n) // fill the pools
-	perRequest := testing.AllocsPerRun(5, func() { l.run(t, 4, n) }) / n
+	// When the consumer falls behind (a busy machine), records beyond the
+	// pool's are made, with their buffers; the pool keeps them for the
+	// next try. And the count is the whole process's. The fewest of a few
+	// tries is the loop's steady state.
+	perRequest := math.Inf(1)
+	for range 5 {
+		perRequest = min(perRequest, testing.AllocsPerRun(3, func() { l.run(t, 4, n) })/n)
+		if perRequest < 1.5 {
+			break
+		}
+	}
 	// The endpoint's parser is one allocation per request; the rest (the
 	// phase's set-up, an id chunk per 64 ids) is well under one more.
 	if perRequest >= 1.5 {

@@ -77,6 +77,9 @@ type Settings struct {
 	ContentType string
 
 	wire Wire // set by endpoints with their own auth headers
+	// heads caches the layered headers of requests without turn extra
+	// headers (NewSettings sets it; nil = layer every request).
+	heads *headCache
 }
 
 // CommonParams returns the parameters every endpoint accepts, in
@@ -127,6 +130,7 @@ func NewSettings(name string, md plugin.EndpointMetadata, args plugin.Args) (*Se
 		SessionAffinity:    args.Bool("session_affinity"),
 		UserAgent:          defaultUserAgent,
 		URLParams:          args.Dict("url_params"),
+		heads:              &headCache{},
 	}
 	var errs []error
 	var err error
@@ -576,8 +580,18 @@ func setHeader(h [][2]string, name, value string) [][2]string {
 //     Content-Type: application/json — these always win;
 //  6. X-Session-Affinity: correlationID (when enabled and non-empty).
 //
-// turn may be nil. No Accept-Encoding is ever added.
+// turn may be nil. No Accept-Encoding is ever added. A request without turn
+// extra headers copies a template layered once per Settings (headTemplate)
+// and fills in the two ids; the result is the same as layering anew.
 func (s *Settings) AppendHeaders(dst [][2]string, turn *dataset.Turn, requestID, correlationID string) [][2]string {
+	if s.heads == nil || len(dst) > 0 || (turn != nil && len(turn.ExtraHeaders) > 0) {
+		return s.layerHeaders(dst, turn, requestID, correlationID)
+	}
+	return s.headTemplate(requestID != "", correlationID != "").appendTo(dst, requestID, correlationID)
+}
+
+// layerHeaders is AppendHeaders done layer by layer, for any dst and turn.
+func (s *Settings) layerHeaders(dst [][2]string, turn *dataset.Turn, requestID, correlationID string) [][2]string {
 	h := dst
 	h = append(h, [2]string{"User-Agent", s.UserAgent})
 	if requestID != "" {

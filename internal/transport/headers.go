@@ -1,10 +1,12 @@
 package transport
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/loadstar/loadstar/engine/redact"
 )
@@ -88,8 +90,9 @@ func isFramingHeader(name string) bool {
 		return strings.EqualFold(name, "TE")
 	case 7:
 		return strings.EqualFold(name, "Upgrade")
-	case 10:
-		return strings.EqualFold(name, "Connection") || strings.EqualFold(name, "Keep-Alive")
+	case 10: // User-Agent is 10 bytes long too: look at the first byte first
+		c := name[0] | 0x20
+		return c == 'c' && strings.EqualFold(name, "Connection") || c == 'k' && strings.EqualFold(name, "Keep-Alive")
 	case 14:
 		return strings.EqualFold(name, "Content-Length")
 	case 15:
@@ -125,12 +128,35 @@ func checkHeaderName(name string) error {
 // checkHeaderValue rejects control characters, which would let a value
 // inject headers or break the request framing.
 func checkHeaderValue(v string) error {
-	for i := 0; i < len(v); i++ {
+	i := 0
+	if len(v) >= 8 {
+		// Eight bytes at a time; a word with a control byte or a tab is
+		// looked at byte by byte from there on.
+		p := unsafe.Slice(unsafe.StringData(v), len(v))
+		for ; i+8 <= len(p); i += 8 {
+			if hasControlByte(binary.LittleEndian.Uint64(p[i:])) {
+				break
+			}
+		}
+	}
+	for ; i < len(v); i++ {
 		if c := v[i]; (c < ' ' && c != '\t') || c == 0x7f {
 			return fmt.Errorf("value contains control character %q at byte %d", c, i)
 		}
 	}
 	return nil
+}
+
+// hasControlByte reports whether one of the eight bytes of x is below 0x20
+// or is 0x7f (SWAR: a byte below n borrows into its top bit when n is
+// subtracted from each byte; the first borrow comes from such a byte, so
+// the answer for the word is exact). Tabs count: the caller allows them.
+func hasControlByte(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	below := (x - 0x20*ones) &^ x & highs
+	y := x ^ 0x7f*ones
+	del := (y - ones) &^ y & highs
+	return below|del != 0
 }
 
 func isTokenChar(c byte) bool { return tokenChars[c] }
@@ -157,7 +183,105 @@ func appendHeader(b []byte, name, value string) []byte {
 // User-Agent, X-Request-ID, session header, configured headers,
 // Authorization: Bearer, request headers, Accept, Content-Type,
 // X-Session-Affinity; then the framing headers the transport owns.
-func (t *HTTP) appendRequestHead(b []byte, tg *target, req *Request, method, requestID, session string) ([]byte, error) {
+// checked, when not nil, is the connection's memory of the headers it
+// already checked (see checkedHeaders).
+func (t *HTTP) appendRequestHead(b []byte, tg *target, req *Request, method, requestID, session string, checked *checkedHeaders) ([]byte, error) {
+	if req.Verbatim && !t.verbatimEdits {
+		return t.appendLayeredHead(b, tg, req, method, checked)
+	}
+	return t.appendLayeringHead(b, tg, req, method, requestID, session)
+}
+
+// checkedHeaders are the headers of the last request written on a
+// connection, all of which passed the checks. The runner's header lists
+// share their strings from request to request (engine/endpoint's layered
+// template), so a header whose name or value is the very string of the
+// same entry last time (same bytes at the same address: Go strings do not
+// change, and this list keeps them alive) is not checked again; only the
+// request's ids and anything new are.
+type checkedHeaders [][2]string
+
+// sameString reports whether a and b are the same string in memory.
+func sameString(a, b string) bool {
+	return len(a) == len(b) && unsafe.StringData(a) == unsafe.StringData(b)
+}
+
+// appendLayeredHead is appendRequestHead for a Verbatim request that no
+// transport parameter edits (the runner's requests): one pass checks what is
+// new (checked) and appends each header, and the Host line written first is
+// taken out again when the request has its own. Same bytes and errors as
+// appendLayeringHead.
+func (t *HTTP) appendLayeredHead(b []byte, tg *target, req *Request, method string, checked *checkedHeaders) ([]byte, error) {
+	var seen checkedHeaders
+	if checked != nil {
+		seen = *checked
+	}
+	b = append(b, method...)
+	b = append(b, ' ')
+	b = append(b, tg.requestURI...)
+	b = append(b, " HTTP/1.1\r\n"...)
+	hostAt := len(b)
+	b = appendHeader(b, "Host", tg.hostHeader)
+	hostEnd := len(b)
+	ownHost := false
+	for i, h := range req.Headers {
+		name, value := h[0], h[1]
+		newName, newValue := true, true
+		if i < len(seen) {
+			newName, newValue = !sameString(name, seen[i][0]), !sameString(value, seen[i][1])
+		}
+		if newName {
+			if err := checkHeaderName(name); err != nil {
+				return b, err
+			}
+		}
+		if newValue {
+			if err := checkHeaderValue(value); err != nil {
+				return b, fmt.Errorf("header %s: %w", name, err)
+			}
+		}
+		if newName && isFramingHeader(name) {
+			return b, fmt.Errorf("header %s is set by the transport and cannot be given", name)
+		}
+		if len(name) == 4 && strings.EqualFold(name, "Host") {
+			ownHost = true
+		}
+		b = appendHeader(b, name, value)
+	}
+	if err := checkRequestFields(req, method); err != nil {
+		return b, err
+	}
+	if ownHost {
+		b = append(b[:hostAt], b[hostEnd:]...)
+	}
+	if checked != nil {
+		*checked = append(seen[:0], req.Headers...)
+	}
+	return t.appendFraming(b, req, method), nil
+}
+
+// checkRequestFields checks the method, APIKey and ContentType of req; they
+// are checked after the headers, whose errors come first.
+func checkRequestFields(req *Request, method string) error {
+	for i := 0; i < len(method); i++ {
+		if !isTokenChar(method[i]) {
+			return fmt.Errorf("method %q is not an HTTP token", method)
+		}
+	}
+	if checkHeaderValue(req.APIKey) != nil {
+		// The message must not quote the key.
+		return errors.New("api key contains a control character")
+	}
+	if err := checkHeaderValue(req.ContentType); err != nil {
+		return fmt.Errorf("content type: %w", err)
+	}
+	return nil
+}
+
+// appendLayeringHead is appendRequestHead for any request: it layers the
+// transport's headers with the request's, or applies the parameters that
+// edit a Verbatim list.
+func (t *HTTP) appendLayeringHead(b []byte, tg *target, req *Request, method, requestID, session string) ([]byte, error) {
 	over := t.staticOver
 	for _, h := range req.Headers {
 		if err := checkHeader(h[0], h[1]); err != nil {
@@ -168,17 +292,8 @@ func (t *HTTP) appendRequestHead(b []byte, tg *target, req *Request, method, req
 		}
 		over |= classify(h[0], t.sessionHeader)
 	}
-	for i := 0; i < len(method); i++ {
-		if !isTokenChar(method[i]) {
-			return b, fmt.Errorf("method %q is not an HTTP token", method)
-		}
-	}
-	if checkHeaderValue(req.APIKey) != nil {
-		// The message must not quote the key.
-		return b, errors.New("api key contains a control character")
-	}
-	if err := checkHeaderValue(req.ContentType); err != nil {
-		return b, fmt.Errorf("content type: %w", err)
+	if err := checkRequestFields(req, method); err != nil {
+		return b, err
 	}
 	b = append(b, method...)
 	b = append(b, ' ')

@@ -225,6 +225,7 @@ type conn struct {
 	br        *bufio.Reader
 	sr        stampReader
 	wbuf      []byte
+	checked   checkedHeaders          // headers of the last request, checked
 	head      respHead                // the response being read
 	hdr       fasthttp.ResponseHeader // reads the heads readHead leaves to fasthttp
 	sse       sse.Reader

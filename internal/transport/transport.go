@@ -427,7 +427,7 @@ const (
 // A redirect to follow leaves its Location in *loc.
 func (t *HTTP) exchange(ctx context.Context, c *conn, tg *target, req *Request, method string, h Handler, rec *record.Record, dl *deadlines, toTime func(int64) time.Time, loc *string) result {
 	var err error
-	c.wbuf, err = t.appendRequestHead(c.wbuf[:0], tg, req, method, rec.XRequestID, rec.XCorrelationID)
+	c.wbuf, err = t.appendRequestHead(c.wbuf[:0], tg, req, method, rec.XRequestID, rec.XCorrelationID, &c.checked)
 	if err != nil {
 		t.fail(rec, 0, record.ErrPayload, "invalid request: "+err.Error())
 		return resultReuse

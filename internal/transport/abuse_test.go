@@ -197,6 +197,12 @@ func redirectServer(t *testing.T, code int, other string) *rawServer {
 		switch {
 		case path == "/away":
 			fmt.Fprintf(c, "HTTP/1.1 %d Moved\r\nLocation: %s\r\nContent-Length: 0\r\n\r\n", code, other)
+		case path == "/lower":
+			// uvicorn (vLLM, SGLang) sends header names in lower case.
+			fmt.Fprintf(c, "HTTP/1.1 %d Moved\r\nlocation: /r/0\r\ncontent-length: 0\r\n\r\n", code)
+		case path == "/lower-unusual":
+			// The same, in a head fasthttp reads (a folded header line).
+			fmt.Fprintf(c, "HTTP/1.1 %d Moved\r\nx-note: a\r\n b\r\nlocation: /r/0\r\ncontent-length: 0\r\n\r\n", code)
 		case path == "/loop":
 			fmt.Fprintf(c, "HTTP/1.1 %d Moved\r\nLocation: /loop\r\nContent-Length: 5\r\n\r\nmoved", code)
 		case n > 0:
@@ -234,6 +240,17 @@ func TestRedirects(t *testing.T) {
 		srv := redirectServer(t, 302, "")
 		rec := do(newClient(t, nil, 0), &Request{URL: srv.url("/r/1"), Body: []byte("{}")}, &recorder{})
 		wantError(t, rec, 302, record.ErrRedirect, "redirect to /r/0 not followed: a POST would have to become a GET")
+	})
+	t.Run("a lower-case location is followed", func(t *testing.T) {
+		srv := redirectServer(t, 307, "")
+		for _, path := range []string{"/lower", "/lower-unusual"} {
+			h := &recorder{}
+			rec := do(newClient(t, nil, 0), &Request{URL: srv.url(path), Body: []byte("{}")}, h)
+			wantNoError(t, rec)
+			if len(h.bodies) != 1 || h.bodies[0] != "POST {}" {
+				t.Fatalf("%s: bodies %q", path, h.bodies)
+			}
+		}
 	})
 	t.Run("302 of a GET is followed", func(t *testing.T) {
 		srv := redirectServer(t, 302, "")

@@ -22,7 +22,7 @@ type respHead struct {
 	connClose     bool   // the connection cannot carry another request
 	reason        []byte // the status line's reason phrase
 	contentType   []byte // Content-Type; defaultContentType when absent or empty
-	location      []byte // the first header spelt exactly "Location"
+	location      []byte // the first Location header, in any case
 }
 
 // defaultContentType is the Content-Type fasthttp reports for a response
@@ -62,7 +62,7 @@ func readHead(br *bufio.Reader, h *respHead, slow *fasthttp.ResponseHeader) erro
 	h.connClose = slow.ConnectionClose()
 	h.reason = append(h.reason[:0], slow.StatusMessage()...)
 	h.contentType = append(h.contentType[:0], slow.ContentType()...)
-	h.location = append(h.location[:0], slow.Peek("Location")...)
+	h.location = append(h.location[:0], firstLocation(slow)...)
 	return nil
 }
 
@@ -168,8 +168,8 @@ func (h *respHead) parseBuffered(b []byte) int {
 			}
 		case equalFoldASCII(name, "Trailer"):
 			return 0 // fasthttp validates the names it lists
-		case !locationSeen && string(name) == "Location":
-			// Names are compared as sent (fasthttp's normalizing is off).
+		case !locationSeen && equalFoldASCII(name, "Location"):
+			// In any case: uvicorn (vLLM, SGLang) sends lower-case names.
 			h.location = append(h.location[:0], v...)
 			locationSeen = true
 		}
@@ -232,6 +232,17 @@ func validValue(v []byte) bool {
 }
 
 // equalFoldASCII compares b with the ASCII string s case-insensitively.
+// firstLocation returns the value of h's first Location header, whatever
+// its case (h keeps names as sent: normalizing is off).
+func firstLocation(h *fasthttp.ResponseHeader) []byte {
+	for k, v := range h.All() {
+		if equalFoldASCII(k, "Location") {
+			return v
+		}
+	}
+	return nil
+}
+
 func equalFoldASCII(b []byte, s string) bool {
 	if len(b) != len(s) {
 		return false

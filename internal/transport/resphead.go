@@ -216,14 +216,10 @@ func allIn(p []byte, class byte) bool {
 
 // validValue reports whether every byte of v is allowed in a header value
 // (headValue), eight bytes at a time: a word holding a byte below 0x20 or a
-// 0x7f (the test may also flag a word without one) is checked byte by byte;
-// a tab is the usual cause.
+// 0x7f (hasControlByte) is checked byte by byte; a tab is the usual cause.
 func validValue(v []byte) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	for len(v) >= 8 {
-		x := binary.LittleEndian.Uint64(v)
-		del := x ^ 0x7f*ones
-		if ((x-0x20*ones)&^x|(del-ones)&^del)&highs != 0 && !allIn(v[:8], headValue) {
+		if hasControlByte(binary.LittleEndian.Uint64(v)) && !allIn(v[:8], headValue) {
 			return false
 		}
 		v = v[8:]
@@ -231,7 +227,6 @@ func validValue(v []byte) bool {
 	return allIn(v, headValue)
 }
 
-// equalFoldASCII compares b with the ASCII string s case-insensitively.
 // firstLocation returns the value of h's first Location header, whatever
 // its case (h keeps names as sent: normalizing is off).
 func firstLocation(h *fasthttp.ResponseHeader) []byte {
@@ -243,6 +238,7 @@ func firstLocation(h *fasthttp.ResponseHeader) []byte {
 	return nil
 }
 
+// equalFoldASCII compares b with the ASCII string s case-insensitively.
 func equalFoldASCII(b []byte, s string) bool {
 	if len(b) != len(s) {
 		return false

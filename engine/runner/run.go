@@ -112,7 +112,7 @@ func (st *Step) run(ctx context.Context, o *options) (*results.Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	client, err := st.transport.Open(clk, st.inFlight())
+	client, err := st.transport.Open(transportClock(clk), st.inFlight())
 	if err != nil {
 		return nil, invalid(err)
 	}
@@ -355,6 +355,19 @@ func arrivalOf(l timing.Load) string {
 		return "user-centric"
 	}
 	return l.Arrival
+}
+
+// transportClock is the clock the transport stamps on: the run's own, or
+// under a timing.PreciseClock the clock.Real it waits on (the same
+// readings; only its SleepUntil differs, which the transport does not
+// use). The HTTP transport recognises a clock.Real and turns its readings
+// into socket deadlines from one origin, instead of reading the wall clock
+// once more per request.
+func transportClock(clk clock.Clock) clock.Clock {
+	if pc, ok := clk.(*timing.PreciseClock); ok {
+		return pc.Real
+	}
+	return clk
 }
 
 // interruptDrain is how long an interrupted step's metrics side may keep

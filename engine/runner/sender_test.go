@@ -6,6 +6,7 @@ import (
 	"math"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/loadstar/loadstar/engine/catalog"
 	"github.com/loadstar/loadstar/engine/clock"
@@ -275,5 +276,27 @@ func TestSendLoopAllocations(t *testing.T) {
 	// phase's set-up, an id chunk per 64 ids) is well under one more.
 	if perRequest >= 1.5 {
 		t.Errorf("%.2f allocations per request on the closed loop, want under 1.5", perRequest)
+	}
+}
+
+// The transport stamps on the run's clock: under a PreciseClock, the
+// clock.Real it embeds (same origin, same readings); other clocks as they
+// are.
+func TestTransportClock(t *testing.T) {
+	pc := timing.NewClockSince(time.Hour)
+	tc := transportClock(pc)
+	if _, ok := tc.(*clock.Real); !ok {
+		t.Fatalf("transport clock of a PreciseClock is %T, want *clock.Real", tc)
+	}
+	a, b, c := pc.Now(), tc.Now(), pc.Now()
+	if b < a || b > c || a < int64(time.Hour) {
+		t.Errorf("readings %d, %d, %d: not one clock", a, b, c)
+	}
+	if pc.Wall(a) != tc.Wall(a) {
+		t.Errorf("wall of %d: %d and %d", a, pc.Wall(a), tc.Wall(a))
+	}
+	fake := clock.NewFake()
+	if transportClock(fake) != clock.Clock(fake) {
+		t.Error("a fake clock is not handed on as it is")
 	}
 }

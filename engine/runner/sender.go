@@ -170,10 +170,7 @@ func (s *sender) finish(rec *record.Record, sess *timing.Session, c *timing.Cred
 	if c.Turn < sess.Turns-1 {
 		sess.History = append(sess.History, *turn)
 		if len(rec.Output) > 0 {
-			a := dataset.NewTurn()
-			a.Role = "assistant"
-			a.Texts = []dataset.Named{{Name: "text", Contents: []string{string(rec.Output)}}}
-			sess.History = append(sess.History, a)
+			sess.History = append(sess.History, answerTurn(string(rec.Output)))
 		}
 	}
 	switch {
@@ -192,6 +189,20 @@ func (s *sender) finish(rec *record.Record, sess *timing.Session, c *timing.Cred
 	}
 	s.queue.push(rec)
 	return end
+}
+
+// answerTurn is the server's answer as a turn of the history. Its text
+// list and the list's one text are allocated together.
+func answerTurn(text string) dataset.Turn {
+	texts := &struct {
+		named    [1]dataset.Named
+		contents [1]string
+	}{contents: [1]string{text}}
+	texts.named[0] = dataset.Named{Name: "text", Contents: texts.contents[:]}
+	a := dataset.NewTurn()
+	a.Role = "assistant"
+	a.Texts = texts.named[:]
+	return a
 }
 
 // model picks the request's model: the turn's own, else the configured

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"unsafe"
 
 	"github.com/loadstar/loadstar/engine/record"
 	"github.com/loadstar/loadstar/engine/results"
@@ -37,7 +38,12 @@ type spool struct {
 	written, drained int64
 	schema           *results.RecordSchema
 	buf, rbuf        []byte
-	hdr              [binary.MaxVarintLen64]byte
+	// seen holds, by position, the metrics of the latest records that
+	// were there and the schema column each matched: the next record
+	// usually has the same metrics from the same strings, which are then
+	// matched by address instead of by comparing tags (encode).
+	seen []seenMetric
+	hdr  [binary.MaxVarintLen64]byte
 
 	// Reused by drain: the decoded record and row.
 	rec  record.Record
@@ -134,6 +140,32 @@ func uvarintLen(x uint64) int {
 	return n
 }
 
+// seenMetric is a metric of the previous record and the schema column it
+// matched (len(cols): kept whole).
+type seenMetric struct {
+	tag, unit    *byte
+	tagLen       int
+	unitLen      int
+	integer, own bool
+	col          int
+}
+
+// same reports whether mv has the seen metric's tag and unit strings (the
+// same bytes: strings are immutable) and flags.
+func (m *seenMetric) same(mv *results.MetricValue) bool {
+	return unsafe.StringData(mv.Tag) == m.tag && len(mv.Tag) == m.tagLen && unsafe.StringData(mv.Unit) == m.unit &&
+		len(mv.Unit) == m.unitLen && mv.Integer == m.integer && mv.Own == m.own
+}
+
+// see remembers that metric i of this record, mv, is schema column col.
+func (s *spool) see(i int, mv *results.MetricValue, col int) {
+	if i == len(s.seen) {
+		s.seen = append(s.seen, seenMetric{})
+	}
+	s.seen[i] = seenMetric{tag: unsafe.StringData(mv.Tag), tagLen: len(mv.Tag), unit: unsafe.StringData(mv.Unit),
+		unitLen: len(mv.Unit), integer: mv.Integer, own: mv.Own, col: col}
+}
+
 // Flags of a spooled record.
 const (
 	spConnReused = 1 << iota
@@ -189,8 +221,15 @@ func (s *spool) encode(b []byte, row *results.RecordRow) []byte {
 	for i := range row.Metrics {
 		mv := &row.Metrics[i]
 		k := next
-		for k < len(cols) && (cols[k].Tag != mv.Tag || cols[k].Unit != mv.Unit || cols[k].Integer != mv.Integer || cols[k].Own != mv.Own) {
-			k++
+		if i < len(s.seen) && s.seen[i].same(mv) {
+			// Any column of the same tag, unit and flags reads back as mv,
+			// and so does mv kept whole.
+			k = s.seen[i].col
+		} else {
+			for k < len(cols) && (cols[k].Tag != mv.Tag || cols[k].Unit != mv.Unit || cols[k].Integer != mv.Integer || cols[k].Own != mv.Own) {
+				k++
+			}
+			s.see(i, mv, k)
 		}
 		if k < len(cols) {
 			next = k + 1

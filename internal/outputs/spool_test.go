@@ -391,3 +391,42 @@ func (*countingParquet) Export(context.Context, *export.Target, *results.Summary
 func (*countingParquet) Begin(*export.Target, *results.RecordSchema) error { return nil }
 func (c *countingParquet) WriteRecord(*results.RecordRow) error            { c.n++; return nil }
 func (*countingParquet) Spoolable()                                        {}
+
+// TestSpoolMetricLayouts spools rows whose metrics change from one record
+// to the next (fewer, more, reordered, out of the schema, the same tag in
+// another unit, the same text in other strings) and reads each back as it
+// was, whatever columns the previous records' metrics matched.
+func TestSpoolMetricLayouts(t *testing.T) {
+	sp, err := openSpool(t.TempDir(), &spoolSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.close()
+	lat := results.MetricValue{Tag: "request_latency", Unit: "ms", Value: 1}
+	osl := results.MetricValue{Tag: "output_sequence_length", Unit: "tokens", Value: 16, Integer: true}
+	delay := results.MetricValue{Tag: "issue_delay", Unit: "ms", Value: -0.25, Own: true}
+	other := results.MetricValue{Tag: "not_in_schema", Unit: "s", Value: 3}
+	latSec := results.MetricValue{Tag: "request_latency", Unit: "s", Value: 0.001}
+	cloned := results.MetricValue{Tag: strings.Clone(lat.Tag), Unit: strings.Clone(lat.Unit), Value: 2}
+	layouts := [][]results.MetricValue{
+		{lat, osl, delay}, {lat, osl, delay}, {lat, delay}, {lat, osl, delay}, {other, lat},
+		{lat, osl}, {lat, osl, delay, other}, {osl, lat}, {latSec, osl}, {cloned, osl, delay},
+		{lat, osl, delay}, {}, {lat, osl, delay}, {delay, lat, osl},
+	}
+	for _, mets := range layouts {
+		if err := sp.append(&results.RecordRow{Rec: req(sec, ms, 2*ms, 2), Metrics: mets}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	i := 0
+	err = sp.drain(func(row *results.RecordRow) bool {
+		if !reflect.DeepEqual(row.Metrics, layouts[i]) && (len(row.Metrics) > 0 || len(layouts[i]) > 0) {
+			t.Errorf("row %d metrics:\n got %+v\nwant %+v", i, row.Metrics, layouts[i])
+		}
+		i++
+		return true
+	})
+	if err != nil || i != len(layouts) {
+		t.Fatalf("%d rows back, %v; want %d", i, err, len(layouts))
+	}
+}

@@ -28,6 +28,11 @@
 # less a one-request run's, per request. Targets: <= 15 us non-streaming,
 # <= 30 us per 16-token stream. wrk's own user+sys CPU per request is
 # printed beside them: the cost of the loopback itself on this machine.
+#
+# Every run also prints the machine's steal time (the share of CPU time the
+# hypervisor gave to other guests while the run lasted, from /proc/stat): on
+# a virtual machine a run with steal of a few percent or more measures the
+# neighbours, not loadstar, and its issue delays reach milliseconds.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -94,6 +99,14 @@ jget() {
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "nan"; else print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+# cpu_ticks prints the machine's total and stolen CPU ticks (/proc/stat: user
+# nice system idle iowait irq softirq steal; guest time is inside user).
+cpu_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $9; exit}' /proc/stat; }
+# steal_since TOTAL STOLEN prints the percentage of ticks stolen since then.
+steal_since() {
+  read -r t s < <(cpu_ticks)
+  awk -v t0="$1" -v s0="$2" -v t="$t" -v s="$s" 'BEGIN {printf "%.1f", (t > t0) ? (s - s0) / (t - t0) * 100 : 0}'
+}
 
 # profile_args KIND: the loadstar profile command line of a run.
 profile_args() {
@@ -103,34 +116,38 @@ profile_args() {
 }
 
 # run_profile CLIENT NAME PIN EXTRA... runs CLIENT's loadstar profile into
-# $tmp/NAME and prints "req/s cpu_seconds requests phase_cpu_seconds" (CPU:
-# user+sys of the whole process).
+# $tmp/NAME and prints "req/s cpu_seconds requests phase_cpu_seconds
+# steal_percent" (CPU: user+sys of the whole process).
 run_profile() {
   local exe=${binary[$1]} name=$2 pin=$3; shift 3
   local dir=$tmp/$name p=()
   rm -rf "$dir"
   [ "$pin" = pinned ] && p=(taskset -c "$CLIENT_CPU")
-  local TIMEFORMAT='%3U %3S'
+  local TIMEFORMAT='%3U %3S' t0 s0 st
+  read -r t0 s0 < <(cpu_ticks)
   { time "${p[@]}" "$exe" "$@" --artifact-dir "$dir" >"$dir.out" 2>"$dir.err"; } 2>"$dir.time" ||
     { echo "loadstar failed:" >&2; tail -20 "$dir.err" >&2; exit 1; }
+  st=$(steal_since "$t0" "$s0")
   local j=$dir/profile_export_aiperf.json
   local rps n dur share cpus
   rps=$(jget "$j" request_throughput avg); n=$(jget "$j" request_count avg); dur=$(jget "$j" benchmark_duration avg)
   share=$(jget "$j" client_health cpu_share); cpus=$(jget "$j" client_health cpus)
   read -r u sy <"$dir.time"
-  awk -v r="$rps" -v u="$u" -v sy="$sy" -v n="$n" -v s="$share" -v c="$cpus" -v d="$dur" \
-    'BEGIN {printf "%s %.3f %d %.4f\n", r, u + sy, n, s * c * d}'
+  awk -v r="$rps" -v u="$u" -v sy="$sy" -v n="$n" -v s="$share" -v c="$cpus" -v d="$dur" -v st="$st" \
+    'BEGIN {printf "%s %.3f %d %.4f %s\n", r, u + sy, n, s * c * d, st}'
 }
 
-# run_wrk KIND PIN prints "req/s cpu_us_per_request" (wrk's user+sys CPU:
-# the client-side cost of the physical limit, beside loadstar's).
+# run_wrk KIND PIN prints "req/s cpu_us_per_request steal_percent" (wrk's
+# user+sys CPU: the client-side cost of the physical limit, beside loadstar's).
 run_wrk() {
-  local p=() out TIMEFORMAT='%3U %3S'
+  local p=() out TIMEFORMAT='%3U %3S' t0 s0 st
   [ "$2" = pinned ] && p=(taskset -c "$CLIENT_CPU")
+  read -r t0 s0 < <(cpu_ticks)
   { time "${p[@]}" wrk -t1 -c"$CONNS" -d"${DURATION}s" -s "$tmp/$1.lua" "$URL/v1/chat/completions" >"$tmp/wrk.out"; } 2>"$tmp/wrk.time"
+  st=$(steal_since "$t0" "$s0")
   read -r u sy <"$tmp/wrk.time"
-  awk -v u="$u" -v sy="$sy" '/^Requests\/sec:/ {r = $2} / requests in / {n = $1}
-    END {printf "%s %.2f\n", r, (n > 0 ? (u + sy) / n * 1e6 : 0)}' "$tmp/wrk.out"
+  awk -v u="$u" -v sy="$sy" -v st="$st" '/^Requests\/sec:/ {r = $2} / requests in / {n = $1}
+    END {printf "%s %.2f %s\n", r, (n > 0 ? (u + sy) / n * 1e6 : 0), st}' "$tmp/wrk.out"
 }
 
 # write_wrk_script KIND: a POST of the first payload loadstar sends.
@@ -189,17 +206,17 @@ measure() {
   for c in "${order[@]}"; do
     if [ "$c" = wrk ]; then got[wrk]=$(run_wrk "$kind" "$mode"); else got[$c]=$(run_profile "$c" "$kind-$mode-$c-$i" "$mode" "${args[@]}"); fi
   done
-  read -r w wcpu <<<"${got[wrk]}"
+  read -r w wcpu wst <<<"${got[wrk]}"
   echo "$wcpu" >>"$tmp/wrk.cpu"
-  line="  run $i: wrk $(printf %.0f "$w") req/s, CPU $wcpu us/request"
+  line="  run $i: wrk $(printf %.0f "$w") req/s, CPU $wcpu us/request, steal $wst %"
   for c in "${clients[@]}"; do
-    read -r rps cpu n phase <<<"${got[$c]}"
+    read -r rps cpu n phase st <<<"${got[$c]}"
     echo "$rps" >>"$tmp/$c.rps"
     awk -v w="$w" -v l="$rps" 'BEGIN {print l / w}' >>"$tmp/$c.ratio"
     awk -v c="$phase" -v n="$n" 'BEGIN {print c / n * 1e6}' >>"$tmp/$c.cp"
     awk -v c="$cpu" -v f="${fixed_cpu[$c]:-0}" -v n="$n" 'BEGIN {print (c - f) / n * 1e6}' >>"$tmp/$c.cf"
-    line+=$(printf "; %s %.0f req/s (%.3f), CPU %.2f us/request phase, %.2f process" "$c" "$rps" "$(tail -1 "$tmp/$c.ratio")" \
-      "$(tail -1 "$tmp/$c.cp")" "$(tail -1 "$tmp/$c.cf")")
+    line+=$(printf "; %s %.0f req/s (%.3f), CPU %.2f us/request phase, %.2f process, steal %s %%" "$c" "$rps" "$(tail -1 "$tmp/$c.ratio")" \
+      "$(tail -1 "$tmp/$c.cp")" "$(tail -1 "$tmp/$c.cf")" "$st")
   done
   echo "$line"
   echo "$w" >>"$tmp/wrk.rps"
@@ -236,13 +253,14 @@ if section poisson; then
     for c in "${order[@]}"; do
       mapfile -t args < <(profile_args stream)
       args+=(--request-rate "$POISSON_RATE" --request-rate-mode poisson --benchmark-duration "$POISSON_DURATION")
-      run_profile "$c" "poisson-$c-$i" pinned "${args[@]}" >/dev/null
+      out=$(run_profile "$c" "poisson-$c-$i" pinned "${args[@]}")
+      st=${out##* }
       j=$tmp/poisson-$c-$i/profile_export_aiperf.json
       p99=$(jget "$j" issue_delay p99); ach=$(jget "$j" verdict achieved_rate); sch=$(jget "$j" verdict scheduled_rate)
       ratio=$(awk -v a="$ach" -v s="$sch" 'BEGIN {print a / s}')
       ok=$(awk -v p="$p99" -v r="$ratio" 'BEGIN {d = r > 1 ? r - 1 : 1 - r; print (p <= 1 && d <= 0.005) ? 1 : 0}')
       echo "$p99" >>"$tmp/$c.pp"; echo "$ratio" >>"$tmp/$c.pr"; echo "$ok" >>"$tmp/$c.pass"
-      printf "  run %d %s: issue delay p99 %.4f ms, achieved/target %.5f %s\n" "$i" "$c" "$p99" "$ratio" "$( [ "$ok" = 1 ] && echo ok || echo MISS)"
+      printf "  run %d %s: issue delay p99 %.4f ms, achieved/target %.5f, steal %s %% %s\n" "$i" "$c" "$p99" "$ratio" "$st" "$( [ "$ok" = 1 ] && echo ok || echo MISS)"
     done
   done
   for c in "${clients[@]}"; do

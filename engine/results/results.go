@@ -133,6 +133,12 @@ type ClientHealth struct {
 	// RecordBacklog is the most finished records that waited for the
 	// metrics side at once.
 	RecordBacklog int
+	// StealShare is the share of the machine's CPU time the hypervisor
+	// gave to other virtual machines while this one had work to run
+	// (Linux's steal time, 0..1; 0 on bare metal and where the system does
+	// not report it). Every timestamp taken on the machine, the client's
+	// and an embedded server's, can hold such pauses.
+	StealShare float64
 }
 
 // ThresholdResult is the outcome of one threshold.

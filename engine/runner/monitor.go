@@ -1,9 +1,12 @@
 package runner
 
 import (
+	"bytes"
 	"math"
+	"os"
 	"runtime"
 	"runtime/metrics"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -11,13 +14,16 @@ import (
 )
 
 // monitor measures the client's own health over a phase: CPU use, GC pauses
-// and goroutine scheduling latency (runtime/metrics).
+// and goroutine scheduling latency (runtime/metrics), and the machine's
+// steal time.
 type monitor struct {
-	wall  time.Time
-	cpu   time.Duration
-	gc    *metrics.Float64Histogram
-	sched *metrics.Float64Histogram
-	rcpu  runtimeCPU
+	wall   time.Time
+	cpu    time.Duration
+	gc     *metrics.Float64Histogram
+	sched  *metrics.Float64Histogram
+	rcpu   runtimeCPU
+	ticks  cpuTicks
+	stolen bool // ticks were read
 }
 
 // runtimeCPU is the runtime's estimate of CPU seconds spent (cumulative).
@@ -32,6 +38,7 @@ var monitorSamples = []string{"/gc/pauses:seconds", "/sched/latencies:seconds", 
 func startMonitor() *monitor {
 	m := &monitor{wall: time.Now(), cpu: processCPU()}
 	m.gc, m.sched, m.rcpu = readRuntime()
+	m.ticks, m.stolen = readCPUTicks()
 	return m
 }
 
@@ -76,7 +83,56 @@ func (m *monitor) stop() results.ClientHealth {
 	h.GCPauseP99, h.GCPauseMax = histDelta(m.gc, gc, 0.99)
 	h.SchedLatencyP99, _ = histDelta(m.sched, sched, 0.99)
 	h.GCShare = gcShare(m.rcpu, rc)
+	if t, ok := readCPUTicks(); ok && m.stolen {
+		h.StealShare = stealShare(m.ticks, t)
+	}
 	return h
+}
+
+// cpuTicks is the machine's CPU time in clock ticks (/proc/stat's first
+// line): all of it, and what the hypervisor stole for other virtual
+// machines while this one had work to run.
+type cpuTicks struct{ total, steal uint64 }
+
+// readCPUTicks reads /proc/stat; ok is false where there is none (systems
+// other than Linux, a sandbox without /proc).
+func readCPUTicks() (cpuTicks, bool) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return cpuTicks{}, false
+	}
+	return parseCPUTicks(b)
+}
+
+// parseCPUTicks reads the "cpu" line: user nice system idle iowait irq
+// softirq steal, then guest times that user already holds (proc(5)).
+func parseCPUTicks(b []byte) (cpuTicks, bool) {
+	line, _, _ := bytes.Cut(b, []byte{'\n'})
+	f := bytes.Fields(line)
+	if len(f) < 9 || string(f[0]) != "cpu" {
+		return cpuTicks{}, false
+	}
+	var t cpuTicks
+	for i, s := range f[1:9] {
+		v, err := strconv.ParseUint(string(s), 10, 64)
+		if err != nil {
+			return cpuTicks{}, false
+		}
+		t.total += v
+		if i == 7 {
+			t.steal = v
+		}
+	}
+	return t, true
+}
+
+// stealShare is the share of the machine's CPU time stolen between two
+// readings (0..1).
+func stealShare(a, b cpuTicks) float64 {
+	if b.total <= a.total || b.steal <= a.steal {
+		return 0
+	}
+	return min(float64(b.steal-a.steal)/float64(b.total-a.total), 1)
 }
 
 // gcShare is the garbage collector's share of the CPU time the runtime

@@ -496,5 +496,6 @@ func worseHealth(a, b results.ClientHealth) results.ClientHealth {
 	a.CPUShare, a.CPUs, a.GCShare = max(a.CPUShare, b.CPUShare), max(a.CPUs, b.CPUs), max(a.GCShare, b.GCShare)
 	a.GCPauseP99, a.GCPauseMax = max(a.GCPauseP99, b.GCPauseP99), max(a.GCPauseMax, b.GCPauseMax)
 	a.SchedLatencyP99, a.RecordBacklog = max(a.SchedLatencyP99, b.SchedLatencyP99), max(a.RecordBacklog, b.RecordBacklog)
+	a.StealShare = max(a.StealShare, b.StealShare)
 	return a
 }

@@ -652,6 +652,34 @@ func TestGCShareIsAShare(t *testing.T) {
 	}
 }
 
+func TestStealShareFromProcStat(t *testing.T) {
+	// Two readings of /proc/stat's first lines, 1 s apart on a 2-CPU
+	// virtual machine: 200 ticks, 28 of them stolen (the columns after
+	// steal are guest time, already inside user).
+	a, ok := parseCPUTicks([]byte("cpu  1000 5 400 20000 10 0 20 300 0 0\ncpu0 500 2 200 10000 5 0 10 150 0 0\n"))
+	if !ok || a.total != 21735 || a.steal != 300 {
+		t.Fatalf("first reading %+v %v", a, ok)
+	}
+	b, ok := parseCPUTicks([]byte("cpu  1060 5 440 20070 10 0 22 328 50 0\n"))
+	if !ok {
+		t.Fatal("second reading refused")
+	}
+	if got := stealShare(a, b); math.Abs(got-0.14) > 1e-9 {
+		t.Errorf("steal share %v, want 0.14", got)
+	}
+	if got := stealShare(a, a); got != 0 {
+		t.Errorf("no time passed: steal share %v", got)
+	}
+	for _, bad := range []string{"", "intr 1 2 3\n", "cpu  1 2 3\n", "cpu  1 2 3 4 5 6 7 x\n", "cpu0 1 2 3 4 5 6 7 8\n"} {
+		if got, ok := parseCPUTicks([]byte(bad)); ok {
+			t.Errorf("parseCPUTicks(%q) = %+v, want refused", bad, got)
+		}
+	}
+	if h := startMonitor().stop(); h.StealShare < 0 || h.StealShare > 1 {
+		t.Errorf("monitor steal share %v", h.StealShare)
+	}
+}
+
 func TestIDs(t *testing.T) {
 	g := newIDGen()
 	seen := map[string]bool{}

@@ -297,7 +297,7 @@ func loadstarBlock(sum *results.Summary) *ordered.Map {
 		l.Set("client_health", ordered.FromPairs("cpu_share", pyFloat(h.CPUShare), "cpus", h.CPUs,
 			"gc_share", pyFloat(h.GCShare), "gc_pause_p99_ms", pyFloat(float64(h.GCPauseP99)/1e6),
 			"gc_pause_max_ms", pyFloat(float64(h.GCPauseMax)/1e6), "sched_latency_p99_ms", pyFloat(float64(h.SchedLatencyP99)/1e6),
-			"record_backlog", h.RecordBacklog))
+			"record_backlog", h.RecordBacklog, "steal_share", pyFloat(h.StealShare)))
 	}
 	l.Set("warnings", anyStrings(sum.Info.Warnings))
 	if len(sum.Warnings) > 0 {

@@ -263,6 +263,34 @@ func TestVerdictAcceptsHealthyLateness(t *testing.T) {
 	}
 }
 
+func TestHealthWarnsOfStealTime(t *testing.T) {
+	var recs []*record.Record
+	for k := int64(0); k < 10; k++ {
+		r := req(sec+k*100*ms, 10*ms, 20*ms, 3)
+		r.ScheduledNs = sec + k*100*ms
+		recs = append(recs, r)
+	}
+	for _, c := range []struct {
+		steal float64
+		want  string // "" for no warning
+	}{
+		{0, ""},
+		{0.05, ""}, // the limit itself passes
+		{0.123, "the hypervisor gave 12.3% of this machine's CPU time to other virtual machines during the run (steal time)"},
+	} {
+		info := openLoop(10)
+		info.Health = &results.ClientHealth{CPUs: 2, CPUShare: 0.2, StealShare: c.steal}
+		sum := run(t, benchCfg(t), Setup{}, info, recs...)
+		got := strings.Join(sum.Info.Warnings, "\n")
+		if c.want == "" && got != "" || c.want != "" && !strings.Contains(got, c.want) {
+			t.Errorf("steal %v: warnings %q, want %q", c.steal, got, c.want)
+		}
+		if !sum.Verdict.Valid {
+			t.Errorf("steal %v: a warning must not change the verdict: %+v", c.steal, sum.Verdict)
+		}
+	}
+}
+
 // A short schedule must not excuse any shortfall: lateness within the
 // limit L stretches a schedule of span S to at most S + L, so it explains a
 // shortfall of L / (S + L), never more (L / S would pass a 50,000 req/s

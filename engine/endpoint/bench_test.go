@@ -18,14 +18,54 @@ func benchParse(b *testing.B, name string, data string, args plugin.Args) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	b.ResetTimer()
+	cp, _ := p.(*chatParser)
 	for i := 0; i < b.N; i++ {
 		if i&1023 == 0 {
 			rec.Reset()
+		}
+		if cp != nil {
+			cp.shape.head = 0 // every chunk parsed, not read by its shape
 		}
 		p.Message(m, rec)
 	}
 	if len(rec.Responses) == 0 {
 		b.Fatal("nothing parsed")
+	}
+}
+
+// BenchmarkChatStream reads a whole 16-token stream as the mock (and vLLM)
+// write it: a role chunk, 15 content chunks, a finish chunk and a usage
+// chunk, with a new parser as the runner makes one per request. ns/op is
+// per stream.
+func BenchmarkChatStream(b *testing.B) {
+	const id = `{"id":"chatcmpl-6a8cc0d36c728729703ea68f","object":"chat.completion.chunk","created":1796360442,"model":"mock-model","system_fingerprint":"fp_loadstar_mock","choices":[{"index":0,"delta":`
+	words := []string{" test", " car", " leave", " market", " the", " of", " and", " to", " in", " is", " was", " he", " for", " it", " with", " as"}
+	chunks := []string{id + `{"role":"assistant","content":"` + words[0] + `"},"logprobs":null,"finish_reason":null}]}`}
+	for _, w := range words[1:15] {
+		chunks = append(chunks, id+`{"content":"`+w+`"},"logprobs":null,"finish_reason":null}]}`)
+	}
+	chunks = append(chunks, id+`{"content":"`+words[15]+`"},"logprobs":null,"finish_reason":"length"}]}`,
+		`{"id":"chatcmpl-6a8cc0d36c728729703ea68f","object":"chat.completion.chunk","created":1796360442,"model":"mock-model","system_fingerprint":"fp_loadstar_mock","choices":[],"usage":{"prompt_tokens":16,"completion_tokens":16,"total_tokens":32,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}}}`)
+	msgs := make([]sse.Message, len(chunks))
+	n := 0
+	for i, c := range chunks {
+		msgs[i] = sse.Message{Data: []byte(c), HasData: true, PerfNs: int64(i + 1)}
+		n += len(c)
+	}
+	ep := newEndpoint(b, "chat", plugin.Args{"model": []string{"m"}})
+	rec := record.New()
+	b.SetBytes(int64(n))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rec.Reset()
+		p := ep.NewParser()
+		for j := range msgs {
+			p.Message(&msgs[j], rec)
+		}
+	}
+	if len(rec.Responses) != 17 || rec.Usage.CompletionTokens != 16 {
+		b.Fatalf("read %d responses, usage %+v", len(rec.Responses), rec.Usage)
 	}
 }
 

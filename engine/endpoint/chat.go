@@ -108,9 +108,11 @@ func (c *Chat) messages(req *Request) ([]any, error) {
 func (c *Chat) NewParser() Parser { return &chatParser{} }
 
 // chatParser reads chat.completion bodies and chat.completion.chunk events.
-// The runner makes one per request: it stays small (scratch slices only).
+// The runner makes one per request: it stays small (scratch slices and the
+// room for one chunk's shape).
 type chatParser struct {
 	content, reasoning, tools []byte // decode scratch
+	shape                     chunkShape
 }
 
 var (
@@ -124,8 +126,20 @@ var (
 )
 
 func (p *chatParser) Message(m *sse.Message, rec *record.Record) {
-	if d, ok := streamData(m, rec); ok {
-		p.parse(d, m.PerfNs, rec, record.ErrSSE)
+	d, ok := streamData(m, rec)
+	if !ok {
+		return
+	}
+	if content, ok := p.shape.match(d); ok {
+		// The chunk is the last plain one with other text: parsing it
+		// would add that text and nothing else.
+		if len(content) > 0 {
+			rec.AddText(m.PerfNs, record.KindText, content, nil)
+		}
+		return
+	}
+	if raw, ok := p.read(d, m.PerfNs, rec, record.ErrSSE); ok {
+		p.shape.learn(d, raw)
 	}
 }
 
@@ -141,21 +155,40 @@ func (p *chatParser) Body(contentType string, body []byte, perfNs int64, rec *re
 // else tool calls, else content; usage kept alongside. One pass reads
 // plain JSON; anything else goes to parseLenient, which reads the same.
 func (p *chatParser) parse(obj []byte, perfNs int64, rec *record.Record, errType string) {
+	p.read(obj, perfNs, rec, errType)
+}
+
+// read is parse that also reports (plain) when obj was read in one pass
+// and did nothing but add the text of its delta's content string, whose raw
+// token (quotes included, a part of obj) is content: another chunk that
+// differs only inside that string does the same with its own text
+// (chunkShape).
+func (p *chatParser) read(obj []byte, perfNs int64, rec *record.Record, errType string) (content []byte, plain bool) {
 	var s choicesScan
 	if !s.scan(obj, chatChoiceSet, chatDeltaSet) {
 		p.parseLenient(obj, perfNs, rec, errType)
-		return
+		return nil, false
 	}
 	if checkPayloadError(s.top[3], obj, errType, rec) {
-		return
+		return nil, false
 	}
 	added := false
-	if k := chatAnswer(s.top[0], s.choice[0] != nil); k >= 0 && isObject(s.choice[k]) {
+	k := chatAnswer(s.top[0], s.choice[0] != nil)
+	if k >= 0 && isObject(s.choice[k]) {
 		added = p.message(&s.inner[k], perfNs, rec)
 	}
 	if s.usageOK {
 		setUsage(rec, perfNs, s.usage, added)
+		return nil, false
 	}
+	if k != 0 || !isObject(s.choice[0]) {
+		return nil, false
+	}
+	f := &s.inner[0]
+	if !isString(f[0]) || isString(f[1]) || isString(f[2]) || isArray(f[3]) {
+		return nil, false
+	}
+	return f[0], true
 }
 
 // parseLenient is parse by the lenient scan of jsonscan.go.

@@ -1,0 +1,122 @@
+package endpoint
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/loadstar/loadstar/engine/record"
+	"github.com/loadstar/loadstar/engine/sse"
+)
+
+// parsedEvery is the chat parser without its chunk shape: every chunk is
+// parsed, the reference the shape must match.
+type parsedEvery struct{ p chatParser }
+
+func (e *parsedEvery) Message(m *sse.Message, rec *record.Record) {
+	if d, ok := streamData(m, rec); ok {
+		e.p.parse(d, m.PerfNs, rec, record.ErrSSE)
+	}
+}
+
+func (e *parsedEvery) Body(contentType string, body []byte, perfNs int64, rec *record.Record) {
+	e.p.Body(contentType, body, perfNs, rec)
+}
+
+// sameRecord fails t when two records differ in anything a parser sets.
+func sameRecord(t *testing.T, name string, got, want *record.Record) {
+	t.Helper()
+	if string(got.Output) != string(want.Output) || string(got.Reasoning) != string(want.Reasoning) ||
+		!reflect.DeepEqual(got.Responses, want.Responses) || got.Usage != want.Usage || !reflect.DeepEqual(got.Error, want.Error) {
+		t.Errorf("%s: with the chunk shape\n%q %v %+v %+v\nparsing every chunk\n%q %v %+v %+v", name,
+			got.Output, events(got), got.Usage, got.Error, want.Output, events(want), want.Usage, want.Error)
+	}
+}
+
+func TestChunkShapeReadsWhatAParseReads(t *testing.T) {
+	const id = `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","system_fingerprint":"fp","choices":[{"index":0,"delta":`
+	const end = `,"logprobs":null,"finish_reason":null}]}`
+	c := func(delta string) string { return id + delta + end }
+	streams := map[string][]byte{
+		"mock": sseBody(c(`{"role":"assistant","content":" test"}`), c(`{"content":" car"}`), c(`{"content":" leave"}`),
+			c(`{"content":""}`), c(`{"content":" market"}`),
+			id+`{"content":" done"},"logprobs":null,"finish_reason":"length"}]}`,
+			`{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":2,"completion_tokens":5,"total_tokens":7}}`),
+		// Bodies the shape must not take for plain text.
+		"escapes": sseBody(c(`{"content":"a"}`), c(`{"content":"say \"hi\""}`), c(`{"content":"x\\y"}`), c(`{"content":"\u00e9"}`),
+			c(`{"content":"b"}`), c(`{"content":"\"}"}`), c(`{"content":"c"}`)),
+		"quote splits the body": sseBody(c(`{"content":"a"}`), c(`{"content":"","content":"b"}`), c(`{"content":"a"},"x":{"content":"b"}`)),
+		"reasoning and tools": sseBody(c(`{"content":"a"}`), c(`{"reasoning_content":"think"}`), c(`{"content":"b"}`),
+			c(`{"content":"b","reasoning_content":""}`), c(`{"content":"c","reasoning_content":"r"}`), c(`{"content":"c2","reasoning_content":"r"}`), c(`{"content":"d"}`),
+			c(`{"content":"e","tool_calls":[{"function":{"name":"f","arguments":"{}"}}]}`), c(`{"content":"g"}`)),
+		"usage in every chunk": sseBody(
+			`{"object":"chat.completion.chunk","choices":[{"delta":{"content":"a"}}],"usage":{"completion_tokens":1}}`,
+			`{"object":"chat.completion.chunk","choices":[{"delta":{"content":"b"}}],"usage":{"completion_tokens":2}}`,
+			`{"object":"chat.completion.chunk","choices":[{"delta":{"content":"c"}}],"usage":{"completion_tokens":2}}`),
+		"errors": sseBody(c(`{"content":"a"}`), `{"error":{"message":"boom","code":500}}`, c(`{"content":"b"}`),
+			`{"object":"chat.completion.chunk","choices":[{"delta":{"content":"c"}}],"error":{"message":"late"}}`),
+		"not chunks": sseBody(`{"object":"chat.completion","choices":[{"message":{"content":"a"}}]}`,
+			`{"object":"chat.completion","choices":[{"message":{"content":"b"}}]}`, c(`{"content":"c"}`), c(`{"content":["d"]}`),
+			c(`{"content":7}`), c(`{"content":"e"}`), c(`{"content":"f"`), c(`{"content":"g"}`)+" x", c(`{"content":"h"}`)),
+		"long chunks": sseBody(c(`{"content":"`+strings.Repeat("a", 400)+`"}`), c(`{"content":"`+strings.Repeat("b", 500)+`"}`),
+			c(`{"content":"c"}`)),
+	}
+	files, _ := filepath.Glob("testdata/fixtures/sse/*chat-stream*.txt")
+	if len(files) < 3 {
+		t.Fatalf("chat stream fixtures: %v", files)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		streams[filepath.Base(f)] = b
+	}
+	ep := newEndpoint(t, "chat", mArgs)
+	for name, body := range streams {
+		for _, read := range []int{0, 7} {
+			sameRecord(t, name, feedSSE(ep.NewParser(), body, read), feedSSE(&parsedEvery{}, body, read))
+		}
+	}
+
+	// The mock's middle chunks are read without a parse.
+	p := ep.NewParser().(*chatParser)
+	rec := record.New()
+	msg := func(s string) { p.Message(&sse.Message{Data: []byte(s), HasData: true, PerfNs: 1}, rec) }
+	msg(c(`{"role":"assistant","content":" test"}`))
+	msg(c(`{"content":" car"}`))
+	if body, ok := p.shape.match([]byte(c(`{"content":" leave"}`))); !ok || string(body) != " leave" {
+		t.Errorf("the third chunk: %q %v", body, ok)
+	}
+	if p.shape.buf == nil || &p.shape.buf[:1][0] != &p.shape.room[0] {
+		t.Error("a mock chunk did not fit the parser's room")
+	}
+}
+
+// FuzzChunkShape: whatever two chunks follow each other, the parser with its
+// chunk shape records what parsing both does.
+func FuzzChunkShape(f *testing.F) {
+	c := func(s string) string { return chunk(`{"content":"` + s + `"}`) }
+	f.Add([]byte(c("a")), []byte(c("bc")))
+	f.Add([]byte(c("a")), []byte(c(`b\"`)))
+	f.Add([]byte(c("a")), []byte(c(`"`)))
+	f.Add([]byte(c("")), []byte(c("x")))
+	f.Add([]byte(c("a")), []byte(`{"choices":[{"delta":{"content":"a"}}],"usage":{"completion_tokens":1}}`))
+	f.Add([]byte(c("a")), []byte(c("b")[:40]))
+	ep := newEndpoint(f, "chat", mArgs)
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		got, want := record.New(), record.New()
+		p, ref := ep.NewParser(), &parsedEvery{}
+		wrapped := []byte(c(string(b)))
+		// b also as the content of the seeds' chunks: a body of any bytes
+		// in a chunk of the shape just learned.
+		for i, d := range [][]byte{a, b, b, a, []byte(c("x")), wrapped, wrapped, a} {
+			m := sse.Message{Data: d, HasData: true, PerfNs: int64(i)}
+			p.Message(&m, got)
+			ref.Message(&m, want)
+		}
+		sameRecord(t, "fuzz", got, want)
+	})
+}

@@ -1,9 +1,7 @@
 package metrics
 
 import (
-	"cmp"
 	"math"
-	"slices"
 
 	"github.com/loadstar/loadstar/engine/results"
 )
@@ -110,9 +108,7 @@ func (m *MetricResults) sweeps() []results.Metric {
 	if len(ev) < 2 {
 		return nil
 	}
-	// slices.SortFunc runs the same pdqsort as sort.Slice (the same
-	// permutation, so the same sums), without reflection.
-	slices.SortFunc(ev, func(a, b event) int { return cmp.Compare(a.t, b.t) })
+	sortByKey(ev, func(e *event) uint64 { return uint64(e.t) ^ 1<<63 })
 	// One metric at a time: a run of a million requests has millions of
 	// segments per metric, and holding every metric's at once took a
 	// gigabyte at the end of such a run.
@@ -205,15 +201,7 @@ type segment struct{ v, d float64 }
 // value held, together with the smaller ones, for at least that share of
 // the time.
 func weightedStats(segs []segment) results.Stats {
-	slices.SortFunc(segs, func(a, b segment) int {
-		switch {
-		case a.v < b.v:
-			return -1
-		case a.v > b.v:
-			return 1
-		}
-		return 0
-	})
+	sortByKey(segs, func(s *segment) uint64 { return floatKey(s.v) })
 	var total, sum float64
 	st := results.Stats{Min: math.Inf(1), Max: math.Inf(-1), Std: math.NaN()}
 	for _, s := range segs {

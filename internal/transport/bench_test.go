@@ -159,20 +159,25 @@ func BenchmarkDoLoopback(b *testing.B) {
 	}
 }
 
-// BenchmarkDoStreamLoopback streams 1000-chunk responses from an in-process
-// fasthttp server that flushes every message; ns/op is per chunk and
-// includes the server's work and the kernel's.
-func BenchmarkDoStreamLoopback(b *testing.B) {
-	const perResponse = 1000
-	fs := newFastServer(b, func(ctx *fasthttp.RequestCtx) {
+// newStreamServer serves streams of n chat chunks, flushing each.
+func newStreamServer(b *testing.B, n int) *fastServer {
+	return newFastServer(b, func(ctx *fasthttp.RequestCtx) {
 		ctx.SetContentType("text/event-stream")
 		ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
-			for range perResponse {
+			for range n {
 				_, _ = w.WriteString(chatChunk)
 				_ = w.Flush()
 			}
 		})
 	})
+}
+
+// BenchmarkDoStreamLoopback streams 1000-chunk responses from an in-process
+// fasthttp server that flushes every message; ns/op is per chunk and
+// includes the server's work and the kernel's.
+func BenchmarkDoStreamLoopback(b *testing.B) {
+	const perResponse = 1000
+	fs := newStreamServer(b, perResponse)
 	cl, err := New(clock.New(), DefaultConfig(), 1)
 	if err != nil {
 		b.Fatal(err)
@@ -259,15 +264,7 @@ func BenchmarkDoInMemory(b *testing.B) {
 // (request head, response head, framing) weighs as it does in a run.
 func BenchmarkDoStreamLoopbackShort(b *testing.B) {
 	const perResponse = 16
-	fs := newFastServer(b, func(ctx *fasthttp.RequestCtx) {
-		ctx.SetContentType("text/event-stream")
-		ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
-			for range perResponse {
-				_, _ = w.WriteString(chatChunk)
-				_ = w.Flush()
-			}
-		})
-	})
+	fs := newStreamServer(b, perResponse)
 	cl, err := New(clock.New(), DefaultConfig(), 64)
 	if err != nil {
 		b.Fatal(err)

@@ -130,16 +130,19 @@ func (p *chatParser) Message(m *sse.Message, rec *record.Record) {
 	if !ok {
 		return
 	}
-	if content, ok := p.shape.match(d); ok {
+	if body, kind, ok := p.shape.match(d); ok {
 		// The chunk is the last plain one with other text: parsing it
 		// would add that text and nothing else.
-		if len(content) > 0 {
-			rec.AddText(m.PerfNs, record.KindText, content, nil)
+		switch {
+		case kind == record.KindReasoning:
+			rec.AddText(m.PerfNs, kind, nil, body)
+		case len(body) > 0:
+			rec.AddText(m.PerfNs, kind, body, nil)
 		}
 		return
 	}
-	if raw, ok := p.read(d, m.PerfNs, rec, record.ErrSSE); ok {
-		p.shape.learn(d, raw)
+	if raw, kind, ok := p.read(d, m.PerfNs, rec, record.ErrSSE); ok {
+		p.shape.learn(d, raw, kind)
 	}
 }
 
@@ -159,18 +162,19 @@ func (p *chatParser) parse(obj []byte, perfNs int64, rec *record.Record, errType
 }
 
 // read is parse that also reports (plain) when obj was read in one pass
-// and did nothing but add the text of its delta's content string, whose raw
-// token (quotes included, a part of obj) is content: another chunk that
-// differs only inside that string does the same with its own text
-// (chunkShape).
-func (p *chatParser) read(obj []byte, perfNs int64, rec *record.Record, errType string) (content []byte, plain bool) {
+// and what it did depends on one string of its delta alone, whose raw token
+// (quotes included, a part of obj) is str: another chunk that differs only
+// inside that string adds its text as kind (chunkShape). That string is
+// the content when no reasoning is there; or the reasoning (either name)
+// when the content is empty, and then only a non-empty one.
+func (p *chatParser) read(obj []byte, perfNs int64, rec *record.Record, errType string) (str []byte, kind record.Kind, plain bool) {
 	var s choicesScan
 	if !s.scan(obj, chatChoiceSet, chatDeltaSet) {
 		p.parseLenient(obj, perfNs, rec, errType)
-		return nil, false
+		return nil, 0, false
 	}
 	if checkPayloadError(s.top[3], obj, errType, rec) {
-		return nil, false
+		return nil, 0, false
 	}
 	added := false
 	k := chatAnswer(s.top[0], s.choice[0] != nil)
@@ -179,16 +183,31 @@ func (p *chatParser) read(obj []byte, perfNs int64, rec *record.Record, errType 
 	}
 	if s.usageOK {
 		setUsage(rec, perfNs, s.usage, added)
-		return nil, false
+		return nil, 0, false
 	}
 	if k != 0 || !isObject(s.choice[0]) {
-		return nil, false
+		return nil, 0, false
 	}
-	f := &s.inner[0]
-	if !isString(f[0]) || isString(f[1]) || isString(f[2]) || isArray(f[3]) {
-		return nil, false
+	f := &s.inner[0] // content, reasoning_content, reasoning, tool_calls
+	if isArray(f[0]) || isArray(f[3]) {
+		return nil, 0, false
 	}
-	return f[0], true
+	switch {
+	case isString(f[0]) && !isString(f[1]) && !isString(f[2]):
+		return f[0], record.KindText, true
+	case !noText(f[0]):
+	case isString(f[1]) && !noText(f[1]):
+		return f[1], record.KindReasoning, true
+	case noText(f[1]) && isString(f[2]):
+		return f[2], record.KindReasoning, true
+	}
+	return nil, 0, false
+}
+
+// noText reports a member that message reads as no text: absent, null or
+// the empty string.
+func noText(raw []byte) bool {
+	return raw == nil || string(raw) == "null" || string(raw) == `""`
 }
 
 // parseLenient is parse by the lenient scan of jsonscan.go.

@@ -1,9 +1,13 @@
 package endpoint
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/loadstar/loadstar/engine/record"
+)
 
 // chunkShape remembers one streamed chunk whose only effect was the text of
-// a string value (a chat delta's content) so that the chunks after it,
+// a string value (a chat delta's content or reasoning) so that the chunks after it,
 // which servers write alike but for that text, are read without a parse.
 //
 // A chunk that holds the remembered bytes before the string's body (head)
@@ -15,8 +19,9 @@ import "bytes"
 // Anything else (another id, a finish reason, usage, an escape) misses and
 // is parsed.
 type chunkShape struct {
-	buf        []byte // the remembered chunk: head, body, tail
-	head, tail int    // their lengths
+	buf        []byte      // the remembered chunk: head, body, tail
+	head, tail int         // their lengths
+	kind       record.Kind // what the body is: text, or reasoning (never empty)
 	room       [shapeRoom]byte
 }
 
@@ -25,8 +30,8 @@ type chunkShape struct {
 const shapeRoom = 320
 
 // learn remembers chunk, whose string value token (quotes included) is the
-// part of chunk that is str.
-func (c *chunkShape) learn(chunk, str []byte) {
+// part of chunk that is str, holding text of kind.
+func (c *chunkShape) learn(chunk, str []byte, kind record.Kind) {
 	c.head, c.tail = 0, 0
 	if len(str) < 2 || len(chunk) == 0 {
 		return
@@ -39,22 +44,24 @@ func (c *chunkShape) learn(chunk, str []byte) {
 		c.buf = c.room[:0]
 	}
 	c.buf = append(c.buf[:0], chunk...)
+	c.kind = kind
 	c.head = start + 1
 	c.tail = len(chunk) - (start + len(str) - 1)
 }
 
-// match returns the string body of chunk when chunk has the remembered
-// shape.
-func (c *chunkShape) match(chunk []byte) ([]byte, bool) {
+// match returns the string body of chunk and its kind when chunk has the
+// remembered shape. Empty reasoning misses: the parser then reads the
+// other reasoning member or the tools.
+func (c *chunkShape) match(chunk []byte) ([]byte, record.Kind, bool) {
 	if c.head == 0 || len(chunk) < c.head+c.tail {
-		return nil, false
+		return nil, 0, false
 	}
 	if !bytes.Equal(chunk[:c.head], c.buf[:c.head]) || !bytes.Equal(chunk[len(chunk)-c.tail:], c.buf[len(c.buf)-c.tail:]) {
-		return nil, false
+		return nil, 0, false
 	}
 	body := chunk[c.head : len(chunk)-c.tail]
-	if bytes.IndexByte(body, '"') >= 0 || bytes.IndexByte(body, '\\') >= 0 {
-		return nil, false
+	if bytes.IndexByte(body, '"') >= 0 || bytes.IndexByte(body, '\\') >= 0 || c.kind == record.KindReasoning && len(body) == 0 {
+		return nil, 0, false
 	}
-	return body, true
+	return body, c.kind, true
 }

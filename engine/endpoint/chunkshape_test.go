@@ -51,6 +51,22 @@ func TestChunkShapeReadsWhatAParseReads(t *testing.T) {
 		"reasoning and tools": sseBody(c(`{"content":"a"}`), c(`{"reasoning_content":"think"}`), c(`{"content":"b"}`),
 			c(`{"content":"b","reasoning_content":""}`), c(`{"content":"c","reasoning_content":"r"}`), c(`{"content":"c2","reasoning_content":"r"}`), c(`{"content":"d"}`),
 			c(`{"content":"e","tool_calls":[{"function":{"name":"f","arguments":"{}"}}]}`), c(`{"content":"g"}`)),
+		// Reasoning models stream reasoning first, under either name.
+		"reasoning_content": sseBody(c(`{"role":"assistant","content":""}`), c(`{"reasoning_content":"Let"}`),
+			c(`{"reasoning_content":" me"}`), c(`{"reasoning_content":""}`), c(`{"reasoning_content":" think"}`),
+			c(`{"reasoning_content":"\n"}`), c(`{"reasoning_content":"."}`), c(`{"content":"Hi"}`), c(`{"content":" there"}`)),
+		"reasoning": sseBody(c(`{"content":null,"reasoning":"a"}`), c(`{"content":null,"reasoning":"b"}`),
+			c(`{"content":null,"reasoning":""}`), c(`{"content":null,"reasoning":"c"}`),
+			c(`{"content":"","reasoning":"d"}`), c(`{"content":"","reasoning":"e"}`), c(`{"content":"x","reasoning":"f"}`),
+			c(`{"content":"x","reasoning":"g"}`), c(`{"content":5,"reasoning":"h"}`), c(`{"content":5,"reasoning":"i"}`)),
+		"both reasoning names": sseBody(c(`{"reasoning_content":"a","reasoning":"z"}`), c(`{"reasoning_content":"b","reasoning":"z"}`),
+			c(`{"reasoning_content":"","reasoning":"y"}`), c(`{"reasoning_content":"","reasoning":"x"}`),
+			c(`{"reasoning_content":"","reasoning":""}`), c(`{"reasoning_content":null,"reasoning":"w"}`),
+			c(`{"reasoning_content":null,"reasoning":"v"}`), c(`{"reasoning_content":7,"reasoning":"u"}`),
+			c(`{"reasoning_content":7,"reasoning":"t"}`)),
+		"reasoning and tool calls": sseBody(c(`{"reasoning_content":"a","tool_calls":[{"function":{"name":"f"}}]}`),
+			c(`{"reasoning_content":"","tool_calls":[{"function":{"name":"f"}}]}`), c(`{"reasoning_content":"b"}`),
+			c(`{"reasoning_content":"","tool_calls":[]}`), c(`{"reasoning_content":"c"}`), c(`{"reasoning_content":""}`)),
 		"usage in every chunk": sseBody(
 			`{"object":"chat.completion.chunk","choices":[{"delta":{"content":"a"}}],"usage":{"completion_tokens":1}}`,
 			`{"object":"chat.completion.chunk","choices":[{"delta":{"content":"b"}}],"usage":{"completion_tokens":2}}`,
@@ -87,11 +103,16 @@ func TestChunkShapeReadsWhatAParseReads(t *testing.T) {
 	msg := func(s string) { p.Message(&sse.Message{Data: []byte(s), HasData: true, PerfNs: 1}, rec) }
 	msg(c(`{"role":"assistant","content":" test"}`))
 	msg(c(`{"content":" car"}`))
-	if body, ok := p.shape.match([]byte(c(`{"content":" leave"}`))); !ok || string(body) != " leave" {
-		t.Errorf("the third chunk: %q %v", body, ok)
+	if body, kind, ok := p.shape.match([]byte(c(`{"content":" leave"}`))); !ok || string(body) != " leave" || kind != record.KindText {
+		t.Errorf("the third chunk: %q %v %v", body, kind, ok)
 	}
 	if p.shape.buf == nil || &p.shape.buf[:1][0] != &p.shape.room[0] {
 		t.Error("a mock chunk did not fit the parser's room")
+	}
+	// And a reasoning model's.
+	msg(c(`{"reasoning_content":"Let"}`))
+	if body, kind, ok := p.shape.match([]byte(c(`{"reasoning_content":" me"}`))); !ok || string(body) != " me" || kind != record.KindReasoning {
+		t.Errorf("the second reasoning chunk: %q %v %v", body, kind, ok)
 	}
 }
 
@@ -105,14 +126,20 @@ func FuzzChunkShape(f *testing.F) {
 	f.Add([]byte(c("")), []byte(c("x")))
 	f.Add([]byte(c("a")), []byte(`{"choices":[{"delta":{"content":"a"}}],"usage":{"completion_tokens":1}}`))
 	f.Add([]byte(c("a")), []byte(c("b")[:40]))
+	f.Add([]byte(chunk(`{"reasoning_content":"a"}`)), []byte(chunk(`{"reasoning_content":"bc"}`)))
+	f.Add([]byte(chunk(`{"content":"","reasoning":"a"}`)), []byte(chunk(`{"content":"","reasoning":""}`)))
+	f.Add([]byte(chunk(`{"reasoning_content":"a","tool_calls":[{"function":{"name":"f"}}]}`)),
+		[]byte(chunk(`{"reasoning_content":"","tool_calls":[{"function":{"name":"f"}}]}`)))
 	ep := newEndpoint(f, "chat", mArgs)
 	f.Fuzz(func(t *testing.T, a, b []byte) {
 		got, want := record.New(), record.New()
 		p, ref := ep.NewParser(), &parsedEvery{}
 		wrapped := []byte(c(string(b)))
+		thought := []byte(chunk(`{"content":null,"reasoning":"` + string(b) + `"}`))
 		// b also as the content of the seeds' chunks: a body of any bytes
 		// in a chunk of the shape just learned.
-		for i, d := range [][]byte{a, b, b, a, []byte(c("x")), wrapped, wrapped, a} {
+		for i, d := range [][]byte{a, b, b, a, []byte(c("x")), wrapped, wrapped, a,
+			[]byte(chunk(`{"content":null,"reasoning":"x"}`)), thought, thought} {
 			m := sse.Message{Data: d, HasData: true, PerfNs: int64(i)}
 			p.Message(&m, got)
 			ref.Message(&m, want)

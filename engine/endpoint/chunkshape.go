@@ -7,8 +7,9 @@ import (
 )
 
 // chunkShape remembers one streamed chunk whose only effect was the text of
-// a string value (a chat delta's content or reasoning) so that the chunks after it,
-// which servers write alike but for that text, are read without a parse.
+// a string value (a chat delta's content or reasoning, a completion's
+// text) so that the chunks after it, which servers write alike but for
+// that text, are read without a parse.
 //
 // A chunk that holds the remembered bytes before the string's body (head)
 // and after it (tail), with a body between them holding neither a quote nor

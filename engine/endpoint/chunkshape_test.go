@@ -25,6 +25,56 @@ func (e *parsedEvery) Body(contentType string, body []byte, perfNs int64, rec *r
 	e.p.Body(contentType, body, perfNs, rec)
 }
 
+// textEvery is the completions parser without its chunk shape.
+type textEvery struct{ p completionsParser }
+
+func (e *textEvery) Message(m *sse.Message, rec *record.Record) {
+	if d, ok := streamData(m, rec); ok {
+		e.p.parse(d, m.PerfNs, rec, record.ErrSSE)
+	}
+}
+
+func (e *textEvery) Body(contentType string, body []byte, perfNs int64, rec *record.Record) {
+	e.p.Body(contentType, body, perfNs, rec)
+}
+
+// textChunk is a completions stream chunk (vLLM's shape) with text s.
+func textChunk(s string) string {
+	return `{"id":"cmpl-1","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":"` + s +
+		`","logprobs":null,"finish_reason":null,"stop_reason":null}],"usage":null}`
+}
+
+func TestCompletionsChunkShapeReadsWhatAParseReads(t *testing.T) {
+	streams := map[string][]byte{
+		"vllm": sseBody(textChunk(" a"), textChunk(" b"), textChunk(""), textChunk(" c"), textChunk(`"d`), textChunk(`e"`),
+			textChunk(" f"), `{"id":"cmpl-1","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":" g","logprobs":null,"finish_reason":"length","stop_reason":null}],"usage":null}`,
+			`{"id":"cmpl-1","object":"text_completion","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":2,"completion_tokens":7,"total_tokens":9}}`, "[DONE]"),
+		"not completions": sseBody(`{"object":"chat.completion.chunk","choices":[{"text":"a"}]}`,
+			`{"object":"chat.completion.chunk","choices":[{"text":"b"}]}`, textChunk("c"), `{"choices":[{"text":"d"}]}`,
+			`{"choices":[{"text":"e"}]}`, `{"choices":[{"text":7}]}`, `{"choices":[{"text":8}]}`,
+			`{"choices":[{"text":"f"}],"usage":{"completion_tokens":1}}`, `{"choices":[{"text":"g"}],"usage":{"completion_tokens":1}}`,
+			`{"choices":[{"text":"h"}],"error":{"message":"x"}}`, `{"choices":[{"text":"i"}],"error":{"message":"x"}}`,
+			// Usage beside no text is a usage response of its own.
+			`{"choices":[{"text":""}],"usage":{"completion_tokens":1}}`, `{"choices":[{"text":""}],"usage":{"completion_tokens":1}}`),
+	}
+	b, err := os.ReadFile("testdata/fixtures/sse/llamacpp-completions-stream.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	streams["llamacpp"] = b
+	ep := newEndpoint(t, "completions", mArgs)
+	for name, body := range streams {
+		for _, read := range []int{0, 5} {
+			sameRecord(t, name, feedSSE(ep.NewParser(), body, read), feedSSE(&textEvery{}, body, read))
+		}
+	}
+	p := ep.NewParser().(*completionsParser)
+	p.Message(&sse.Message{Data: []byte(textChunk(" a")), HasData: true}, record.New())
+	if body, _, ok := p.shape.match([]byte(textChunk(" bc"))); !ok || string(body) != " bc" {
+		t.Errorf("the second chunk: %q %v", body, ok)
+	}
+}
+
 // sameRecord fails t when two records differ in anything a parser sets.
 func sameRecord(t *testing.T, name string, got, want *record.Record) {
 	t.Helper()
@@ -70,7 +120,9 @@ func TestChunkShapeReadsWhatAParseReads(t *testing.T) {
 		"usage in every chunk": sseBody(
 			`{"object":"chat.completion.chunk","choices":[{"delta":{"content":"a"}}],"usage":{"completion_tokens":1}}`,
 			`{"object":"chat.completion.chunk","choices":[{"delta":{"content":"b"}}],"usage":{"completion_tokens":2}}`,
-			`{"object":"chat.completion.chunk","choices":[{"delta":{"content":"c"}}],"usage":{"completion_tokens":2}}`),
+			`{"object":"chat.completion.chunk","choices":[{"delta":{"content":"c"}}],"usage":{"completion_tokens":2}}`,
+			`{"object":"chat.completion.chunk","choices":[{"delta":{"content":""}}],"usage":{"completion_tokens":2}}`,
+			`{"object":"chat.completion.chunk","choices":[{"delta":{"content":""}}],"usage":{"completion_tokens":2}}`),
 		"errors": sseBody(c(`{"content":"a"}`), `{"error":{"message":"boom","code":500}}`, c(`{"content":"b"}`),
 			`{"object":"chat.completion.chunk","choices":[{"delta":{"content":"c"}}],"error":{"message":"late"}}`),
 		"not chunks": sseBody(`{"object":"chat.completion","choices":[{"message":{"content":"a"}}]}`,
@@ -116,8 +168,8 @@ func TestChunkShapeReadsWhatAParseReads(t *testing.T) {
 	}
 }
 
-// FuzzChunkShape: whatever two chunks follow each other, the parser with its
-// chunk shape records what parsing both does.
+// FuzzChunkShape: whatever two chunks follow each other, the chat and
+// completions parsers with their chunk shape record what parsing both does.
 func FuzzChunkShape(f *testing.F) {
 	c := func(s string) string { return chunk(`{"content":"` + s + `"}`) }
 	f.Add([]byte(c("a")), []byte(c("bc")))
@@ -130,7 +182,8 @@ func FuzzChunkShape(f *testing.F) {
 	f.Add([]byte(chunk(`{"content":"","reasoning":"a"}`)), []byte(chunk(`{"content":"","reasoning":""}`)))
 	f.Add([]byte(chunk(`{"reasoning_content":"a","tool_calls":[{"function":{"name":"f"}}]}`)),
 		[]byte(chunk(`{"reasoning_content":"","tool_calls":[{"function":{"name":"f"}}]}`)))
-	ep := newEndpoint(f, "chat", mArgs)
+	f.Add([]byte(textChunk("a")), []byte(textChunk("b")))
+	ep, tp := newEndpoint(f, "chat", mArgs), newEndpoint(f, "completions", mArgs)
 	f.Fuzz(func(t *testing.T, a, b []byte) {
 		got, want := record.New(), record.New()
 		p, ref := ep.NewParser(), &parsedEvery{}
@@ -145,5 +198,15 @@ func FuzzChunkShape(f *testing.F) {
 			ref.Message(&m, want)
 		}
 		sameRecord(t, "fuzz", got, want)
+
+		got, want = record.New(), record.New()
+		p, tref := tp.NewParser(), &textEvery{}
+		text := []byte(textChunk(string(b)))
+		for i, d := range [][]byte{a, b, b, a, []byte(textChunk("x")), text, text, a} {
+			m := sse.Message{Data: d, HasData: true, PerfNs: int64(i)}
+			p.Message(&m, got)
+			tref.Message(&m, want)
+		}
+		sameRecord(t, "fuzz, completions", got, want)
 	})
 }

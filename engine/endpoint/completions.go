@@ -47,7 +47,8 @@ func (c *Completions) FormatPayload(req *Request) ([]byte, error) {
 func (c *Completions) NewParser() Parser { return &completionsParser{} }
 
 type completionsParser struct {
-	text []byte // decode scratch
+	text  []byte // decode scratch
+	shape chunkShape
 }
 
 var (
@@ -56,8 +57,19 @@ var (
 )
 
 func (p *completionsParser) Message(m *sse.Message, rec *record.Record) {
-	if d, ok := streamData(m, rec); ok {
-		p.parse(d, m.PerfNs, rec, record.ErrSSE)
+	d, ok := streamData(m, rec)
+	if !ok {
+		return
+	}
+	if text, _, ok := p.shape.match(d); ok {
+		// As chatParser.Message: the last plain chunk but for its text.
+		if len(text) > 0 {
+			rec.AddText(m.PerfNs, record.KindText, text, nil)
+		}
+		return
+	}
+	if raw, ok := p.read(d, m.PerfNs, rec, record.ErrSSE); ok {
+		p.shape.learn(d, raw, record.KindText)
 	}
 }
 
@@ -73,18 +85,31 @@ func (p *completionsParser) Body(contentType string, body []byte, perfNs int64, 
 // One pass reads plain JSON; anything else goes to parseLenient, which
 // reads the same.
 func (p *completionsParser) parse(obj []byte, perfNs int64, rec *record.Record, errType string) {
+	p.read(obj, perfNs, rec, errType)
+}
+
+// read is parse that also reports (plain) when obj was read in one pass
+// and did nothing but add the text of its first choice, whose raw token
+// (quotes included, a part of obj) is str (chunkShape).
+func (p *completionsParser) read(obj []byte, perfNs int64, rec *record.Record, errType string) (str []byte, plain bool) {
 	var s choicesScan
 	if !s.scan(obj, textSet, nil) {
 		p.parseLenient(obj, perfNs, rec, errType)
-		return
+		return nil, false
 	}
 	if checkPayloadError(s.top[3], obj, errType, rec) {
-		return
+		return nil, false
 	}
-	added := isCompletion(s.top[0]) && p.addText(s.choice[0], perfNs, rec)
+	completion := isCompletion(s.top[0])
+	added := completion && p.addText(s.choice[0], perfNs, rec)
 	if s.usageOK {
 		setUsage(rec, perfNs, s.usage, added)
+		return nil, false
 	}
+	if !completion || !isString(s.choice[0]) {
+		return nil, false
+	}
+	return s.choice[0], true
 }
 
 // parseLenient is parse by the lenient scan of jsonscan.go.

@@ -130,16 +130,8 @@ func (p *chatParser) Message(m *sse.Message, rec *record.Record) {
 	if !ok {
 		return
 	}
-	if body, kind, ok := p.shape.match(d); ok {
-		// The chunk is the last plain one with other text: parsing it
-		// would add that text and nothing else.
-		switch {
-		case kind == record.KindReasoning:
-			rec.AddText(m.PerfNs, kind, nil, body)
-		case len(body) > 0:
-			rec.AddText(m.PerfNs, kind, body, nil)
-		}
-		return
+	if p.shape.add(d, m.PerfNs, rec) {
+		return // the last plain chunk but for its text
 	}
 	if raw, kind, ok := p.read(d, m.PerfNs, rec, record.ErrSSE); ok {
 		p.shape.learn(d, raw, kind)

@@ -50,6 +50,22 @@ func (c *chunkShape) learn(chunk, str []byte, kind record.Kind) {
 	c.tail = len(chunk) - (start + len(str) - 1)
 }
 
+// add reads chunk when it has the remembered shape, adding its text to rec
+// as a parse would; it reports whether it did.
+func (c *chunkShape) add(chunk []byte, perfNs int64, rec *record.Record) bool {
+	body, kind, ok := c.match(chunk)
+	if !ok {
+		return false
+	}
+	switch {
+	case kind == record.KindReasoning:
+		rec.AddText(perfNs, kind, nil, body)
+	case len(body) > 0:
+		rec.AddText(perfNs, kind, body, nil)
+	}
+	return true
+}
+
 // match returns the string body of chunk and its kind when chunk has the
 // remembered shape. Empty reasoning misses: the parser then reads the
 // other reasoning member or the tools.

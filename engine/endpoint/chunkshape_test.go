@@ -75,6 +75,58 @@ func TestCompletionsChunkShapeReadsWhatAParseReads(t *testing.T) {
 	}
 }
 
+// eventEvery is the messages parser without its chunk shape: a new parser
+// for every event (the parser keeps nothing else between events).
+type eventEvery struct{}
+
+func (eventEvery) Message(m *sse.Message, rec *record.Record) { (&messagesParser{}).Message(m, rec) }
+
+func (eventEvery) Body(contentType string, body []byte, perfNs int64, rec *record.Record) {
+	(&messagesParser{}).Body(contentType, body, perfNs, rec)
+}
+
+func TestMessagesChunkShapeReadsWhatAParseReads(t *testing.T) {
+	ev := func(typ, data string) string { return "event: " + typ + "\ndata: " + data }
+	delta := func(kind, name, s string) string {
+		return ev("content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"`+kind+`","`+name+`":"`+s+`"}}`)
+	}
+	streams := map[string][]byte{
+		"claude": sseBody(
+			ev("message_start", `{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],"model":"claude","usage":{"input_tokens":25,"output_tokens":1}}}`),
+			delta("thinking_delta", "thinking", "Let"), delta("thinking_delta", "thinking", " me"), delta("thinking_delta", "thinking", ""),
+			delta("thinking_delta", "thinking", " see"), delta("signature_delta", "signature", "EqQB"), delta("signature_delta", "signature", "EqQC"),
+			delta("text_delta", "text", "Hello"), delta("text_delta", "text", ""), delta("text_delta", "text", " world"),
+			delta("text_delta", "text", `\n`), delta("text_delta", "text", "!"),
+			delta("input_json_delta", "partial_json", `{\"city\"`), delta("input_json_delta", "partial_json", ": 1"),
+			delta("input_json_delta", "partial_json", ""), delta("input_json_delta", "partial_json", "}"),
+			ev("message_delta", `{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":15}}`),
+			ev("message_delta", `{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":16}}`),
+			ev("message_stop", `{"type":"message_stop"}`)),
+		// Without a type in the data the event name decides, which a shape
+		// does not see.
+		"type from the event": sseBody(
+			ev("content_block_delta", `{"index":0,"delta":{"type":"text_delta","text":"a"}}`),
+			ev("content_block_delta", `{"index":0,"delta":{"type":"text_delta","text":"b"}}`),
+			ev("ping", `{"index":0,"delta":{"type":"text_delta","text":"c"}}`),
+			delta("text_delta", "text", "d"), ev("ping", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"e"}}`),
+			ev("error", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"f"}}`)),
+		"errors": sseBody(delta("text_delta", "text", "a"),
+			ev("content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"b"},"error":{"message":"x"}}`),
+			ev("content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"c"},"error":{"message":"x"}}`)),
+	}
+	ep := newEndpoint(t, "messages", mArgs)
+	for name, body := range streams {
+		for _, read := range []int{0, 9} {
+			sameRecord(t, name, feedSSE(ep.NewParser(), body, read), feedSSE(eventEvery{}, body, read))
+		}
+	}
+	p := ep.NewParser().(*messagesParser)
+	p.Message(&sse.Message{Data: []byte(`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a"}}`), HasData: true}, record.New())
+	if body, _, ok := p.shape.match([]byte(`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"bc"}}`)); !ok || string(body) != "bc" {
+		t.Errorf("the second delta: %q %v", body, ok)
+	}
+}
+
 // sameRecord fails t when two records differ in anything a parser sets.
 func sameRecord(t *testing.T, name string, got, want *record.Record) {
 	t.Helper()
@@ -168,8 +220,9 @@ func TestChunkShapeReadsWhatAParseReads(t *testing.T) {
 	}
 }
 
-// FuzzChunkShape: whatever two chunks follow each other, the chat and
-// completions parsers with their chunk shape record what parsing both does.
+// FuzzChunkShape: whatever two chunks follow each other, the chat,
+// completions and messages parsers with their chunk shape record what
+// parsing both does.
 func FuzzChunkShape(f *testing.F) {
 	c := func(s string) string { return chunk(`{"content":"` + s + `"}`) }
 	f.Add([]byte(c("a")), []byte(c("bc")))
@@ -183,7 +236,9 @@ func FuzzChunkShape(f *testing.F) {
 	f.Add([]byte(chunk(`{"reasoning_content":"a","tool_calls":[{"function":{"name":"f"}}]}`)),
 		[]byte(chunk(`{"reasoning_content":"","tool_calls":[{"function":{"name":"f"}}]}`)))
 	f.Add([]byte(textChunk("a")), []byte(textChunk("b")))
-	ep, tp := newEndpoint(f, "chat", mArgs), newEndpoint(f, "completions", mArgs)
+	f.Add([]byte(`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a"}}`),
+		[]byte(`{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"b"}}`))
+	ep, tp, mp := newEndpoint(f, "chat", mArgs), newEndpoint(f, "completions", mArgs), newEndpoint(f, "messages", mArgs)
 	f.Fuzz(func(t *testing.T, a, b []byte) {
 		got, want := record.New(), record.New()
 		p, ref := ep.NewParser(), &parsedEvery{}
@@ -208,5 +263,15 @@ func FuzzChunkShape(f *testing.F) {
 			tref.Message(&m, want)
 		}
 		sameRecord(t, "fuzz, completions", got, want)
+
+		got, want = record.New(), record.New()
+		p = mp.NewParser()
+		delta := []byte(`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"` + string(b) + `"}}`)
+		for i, d := range [][]byte{a, b, b, a, []byte(`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"}}`), delta, delta, a} {
+			m := sse.Message{Data: d, HasData: true, PerfNs: int64(i)}
+			p.Message(&m, got)
+			eventEvery{}.Message(&m, want)
+		}
+		sameRecord(t, "fuzz, messages", got, want)
 	})
 }

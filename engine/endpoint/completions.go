@@ -61,12 +61,8 @@ func (p *completionsParser) Message(m *sse.Message, rec *record.Record) {
 	if !ok {
 		return
 	}
-	if text, _, ok := p.shape.match(d); ok {
-		// As chatParser.Message: the last plain chunk but for its text.
-		if len(text) > 0 {
-			rec.AddText(m.PerfNs, record.KindText, text, nil)
-		}
-		return
+	if p.shape.add(d, m.PerfNs, rec) {
+		return // the last plain chunk but for its text
 	}
 	if raw, ok := p.read(d, m.PerfNs, rec, record.ErrSSE); ok {
 		p.shape.learn(d, raw, record.KindText)

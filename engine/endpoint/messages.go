@@ -162,7 +162,8 @@ func anthropicContent(t *dataset.Turn) (any, error) {
 func (m *Messages) NewParser() Parser { return &messagesParser{} }
 
 type messagesParser struct {
-	text []byte
+	text  []byte
+	shape chunkShape
 }
 
 var (
@@ -180,6 +181,9 @@ func (p *messagesParser) Message(m *sse.Message, rec *record.Record) {
 	if !ok {
 		return
 	}
+	if p.shape.add(d, m.PerfNs, rec) {
+		return // the last delta but for its text (chunkShape)
+	}
 	var f [6][]byte
 	if !fields(d, messagesEventNames, f[:]) {
 		return
@@ -195,19 +199,29 @@ func (p *messagesParser) Message(m *sse.Message, rec *record.Record) {
 	case "content_block_delta":
 		var dl [4][]byte
 		fields(f[1], anthropicDelta, dl[:])
+		// The delta's string is the shape's hole when the event's type is
+		// in the data (not only the event name, which a shape cannot see).
+		var str []byte
+		var kind record.Kind
 		switch {
 		case stringEq(dl[0], "text_delta"):
+			str, kind = dl[1], record.KindText
 			if t, _ := stringValue(dl[1], &p.text); len(t) > 0 {
 				rec.AddText(m.PerfNs, record.KindText, t, nil)
 			}
 		case stringEq(dl[0], "thinking_delta"):
+			str, kind = dl[2], record.KindReasoning
 			if t, _ := stringValue(dl[2], &p.text); len(t) > 0 {
 				rec.AddText(m.PerfNs, record.KindReasoning, nil, t)
 			}
 		case stringEq(dl[0], "input_json_delta"):
+			str, kind = dl[3], record.KindToolCall
 			if t, _ := stringValue(dl[3], &p.text); len(t) > 0 {
 				rec.AddText(m.PerfNs, record.KindToolCall, t, nil)
 			}
+		}
+		if isString(f[0]) && isString(str) {
+			p.shape.learn(d, str, kind)
 		}
 	case "message_start":
 		p.usage(field(f[2], "usage"), m.PerfNs, rec)

@@ -11,30 +11,22 @@ import (
 	"github.com/loadstar/loadstar/engine/sse"
 )
 
-// parsedEvery is the chat parser without its chunk shape: every chunk is
-// parsed, the reference the shape must match.
-type parsedEvery struct{ p chatParser }
+// parsedEvery is a parser without its chunk shape: every chunk is parsed,
+// the reference the shape must match.
+type parsedEvery struct {
+	p interface {
+		Parser
+		parse(obj []byte, perfNs int64, rec *record.Record, errType string)
+	}
+}
 
-func (e *parsedEvery) Message(m *sse.Message, rec *record.Record) {
+func (e parsedEvery) Message(m *sse.Message, rec *record.Record) {
 	if d, ok := streamData(m, rec); ok {
 		e.p.parse(d, m.PerfNs, rec, record.ErrSSE)
 	}
 }
 
-func (e *parsedEvery) Body(contentType string, body []byte, perfNs int64, rec *record.Record) {
-	e.p.Body(contentType, body, perfNs, rec)
-}
-
-// textEvery is the completions parser without its chunk shape.
-type textEvery struct{ p completionsParser }
-
-func (e *textEvery) Message(m *sse.Message, rec *record.Record) {
-	if d, ok := streamData(m, rec); ok {
-		e.p.parse(d, m.PerfNs, rec, record.ErrSSE)
-	}
-}
-
-func (e *textEvery) Body(contentType string, body []byte, perfNs int64, rec *record.Record) {
+func (e parsedEvery) Body(contentType string, body []byte, perfNs int64, rec *record.Record) {
 	e.p.Body(contentType, body, perfNs, rec)
 }
 
@@ -65,7 +57,7 @@ func TestCompletionsChunkShapeReadsWhatAParseReads(t *testing.T) {
 	ep := newEndpoint(t, "completions", mArgs)
 	for name, body := range streams {
 		for _, read := range []int{0, 5} {
-			sameRecord(t, name, feedSSE(ep.NewParser(), body, read), feedSSE(&textEvery{}, body, read))
+			sameRecord(t, name, feedSSE(ep.NewParser(), body, read), feedSSE(parsedEvery{&completionsParser{}}, body, read))
 		}
 	}
 	p := ep.NewParser().(*completionsParser)
@@ -197,7 +189,7 @@ func TestChunkShapeReadsWhatAParseReads(t *testing.T) {
 	ep := newEndpoint(t, "chat", mArgs)
 	for name, body := range streams {
 		for _, read := range []int{0, 7} {
-			sameRecord(t, name, feedSSE(ep.NewParser(), body, read), feedSSE(&parsedEvery{}, body, read))
+			sameRecord(t, name, feedSSE(ep.NewParser(), body, read), feedSSE(parsedEvery{&chatParser{}}, body, read))
 		}
 	}
 
@@ -241,7 +233,7 @@ func FuzzChunkShape(f *testing.F) {
 	ep, tp, mp := newEndpoint(f, "chat", mArgs), newEndpoint(f, "completions", mArgs), newEndpoint(f, "messages", mArgs)
 	f.Fuzz(func(t *testing.T, a, b []byte) {
 		got, want := record.New(), record.New()
-		p, ref := ep.NewParser(), &parsedEvery{}
+		p, ref := ep.NewParser(), parsedEvery{&chatParser{}}
 		wrapped := []byte(c(string(b)))
 		thought := []byte(chunk(`{"content":null,"reasoning":"` + string(b) + `"}`))
 		// b also as the content of the seeds' chunks: a body of any bytes
@@ -255,7 +247,7 @@ func FuzzChunkShape(f *testing.F) {
 		sameRecord(t, "fuzz", got, want)
 
 		got, want = record.New(), record.New()
-		p, tref := tp.NewParser(), &textEvery{}
+		p, tref := tp.NewParser(), parsedEvery{&completionsParser{}}
 		text := []byte(textChunk(string(b)))
 		for i, d := range [][]byte{a, b, b, a, []byte(textChunk("x")), text, text, a} {
 			m := sse.Message{Data: d, HasData: true, PerfNs: int64(i)}

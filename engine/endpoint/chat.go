@@ -188,6 +188,7 @@ func (p *chatParser) read(obj []byte, perfNs int64, rec *record.Record, errType 
 	case isString(f[0]) && !isString(f[1]) && !isString(f[2]):
 		return f[0], record.KindText, true
 	case !noText(f[0]):
+		return nil, 0, false // content beside reasoning: both are added
 	case isString(f[1]) && !noText(f[1]):
 		return f[1], record.KindReasoning, true
 	case noText(f[1]) && isString(f[2]):

@@ -8,8 +8,9 @@ import (
 
 // chunkShape remembers one streamed chunk whose only effect was the text of
 // a string value (a chat delta's content or reasoning, a completion's
-// text) so that the chunks after it, which servers write alike but for
-// that text, are read without a parse.
+// text, an Anthropic delta's text, thinking or tool JSON) so that the
+// chunks after it, which servers write alike but for that text, are read
+// without a parse.
 //
 // A chunk that holds the remembered bytes before the string's body (head)
 // and after it (tail), with a body between them holding neither a quote nor
@@ -22,7 +23,7 @@ import (
 type chunkShape struct {
 	buf        []byte      // the remembered chunk: head, body, tail
 	head, tail int         // their lengths
-	kind       record.Kind // what the body is: text, or reasoning (never empty)
+	kind       record.Kind // what the body adds: text, tool text, or reasoning (never empty)
 	room       [shapeRoom]byte
 }
 

@@ -17,13 +17,13 @@ import (
 // and goroutine scheduling latency (runtime/metrics), and the machine's
 // steal time.
 type monitor struct {
-	wall   time.Time
-	cpu    time.Duration
-	gc     *metrics.Float64Histogram
-	sched  *metrics.Float64Histogram
-	rcpu   runtimeCPU
-	ticks  cpuTicks
-	stolen bool // ticks were read
+	wall    time.Time
+	cpu     time.Duration
+	gc      *metrics.Float64Histogram
+	sched   *metrics.Float64Histogram
+	rcpu    runtimeCPU
+	ticks   cpuTicks
+	ticksOK bool // /proc/stat was read at the start
 }
 
 // runtimeCPU is the runtime's estimate of CPU seconds spent (cumulative).
@@ -38,7 +38,7 @@ var monitorSamples = []string{"/gc/pauses:seconds", "/sched/latencies:seconds", 
 func startMonitor() *monitor {
 	m := &monitor{wall: time.Now(), cpu: processCPU()}
 	m.gc, m.sched, m.rcpu = readRuntime()
-	m.ticks, m.stolen = readCPUTicks()
+	m.ticks, m.ticksOK = readCPUTicks()
 	return m
 }
 
@@ -83,7 +83,7 @@ func (m *monitor) stop() results.ClientHealth {
 	h.GCPauseP99, h.GCPauseMax = histDelta(m.gc, gc, 0.99)
 	h.SchedLatencyP99, _ = histDelta(m.sched, sched, 0.99)
 	h.GCShare = gcShare(m.rcpu, rc)
-	if t, ok := readCPUTicks(); ok && m.stolen {
+	if t, ok := readCPUTicks(); ok && m.ticksOK {
 		h.StealShare = stealShare(m.ticks, t)
 	}
 	return h

@@ -87,12 +87,13 @@ func keyFloat(k uint64) float64 {
 // flagMin is the length up to which sortByKey sorts by insertion.
 const flagMin = 32
 
-// sortByKey sorts s ascending by key, in place: a most significant byte
+// sortByKey sorts s ascending by key, in place: a most significant digit
 // first radix sort (American flag sort) that, unlike sortFloats, needs no
 // scratch memory (the sweep's events of a million-request run take 144 MB
-// on their own), and insertion sort for short buckets. Each digit is the
-// 8 highest bits in which a bucket's keys still differ. Equal keys keep no particular order,
-// as with slices.SortFunc; the same input always gives the same output.
+// on their own), and insertion sort for short buckets. Each digit is the 8
+// highest bits in which a bucket's keys still differ. Equal keys keep no
+// particular order, as with slices.SortFunc; the same input always gives
+// the same output.
 func sortByKey[T any](s []T, key func(*T) uint64) {
 	flagSort(s, key, 56)
 }

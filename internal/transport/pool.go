@@ -224,6 +224,7 @@ type conn struct {
 	nc        net.Conn
 	br        *bufio.Reader
 	sr        stampReader
+	sw        sendWait
 	wbuf      []byte
 	checked   checkedHeaders          // headers of the last request, checked
 	head      respHead                // the response being read
@@ -311,6 +312,7 @@ func (c *conn) interruptFor(d <-chan struct{}) {
 func newConn(nc net.Conn, clk clock.Clock, bufSize int) *conn {
 	c := &conn{nc: nc}
 	c.sr = stampReader{r: nc, clk: clk}
+	c.sw.init(nc, clk.Now)
 	c.br = bufio.NewReaderSize(&c.sr, bufSize)
 	c.onMsg = c.message
 	// Responses are read as sent: no header name normalization work.

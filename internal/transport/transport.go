@@ -449,15 +449,19 @@ func (t *HTTP) roundTrip(ctx context.Context, c *conn, req *Request, method stri
 		return resultClose
 	}
 	var werr error
-	var sent int64
+	var sent, now int64
 	rec.SendStartNs = t.clk.Now()
 	if len(req.Body) <= maxCopiedBody {
 		c.wbuf = append(c.wbuf, req.Body...)
-		n, err := c.nc.Write(c.wbuf)
-		sent, werr = int64(n), err
+		// Wait for the answer within the write unless a first-byte or
+		// cancellation deadline must be armed between the two.
+		var n int
+		n, now, werr = c.sw.write(c.wbuf, t.cfg.FirstByteTimeout <= 0 && !req.Cancel)
+		sent = int64(n)
 	} else {
 		bufs := net.Buffers{c.wbuf, req.Body}
 		sent, werr = bufs.WriteTo(c.nc)
+		now = t.clk.Now()
 	}
 	rec.BytesSent += sent
 	if werr != nil {
@@ -474,7 +478,6 @@ func (t *HTTP) roundTrip(ctx context.Context, c *conn, req *Request, method stri
 		}
 		return resultClose
 	}
-	now := t.clk.Now()
 	rec.SentNs = now
 	if req.Cancel {
 		dl.cancel = now + int64(max(req.CancelAfter, 0))

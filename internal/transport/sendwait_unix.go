@@ -24,14 +24,14 @@ import (
 // answer however soon it comes. The read itself stays the connection's
 // ordinary Read, whose first call then finds the bytes there.
 type sendWait struct {
-	raw  syscall.RawConn // nil when the connection has no file descriptor (TLS)
-	nc   net.Conn
-	fn   func(fd uintptr) bool // step, bound once: no allocation per request
-	now  func() int64
-	buf  []byte
-	n    int
-	err  error
-	ns   int64 // clock reading right after the whole request was written
+	raw         syscall.RawConn // nil when the connection has no file descriptor (TLS)
+	nc          net.Conn
+	fn          func(fd uintptr) bool // step, bound once: no allocation per request
+	now         func() int64
+	buf         []byte
+	n           int
+	err         error
+	ns          int64 // clock reading right after the whole request was written
 	tried, wait bool
 }
 

@@ -108,8 +108,8 @@ func (c *Chat) messages(req *Request) ([]any, error) {
 func (c *Chat) NewParser() Parser { return &chatParser{} }
 
 // chatParser reads chat.completion bodies and chat.completion.chunk events.
-// The runner makes one per request: it stays small (scratch slices and the
-// room for one chunk's shape).
+// The runner keeps one per request in flight (it is Reusable): scratch
+// slices and the room for one chunk's shape.
 type chatParser struct {
 	content, reasoning, tools []byte // decode scratch
 	shape                     chunkShape
@@ -124,6 +124,9 @@ var (
 	chatChoiceSet = newNameSet(chatChoiceNames)
 	chatDeltaSet  = newNameSet(chatDeltaNames)
 )
+
+// Reusable marks chatParser as one that reads response after response.
+func (p *chatParser) Reusable() {}
 
 func (p *chatParser) Message(m *sse.Message, rec *record.Record) {
 	d, ok := streamData(m, rec)

@@ -1,6 +1,7 @@
 package endpoint
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -266,4 +267,58 @@ func FuzzChunkShape(f *testing.F) {
 		}
 		sameRecord(t, "fuzz, messages", got, want)
 	})
+}
+
+// A Reusable parser reads each response of a series as a new parser reads
+// it alone: one chat parser and one completions parser go through every
+// stream of the shape tests and the fixtures in turn, each stream after
+// another that taught the parser a different shape.
+func TestReusableParsersReadLikeNewOnes(t *testing.T) {
+	const id = `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":`
+	c := func(delta string) string { return id + delta + `,"finish_reason":null}]}` }
+	chat := [][]byte{
+		sseBody(c(`{"content":"a"}`), c(`{"content":"b"}`), c(`{"content":"c"}`)),
+		sseBody(c(`{"reasoning_content":"r"}`), c(`{"reasoning_content":"s"}`), c(`{"content":"d"}`)),
+		sseBody(c(`{"content":"a"}`), c(`{"content":"say \"hi\""}`), c(`{"content":"e"}`)),
+		sseBody(c(`{"content":"a"}`), `{"error":{"message":"boom","code":500}}`),
+	}
+	completions := [][]byte{
+		sseBody(textChunk(" a"), textChunk(" b"), textChunk(" c")),
+		sseBody(textChunk(" a"), `{"choices":[{"text":""}],"usage":{"completion_tokens":1}}`),
+	}
+	for pattern, into := range map[string]*[][]byte{"*chat-stream*.txt": &chat, "*completions-stream*.txt": &completions} {
+		files, _ := filepath.Glob("testdata/fixtures/sse/" + pattern)
+		if len(files) == 0 {
+			t.Fatalf("no fixture %s", pattern)
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			*into = append(*into, b)
+		}
+	}
+	for _, tc := range []struct {
+		name    string
+		streams [][]byte
+	}{{"chat", chat}, {"completions", completions}} {
+		ep := newEndpoint(t, tc.name, mArgs)
+		reused, ok := ep.NewParser().(Reusable)
+		if !ok {
+			t.Fatalf("the %s parser is not Reusable", tc.name)
+		}
+		// Twice through, so every stream follows another one.
+		for round := range 2 {
+			for i, body := range tc.streams {
+				sameRecord(t, fmt.Sprintf("%s round %d stream %d", tc.name, round, i), feedSSE(reused, body, 7), feedSSE(ep.NewParser(), body, 7))
+			}
+		}
+	}
+	// Parsers that merge what a response's events say are made anew.
+	for _, name := range []string{"messages", "responses"} {
+		if _, ok := newEndpoint(t, name, mArgs).NewParser().(Reusable); ok {
+			t.Errorf("the %s parser keeps state from event to event; it must not be Reusable", name)
+		}
+	}
 }

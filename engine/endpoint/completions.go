@@ -51,6 +51,9 @@ type completionsParser struct {
 	shape chunkShape
 }
 
+// Reusable marks completionsParser as one that reads response after response.
+func (p *completionsParser) Reusable() {}
+
 var (
 	textNames = []string{"text"}
 	textSet   = newNameSet(textNames)

@@ -45,6 +45,15 @@ type Parser interface {
 	Body(contentType string, body []byte, perfNs int64, rec *record.Record)
 }
 
+// Reusable is implemented by parsers that carry nothing from one response
+// to the next but scratch space and a remembered chunk shape (which is
+// checked byte for byte before it is used). The runner keeps one such
+// parser per request in flight instead of making one per request.
+type Reusable interface {
+	Parser
+	Reusable()
+}
+
 // Wire is optional: endpoints that need more than the defaults (Accept
 // header from streaming, Content-Type application/json, Bearer auth)
 // implement it.

@@ -61,6 +61,8 @@ type sendScratch struct {
 	hdrs  [][2]string
 	api   apiErrors
 	watch firstTokenWatch
+	// parser is kept from request to request when it is Reusable.
+	parser endpoint.Parser
 }
 
 // counters are the live counts of a step, for progress observers.
@@ -133,7 +135,10 @@ func (s *sender) Send(c *timing.Credit) int64 {
 		URL: url, Headers: hdrs, Body: rec.Payload, Verbatim: true,
 		Stream: s.settings.Streaming, Cancel: c.Cancel, CancelAfter: c.CancelAfter, Timeout: s.settings.Timeout,
 	}
-	sc.api = apiErrors{s.ep.NewParser()}
+	if sc.parser == nil {
+		sc.parser = s.ep.NewParser()
+	}
+	sc.api = apiErrors{sc.parser}
 	var h transport.Handler = &sc.api
 	if c.HoldsPrefill() {
 		sc.watch = firstTokenWatch{apiErrors: sc.api, credit: c}
@@ -157,10 +162,14 @@ func (s *sender) failEarly(rec *record.Record, sess *timing.Session, c *timing.C
 }
 
 // release returns a Send's scratch to the pool, without the references of
-// its request (the conversation, the history, the parser).
+// its request (the conversation, the history, a parser that keeps state).
 func (s *sender) release(sc *sendScratch) {
 	clear(sc.hdrs)
+	p, _ := sc.parser.(endpoint.Reusable)
 	*sc = sendScratch{hdrs: sc.hdrs[:0]}
+	if p != nil {
+		sc.parser = p
+	}
 	s.scratch.Put(sc)
 }
 

@@ -268,14 +268,15 @@ func TestSendLoopAllocations(t *testing.T) {
 	perRequest := math.Inf(1)
 	for range 5 {
 		perRequest = min(perRequest, testing.AllocsPerRun(3, func() { l.run(t, 4, n) })/n)
-		if perRequest < 1.5 {
+		if perRequest < 0.5 {
 			break
 		}
 	}
-	// The endpoint's parser is one allocation per request; the rest (the
-	// phase's set-up, an id chunk per 64 ids) is well under one more.
-	if perRequest >= 1.5 {
-		t.Errorf("%.2f allocations per request on the closed loop, want under 1.5", perRequest)
+	// The chat parser is kept from request to request (it is Reusable);
+	// what is left (the phase's set-up, an id chunk per 64 ids) is well
+	// under one allocation per request.
+	if perRequest >= 0.5 {
+		t.Errorf("%.2f allocations per request on the closed loop, want under 0.5", perRequest)
 	}
 }
 

@@ -153,3 +153,41 @@ func BenchmarkSortSweepEvents(b *testing.B) {
 		})
 	}
 }
+
+// sweepEvents makes room for every event at once: streamed answers (ten
+// events each), whole answers (two) and errors (two) fill it without the
+// slice growing, and a run of streamed answers fills it exactly.
+func TestSweepEventsFitTheirRoom(t *testing.T) {
+	for _, tc := range []struct {
+		name                  string
+		streamed, whole, errs int
+	}{{"streamed", 50, 0, 0}, {"whole", 0, 50, 0}, {"mixed", 30, 20, 10}} {
+		m := NewMetricResults(streamingChat, nil, 0, 0)
+		rm := NewRecordMetrics(streamingChat, false, words{})
+		var v Values
+		for i := 0; i < tc.streamed+tc.whole+tc.errs; i++ {
+			r := benchRecord(int64(i), nil)
+			switch {
+			case i >= tc.streamed+tc.whole:
+				r.SetError(500, "server_error", "boom")
+			case i >= tc.streamed:
+				r.Streamed = false // a whole answer: no first token
+			}
+			if err := rm.ProcessRecord(r, &v); err != nil && i < tc.streamed+tc.whole {
+				t.Fatal(err)
+			}
+			_ = m.ProcessResult(r, &v)
+		}
+		room := 2*m.rows.n + 8*m.rows.withTTFT + 2*m.errs.n
+		ev := m.sweepEvents()
+		if cap(ev) != room {
+			t.Errorf("%s: %d events grew the room of %d to %d", tc.name, len(ev), room, cap(ev))
+		}
+		if m.rows.withTTFT != tc.streamed || m.errs.n != tc.errs {
+			t.Errorf("%s: %d rows with a first token and %d errors, want %d and %d", tc.name, m.rows.withTTFT, m.errs.n, tc.streamed, tc.errs)
+		}
+		if tc.whole == 0 && tc.errs == 0 && len(ev) != room {
+			t.Errorf("%s: %d events in a room of %d", tc.name, len(ev), room)
+		}
+	}
+}

@@ -114,6 +114,7 @@ type MetricResults struct {
 // sparse maps.
 type validRows struct {
 	n                      int
+	withTTFT               int // rows with a first token: up to 10 sweep events, not 2
 	latency, ttft, start   column[int64]
 	out, reas, isl         column[int32]
 	ttst, ttfo, issueDelay relColumn
@@ -668,6 +669,9 @@ func (r *validRows) add(start int64, b *base) {
 		r.usage[k].set(i, b.usage[k], b.usage[k] >= 0, e, eok)
 	}
 	r.tr.add(i, b)
+	if b.ttft != absent64 {
+		r.withTTFT++
+	}
 	r.n++
 }
 

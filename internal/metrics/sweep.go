@@ -154,7 +154,9 @@ func sweepSegments(ev []event, sm *sweepMetric, segs []segment) []segment {
 
 // sweepEvents lists the phase boundaries of every stored record.
 func (m *MetricResults) sweepEvents() []event {
-	ev := make([]event, 0, 6*m.rows.n+2*m.errs.n)
+	// Exactly the most there can be: a slice that grew by appends would
+	// copy itself several times and hold two copies at its largest.
+	ev := make([]event, 0, 2*m.rows.n+8*m.rows.withTTFT+2*m.errs.n)
 	for i := 0; i < m.rows.n; i++ {
 		b := m.rows.base(i)
 		s := m.rows.start.get(i)

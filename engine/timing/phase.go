@@ -130,6 +130,11 @@ func (p *phase) stop(reason string) {
 		p.endIssue()
 	case StopSessions:
 		p.endStart()
+	case StopCancelled:
+		// The run's context is being cancelled and issueCtx will follow,
+		// but a goroutine that saw the cancellation could otherwise loop
+		// back before it does (start a session, drop it, again).
+		p.endIssue()
 	}
 }
 

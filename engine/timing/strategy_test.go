@@ -831,7 +831,10 @@ func TestRequestRateReusesSessionGoroutines(t *testing.T) {
 	if rep := run(t, r, env); rep.Issued != 50 {
 		t.Fatalf("issued %d, want 50", rep.Issued)
 	}
-	if len(ids) > 5 {
+	// Without reuse it would be 50; a few more than one because a session
+	// can still be on its way out when the next is due (the race detector
+	// slows that way down).
+	if len(ids) > 12 {
 		t.Errorf("50 sessions 1 ms apart, each over at once, ran on %d goroutines; want them reused", len(ids))
 	}
 }

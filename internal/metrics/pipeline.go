@@ -58,7 +58,9 @@ type Setup struct {
 // caller constructs. WriteRecord is called from one goroutine, in the order
 // records are folded; the row is valid only during the call. A sink that
 // buffers may also implement Flush() (called every second from the same
-// goroutine). A sink handles
+// goroutine), and RecordsDone(), called once by Finish after the last
+// WriteRecord and before the results are computed (a sink can finish its
+// files meanwhile). A sink handles
 // its own failures: the pipeline computes metrics, it never exports.
 type RecordSink interface {
 	WriteRecord(row *results.RecordRow)
@@ -486,6 +488,11 @@ func (p *Pipeline) Finish(ctx context.Context, info results.RunInfo) (*results.S
 	p.wg.Wait()
 	close(p.out)
 	<-p.done
+	for _, sk := range p.sinks {
+		if d, ok := sk.(interface{ RecordsDone() }); ok {
+			d.RecordsDone()
+		}
+	}
 
 	if info.EndpointType == "" {
 		info.EndpointType = p.setup.EndpointType

@@ -596,3 +596,21 @@ func TestCancelledRunIsSummarized(t *testing.T) {
 		t.Errorf("request_count %v", got)
 	}
 }
+
+// doneSink notes how many rows it had when RecordsDone came, and how often.
+type doneSink struct {
+	rowSink
+	rowsAtDone, dones int
+}
+
+func (s *doneSink) RecordsDone() { s.rowsAtDone, s.dones = len(s.rows), s.dones+1 }
+
+// Finish tells a sink that its last record came, once, after every row and
+// before it returns the summary.
+func TestFinishTellsSinksTheRecordsAreDone(t *testing.T) {
+	s := &doneSink{}
+	run(t, benchCfg(t), Setup{Sinks: []RecordSink{s}}, results.RunInfo{}, scenario()...)
+	if s.dones != 1 || s.rowsAtDone != 5 || len(s.rows) != 5 {
+		t.Errorf("RecordsDone called %d times, with %d of %d rows in", s.dones, s.rowsAtDone, len(s.rows))
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/loadstar/loadstar/engine/config"
@@ -44,6 +45,10 @@ type artifacts struct {
 	spool      *spool
 	schema     results.RecordSchema
 	sinceFlush int
+	// drained is closed when the drain RecordsDone started has ended (nil
+	// when none started); stopDrain asks it to stop at a record's end.
+	drained   chan struct{}
+	stopDrain atomic.Bool
 }
 
 // recordStream is a record exporter and whether it has failed: a failed
@@ -208,10 +213,46 @@ func (a *artifacts) Flush() {
 	a.flush()
 }
 
+// RecordsDone starts writing the spooled records to their files as soon
+// as the step's last record is in (the metrics pipeline calls it before it
+// computes the step's results): the two are independent and both take a
+// while after a long run, so on a machine with a core to spare the files
+// are written while the statistics are computed. finish and abort wait for
+// it; an immediate exit stops it at a record's end first.
+func (a *artifacts) RecordsDone() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.spool == nil || a.exiting || a.drained != nil {
+		return
+	}
+	done := make(chan struct{})
+	a.drained = done
+	go func() {
+		defer close(done)
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if !a.exiting {
+			a.drain(drainMode{stop: &a.stopDrain})
+		}
+	}()
+}
+
+// waitDrain returns when the drain RecordsDone started (if any) has ended.
+func (a *artifacts) waitDrain() {
+	a.mu.Lock()
+	d := a.drained
+	a.mu.Unlock()
+	if d != nil {
+		<-d
+	}
+}
+
 // flushForExit writes what the record streams hold to their files before
 // the process exits at once (a second Ctrl-C); records that come later are
 // dropped, so that no half-written one follows.
 func (a *artifacts) flushForExit() {
+	a.stopDrain.Store(true)
+	a.waitDrain()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.drain(drainForExit)
@@ -239,10 +280,12 @@ const drainYield = 16
 // held up behind it. When the step will not finish (a failure, an
 // immediate exit) it writes only the readable streams: a Parquet file
 // without its footer is dropped anyway. Before an immediate exit it stops
-// at a record's end once limit has passed.
+// at a record's end once limit has passed; a drain that runs beside the
+// results' computation (RecordsDone) stops there once stop is set.
 type drainMode struct {
 	yield, readableOnly bool
 	limit               time.Duration
+	stop                *atomic.Bool
 }
 
 var (
@@ -280,6 +323,9 @@ func (a *artifacts) drain(mode drainMode) {
 			if mode.limit > 0 && time.Now().After(until) {
 				return false
 			}
+			if mode.stop != nil && mode.stop.Load() {
+				return false
+			}
 		}
 		return true
 	})
@@ -307,6 +353,7 @@ func (a *artifacts) fail(s *recordStream, err error) {
 // sum.Info.ArtifactDir. A stream that failed during the run is aborted
 // and reported; the other artifacts are still written. Errors are joined.
 func (a *artifacts) finish(ctx context.Context, sum *results.Summary) error {
+	a.waitDrain()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.closeSpool(drainAll)
@@ -348,6 +395,7 @@ func (a *artifacts) finish(ctx context.Context, sum *results.Summary) error {
 // abort closes the record streams of a step that ended without results.
 // What was spooled is written first: the JSONL keeps every record.
 func (a *artifacts) abort() {
+	a.waitDrain()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.closeSpool(drainForAbort)

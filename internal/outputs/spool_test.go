@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -340,7 +341,7 @@ func BenchmarkSpoolDrain(b *testing.B) {
 }
 
 // slowLines is a spoolable line stream whose records take 1 ms each.
-type slowLines struct{ n int }
+type slowLines struct{ n atomic.Int64 }
 
 func (*slowLines) Kind() string { return "slow" }
 func (*slowLines) Export(context.Context, *export.Target, *results.Summary) (string, error) {
@@ -349,7 +350,7 @@ func (*slowLines) Export(context.Context, *export.Target, *results.Summary) (str
 func (*slowLines) Begin(*export.Target, *results.RecordSchema) error { return nil }
 func (s *slowLines) WriteRecord(*results.RecordRow) error {
 	time.Sleep(time.Millisecond)
-	s.n++
+	s.n.Add(1)
 	return nil
 }
 func (*slowLines) Flush() error { return nil }
@@ -372,11 +373,71 @@ func TestExitDrainIsBounded(t *testing.T) {
 	if took := time.Since(start); took > ExitDrainLimit+time.Second {
 		t.Errorf("the exit flush took %v, over ExitDrainLimit %v", took, ExitDrainLimit)
 	}
-	if slow.n == 0 || slow.n >= n {
-		t.Errorf("%d of %d records written before the exit, want some but not all", slow.n, n)
+	if w := slow.n.Load(); w == 0 || w >= n {
+		t.Errorf("%d of %d records written before the exit, want some but not all", w, n)
 	}
 	if pq.n != 0 {
 		t.Errorf("%d records written to the Parquet file before an exit", pq.n)
+	}
+}
+
+// After the last record (RecordsDone) the spool is written while the
+// caller goes on (the results are computed meanwhile); finish waits for
+// it, and every stream gets every record once.
+func TestRecordsDoneWritesMeanwhile(t *testing.T) {
+	dir := t.TempDir()
+	slow, pq := &slowLines{}, &countingParquet{}
+	a := spooledArtifacts(t, dir, slow, pq)
+	row := &results.RecordRow{Rec: req(sec, ms, 2*ms, 2)}
+	const n = 300 // 0.3 s of writing at 1 ms a record
+	for range n {
+		a.WriteRecord(row)
+	}
+	start := time.Now()
+	a.RecordsDone()
+	a.RecordsDone() // a second call starts nothing more
+	if took := time.Since(start); took > 100*time.Millisecond {
+		t.Fatalf("RecordsDone took %v: it should only start the writing", took)
+	}
+	for deadline := time.Now().Add(10 * time.Second); slow.n.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no record written within 10 s of RecordsDone")
+		}
+	}
+	if err := a.finish(context.Background(), &results.Summary{}); err != nil {
+		t.Fatal(err)
+	}
+	if w := slow.n.Load(); w != n || pq.n != n {
+		t.Errorf("%d and %d records written, want %d to each stream", w, pq.n, n)
+	}
+}
+
+// An immediate exit during that writing stops it at a record's end and
+// stays within ExitDrainLimit.
+func TestExitStopsTheWritingAfterRecordsDone(t *testing.T) {
+	dir := t.TempDir()
+	slow := &slowLines{}
+	a := spooledArtifacts(t, dir, slow, &countingParquet{})
+	row := &results.RecordRow{Rec: req(sec, ms, 2*ms, 2)}
+	const n = 5000 // 5 s of writing at 1 ms a record
+	for range n {
+		a.WriteRecord(row)
+	}
+	a.RecordsDone()
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	a.flushForExit()
+	if took := time.Since(start); took > ExitDrainLimit+time.Second {
+		t.Errorf("the exit flush took %v, over ExitDrainLimit %v", took, ExitDrainLimit)
+	}
+	if w := slow.n.Load(); w == 0 || w >= n {
+		t.Errorf("%d of %d records written before the exit, want some but not all", w, n)
+	}
+	// Nothing goes on writing behind the exit.
+	w := slow.n.Load()
+	time.Sleep(20 * time.Millisecond)
+	if later := slow.n.Load(); later != w {
+		t.Errorf("%d records written after the exit flush returned", later-w)
 	}
 }
 

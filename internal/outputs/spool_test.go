@@ -360,14 +360,30 @@ func (*slowLines) Spoolable()   {}
 // ExitDrainLimit, to whole records, and only to streams readable at any
 // time: the Parquet file, which cannot be finished, is not written.
 func TestExitDrainIsBounded(t *testing.T) {
-	dir := t.TempDir()
+	a, slow, pq := slowSpool(t, 3000) // 3 s of writing at 1 ms a record
+	exitWithinLimit(t, a, slow, 3000)
+	if pq.n != 0 {
+		t.Errorf("%d records written to the Parquet file before an exit", pq.n)
+	}
+}
+
+// slowSpool is artifacts with n records spooled for a slowLines and a
+// countingParquet stream.
+func slowSpool(t *testing.T, n int) (*artifacts, *slowLines, *countingParquet) {
+	t.Helper()
 	slow, pq := &slowLines{}, &countingParquet{}
-	a := spooledArtifacts(t, dir, slow, pq)
+	a := spooledArtifacts(t, t.TempDir(), slow, pq)
 	row := &results.RecordRow{Rec: req(sec, ms, 2*ms, 2)}
-	const n = 3000 // 3 s of writing at 1 ms a record
 	for range n {
 		a.WriteRecord(row)
 	}
+	return a, slow, pq
+}
+
+// exitWithinLimit flushes a for an immediate exit and checks that it took
+// about ExitDrainLimit and wrote some but not all of the n records.
+func exitWithinLimit(t *testing.T, a *artifacts, slow *slowLines, n int64) {
+	t.Helper()
 	start := time.Now()
 	a.flushForExit()
 	if took := time.Since(start); took > ExitDrainLimit+time.Second {
@@ -376,23 +392,14 @@ func TestExitDrainIsBounded(t *testing.T) {
 	if w := slow.n.Load(); w == 0 || w >= n {
 		t.Errorf("%d of %d records written before the exit, want some but not all", w, n)
 	}
-	if pq.n != 0 {
-		t.Errorf("%d records written to the Parquet file before an exit", pq.n)
-	}
 }
 
 // After the last record (RecordsDone) the spool is written while the
 // caller goes on (the results are computed meanwhile); finish waits for
 // it, and every stream gets every record once.
 func TestRecordsDoneWritesMeanwhile(t *testing.T) {
-	dir := t.TempDir()
-	slow, pq := &slowLines{}, &countingParquet{}
-	a := spooledArtifacts(t, dir, slow, pq)
-	row := &results.RecordRow{Rec: req(sec, ms, 2*ms, 2)}
 	const n = 300 // 0.3 s of writing at 1 ms a record
-	for range n {
-		a.WriteRecord(row)
-	}
+	a, slow, pq := slowSpool(t, n)
 	start := time.Now()
 	a.RecordsDone()
 	a.RecordsDone() // a second call starts nothing more
@@ -415,24 +422,10 @@ func TestRecordsDoneWritesMeanwhile(t *testing.T) {
 // An immediate exit during that writing stops it at a record's end and
 // stays within ExitDrainLimit.
 func TestExitStopsTheWritingAfterRecordsDone(t *testing.T) {
-	dir := t.TempDir()
-	slow := &slowLines{}
-	a := spooledArtifacts(t, dir, slow, &countingParquet{})
-	row := &results.RecordRow{Rec: req(sec, ms, 2*ms, 2)}
-	const n = 5000 // 5 s of writing at 1 ms a record
-	for range n {
-		a.WriteRecord(row)
-	}
+	a, slow, _ := slowSpool(t, 5000) // 5 s of writing at 1 ms a record
 	a.RecordsDone()
 	time.Sleep(50 * time.Millisecond)
-	start := time.Now()
-	a.flushForExit()
-	if took := time.Since(start); took > ExitDrainLimit+time.Second {
-		t.Errorf("the exit flush took %v, over ExitDrainLimit %v", took, ExitDrainLimit)
-	}
-	if w := slow.n.Load(); w == 0 || w >= n {
-		t.Errorf("%d of %d records written before the exit, want some but not all", w, n)
-	}
+	exitWithinLimit(t, a, slow, 5000)
 	// Nothing goes on writing behind the exit.
 	w := slow.n.Load()
 	time.Sleep(20 * time.Millisecond)

@@ -218,11 +218,12 @@ measure() {
     awk -v w="$w" -v l="$rps" 'BEGIN {print l / w}' >>"$tmp/$c.ratio"
     awk -v c="$phase" -v n="$n" 'BEGIN {print c / n * 1e6}' >>"$tmp/$c.cp"
     awk -v c="$cpu" -v f="${fixed_cpu[$c]:-0}" -v n="$n" 'BEGIN {print (c - f) / n * 1e6}' >>"$tmp/$c.cf"
+    awk -v c="$(tail -1 "$tmp/$c.cp")" -v w="$wcpu" 'BEGIN {print (w > 0 ? c / w : 0)}' >>"$tmp/$c.cpuratio"
     if awk -v a="$wst" -v b="$st" -v q="$QUIET_STEAL" 'BEGIN {exit !(a < q && b < q)}'; then
       tail -1 "$tmp/$c.ratio" >>"$tmp/$c.qratio"; tail -1 "$tmp/$c.cp" >>"$tmp/$c.qcp"
     fi
-    line+=$(printf "; %s %.0f req/s (%.3f), CPU %.2f us/request phase, %.2f process, steal %s %%" "$c" "$rps" "$(tail -1 "$tmp/$c.ratio")" \
-      "$(tail -1 "$tmp/$c.cp")" "$(tail -1 "$tmp/$c.cf")" "$st")
+    line+=$(printf "; %s %.0f req/s (%.3f), CPU %.2f us/request phase (%.2fx wrk), %.2f process, steal %s %%" "$c" "$rps" "$(tail -1 "$tmp/$c.ratio")" \
+      "$(tail -1 "$tmp/$c.cp")" "$(tail -1 "$tmp/$c.cpuratio")" "$(tail -1 "$tmp/$c.cf")" "$st")
   done
   echo "$line"
   echo "$w" >>"$tmp/wrk.rps"
@@ -233,16 +234,16 @@ if section throughput; then
     start_mock "$mode"
     for kind in $KINDS; do
       write_wrk_script "$kind"
-      rm -f "$tmp"/*.rps "$tmp"/*.ratio "$tmp"/*.cp "$tmp"/*.cf "$tmp"/wrk.cpu "$tmp"/*.qratio "$tmp"/*.qcp
+      rm -f "$tmp"/*.rps "$tmp"/*.ratio "$tmp"/*.cp "$tmp"/*.cf "$tmp"/*.cpuratio "$tmp"/wrk.cpu "$tmp"/*.qratio "$tmp"/*.qcp
       echo "== $kind, $mode (mock $( [ "$mode" = pinned ] && echo "on CPU $SERVER_CPU, clients on CPU $CLIENT_CPU" || echo "and clients unpinned")), c=$CONNS, ${DURATION}s x $RUNS; load $(loadavg)"
       for i in $(seq "$RUNS"); do measure "$kind" "$mode" "$i"; done
       target=0.85; cpu_target=15
       [ "$kind" = stream ] && { target=0.7; cpu_target=30; }
       for c in "${clients[@]}"; do
         awk -v w="$(median <"$tmp/wrk.rps")" -v l="$(median <"$tmp/$c.rps")" -v r="$(median <"$tmp/$c.ratio")" -v t="$target" \
-          -v cp="$(median <"$tmp/$c.cp")" -v wc="$(median <"$tmp/wrk.cpu")" -v cf="$(median <"$tmp/$c.cf")" -v ct="$cpu_target" -v k="$kind" -v m="$mode" -v c="$c" -v ld="$(loadavg)" 'BEGIN {
-          printf "%s %s %s median: wrk %.0f req/s, %.0f req/s, paired ratio %.3f (target >= %s) %s; client CPU %.2f us/request phase, %.2f process (target <= %s) %s; wrk itself %.2f us/request; load %s\n",
-            c, k, m, w, l, r, t, (r >= t ? "PASS" : "MISS"), cp, cf, ct, (cf <= ct ? "PASS" : "MISS"), wc, ld
+          -v cp="$(median <"$tmp/$c.cp")" -v wc="$(median <"$tmp/wrk.cpu")" -v cf="$(median <"$tmp/$c.cf")" -v cr="$(median <"$tmp/$c.cpuratio")" -v ct="$cpu_target" -v k="$kind" -v m="$mode" -v c="$c" -v ld="$(loadavg)" 'BEGIN {
+          printf "%s %s %s median: wrk %.0f req/s, %.0f req/s, paired ratio %.3f (target >= %s) %s; client CPU %.2f us/request phase, %.2f process (target <= %s) %s; wrk itself %.2f us/request, client phase CPU %.2fx wrk CPU (paired); load %s\n",
+            c, k, m, w, l, r, t, (r >= t ? "PASS" : "MISS"), cp, cf, ct, (cf <= ct ? "PASS" : "MISS"), wc, cr, ld
         }'
         q=0; [ -s "$tmp/$c.qratio" ] && q=$(wc -l <"$tmp/$c.qratio")
         if [ "$q" -gt 0 ]; then

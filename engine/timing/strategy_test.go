@@ -832,10 +832,14 @@ func TestRequestRateReusesSessionGoroutines(t *testing.T) {
 		t.Fatalf("issued %d, want 50", rep.Issued)
 	}
 	// Without reuse it would be 50; a few more than one because a session
-	// can still be on its way out when the next is due (the race detector
-	// slows that way down).
-	if len(ids) > 12 {
-		t.Errorf("50 sessions 1 ms apart, each over at once, ran on %d goroutines; want them reused", len(ids))
+	// can still be on its way out when the next is due. The race detector
+	// slows that way down past 1 ms (6–8 goroutines seen).
+	most := 5
+	if raceEnabled {
+		most = 12
+	}
+	if len(ids) > most {
+		t.Errorf("50 sessions 1 ms apart, each over at once, ran on %d goroutines; want them reused (at most %d)", len(ids), most)
 	}
 }
 

@@ -45,9 +45,8 @@ type artifacts struct {
 	spool      *spool
 	schema     results.RecordSchema
 	sinceFlush int
-	// drained is closed when the drain RecordsDone started has ended (nil
-	// when none started); stopDrain asks it to stop at a record's end.
-	drained   chan struct{}
+	// stopDrain asks the drain RecordsDone started to stop at a record's
+	// end (an immediate exit).
 	stopDrain atomic.Bool
 }
 
@@ -217,18 +216,12 @@ func (a *artifacts) Flush() {
 // as the step's last record is in (the metrics pipeline calls it before it
 // computes the step's results): the two are independent and both take a
 // while after a long run, so on a machine with a core to spare the files
-// are written while the statistics are computed. finish and abort wait for
-// it; an immediate exit stops it at a record's end first.
+// are written while the statistics are computed. The writing holds mu:
+// finish and abort wait for it (or, if they come first, write the records
+// themselves and leave it nothing); an immediate exit stops it at a
+// record's end first.
 func (a *artifacts) RecordsDone() {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.spool == nil || a.exiting || a.drained != nil {
-		return
-	}
-	done := make(chan struct{})
-	a.drained = done
 	go func() {
-		defer close(done)
 		a.mu.Lock()
 		defer a.mu.Unlock()
 		if !a.exiting {
@@ -237,22 +230,11 @@ func (a *artifacts) RecordsDone() {
 	}()
 }
 
-// waitDrain returns when the drain RecordsDone started (if any) has ended.
-func (a *artifacts) waitDrain() {
-	a.mu.Lock()
-	d := a.drained
-	a.mu.Unlock()
-	if d != nil {
-		<-d
-	}
-}
-
 // flushForExit writes what the record streams hold to their files before
 // the process exits at once (a second Ctrl-C); records that come later are
 // dropped, so that no half-written one follows.
 func (a *artifacts) flushForExit() {
 	a.stopDrain.Store(true)
-	a.waitDrain()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.drain(drainForExit)
@@ -353,7 +335,6 @@ func (a *artifacts) fail(s *recordStream, err error) {
 // sum.Info.ArtifactDir. A stream that failed during the run is aborted
 // and reported; the other artifacts are still written. Errors are joined.
 func (a *artifacts) finish(ctx context.Context, sum *results.Summary) error {
-	a.waitDrain()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.closeSpool(drainAll)
@@ -395,7 +376,6 @@ func (a *artifacts) finish(ctx context.Context, sum *results.Summary) error {
 // abort closes the record streams of a step that ended without results.
 // What was spooled is written first: the JSONL keeps every record.
 func (a *artifacts) abort() {
-	a.waitDrain()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.closeSpool(drainForAbort)

@@ -402,7 +402,7 @@ func TestRecordsDoneWritesMeanwhile(t *testing.T) {
 	a, slow, pq := slowSpool(t, n)
 	start := time.Now()
 	a.RecordsDone()
-	a.RecordsDone() // a second call starts nothing more
+	a.RecordsDone() // a second call finds nothing left to write
 	if took := time.Since(start); took > 100*time.Millisecond {
 		t.Fatalf("RecordsDone took %v: it should only start the writing", took)
 	}

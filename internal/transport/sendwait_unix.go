@@ -3,7 +3,6 @@
 package transport
 
 import (
-	"errors"
 	"net"
 	"os"
 	"syscall"
@@ -73,28 +72,21 @@ func (s *sendWait) step(fd uintptr) bool {
 		return true
 	}
 	s.tried = true
-	for s.n < len(s.buf) {
+	for s.n < len(s.buf) && s.err == nil {
 		n, err := syscall.Write(int(fd), s.buf[s.n:])
-		if n > 0 {
-			s.n += n
-		}
-		switch {
-		case err == nil:
-		case errors.Is(err, syscall.EINTR):
-		case errors.Is(err, syscall.EAGAIN):
+		s.n += max(n, 0)
+		switch err {
+		case nil, syscall.EINTR:
+		case syscall.EAGAIN:
 			// The socket's buffer is full: the connection's own Write
 			// waits for room (its lock is not the one held here).
 			m, werr := s.nc.Write(s.buf[s.n:])
 			s.n += m
 			s.err = werr
-			s.ns = s.now()
-			return werr != nil || !s.wait
 		default:
 			s.err = &net.OpError{Op: "write", Net: s.nc.LocalAddr().Network(), Source: s.nc.LocalAddr(), Addr: s.nc.RemoteAddr(), Err: os.NewSyscallError("write", err)}
-			s.ns = s.now()
-			return true
 		}
 	}
 	s.ns = s.now()
-	return !s.wait
+	return s.err != nil || !s.wait
 }

@@ -417,28 +417,6 @@ func TestStaleIdleConnectionDetected(t *testing.T) {
 }
 
 func TestAlive(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 2)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepted <- c
-		}
-	}()
-	dial := func() (net.Conn, net.Conn) {
-		c, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c, <-accepted
-	}
 	eventually := func(what string, f func() bool) {
 		t.Helper()
 		for deadline := time.Now().Add(2 * time.Second); !f(); time.Sleep(time.Millisecond) {
@@ -448,17 +426,14 @@ func TestAlive(t *testing.T) {
 		}
 	}
 
-	c, s := dial()
-	defer c.Close()
+	c, s := dialPair(t)
 	if !alive(c) {
 		t.Fatal("an open idle connection reported dead")
 	}
 	_ = s.Close()
 	eventually("a connection closed by the server reported alive", func() bool { return !alive(c) })
 
-	c2, s2 := dial()
-	defer c2.Close()
-	defer s2.Close()
+	c2, s2 := dialPair(t)
 	_, _ = s2.Write([]byte("HTTP/1.1 200 OK\r\n"))
 	eventually("a connection with unsolicited bytes reported alive", func() bool { return !alive(c2) })
 }

@@ -818,7 +818,7 @@ func goroutineID() string {
 // would grow again through the sender).
 func TestRequestRateReusesSessionGoroutines(t *testing.T) {
 	env, rec := newEnv(convs(10, 1, 0), config.Stop{Requests: 50})
-	env.Clock = NewClock() // real gaps of 1 ms, in which each session ends
+	env.Clock = NewClock() // real gaps of 5 ms, in which each session ends
 	var mu sync.Mutex
 	ids := map[string]bool{}
 	rec.service = func(*Credit) int64 {
@@ -827,19 +827,16 @@ func TestRequestRateReusesSessionGoroutines(t *testing.T) {
 		mu.Unlock()
 		return env.Clock.Now()
 	}
-	r, _ := NewRequestRate(1000, Constant{}, 0, nil, nil, true)
+	r, _ := NewRequestRate(200, Constant{}, 0, nil, nil, true)
 	if rep := run(t, r, env); rep.Issued != 50 {
 		t.Fatalf("issued %d, want 50", rep.Issued)
 	}
-	// Without reuse it would be 50; a few more than one because a session
-	// can still be on its way out when the next is due. The race detector
-	// slows that way down past 1 ms (6–8 goroutines seen).
-	most := 5
-	if raceEnabled {
-		most = 12
-	}
-	if len(ids) > most {
-		t.Errorf("50 sessions 1 ms apart, each over at once, ran on %d goroutines; want them reused (at most %d)", len(ids), most)
+	// Without reuse it would be 50; a few more than one because slots an
+	// issuer held up (a busy machine, the race detector) come due together
+	// and run at once. At 1 ms gaps that took 6–8 goroutines now and then;
+	// 5 ms leaves the bound room.
+	if len(ids) > 5 {
+		t.Errorf("50 sessions 5 ms apart, each over at once, ran on %d goroutines; want them reused", len(ids))
 	}
 }
 

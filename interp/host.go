@@ -14,7 +14,6 @@ package interp
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -115,12 +114,7 @@ func (h *Host) NewThread(ctx context.Context, name string) (*starlark.Thread, fu
 		Load:  h.load,
 		Print: h.print,
 	}
-	thread.SetMaxExecutionSteps(h.opts.MaxSteps)
-	thread.OnMaxSteps = func(t *starlark.Thread) {
-		t.Cancel(fmt.Sprintf("exceeded the limit of %d execution steps", h.opts.MaxSteps))
-	}
-	mem := &memoryWatch{budget: h.opts.MaxMemory, thread: thread, abort: h.opts.AbortScript}
-	mem.baseline.Store(heapBytes())
+	mem := newMemoryWatch(h.opts.MaxMemory, thread, h.opts.MaxSteps, h.opts.AbortScript)
 	ctx = context.WithValue(ctx, memoryWatchKey{}, mem)
 	thread.SetLocal(threadLocalHost, h)
 	thread.SetLocal(threadLocalContext, ctx)

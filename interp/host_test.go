@@ -17,7 +17,7 @@ import (
 )
 
 // writeFiles creates files (name → content) under a temp dir and returns it.
-func writeFiles(t *testing.T, files map[string]string) string {
+func writeFiles(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, content := range files {

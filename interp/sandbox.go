@@ -3,10 +3,12 @@ package interp
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
@@ -32,6 +34,15 @@ const MaxNesting = 10_000
 // memorySampleInterval is how often the heap is sampled while a script runs.
 const memorySampleInterval = 5 * time.Millisecond
 
+// memoryCheckSteps is how many execution steps pass between the script
+// thread's own looks at whether the collector has run (a weak pointer's
+// load, a few nanoseconds), and heapCheckSteps how many between its reads
+// of the heap (a quarter of a microsecond) when it has not.
+const (
+	memoryCheckSteps = 8
+	heapCheckSteps   = 1024
+)
+
 // bytesPerElement is the heap one element of a list or tuple takes at
 // least (a starlark.Value interface), for checks before allocating.
 const bytesPerElement = 16
@@ -47,6 +58,56 @@ type memoryWatch struct {
 }
 
 type memoryWatchKey struct{}
+
+// gcSentinel is held only weakly: its pointer turns nil when a collection
+// has run. (A pointer field keeps it out of the tiny allocator, whose
+// blocks outlive their objects.)
+type gcSentinel struct{ _ *gcSentinel }
+
+// newMemoryWatch counts the budget of thread from the heap as it is now and
+// makes the thread check it itself (limitSteps); watch must run beside it.
+func newMemoryWatch(budget uint64, thread *starlark.Thread, maxSteps uint64, abort func(error)) *memoryWatch {
+	w := &memoryWatch{budget: budget, thread: thread, abort: abort}
+	w.baseline.Store(settledHeap())
+	w.limitSteps(maxSteps)
+	return w
+}
+
+// limitSteps bounds the thread's execution steps at maxSteps and has it
+// read the heap itself after every collection and every heapCheckSteps
+// steps. The watch alone is not enough: a script doubling a string or a
+// list spends its time in copies that cannot be preempted, a collection's
+// stop-the-world waits for each copy to end, and when the world restarts
+// the script's next step comes before the watch is scheduled again; under
+// load it doubled on to 12 GiB against a 64 MiB budget. Such growth is
+// what makes the collector run, so the first steps after a collection see
+// it; the watch remains for growth while no step runs (a builtin call).
+func (w *memoryWatch) limitSteps(maxSteps uint64) {
+	sentinel := weak.Make(new(gcSentinel))
+	nextRead := uint64(heapCheckSteps)
+	w.thread.SetMaxExecutionSteps(min(maxSteps, memoryCheckSteps))
+	w.thread.OnMaxSteps = func(t *starlark.Thread) {
+		if t.Steps >= maxSteps {
+			t.Cancel(fmt.Sprintf("exceeded the limit of %d execution steps", maxSteps))
+			return
+		}
+		if collected := sentinel.Value() == nil; collected || t.Steps >= nextRead {
+			if collected {
+				sentinel = weak.Make(new(gcSentinel))
+			}
+			nextRead = t.Steps + heapCheckSteps
+			if w.paused.Load() == 0 && !w.within(heapBytes(), w.budget) {
+				t.Cancel(w.overBudget())
+				return
+			}
+		}
+		t.SetMaxExecutionSteps(min(maxSteps, t.Steps+memoryCheckSteps))
+	}
+}
+
+func (w *memoryWatch) overBudget() string {
+	return fmt.Sprintf("the script's memory passed its budget of %s (--max-script-memory; docs/reliability.md)", formatBytes(w.budget))
+}
 
 // PauseMemoryBudget stops counting the script memory budget of the thread
 // whose context is ctx until the returned function is called: a run()
@@ -64,11 +125,24 @@ func PauseMemoryBudget(ctx context.Context) func() {
 	return func() {
 		w.mu.Lock()
 		defer w.mu.Unlock()
-		if h := heapBytes(); h > w.baseline.Load() {
+		if h := settledHeap(); h > w.baseline.Load() {
 			w.baseline.Store(h)
 		}
 		w.paused.Add(-1)
 	}
+}
+
+// settledHeap is the heap a budget is counted from: its objects after a
+// collection. Garbage in the baseline (values of the script before, or of
+// the run() that just ended, not yet collected) would widen the budget by
+// as much once the collector frees it: with a 64 MiB budget a script
+// doubling a string was seen to grow 847 MiB. The collection cannot be
+// left to the watch when it finds the budget passed: a collection needs
+// the script's goroutine at a safe point, which a copy of a large string
+// is not, so it would let the script double on for seconds.
+func settledHeap() uint64 {
+	runtime.GC()
+	return heapBytes()
 }
 
 // watch samples the heap until done is closed.
@@ -85,13 +159,13 @@ func (w *memoryWatch) watch(done <-chan struct{}) {
 		if w.paused.Load() > 0 {
 			continue
 		}
-		h, base := heapBytes(), w.baseline.Load()
+		h := heapBytes()
 		switch {
-		case h <= base || h-base <= w.budget:
+		case w.within(h, w.budget):
 		case !cancelled:
 			cancelled = true
-			w.thread.Cancel(fmt.Sprintf("the script's memory passed its budget of %s (--max-script-memory; docs/reliability.md)", formatBytes(w.budget)))
-		case h-base > 2*w.budget && w.abort != nil:
+			w.thread.Cancel(w.overBudget())
+		case !w.within(h, 2*w.budget) && w.abort != nil:
 			// The thread is inside one builtin call that does not check
 			// cancellation (l.extend(range(1 << 40))): exit before the
 			// kernel kills the process.
@@ -101,18 +175,20 @@ func (w *memoryWatch) watch(done <-chan struct{}) {
 	}
 }
 
-var heapSample = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-var heapSampleMu sync.Mutex
+// within reports whether a heap of h bytes is within limit of the baseline.
+func (w *memoryWatch) within(h, limit uint64) bool {
+	base := w.baseline.Load()
+	return h <= base || h-base <= limit
+}
 
 // heapBytes is the memory of the heap's objects, live or not yet swept.
 func heapBytes() uint64 {
-	heapSampleMu.Lock()
-	defer heapSampleMu.Unlock()
-	metrics.Read(heapSample)
-	if heapSample[0].Value.Kind() != metrics.KindUint64 {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindUint64 {
 		return 0
 	}
-	return heapSample[0].Value.Uint64()
+	return sample[0].Value.Uint64()
 }
 
 func formatBytes(n uint64) string {

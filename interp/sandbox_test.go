@@ -3,6 +3,8 @@ package interp
 import (
 	"context"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -22,6 +24,7 @@ func runSandboxed(t *testing.T, src string) (uint64, error) {
 	t.Helper()
 	dir := writeFiles(t, map[string]string{"s.star": src})
 	h := New(Options{MaxMemory: sandboxBudget, Predeclared: starlark.StringDict{"json": json.Module}})
+	runtime.GC() // the garbage of the cases before is not this one's
 	base := heapBytes()
 	var peak atomic.Uint64
 	stop := make(chan struct{})
@@ -74,6 +77,56 @@ func TestSandboxStopsMemoryGrowth(t *testing.T) {
 	}
 }
 
+// sandboxSink keeps the compiler from leaving out an allocation whose
+// garbage a test needs.
+var sandboxSink []byte
+
+// The budget counts from the live heap: garbage left by what ran before
+// the script (or by the run() it waited for) is not in the baseline, where
+// it would widen the budget by its size once collected. With collections
+// off, the garbage stays in the heap's objects until a collection is made.
+func TestBudgetCountsFromTheLiveHeap(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	const garbage = 256 << 20
+	runtime.GC()
+	live := heapBytes()
+	sandboxSink = make([]byte, garbage)
+	sandboxSink = nil
+	h := New(Options{MaxMemory: sandboxBudget})
+	th, stop := h.NewThread(context.Background(), "t")
+	defer stop()
+	w := ContextOf(th).Value(memoryWatchKey{}).(*memoryWatch)
+	if b := w.baseline.Load(); b > live+garbage/4 {
+		t.Fatalf("baseline %d MiB over a live heap of %d MiB: the garbage was counted", b>>20, live>>20)
+	}
+	resume := PauseMemoryBudget(ContextOf(th))
+	sandboxSink = make([]byte, garbage) // the run's garbage
+	sandboxSink = nil
+	resume()
+	if b := w.baseline.Load(); b > live+garbage/4 {
+		t.Fatalf("after a run() the baseline is %d MiB over a live heap of %d MiB: its garbage was counted", b>>20, live>>20)
+	}
+}
+
+// The thread checks the budget itself, with no watch beside it: after the
+// collections a doubling causes, within a few steps. (Unchecked, the
+// doublings end at 1 GiB and the script without an error.)
+func TestScriptThreadChecksItsOwnMemory(t *testing.T) {
+	for name, src := range map[string]string{
+		"string": "def f():\n    s = \"x\"\n    for i in range(30):\n        s = s + s\nf()\n",
+		"list":   "def f():\n    l = [1]\n    for i in range(26):\n        l = l + l\nf()\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			th := &starlark.Thread{Name: name}
+			newMemoryWatch(sandboxBudget, th, DefaultMaxSteps, nil) // and no watch()
+			_, err := starlark.ExecFileOptions(FileOptions, th, "s.star", src, nil)
+			if err == nil || !strings.Contains(err.Error(), "memory passed its budget of 64 MiB") {
+				t.Fatalf("err = %v; want the budget's cancellation", err)
+			}
+		})
+	}
+}
+
 // Within the limits scripts run as before: nesting to the limit, lists
 // below the element bound, a pause for the engine's work.
 func TestSandboxAllowsOrdinaryWork(t *testing.T) {
@@ -111,4 +164,18 @@ func TestPauseMemoryBudget(t *testing.T) {
 		t.Fatalf("the engine's memory was counted against the script: %v", err)
 	}
 	_ = kept[len(kept)-1]
+}
+
+// BenchmarkScriptSteps is the cost of a step of script code with the
+// sandbox's checks (the thread's own look every memoryCheckSteps steps):
+// ns/op divided by the steps metric.
+func BenchmarkScriptSteps(b *testing.B) {
+	dir := writeFiles(b, map[string]string{"s.star": "def f():\n    x = 0\n    for i in range(1000000):\n        x = x + i\n    return x\nf()\n"})
+	h := New(Options{})
+	for b.Loop() {
+		if _, err := h.ExecFile(context.Background(), filepath.Join(dir, "s.star")); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/10e6, "ns/step")
 }

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -65,6 +66,24 @@ type proc struct {
 	exited chan struct{}
 	err    error
 	sigAt  time.Time
+}
+
+// lockedBuffer is a bytes.Buffer safe for the signal goroutine's writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // startLoadstar starts loadstar with args in dir.
@@ -125,6 +144,9 @@ func (p *proc) waitUntil(cond func() bool, what string) {
 // signal sends sig; the first signal starts the stop clock.
 func (p *proc) signal(sig syscall.Signal) {
 	p.t.Helper()
+	if runtime.GOOS == "windows" {
+		p.t.Skip("the signal suite sends POSIX signals")
+	}
 	if p.sigAt.IsZero() {
 		p.sigAt = time.Now()
 	}
@@ -329,7 +351,7 @@ srv = mock.server(ttft = "1ms", itl = "1ms")
 run(endpoint = endpoint.chat(url = srv.url, model = "mock"), requests = 5, artifact_dir = "first", ui = "none")
 run(endpoint = endpoint.chat(url = srv.url, model = "mock"), dataset = dataset.file("hung.jsonl", type = "single_turn"), requests = 5, artifact_dir = "second", ui = "none")
 `)
-	if err := syscall.Mkfifo(filepath.Join(dir, "hung.jsonl"), 0o600); err != nil {
+	if err := mkfifo(filepath.Join(dir, "hung.jsonl")); err != nil {
 		t.Skipf("no named pipes here: %v", err)
 	}
 	p := startLoadstar(t, dir, "run", "s.star")

@@ -1,35 +1,17 @@
+//go:build unix
+
 package main
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/loadstar/loadstar/engine/errext"
 )
-
-// lockedBuffer is a bytes.Buffer safe for the signal goroutine's writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // signalWait bounds the wait for a signal's effect on a loaded machine.
 const signalWait = 10 * time.Second

@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/loadstar/loadstar/engine/results"
@@ -60,14 +59,6 @@ func readRuntime() (gc, sched *metrics.Float64Histogram, c runtimeCPU) {
 		}
 	}
 	return gc, sched, c
-}
-
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // stop returns what the client measured about itself since the monitor

@@ -12,7 +12,7 @@ build:
 test:
     go test ./...
 
-# Static gates: gofmt, go vet (linux, windows), staticcheck (pinned), go mod tidy, fixture checksums.
+# Static gates: gofmt, go vet, a Windows build, staticcheck (pinned), go mod tidy, fixture checksums.
 lint:
     bash .ci/lint
 

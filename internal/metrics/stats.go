@@ -43,12 +43,15 @@ func percentile(sorted []float64, q float64) float64 {
 // ExactStats computes AIPerf's statistics of vals (base units), scaled by
 // scale into display units. It sorts vals in place. Std is the population
 // standard deviation (numpy's default, ddof=0).
-func ExactStats(vals []float64, scale float64) results.Stats {
+func ExactStats(vals []float64, scale float64) results.Stats { return exactStatsWith(vals, scale, nil) }
+
+// exactStatsWith is ExactStats sorting with sortFloatsWith's scratch.
+func exactStatsWith(vals []float64, scale float64, scratch *[]uint64) results.Stats {
 	n := len(vals)
 	if n == 0 {
 		return results.Stats{}
 	}
-	sortFloats(vals)
+	sortFloatsWith(vals, scratch)
 	// Sum in ascending order with Kahan compensation: close to numpy's
 	// pairwise sum without its block structure.
 	var sum, c float64

@@ -76,6 +76,28 @@ func BenchmarkSortFloats(b *testing.B) {
 // sortByKey leaves the same keys in ascending order, each element whole:
 // for keys that differ in any byte, share high bytes, repeat, or are all
 // one, at lengths around the insertion-sort cut.
+// One scratch buffer serves sorts of any lengths, longer and shorter than
+// the last, and keeps the largest.
+func TestSortFloatsWithSharedScratch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var scratch []uint64
+	for _, n := range []int{radixMin, 3 * radixMin, radixMin + 1, 10, 2 * radixMin} {
+		vals := make([]float64, n)
+		for i := range vals {
+			vals[i] = rng.NormFloat64() * 1e6
+		}
+		want := slices.Clone(vals)
+		slices.Sort(want)
+		sortFloatsWith(vals, &scratch)
+		if !slices.Equal(vals, want) {
+			t.Fatalf("n=%d: sorted with a shared scratch differs from slices.Sort", n)
+		}
+	}
+	if cap(scratch) < 3*radixMin {
+		t.Errorf("scratch cap %d: the largest buffer was not kept", cap(scratch))
+	}
+}
+
 func TestSortByKeySorts(t *testing.T) {
 	type item struct {
 		k  uint64

@@ -15,9 +15,10 @@ import (
 )
 
 // The sandbox's limits (docs/reliability.md, "Scripts"). go.starlark.net
-// has no allocation accounting, so memory is watched from outside: the
-// heap is sampled while script code runs, and a script whose growth passes
-// the budget is cancelled (a script error with file:line). Operations that
+// has no allocation accounting, so the heap is read instead — by the
+// script's own thread between steps (limitSteps) and by a watch goroutine
+// (watch) — and a script whose growth since a collection at its start
+// passes the budget is cancelled (a script error with file:line). Operations that
 // would allocate their whole result at once — list(range(1 << 40)) — or
 // recurse once per nesting level — json.decode, str() — are checked
 // before they start, since a Go out-of-memory or stack overflow cannot be

@@ -139,11 +139,21 @@ func TestSortByKeySorts(t *testing.T) {
 			}
 		}
 	}
-	// Event keys order as their signed times do.
-	ev := []event{{t: 5}, {t: -3}, {t: 0}, {t: math.MinInt64}, {t: math.MaxInt64}, {t: -1}}
-	sortByKey(ev, func(e *event) uint64 { return uint64(e.t) ^ 1<<63 })
-	if !slices.IsSortedFunc(ev, func(a, b event) int { return cmp.Compare(a.t, b.t) }) {
+	// Packed events order as their times do, and give back time and curve.
+	ev := []event{mkEvent(5, curveDecTP, 1), mkEvent(0, curvePreTP, 2), mkEvent(1<<61-1, curveConc, 3),
+		mkEvent(5, curveConc, 4), mkEvent(1<<40, numCurves-1, 5)}
+	sortByKey(ev, func(e *event) uint64 { return e.tk })
+	if !slices.IsSortedFunc(ev, func(a, b event) int { return cmp.Compare(a.t(), b.t()) }) {
 		t.Errorf("events %v", ev)
+	}
+	want := []struct {
+		t int64
+		k curve
+	}{{0, curvePreTP}, {5, curveConc}, {5, curveDecTP}, {1 << 40, numCurves - 1}, {1<<61 - 1, curveConc}}
+	for i, w := range want {
+		if ev[i].t() != w.t || ev[i].k() != w.k {
+			t.Errorf("event %d: t %d curve %d, want %d and %d", i, ev[i].t(), ev[i].k(), w.t, w.k)
+		}
 	}
 }
 
@@ -153,18 +163,18 @@ func BenchmarkSortSweepEvents(b *testing.B) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	ev := make([]event, 0, 1_200_000)
 	for range 200_000 {
-		s := int64(1e18) + rng.Int64N(5e9)
+		s := rng.Int64N(5e9)
 		g, e := s+rng.Int64N(5e6), s+5e6+rng.Int64N(5e6)
-		ev = append(ev, event{s, curveConc, 1}, event{e, curveConc, -1}, event{s, curvePreConc, 1},
-			event{g, curvePreConc, -1}, event{g, curveDecConc, 1}, event{e, curveDecConc, -1})
+		ev = append(ev, mkEvent(s, curveConc, 1), mkEvent(e, curveConc, -1), mkEvent(s, curvePreConc, 1),
+			mkEvent(g, curvePreConc, -1), mkEvent(g, curveDecConc, 1), mkEvent(e, curveDecConc, -1))
 	}
 	buf := make([]event, len(ev))
 	for _, c := range []struct {
 		name string
 		sort func([]event)
 	}{
-		{"radix", func(s []event) { sortByKey(s, func(e *event) uint64 { return uint64(e.t) ^ 1<<63 }) }},
-		{"slices", func(s []event) { slices.SortFunc(s, func(a, b event) int { return cmp.Compare(a.t, b.t) }) }},
+		{"radix", func(s []event) { sortByKey(s, func(e *event) uint64 { return e.tk }) }},
+		{"slices", func(s []event) { slices.SortFunc(s, func(a, b event) int { return cmp.Compare(a.tk, b.tk) }) }},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {

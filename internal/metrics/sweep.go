@@ -95,12 +95,29 @@ func sweepDefs() []Def {
 	return out
 }
 
-// event changes curve k by delta at time t (wall ns).
+// event changes curve k by delta at time t. Both are packed in tk: t in
+// ns after the sweep's origin (its earliest start) shifted left by
+// curveBits, k below it. An event takes 16 bytes instead of 24 (a million
+// streamed requests make ten million of them) and sorts by its time as a
+// plain integer.
 type event struct {
-	t     int64
-	k     curve
+	tk    uint64
 	delta float64
 }
+
+// curveBits holds a curve; the array's length is negative, and the build
+// fails, if numCurves outgrows it.
+const curveBits = 3
+
+var _ [1<<curveBits - numCurves]struct{}
+
+// mkEvent is an event at t ns after the origin (t >= 0).
+func mkEvent(t int64, k curve, delta float64) event {
+	return event{tk: uint64(t)<<curveBits | uint64(k), delta: delta}
+}
+
+func (e *event) t() int64 { return int64(e.tk >> curveBits) }
+func (e *event) k() curve { return curve(e.tk & (1<<curveBits - 1)) }
 
 // sweeps computes the effective and active metrics from the stored rows.
 func (m *MetricResults) sweeps() []results.Metric {
@@ -108,7 +125,7 @@ func (m *MetricResults) sweeps() []results.Metric {
 	if len(ev) < 2 {
 		return nil
 	}
-	sortByKey(ev, func(e *event) uint64 { return uint64(e.t) ^ 1<<63 })
+	sortByKey(ev, func(e *event) uint64 { return e.tk })
 	// One metric at a time: a run of a million requests has millions of
 	// segments per metric, and holding every metric's at once took a
 	// gigabyte at the end of such a run. The buffer is made once, at the
@@ -140,7 +157,7 @@ func (m *MetricResults) sweeps() []results.Metric {
 func distinctTimes(ev []event) int {
 	n := 0
 	for i := range ev {
-		if i == 0 || ev[i].t != ev[i-1].t {
+		if i == 0 || ev[i].t() != ev[i-1].t() {
 			n++
 		}
 	}
@@ -152,9 +169,9 @@ func distinctTimes(ev []event) int {
 func sweepSegments(ev []event, sm *sweepMetric, segs []segment) []segment {
 	var c [numCurves]float64
 	for i := 0; i < len(ev); {
-		t := ev[i].t
-		for ; i < len(ev) && ev[i].t == t; i++ {
-			c[ev[i].k] += ev[i].delta
+		t := ev[i].t()
+		for ; i < len(ev) && ev[i].t() == t; i++ {
+			c[ev[i].k()] += ev[i].delta
 		}
 		if i == len(ev) {
 			break
@@ -162,7 +179,7 @@ func sweepSegments(ev []event, sm *sweepMetric, segs []segment) []segment {
 		if sm.masked && !(c[sm.active] > 0.5) {
 			continue
 		}
-		segs = append(segs, segment{v: sm.value(&c), d: float64(ev[i].t - t)})
+		segs = append(segs, segment{v: sm.value(&c), d: float64(ev[i].t() - t)})
 	}
 	return segs
 }
@@ -172,40 +189,49 @@ func (m *MetricResults) sweepEvents() []event {
 	// Exactly the most there can be: a slice that grew by appends would
 	// copy itself several times and hold two copies at its largest.
 	ev := make([]event, 0, 2*m.rows.n+8*m.rows.withTTFT+2*m.errs.n)
+	// Times count from the earliest start (wall ns): packed, they reach
+	// 2^61 ns, 73 years after it.
+	origin := int64(math.MaxInt64)
+	for i := 0; i < m.rows.n; i++ {
+		origin = min(origin, m.rows.start.get(i))
+	}
+	for i := 0; i < m.errs.n; i++ {
+		origin = min(origin, m.errs.start.get(i))
+	}
 	for i := 0; i < m.rows.n; i++ {
 		b := m.rows.base(i)
-		s := m.rows.start.get(i)
+		s := m.rows.start.get(i) - origin
 		if b.full == absent64 || b.full <= 0 {
 			continue
 		}
 		e := s + b.full
-		ev = append(ev, event{s, curveConc, 1}, event{e, curveConc, -1})
+		ev = append(ev, mkEvent(s, curveConc, 1), mkEvent(e, curveConc, -1))
 		if b.ttft == absent64 || b.ttft < 0 || b.ttft > b.full {
 			continue
 		}
 		g := s + b.ttft
 		if g > s {
-			ev = append(ev, event{s, curvePreConc, 1}, event{g, curvePreConc, -1})
+			ev = append(ev, mkEvent(s, curvePreConc, 1), mkEvent(g, curvePreConc, -1))
 			if isl := tokenCount(b.isl); !math.IsNaN(isl) {
 				r := isl / (float64(g-s) / 1e9)
-				ev = append(ev, event{s, curvePreTP, r}, event{g, curvePreTP, -r})
+				ev = append(ev, mkEvent(s, curvePreTP, r), mkEvent(g, curvePreTP, -r))
 			}
 		}
 		if e > g {
-			ev = append(ev, event{g, curveDecConc, 1}, event{e, curveDecConc, -1})
+			ev = append(ev, mkEvent(g, curveDecConc, 1), mkEvent(e, curveDecConc, -1))
 			if n := osl(&b); !math.IsNaN(n) {
 				r := n / (float64(e-g) / 1e9)
-				ev = append(ev, event{g, curveDecTP, r}, event{e, curveDecTP, -r})
+				ev = append(ev, mkEvent(g, curveDecTP, r), mkEvent(e, curveDecTP, -r))
 			}
 		}
 	}
 	for i := 0; i < m.errs.n; i++ {
-		s := m.errs.start.get(i)
+		s := m.errs.start.get(i) - origin
 		d, ok := m.errs.end.get(i, 0, false)
 		if !ok || d <= 0 {
 			continue
 		}
-		ev = append(ev, event{s, curveConc, 1}, event{s + d, curveConc, -1})
+		ev = append(ev, mkEvent(s, curveConc, 1), mkEvent(s+d, curveConc, -1))
 	}
 	return ev
 }

@@ -18,11 +18,11 @@ import (
 // has no allocation accounting, so the heap is read instead — by the
 // script's own thread between steps (limitSteps) and by a watch goroutine
 // (watch) — and a script whose growth since a collection at its start
-// passes the budget is cancelled (a script error with file:line). Operations that
-// would allocate their whole result at once — list(range(1 << 40)) — or
-// recurse once per nesting level — json.decode, str() — are checked
-// before they start, since a Go out-of-memory or stack overflow cannot be
-// recovered from.
+// passes the budget is cancelled (a script error with file:line).
+// Operations that would allocate their whole result at once —
+// list(range(1 << 40)) — or recurse once per nesting level — json.decode,
+// str() — are checked before they start, since a Go out-of-memory or stack
+// overflow cannot be recovered from.
 
 // DefaultMaxMemory is the script memory budget: how far the heap may grow
 // while script code (not a run() it started) executes.

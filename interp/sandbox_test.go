@@ -50,10 +50,11 @@ func runSandboxed(t *testing.T, src string) (uint64, error) {
 
 // Scripts that would take the process down end in a script error naming
 // the file and line, the heap growth bounded as docs/reliability.md says:
-// the budget, plus the doubling in progress when the watch samples, plus
-// the garbage of earlier values not yet collected — a few times the budget
-// at this small one, 8× allowing for a loaded machine's late samples;
-// without the watch the doublings go on to the end of the machine's memory.
+// the budget, plus the doubling in progress when the script's thread (or
+// the watch) sees the growth, plus the garbage of earlier values not yet
+// collected — a few times the budget at this small one (at most 240 MiB
+// with three busy loops beside the test), 8× allowing for a loaded machine;
+// unchecked, the doublings go on to the end of the machine's memory.
 func TestSandboxStopsMemoryGrowth(t *testing.T) {
 	for name, c := range map[string]struct{ src, want string }{
 		"string doubling": {"def f():\n    s = \"x\"\n    for i in range(64):\n        s = s + s\nf()\n", "memory passed its budget of 64 MiB"},

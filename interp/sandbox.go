@@ -36,12 +36,14 @@ const MaxNesting = 10_000
 const memorySampleInterval = 5 * time.Millisecond
 
 // memoryCheckSteps is how many execution steps pass between the script
-// thread's own looks at whether the collector has run (a weak pointer's
-// load, a few nanoseconds), and heapCheckSteps how many between its reads
-// of the heap (a quarter of a microsecond) when it has not.
+// thread's own looks at the clock and at whether the collector has run (a
+// weak pointer's load); it reads the heap (a quarter of a microsecond)
+// after a collection, after heapCheckSteps steps, and when heapCheckEvery
+// has passed since its last read.
 const (
 	memoryCheckSteps = 8
 	heapCheckSteps   = 1024
+	heapCheckEvery   = time.Millisecond
 )
 
 // bytesPerElement is the heap one element of a list or tuple takes at
@@ -50,12 +52,13 @@ const bytesPerElement = 16
 
 // memoryWatch cancels a thread whose heap growth passes the budget.
 type memoryWatch struct {
-	budget   uint64
-	thread   *starlark.Thread
-	abort    func(error) // Options.AbortScript
-	baseline atomic.Uint64
-	paused   atomic.Int32
-	mu       sync.Mutex // serialises resume's re-baselining
+	budget    uint64
+	thread    *starlark.Thread
+	readEvery time.Duration // heapCheckEvery; tests turn the clock's reads off
+	abort     func(error)   // Options.AbortScript
+	baseline  atomic.Uint64
+	paused    atomic.Int32
+	mu        sync.Mutex // serialises resume's re-baselining
 }
 
 type memoryWatchKey struct{}
@@ -68,35 +71,42 @@ type gcSentinel struct{ _ *gcSentinel }
 // newMemoryWatch counts the budget of thread from the heap as it is now and
 // makes the thread check it itself (limitSteps); watch must run beside it.
 func newMemoryWatch(budget uint64, thread *starlark.Thread, maxSteps uint64, abort func(error)) *memoryWatch {
-	w := &memoryWatch{budget: budget, thread: thread, abort: abort}
+	w := &memoryWatch{budget: budget, thread: thread, abort: abort, readEvery: heapCheckEvery}
 	w.baseline.Store(settledHeap())
 	w.limitSteps(maxSteps)
 	return w
 }
 
 // limitSteps bounds the thread's execution steps at maxSteps and has it
-// read the heap itself after every collection and every heapCheckSteps
-// steps. The watch alone is not enough: a script doubling a string or a
-// list spends its time in copies that cannot be preempted, a collection's
+// read the heap itself: after every collection, every heapCheckSteps
+// steps, and whenever heapCheckEvery has passed since its last read. The
+// watch alone is not enough: a script doubling a string or a list spends
+// its time in copies that cannot be preempted, a collection's
 // stop-the-world waits for each copy to end, and when the world restarts
 // the script's next step comes before the watch is scheduled again; under
-// load it doubled on to 12 GiB against a 64 MiB budget. Such growth is
-// what makes the collector run, so the first steps after a collection see
-// it; the watch remains for growth while no step runs (a builtin call).
+// load it doubled on to 12 GiB against a 64 MiB budget. Nor is the
+// collector: on a loaded machine a cycle can outlast the last few
+// doublings (a list reached 1 GiB against 64 MiB with no collection
+// between). The clock is: growing the heap by megabytes takes
+// milliseconds, so the step after any large copy reads the heap. The watch
+// remains for growth while no step runs (a builtin call).
 func (w *memoryWatch) limitSteps(maxSteps uint64) {
 	sentinel := weak.Make(new(gcSentinel))
 	nextRead := uint64(heapCheckSteps)
+	start := time.Now()
+	var lastRead time.Duration // since start: time.Since reads only the monotonic clock
 	w.thread.SetMaxExecutionSteps(min(maxSteps, memoryCheckSteps))
 	w.thread.OnMaxSteps = func(t *starlark.Thread) {
 		if t.Steps >= maxSteps {
 			t.Cancel(fmt.Sprintf("exceeded the limit of %d execution steps", maxSteps))
 			return
 		}
-		if collected := sentinel.Value() == nil; collected || t.Steps >= nextRead {
+		now := time.Since(start)
+		if collected := sentinel.Value() == nil; collected || t.Steps >= nextRead || now-lastRead >= w.readEvery {
 			if collected {
 				sentinel = weak.Make(new(gcSentinel))
 			}
-			nextRead = t.Steps + heapCheckSteps
+			nextRead, lastRead = t.Steps+heapCheckSteps, now
 			if w.paused.Load() == 0 && !w.within(heapBytes(), w.budget) {
 				t.Cancel(w.overBudget())
 				return

@@ -52,8 +52,8 @@ func runSandboxed(t *testing.T, src string) (uint64, error) {
 // the file and line, the heap growth bounded as docs/reliability.md says:
 // the budget, plus the doubling in progress when the script's thread (or
 // the watch) sees the growth, plus the garbage of earlier values not yet
-// collected — a few times the budget at this small one (at most 240 MiB
-// with three busy loops beside the test), 8× allowing for a loaded machine;
+// collected — a few times the budget at this small one (95–119 MiB, with
+// or without three busy loops beside the test), 8× allowing for a loaded machine;
 // unchecked, the doublings go on to the end of the machine's memory.
 func TestSandboxStopsMemoryGrowth(t *testing.T) {
 	for name, c := range map[string]struct{ src, want string }{
@@ -109,18 +109,55 @@ func TestBudgetCountsFromTheLiveHeap(t *testing.T) {
 	}
 }
 
-// The thread checks the budget itself, with no watch beside it: after the
-// collections a doubling causes, within a few steps. (Unchecked, the
-// doublings end at 1 GiB and the script without an error.)
+// The thread checks the budget itself, with no watch beside it, on each
+// of its three signals alone: the clock after a large copy (collections
+// off, too few steps for the step count), a collection (clock off), and
+// the step count (both off). Then doublings with all three, as scripts
+// run. (Unchecked, the doublings end at 1 GiB and the script without an
+// error; before the clock, a list doubling under load did so 4 times in
+// 10 when no collection ended between its last doublings.)
 func TestScriptThreadChecksItsOwnMemory(t *testing.T) {
-	for name, src := range map[string]string{
-		"string": "def f():\n    s = \"x\"\n    for i in range(30):\n        s = s + s\nf()\n",
-		"list":   "def f():\n    l = [1]\n    for i in range(26):\n        l = l + l\nf()\n",
+	const (
+		doubleString = "def f():\n    s = \"x\"\n    for i in range(30):\n        s = s + s\nf()\n"
+		doubleList   = "def f():\n    l = [1]\n    for i in range(26):\n        l = l + l\nf()\n"
+	)
+	const never = time.Duration(1 << 62)
+	grow := func(collect bool) *starlark.Builtin {
+		return starlark.NewBuiltin("grow", func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+			sandboxSink = make([]byte, 2*sandboxBudget)
+			if collect {
+				runtime.GC()
+			}
+			return starlark.None, nil
+		})
+	}
+	for _, c := range []struct {
+		name       string
+		src        string
+		gcOff      bool
+		clockOff   bool
+		predeclare starlark.StringDict
+	}{
+		{name: "the clock, string", src: doubleString, gcOff: true},
+		{name: "the clock, list", src: doubleList, gcOff: true},
+		{name: "a collection", src: "grow()\nfor i in range(20):\n    pass\n", clockOff: true,
+			predeclare: starlark.StringDict{"grow": grow(true)}},
+		{name: "the step count", src: "grow()\nfor i in range(2 * heap_check_steps):\n    pass\n", gcOff: true, clockOff: true,
+			predeclare: starlark.StringDict{"grow": grow(false), "heap_check_steps": starlark.MakeInt(heapCheckSteps)}},
+		{name: "string doubling", src: doubleString},
+		{name: "list doubling", src: doubleList},
 	} {
-		t.Run(name, func(t *testing.T) {
-			th := &starlark.Thread{Name: name}
-			newMemoryWatch(sandboxBudget, th, DefaultMaxSteps, nil) // and no watch()
-			_, err := starlark.ExecFileOptions(FileOptions, th, "s.star", src, nil)
+		t.Run(c.name, func(t *testing.T) {
+			defer func() { sandboxSink = nil }()
+			if c.gcOff {
+				defer debug.SetGCPercent(debug.SetGCPercent(-1))
+			}
+			th := &starlark.Thread{Name: c.name}
+			w := newMemoryWatch(sandboxBudget, th, DefaultMaxSteps, nil) // and no watch()
+			if c.clockOff {
+				w.readEvery = never
+			}
+			_, err := starlark.ExecFileOptions(FileOptions, th, "s.star", c.src, c.predeclare)
 			if err == nil || !strings.Contains(err.Error(), "memory passed its budget of 64 MiB") {
 				t.Fatalf("err = %v; want the budget's cancellation", err)
 			}

@@ -84,10 +84,10 @@ func newMemoryWatch(budget uint64, thread *starlark.Thread, maxSteps uint64, abo
 // its time in copies that cannot be preempted, a collection's
 // stop-the-world waits for each copy to end, and when the world restarts
 // the script's next step comes before the watch is scheduled again; under
-// load it doubled on to 12 GiB against a 64 MiB budget. Nor is the
-// collector: on a loaded machine a cycle can outlast the last few
-// doublings (a list reached 1 GiB against 64 MiB with no collection
-// between). The clock is: growing the heap by megabytes takes
+// load it doubled on to 12 GiB against a 64 MiB budget. Nor are
+// collections alone: on a loaded machine a cycle can outlast the last few
+// doublings (a list reached 1 GiB against 64 MiB with no collection ending
+// between). The clock closes the gap: growing the heap by megabytes takes
 // milliseconds, so the step after any large copy reads the heap. The watch
 // remains for growth while no step runs (a builtin call).
 func (w *memoryWatch) limitSteps(maxSteps uint64) {
